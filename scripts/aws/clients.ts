@@ -1,0 +1,158 @@
+/**
+ * The AWS layer of the `flz` CLI: one factory that hands out SDK v3 clients for the forensic account (the operator's
+ * own credentials, from the standard chain) and for member accounts (the member responder role, assumed from the
+ * forensic responder role with the case ID in the session name and as a session tag).
+ *
+ * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) is honoured by the SDK itself, which is
+ * how the tests and `flz drill` point every client at the emulator.
+ */
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+
+/** Version string sent in the user agent, so CloudTrail shows which calls the tool made. */
+export const FLZ_USER_AGENT: [string, string] = ["flz", "0.1.0"];
+
+/** Session tag key that carries the case ID into member-account sessions (CloudTrail records it). */
+export const CASE_SESSION_TAG = "flz-case";
+
+/** The part of an SDK v3 client the factory configures. */
+export interface ConfigurableClient {
+  middlewareStack: {
+    add(
+      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { step: "initialize" | "serialize" | "build" | "finalizeRequest" | "deserialize"; name?: string },
+    ): void;
+  };
+  destroy(): void;
+}
+
+/** The constructor options the factory passes to every client. */
+export interface FactoryClientConfig {
+  region: string;
+  credentials?: AwsCredentialIdentityProvider;
+  maxAttempts: number;
+  retryMode: "standard" | "adaptive";
+  customUserAgent: [string, string][];
+}
+
+/** An SDK v3 client class (`EC2Client`, `KMSClient`, ...). */
+export type ClientClass<C extends ConfigurableClient> = new (config: FactoryClientConfig) => C;
+
+/** Options of {@link ClientFactory}. */
+export interface ClientFactoryOptions {
+  /** Case ID: goes into the member-account session name and session tag. */
+  readonly caseId?: string;
+  /** Name of the responder role in every member account (the landing zone's `memberResponderRoleName`). */
+  readonly memberRoleName?: string;
+  /**
+   * Role to assume first in the forensic account (the landing zone's `forensicResponderRoleArn`). Default: none, the
+   * operator's own credentials are the forensic responder (e.g. an SSO session into that role).
+   */
+  readonly forensicRoleArn?: string;
+  /** Attempts per call under the standard retry strategy (exponential backoff with jitter). Default 8. */
+  readonly maxAttempts?: number;
+  /** Base credentials. Default: the SDK's standard provider chain. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /**
+   * Milliseconds of latency added to every request, before it is sent. For benchmarks against the emulator, which
+   * answers in microseconds where AWS takes tens of milliseconds. Default 0.
+   */
+  readonly injectedLatencyMs?: number;
+}
+
+/** Where a client acts: an account (undefined = the forensic account, the operator's own) and a region. */
+export interface Placement {
+  readonly account?: string;
+  readonly region: string;
+}
+
+/** Builds a role session name from the case ID: STS allows `[\w+=,.@-]`, 2 to 64 characters. */
+export function sessionNameFor(caseId: string | undefined): string {
+  const safe = (caseId ?? "no-case").replace(/[^\w+=,.@-]/g, "-");
+  return `flz-${safe}`.slice(0, 64);
+}
+
+/** Hands out cached, configured clients per account and region. */
+export class ClientFactory {
+  private readonly clients = new Map<string, ConfigurableClient>();
+  private readonly credentials = new Map<string, AwsCredentialIdentityProvider | undefined>();
+
+  constructor(private readonly options: ClientFactoryOptions = {}) {}
+
+  /** The case this factory works for, if any. */
+  get caseId(): string | undefined {
+    return this.options.caseId;
+  }
+
+  /** A client of the given class acting in the given account and region. */
+  client<C extends ConfigurableClient>(Client: ClientClass<C>, placement: Placement): C {
+    const key = `${Client.name}|${placement.account ?? "forensic"}|${placement.region}`;
+    const cached = this.clients.get(key);
+    if (cached) return cached as C;
+    const client = new Client({
+      region: placement.region,
+      credentials: this.credentialsFor(placement.account),
+      maxAttempts: this.options.maxAttempts ?? 8,
+      retryMode: "standard",
+      customUserAgent: [FLZ_USER_AGENT],
+    });
+    const latency = this.options.injectedLatencyMs ?? 0;
+    if (latency > 0) {
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          await new Promise((r) => setTimeout(r, latency));
+          return next(args);
+        },
+        { step: "finalizeRequest", name: "flzInjectedLatency" },
+      );
+    }
+    this.clients.set(key, client);
+    return client;
+  }
+
+  /** Role ARN of the member responder role in an account. */
+  memberRoleArn(account: string): string {
+    if (!this.options.memberRoleName) {
+      throw new Error("no member responder role name: pass the landing-zone contract (memberResponderRoleName)");
+    }
+    return `arn:aws:iam::${account}:role/${this.options.memberRoleName}`;
+  }
+
+  private forensicCredentials(): AwsCredentialIdentityProvider | undefined {
+    if (this.credentials.has("forensic")) return this.credentials.get("forensic");
+    const creds = this.options.forensicRoleArn
+      ? fromTemporaryCredentials({
+          masterCredentials: this.options.credentials,
+          params: { RoleArn: this.options.forensicRoleArn, RoleSessionName: sessionNameFor(this.options.caseId), DurationSeconds: 3600 },
+          clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+        })
+      : this.options.credentials;
+    this.credentials.set("forensic", creds);
+    return creds;
+  }
+
+  private credentialsFor(account: string | undefined): AwsCredentialIdentityProvider | undefined {
+    if (account === undefined) return this.forensicCredentials();
+    const cached = this.credentials.get(account);
+    if (cached) return cached;
+    const tags = this.options.caseId ? [{ Key: CASE_SESSION_TAG, Value: this.options.caseId.slice(0, 256) }] : undefined;
+    const creds = fromTemporaryCredentials({
+      masterCredentials: this.forensicCredentials(),
+      params: {
+        RoleArn: this.memberRoleArn(account),
+        RoleSessionName: sessionNameFor(this.options.caseId),
+        DurationSeconds: 3600,
+        Tags: tags,
+      },
+      clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+    });
+    this.credentials.set(account, creds);
+    return creds;
+  }
+
+  /** Releases every client's sockets. */
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Lifecycle of the AWS emulator (`moto_server`, moto 5.2.1) used by the tests, the benchmarks and `flz drill`:
+ * start it on a free loopback port, reset it between tests, stop it. The emulator lives as long as its stdin pipe,
+ * so a crashed parent never leaves a server behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import * as path from "node:path";
+
+/** A running emulator. */
+export interface Emulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123`; what `AWS_ENDPOINT_URL` should be set to. */
+  readonly endpoint: string;
+  /** Port it listens on. */
+  readonly port: number;
+  /** Clears all state (every account and region). */
+  reset(): Promise<void>;
+  /** Stops the server and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startEmulator}. */
+export interface EmulatorOptions {
+  /** Python interpreter. Default `python3` (or `FLZ_PYTHON`). */
+  readonly python?: string;
+  /** Milliseconds to wait for the server to answer. Default 30 000. */
+  readonly startTimeoutMs?: number;
+}
+
+/** Finds a free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `moto_server` on a free loopback port and resolves when it answers. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const port = await freePort();
+  const python = options.python ?? process.env.FLZ_PYTHON ?? "python3";
+  const script = path.join(__dirname, "moto_flz.py");
+  // Never pass MOTO_ACCOUNT_ID: it would override the account of every request (REFERENCE.md).
+  const env = { ...process.env };
+  delete env.MOTO_ACCOUNT_ID;
+  const child: ChildProcess = spawn(python, [script, "--port", String(port)], { stdio: ["pipe", "pipe", "pipe"], env });
+  const endpoint = `http://127.0.0.1:${port}`;
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`emulator did not start on ${endpoint} within ${options.startTimeoutMs ?? 30000} ms: ${stderr.trim()}`)),
+      options.startTimeoutMs ?? 30000,
+    );
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator exited with code ${code ?? "null"} before it was ready: ${stderr.trim()}`));
+    });
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+
+  return {
+    endpoint,
+    port,
+    async reset() {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+      if (!res.ok) throw new Error(`emulator reset failed: HTTP ${res.status}`);
+    },
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

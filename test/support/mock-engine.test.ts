@@ -1,0 +1,33 @@
+import { expect } from "chai";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { placementOf, runProgram } from "./mock-engine";
+
+class Box extends pulumi.ComponentResource {
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super("flz:test:Box", name, {}, opts);
+    const provider = new aws.Provider(`${name}-eu`, { region: "eu-west-1", allowedAccountIds: ["222222222222"] }, { parent: this });
+    new aws.s3.Bucket(`${name}-bucket`, { objectLockEnabled: true }, { parent: this, provider });
+    this.registerOutputs({});
+  }
+}
+
+describe("recording mock engine", () => {
+  it("records resources with their parent, provider placement and inputs", async () => {
+    const run = await runProgram(() => {
+      const box = new Box("box");
+      return { urn: box.urn };
+    });
+    const bucket = run.resources.find((r) => r.type === "aws:s3/bucket:Bucket");
+    expect(bucket?.inputs.objectLockEnabled).to.equal(true);
+    const parent = run.resources.find((r) => r.urn === bucket?.parent);
+    expect(parent?.type).to.equal("flz:test:Box");
+    expect(placementOf(run, bucket!)).to.deep.equal({ account: "222222222222", region: "eu-west-1" });
+    expect(run.outputs.urn).to.match(/flz:test:Box::box$/);
+  });
+
+  it("starts each run with an empty record", async () => {
+    const run = await runProgram(() => ({}));
+    expect(run.resources).to.have.length(0);
+  });
+});
