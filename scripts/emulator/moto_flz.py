@@ -1,12 +1,19 @@
 """Starts moto_server (moto 5.2.1) for flz tests, benchmarks and drills, on the loopback port given.
 
 This is the place for the narrow, documented emulator extensions that the issues allow; the plain server is the
-default. Usage: python3 moto_flz.py --port N
+default for everything they do not name. Installed here: flz_ebs (cross-account snapshot sharing as the recipient
+sees it, EBS Snapshot Lock); see that module for why. Usage: python3 moto_flz.py --port N
 """
 import argparse
+import os
 import sys
 
-from moto.server import ThreadedMotoServer
+# The extensions sit beside this file; make them importable however the script is started.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+import flz_ebs  # noqa: E402
 
 
 def main() -> int:
@@ -14,6 +21,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
+    flz_ebs.apply()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     print(f"ready http://{args.host}:{args.port}", flush=True)
