@@ -1,0 +1,12 @@
+/**
+ * Pure builders of every policy document and template of the forensic landing zone (no Pulumi inside): components
+ * call them inside `apply`, the policy pack and the CLI import them, and the tests evaluate the very same output.
+ */
+export * from "./types";
+export * from "./validate";
+export * from "./bucket";
+export * from "./kms";
+export * from "./trust";
+export * from "./permissions";
+export * from "./revoke";
+export * from "./stackset";

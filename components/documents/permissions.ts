@@ -1,0 +1,359 @@
+/**
+ * Identity (permission) policies of the four forensic roles. Each grants what its job needs and nothing else:
+ * responders capture and contain, investigators read. Where a service supports resource-level permissions the
+ * statements name resource types; where it does not (Describe*, List*), `Resource: "*"` is the only valid value.
+ * No statement grants `*` actions, and nothing lets a role create or delete principals.
+ */
+import type { PolicyDocument, PolicyStatement } from "./types";
+import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
+import { partitionOf, requireAccountId, requireArn, requireArns, requireOrganizationId, requireRoleName } from "./validate";
+
+/** Arguments of {@link memberResponderPermissions}. */
+export interface MemberResponderPermissionsArgs {
+  /** The evidence keys (one per governed region) that snapshot copies are re-encrypted under. */
+  readonly evidenceKeyArns: readonly string[];
+  /**
+   * Role names this role must never modify with `iam:PutRolePolicy` / `iam:DeleteRolePolicy` (typically the FLZ
+   * member roles themselves), so the responder cannot widen its own permissions. Default: none.
+   */
+  readonly protectedRoleNames?: readonly string[];
+  /**
+   * When given, snapshots may be shared (`createVolumePermission`) with this account only (the forensic account).
+   * Default: any account; making a snapshot public is refused either way.
+   */
+  readonly forensicAccountId?: string;
+}
+
+/** Arguments of {@link forensicResponderPermissions}. */
+export interface ForensicResponderPermissionsArgs {
+  /** Name of the responder role in every member account. */
+  readonly memberResponderRoleName: string;
+  /** ARN of the Object-Locked evidence bucket. */
+  readonly evidenceBucketArn: string;
+  /** The evidence keys, one per governed region. */
+  readonly evidenceKeyArns: readonly string[];
+  /** The custody signing key (ECC P-256). */
+  readonly signingKeyArn: string;
+  /**
+   * When given, the member role may be assumed only in accounts of this organisation (`aws:ResourceOrgID`).
+   * Recommended; without it the member role's own trust policy is the only check.
+   */
+  readonly organizationId?: string;
+}
+
+/** Arguments of {@link forensicInvestigatorPermissions}. */
+export interface ForensicInvestigatorPermissionsArgs {
+  /** Name of the investigator role in every member account. */
+  readonly memberInvestigatorRoleName: string;
+  /** ARN of the organisation-trail bucket. */
+  readonly trailBucketArn: string;
+  /** ARN of the evidence bucket (read only). */
+  readonly evidenceBucketArn: string;
+  /** The trail key; its key policy further limits decryption to CloudTrail ciphertext. */
+  readonly trailKeyArn: string;
+  /** When given, the evidence keys the investigator may decrypt evidence with. Default: none. */
+  readonly evidenceKeyArns?: readonly string[];
+  /** When given, the member role may be assumed only in accounts of this organisation. */
+  readonly organizationId?: string;
+  /** When given, the Athena query-results bucket the investigator writes to. Default: none. */
+  readonly athenaResultsBucketArn?: string;
+}
+
+/** Evidence-key use, with `CreateGrant` only for grants an AWS service (EBS) makes on the caller's behalf. */
+function evidenceKeyStatements(evidenceKeyArns: string[]): PolicyStatement[] {
+  return [
+    { Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_USE_ACTIONS], Resource: evidenceKeyArns },
+    {
+      Sid: "CreateEvidenceKeyGrantsForAwsServices",
+      Effect: "Allow",
+      Action: "kms:CreateGrant",
+      Resource: evidenceKeyArns,
+      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+    },
+  ];
+}
+
+/** Assume a same-named role in member accounts, optionally only inside the organisation. */
+function assumeMemberRole(sid: string, partition: string, roleName: string, organizationId: string | undefined): PolicyStatement {
+  const statement: PolicyStatement = {
+    Sid: sid,
+    Effect: "Allow",
+    Action: ["sts:AssumeRole", "sts:TagSession"],
+    Resource: `arn:${partition}:iam::*:role/${roleName}`,
+  };
+  if (organizationId !== undefined) {
+    statement.Condition = { StringEquals: { "aws:ResourceOrgID": requireOrganizationId("organizationId", organizationId) } };
+  }
+  return statement;
+}
+
+/**
+ * Permissions of the member responder role: capture (snapshots, copies under the evidence key, sharing, console
+ * output, EBS direct reads) and containment (security groups, instance attributes, IMDSv2, ASG standby, session
+ * revocation through inline role policies, access-key deactivation). Nothing else: no `iam:Create*`, no deletion of
+ * principals or data.
+ *
+ * `iam:PutRolePolicy` on any role is what session revocation needs (an inline `Deny` on `aws:TokenIssueTime`); IAM
+ * has no condition on a policy's content, so the protected roles (this role included) are excluded by an explicit
+ * deny instead. Volume keys owned by the member account may be used only through EC2 (`kms:ViaService`), which is
+ * what copying a snapshot encrypted under them needs.
+ */
+export function memberResponderPermissions(args: MemberResponderPermissionsArgs): PolicyDocument {
+  const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
+  const p = partitionOf(evidenceKeyArns[0]);
+  const ec2 = (type: string, account = "*"): string => `arn:${p}:ec2:*:${account}:${type}/*`;
+  const snapshots = `arn:${p}:ec2:*::snapshot/*`;
+  const roles = `arn:${p}:iam::*:role/*`;
+  const shareCondition =
+    args.forensicAccountId === undefined
+      ? undefined
+      : { StringEquals: { "ec2:Add/userId": requireAccountId("forensicAccountId", args.forensicAccountId) } };
+  const protectedRoles = (args.protectedRoleNames ?? []).map((name, i) => `arn:${p}:iam::*:role/${requireRoleName(`protectedRoleNames[${i}]`, name)}`);
+  const statements: PolicyStatement[] = [
+    { Sid: "DescribeCompute", Effect: "Allow", Action: ["ec2:Describe*", "autoscaling:Describe*"], Resource: "*" },
+    {
+      Sid: "CaptureSnapshots",
+      Effect: "Allow",
+      Action: ["ec2:CreateSnapshot", "ec2:CreateSnapshots"],
+      Resource: [ec2("volume"), ec2("instance"), snapshots],
+    },
+    { Sid: "CopySnapshots", Effect: "Allow", Action: "ec2:CopySnapshot", Resource: snapshots },
+    {
+      Sid: "ShareSnapshots",
+      Effect: "Allow",
+      Action: "ec2:ModifySnapshotAttribute",
+      Resource: snapshots,
+      ...(shareCondition === undefined ? {} : { Condition: shareCondition }),
+    },
+    {
+      Sid: "DenyPublicSnapshots",
+      Effect: "Deny",
+      Action: "ec2:ModifySnapshotAttribute",
+      Resource: snapshots,
+      Condition: { StringEquals: { "ec2:Add/group": "all" } },
+    },
+    { Sid: "TagEvidenceAndQuarantineGroups", Effect: "Allow", Action: "ec2:CreateTags", Resource: [snapshots, ec2("security-group")] },
+    { Sid: "ReadConsoleOutput", Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: ec2("instance") },
+    {
+      Sid: "ProtectAndIsolateInstances",
+      Effect: "Allow",
+      Action: ["ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceMetadataOptions"],
+      Resource: [ec2("instance"), ec2("security-group")],
+    },
+    {
+      Sid: "QuarantineNetworkInterfaces",
+      Effect: "Allow",
+      Action: "ec2:ModifyNetworkInterfaceAttribute",
+      Resource: [ec2("network-interface"), ec2("security-group"), ec2("instance"), ec2("subnet"), ec2("vpc")],
+    },
+    {
+      Sid: "ManageQuarantineSecurityGroups",
+      Effect: "Allow",
+      Action: [
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupEgress",
+      ],
+      Resource: [ec2("security-group"), ec2("security-group-rule"), ec2("vpc")],
+    },
+    {
+      Sid: "HoldAutoScalingInstances",
+      Effect: "Allow",
+      Action: ["autoscaling:EnterStandby", "autoscaling:ExitStandby", "autoscaling:DetachInstances"],
+      Resource: `arn:${p}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`,
+    },
+    {
+      Sid: "RevokeRoleSessions",
+      Effect: "Allow",
+      Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+      Resource: roles,
+    },
+    {
+      Sid: "DeactivateAccessKeys",
+      Effect: "Allow",
+      Action: ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
+      Resource: `arn:${p}:iam::*:user/*`,
+    },
+    { Sid: "ReadSnapshotBlocks", Effect: "Allow", Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"], Resource: snapshots },
+    ...evidenceKeyStatements(evidenceKeyArns),
+    {
+      Sid: "UseVolumeKeysThroughEc2",
+      Effect: "Allow",
+      Action: ["kms:DescribeKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"],
+      Resource: `arn:${p}:kms:*:*:key/*`,
+      Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
+    },
+  ];
+  if (protectedRoles.length > 0) {
+    statements.push({
+      Sid: "DenyChangingProtectedRoles",
+      Effect: "Deny",
+      Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+      Resource: protectedRoles,
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * AWS managed policies of the member investigator role: `SecurityAudit` (configuration of every service) and
+ * `ViewOnlyAccess` (resource listings), both read-only and maintained by AWS as services appear.
+ */
+export function memberInvestigatorManagedPolicyArns(partition = "aws"): string[] {
+  return [`arn:${partition}:iam::aws:policy/SecurityAudit`, `arn:${partition}:iam::aws:policy/job-function/ViewOnlyAccess`];
+}
+
+/**
+ * Inline additions to the managed policies for the member investigator: the read-only calls an investigation
+ * needs that `SecurityAudit` and `ViewOnlyAccess` leave out (log events, CloudTrail event history, console output).
+ * All reads; none of them changes anything.
+ */
+export function memberInvestigatorPermissions(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ReadInvestigationData",
+        Effect: "Allow",
+        Action: [
+          "cloudtrail:LookupEvents",
+          "logs:GetLogEvents",
+          "logs:FilterLogEvents",
+          "logs:StartQuery",
+          "logs:GetQueryResults",
+          "ec2:GetConsoleOutput",
+          "guardduty:GetFindings",
+          "guardduty:ListFindings",
+        ],
+        Resource: "*",
+      },
+    ],
+  };
+}
+
+/** Destructive or policy-changing S3 actions a forensic role must never perform on an evidence or trail bucket. */
+export const FORBIDDEN_EVIDENCE_BUCKET_ACTIONS: readonly string[] = [
+  "s3:DeleteObject",
+  "s3:DeleteObjectVersion",
+  "s3:BypassGovernanceRetention",
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucketPolicy",
+  "s3:PutBucketObjectLockConfiguration",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutBucketVersioning",
+  "s3:DeleteBucket",
+];
+
+/** Explicit deny of the forbidden actions: it holds even if someone later attaches a broader policy to the role. */
+function denyTampering(bucketArns: string[]): PolicyStatement {
+  return {
+    Sid: "DenyEvidenceTampering",
+    Effect: "Deny",
+    Action: [...FORBIDDEN_EVIDENCE_BUCKET_ACTIONS],
+    Resource: bucketArns.flatMap((arn) => [arn, `${arn}/*`]),
+  };
+}
+
+/**
+ * Permissions of the forensic responder role: enter member accounts as the member responder (tagging the session
+ * with the case), write and read evidence (never delete, never change the bucket's policy or lock), sign custody
+ * records, use the evidence keys, take ownership of shared snapshots (copy, lock, describe), and read their blocks.
+ */
+export function forensicResponderPermissions(args: ForensicResponderPermissionsArgs): PolicyDocument {
+  const roleName = requireRoleName("memberResponderRoleName", args.memberResponderRoleName);
+  const bucketArn = requireArn("evidenceBucketArn", args.evidenceBucketArn, "s3");
+  const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
+  const signingKeyArn = requireArn("signingKeyArn", args.signingKeyArn, "kms");
+  const p = partitionOf(bucketArn);
+  const snapshots = `arn:${p}:ec2:*::snapshot/*`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      assumeMemberRole("AssumeMemberResponderRoles", p, roleName, args.organizationId),
+      { Sid: "ListEvidence", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration"], Resource: bucketArn },
+      {
+        Sid: "WriteAndReadEvidence",
+        Effect: "Allow",
+        Action: [
+          "s3:PutObject",
+          "s3:GetObject",
+          "s3:GetObjectVersion",
+          "s3:GetObjectAttributes",
+          "s3:GetObjectRetention",
+          "s3:PutObjectRetention",
+          "s3:GetObjectLegalHold",
+          "s3:PutObjectLegalHold",
+        ],
+        Resource: `${bucketArn}/*`,
+      },
+      denyTampering([bucketArn]),
+      { Sid: "SignCustodyRecords", Effect: "Allow", Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"], Resource: signingKeyArn },
+      ...evidenceKeyStatements(evidenceKeyArns),
+      { Sid: "DescribeSnapshots", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:DescribeLockedSnapshots"], Resource: "*" },
+      { Sid: "OwnAndLockEvidenceSnapshots", Effect: "Allow", Action: ["ec2:CopySnapshot", "ec2:LockSnapshot", "ec2:CreateTags"], Resource: snapshots },
+      { Sid: "ReadSnapshotBlocks", Effect: "Allow", Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"], Resource: snapshots },
+    ],
+  };
+}
+
+/**
+ * Permissions of the forensic investigator role: enter member accounts as the member investigator, read the trail
+ * logs (and decrypt them under the trail key), read evidence, and query the trail with Athena and Glue. Reads only,
+ * apart from Athena's own query results; both buckets are protected by the same explicit deny as the responder's.
+ */
+export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermissionsArgs): PolicyDocument {
+  const roleName = requireRoleName("memberInvestigatorRoleName", args.memberInvestigatorRoleName);
+  const trailBucketArn = requireArn("trailBucketArn", args.trailBucketArn, "s3");
+  const evidenceBucketArn = requireArn("evidenceBucketArn", args.evidenceBucketArn, "s3");
+  const trailKeyArn = requireArn("trailKeyArn", args.trailKeyArn, "kms");
+  const p = partitionOf(trailBucketArn);
+  const statements: PolicyStatement[] = [
+    assumeMemberRole("AssumeMemberInvestigatorRoles", p, roleName, args.organizationId),
+    { Sid: "ListLogsAndEvidence", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"], Resource: [trailBucketArn, evidenceBucketArn] },
+    {
+      Sid: "ReadLogsAndEvidence",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+      Resource: [`${trailBucketArn}/*`, `${evidenceBucketArn}/*`],
+    },
+    denyTampering([trailBucketArn, evidenceBucketArn]),
+    { Sid: "DecryptTrailLogs", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: trailKeyArn },
+    {
+      Sid: "QueryTrailWithAthena",
+      Effect: "Allow",
+      Action: [
+        "athena:StartQueryExecution",
+        "athena:StopQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:ListQueryExecutions",
+        "athena:GetWorkGroup",
+        "glue:GetDatabase",
+        "glue:GetDatabases",
+        "glue:GetTable",
+        "glue:GetTables",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+      ],
+      Resource: "*",
+    },
+  ];
+  if (args.evidenceKeyArns !== undefined && args.evidenceKeyArns.length > 0) {
+    statements.push({
+      Sid: "DecryptEvidence",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:DescribeKey"],
+      Resource: requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms"),
+    });
+  }
+  if (args.athenaResultsBucketArn !== undefined) {
+    const results = requireArn("athenaResultsBucketArn", args.athenaResultsBucketArn, "s3");
+    statements.push(
+      { Sid: "ListAthenaResults", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: results },
+      { Sid: "WriteAthenaResults", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], Resource: `${results}/*` },
+    );
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
