@@ -1,0 +1,44 @@
+/** Shared set-up of the custody tests: a seeded landing zone and forensic-account factories for one case. */
+import { ClientFactory } from "../../../scripts/aws/clients";
+import type { LandingZone } from "../../../scripts/contract";
+import { seedLandingZone } from "../../../scripts/emulator/seed";
+import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
+import type { CustodyEvent } from "../../../scripts/custody/types";
+
+/** A seeded landing zone and a way to open ledgers on it as the forensic responder. */
+export interface CustodyWorld {
+  readonly lz: LandingZone;
+  /** A new factory (its own clients, as a second operator would have) acting in the forensic account. */
+  factory(caseId?: string): ClientFactory;
+  /** Opens a ledger for a case through a new factory. */
+  ledger(caseId: string): Promise<EvidenceBucketLedger>;
+  /** Releases every factory made. */
+  close(): void;
+}
+
+/** Seeds the emulator and returns a {@link CustodyWorld}. */
+export async function custodyWorld(): Promise<CustodyWorld> {
+  const lz = await seedLandingZone();
+  const factories: ClientFactory[] = [];
+  const factory = (caseId?: string): ClientFactory => {
+    const f = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+    factories.push(f);
+    return f;
+  };
+  return {
+    lz,
+    factory,
+    ledger: (caseId) => openLedger({ factory: factory(caseId), landingZone: lz, caseId }),
+    close: () => factories.forEach((f) => f.destroy()),
+  };
+}
+
+/** A plausible event #i of an incident, with evidence on every third. */
+export function sampleEvent(i: number): CustodyEvent {
+  return {
+    action: i % 3 === 0 ? "capture.snapshot.created" : "contain.sessions.revoked",
+    subjects: [`arn:aws:ec2:us-east-1:333333333333:instance/i-0${i}abcdef`],
+    details: { step: i, note: `étape ${i} — ünïcödé`, nested: { ok: true, list: [1, 2.5, null] } },
+    evidence: i % 3 === 0 ? [{ kind: "snapshot", location: `snap-0${i}`, sha256: "ab".repeat(32), bytes: 1024 * i }] : undefined,
+  };
+}
