@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "./errors";
+import * as clockCommand from "./commands/clock";
 
 /** A command module: adds its command (with options, help and action) to the program. */
 export interface CommandModule {
@@ -14,6 +15,7 @@ export interface CommandModule {
 function commandModules(): CommandModule[] {
   return [
     // one line per command file; keep the list sorted by lifecycle phase
+    clockCommand,
   ];
 }
 

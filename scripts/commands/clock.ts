@@ -1,0 +1,142 @@
+/**
+ * `flz clock`: the regulatory reporting deadlines of an incident (GDPR, NIS2, DORA, SEC, HIPAA, NYDFS, CIRCIA), from
+ * the times given on the command line or read from the case's custody ledger.
+ */
+import { Command } from "commander";
+import { computeClock, formatClock, parseRegimes, type ClockReport, type IncidentTimes } from "../clock/deadlines";
+import { REGIMES, START_EVENTS, type StartEvent } from "../clock/regimes";
+import { checkTimeZone, formatDate, parseCalendarDate, parseInstant, systemTimeZone } from "../clock/time";
+import { UsageError } from "../errors";
+import { printJson, printLine, processIo, type Io } from "../output";
+
+/** Options of `flz clock`, as commander parses them. */
+export interface ClockCommandOptions {
+  /** `--aware-at`. */
+  readonly awareAt?: string;
+  /** `--determined-at`. */
+  readonly determinedAt?: string;
+  /** `--classified-at`. */
+  readonly classifiedAt?: string;
+  /** `--notified-at`. */
+  readonly notifiedAt?: string;
+  /** `--intermediate-reported-at`. */
+  readonly intermediateReportedAt?: string;
+  /** `--ransom-paid-at`. */
+  readonly ransomPaidAt?: string;
+  /** `--regime`. */
+  readonly regime?: string;
+  /** `--now`. */
+  readonly now?: string;
+  /** `--tz`. */
+  readonly tz?: string;
+  /** `--due-soon`, hours. */
+  readonly dueSoon?: string;
+  /** `--us-closure`, comma-separated dates. */
+  readonly usClosure?: string;
+  /** `--json`. */
+  readonly json?: boolean;
+}
+
+/** Commander's camel-case key of each event's `--<event>-at` flag. */
+const EVENT_OPTION: Record<StartEvent, keyof ClockCommandOptions> = {
+  aware: "awareAt",
+  determined: "determinedAt",
+  classified: "classifiedAt",
+  notified: "notifiedAt",
+  "intermediate-reported": "intermediateReportedAt",
+  "ransom-paid": "ransomPaidAt",
+};
+
+/** The start events given as flags, parsed and validated. */
+export function eventTimesFromOptions(options: ClockCommandOptions): IncidentTimes {
+  const times: IncidentTimes = {};
+  for (const event of START_EVENTS) {
+    const value = options[EVENT_OPTION[event]];
+    if (typeof value === "string") times[event] = parseInstant(value, `--${event}-at`);
+  }
+  return times;
+}
+
+/** Everything but the event times: regimes, now, zone, due-soon window, closures. */
+export function clockSettings(options: ClockCommandOptions): {
+  regimes: ReturnType<typeof parseRegimes>;
+  now: Date;
+  timeZone: string;
+  dueSoonHours: number;
+  usClosures: Set<string>;
+} {
+  const regimes = parseRegimes(options.regime ?? "all");
+  const now = options.now ? parseInstant(options.now, "--now") : new Date();
+  const timeZone = checkTimeZone(options.tz ?? systemTimeZone());
+  let dueSoonHours = 24;
+  if (options.dueSoon !== undefined) {
+    dueSoonHours = Number(options.dueSoon);
+    if (!/^\d+(\.\d+)?$/.test(options.dueSoon.trim()) || !Number.isFinite(dueSoonHours)) {
+      throw new UsageError(`--due-soon ${JSON.stringify(options.dueSoon)} is not a number of hours: use e.g. 24 or 6.5`);
+    }
+  }
+  const usClosures = new Set(
+    (options.usClosure ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .map((s) => formatDate(parseCalendarDate(s, "--us-closure"))),
+  );
+  return { regimes, now, timeZone, dueSoonHours, usClosures };
+}
+
+/** Computes the clock from command-line options alone (no case). */
+export function clockFromOptions(options: ClockCommandOptions, extraTimes: IncidentTimes = {}): ClockReport {
+  const settings = clockSettings(options);
+  const times = { ...extraTimes, ...eventTimesFromOptions(options) };
+  return computeClock(times, settings);
+}
+
+/** Prints a clock report for people or, with `--json`, as one JSON document. */
+export function printClock(io: Io, report: ClockReport, json: boolean): void {
+  if (json) printJson(io, report);
+  else for (const line of formatClock(report)) printLine(io, line);
+}
+
+/** Adds `flz clock` to the program. */
+export function register(program: Command): void {
+  const cmd = program
+    .command("clock")
+    .summary("reporting deadlines (GDPR, NIS2, DORA, SEC, HIPAA, NYDFS, CIRCIA) from the incident's start events")
+    .description(
+      "Computes every reporting deadline of the chosen regimes from the incident's start events, sorted by due time, in UTC\n" +
+        "and in your zone, marked OVERDUE or DUE SOON relative to --now. An obligation whose start event was not given is\n" +
+        "listed as waiting for it. Times are ISO 8601 with a zone (Z or +01:00).\n\n" +
+        "Conventions: hour periods are elapsed time from the exact instant (a DST change neither adds nor removes an hour);\n" +
+        "'1 month' is the same day of the next calendar month in UTC, clamped to the month's last day (Jan 31 -> Feb 28/29);\n" +
+        "SEC 8-K is due 17:30 New York time on the 4th US business day after the determination date (weekends and the\n" +
+        "11 federal holidays, observed dates, are skipped).",
+    )
+    .option("--aware-at <time>", "when the organisation became aware of the incident / discovered the breach")
+    .option("--determined-at <time>", "when the incident was determined material (SEC) / a cybersecurity incident (NYDFS, CIRCIA)")
+    .option("--classified-at <time>", "when the incident was classified as major (DORA)")
+    .option("--notified-at <time>", "when the incident notification (NIS2) / initial notification (DORA) was submitted")
+    .option("--intermediate-reported-at <time>", "when the latest intermediate report (DORA) was submitted")
+    .option("--ransom-paid-at <time>", "when an extortion / ransom payment was made (NYDFS, CIRCIA)")
+    .option("--regime <list>", `comma-separated regimes: ${REGIMES.join(",")}, or all`, "all")
+    .option("--now <time>", "reference time for the OVERDUE / DUE SOON marks (default: the current time)")
+    .option("--tz <zone>", "IANA zone for the local due times (default: the system zone)")
+    .option("--due-soon <hours>", "mark deadlines this close as DUE SOON", "24")
+    .option("--us-closure <dates>", "extra US federal closure dates (YYYY-MM-DD, comma-separated) SEC business days skip")
+    .option("--json", "print one JSON document")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  flz clock --aware-at 2026-03-02T09:15:00Z\n" +
+        "  flz clock --aware-at 2026-03-02T09:15Z --determined-at 2026-03-04T16:00-05:00 --regime sec,nydfs --tz America/New_York\n" +
+        "  flz clock --aware-at 2026-03-02T09:15Z --classified-at 2026-03-02T13:00Z --regime dora,nis2 --json\n",
+    );
+  cmd.action((options: ClockCommandOptions) => {
+    const io = processIo();
+    const times = eventTimesFromOptions(options);
+    if (Object.keys(times).length === 0) {
+      throw new UsageError("no start event given: pass at least --aware-at <time> (ISO 8601 with a zone, e.g. 2026-03-02T09:15:00Z)");
+    }
+    printClock(io, clockFromOptions(options), Boolean(options.json));
+  });
+}
