@@ -1,0 +1,209 @@
+/**
+ * An S3 bucket fit to hold evidence: Object Lock COMPLIANCE by default, versioned, SSE-KMS under a customer key,
+ * closed to the public, owner-enforced, reachable only over TLS from inside the organisation, moved to colder
+ * storage as it ages, with its server access logs in a separate bucket. Used for the trail logs and the evidence.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { accessLogBucketPolicy, evidenceBucketPolicy, trailBucketPolicy } from "./documents";
+
+/** One lifecycle step to a colder storage class. */
+export interface StorageTransition {
+  /** Days after an object version is written (or becomes noncurrent) before it moves. */
+  readonly days: number;
+  /** Target S3 storage class, e.g. `GLACIER_IR`, `GLACIER`, `DEEP_ARCHIVE`. */
+  readonly storageClass: string;
+}
+
+/** The CloudTrail trail allowed to write into the bucket, when the bucket receives trail logs. */
+export interface CloudTrailWriter {
+  /** Management account ID: CloudTrail writes that account's own logs under `AWSLogs/<id>/`. */
+  readonly managementAccountId: pulumi.Input<string>;
+  /** ARN of the only trail allowed to write (matched with `aws:SourceArn`). */
+  readonly trailArn: pulumi.Input<string>;
+}
+
+/** Default transitions: Glacier Instant Retrieval after 90 days (still readable in milliseconds during a case), Deep Archive after a year. */
+export const DEFAULT_TRANSITIONS: readonly StorageTransition[] = [
+  { days: 90, storageClass: "GLACIER_IR" },
+  { days: 365, storageClass: "DEEP_ARCHIVE" },
+];
+
+/** Arguments of {@link EvidenceBucket}. */
+export interface EvidenceBucketArgs {
+  /** Bucket name. Default: a unique name derived from the resource name. Evidence buckets usually get a fixed name so the CLI can be pointed at it. */
+  readonly bucketName?: pulumi.Input<string>;
+  /** Days every object version stays immutable. COMPLIANCE mode: nobody, root included, can shorten it. Default 365. */
+  readonly retentionDays?: number;
+  /**
+   * Object Lock mode of the default retention. Default `COMPLIANCE`. `GOVERNANCE` lets principals with
+   * `s3:BypassGovernanceRetention` delete evidence early: a weakening, for sandboxes only.
+   */
+  readonly lockMode?: "COMPLIANCE" | "GOVERNANCE";
+  /** Customer-managed key for SSE-KMS. Required: evidence is never encrypted with an AWS-managed key. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Organisation ID: the bucket policy denies every principal outside it. Required. */
+  readonly organizationId: pulumi.Input<string>;
+  /** Account that owns the bucket: the only source account the access-log bucket accepts logs from. Required. */
+  readonly accountId: pulumi.Input<string>;
+  /**
+   * When set, the bucket receives CloudTrail logs: its policy lets this trail alone write its own prefixes with
+   * `bucket-owner-full-control`. Default: unset, an evidence bucket that no service writes into.
+   */
+  readonly cloudTrailWriter?: CloudTrailWriter;
+  /** Lifecycle transitions of current and noncurrent versions. Default {@link DEFAULT_TRANSITIONS}; nothing ever expires. */
+  readonly transitions?: readonly StorageTransition[];
+  /**
+   * Protect the locked bucket from `pulumi destroy` (`protect` and `retainOnDelete`). Default true: a COMPLIANCE
+   * bucket cannot be emptied before its retention ends, and a destroy must never look like it removed evidence.
+   */
+  readonly protectFromDeletion?: boolean;
+}
+
+/** An Object-Locked, encrypted, organisation-only S3 bucket and its separate access-log bucket. */
+export class EvidenceBucket extends pulumi.ComponentResource {
+  /** Name of the bucket. */
+  public readonly bucketName: pulumi.Output<string>;
+  /** ARN of the bucket. */
+  public readonly bucketArn: pulumi.Output<string>;
+  /** Name of the bucket that receives the server access logs. */
+  public readonly accessLogBucketName: pulumi.Output<string>;
+  /** The bucket policy: a trail must not be created before CloudTrail is allowed to write (REFERENCE.md). */
+  public readonly bucketPolicy: aws.s3.BucketPolicy;
+
+  constructor(name: string, args: EvidenceBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flz:storage:EvidenceBucket", name, {}, opts);
+    const retentionDays = args.retentionDays ?? 365;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`EvidenceBucket ${name}: retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+    }
+    const protect = args.protectFromDeletion ?? true;
+    const transitions = args.transitions ?? DEFAULT_TRANSITIONS;
+
+    const bucket = new aws.s3.Bucket(
+      name,
+      { bucket: args.bucketName, objectLockEnabled: true, forceDestroy: false },
+      { parent: this, protect, retainOnDelete: protect },
+    );
+    const logs = this.accessLogBucket(name, bucket, args, protect);
+
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
+    new aws.s3.BucketObjectLockConfiguration(
+      `${name}-lock`,
+      {
+        bucket: bucket.id,
+        objectLockEnabled: "Enabled",
+        rule: { defaultRetention: { mode: args.lockMode ?? "COMPLIANCE", days: retentionDays } },
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+            // Bucket keys cut KMS calls (and cost) by orders of magnitude for trail logs, without weakening anything.
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
+      { parent: this },
+    );
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+
+    const writer = args.cloudTrailWriter;
+    const policy = writer
+      ? pulumi
+          .all([bucket.arn, args.organizationId, writer.managementAccountId, writer.trailArn])
+          .apply(([bucketArn, organizationId, managementAccountId, trailArn]) =>
+            JSON.stringify(trailBucketPolicy({ bucketArn, organizationId, managementAccountId, trailArn })),
+          )
+      : pulumi
+          .all([bucket.arn, args.organizationId])
+          .apply(([bucketArn, organizationId]) => JSON.stringify(evidenceBucketPolicy({ bucketArn, organizationId })));
+    // S3 rejects concurrent changes to the policy and the public-access block of one bucket.
+    this.bucketPolicy = new aws.s3.BucketPolicy(`${name}-policy`, { bucket: bucket.id, policy }, { parent: this, dependsOn: [publicAccess] });
+
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      { bucket: bucket.id, rules: [lifecycleRule(transitions)] },
+      { parent: this, dependsOn: [versioning] },
+    );
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.accessLogBucketName = logs.bucket;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, accessLogBucketName: this.accessLogBucketName });
+  }
+
+  /**
+   * The separate server-access-log bucket. It carries no default retention (S3 refuses to deliver access logs
+   * into a bucket with one) and uses SSE-S3 (log delivery cannot use SSE-KMS), but is versioned, private and
+   * accepts logs only from the evidence bucket.
+   */
+  private accessLogBucket(name: string, source: aws.s3.Bucket, args: EvidenceBucketArgs, protect: boolean): aws.s3.Bucket {
+    const logName = `${name}-access-logs`;
+    const logs = new aws.s3.Bucket(
+      logName,
+      { bucket: args.bucketName ? pulumi.interpolate`${args.bucketName}-logs` : undefined, forceDestroy: false },
+      { parent: this, protect, retainOnDelete: protect },
+    );
+    new aws.s3.BucketVersioning(`${logName}-versioning`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${logName}-encryption`,
+      { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      { parent: this },
+    );
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${logName}-public-access`,
+      { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(`${logName}-ownership`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    const policy = new aws.s3.BucketPolicy(
+      `${logName}-policy`,
+      {
+        bucket: logs.id,
+        policy: pulumi
+          .all([logs.arn, source.arn, args.accountId])
+          .apply(([bucketArn, sourceArn, sourceAccountId]) =>
+            JSON.stringify(accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId })),
+          ),
+      },
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    new aws.s3.BucketLogging(
+      `${name}-logging`,
+      {
+        bucket: source.id,
+        targetBucket: logs.id,
+        targetPrefix: "s3-access/",
+        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+    return logs;
+  }
+}
+
+/** The one lifecycle rule: every version moves through the transitions; none ever expires (evidence is kept). */
+export function lifecycleRule(transitions: readonly StorageTransition[]): aws.types.input.s3.BucketLifecycleConfigurationRule {
+  return {
+    id: "colder-storage",
+    status: "Enabled",
+    filter: {},
+    transitions: transitions.map((t) => ({ days: t.days, storageClass: t.storageClass })),
+    noncurrentVersionTransitions: transitions.map((t) => ({ noncurrentDays: t.days, storageClass: t.storageClass })),
+    abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The forensic roles on both sides: in the forensic account, the responder and investigator roles (and a
+ * break-glass role behind MFA); in every member account, now and future, the matching member roles, delivered by a
+ * service-managed CloudFormation StackSet with auto-deployment so accounts created tomorrow get them without anyone
+ * running anything.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { accountRootArn } from "./arns";
+import {
+  breakGlassTrust,
+  forensicInvestigatorPermissions,
+  forensicResponderPermissions,
+  forensicRoleTrust,
+  memberRolesTemplate,
+} from "./documents";
+
+/** Service principal that must have trusted access in Organizations for service-managed StackSets. */
+export const STACKSETS_SERVICE_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com";
+
+/** Role names, the same defaults as the CLI's and the emulator seed's. */
+export const DEFAULT_ROLE_NAMES = {
+  forensicResponder: "FlzForensicResponder",
+  forensicInvestigator: "FlzForensicInvestigator",
+  memberResponder: "FlzMemberResponder",
+  memberInvestigator: "FlzMemberInvestigator",
+  breakGlass: "FlzBreakGlass",
+} as const;
+
+/** Names of the five roles. */
+export interface RoleNames {
+  /** Forensic-account role that captures evidence and contains; assumes the member responder roles. */
+  readonly forensicResponder: string;
+  /** Forensic-account role that reads trail logs and evidence; assumes the member investigator roles. */
+  readonly forensicInvestigator: string;
+  /** Member-account role for capture and containment; the same name in every account. */
+  readonly memberResponder: string;
+  /** Member-account read-only role; the same name in every account. */
+  readonly memberInvestigator: string;
+  /** Forensic-account role for when everything else fails; MFA required. */
+  readonly breakGlass: string;
+}
+
+/** Arguments of {@link MemberRoles}. */
+export interface MemberRolesArgs {
+  /** Provider that reaches the forensic account (any region: IAM is global). Required. */
+  readonly forensicProvider: aws.Provider;
+  /** The forensic account's ID. Required. */
+  readonly forensicAccountId: pulumi.Input<string>;
+  /** The organisation: forensic roles may be assumed only by its principals. Required. */
+  readonly organizationId: pulumi.Input<string>;
+  /**
+   * OUs (or the root `r-...`) whose accounts get the member roles, including accounts added later. Required: an
+   * empty list would silently leave every member account without roles.
+   */
+  readonly targetOrganizationalUnitIds: readonly string[];
+  /** Region of the single StackSet instance (IAM is global, so one region suffices): the home region. Required. */
+  readonly stackSetRegion: string;
+  /** Role names. Default {@link DEFAULT_ROLE_NAMES}, which the CLI assumes unless told otherwise. */
+  readonly roleNames?: Partial<RoleNames>;
+  /**
+   * Principals that may assume the forensic responder role. Default: the forensic account's root, meaning
+   * principals of the forensic account (such as an Identity Center permission set) that their own policies allow;
+   * the forensic account is dedicated, so that is the security team.
+   */
+  readonly responderPrincipalArns?: readonly string[];
+  /** Principals that may assume the forensic investigator role. Default: the forensic account's root (as above). */
+  readonly investigatorPrincipalArns?: readonly string[];
+  /** Principals that may assume the break-glass role, with MFA. Default: the forensic account's root (as above). */
+  readonly breakGlassPrincipalArns?: readonly string[];
+  /** Oldest MFA sign-in the break-glass role accepts, seconds. Default 3600. */
+  readonly breakGlassMaxMfaAgeSeconds?: number;
+  /** Permissions of the break-glass role. Default `AdministratorAccess` in the forensic account only: it exists to repair the other roles. */
+  readonly breakGlassPolicyArns?: readonly string[];
+  /** Longest session of every role, seconds. Default 3600 (the IAM minimum): a stolen session is good for an hour at most. */
+  readonly maxSessionSeconds?: number;
+  /** Evidence key ARNs per governed region: member responders copy snapshots under them. Required. */
+  readonly evidenceKeyArns: pulumi.Input<Record<string, string>>;
+  /** The custody signing key: only the forensic responder signs. Required. */
+  readonly signingKeyArn: pulumi.Input<string>;
+  /** The evidence bucket (responder writes, investigator reads). Required. */
+  readonly evidenceBucketArn: pulumi.Input<string>;
+  /** The trail bucket (investigator reads). Required. */
+  readonly trailBucketArn: pulumi.Input<string>;
+  /** The trail key (investigator decrypts trail logs). Required. */
+  readonly trailKeyArn: pulumi.Input<string>;
+  /**
+   * The organisation's enabled service-access principals (from `getOrganization`). When given, deployment stops
+   * with a clear error if trusted access for StackSets is off, instead of a StackSet that never deploys.
+   */
+  readonly enabledServicePrincipals?: pulumi.Input<string[]>;
+  /** Name of the StackSet. Default `flz-member-roles`. */
+  readonly stackSetName?: string;
+}
+
+/** Throws a one-line error if trusted access for service-managed StackSets is not enabled (a pure check). */
+export function assertStackSetsTrustedAccess(enabledServicePrincipals: readonly string[]): void {
+  if (!enabledServicePrincipals.includes(STACKSETS_SERVICE_PRINCIPAL)) {
+    throw new Error(
+      `trusted access for CloudFormation StackSets is not enabled in the organisation (${STACKSETS_SERVICE_PRINCIPAL} missing): ` +
+        "run `aws organizations enable-aws-service-access --service-principal " +
+        `${STACKSETS_SERVICE_PRINCIPAL}\` from the management account, or enable it in the CloudFormation console`,
+    );
+  }
+}
+
+/** The forensic roles and the member-role StackSet. */
+export class MemberRoles extends pulumi.ComponentResource {
+  /** ARN of the forensic responder role. */
+  public readonly forensicResponderRoleArn: pulumi.Output<string>;
+  /** ARN of the forensic investigator role. */
+  public readonly forensicInvestigatorRoleArn: pulumi.Output<string>;
+  /** ARN of the break-glass role. */
+  public readonly breakGlassRoleArn: pulumi.Output<string>;
+  /** Name of the member responder role (the same in every member account). */
+  public readonly memberResponderRoleName: pulumi.Output<string>;
+  /** Name of the member investigator role. */
+  public readonly memberInvestigatorRoleName: pulumi.Output<string>;
+  /** Name of the StackSet. */
+  public readonly stackSetName: pulumi.Output<string>;
+
+  constructor(name: string, args: MemberRolesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flz:iam:MemberRoles", name, {}, opts);
+    if (args.targetOrganizationalUnitIds.length === 0) {
+      throw new Error("MemberRoles: targetOrganizationalUnitIds is empty; name at least one OU (ou-...) or the root (r-...)");
+    }
+    const names: RoleNames = { ...DEFAULT_ROLE_NAMES, ...args.roleNames };
+    const maxSessionSeconds = args.maxSessionSeconds ?? 3600;
+    const forensic = { parent: this, provider: args.forensicProvider };
+    const principals = (given: readonly string[] | undefined): pulumi.Output<string[]> =>
+      given && given.length > 0 ? pulumi.output([...given]) : pulumi.output(args.forensicAccountId).apply((id) => [accountRootArn(id)]);
+
+    const responder = new aws.iam.Role(
+      `${name}-forensic-responder`,
+      {
+        name: names.forensicResponder,
+        description: "flz: captures evidence and contains incidents through the member responder roles",
+        maxSessionDuration: maxSessionSeconds,
+        assumeRolePolicy: pulumi
+          .all([principals(args.responderPrincipalArns), args.organizationId])
+          .apply(([trustedPrincipalArns, organizationId]) => JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId }))),
+      },
+      forensic,
+    );
+    const investigator = new aws.iam.Role(
+      `${name}-forensic-investigator`,
+      {
+        name: names.forensicInvestigator,
+        description: "flz: reads trail logs and evidence, and the member accounts read-only",
+        maxSessionDuration: maxSessionSeconds,
+        assumeRolePolicy: pulumi
+          .all([principals(args.investigatorPrincipalArns), args.organizationId])
+          .apply(([trustedPrincipalArns, organizationId]) => JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId }))),
+      },
+      forensic,
+    );
+    const breakGlass = new aws.iam.Role(
+      `${name}-break-glass`,
+      {
+        name: names.breakGlass,
+        description: "flz: break-glass access to the forensic account; MFA required",
+        maxSessionDuration: maxSessionSeconds,
+        assumeRolePolicy: pulumi
+          .all([principals(args.breakGlassPrincipalArns), args.organizationId])
+          .apply(([trustedPrincipalArns, organizationId]) =>
+            JSON.stringify(breakGlassTrust({ trustedPrincipalArns, maxMfaAgeSeconds: args.breakGlassMaxMfaAgeSeconds ?? 3600, organizationId })),
+          ),
+      },
+      forensic,
+    );
+    for (const [index, policyArn] of (args.breakGlassPolicyArns ?? ["arn:aws:iam::aws:policy/AdministratorAccess"]).entries()) {
+      new aws.iam.RolePolicyAttachment(`${name}-break-glass-${index}`, { role: breakGlass.name, policyArn }, forensic);
+    }
+
+    const evidenceKeyList = pulumi.output(args.evidenceKeyArns).apply((arns) => Object.values(arns));
+    new aws.iam.RolePolicy(
+      `${name}-forensic-responder`,
+      {
+        role: responder.name,
+        name: "flz-forensic-responder",
+        policy: pulumi
+          .all([args.evidenceBucketArn, evidenceKeyList, args.signingKeyArn, args.organizationId])
+          .apply(([evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId]) =>
+            JSON.stringify(
+              forensicResponderPermissions({ memberResponderRoleName: names.memberResponder, evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId }),
+            ),
+          ),
+      },
+      forensic,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-forensic-investigator`,
+      {
+        role: investigator.name,
+        name: "flz-forensic-investigator",
+        policy: pulumi
+          .all([args.trailBucketArn, args.evidenceBucketArn, args.trailKeyArn, evidenceKeyList, args.organizationId])
+          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId]) =>
+            JSON.stringify(
+              forensicInvestigatorPermissions({
+                memberInvestigatorRoleName: names.memberInvestigator,
+                trailBucketArn,
+                evidenceBucketArn,
+                trailKeyArn,
+                evidenceKeyArns,
+                organizationId,
+              }),
+            ),
+          ),
+      },
+      forensic,
+    );
+
+    // The member roles trust the forensic roles by ARN, so the template is built from the roles' outputs: the
+    // StackSet deploys only after the roles it trusts exist (IAM rejects a trust policy naming a missing role).
+    const templateBody = pulumi
+      .all([responder.arn, investigator.arn, evidenceKeyList, args.forensicAccountId, args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL]])
+      .apply(([forensicResponderRoleArn, forensicInvestigatorRoleArn, evidenceKeyArns, forensicAccountId, enabled]) => {
+        assertStackSetsTrustedAccess(enabled);
+        return JSON.stringify(
+          memberRolesTemplate({
+            forensicResponderRoleArn,
+            forensicInvestigatorRoleArn,
+            responderRoleName: names.memberResponder,
+            investigatorRoleName: names.memberInvestigator,
+            evidenceKeyArns,
+            maxSessionSeconds,
+            forensicAccountId,
+          }),
+        );
+      });
+    const stackSet = new aws.cloudformation.StackSet(
+      `${name}-stackset`,
+      {
+        name: args.stackSetName ?? "flz-member-roles",
+        description: "flz member roles (responder, investigator), trusted only by the forensic account's roles",
+        permissionModel: "SERVICE_MANAGED",
+        // Accounts that join a target OU get the roles automatically; accounts that leave lose them.
+        autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+        capabilities: ["CAPABILITY_NAMED_IAM"],
+        managedExecution: { active: true },
+        operationPreferences: { failureTolerancePercentage: 10, maxConcurrentPercentage: 25, regionConcurrencyType: "PARALLEL" },
+        templateBody,
+      },
+      { parent: this, ignoreChanges: ["administrationRoleArn"] },
+    );
+    new aws.cloudformation.StackSetInstance(
+      `${name}-instances`,
+      {
+        stackSetName: stackSet.name,
+        stackSetInstanceRegion: args.stackSetRegion,
+        deploymentTargets: { organizationalUnitIds: [...args.targetOrganizationalUnitIds] },
+        // Removing the instances removes the member roles: nothing is left trusting a forensic account that is gone.
+        retainStack: false,
+      },
+      { parent: this },
+    );
+
+    this.forensicResponderRoleArn = responder.arn;
+    this.forensicInvestigatorRoleArn = investigator.arn;
+    this.breakGlassRoleArn = breakGlass.arn;
+    this.memberResponderRoleName = pulumi.output(names.memberResponder);
+    this.memberInvestigatorRoleName = pulumi.output(names.memberInvestigator);
+    this.stackSetName = stackSet.name;
+    this.registerOutputs({
+      forensicResponderRoleArn: this.forensicResponderRoleArn,
+      forensicInvestigatorRoleArn: this.forensicInvestigatorRoleArn,
+      breakGlassRoleArn: this.breakGlassRoleArn,
+      memberResponderRoleName: this.memberResponderRoleName,
+      memberInvestigatorRoleName: this.memberInvestigatorRoleName,
+      stackSetName: this.stackSetName,
+    });
+  }
+}

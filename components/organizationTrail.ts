@@ -1,0 +1,154 @@
+/**
+ * The organisation CloudTrail trail, created in the management account: every account, every region, global
+ * service events, signed digests, encrypted with the forensic account's trail key, delivered into the forensic
+ * account's Object-Locked trail bucket.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** An advanced event selector, exactly as CloudTrail takes it. */
+export type AdvancedEventSelector = aws.types.input.cloudtrail.TrailAdvancedEventSelector;
+
+/** Optional delivery of the trail to CloudWatch Logs (for alarms and quick queries; the bucket stays the record). */
+export interface CloudWatchDelivery {
+  /** Days the log group keeps events; one of CloudWatch's allowed retention values. */
+  readonly retentionDays: number;
+}
+
+/** Arguments of {@link OrganizationTrail}. */
+export interface OrganizationTrailArgs {
+  /**
+   * Trail name. Required and explicit: the trail's ARN (built from it) must appear in the trail key's and the trail
+   * bucket's policies before the trail exists.
+   */
+  readonly trailName: string;
+  /** The trail bucket (in the forensic account). Required. */
+  readonly bucketName: pulumi.Input<string>;
+  /** ARN of the trail key: CloudTrail encrypts every log file and digest with it. Required: no SSE-S3-only trails. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Log S3 object-level writes (PutObject, DeleteObject, CopyObject, ...) in every account: what shows exfiltration
+   * staging and ransomware. Default true. Volume (and cost) grows with write traffic.
+   */
+  readonly s3ObjectWrites?: boolean;
+  /** Log Lambda function invocations in every account. Default false: high volume, and invocations are rarely the first evidence needed. */
+  readonly lambdaInvokes?: boolean;
+  /** Further advanced event selectors, added after the built-in ones. Default none. */
+  readonly additionalEventSelectors?: readonly AdvancedEventSelector[];
+  /** Also deliver to CloudWatch Logs. Default: off (the bucket is the evidence; CloudWatch is a convenience). */
+  readonly cloudWatchLogs?: CloudWatchDelivery;
+  /**
+   * Resources that must exist before the trail: the trail bucket's policy and the trail key (with its policy).
+   * CloudTrail checks both when the trail is created and fails otherwise.
+   */
+  readonly prerequisites?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Management events, read and write: every control-plane call in the organisation. */
+export const MANAGEMENT_EVENTS: AdvancedEventSelector = {
+  name: "Management events (read and write)",
+  fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }],
+};
+/** S3 object-level write events in every bucket. */
+export const S3_OBJECT_WRITES: AdvancedEventSelector = {
+  name: "S3 object writes",
+  fieldSelectors: [
+    { field: "eventCategory", equals: ["Data"] },
+    { field: "resources.type", equals: ["AWS::S3::Object"] },
+    { field: "readOnly", equals: ["false"] },
+  ],
+};
+/** Lambda invocations of every function. */
+export const LAMBDA_INVOKES: AdvancedEventSelector = {
+  name: "Lambda invocations",
+  fieldSelectors: [
+    { field: "eventCategory", equals: ["Data"] },
+    { field: "resources.type", equals: ["AWS::Lambda::Function"] },
+  ],
+};
+
+/** The advanced event selectors a trail gets for the given switches (a pure decision). */
+export function eventSelectors(args: Pick<OrganizationTrailArgs, "s3ObjectWrites" | "lambdaInvokes" | "additionalEventSelectors">): AdvancedEventSelector[] {
+  return [
+    MANAGEMENT_EVENTS,
+    ...((args.s3ObjectWrites ?? true) ? [S3_OBJECT_WRITES] : []),
+    ...((args.lambdaInvokes ?? false) ? [LAMBDA_INVOKES] : []),
+    ...(args.additionalEventSelectors ?? []),
+  ];
+}
+
+/** The organisation trail (and its optional CloudWatch Logs delivery). */
+export class OrganizationTrail extends pulumi.ComponentResource {
+  /** ARN of the trail. */
+  public readonly trailArn: pulumi.Output<string>;
+  /** Name of the trail. */
+  public readonly trailName: pulumi.Output<string>;
+
+  constructor(name: string, args: OrganizationTrailArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flz:trail:OrganizationTrail", name, {}, opts);
+    const cloudWatch = args.cloudWatchLogs ? this.cloudWatchDelivery(name, args.trailName, args.cloudWatchLogs) : undefined;
+    const trail = new aws.cloudtrail.Trail(
+      name,
+      {
+        name: args.trailName,
+        s3BucketName: args.bucketName,
+        kmsKeyId: args.kmsKeyArn,
+        isOrganizationTrail: true,
+        isMultiRegionTrail: true,
+        includeGlobalServiceEvents: true,
+        enableLogFileValidation: true,
+        enableLogging: true,
+        advancedEventSelectors: eventSelectors(args),
+        cloudWatchLogsGroupArn: cloudWatch ? pulumi.interpolate`${cloudWatch.group.arn}:*` : undefined,
+        cloudWatchLogsRoleArn: cloudWatch?.role.arn,
+      },
+      { parent: this, dependsOn: args.prerequisites, protect: true },
+    );
+    this.trailArn = trail.arn;
+    this.trailName = trail.name;
+    this.registerOutputs({ trailArn: this.trailArn, trailName: this.trailName });
+  }
+
+  /** The log group and the role CloudTrail assumes to write into it (trusted only for this trail). */
+  private cloudWatchDelivery(name: string, trailName: string, delivery: CloudWatchDelivery): { group: aws.cloudwatch.LogGroup; role: aws.iam.Role } {
+    const group = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/flz/cloudtrail/${trailName}`, retentionInDays: delivery.retentionDays },
+      { parent: this },
+    );
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const sourceArn = pulumi.interpolate`arn:aws:cloudtrail:${region.region}:${identity.accountId}:trail/${trailName}`;
+    const role = new aws.iam.Role(
+      `${name}-cloudwatch`,
+      {
+        description: "Lets the flz organisation trail deliver to its CloudWatch Logs group",
+        maxSessionDuration: 3600,
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "cloudtrail.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceArn": sourceArn } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-cloudwatch`,
+      {
+        role: role.name,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${group.arn}:*` }],
+        }),
+      },
+      { parent: this },
+    );
+    return { group, role };
+  }
+}
