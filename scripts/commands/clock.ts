@@ -3,11 +3,16 @@
  * the times given on the command line or read from the case's custody ledger.
  */
 import { Command } from "commander";
+import { ClientFactory } from "../aws/clients";
+import { clockCustodyEvent, eventsFromLedger, type EventSource } from "../clock/case-events";
 import { computeClock, formatClock, parseRegimes, type ClockReport, type IncidentTimes } from "../clock/deadlines";
 import { REGIMES, START_EVENTS, type StartEvent } from "../clock/regimes";
 import { checkTimeZone, formatDate, parseCalendarDate, parseInstant, systemTimeZone } from "../clock/time";
+import { loadLandingZone } from "../contract";
+import { openLedger } from "../custody/ledger";
+import type { CustodyLedger, CustodyRecord } from "../custody/types";
 import { UsageError } from "../errors";
-import { printJson, printLine, processIo, type Io } from "../output";
+import { note, printJson, printLine, processIo, type Io } from "../output";
 
 /** Options of `flz clock`, as commander parses them. */
 export interface ClockCommandOptions {
@@ -33,6 +38,14 @@ export interface ClockCommandOptions {
   readonly dueSoon?: string;
   /** `--us-closure`, comma-separated dates. */
   readonly usClosure?: string;
+  /** `--case`: read the start events from this case's ledger and record the deadlines in it. */
+  readonly case?: string;
+  /** `--landing-zone`: the contract file (default `FLZ_LANDING_ZONE`). */
+  readonly landingZone?: string;
+  /** `--aware-record`: sequence number of the record whose time is awareness (default the first). */
+  readonly awareRecord?: string;
+  /** `--dry-run`: with `--case`, compute and print but record nothing. */
+  readonly dryRun?: boolean;
   /** `--json`. */
   readonly json?: boolean;
 }
@@ -92,6 +105,40 @@ export function clockFromOptions(options: ClockCommandOptions, extraTimes: Incid
   return computeClock(times, settings);
 }
 
+/** What `flz clock --case` produced. */
+export interface CaseClockResult {
+  /** The computed clock. */
+  readonly report: ClockReport;
+  /** Where each start event came from. */
+  readonly sources: Partial<Record<StartEvent, EventSource>>;
+  /** The record appended (absent on a dry run). */
+  readonly record?: CustodyRecord;
+}
+
+/** Parses `--aware-record`. */
+export function parseRecordSequence(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--aware-record ${JSON.stringify(text)} is not a record sequence number: use 0 for the first record, 1 for the next, ...`);
+  return Number(text);
+}
+
+/**
+ * Computes a case's clock from its ledger (and any times given as flags) and, unless dry-running, records the
+ * deadlines in the ledger. Exported so `flz drill` runs the same code path as an operator.
+ */
+export async function clockForCase(ledger: CustodyLedger, options: ClockCommandOptions): Promise<CaseClockResult> {
+  const settings = clockSettings(options);
+  const records = await ledger.records();
+  const { times, sources } = eventsFromLedger(records, { given: eventTimesFromOptions(options), awareRecord: parseRecordSequence(options.awareRecord) });
+  if (!times.aware && Object.keys(times).length === 0) {
+    throw new UsageError(`case ${ledger.caseId} has no records and no start event was given: pass --aware-at <time>`);
+  }
+  const report = computeClock(times, settings);
+  if (options.dryRun) return { report, sources };
+  const record = await ledger.append(clockCustodyEvent(report, sources));
+  return { report, sources, record };
+}
+
 /** Prints a clock report for people or, with `--json`, as one JSON document. */
 export function printClock(io: Io, report: ClockReport, json: boolean): void {
   if (json) printJson(io, report);
@@ -123,20 +170,49 @@ export function register(program: Command): void {
     .option("--tz <zone>", "IANA zone for the local due times (default: the system zone)")
     .option("--due-soon <hours>", "mark deadlines this close as DUE SOON", "24")
     .option("--us-closure <dates>", "extra US federal closure dates (YYYY-MM-DD, comma-separated) SEC business days skip")
+    .option("--case <id>", "read the start events from this case's custody ledger (first record = awareness) and record the deadlines in it")
+    .option("--landing-zone <file>", "landing-zone contract (pulumi stack output --json), with --case (default: FLZ_LANDING_ZONE)")
+    .option("--aware-record <sequence>", "with --case: the record whose time is awareness (default 0, the first)")
+    .option("--dry-run", "with --case: compute and print, record nothing")
     .option("--json", "print one JSON document")
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  flz clock --aware-at 2026-03-02T09:15:00Z\n" +
         "  flz clock --aware-at 2026-03-02T09:15Z --determined-at 2026-03-04T16:00-05:00 --regime sec,nydfs --tz America/New_York\n" +
-        "  flz clock --aware-at 2026-03-02T09:15Z --classified-at 2026-03-02T13:00Z --regime dora,nis2 --json\n",
+        "  flz clock --aware-at 2026-03-02T09:15Z --classified-at 2026-03-02T13:00Z --regime dora,nis2 --json\n" +
+        "  flz clock --case IR-2026-0042 --landing-zone lz.json --determined-at 2026-03-04T21:00Z   # records the deadlines\n",
     );
-  cmd.action((options: ClockCommandOptions) => {
+  cmd.action(async (options: ClockCommandOptions) => {
     const io = processIo();
+    if (options.case !== undefined) {
+      await runForCase(io, options, options.case);
+      return;
+    }
+    if (options.awareRecord !== undefined || options.dryRun) throw new UsageError("--aware-record and --dry-run only apply with --case <id>");
     const times = eventTimesFromOptions(options);
     if (Object.keys(times).length === 0) {
       throw new UsageError("no start event given: pass at least --aware-at <time> (ISO 8601 with a zone, e.g. 2026-03-02T09:15:00Z)");
     }
     printClock(io, clockFromOptions(options), Boolean(options.json));
   });
+}
+
+async function runForCase(io: Io, options: ClockCommandOptions, caseId: string): Promise<void> {
+  clockSettings(options); // bad flags fail before any AWS call
+  const lz = loadLandingZone(options.landingZone);
+  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  try {
+    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+    const result = await clockForCase(ledger, options);
+    if (options.json) {
+      printJson(io, { case: caseId, ...result.report, eventSources: result.sources, recordedAs: result.record?.sequence ?? null, dryRun: Boolean(options.dryRun) });
+      return;
+    }
+    printClock(io, result.report, false);
+    for (const [event, source] of Object.entries(result.sources)) note(io, `${event}: from ${source}`);
+    note(io, result.record ? `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})` : `dry run: nothing recorded in case ${caseId}`);
+  } finally {
+    factory.destroy();
+  }
 }
