@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "./errors";
 import * as clockCommand from "./commands/clock";
+import * as containCommand from "./commands/contain";
 
 /** A command module: adds its command (with options, help and action) to the program. */
 export interface CommandModule {
@@ -16,6 +17,7 @@ function commandModules(): CommandModule[] {
   return [
     // one line per command file; keep the list sorted by lifecycle phase
     clockCommand,
+    containCommand,
   ];
 }
 

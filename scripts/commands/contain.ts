@@ -1,0 +1,194 @@
+/**
+ * `flz contain`: precise, reversible containment in a member account (DESIGN.md §7). Subcommands `sessions`,
+ * `access-key`, `instance` and `undo`; each records what it did, with its undo information, in the case's ledger.
+ */
+import { Command } from "commander";
+import { ClientFactory } from "../aws/clients";
+import { deactivateAccessKey } from "../contain/access-key";
+import { requireAccountId, requireCaseId, requireRegion, type ContainContext, type ContainResult } from "../contain/common";
+import { containInstance, requireInstanceId } from "../contain/instance";
+import { parseCutoff, revokeSessions } from "../contain/sessions";
+import { parseSequence, undoAction } from "../contain/undo";
+import { loadLandingZone } from "../contract";
+import { openLedger } from "../custody/ledger";
+import { OperationError, UsageError } from "../errors";
+import { note, printJson, printLine, processIo, type Io } from "../output";
+
+/** Options every `contain` subcommand takes, as commander parses them. */
+export interface ContainCommonOptions {
+  /** `--case`: the case ID; names the ledger, the session and the tags. */
+  readonly case?: string;
+  /** `--account`: the member account to act in. */
+  readonly account?: string;
+  /** `--region`: default the landing zone's home region. */
+  readonly region?: string;
+  /** `--landing-zone`: the contract file (default `FLZ_LANDING_ZONE`). */
+  readonly landingZone?: string;
+  /** `--dry-run`: print what would change, change nothing, record nothing. */
+  readonly dryRun?: boolean;
+  /** `--json`: one JSON document on stdout. */
+  readonly json?: boolean;
+}
+
+/** Everything a subcommand needs once the flags are checked and the ledger is open. */
+type Runner = (ctx: ContainContext) => Promise<ContainResult>;
+
+/** Prints a result for people or as JSON. */
+export function printResult(io: Io, result: ContainResult, json: boolean, caseId: string): void {
+  if (json) {
+    printJson(io, {
+      case: caseId,
+      action: result.action,
+      dryRun: result.dryRun,
+      changes: result.changes,
+      notes: result.notes,
+      failures: result.failures ?? [],
+      details: result.details,
+      recordedAs: result.record?.sequence ?? null,
+    });
+    return;
+  }
+  if (result.changes.length === 0) printLine(io, "nothing to change");
+  for (const change of result.changes) printLine(io, `${result.dryRun ? "would " : ""}${change.description}`);
+  for (const line of result.notes) printLine(io, line);
+  for (const failure of result.failures ?? []) printLine(io, `FAILED ${failure}`);
+  if (result.dryRun) note(io, `dry run: nothing changed, nothing recorded in case ${caseId}`);
+  else if (result.record) {
+    const undo = result.action === "contain.undone" ? "" : `; undo with: flz contain undo --case ${caseId} --action ${result.record.sequence}`;
+    note(io, `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})${undo}`);
+  }
+}
+
+/** Checks the common flags, opens the case's ledger, runs, prints, and turns failed steps into exit 1. */
+async function run(options: ContainCommonOptions, needAccount: boolean, runner: Runner): Promise<void> {
+  const io = processIo();
+  const caseId = requireCaseId(options.case);
+  const account = needAccount || options.account !== undefined ? requireAccountId(options.account) : "";
+  if (options.region !== undefined) requireRegion(options.region);
+  const lz = loadLandingZone(options.landingZone);
+  const region = requireRegion(options.region ?? lz.homeRegion);
+  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  try {
+    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+    const result = await runner({ factory, ledger, account, region, dryRun: Boolean(options.dryRun) });
+    printResult(io, result, Boolean(options.json), caseId);
+    const failures = result.failures ?? [];
+    if (failures.length > 0) {
+      throw new OperationError(`${failures.length} step(s) failed (the others were applied and recorded): ${failures.join("; ")}`);
+    }
+  } finally {
+    factory.destroy();
+  }
+}
+
+function common(cmd: Command, accountRequired = true): Command {
+  return cmd
+    .option("--case <id>", "case ID: names the ledger, the role session and the tags (required)")
+    .option("--account <id>", accountRequired ? "member account to act in (12 digits, required)" : "member account (optional: the record says where)")
+    .option("--region <region>", "region to act in (default: the landing zone's home region)")
+    .option("--landing-zone <file>", "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)")
+    .option("--dry-run", "print exactly what would change; change nothing, record nothing")
+    .option("--json", "print one JSON document");
+}
+
+/** Adds `flz contain` and its subcommands. */
+export function register(program: Command): void {
+  const contain = program
+    .command("contain")
+    .summary("precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo")
+    .description(
+      "Contains a compromised principal or instance in a member account, through the member responder role (the session\n" +
+        "carries the case ID). Every change is recorded in the case's custody ledger with what is needed to reverse it:\n" +
+        "`flz contain undo --case <id> --action <sequence>` reverses one record. Re-running is safe: what is already\n" +
+        "contained is left as it is.",
+    );
+
+  common(
+    contain
+      .command("sessions")
+      .summary("deny every session of a role issued before a cutoff")
+      .description(
+        "Adds the inline policy FlzRevokeOlderSessions-<case> to the role: Deny * * when aws:TokenIssueTime is before the cutoff.\n" +
+          "Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. Re-running\n" +
+          "with a later cutoff moves it; an earlier cutoff is refused (undo moves it back). Service-linked roles are refused.\n" +
+          "Long-term access keys are not affected: use `contain access-key`.",
+      )
+      .option("--role <name>", "role name in the member account (required)")
+      .option("--before <time>", 'cutoff: "now" or an ISO 8601 time with a zone, such as 2026-03-01T14:30:00Z', "now"),
+  )
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  flz contain sessions --case IR-2026-0042 --account 333333333333 --role app-deployer --before now\n" +
+        "  flz contain sessions --case IR-2026-0042 --account 333333333333 --role app-deployer --before 2026-03-01T14:30:00Z --dry-run\n",
+    )
+    .action(async (options: ContainCommonOptions & { role?: string; before?: string }) => {
+      if (!options.role) throw new UsageError("--role is required: give the name of the role whose sessions to revoke");
+      parseCutoff(options.before, new Date()); // a bad time fails before any AWS call
+      const role = options.role;
+      await run(options, true, (ctx) => revokeSessions(ctx, { role, before: options.before }));
+    });
+
+  common(
+    contain
+      .command("access-key")
+      .summary("deactivate a user's access key (never deleted) and list the user's other keys")
+      .description(
+        "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), then\n" +
+          "lists every other key of the user with its last use, so a second stolen key is seen at once.",
+      )
+      .option("--user <name>", "IAM user name (required)")
+      .option("--key <id>", "access key ID, AKIA... (required)"),
+  )
+    .addHelpText("after", "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n")
+    .action(async (options: ContainCommonOptions & { user?: string; key?: string }) => {
+      if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
+      if (!options.key) throw new UsageError("--key is required: give the access key ID (AKIA...)");
+      const { user, key } = options;
+      await run(options, true, (ctx) => deactivateAccessKey(ctx, { user, key }));
+    });
+
+  common(
+    contain
+      .command("instance")
+      .summary("protect and isolate an instance: protections, Auto Scaling Standby, network quarantine, IMDSv2")
+      .description(
+        "At once and independently: termination and stop protection; volumes kept on termination; Standby in its Auto\n" +
+          "Scaling group (detach when Standby would breach the minimum size); IMDSv2 required; case tags. Network isolation\n" +
+          "saves every interface's groups, moves each to the VPC's allow-all group (tracked flows become untracked) and then to\n" +
+          "its no-rule isolation group. Both groups are created once per VPC (tag flz:containment) and reused.\n" +
+          "Flows through NAT gateways, load balancers and VPC endpoints stay tracked: add a network ACL for those.",
+      )
+      .option("--instance <id>", "instance ID (required)"),
+  )
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0 --dry-run\n" +
+        "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0\n",
+    )
+    .action(async (options: ContainCommonOptions & { instance?: string }) => {
+      const instanceId = requireInstanceId(options.instance);
+      await run(options, true, (ctx) => containInstance(ctx, { instanceId }));
+    });
+
+  common(
+    contain
+      .command("undo")
+      .summary("reverse one recorded containment action, and record the reversal")
+      .description(
+        "Reads the record at --action from the case's ledger and restores what it changed: security groups, instance\n" +
+          "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status.\n" +
+          "The account and region come from the record.",
+      )
+      .option("--action <sequence>", "sequence number of the record to reverse (printed by the contain command)"),
+    false,
+  )
+    .addHelpText("after", "\nExample:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
+    .action(async (options: ContainCommonOptions & { action?: string }) => {
+      const sequence = parseSequence(options.action);
+      await run(options, false, (ctx) =>
+        undoAction({ factory: ctx.factory, ledger: ctx.ledger, dryRun: ctx.dryRun }, { sequence, account: options.account, region: options.region }),
+      );
+    });
+}
