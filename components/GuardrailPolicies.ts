@@ -1,0 +1,140 @@
+/**
+ * Guardrail service control policies, created and attached from the management account.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  combineScps,
+  denyLeaveOrganizationScp,
+  denyUnencryptedVolumesScp,
+  protectForensicKeysScp,
+  protectForensicRolesScp,
+  protectTrailScp,
+  requireImdsv2Scp,
+  scpText,
+} from "./documents/scp";
+
+/** Arguments of {@link GuardrailPolicies}. */
+export interface GuardrailPoliciesArgs {
+  /**
+   * Provider for the organisation's management account (or a delegated policy administrator): SCPs can only be
+   * created and attached there. Required, so the component never lands in whatever account the default provider is.
+   */
+  readonly managementProvider: aws.Provider;
+  /**
+   * Root or OU IDs (`r-...`, `ou-...`) the forensic protection bundle is attached to. Required: there is no safe guess.
+   * The root is recommended, so that accounts moved between OUs stay covered.
+   */
+  readonly targetIds: string[];
+  /**
+   * Root or OU IDs the workload baseline (IMDSv2, encrypted volumes) is attached to. Default `targetIds`. Narrow it only
+   * for OUs that cannot meet the baseline yet, and say so in the stack configuration.
+   */
+  readonly workloadTargetIds?: string[];
+  /**
+   * Whether to create the forensic protection bundle (trail, forensic roles, forensic keys, leaving the organisation).
+   * Default true: without it a member account administrator can blind the trail or lock responders out.
+   */
+  readonly protectForensics?: boolean;
+  /**
+   * Whether to create the workload baseline bundle (IMDSv2 on launch, no IMDSv1 credentials, no unencrypted volumes).
+   * Default true. Turning it off does not weaken the forensic protections; it only stops hardening workloads.
+   */
+  readonly workloadBaseline?: boolean;
+  /** ARN of the organisation trail to protect. */
+  readonly trailArn: pulumi.Input<string>;
+  /**
+   * ARN of the role the deployment acts as in the governed accounts; the only principal (with the StackSet execution
+   * role) still allowed to change what the guardrails freeze. An any-account pattern (`arn:aws:iam::*:role/<name>`)
+   * is accepted and its name is then protected as well.
+   */
+  readonly deploymentRoleArn: pulumi.Input<string>;
+  /** Names of the forensic member roles (responder, investigator), the same in every member account. */
+  readonly memberRoleNames: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Name or name pattern of the role that applies the StackSet in member accounts. Default `stacksets-exec-*`, the
+   * names AWS gives the execution roles of service-managed StackSets.
+   */
+  readonly stackSetExecutionRoleName?: string;
+  /** ARNs of the forensic keys (trail, evidence, custody signing); multi-region keys are covered in every region. */
+  readonly forensicKeyArns: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** SCP names this component creates, so operators recognise them in the Organizations console. */
+export const GUARDRAIL_POLICY_NAMES = { protection: "flz-protect-forensics", workload: "flz-workload-baseline" } as const;
+
+/**
+ * Guardrail SCPs in two bundles, so they take two of the five SCP slots of a target: the forensic protection bundle and
+ * the workload baseline. Each bundle is checked against the 5,120-character limit when its text is built.
+ */
+export class GuardrailPolicies extends pulumi.ComponentResource {
+  /** ID of the forensic protection SCP (empty when `protectForensics` is false). */
+  public readonly protectionPolicyId: pulumi.Output<string>;
+  /** ID of the workload baseline SCP (empty when `workloadBaseline` is false). */
+  public readonly workloadPolicyId: pulumi.Output<string>;
+
+  constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flz:guardrails:GuardrailPolicies", name, {}, opts);
+    if (args.targetIds.length === 0) throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
+    for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {
+      if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/.test(id)) {
+        throw new Error(`GuardrailPolicies "${name}": target "${id}" is not a root (r-...), OU (ou-...-...) or account ID`);
+      }
+    }
+    const opt = { parent: this, provider: args.managementProvider };
+
+    let protectionId: pulumi.Output<string> = pulumi.output("");
+    if (args.protectForensics ?? true) {
+      const content = pulumi
+        .all([args.trailArn, args.deploymentRoleArn, args.memberRoleNames, args.forensicKeyArns])
+        .apply(([trailArn, deploymentRoleArn, roleNames, keyArns]) =>
+          scpText(
+            combineScps(GUARDRAIL_POLICY_NAMES.protection, [
+              protectTrailScp({ trailArn, deploymentRoleArn }),
+              protectForensicRolesScp({ roleNames, stackSetExecutionRoleName: args.stackSetExecutionRoleName ?? "stacksets-exec-*", deploymentRoleArn }),
+              denyLeaveOrganizationScp(),
+              protectForensicKeysScp({ keyArns, deploymentRoleArn }),
+            ]),
+          ),
+        );
+      const policy = new aws.organizations.Policy(
+        `${name}-protect-forensics`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.protection,
+          description: "Forensic landing zone: protect the organisation trail, forensic roles and keys; deny leaving the organisation.",
+          type: "SERVICE_CONTROL_POLICY",
+          content,
+        },
+        opt,
+      );
+      this.attach(`${name}-protect-forensics`, policy, args.targetIds, opt);
+      protectionId = policy.id;
+    }
+
+    let workloadId: pulumi.Output<string> = pulumi.output("");
+    if (args.workloadBaseline ?? true) {
+      const policy = new aws.organizations.Policy(
+        `${name}-workload-baseline`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.workload,
+          description: "Forensic landing zone: require IMDSv2, deny IMDSv1 credentials and unencrypted EBS volumes.",
+          type: "SERVICE_CONTROL_POLICY",
+          content: scpText(combineScps(GUARDRAIL_POLICY_NAMES.workload, [requireImdsv2Scp(), denyUnencryptedVolumesScp()])),
+        },
+        opt,
+      );
+      this.attach(`${name}-workload-baseline`, policy, args.workloadTargetIds ?? args.targetIds, opt);
+      workloadId = policy.id;
+    }
+
+    this.protectionPolicyId = protectionId;
+    this.workloadPolicyId = workloadId;
+    this.registerOutputs({ protectionPolicyId: this.protectionPolicyId, workloadPolicyId: this.workloadPolicyId });
+  }
+
+  private attach(prefix: string, policy: aws.organizations.Policy, targetIds: string[], opts: pulumi.CustomResourceOptions): void {
+    for (const targetId of targetIds) {
+      new aws.organizations.PolicyAttachment(`${prefix}-${targetId}`, { policyId: policy.id, targetId }, opts);
+    }
+  }
+}
