@@ -70,6 +70,8 @@ export function shapeProblem(value: JsonObject): string | undefined {
   if (Number.isNaN(Date.parse(value.time as string))) return `has an unreadable time ${JSON.stringify(value.time)}`;
   const signature = value.signature;
   if (!isObject(signature) || typeof signature.value !== "string" || typeof signature.keyArn !== "string") return "has no signature";
+  // Node's base64 decoder ignores stray characters and padding bits: demand the one canonical spelling.
+  if (Buffer.from(signature.value, "base64").toString("base64") !== signature.value) return "has a signature that is not canonical base64";
   if (signature.algorithm !== SIGNING_ALGORITHM) return `is signed with ${JSON.stringify(signature.algorithm)}, expected ${SIGNING_ALGORITHM}`;
   return undefined;
 }

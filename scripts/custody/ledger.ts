@@ -182,7 +182,7 @@ class BucketLedger implements EvidenceBucketLedger {
         previousHash: head.hash,
       });
       const hash = recordHash(unsigned);
-      const signature = await this.sign(signingStatement({ ...unsigned, hash }));
+      const signature = await this.sign(signingStatement({ ...unsigned, hash }, this.keyArn));
       const record: CustodyRecord = { ...unsigned, hash, signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature } };
       // Fail closed: never store a record that the case's public key would reject.
       if (!signatureIsValid(record, publicKeyPem)) {

@@ -108,14 +108,16 @@ export function recordHash(record: UnsignedRecord | { [key: string]: JsonValue }
 
 /**
  * The short canonical statement the custody key signs: it names the case, the position, the link to the previous
- * record and the record's own hash, so a signature cannot be moved to another case or position. Always well under
+ * record, the record's own hash and the signing key's ARN (the only part of the seal outside the hash), so a signature
+ * cannot be moved to another case or position, nor credited to another key. Always well under
  * the 4096 bytes KMS accepts as a RAW message (the case ID is at most 128 characters).
  */
-export function signingStatement(record: Pick<CustodyRecord, "case" | "sequence" | "previousHash" | "hash">): Buffer {
+export function signingStatement(record: Pick<CustodyRecord, "case" | "sequence" | "previousHash" | "hash">, keyArn: string): Buffer {
   return Buffer.from(
     canonicalJson({
       case: record.case,
       hash: record.hash,
+      keyArn,
       previousHash: record.previousHash,
       purpose: "flz custody record",
       sequence: record.sequence,
@@ -139,7 +141,7 @@ export function signatureIsValid(record: CustodyRecord, publicKeyPem: string): b
   try {
     return verifySignature(
       "sha256",
-      signingStatement(record),
+      signingStatement(record, record.signature.keyArn),
       { key: publicKeyPem, dsaEncoding: "der" },
       Buffer.from(record.signature.value, "base64"),
     );
