@@ -1,0 +1,168 @@
+/**
+ * KMS rules. Keys that protect evidence, trail logs and custody signatures decide whether evidence stays readable and
+ * provable: symmetric keys rotate, forensic keys get the longest deletion window (a scheduled deletion is the
+ * quietest way to destroy encrypted evidence), no key policy opens the key to everyone, and custody records are
+ * signed with an asymmetric SIGN_VERIFY key whose public half examiners can use offline.
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import { configOf } from "./lib/config";
+import { admitsEveryone, coversAction, grantsAllActionsOf, hasRestrictingCondition, statementsOf } from "./lib/documents";
+import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
+import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
+import { protectedBuckets } from "./storage";
+import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
+import { asArray, asBoolean, asNumber, asRecord, asString, stringList, type Props } from "./lib/values";
+
+/** Whether a key is a symmetric encryption key (the provider's defaults when unset). */
+export function isSymmetricEncryptionKey(props: Props): boolean {
+  const spec = asString(props.customerMasterKeySpec) ?? "SYMMETRIC_DEFAULT";
+  const usage = asString(props.keyUsage) ?? "ENCRYPT_DECRYPT";
+  return spec === "SYMMETRIC_DEFAULT" && usage === "ENCRYPT_DECRYPT";
+}
+
+/** Symmetric keys rotate their key material. */
+export const kmsSymmetricKeyRotation: ResourceRule = {
+  name: "kms-symmetric-key-rotation",
+  description: "Checks whether symmetric customer-managed KMS keys rotate their key material automatically.",
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "medium",
+  remediationSteps: "Set enableKeyRotation: true on every symmetric key (asymmetric and HMAC keys cannot rotate).",
+  configSchema: { properties: {} },
+  validateResource: validateTypes(TYPES.key, (key, args, report) => {
+    if (!isSymmetricEncryptionKey(key)) args.notApplicable("Only symmetric encryption keys can rotate automatically.");
+    if (asBoolean(key.enableKeyRotation) !== true) report("enableKeyRotation is off: set enableKeyRotation: true.");
+  }),
+};
+
+interface DeletionConfig {
+  purposeTagKey: string;
+  minDeletionWindowDays: number;
+}
+const DELETION_SCHEMA: RuleConfigSchema = {
+  properties: {
+    purposeTagKey: PURPOSE_TAG_SCHEMA,
+    minDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30, default: 30, description: "Shortest deletion window accepted for forensic keys (AWS allows 7 to 30)." },
+  },
+};
+const FORENSIC_KEY_PURPOSES: string[] = [PURPOSE.evidenceKey, PURPOSE.trailKey, PURPOSE.signingKey];
+
+/**
+ * The keys (and replica keys) that protect forensic data, with why: tagged with a forensic purpose, used for
+ * signing, used by a trail, used by a trail-log or evidence bucket, or a replica of any of these.
+ */
+export function forensicKeys(resources: readonly PolicyResource[], purposeTagKey: string): Array<{ key: PolicyResource; reason: string }> {
+  const trails = ofTypes(resources, TYPES.trail);
+  const bucketKeyRefs = protectedBuckets(resources, purposeTagKey).flatMap(({ bucket }) =>
+    ofTypes(resources, TYPES.encryption)
+      .filter((c) => refersTo((c.props as Props).bucket, bucket))
+      .flatMap((c) => asArray((c.props as Props).rules))
+      .map((r) => asRecord(asRecord(r)?.applyServerSideEncryptionByDefault)?.kmsMasterKeyId),
+  );
+  const result: Array<{ key: PolicyResource; reason: string }> = [];
+  for (const key of ofTypes(resources, TYPES.key)) {
+    const props = key.props as Props;
+    const purpose = purposeOf(props, purposeTagKey);
+    let reason: string | undefined;
+    if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose)) reason = `tagged ${purposeTagKey}=${purpose}`;
+    else if (asString(props.keyUsage) === "SIGN_VERIFY") reason = "signing key";
+    else if (trails.some((t) => refersTo((t.props as Props).kmsKeyId, key))) reason = "encrypts a trail";
+    else if (bucketKeyRefs.some((ref) => refersTo(ref, key))) reason = "encrypts a trail-log or evidence bucket";
+    if (reason) result.push({ key, reason });
+  }
+  for (const replica of ofTypes(resources, TYPES.replicaKey)) {
+    const props = replica.props as Props;
+    const purpose = purposeOf(props, purposeTagKey);
+    const primary = result.find(({ key }) => refersTo(props.primaryKeyArn, key));
+    if (primary) result.push({ key: replica, reason: `replica of ${primary.key.name}` });
+    else if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose)) result.push({ key: replica, reason: `tagged ${purposeTagKey}=${purpose}` });
+  }
+  return result;
+}
+
+/** Evidence, trail and signing keys have the maximum deletion window. */
+export const kmsForensicKeyDeletionWindow: StackRule = {
+  name: "kms-forensic-key-deletion-window",
+  description: "Checks whether KMS keys protecting evidence, trail logs or custody signatures (and their replicas) have the maximum 30-day deletion window.",
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "high",
+  remediationSteps: "Set deletionWindowInDays: 30 (or remove it; 30 is the default) on evidence, trail and signing keys and their replica keys.",
+  configSchema: DELETION_SCHEMA,
+  validateStack: (args, report) => {
+    const { purposeTagKey, minDeletionWindowDays } = configOf<DeletionConfig>(args, DELETION_SCHEMA);
+    const keys = forensicKeys(args.resources, purposeTagKey);
+    if (keys.length === 0) args.notApplicable("No key protects evidence, trail logs or custody signatures.");
+    for (const { key, reason } of keys) {
+      const window = asNumber((key.props as Props).deletionWindowInDays) ?? 30;
+      if (window < minDeletionWindowDays) {
+        report(`Key ${key.name} (${reason}) has a ${window}-day deletion window: set deletionWindowInDays to ${minDeletionWindowDays}.`, key.urn);
+      }
+    }
+  },
+};
+
+const DECRYPT_ACTIONS = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"];
+
+/** Why a key policy opens the key to everyone, or undefined. */
+export function publicKeyPolicyProblem(document: unknown): string | undefined {
+  const statements = statementsOf(document);
+  if (!statements) return "the key policy is not a readable policy document: the pack cannot prove it is not public.";
+  for (const s of statements) {
+    if (s.effect !== "Allow" || !admitsEveryone(s) || hasRestrictingCondition(s)) continue;
+    if (grantsAllActionsOf(s, "kms")) return `statement ${s.sid ?? "(no Sid)"} grants kms:* to "*": name the principals.`;
+    const risky = DECRYPT_ACTIONS.filter((a) => coversAction(s, a));
+    if (risky.length > 0) return `statement ${s.sid ?? "(no Sid)"} allows ${risky.join(", ")} to "*" without restricting the caller: add aws:PrincipalOrgID, kms:CallerAccount or kms:ViaService.`;
+  }
+  return undefined;
+}
+
+/** No key policy grants `kms:*` or decryption to `*` without a restricting condition. */
+export const kmsKeyPolicyNotPublic: ResourceRule = {
+  name: "kms-key-policy-not-public",
+  description: "Checks whether any KMS key policy grants kms:* or decryption to \"*\" without a condition restricting the caller.",
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "critical",
+  remediationSteps: "Grant KMS actions to named principals, or add StringEquals aws:PrincipalOrgID / kms:CallerAccount / kms:ViaService to statements for \"*\".",
+  configSchema: { properties: {} },
+  validateResource: validateTypes([...TYPES.key, ...TYPES.replicaKey, ...TYPES.keyPolicy], (key, _args, report) => {
+    if (key.policy === undefined) return; // AWS applies the default key policy: the account root only.
+    const problem = publicKeyPolicyProblem(key.policy);
+    if (problem) report(problem);
+  }),
+};
+
+interface SigningConfig {
+  purposeTagKey: string;
+  allowedKeySpecs: string[];
+}
+const SIGNING_SCHEMA: RuleConfigSchema = {
+  properties: {
+    purposeTagKey: PURPOSE_TAG_SCHEMA,
+    allowedKeySpecs: {
+      type: "array",
+      items: { type: "string" },
+      default: ["ECC_NIST_P256"],
+      description: "Key specs accepted for custody signing keys (the CLI verifies ECDSA P-256 signatures offline).",
+    },
+  },
+};
+
+/** Custody signing keys are asymmetric SIGN_VERIFY keys of an accepted spec. */
+export const kmsCustodySigningKey: ResourceRule = {
+  name: "kms-custody-signing-key",
+  description: "Checks whether keys tagged for custody signing are asymmetric SIGN_VERIFY keys of an accepted spec (ECC_NIST_P256 by default).",
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "critical",
+  remediationSteps: "Create the custody signing key with customerMasterKeySpec: \"ECC_NIST_P256\" and keyUsage: \"SIGN_VERIFY\".",
+  configSchema: SIGNING_SCHEMA,
+  validateResource: validateTypes(TYPES.key, (key, args, report) => {
+    const { purposeTagKey, allowedKeySpecs } = configOf<SigningConfig>(args, SIGNING_SCHEMA);
+    if (purposeOf(key, purposeTagKey) !== PURPOSE.signingKey) args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
+    const spec = asString(key.customerMasterKeySpec) ?? "SYMMETRIC_DEFAULT";
+    const usage = asString(key.keyUsage) ?? "ENCRYPT_DECRYPT";
+    if (usage !== "SIGN_VERIFY") report(`keyUsage is ${usage}: custody signing keys need keyUsage "SIGN_VERIFY".`);
+    if (!stringList(allowedKeySpecs).includes(spec)) report(`customerMasterKeySpec is ${spec}: use one of ${stringList(allowedKeySpecs).join(", ")}.`);
+  }),
+};
+
+/** Every KMS rule. */
+export const kmsRules: Array<ResourceRule | StackRule> = [kmsSymmetricKeyRotation, kmsForensicKeyDeletionWindow, kmsKeyPolicyNotPublic, kmsCustodySigningKey];

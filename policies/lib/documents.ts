@@ -1,0 +1,163 @@
+/**
+ * Reading IAM policy documents (identity, trust, bucket, key policies, SCPs) as they arrive in resource properties:
+ * a JSON string (what `pulumi.jsonStringify` produces) or an object. Decisions here are pure and shared by the
+ * storage, kms, iam and organization rules.
+ */
+import { asArray, asRecord, asString, stringList } from "./values";
+
+/**
+ * A principal element as written. Declared here rather than imported from components/documents so the pack stays
+ * self-contained (`pulumi policy publish` uploads only this folder).
+ */
+export type Principal = "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
+
+/** A statement with its list-valued elements normalised to arrays. */
+export interface Statement {
+  /** The statement's Sid, if any. */
+  readonly sid?: string;
+  /** "Allow" or "Deny" (anything else is read as "Allow", the dangerous reading). */
+  readonly effect: "Allow" | "Deny";
+  /** `Principal` as written (undefined for identity policies). */
+  readonly principal?: Principal;
+  /** Whether the statement uses `NotPrincipal`. */
+  readonly notPrincipal: boolean;
+  /** `Action` values (empty when `NotAction` is used). */
+  readonly actions: string[];
+  /** `NotAction` values. */
+  readonly notActions: string[];
+  /** `Resource` values (empty when `NotResource` is used). */
+  readonly resources: string[];
+  /** `NotResource` values. */
+  readonly notResources: string[];
+  /** Condition block: operator → key → values. */
+  readonly condition: Record<string, Record<string, string[]>>;
+}
+
+/**
+ * The statements of a document, or undefined when the value is not a readable policy document. Rules treat an
+ * unreadable document as a violation: a guardrail that cannot read a policy must not pass it.
+ */
+export function statementsOf(document: unknown): Statement[] | undefined {
+  let parsed: unknown = document;
+  if (typeof document === "string") {
+    try {
+      parsed = JSON.parse(document);
+    } catch {
+      return undefined;
+    }
+  }
+  const doc = asRecord(parsed);
+  if (!doc || doc.Statement === undefined) return undefined;
+  const statements: Statement[] = [];
+  for (const raw of asArray(doc.Statement)) {
+    const s = asRecord(raw);
+    if (!s) return undefined;
+    statements.push(normalise(s));
+  }
+  return statements;
+}
+
+function normalise(s: Record<string, unknown>): Statement {
+  const condition: Record<string, Record<string, string[]>> = {};
+  for (const [operator, block] of Object.entries(asRecord(s.Condition) ?? {})) {
+    const entries: Record<string, string[]> = {};
+    for (const [key, value] of Object.entries(asRecord(block) ?? {})) {
+      entries[key] = asArray(value).map((v) => String(v));
+    }
+    condition[operator] = entries;
+  }
+  return {
+    sid: asString(s.Sid),
+    effect: s.Effect === "Deny" ? "Deny" : "Allow",
+    principal: (s.Principal ?? s.NotPrincipal) as Principal,
+    notPrincipal: s.NotPrincipal !== undefined,
+    actions: stringList(s.Action),
+    notActions: stringList(s.NotAction),
+    resources: stringList(s.Resource),
+    notResources: stringList(s.NotResource),
+    condition,
+  };
+}
+
+/** Whether an IAM pattern (`*` and `?` wildcards, case-insensitive) matches a value. */
+export function wildcardMatches(pattern: string, value: string): boolean {
+  const regex = pattern
+    .split("")
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${regex}$`, "i").test(value);
+}
+
+/** Whether the statement's actions cover `action` (a `NotAction` that does not exclude it covers it too). */
+export function coversAction(statement: Statement, action: string): boolean {
+  if (statement.notActions.length > 0) return !statement.notActions.some((p) => wildcardMatches(p, action));
+  return statement.actions.some((p) => wildcardMatches(p, action));
+}
+
+/** Whether the statement names every action of a service (`*` or `<service>:*`), or excludes only some. */
+export function grantsAllActionsOf(statement: Statement, service: string): boolean {
+  if (statement.notActions.length > 0) return true;
+  return statement.actions.some((a) => a === "*" || a.toLowerCase() === `${service.toLowerCase()}:*`);
+}
+
+/** Whether the statement applies to every resource. */
+export function coversAllResources(statement: Statement): boolean {
+  if (statement.notResources.length > 0) return true;
+  return statement.resources.includes("*");
+}
+
+/**
+ * Whether the principal admits anyone: `"*"`, `{ AWS: "*" }`, or `NotPrincipal` (which admits everyone but the
+ * listed principals).
+ */
+export function admitsEveryone(statement: Statement): boolean {
+  if (statement.notPrincipal) return true;
+  const principal = statement.principal;
+  if (principal === "*") return true;
+  const aws = asRecord(principal)?.AWS;
+  return stringList(aws).some((p) => p === "*");
+}
+
+/** Condition keys that narrow who can act (values compared case-insensitively). */
+export const IDENTITY_RESTRICTING_KEYS = [
+  "aws:PrincipalOrgID",
+  "aws:PrincipalOrgPaths",
+  "aws:PrincipalAccount",
+  "aws:PrincipalArn",
+  "aws:SourceArn",
+  "aws:SourceAccount",
+  "aws:SourceOrgID",
+  "aws:SourceVpc",
+  "aws:SourceVpce",
+  "aws:CalledVia",
+  "kms:CallerAccount",
+  "kms:ViaService",
+  "sts:ExternalId",
+];
+
+/**
+ * Whether the statement carries a condition on one of `keys` that actually narrows: the operator is not an
+ * `...IfExists` or `Null` test (both pass when the key is absent) and no value is a bare wildcard.
+ */
+export function hasRestrictingCondition(statement: Statement, keys: readonly string[] = IDENTITY_RESTRICTING_KEYS): boolean {
+  const wanted = new Set(keys.map((k) => k.toLowerCase()));
+  for (const [operator, block] of Object.entries(statement.condition)) {
+    if (/IfExists$/i.test(operator) || operator === "Null") continue;
+    for (const [key, values] of Object.entries(block)) {
+      if (!wanted.has(key.toLowerCase())) continue;
+      if (values.length > 0 && values.every((v) => v !== "*" && v !== "")) return true;
+    }
+  }
+  return false;
+}
+
+/** The values a condition sets for a key under an operator (case-insensitive key and operator). */
+export function conditionValues(statement: Statement, operator: string, key: string): string[] | undefined {
+  for (const [op, block] of Object.entries(statement.condition)) {
+    if (op.toLowerCase() !== operator.toLowerCase()) continue;
+    for (const [k, values] of Object.entries(block)) {
+      if (k.toLowerCase() === key.toLowerCase()) return values;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,27 @@
+/**
+ * Every rule of the pack, in documentation order, without constructing the pack: tests, the offline harness and
+ * `npm run plan` import this; only `index.ts` hands it to `PolicyPack` (constructing one starts a gRPC server).
+ */
+import { computeRules } from "./compute";
+import { iamRules } from "./iam";
+import { kmsRules } from "./kms";
+import { organizationRules } from "./organization";
+import { storageRules } from "./storage";
+import { trailRules } from "./trail";
+import type { Rule } from "./lib/types";
+
+/** Name the pack is served and published under. */
+export const PACK_NAME = "forensic-landing-zone";
+
+/** Every rule, grouped by domain. */
+export const rulesByDomain: Record<string, Rule[]> = {
+  trail: trailRules,
+  storage: storageRules,
+  kms: kmsRules,
+  iam: iamRules,
+  compute: computeRules,
+  organization: organizationRules,
+};
+
+/** Every rule of the pack. */
+export const allRules: Rule[] = Object.values(rulesByDomain).flat();
