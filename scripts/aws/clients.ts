@@ -7,7 +7,7 @@
  * how the tests and `flz drill` point every client at the emulator.
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
 
 /** Version string sent in the user agent, so CloudTrail shows which calls the tool made. */
 export const FLZ_USER_AGENT: [string, string] = ["flz", "0.1.0"];
@@ -17,12 +17,8 @@ export const CASE_SESSION_TAG = "flz-case";
 
 /** The part of an SDK v3 client the factory configures. */
 export interface ConfigurableClient {
-  middlewareStack: {
-    add(
-      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-      options: { step: "initialize" | "serialize" | "build" | "finalizeRequest" | "deserialize"; name?: string },
-    ): void;
-  };
+  // The SDK's own stack type: a hand-written structural one is not assignable from real clients' overloaded `add`.
+  middlewareStack: MiddlewareStack<object, MetadataBearer>;
   destroy(): void;
 }
 
