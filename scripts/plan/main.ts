@@ -1,0 +1,58 @@
+/**
+ * `npm run plan`: the offline plan's command-line edge. Parses the flags, runs {@link planProgram}, prints the
+ * plan for people or as one JSON document, and turns errors into one line and an exit code (2 bad usage, 1 failed).
+ */
+import { Command, CommanderError } from "commander";
+import { describeError, exitCodeOf } from "../errors";
+import { processIo, printJson, printLine } from "../output";
+import { formatPlan } from "./format";
+import { DEFAULT_STACK_CONFIG, planProgram } from "./plan";
+
+interface PlanFlags {
+  stackConfig?: string;
+  program?: string;
+  json?: boolean;
+}
+
+/** Runs the plan command with `argv` (as `process.argv`); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const io = processIo();
+  const command = new Command()
+    .name("npm run plan --")
+    .description(
+      "Print every resource `pulumi up` would create for the forensic landing zone, with the account and region it lands in\n" +
+        "and its security-relevant settings, plus the stack outputs. Runs the program under a recording mock engine:\n" +
+        "no AWS credentials and no Pulumi CLI needed.",
+    )
+    .option("--stack-config <file>", `Pulumi stack file whose config the program sees (default ${DEFAULT_STACK_CONFIG})`)
+    .option("--program <file>", "any other Pulumi TypeScript program to plan (default: the landing-zone stack)")
+    .option("--json", "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs }")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  npm run plan                                        the example stack\n" +
+        "  npm run plan -- --stack-config stacks/Pulumi.prod.yaml\n" +
+        "  npm run plan -- --json | jq '.resources[] | select(.type == \"aws:kms/key:Key\")'\n" +
+        "  npm run plan -- --program ../other/index.ts --stack-config ../other/Pulumi.dev.yaml",
+    )
+    .exitOverride();
+  try {
+    command.parse(argv);
+    const flags = command.opts<PlanFlags>();
+    const result = await planProgram({ program: flags.program, stackConfig: flags.stackConfig });
+    if (flags.json) printJson(io, result);
+    else printLine(io, formatPlan(result));
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    io.err.write(`plan: ${describeError(err)}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    // The mock engine keeps no handles open, but a program might: exit explicitly once the plan is printed.
+    process.exit(code);
+  });
+}

@@ -1,0 +1,359 @@
+/**
+ * The stack configuration, validated. A pure function from the raw `project:key` → text map (what
+ * `pulumi.runtime.allConfig()` returns; structured values arrive as JSON text) to the typed arguments of
+ * {@link ForensicLandingZone}, failing on the first bad key with one line naming the key, the value and what is valid.
+ */
+import type { ForensicLandingZoneArgs } from "../components/forensicLandingZone";
+import type { AdvancedEventSelector } from "../components/organizationTrail";
+import type { ForensicAccountSource } from "../components/forensicAccount";
+import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
+
+/** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
+export const CONFIG_NAMESPACE = "forensic-landing-zone";
+
+/** AWS commercial-partition regions the landing zone can govern. */
+export const KNOWN_REGIONS: readonly string[] = [
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ca-central-1",
+  "ca-west-1",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-south-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "il-central-1",
+  "me-central-1",
+  "me-south-1",
+  "mx-central-1",
+  "sa-east-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+];
+
+/** Retention values CloudWatch Logs accepts, days. */
+export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Every key the stack understands, with a one-line meaning (used in the unknown-key error and the docs). */
+export const CONFIG_KEYS = {
+  forensicAccountId: "adopt this existing account as the forensic account (12 digits)",
+  forensicAccountEmail: "create the forensic account with this root e-mail address",
+  forensicAccountName: "display name of a created forensic account (default Forensics)",
+  forensicOuName: "OU created for a created forensic account (default Forensics)",
+  forensicAccountAdminRoleName: "role the deployment assumes in the forensic account (default OrganizationAccountAccessRole)",
+  managementAccountId: "pin the management account (12 digits); default: read from Organizations",
+  homeRegion: "region of the trail, buckets, key primaries and StackSet; must be governed",
+  regions: "governed regions (list)",
+  targetOuIds: "OUs (ou-...) or the root (r-...) whose accounts get the member roles (list)",
+  trailRetentionDays: "COMPLIANCE retention of the trail bucket, days (default 365)",
+  evidenceRetentionDays: "COMPLIANCE retention of the evidence bucket, days (default 365)",
+  trailName: "name of the organisation trail (default flz-organization-trail)",
+  s3DataEvents: "log S3 object writes organisation-wide (default true)",
+  lambdaDataEvents: "log Lambda invocations organisation-wide (default false)",
+  additionalEventSelectors: "further CloudTrail advanced event selectors (list of {name, fieldSelectors})",
+  cloudWatchLogsRetentionDays: "also deliver the trail to CloudWatch Logs, kept this many days (default: off)",
+  responderPrincipals: "principal ARNs that may assume the forensic responder role (default: the forensic account)",
+  investigatorPrincipals: "principal ARNs that may assume the forensic investigator role (default: the forensic account)",
+  breakGlassPrincipals: "principal ARNs that may assume the break-glass role with MFA (default: the forensic account)",
+  forensicResponderRoleName: "default FlzForensicResponder",
+  forensicInvestigatorRoleName: "default FlzForensicInvestigator",
+  memberResponderRoleName: "default FlzMemberResponder",
+  memberInvestigatorRoleName: "default FlzMemberInvestigator",
+  breakGlassRoleName: "default FlzBreakGlass",
+  bucketPrefix: "prefix of the bucket names (default flz)",
+  keyDeletionWindowDays: "KMS deletion window, days 7 to 30 (default 30)",
+} as const;
+
+/** A configuration key of this project. */
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/** A bad stack configuration: the message names the key, the offending value and what would be valid. */
+export class StackConfigError extends Error {
+  constructor(
+    /** The bare key (without the namespace). */
+    public readonly key: string,
+    message: string,
+  ) {
+    super(`${CONFIG_NAMESPACE}:${key}: ${message}`);
+    this.name = "StackConfigError";
+  }
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const PRINCIPAL_ARN = /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
+const BUCKET_PREFIX = /^[a-z0-9](?:[a-z0-9-]{1,18})[a-z0-9]$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Reads the project's keys from a raw config map (full `project:key` names; other namespaces are ignored). */
+function projectKeys(raw: Readonly<Record<string, string>>): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const separator = fullKey.indexOf(":");
+    if (separator < 0 || fullKey.slice(0, separator) !== CONFIG_NAMESPACE) continue;
+    const key = fullKey.slice(separator + 1);
+    if (!(key in CONFIG_KEYS)) {
+      throw new StackConfigError(key, `unknown key; valid keys: ${Object.keys(CONFIG_KEYS).join(", ")}`);
+    }
+    keys.set(key, value);
+  }
+  return keys;
+}
+
+/** Quotes a value for an error message. */
+const shown = (value: string): string => JSON.stringify(value);
+
+/** A list value: JSON array text (how Pulumi passes YAML lists) or comma-separated text. */
+function list(key: string, value: string): string[] {
+  const text = value.trim();
+  if (text.startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new StackConfigError(key, `${shown(value)} is not a valid list; valid: a YAML list such as [a, b]`);
+    }
+    if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === "string")) {
+      throw new StackConfigError(key, `${shown(value)} is not a list of strings; valid: a YAML list such as [a, b]`);
+    }
+    return parsed.map((item) => item.trim());
+  }
+  return text === "" ? [] : text.split(",").map((item) => item.trim());
+}
+
+/** A whole number within bounds. */
+function integer(key: string, value: string, min: number, max: number): number {
+  const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new StackConfigError(key, `${shown(value)} is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** A boolean written `true` or `false`. */
+function boolean(key: string, value: string): boolean {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new StackConfigError(key, `${shown(value)} is not a boolean; valid: true, false`);
+}
+
+/** A value matching a pattern. */
+function matching(key: string, value: string, pattern: RegExp, valid: string): string {
+  if (!pattern.test(value)) throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
+  return value;
+}
+
+/** A non-empty list without duplicates whose items each match `item`. */
+function uniqueList(key: string, value: string, item: (entry: string) => string): string[] {
+  const entries = list(key, value).map(item);
+  if (entries.length === 0) throw new StackConfigError(key, `${shown(value)} is empty; name at least one`);
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (seen.has(entry)) throw new StackConfigError(key, `${shown(entry)} appears twice; list each once`);
+    seen.add(entry);
+  }
+  return entries;
+}
+
+function region(key: string, value: string): string {
+  if (!KNOWN_REGIONS.includes(value)) {
+    throw new StackConfigError(key, `${shown(value)} is not a known AWS region; valid: ${KNOWN_REGIONS.join(", ")}`);
+  }
+  return value;
+}
+
+function forensicAccountSource(keys: Map<string, string>): ForensicAccountSource {
+  const adopt = keys.get("forensicAccountId");
+  const email = keys.get("forensicAccountEmail");
+  if (adopt !== undefined && email !== undefined) {
+    throw new StackConfigError(
+      "forensicAccountId",
+      `${shown(adopt)} is set together with forensicAccountEmail ${shown(email)}; set forensicAccountId to adopt an account, or forensicAccountEmail to create one, not both`,
+    );
+  }
+  if (adopt !== undefined) {
+    for (const createOnly of ["forensicAccountName", "forensicOuName"] as const) {
+      if (keys.has(createOnly)) {
+        throw new StackConfigError(createOnly, `applies only when creating the forensic account (forensicAccountEmail), but forensicAccountId ${shown(adopt)} adopts one`);
+      }
+    }
+    return { kind: "adopt", accountId: matching("forensicAccountId", adopt, ACCOUNT_ID, "a 12-digit AWS account ID such as 222222222222") };
+  }
+  if (email !== undefined) {
+    return {
+      kind: "create",
+      email: matching("forensicAccountEmail", email, EMAIL, "an e-mail address such as aws-forensics@example.com"),
+      accountName: matching("forensicAccountName", keys.get("forensicAccountName") ?? "Forensics", /^[ -~]{1,50}$/, "1 to 50 printable characters"),
+      organizationalUnitName: matching("forensicOuName", keys.get("forensicOuName") ?? "Forensics", /^[ -~]{1,128}$/, "1 to 128 printable characters"),
+    };
+  }
+  throw new StackConfigError(
+    "forensicAccountId",
+    "missing: no forensic account; set forensicAccountId (adopt an existing account) or forensicAccountEmail (create one)",
+  );
+}
+
+function required(keys: Map<string, string>, key: ConfigKey, valid: string): string {
+  const value = keys.get(key);
+  if (value === undefined || value.trim() === "") throw new StackConfigError(key, `missing; valid: ${valid}`);
+  return value;
+}
+
+function eventSelectors(key: string, value: string): AdvancedEventSelector[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new StackConfigError(key, `${shown(value)} is not valid; valid: a list of {name, fieldSelectors: [{field, equals}]}`);
+  }
+  const valid = "a list of {name, fieldSelectors: [{field, equals | notEquals | startsWith | ...}]}";
+  if (!Array.isArray(parsed)) throw new StackConfigError(key, `${shown(value)} is not a list; valid: ${valid}`);
+  return parsed.map((selector: unknown, index) => {
+    const s = selector as { name?: unknown; fieldSelectors?: unknown };
+    const fields = s?.fieldSelectors;
+    const wellFormed =
+      typeof selector === "object" &&
+      selector !== null &&
+      (s.name === undefined || typeof s.name === "string") &&
+      Array.isArray(fields) &&
+      fields.length > 0 &&
+      fields.every((f: unknown) => typeof f === "object" && f !== null && typeof (f as { field?: unknown }).field === "string");
+    if (!wellFormed) throw new StackConfigError(key, `item ${index} ${JSON.stringify(selector)} is not valid; valid: ${valid}`);
+    return selector as AdvancedEventSelector;
+  });
+}
+
+/**
+ * Validates the raw stack configuration and returns the landing zone's arguments; throws a
+ * {@link StackConfigError} on the first bad key.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string>>): ForensicLandingZoneArgs {
+  const keys = projectKeys(raw);
+  const forensicAccount = forensicAccountSource(keys);
+  const get = (key: ConfigKey): string | undefined => keys.get(key);
+
+  const managementRaw = get("managementAccountId");
+  const managementAccountId =
+    managementRaw === undefined ? undefined : matching("managementAccountId", managementRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 111111111111");
+  if (managementAccountId !== undefined && forensicAccount.kind === "adopt" && forensicAccount.accountId === managementAccountId) {
+    throw new StackConfigError(
+      "forensicAccountId",
+      `${shown(forensicAccount.accountId)} is the management account; the forensic account must be a separate member account`,
+    );
+  }
+
+  const regions = uniqueList("regions", required(keys, "regions", "a list of governed regions such as [us-east-1, eu-west-1]"), (r) =>
+    region("regions", r),
+  );
+  const homeRegion = region("homeRegion", required(keys, "homeRegion", `one of the governed regions [${regions.join(", ")}]`));
+  if (!regions.includes(homeRegion)) {
+    throw new StackConfigError("homeRegion", `${shown(homeRegion)} is not a governed region; valid: one of regions [${regions.join(", ")}]`);
+  }
+  const targetOrganizationalUnitIds = uniqueList(
+    "targetOuIds",
+    required(keys, "targetOuIds", "a list of OU IDs (ou-xxxx-xxxxxxxx) or the root ID (r-xxxx)"),
+    (ou) => matching("targetOuIds", ou, OU_OR_ROOT, "an OU ID such as ou-ab12-cd34ef56 or the root ID such as r-ab12"),
+  );
+
+  const optionalInt = (key: ConfigKey, min: number, max: number): number | undefined => {
+    const value = get(key);
+    return value === undefined ? undefined : integer(key, value, min, max);
+  };
+  const optionalBool = (key: ConfigKey): boolean | undefined => {
+    const value = get(key);
+    return value === undefined ? undefined : boolean(key, value);
+  };
+  const principals = (key: ConfigKey): string[] | undefined => {
+    const value = get(key);
+    return value === undefined
+      ? undefined
+      : uniqueList(key, value, (arn) =>
+          matching(key, arn, PRINCIPAL_ARN, "IAM principal ARNs such as arn:aws:iam::222222222222:role/SecurityTeam or arn:aws:iam::222222222222:root"),
+        );
+  };
+  const roleName = (key: ConfigKey): string | undefined => {
+    const value = get(key);
+    return value === undefined ? undefined : matching(key, value, ROLE_NAME, "an IAM role name: 1 to 64 of letters, digits and +=,.@_-");
+  };
+
+  const cloudWatchRaw = get("cloudWatchLogsRetentionDays");
+  let cloudWatchLogsRetentionDays: number | undefined;
+  if (cloudWatchRaw !== undefined) {
+    cloudWatchLogsRetentionDays = Number(cloudWatchRaw);
+    if (!CLOUDWATCH_RETENTION_DAYS.includes(cloudWatchLogsRetentionDays)) {
+      throw new StackConfigError("cloudWatchLogsRetentionDays", `${shown(cloudWatchRaw)} is not a CloudWatch Logs retention; valid: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`);
+    }
+  }
+
+  const roleNames = {
+    forensicResponder: roleName("forensicResponderRoleName"),
+    forensicInvestigator: roleName("forensicInvestigatorRoleName"),
+    memberResponder: roleName("memberResponderRoleName"),
+    memberInvestigator: roleName("memberInvestigatorRoleName"),
+    breakGlass: roleName("breakGlassRoleName"),
+  };
+  const definedRoleNames = Object.fromEntries(Object.entries(roleNames).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const effective = { ...DEFAULT_ROLE_NAMES, ...definedRoleNames };
+  const byName = new Map<string, string>();
+  for (const [role, name] of Object.entries(effective)) {
+    const other = byName.get(name);
+    if (other) {
+      throw new StackConfigError(`${role}RoleName`, `${shown(name)} is also the ${other} role's name; every role needs its own name`);
+    }
+    byName.set(name, role);
+  }
+
+  const trailName = get("trailName");
+  const bucketPrefix = get("bucketPrefix");
+  const selectors = get("additionalEventSelectors");
+  return {
+    forensicAccount,
+    forensicAccountAdminRoleName: roleName("forensicAccountAdminRoleName"),
+    managementAccountId,
+    homeRegion,
+    regions,
+    targetOrganizationalUnitIds,
+    trailRetentionDays: optionalInt("trailRetentionDays", 1, 36500),
+    evidenceRetentionDays: optionalInt("evidenceRetentionDays", 1, 36500),
+    trailName:
+      trailName === undefined
+        ? undefined
+        : matching("trailName", trailName, TRAIL_NAME, "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit"),
+    s3ObjectWrites: optionalBool("s3DataEvents"),
+    lambdaInvokes: optionalBool("lambdaDataEvents"),
+    additionalEventSelectors: selectors === undefined ? undefined : eventSelectors("additionalEventSelectors", selectors),
+    cloudWatchLogsRetentionDays,
+    responderPrincipalArns: principals("responderPrincipals"),
+    investigatorPrincipalArns: principals("investigatorPrincipals"),
+    breakGlassPrincipalArns: principals("breakGlassPrincipals"),
+    roleNames: definedRoleNames,
+    bucketPrefix:
+      bucketPrefix === undefined
+        ? undefined
+        : matching("bucketPrefix", bucketPrefix, BUCKET_PREFIX, "3 to 20 lowercase letters, digits or '-', starting and ending with a letter or digit"),
+    keyDeletionWindowDays: optionalInt("keyDeletionWindowDays", 7, 30),
+  };
+}
+
