@@ -10,3 +10,4 @@ export * from "./trust";
 export * from "./permissions";
 export * from "./revoke";
 export * from "./stackset";
+export * from "./scp";

@@ -319,7 +319,19 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
       Resource: [`${trailBucketArn}/*`, `${evidenceBucketArn}/*`],
     },
     denyTampering([trailBucketArn, evidenceBucketArn]),
-    { Sid: "DecryptTrailLogs", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: trailKeyArn },
+    { Sid: "DescribeTrailKey", Effect: "Allow", Action: "kms:DescribeKey", Resource: trailKeyArn },
+    {
+      // The key policy's "Enable IAM policies" statement makes this grant effective on its own in the forensic
+      // account, so the CloudTrail-only condition is repeated here: the trail key stays no general decryption oracle.
+      Sid: "DecryptTrailLogs",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: trailKeyArn,
+      Condition: {
+        Null: { "kms:EncryptionContextKeys": "false" },
+        StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${p}:cloudtrail:*:*:trail/*` },
+      },
+    },
     {
       Sid: "QueryTrailWithAthena",
       Effect: "Allow",
