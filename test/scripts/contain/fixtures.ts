@@ -1,0 +1,169 @@
+/**
+ * Shared set-up of the containment tests: a seeded landing zone, the real custody ledger of a case, a responder
+ * context acting in member account 333333333333, and an "account owner" factory that builds the things to contain.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { AutoScalingClient, CreateAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  type Instance,
+} from "@aws-sdk/client-ec2";
+import { ClientFactory } from "../../../scripts/aws/clients";
+import type { ContainContext } from "../../../scripts/contain/common";
+import type { LandingZone } from "../../../scripts/contract";
+import { sdkClient } from "../../../scripts/custody/clients";
+import { openLedger } from "../../../scripts/custody/ledger";
+import type { CustodyLedger } from "../../../scripts/custody/types";
+import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+
+/** The member account the tests contain things in. */
+export const MEMBER = SEED_ACCOUNTS.members[0];
+/** Region of the tests. */
+export const REGION = "us-east-1";
+/** An AMI the emulator knows. */
+const AMI = "ami-12c6146b";
+
+/** A case ready for containment. */
+export interface ContainWorld {
+  readonly lz: LandingZone;
+  readonly caseId: string;
+  /** The landing-zone contract written to a file, for `--landing-zone`. */
+  readonly lzFile: string;
+  /** The case's real ledger (S3-backed, signed). */
+  readonly ledger: CustodyLedger;
+  /** A responder context in the member account. */
+  context(dryRun?: boolean): ContainContext;
+  /** A client acting in the member account as its owner (builds fixtures, reads state). */
+  owner<C>(Client: new (config: never) => C): C;
+  /** Releases every client. */
+  close(): void;
+}
+
+/** Seeds the emulator and opens the case's ledger. */
+export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorld> {
+  const lz = await seedLandingZone();
+  const dir = mkdtempSync(path.join(tmpdir(), "flz-contain-"));
+  const lzFile = path.join(dir, "lz.json");
+  writeFileSync(lzFile, JSON.stringify(lz));
+  const responder = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+  const ledger = await openLedger({ factory: responder, landingZone: lz, caseId });
+  return {
+    lz,
+    caseId,
+    lzFile,
+    ledger,
+    context: (dryRun = false) => ({ factory: responder, ledger, account: MEMBER, region: REGION, dryRun }),
+    owner: (Client) => sdkClient(admin, Client, { account: MEMBER, region: REGION }),
+    close: () => {
+      responder.destroy();
+      admin.destroy();
+    },
+  };
+}
+
+/** A VPC with a subnet and an ordinary application security group. */
+export async function network(ec2: EC2Client): Promise<{ vpcId: string; subnetId: string; appGroup: string }> {
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc?.VpcId ?? "";
+  const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.0.1.0/24" }))).Subnet?.SubnetId ?? "";
+  const appGroup = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "app", Description: "app", VpcId: vpcId }))).GroupId ?? "";
+  return { vpcId, subnetId, appGroup };
+}
+
+/**
+ * Launches an instance with its root volume deleted on termination. Launched with an explicit interface: moto 5.2.1
+ * reports an interface's groups as the union with the instance's launch groups (`SecurityGroupIds`), so a group change
+ * on the interface would not be visible; with the groups on the interface, moto reports them as AWS does.
+ */
+export async function launch(ec2: EC2Client, net: { subnetId: string; appGroup: string }): Promise<string> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: AMI,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: "t3.micro",
+      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: net.subnetId, Groups: [net.appGroup] }],
+      BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { VolumeSize: 8, DeleteOnTermination: true } }],
+    }),
+  );
+  return out.Instances?.[0]?.InstanceId ?? "";
+}
+
+/** An Auto Scaling group of one instance; returns the group name and its instance. */
+export async function autoScalingGroup(
+  ec2: EC2Client,
+  autoscaling: AutoScalingClient,
+  subnetId: string,
+  sizes: { min: number; desired: number; max: number },
+): Promise<{ group: string; instanceId: string }> {
+  await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "web-lt", LaunchTemplateData: { ImageId: AMI, InstanceType: "t3.micro" } }));
+  const group = "web";
+  await autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: group,
+      LaunchTemplate: { LaunchTemplateName: "web-lt" },
+      MinSize: sizes.min,
+      MaxSize: sizes.max,
+      DesiredCapacity: sizes.desired,
+      VPCZoneIdentifier: subnetId,
+    }),
+  );
+  const instances = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }] }));
+  const instanceId = instances.Reservations?.flatMap((r) => r.Instances ?? [])[0]?.InstanceId ?? "";
+  return { group, instanceId };
+}
+
+/** What a responder or examiner checks on an instance. */
+export interface InstanceState {
+  readonly interfaces: Record<string, string[]>;
+  readonly disableApiTermination: boolean;
+  readonly disableApiStop: boolean;
+  readonly deleteOnTermination: Record<string, boolean>;
+  readonly httpTokens: string;
+  readonly tags: Record<string, string>;
+}
+
+/** Reads the state containment changes. */
+export async function instanceState(ec2: EC2Client, instanceId: string): Promise<InstanceState> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = out.Reservations?.[0]?.Instances?.[0] as Instance;
+  const [termination, stop] = await Promise.all([
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiTermination" })),
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" })),
+  ]);
+  return {
+    interfaces: Object.fromEntries((instance.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId ?? "", (n.Groups ?? []).map((g) => g.GroupId ?? "").sort()])),
+    disableApiTermination: termination.DisableApiTermination?.Value === true,
+    disableApiStop: stop.DisableApiStop?.Value === true,
+    deleteOnTermination: Object.fromEntries((instance.BlockDeviceMappings ?? []).map((b) => [b.Ebs?.VolumeId ?? "", b.Ebs?.DeleteOnTermination === true])),
+    httpTokens: instance.MetadataOptions?.HttpTokens ?? "",
+    tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+  };
+}
+
+/** Runs `flz <args>` in-process and captures what it writes. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import("../../../scripts/cli");
+  let out = "";
+  let err = "";
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((err += chunk.toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(["node", "flz", ...args]);
+    process.exitCode = 0;
+    return { code, out, err };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}
