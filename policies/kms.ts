@@ -9,7 +9,7 @@ import { configOf } from "./lib/config";
 import { admitsEveryone, coversAction, grantsAllActionsOf, hasRestrictingCondition, statementsOf } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
-import { protectedBuckets } from "./storage";
+import { EVIDENCE_COMPONENT_SCHEMA, protectedBuckets } from "./storage";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asArray, asBoolean, asNumber, asRecord, asString, stringList, type Props } from "./lib/values";
 
@@ -37,10 +37,19 @@ export const kmsSymmetricKeyRotation: ResourceRule = {
 interface DeletionConfig {
   purposeTagKey: string;
   minDeletionWindowDays: number;
+  forensicKeyComponentTypes: string[];
+  evidenceComponentTypes: string[];
 }
 const DELETION_SCHEMA: RuleConfigSchema = {
   properties: {
     purposeTagKey: PURPOSE_TAG_SCHEMA,
+    evidenceComponentTypes: EVIDENCE_COMPONENT_SCHEMA,
+    forensicKeyComponentTypes: {
+      type: "array",
+      items: { type: "string" },
+      default: ["flz:kms:ForensicKeys"],
+      description: "Component types whose KMS keys all protect forensic data.",
+    },
     minDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30, default: 30, description: "Shortest deletion window accepted for forensic keys (AWS allows 7 to 30)." },
   },
 };
@@ -50,9 +59,13 @@ const FORENSIC_KEY_PURPOSES: string[] = [PURPOSE.evidenceKey, PURPOSE.trailKey, 
  * The keys (and replica keys) that protect forensic data, with why: tagged with a forensic purpose, used for
  * signing, used by a trail, used by a trail-log or evidence bucket, or a replica of any of these.
  */
-export function forensicKeys(resources: readonly PolicyResource[], purposeTagKey: string): Array<{ key: PolicyResource; reason: string }> {
+export function forensicKeys(
+  resources: readonly PolicyResource[],
+  config: Pick<DeletionConfig, "purposeTagKey" | "forensicKeyComponentTypes" | "evidenceComponentTypes">,
+): Array<{ key: PolicyResource; reason: string }> {
+  const { purposeTagKey, forensicKeyComponentTypes } = config;
   const trails = ofTypes(resources, TYPES.trail);
-  const bucketKeyRefs = protectedBuckets(resources, purposeTagKey).flatMap(({ bucket }) =>
+  const bucketKeyRefs = protectedBuckets(resources, purposeTagKey, config.evidenceComponentTypes).flatMap(({ bucket }) =>
     ofTypes(resources, TYPES.encryption)
       .filter((c) => refersTo((c.props as Props).bucket, bucket))
       .flatMap((c) => asArray((c.props as Props).rules))
@@ -67,6 +80,7 @@ export function forensicKeys(resources: readonly PolicyResource[], purposeTagKey
     else if (asString(props.keyUsage) === "SIGN_VERIFY") reason = "signing key";
     else if (trails.some((t) => refersTo((t.props as Props).kmsKeyId, key))) reason = "encrypts a trail";
     else if (bucketKeyRefs.some((ref) => refersTo(ref, key))) reason = "encrypts a trail-log or evidence bucket";
+    else if (key.parent && forensicKeyComponentTypes.includes(key.parent.type)) reason = `key of ${key.parent.type}`;
     if (reason) result.push({ key, reason });
   }
   for (const replica of ofTypes(resources, TYPES.replicaKey)) {
@@ -75,6 +89,7 @@ export function forensicKeys(resources: readonly PolicyResource[], purposeTagKey
     const primary = result.find(({ key }) => refersTo(props.primaryKeyArn, key));
     if (primary) result.push({ key: replica, reason: `replica of ${primary.key.name}` });
     else if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose)) result.push({ key: replica, reason: `tagged ${purposeTagKey}=${purpose}` });
+    else if (replica.parent && forensicKeyComponentTypes.includes(replica.parent.type)) result.push({ key: replica, reason: `key of ${replica.parent.type}` });
   }
   return result;
 }
@@ -88,8 +103,9 @@ export const kmsForensicKeyDeletionWindow: StackRule = {
   remediationSteps: "Set deletionWindowInDays: 30 (or remove it; 30 is the default) on evidence, trail and signing keys and their replica keys.",
   configSchema: DELETION_SCHEMA,
   validateStack: (args, report) => {
-    const { purposeTagKey, minDeletionWindowDays } = configOf<DeletionConfig>(args, DELETION_SCHEMA);
-    const keys = forensicKeys(args.resources, purposeTagKey);
+    const config = configOf<DeletionConfig>(args, DELETION_SCHEMA);
+    const { minDeletionWindowDays } = config;
+    const keys = forensicKeys(args.resources, config);
     if (keys.length === 0) args.notApplicable("No key protects evidence, trail logs or custody signatures.");
     for (const { key, reason } of keys) {
       const window = asNumber((key.props as Props).deletionWindowInDays) ?? 30;

@@ -8,7 +8,7 @@ import { configOf } from "./lib/config";
 import { coversAction, statementsOf } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { ofTypes, purposeOf, refersTo, TYPES } from "./lib/resources";
-import { objectLockProblem, protectedBuckets } from "./storage";
+import { EVIDENCE_COMPONENT_SCHEMA, isComponentPrimaryBucket, objectLockProblem, protectedBuckets } from "./storage";
 import { DEFAULT_ENFORCEMENT, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asBoolean, asRecord, asString, type Props } from "./lib/values";
 
@@ -100,12 +100,14 @@ export const scpProtectsForensicRoles: StackRule = {
 
 interface CompleteConfig {
   purposeTagKey: string;
+  evidenceComponentTypes: string[];
   componentTypePrefix: string;
   minRetentionDays: number;
 }
 const COMPLETE_SCHEMA: RuleConfigSchema = {
   properties: {
     purposeTagKey: PURPOSE_TAG_SCHEMA,
+    evidenceComponentTypes: EVIDENCE_COMPONENT_SCHEMA,
     componentTypePrefix: { type: "string", default: "flz:", description: "Component type prefix that marks a program as a forensic landing zone." },
     minRetentionDays: { type: "integer", minimum: 1, default: 365, description: "Shortest default retention for the locked buckets, in days." },
   },
@@ -121,11 +123,14 @@ export function missingParts(resources: readonly PolicyResource[], config: Compl
   const missing: string[] = [];
   const trails = organizationTrails(resources);
   if (trails.length === 0) missing.push("an organisation trail (aws.cloudtrail.Trail with isOrganizationTrail: true)");
-  const locked = protectedBuckets(resources, config.purposeTagKey).filter(({ bucket }) => !objectLockProblem(bucket, resources, config.minRetentionDays));
+  const locked = protectedBuckets(resources, config.purposeTagKey, config.evidenceComponentTypes).filter(({ bucket }) => !objectLockProblem(bucket, resources, config.minRetentionDays));
   const trailBucketLocked = locked.some(({ bucket }) => trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
   if (!trailBucketLocked) missing.push("a trail bucket under Object Lock COMPLIANCE receiving the organisation trail");
-  if (!locked.some(({ bucket }) => purposeOf(bucket.props as Props, config.purposeTagKey) === PURPOSE.evidenceBucket)) {
-    missing.push(`an evidence bucket (tagged ${config.purposeTagKey}=${PURPOSE.evidenceBucket}) under Object Lock COMPLIANCE`);
+  const isEvidence = (bucket: PolicyResource): boolean =>
+    purposeOf(bucket.props as Props, config.purposeTagKey) === PURPOSE.evidenceBucket ||
+    (isComponentPrimaryBucket(bucket, config.evidenceComponentTypes) && !trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
+  if (!locked.some(({ bucket }) => isEvidence(bucket))) {
+    missing.push(`an evidence bucket (tagged ${config.purposeTagKey}=${PURPOSE.evidenceBucket}, or the primary bucket of an evidence component) under Object Lock COMPLIANCE`);
   }
   const signing = ofTypes(resources, TYPES.key).some((k) => asString((k.props as Props).keyUsage) === "SIGN_VERIFY" && asString((k.props as Props).customerMasterKeySpec)?.startsWith("ECC_"));
   if (!signing) missing.push("a custody signing key (aws.kms.Key, ECC, SIGN_VERIFY)");

@@ -12,10 +12,24 @@ import { attachedTo, ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asArray, asBoolean, asNumber, asRecord, asString, type Props } from "./lib/values";
 
-const PROTECTED_SCHEMA: RuleConfigSchema = { properties: { purposeTagKey: PURPOSE_TAG_SCHEMA } };
+/** Config schema entry naming the components whose primary bucket holds evidence or trail logs. */
+export const EVIDENCE_COMPONENT_SCHEMA = {
+  type: "array" as const,
+  items: { type: "string" as const },
+  default: ["flz:storage:EvidenceBucket"],
+  description: "Component types whose primary bucket (the child with the component's own name) holds evidence or trail logs.",
+};
+
+const PROTECTED_SCHEMA: RuleConfigSchema = { properties: { purposeTagKey: PURPOSE_TAG_SCHEMA, evidenceComponentTypes: EVIDENCE_COMPONENT_SCHEMA } };
 
 interface ProtectedConfig {
   purposeTagKey: string;
+  evidenceComponentTypes: string[];
+}
+
+/** Whether a bucket is the primary bucket of an evidence component (a child named like its parent component). */
+export function isComponentPrimaryBucket(bucket: PolicyResource, componentTypes: readonly string[]): boolean {
+  return !!bucket.parent && componentTypes.includes(bucket.parent.type) && bucket.parent.name === bucket.name;
 }
 
 /** A bucket the forensic rules guard, and why. */
@@ -26,8 +40,11 @@ export interface ProtectedBucket {
   readonly reason: string;
 }
 
-/** Buckets that hold trail logs or evidence: trail targets, and buckets whose purpose tag says so. */
-export function protectedBuckets(resources: readonly PolicyResource[], purposeTagKey: string): ProtectedBucket[] {
+/**
+ * Buckets that hold trail logs or evidence: trail targets, buckets whose purpose tag says so, and the primary bucket
+ * of an evidence component (how a program built from components shows intent without tags).
+ */
+export function protectedBuckets(resources: readonly PolicyResource[], purposeTagKey: string, evidenceComponentTypes: readonly string[] = EVIDENCE_COMPONENT_SCHEMA.default): ProtectedBucket[] {
   const trails = ofTypes(resources, TYPES.trail);
   const result: ProtectedBucket[] = [];
   for (const bucket of ofTypes(resources, TYPES.bucket)) {
@@ -36,6 +53,7 @@ export function protectedBuckets(resources: readonly PolicyResource[], purposeTa
     const target = trails.find((t) => refersTo((t.props as Props).s3BucketName, bucket));
     if (target) result.push({ bucket, reason: `target of trail ${target.name}` });
     else if (purpose === PURPOSE.evidenceBucket || purpose === PURPOSE.trailBucket) result.push({ bucket, reason: `tagged ${purposeTagKey}=${purpose}` });
+    else if (isComponentPrimaryBucket(bucket, evidenceComponentTypes)) result.push({ bucket, reason: `primary bucket of ${bucket.parent?.type ?? "a component"}` });
   }
   return result;
 }
@@ -46,8 +64,8 @@ function forEachProtectedBucket(
   report: (message: string, urn?: string) => void,
   check: (bucket: ProtectedBucket, resources: readonly PolicyResource[]) => string | undefined,
 ): void {
-  const { purposeTagKey } = configOf<ProtectedConfig>(args, PROTECTED_SCHEMA);
-  const buckets = protectedBuckets(args.resources, purposeTagKey);
+  const { purposeTagKey, evidenceComponentTypes } = configOf<ProtectedConfig>(args, PROTECTED_SCHEMA);
+  const buckets = protectedBuckets(args.resources, purposeTagKey, evidenceComponentTypes);
   if (buckets.length === 0) args.notApplicable("No bucket is a trail target or tagged as holding evidence or trail logs.");
   for (const entry of buckets) {
     const problem = check(entry, args.resources);
@@ -63,11 +81,10 @@ export function retentionDays(defaultRetention: Props | undefined): number {
 
 interface LockConfig {
   minRetentionDays: number;
-  purposeTagKey: string;
 }
 const LOCK_SCHEMA: RuleConfigSchema = {
   properties: {
-    purposeTagKey: PURPOSE_TAG_SCHEMA,
+    ...PROTECTED_SCHEMA.properties,
     minRetentionDays: { type: "integer", minimum: 1, default: 365, description: "Shortest default retention accepted, in days." },
   },
 };
