@@ -148,8 +148,8 @@ export class EvidenceBucket extends pulumi.ComponentResource {
 
   /**
    * The separate server-access-log bucket. It carries no default retention (S3 refuses to deliver access logs
-   * into a bucket with one) and uses SSE-S3 (log delivery cannot use SSE-KMS), but is versioned, private and
-   * accepts logs only from the evidence bucket.
+   * into a bucket with one) and uses SSE-S3 (log delivery cannot use SSE-KMS), but is versioned, private, TLS- and
+   * organisation-only, and accepts logs only from the evidence bucket.
    */
   private accessLogBucket(name: string, source: aws.s3.Bucket, args: EvidenceBucketArgs, protect: boolean): aws.s3.Bucket {
     const logName = `${name}-access-logs`;
@@ -175,9 +175,9 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       {
         bucket: logs.id,
         policy: pulumi
-          .all([logs.arn, source.arn, args.accountId])
-          .apply(([bucketArn, sourceArn, sourceAccountId]) =>
-            JSON.stringify(accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId })),
+          .all([logs.arn, source.arn, args.accountId, args.organizationId])
+          .apply(([bucketArn, sourceArn, sourceAccountId, organizationId]) =>
+            JSON.stringify(accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId, organizationId })),
           ),
       },
       { parent: this, dependsOn: [publicAccess] },
