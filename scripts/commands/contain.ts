@@ -9,9 +9,13 @@ import { requireAccountId, requireCaseId, requireRegion, type ContainContext, ty
 import { containInstance, requireInstanceId } from "../contain/instance";
 import { parseCutoff, revokeSessions } from "../contain/sessions";
 import { parseSequence, undoAction } from "../contain/undo";
-import { loadLandingZone } from "../contract";
+import { captureInstance } from "../capture/capture";
+import { parseCaptureRequest } from "../capture/plan";
+import { barProgress, lineProgress } from "../capture/progress";
+import { loadLandingZone, type LandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
-import { OperationError, UsageError } from "../errors";
+import { describeError, OperationError, UsageError } from "../errors";
+import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 
 /** Options every `contain` subcommand takes, as commander parses them. */
@@ -31,10 +35,10 @@ export interface ContainCommonOptions {
 }
 
 /** Everything a subcommand needs once the flags are checked and the ledger is open. */
-type Runner = (ctx: ContainContext) => Promise<ContainResult>;
+type Runner = (ctx: ContainContext, lz: LandingZone, io: Io) => Promise<ContainResult>;
 
 /** Prints a result for people or as JSON. */
-export function printResult(io: Io, result: ContainResult, json: boolean, caseId: string): void {
+export function printResult(io: Io, result: ContainResult, json: boolean, caseId: string, capture: JsonValue = null): void {
   if (json) {
     printJson(io, {
       case: caseId,
@@ -45,6 +49,7 @@ export function printResult(io: Io, result: ContainResult, json: boolean, caseId
       failures: result.failures ?? [],
       details: result.details,
       recordedAs: result.record?.sequence ?? null,
+      capture,
     });
     return;
   }
@@ -70,9 +75,24 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
   const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
-    const result = await runner({ factory, ledger, account, region, dryRun: Boolean(options.dryRun) });
-    printResult(io, result, Boolean(options.json), caseId);
-    const failures = result.failures ?? [];
+    const result = await runner({ factory, ledger, account, region, dryRun: Boolean(options.dryRun) }, lz, io);
+    const json = Boolean(options.json);
+    // People see the containment at once; a JSON document waits for the capture so it can include its outcome.
+    if (!json) printResult(io, result, false, caseId);
+    const failures = [...(result.failures ?? [])];
+    let capture: JsonValue = null;
+    if (result.pending) {
+      note(io, "containment recorded; waiting for the capture to finish (flz capture resumes it if this is interrupted)");
+      capture = await result.pending.then(
+        (summary) => summary,
+        (err: unknown) => {
+          failures.push(`capture: ${describeError(err)}`);
+          return { error: describeError(err) };
+        },
+      );
+      if (!json) printLine(io, `capture: ${JSON.stringify(capture)}`);
+    }
+    if (json) printResult(io, { ...result, failures }, true, caseId, capture);
     if (failures.length > 0) {
       throw new OperationError(`${failures.length} step(s) failed (the others were applied and recorded): ${failures.join("; ")}`);
     }
@@ -89,6 +109,16 @@ function common(cmd: Command, accountRequired = true): Command {
     .option("--landing-zone <file>", "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)")
     .option("--dry-run", "print exactly what would change; change nothing, record nothing")
     .option("--json", "print one JSON document");
+}
+
+/** Starts the capture engine's capture of the instance (`--capture`); resolves with a summary of its snapshots. */
+async function startCapture(ctx: ContainContext, lz: LandingZone, io: Io, instanceId: string): Promise<{ [key: string]: JsonValue }> {
+  const request = parseCaptureRequest({ case: ctx.ledger.caseId, instance: instanceId, account: ctx.account, region: ctx.region });
+  const progress = io.isTty ? barProgress(io.err) : lineProgress((line) => note(io, line));
+  const result = await captureInstance({ factory: ctx.factory, landingZone: lz, request, ledger: ctx.ledger, progress });
+  return {
+    snapshots: result.snapshots.map((s) => ({ volumeId: s.volumeId, forensicSnapshotId: s.forensicSnapshotId ?? null, state: s.state, locked: s.locked })),
+  };
 }
 
 /** Adds `flz contain` and its subcommands. */
@@ -159,7 +189,8 @@ export function register(program: Command): void {
           "its no-rule isolation group. Both groups are created once per VPC (tag flz:containment) and reused.\n" +
           "Flows through NAT gateways, load balancers and VPC endpoints stay tracked: add a network ACL for those.",
       )
-      .option("--instance <id>", "instance ID (required)"),
+      .option("--instance <id>", "instance ID (required)")
+      .option("--capture", "also start a snapshot capture of every volume (as flz capture does), beside the containment"),
   )
     .addHelpText(
       "after",
@@ -167,9 +198,11 @@ export function register(program: Command): void {
         "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0 --dry-run\n" +
         "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0\n",
     )
-    .action(async (options: ContainCommonOptions & { instance?: string }) => {
+    .action(async (options: ContainCommonOptions & { instance?: string; capture?: boolean }) => {
       const instanceId = requireInstanceId(options.instance);
-      await run(options, true, (ctx) => containInstance(ctx, { instanceId }));
+      await run(options, true, (ctx, lz, io) =>
+        containInstance(ctx, { instanceId, startCapture: options.capture ? () => startCapture(ctx, lz, io, instanceId) : undefined }),
+      );
     });
 
   common(

@@ -43,6 +43,11 @@ export interface ContainResult {
   readonly record?: CustodyRecord;
   /** Steps that failed (the others still ran and are recorded); the command exits 1 when there is any. */
   readonly failures?: string[];
+  /**
+   * Work started beside the containment that outlives it (the `--capture` capture, which waits for snapshots): the
+   * containment is recorded without waiting for it; the command waits for it and prints its outcome.
+   */
+  readonly pending?: Promise<{ [key: string]: JsonValue }>;
   /** Extra machine-readable facts (also stored in the record's details). */
   readonly details: { [key: string]: JsonValue };
 }

@@ -102,8 +102,9 @@ export interface ContainInstanceArgs {
   /** Instance ID. */
   readonly instanceId: string;
   /**
-   * Starts a capture of the instance's volumes (`--capture`); runs beside isolation, never before it. Resolves with
-   * what to record about the capture (its own records go to the ledger through the capture code).
+   * Starts a capture of the instance's volumes (`--capture`). It starts once the instance is known to exist and runs
+   * beside containment: neither waits for the other, and the containment record does not wait for the snapshots.
+   * Resolves with a summary; the capture records its own steps in the ledger.
    */
   readonly startCapture?: () => Promise<{ [key: string]: JsonValue }>;
   /** Clock, for tests. */
@@ -338,7 +339,8 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
   };
   const failures: string[] = [];
   let decision = { kind: "none", reason: "not read" } as AutoScalingDecision;
-  let capture: { [key: string]: JsonValue } | undefined;
+  const capture = args.startCapture?.();
+  capture?.catch(() => undefined); // the command awaits it (and reports its failure) after containment
   let isolation: { allowAllId?: string; isolationId?: string } = {};
 
   await Promise.all([
@@ -363,10 +365,6 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
       const noteLine = await leaveAutoScaling(autoscaling, id, decision, undo);
       if (noteLine) notes.unshift(noteLine);
     }),
-    args.startCapture &&
-      step(failures, "capture", async () => {
-        capture = await args.startCapture?.();
-      }),
     isolate({ ec2, plan, undo, failures }).then((r) => {
       isolation = r;
     }),
@@ -386,7 +384,7 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
   const details: { [key: string]: JsonValue } = {
     ...planDetails(plan, decision),
     containmentGroups: { allowAll: isolation.allowAllId ?? null, isolation: isolation.isolationId ?? null },
-    capture: capture ?? null,
+    capture: capture ? "started" : null,
     failures,
   };
   const record = await ctx.ledger.append({
@@ -397,7 +395,7 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
     outcome: failures.length > 0 ? "failed" : "succeeded",
     error: failures.length > 0 ? failures.join("; ") : undefined,
   });
-  return { action: INSTANCE_ACTION, dryRun: false, changes, notes, details, record, failures };
+  return { action: INSTANCE_ACTION, dryRun: false, changes, notes, details, record, failures, pending: capture };
 }
 
 function planDetails(plan: InstancePlan, decision: AutoScalingDecision): { [key: string]: JsonValue } {
