@@ -1,0 +1,70 @@
+/**
+ * Builders for policy tests: recorded resources as the mock engine records them (type, name, URN, parent, explicit
+ * provider, inputs), and one-rule evaluation through the same harness `npm run plan` uses.
+ */
+import { expect } from "chai";
+import type { PolicyPackConfig } from "@pulumi/policy";
+import type { Rule } from "../../policies/lib/types";
+import type { RecordedResource } from "../support/mock-engine";
+import { evaluatePack, type PolicyVerdict } from "../support/policy-harness";
+
+const URN_PREFIX = "urn:pulumi:test::policy-test::";
+
+/** A recorded resource; `provider` and `parent` link the way the engine records them. */
+export function res(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  links: { provider?: RecordedResource; parent?: RecordedResource; id?: string } = {},
+): RecordedResource {
+  return {
+    type,
+    name,
+    urn: `${URN_PREFIX}${links.parent ? `${links.parent.type}$` : ""}${type}::${name}`,
+    parent: links.parent?.urn,
+    provider: links.provider ? `${links.provider.urn}::${links.provider.id}` : undefined,
+    custom: !type.startsWith("flz:"),
+    inputs,
+    id: links.id ?? (typeof inputs.bucket === "string" && type.startsWith("aws:s3/bucket:") ? inputs.bucket : `${name}-id`),
+  };
+}
+
+/** An explicit AWS provider for an account and region (complex inputs as JSON text, as under mocks). */
+export function provider(region = "us-east-1", account = "222222222222"): RecordedResource {
+  return res("pulumi:providers:aws", `aws-${account}-${region}`, { region, allowedAccountIds: JSON.stringify([account]) });
+}
+
+/** The verdict of one rule over some resources. */
+export async function verdictOf(rule: Rule, resources: RecordedResource[], config?: PolicyPackConfig): Promise<PolicyVerdict> {
+  const verdict = await evaluatePack(resources, { rules: [rule], config });
+  const only = verdict.policies[0];
+  if (!only) throw new Error("no verdict");
+  return only;
+}
+
+/** Asserts the rule applied and found nothing. */
+export async function expectPass(rule: Rule, resources: RecordedResource[], config?: PolicyPackConfig): Promise<void> {
+  const v = await verdictOf(rule, resources, config);
+  expect(v.violations.map((x) => x.message), `${rule.name} should pass`).to.deep.equal([]);
+  expect(v.status).to.equal("pass");
+}
+
+/** Asserts the rule reported a violation whose message matches `pattern`; returns the violations. */
+export async function expectViolation(rule: Rule, resources: RecordedResource[], pattern: RegExp, config?: PolicyPackConfig): Promise<PolicyVerdict> {
+  const v = await verdictOf(rule, resources, config);
+  expect(v.status, `${rule.name} should fail`).to.equal("fail");
+  expect(v.violations.some((x) => pattern.test(x.message)), `messages: ${v.violations.map((x) => x.message).join(" | ")}`).to.equal(true);
+  return v;
+}
+
+/** Asserts the rule did not apply to any of the resources. */
+export async function expectNotApplicable(rule: Rule, resources: RecordedResource[]): Promise<void> {
+  const v = await verdictOf(rule, resources);
+  expect(v.status).to.equal("not-applicable");
+  expect(v.violations).to.deep.equal([]);
+}
+
+/** JSON text of a policy document, as `pulumi.jsonStringify` would pass it. */
+export function doc(...statements: Array<Record<string, unknown>>): string {
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
