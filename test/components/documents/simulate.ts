@@ -63,6 +63,21 @@ export function role(account: string, name: string, org: string | null, ...polic
   };
 }
 
+/** An IAM user `name` of `account` in the organisation (break-glass users), with `policies`. */
+export function user(account: string, name: string, ...policies: PolicyDocument[]): Caller {
+  return {
+    principal: `arn:aws:iam::${account}:user/${name}`,
+    policies,
+    context: {
+      "aws:PrincipalArn": `arn:aws:iam::${account}:user/${name}`,
+      "aws:PrincipalAccount": account,
+      "aws:PrincipalType": "User",
+      "aws:PrincipalIsAWSService": "false",
+      "aws:PrincipalOrgID": ORG,
+    },
+  };
+}
+
 /** An administrator of an account outside the organisation (`*` on everything in its own policy). */
 export function outsider(name = "Administrator"): Caller {
   return role(OUTSIDER_ACCOUNT, name, OTHER_ORG, ADMIN);
