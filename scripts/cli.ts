@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "./errors";
+import * as captureCommand from "./commands/capture";
 import * as clockCommand from "./commands/clock";
+import * as drillCommand from "./commands/drill";
 import * as containCommand from "./commands/contain";
 
 /** A command module: adds its command (with options, help and action) to the program. */
@@ -16,7 +18,9 @@ export interface CommandModule {
 function commandModules(): CommandModule[] {
   return [
     // one line per command file; keep the list sorted by lifecycle phase
+    captureCommand,
     clockCommand,
+    drillCommand,
     containCommand,
   ];
 }
