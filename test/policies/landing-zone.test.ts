@@ -1,0 +1,134 @@
+/**
+ * The pack over the real landing-zone stack (stacks/index.ts with stacks/Pulumi.example.yaml, loaded the way
+ * `npm run plan` loads it), and a mutation suite: each mutant weakens one security property of the recorded
+ * resources (a pure function over RecordedResource[]) and must be caught by a new mandatory violation.
+ */
+import { expect } from "chai";
+import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../scripts/plan/plan";
+import { runProgram, type RecordedResource } from "../support/mock-engine";
+import { evaluatePack, formatVerdicts, type PackVerdict } from "../support/policy-harness";
+import { res } from "./helpers";
+
+type Mutation = (resources: RecordedResource[]) => RecordedResource[];
+
+/** Changes the inputs of every resource of `type` whose name ends with `suffix`; throws if none matches (a mutant that changes nothing proves nothing). */
+function change(type: string, suffix: string, edit: (inputs: Record<string, unknown>) => Record<string, unknown>): Mutation {
+  return (resources) => {
+    let hits = 0;
+    const out = resources.map((r) => {
+      if (r.type !== type || !r.name.endsWith(suffix)) return r;
+      hits += 1;
+      return { ...r, inputs: edit(structuredClone(r.inputs)) };
+    });
+    if (hits === 0) throw new Error(`mutation found no ${type} named *${suffix}`);
+    return out;
+  };
+}
+
+/** Removes resources of a type; throws if none exists. */
+function remove(type: string): Mutation {
+  return (resources) => {
+    const out = resources.filter((r) => r.type !== type);
+    if (out.length === resources.length) throw new Error(`mutation found no ${type}`);
+    return out;
+  };
+}
+
+/** Adds a resource deployed through the provider of the first resource of `nextTo`'s type. */
+function addBeside(nextTo: string, make: (provider: string | undefined) => RecordedResource): Mutation {
+  return (resources) => [...resources, make(resources.find((r) => r.type === nextTo)?.provider)];
+}
+
+/** Edits the statements of a JSON policy document input. */
+function statements(key: string, edit: (s: Array<Record<string, unknown>>) => Array<Record<string, unknown>>): (inputs: Record<string, unknown>) => Record<string, unknown> {
+  return (inputs) => {
+    const document = JSON.parse(String(inputs[key])) as { Statement: Array<Record<string, unknown>> };
+    return { ...inputs, [key]: JSON.stringify({ ...document, Statement: edit(document.Statement) }) };
+  };
+}
+
+const BUCKET = "aws:s3/bucket:Bucket";
+const LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration";
+const TRAIL = "aws:cloudtrail/trail:Trail";
+const KEY = "aws:kms/key:Key";
+const ROLE = "aws:iam/role:Role";
+const retention = (mode: string, days: number) => (i: Record<string, unknown>) => ({ ...i, rule: { defaultRetention: { mode, days } } });
+
+/** Weakening mutations of the landing zone. */
+export const MUTATIONS: Record<string, Mutation> = {
+  "evidence bucket lock in GOVERNANCE mode": change(LOCK, "evidence-bucket-lock", retention("GOVERNANCE", 365)),
+  "trail bucket retention of 1 day": change(LOCK, "trail-bucket-lock", retention("COMPLIANCE", 1)),
+  "evidence bucket created without Object Lock": change(BUCKET, "evidence-bucket", (i) => ({ ...i, objectLockEnabled: false })),
+  "trail without log file validation": change(TRAIL, "trail", (i) => ({ ...i, enableLogFileValidation: false })),
+  "single-region trail": change(TRAIL, "trail", (i) => ({ ...i, isMultiRegionTrail: false })),
+  "trail without KMS": change(TRAIL, "trail", ({ kmsKeyId: _k, ...i }) => i),
+  "trail disabled": change(TRAIL, "trail", (i) => ({ ...i, enableLogging: false })),
+  "trail without global service events": change(TRAIL, "trail", (i) => ({ ...i, includeGlobalServiceEvents: false })),
+  "management events excluded": change(TRAIL, "trail", (i) => ({ ...i, advancedEventSelectors: [{ fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }] }] })),
+  "evidence key rotation off": change(KEY, "keys-evidence", (i) => ({ ...i, enableKeyRotation: false })),
+  "evidence key 7-day deletion window": change(KEY, "keys-evidence", (i) => ({ ...i, deletionWindowInDays: 7 })),
+  "evidence replica key 7-day deletion window": change("aws:kms/replicaKey:ReplicaKey", "eu-west-1", (i) => ({ ...i, deletionWindowInDays: 7 })),
+  "kms:* to * in the evidence key policy": change(KEY, "keys-evidence", statements("policy", (s) => [...s, { Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:*", Resource: "*" }])),
+  "signing key symmetric": change(KEY, "custody-signing", (i) => ({ ...i, customerMasterKeySpec: "SYMMETRIC_DEFAULT", keyUsage: "ENCRYPT_DECRYPT" })),
+  "responder trust to *": change(ROLE, "forensic-responder", (i) => ({ ...i, assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] }) })),
+  "break-glass without MFA": change(ROLE, "break-glass", statements("assumeRolePolicy", (s) => s.map(({ Condition: _c, ...rest }) => rest))),
+  "responder sessions of 12 hours": change(ROLE, "forensic-responder", (i) => ({ ...i, maxSessionDuration: 43200 })),
+  "AdministratorAccess on the responder": change(ROLE, "forensic-responder", (i) => ({ ...i, managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] })),
+  "evidence bucket public-access block off": change("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "evidence-bucket-public-access", (i) => ({ ...i, blockPublicPolicy: false, restrictPublicBuckets: false })),
+  "public evidence bucket policy": change("aws:s3/bucketPolicy:BucketPolicy", "evidence-bucket-policy", statements("policy", (s) => [...s, { Sid: "Public", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }])),
+  "trail bucket policy without the TLS deny": change("aws:s3/bucketPolicy:BucketPolicy", "trail-bucket-policy", statements("policy", (s) => s.filter((x) => !JSON.stringify(x).includes("aws:SecureTransport")))),
+  "public-read ACL on the evidence bucket": addBeside(BUCKET, (p) => ({ ...res("aws:s3/bucketAcl:BucketAcl", "evidence-acl", { bucket: "flz-evidence-222222222222-us-east-1", acl: "public-read" }), provider: p })),
+  "evidence versioning suspended": change("aws:s3/bucketVersioning:BucketVersioning", "evidence-bucket-versioning", (i) => ({ ...i, versioningConfiguration: { status: "Suspended" } })),
+  "evidence bucket SSE-S3 instead of KMS": change(
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "evidence-bucket-encryption",
+    (i) => ({ ...i, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),
+  ),
+  "IMDSv1 instance added": addBeside(KEY, (p) => ({ ...res("aws:ec2/instance:Instance", "legacy", { ami: "ami-1", metadataOptions: { httpTokens: "optional" }, rootBlockDevice: { encrypted: true } }), provider: p })),
+  "unencrypted EBS volume added": addBeside(KEY, (p) => ({ ...res("aws:ebs/volume:Volume", "scratch", { availabilityZone: "us-east-1a", size: 10 }), provider: p })),
+  "member-roles StackSet missing": remove("aws:cloudformation/stackSet:StackSet"),
+};
+
+/** Mandatory violations as comparable keys. */
+function mandatoryKeys(verdict: PackVerdict): Set<string> {
+  return new Set(verdict.policies.filter((p) => p.enforcementLevel === "mandatory").flatMap((p) => p.violations.map((v) => `${p.name}|${v.urn ?? ""}|${v.message}`)));
+}
+
+describe("policy pack over the landing-zone stack", function () {
+  this.timeout(120_000);
+  let resources: RecordedResource[] = [];
+  let baseline: PackVerdict;
+
+  before(async () => {
+    const run = await runProgram(() => {
+      // As `npm run plan` does: evaluate the program module afresh so it registers its resources in this run.
+      delete require.cache[require.resolve(DEFAULT_PROGRAM)];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { ...(require(DEFAULT_PROGRAM) as Record<string, unknown>) };
+    }, readStackConfig(DEFAULT_STACK_CONFIG));
+    resources = run.resources;
+    baseline = await evaluatePack(resources);
+  });
+
+  it("the example stack passes every mandatory rule", () => {
+    expect(baseline.mandatoryViolations, formatVerdicts(baseline)).to.equal(0);
+  });
+
+  it(`catches every weakening mutation with a mandatory rule (${Object.keys(MUTATIONS).length} mutants)`, async () => {
+    const before = mandatoryKeys(baseline);
+    const survivors: string[] = [];
+    const killedBy: Record<string, string[]> = {};
+    for (const [label, mutate] of Object.entries(MUTATIONS)) {
+      const verdict = await evaluatePack(mutate(resources));
+      const fresh = [...mandatoryKeys(verdict)].filter((k) => !before.has(k));
+      if (fresh.length === 0) survivors.push(label);
+      else killedBy[label] = [...new Set(fresh.map((k) => k.split("|")[0] ?? ""))];
+    }
+    const total = Object.keys(MUTATIONS).length;
+    const killed = total - survivors.length;
+    console.log(`      mutation kill rate: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`);
+    for (const [label, rules] of Object.entries(killedBy)) console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
+    expect(total).to.be.at.least(20);
+    expect(survivors, "surviving mutants").to.deep.equal([]);
+  });
+});
