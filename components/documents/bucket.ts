@@ -103,7 +103,11 @@ export function lockedBucketPolicy(args: LockedBucketPolicyArgs): PolicyDocument
   const organizationId = requireOrganizationId("organizationId", args.organizationId);
   return {
     Version: "2012-10-17",
-    Statement: [denyInsecureTransport(bucketArn), denyOutsideOrganization(bucketArn, organizationId), ...(args.extraStatements ?? [])],
+    Statement: [
+      denyInsecureTransport(bucketArn),
+      denyOutsideOrganization(bucketArn, organizationId),
+      ...(args.extraStatements ?? []),
+    ],
   };
 }
 

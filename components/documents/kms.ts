@@ -4,7 +4,14 @@
  * may use the key for what, and everything else is implicitly denied.
  */
 import type { PolicyDocument, PolicyStatement } from "./types";
-import { partitionOf, requireAccountId, requireArn, requireArns, requireOrganizationId, requireRoleName } from "./validate";
+import {
+  partitionOf,
+  requireAccountId,
+  requireArn,
+  requireArns,
+  requireOrganizationId,
+  requireRoleName,
+} from "./validate";
 
 /** Arguments of {@link trailKeyPolicy}. */
 export interface TrailKeyPolicyArgs {
@@ -47,7 +54,13 @@ export interface CustodySigningKeyPolicyArgs {
  * encrypt and decrypt, re-encrypt a copy, and generate data keys. `kms:CreateGrant` is separate: it is allowed
  * only for grants that AWS services (EBS) create on the caller's behalf.
  */
-export const EVIDENCE_KEY_USE_ACTIONS: readonly string[] = ["kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
+export const EVIDENCE_KEY_USE_ACTIONS: readonly string[] = [
+  "kms:DescribeKey",
+  "kms:Encrypt",
+  "kms:Decrypt",
+  "kms:ReEncrypt*",
+  "kms:GenerateDataKey*",
+];
 
 /**
  * Administration of the custody signing key, listed explicitly instead of `kms:*`. It leaves out `kms:Sign` (an

@@ -6,7 +6,14 @@
  */
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
-import { partitionOf, requireAccountId, requireArn, requireArns, requireOrganizationId, requireRoleName } from "./validate";
+import {
+  partitionOf,
+  requireAccountId,
+  requireArn,
+  requireArns,
+  requireOrganizationId,
+  requireRoleName,
+} from "./validate";
 
 /** Arguments of {@link memberResponderPermissions}. */
 export interface MemberResponderPermissionsArgs {
@@ -74,7 +81,12 @@ function evidenceKeyStatements(evidenceKeyArns: string[]): PolicyStatement[] {
 }
 
 /** Assume a same-named role in member accounts, optionally only inside the organisation. */
-function assumeMemberRole(sid: string, partition: string, roleName: string, organizationId: string | undefined): PolicyStatement {
+function assumeMemberRole(
+  sid: string,
+  partition: string,
+  roleName: string,
+  organizationId: string | undefined,
+): PolicyStatement {
   const statement: PolicyStatement = {
     Sid: sid,
     Effect: "Allow",
@@ -82,7 +94,9 @@ function assumeMemberRole(sid: string, partition: string, roleName: string, orga
     Resource: `arn:${partition}:iam::*:role/${roleName}`,
   };
   if (organizationId !== undefined) {
-    statement.Condition = { StringEquals: { "aws:ResourceOrgID": requireOrganizationId("organizationId", organizationId) } };
+    statement.Condition = {
+      StringEquals: { "aws:ResourceOrgID": requireOrganizationId("organizationId", organizationId) },
+    };
   }
   return statement;
 }
@@ -108,7 +122,9 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     args.forensicAccountId === undefined
       ? undefined
       : { StringEquals: { "ec2:Add/userId": requireAccountId("forensicAccountId", args.forensicAccountId) } };
-  const protectedRoles = (args.protectedRoleNames ?? []).map((name, i) => `arn:${p}:iam::*:role/${requireRoleName(`protectedRoleNames[${i}]`, name)}`);
+  const protectedRoles = (args.protectedRoleNames ?? []).map(
+    (name, i) => `arn:${p}:iam::*:role/${requireRoleName(`protectedRoleNames[${i}]`, name)}`,
+  );
   const statements: PolicyStatement[] = [
     { Sid: "DescribeCompute", Effect: "Allow", Action: ["ec2:Describe*", "autoscaling:Describe*"], Resource: "*" },
     {
@@ -132,7 +148,12 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: snapshots,
       Condition: { StringEquals: { "ec2:Add/group": "all" } },
     },
-    { Sid: "TagEvidenceAndQuarantineGroups", Effect: "Allow", Action: "ec2:CreateTags", Resource: [snapshots, ec2("security-group")] },
+    {
+      Sid: "TagEvidenceAndQuarantineGroups",
+      Effect: "Allow",
+      Action: "ec2:CreateTags",
+      Resource: [snapshots, ec2("security-group")],
+    },
     { Sid: "ReadConsoleOutput", Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: ec2("instance") },
     {
       Sid: "ProtectAndIsolateInstances",
@@ -176,12 +197,23 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Action: ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
       Resource: `arn:${p}:iam::*:user/*`,
     },
-    { Sid: "ReadSnapshotBlocks", Effect: "Allow", Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"], Resource: snapshots },
+    {
+      Sid: "ReadSnapshotBlocks",
+      Effect: "Allow",
+      Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
+      Resource: snapshots,
+    },
     ...evidenceKeyStatements(evidenceKeyArns),
     {
       Sid: "UseVolumeKeysThroughEc2",
       Effect: "Allow",
-      Action: ["kms:DescribeKey", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"],
+      Action: [
+        "kms:DescribeKey",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:CreateGrant",
+      ],
       Resource: `arn:${p}:kms:*:*:key/*`,
       Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
     },
@@ -202,7 +234,10 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
  * `ViewOnlyAccess` (resource listings), both read-only and maintained by AWS as services appear.
  */
 export function memberInvestigatorManagedPolicyArns(partition = "aws"): string[] {
-  return [`arn:${partition}:iam::aws:policy/SecurityAudit`, `arn:${partition}:iam::aws:policy/job-function/ViewOnlyAccess`];
+  return [
+    `arn:${partition}:iam::aws:policy/SecurityAudit`,
+    `arn:${partition}:iam::aws:policy/job-function/ViewOnlyAccess`,
+  ];
 }
 
 /**
@@ -272,7 +307,17 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
     Version: "2012-10-17",
     Statement: [
       assumeMemberRole("AssumeMemberResponderRoles", p, roleName, args.organizationId),
-      { Sid: "ListEvidence", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration"], Resource: bucketArn },
+      {
+        Sid: "ListEvidence",
+        Effect: "Allow",
+        Action: [
+          "s3:ListBucket",
+          "s3:ListBucketVersions",
+          "s3:GetBucketLocation",
+          "s3:GetBucketObjectLockConfiguration",
+        ],
+        Resource: bucketArn,
+      },
       {
         Sid: "WriteAndReadEvidence",
         Effect: "Allow",
@@ -289,11 +334,31 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/*`,
       },
       denyTampering([bucketArn]),
-      { Sid: "SignCustodyRecords", Effect: "Allow", Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"], Resource: signingKeyArn },
+      {
+        Sid: "SignCustodyRecords",
+        Effect: "Allow",
+        Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
+        Resource: signingKeyArn,
+      },
       ...evidenceKeyStatements(evidenceKeyArns),
-      { Sid: "DescribeSnapshots", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:DescribeLockedSnapshots"], Resource: "*" },
-      { Sid: "OwnAndLockEvidenceSnapshots", Effect: "Allow", Action: ["ec2:CopySnapshot", "ec2:LockSnapshot", "ec2:CreateTags"], Resource: snapshots },
-      { Sid: "ReadSnapshotBlocks", Effect: "Allow", Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"], Resource: snapshots },
+      {
+        Sid: "DescribeSnapshots",
+        Effect: "Allow",
+        Action: ["ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:DescribeLockedSnapshots"],
+        Resource: "*",
+      },
+      {
+        Sid: "OwnAndLockEvidenceSnapshots",
+        Effect: "Allow",
+        Action: ["ec2:CopySnapshot", "ec2:LockSnapshot", "ec2:CreateTags"],
+        Resource: snapshots,
+      },
+      {
+        Sid: "ReadSnapshotBlocks",
+        Effect: "Allow",
+        Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"],
+        Resource: snapshots,
+      },
     ],
   };
 }
@@ -311,11 +376,22 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
   const p = partitionOf(trailBucketArn);
   const statements: PolicyStatement[] = [
     assumeMemberRole("AssumeMemberInvestigatorRoles", p, roleName, args.organizationId),
-    { Sid: "ListLogsAndEvidence", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"], Resource: [trailBucketArn, evidenceBucketArn] },
+    {
+      Sid: "ListLogsAndEvidence",
+      Effect: "Allow",
+      Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"],
+      Resource: [trailBucketArn, evidenceBucketArn],
+    },
     {
       Sid: "ReadLogsAndEvidence",
       Effect: "Allow",
-      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+      Action: [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectAttributes",
+        "s3:GetObjectRetention",
+        "s3:GetObjectLegalHold",
+      ],
       Resource: [`${trailBucketArn}/*`, `${evidenceBucketArn}/*`],
     },
     denyTampering([trailBucketArn, evidenceBucketArn]),
@@ -363,8 +439,18 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
   if (args.athenaResultsBucketArn !== undefined) {
     const results = requireArn("athenaResultsBucketArn", args.athenaResultsBucketArn, "s3");
     statements.push(
-      { Sid: "ListAthenaResults", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: results },
-      { Sid: "WriteAthenaResults", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], Resource: `${results}/*` },
+      {
+        Sid: "ListAthenaResults",
+        Effect: "Allow",
+        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Resource: results,
+      },
+      {
+        Sid: "WriteAthenaResults",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+        Resource: `${results}/*`,
+      },
     );
   }
   return { Version: "2012-10-17", Statement: statements };

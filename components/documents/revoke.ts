@@ -18,9 +18,20 @@ const POLICY_NAME_CHAR = /[\w+=,.@-]/;
 
 /** Whether the date and time fields exist on the calendar: `Date.parse` quietly turns 30 February into 1 March. */
 function isCalendarDate(iso: string): boolean {
-  const [year, month, day, hour, minute] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), iso.slice(14, 16)].map(Number);
+  const [year, month, day, hour, minute] = [
+    iso.slice(0, 4),
+    iso.slice(5, 7),
+    iso.slice(8, 10),
+    iso.slice(11, 13),
+    iso.slice(14, 16),
+  ].map(Number);
   const probe = new Date(Date.UTC(year, month - 1, day, hour, minute));
-  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day && probe.getUTCHours() === hour && probe.getUTCMinutes() === minute;
+  return (
+    probe.getUTCMonth() === month - 1 &&
+    probe.getUTCDate() === day &&
+    probe.getUTCHours() === hour &&
+    probe.getUTCMinutes() === minute
+  );
 }
 
 /**
@@ -30,7 +41,9 @@ function isCalendarDate(iso: string): boolean {
 export function normalizeCutoff(cutoffIso: string): string {
   const millis = Date.parse(cutoffIso);
   if (!ISO_WITH_ZONE.test(cutoffIso) || Number.isNaN(millis) || !isCalendarDate(cutoffIso)) {
-    throw new DocumentInputError(`cutoff: ${JSON.stringify(cutoffIso)} is not an ISO 8601 timestamp with a zone (e.g. 2024-05-01T10:00:00Z).`);
+    throw new DocumentInputError(
+      `cutoff: ${JSON.stringify(cutoffIso)} is not an ISO 8601 timestamp with a zone (e.g. 2024-05-01T10:00:00Z).`,
+    );
   }
   return new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

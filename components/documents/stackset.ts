@@ -4,9 +4,20 @@
  * evaluate, never kept as hand-written YAML; the component stringifies it as the StackSet's `templateBody`.
  */
 import type { PolicyDocument } from "./types";
-import { memberInvestigatorManagedPolicyArns, memberInvestigatorPermissions, memberResponderPermissions } from "./permissions";
+import {
+  memberInvestigatorManagedPolicyArns,
+  memberInvestigatorPermissions,
+  memberResponderPermissions,
+} from "./permissions";
 import { memberRoleTrust } from "./trust";
-import { DocumentInputError, partitionOf, requireAccountId, requireArn, requireArns, requireRoleName } from "./validate";
+import {
+  DocumentInputError,
+  partitionOf,
+  requireAccountId,
+  requireArn,
+  requireArns,
+  requireRoleName,
+} from "./validate";
 
 /** Arguments of {@link memberRolesTemplate}. */
 export interface MemberRolesTemplateArgs {
@@ -88,7 +99,9 @@ const MAX_SESSION_SECONDS = 43200;
 
 function checkSessionSeconds(value: number): number {
   if (!Number.isInteger(value) || value < MIN_SESSION_SECONDS || value > MAX_SESSION_SECONDS) {
-    throw new DocumentInputError(`maxSessionSeconds: ${String(value)} is not a whole number of seconds from ${MIN_SESSION_SECONDS} to ${MAX_SESSION_SECONDS}.`);
+    throw new DocumentInputError(
+      `maxSessionSeconds: ${String(value)} is not a whole number of seconds from ${MIN_SESSION_SECONDS} to ${MAX_SESSION_SECONDS}.`,
+    );
   }
   return value;
 }
@@ -109,25 +122,32 @@ export function memberRolesTemplate(args: MemberRolesTemplateArgs): MemberRolesT
   const responderRoleName = requireRoleName("responderRoleName", args.responderRoleName);
   const investigatorRoleName = requireRoleName("investigatorRoleName", args.investigatorRoleName);
   if (responderRoleName === investigatorRoleName) {
-    throw new DocumentInputError(`investigatorRoleName: ${JSON.stringify(investigatorRoleName)} is the responder's name too; give the two roles different names.`);
+    throw new DocumentInputError(
+      `investigatorRoleName: ${JSON.stringify(investigatorRoleName)} is the responder's name too; give the two roles different names.`,
+    );
   }
   const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
   const maxSessionSeconds = checkSessionSeconds(args.maxSessionSeconds ?? MIN_SESSION_SECONDS);
   const partition = args.partition ?? partitionOf(responderTrusted);
-  const forensicAccountId = requireAccountId("forensicAccountId", args.forensicAccountId ?? accountOf(responderTrusted));
+  const forensicAccountId = requireAccountId(
+    "forensicAccountId",
+    args.forensicAccountId ?? accountOf(responderTrusted),
+  );
   const tags = (role: string): { Key: string; Value: string }[] => [
     { Key: "flz:component", Value: "member-roles" },
     { Key: "flz:role", Value: role },
   ];
   return {
     AWSTemplateFormatVersion: "2010-09-09",
-    Description: "Forensic landing zone: member-account responder and investigator roles, trusted only by the forensic account's roles.",
+    Description:
+      "Forensic landing zone: member-account responder and investigator roles, trusted only by the forensic account's roles.",
     Resources: {
       [MEMBER_RESPONDER_LOGICAL_ID]: {
         Type: "AWS::IAM::Role",
         Properties: {
           RoleName: responderRoleName,
-          Description: "Forensic landing zone responder: evidence capture and containment, assumed from the forensic account only.",
+          Description:
+            "Forensic landing zone responder: evidence capture and containment, assumed from the forensic account only.",
           MaxSessionDuration: maxSessionSeconds,
           AssumeRolePolicyDocument: memberRoleTrust({ forensicRoleArn: responderTrusted }),
           Policies: [
@@ -157,8 +177,14 @@ export function memberRolesTemplate(args: MemberRolesTemplateArgs): MemberRolesT
       },
     },
     Outputs: {
-      ResponderRoleArn: { Description: "ARN of the member responder role in this account.", Value: { "Fn::GetAtt": [MEMBER_RESPONDER_LOGICAL_ID, "Arn"] } },
-      InvestigatorRoleArn: { Description: "ARN of the member investigator role in this account.", Value: { "Fn::GetAtt": [MEMBER_INVESTIGATOR_LOGICAL_ID, "Arn"] } },
+      ResponderRoleArn: {
+        Description: "ARN of the member responder role in this account.",
+        Value: { "Fn::GetAtt": [MEMBER_RESPONDER_LOGICAL_ID, "Arn"] },
+      },
+      InvestigatorRoleArn: {
+        Description: "ARN of the member investigator role in this account.",
+        Value: { "Fn::GetAtt": [MEMBER_INVESTIGATOR_LOGICAL_ID, "Arn"] },
+      },
     },
   };
 }

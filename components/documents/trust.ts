@@ -66,7 +66,9 @@ export function forensicRoleTrust(args: ForensicRoleTrustArgs): PolicyDocument {
 export function breakGlassTrust(args: BreakGlassTrustArgs): PolicyDocument {
   const principals = requireArns("trustedPrincipalArns", args.trustedPrincipalArns, "iam");
   if (!Number.isInteger(args.maxMfaAgeSeconds) || args.maxMfaAgeSeconds <= 0) {
-    throw new DocumentInputError(`maxMfaAgeSeconds: ${String(args.maxMfaAgeSeconds)} is not a positive whole number of seconds (e.g. 3600).`);
+    throw new DocumentInputError(
+      `maxMfaAgeSeconds: ${String(args.maxMfaAgeSeconds)} is not a positive whole number of seconds (e.g. 3600).`,
+    );
   }
   const condition: Record<string, Record<string, string>> = {
     Bool: { "aws:MultiFactorAuthPresent": "true" },

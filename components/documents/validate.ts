@@ -15,7 +15,8 @@ export class DocumentInputError extends Error {
 }
 
 /** The partitions an ARN may name; anything else is a typo that would make a statement match nothing. */
-const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws)?:(.+)$/;
+const ARN_PATTERN =
+  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws)?:(.+)$/;
 const ORGANIZATION_ID_PATTERN = /^o-[a-z0-9]{10,32}$/;
 const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
@@ -24,7 +25,10 @@ const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 export function requireArn(argument: string, value: string, service?: string): string {
   const match = ARN_PATTERN.exec(value);
   if (match === null || (service !== undefined && match[2] !== service)) {
-    const expected = service === undefined ? "an ARN (arn:<partition>:<service>:...)" : `an ARN of ${service} (arn:aws:${service}:...)`;
+    const expected =
+      service === undefined
+        ? "an ARN (arn:<partition>:<service>:...)"
+        : `an ARN of ${service} (arn:aws:${service}:...)`;
     throw new DocumentInputError(`${argument}: ${JSON.stringify(value)} is not ${expected}.`);
   }
   return value;
@@ -33,7 +37,9 @@ export function requireArn(argument: string, value: string, service?: string): s
 /** Returns `values` if it is a non-empty list of ARNs of `service`; an empty list would leave a Principal or Resource empty. */
 export function requireArns(argument: string, values: readonly string[], service?: string): string[] {
   if (values.length === 0) {
-    throw new DocumentInputError(`${argument}: the list is empty; give at least one ARN${service === undefined ? "" : ` of ${service}`}.`);
+    throw new DocumentInputError(
+      `${argument}: the list is empty; give at least one ARN${service === undefined ? "" : ` of ${service}`}.`,
+    );
   }
   return values.map((value, index) => requireArn(`${argument}[${index}]`, value, service));
 }
@@ -41,7 +47,9 @@ export function requireArns(argument: string, values: readonly string[], service
 /** Returns `value` if it is an AWS Organizations ID (`o-` and 10 to 32 lowercase letters or digits). */
 export function requireOrganizationId(argument: string, value: string): string {
   if (!ORGANIZATION_ID_PATTERN.test(value)) {
-    throw new DocumentInputError(`${argument}: ${JSON.stringify(value)} is not an organisation ID (o- followed by 10-32 lowercase letters or digits).`);
+    throw new DocumentInputError(
+      `${argument}: ${JSON.stringify(value)} is not an organisation ID (o- followed by 10-32 lowercase letters or digits).`,
+    );
   }
   return value;
 }
@@ -57,7 +65,9 @@ export function requireAccountId(argument: string, value: string): string {
 /** Returns `value` if it is a valid IAM role name (1-64 of letters, digits and `+=,.@_-`), as used in `role/<name>` patterns. */
 export function requireRoleName(argument: string, value: string): string {
   if (!ROLE_NAME_PATTERN.test(value)) {
-    throw new DocumentInputError(`${argument}: ${JSON.stringify(value)} is not an IAM role name (1-64 characters from letters, digits and +=,.@_-).`);
+    throw new DocumentInputError(
+      `${argument}: ${JSON.stringify(value)} is not an IAM role name (1-64 characters from letters, digits and +=,.@_-).`,
+    );
   }
   return value;
 }

@@ -35,22 +35,40 @@ import {
   type Target,
 } from "./simulate";
 
-const KMS_ALL = { Version: "2012-10-17" as const, Statement: [{ Effect: "Allow" as const, Action: "kms:*", Resource: "*" }] };
+const KMS_ALL = {
+  Version: "2012-10-17" as const,
+  Statement: [{ Effect: "Allow" as const, Action: "kms:*", Resource: "*" }],
+};
 
 const signingKey = (): Target => ({
   resource: SIGNING_KEY_ARN,
   account: FORENSIC,
-  policy: custodySigningKeyPolicy({ keyAccountId: FORENSIC, organizationId: ORG, signerRoleArn: FORENSIC_RESPONDER_ARN }),
+  policy: custodySigningKeyPolicy({
+    keyAccountId: FORENSIC,
+    organizationId: ORG,
+    signerRoleArn: FORENSIC_RESPONDER_ARN,
+  }),
 });
 const evidenceKey = (): Target => ({
   resource: EVIDENCE_KEY_ARNS[0],
   account: FORENSIC,
-  policy: evidenceKeyPolicy({ keyAccountId: FORENSIC, organizationId: ORG, memberResponderRoleName: MEMBER_RESPONDER_NAME, forensicRoleArns: [FORENSIC_RESPONDER_ARN, FORENSIC_INVESTIGATOR_ARN] }),
+  policy: evidenceKeyPolicy({
+    keyAccountId: FORENSIC,
+    organizationId: ORG,
+    memberResponderRoleName: MEMBER_RESPONDER_NAME,
+    forensicRoleArns: [FORENSIC_RESPONDER_ARN, FORENSIC_INVESTIGATOR_ARN],
+  }),
 });
 const trailKey = (): Target => ({
   resource: TRAIL_KEY_ARN,
   account: FORENSIC,
-  policy: trailKeyPolicy({ keyAccountId: FORENSIC, managementAccountId: MANAGEMENT, organizationId: ORG, trailArn: TRAIL_ARN, investigatorRoleArns: [FORENSIC_INVESTIGATOR_ARN] }),
+  policy: trailKeyPolicy({
+    keyAccountId: FORENSIC,
+    managementAccountId: MANAGEMENT,
+    organizationId: ORG,
+    trailArn: TRAIL_ARN,
+    investigatorRoleArns: [FORENSIC_INVESTIGATOR_ARN],
+  }),
 });
 
 const forensicResponder = (): Caller =>
@@ -58,14 +76,26 @@ const forensicResponder = (): Caller =>
     FORENSIC,
     "FlzForensicResponder",
     ORG,
-    forensicResponderPermissions({ memberResponderRoleName: MEMBER_RESPONDER_NAME, evidenceBucketArn: EVIDENCE_BUCKET_ARN, evidenceKeyArns: EVIDENCE_KEY_ARNS, signingKeyArn: SIGNING_KEY_ARN, organizationId: ORG }),
+    forensicResponderPermissions({
+      memberResponderRoleName: MEMBER_RESPONDER_NAME,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      evidenceKeyArns: EVIDENCE_KEY_ARNS,
+      signingKeyArn: SIGNING_KEY_ARN,
+      organizationId: ORG,
+    }),
   );
 const forensicInvestigator = (): Caller =>
   role(
     FORENSIC,
     "FlzForensicInvestigator",
     ORG,
-    forensicInvestigatorPermissions({ memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME, trailBucketArn: TRAIL_BUCKET_ARN, evidenceBucketArn: EVIDENCE_BUCKET_ARN, trailKeyArn: TRAIL_KEY_ARN, evidenceKeyArns: EVIDENCE_KEY_ARNS }),
+    forensicInvestigatorPermissions({
+      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
+      trailBucketArn: TRAIL_BUCKET_ARN,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      trailKeyArn: TRAIL_KEY_ARN,
+      evidenceKeyArns: EVIDENCE_KEY_ARNS,
+    }),
   );
 /** The member responder role of an organisation member account, with its StackSet permissions. */
 const memberResponder = (account = MEMBER, org: string | null = ORG): Caller =>
@@ -73,7 +103,10 @@ const memberResponder = (account = MEMBER, org: string | null = ORG): Caller =>
 /** An administrator of the forensic account: `kms:*` in its own policy, but not the signer. */
 const forensicAdmin = (): Caller => role(FORENSIC, "Administrator", ORG, KMS_ALL);
 
-const cloudTrailContext = { "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN, "kms:EncryptionContextKeys": ["aws:cloudtrail:arn"] };
+const cloudTrailContext = {
+  "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN,
+  "kms:EncryptionContextKeys": ["aws:cloudtrail:arn"],
+};
 
 describe("documents/kms: custody signing key policy", () => {
   it("lets the forensic responder role sign custody records", async () => {
@@ -90,7 +123,11 @@ describe("documents/kms: custody signing key policy", () => {
   it("does not let the administrator hand itself signing through a grant or a replica", async () => {
     expect(await decide(forensicAdmin(), "kms:CreateGrant", signingKey())).to.not.equal("Allowed");
     expect(await decide(forensicAdmin(), "kms:ReplicateKey", signingKey())).to.not.equal("Allowed");
-    expect(SIGNING_KEY_ADMIN_ACTIONS.some((a) => a === "kms:*" || a.startsWith("kms:Sign") || a.startsWith("kms:CreateGrant"))).to.equal(false);
+    expect(
+      SIGNING_KEY_ADMIN_ACTIONS.some(
+        (a) => a === "kms:*" || a.startsWith("kms:Sign") || a.startsWith("kms:CreateGrant"),
+      ),
+    ).to.equal(false);
   });
   it("lets a principal of another organisation account verify, but not sign", async () => {
     const auditor = role(MEMBER, "Auditor", ORG, KMS_ALL);
@@ -108,30 +145,54 @@ describe("documents/kms: custody signing key policy", () => {
 });
 
 describe("documents/kms: evidence key policy", () => {
-  const sharingActions = ["kms:DescribeKey", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"];
+  const sharingActions = [
+    "kms:DescribeKey",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKeyWithoutPlaintext",
+  ];
   it("lets the member responder role of an organisation account do what snapshot sharing needs", async () => {
     for (const action of sharingActions) {
       expect(await decide(memberResponder(), action, evidenceKey()), action).to.equal("Allowed");
     }
   });
   it("lets the member responder create grants for EBS only, not for itself", async () => {
-    expect(await decide(memberResponder(), "kms:CreateGrant", evidenceKey(), { context: { "kms:GrantIsForAWSResource": "true" } })).to.equal("Allowed");
-    expect(await decide(memberResponder(), "kms:CreateGrant", evidenceKey(), { context: { "kms:GrantIsForAWSResource": "false" } })).to.not.equal("Allowed");
+    expect(
+      await decide(memberResponder(), "kms:CreateGrant", evidenceKey(), {
+        context: { "kms:GrantIsForAWSResource": "true" },
+      }),
+    ).to.equal("Allowed");
+    expect(
+      await decide(memberResponder(), "kms:CreateGrant", evidenceKey(), {
+        context: { "kms:GrantIsForAWSResource": "false" },
+      }),
+    ).to.not.equal("Allowed");
   });
   it("refuses a role with the responder's name in an account outside the organisation", async () => {
     expect(await decide(memberResponder(OUTSIDER_ACCOUNT, null), "kms:Decrypt", evidenceKey())).to.not.equal("Allowed");
-    expect(await decide(memberResponder(OUTSIDER_ACCOUNT, "o-otherorg999"), "kms:Decrypt", evidenceKey())).to.not.equal("Allowed");
+    expect(await decide(memberResponder(OUTSIDER_ACCOUNT, "o-otherorg999"), "kms:Decrypt", evidenceKey())).to.not.equal(
+      "Allowed",
+    );
   });
   it("refuses other roles of a member account, even administrators", async () => {
-    expect(await decide(role(MEMBER, "Administrator", ORG, ADMIN), "kms:Decrypt", evidenceKey())).to.not.equal("Allowed");
+    expect(await decide(role(MEMBER, "Administrator", ORG, ADMIN), "kms:Decrypt", evidenceKey())).to.not.equal(
+      "Allowed",
+    );
   });
   it("refuses an outsider administrator", async () => {
     expect(await decide(outsider(), "kms:Decrypt", evidenceKey())).to.not.equal("Allowed");
-    expect(await decide(outsider(), "kms:CreateGrant", evidenceKey(), { context: { "kms:GrantIsForAWSResource": "true" } })).to.not.equal("Allowed");
+    expect(
+      await decide(outsider(), "kms:CreateGrant", evidenceKey(), { context: { "kms:GrantIsForAWSResource": "true" } }),
+    ).to.not.equal("Allowed");
   });
   it("lets the forensic roles copy and analyse (decrypt, re-encrypt)", async () => {
     expect(await decide(forensicResponder(), "kms:ReEncryptFrom", evidenceKey())).to.equal("Allowed");
-    expect(await decide(forensicResponder(), "kms:CreateGrant", evidenceKey(), { context: { "kms:GrantIsForAWSResource": "true" } })).to.equal("Allowed");
+    expect(
+      await decide(forensicResponder(), "kms:CreateGrant", evidenceKey(), {
+        context: { "kms:GrantIsForAWSResource": "true" },
+      }),
+    ).to.equal("Allowed");
     expect(await decide(forensicInvestigator(), "kms:Decrypt", evidenceKey())).to.equal("Allowed");
   });
   it("refuses a member responder that lacks the identity permission (both sides must agree across accounts)", async () => {
@@ -141,41 +202,76 @@ describe("documents/kms: evidence key policy", () => {
 });
 
 describe("documents/kms: trail key policy", () => {
-  const cloudTrail = (trailArn = TRAIL_ARN): Caller => service("cloudtrail.amazonaws.com", { "aws:SourceArn": trailArn, "aws:SourceAccount": MANAGEMENT });
+  const cloudTrail = (trailArn = TRAIL_ARN): Caller =>
+    service("cloudtrail.amazonaws.com", { "aws:SourceArn": trailArn, "aws:SourceAccount": MANAGEMENT });
   it("lets CloudTrail generate data keys for this trail with its encryption context", async () => {
-    expect(await decide(cloudTrail(), "kms:GenerateDataKey", trailKey(), { context: cloudTrailContext })).to.equal("Allowed");
+    expect(await decide(cloudTrail(), "kms:GenerateDataKey", trailKey(), { context: cloudTrailContext })).to.equal(
+      "Allowed",
+    );
     expect(await decide(cloudTrail(), "kms:DescribeKey", trailKey())).to.equal("Allowed");
   });
   it("refuses CloudTrail acting for another trail", async () => {
     const foreign = "arn:aws:cloudtrail:us-east-1:999999999999:trail/foreign";
-    expect(await decide(cloudTrail(foreign), "kms:GenerateDataKey", trailKey(), { context: { "kms:EncryptionContext:aws:cloudtrail:arn": foreign } })).to.not.equal("Allowed");
+    expect(
+      await decide(cloudTrail(foreign), "kms:GenerateDataKey", trailKey(), {
+        context: { "kms:EncryptionContext:aws:cloudtrail:arn": foreign },
+      }),
+    ).to.not.equal("Allowed");
   });
   it("refuses CloudTrail with an encryption context of another account's trail", async () => {
     const context = { "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:us-east-1:999999999999:trail/x" };
     expect(await decide(cloudTrail(), "kms:GenerateDataKey", trailKey(), { context })).to.not.equal("Allowed");
   });
   it("lets investigators decrypt CloudTrail logs only", async () => {
-    expect(await decide(forensicInvestigator(), "kms:Decrypt", trailKey(), { context: cloudTrailContext })).to.equal("Allowed");
+    expect(await decide(forensicInvestigator(), "kms:Decrypt", trailKey(), { context: cloudTrailContext })).to.equal(
+      "Allowed",
+    );
     expect(await decide(forensicInvestigator(), "kms:Decrypt", trailKey())).to.not.equal("Allowed");
-    expect(await decide(forensicInvestigator(), "kms:Decrypt", trailKey(), { context: { "kms:EncryptionContext:purpose": "other", "kms:EncryptionContextKeys": ["purpose"] } })).to.not.equal("Allowed");
+    expect(
+      await decide(forensicInvestigator(), "kms:Decrypt", trailKey(), {
+        context: { "kms:EncryptionContext:purpose": "other", "kms:EncryptionContextKeys": ["purpose"] },
+      }),
+    ).to.not.equal("Allowed");
   });
   it("refuses an outsider decrypting logs", async () => {
     expect(await decide(withContext(outsider(), cloudTrailContext), "kms:Decrypt", trailKey())).to.not.equal("Allowed");
   });
   it("omits the investigator statement when there are none (an empty Principal is invalid)", () => {
-    const policy = trailKeyPolicy({ keyAccountId: FORENSIC, managementAccountId: MANAGEMENT, organizationId: ORG, trailArn: TRAIL_ARN, investigatorRoleArns: [] });
+    const policy = trailKeyPolicy({
+      keyAccountId: FORENSIC,
+      managementAccountId: MANAGEMENT,
+      organizationId: ORG,
+      trailArn: TRAIL_ARN,
+      investigatorRoleArns: [],
+    });
     expect(policy.Statement.map((s) => s.Sid)).to.not.include("AllowInvestigatorsDecryptTrailLogs");
   });
 });
 
 describe("documents/kms: input checks", () => {
   it("names a malformed key account", () => {
-    expect(() => custodySigningKeyPolicy({ keyAccountId: "2222", organizationId: ORG, signerRoleArn: FORENSIC_RESPONDER_ARN })).to.throw(DocumentInputError, /keyAccountId: "2222" is not a 12-digit/);
+    expect(() =>
+      custodySigningKeyPolicy({ keyAccountId: "2222", organizationId: ORG, signerRoleArn: FORENSIC_RESPONDER_ARN }),
+    ).to.throw(DocumentInputError, /keyAccountId: "2222" is not a 12-digit/);
   });
   it("refuses an evidence key without forensic roles", () => {
-    expect(() => evidenceKeyPolicy({ keyAccountId: FORENSIC, organizationId: ORG, memberResponderRoleName: MEMBER_RESPONDER_NAME, forensicRoleArns: [] })).to.throw(DocumentInputError, /forensicRoleArns: the list is empty/);
+    expect(() =>
+      evidenceKeyPolicy({
+        keyAccountId: FORENSIC,
+        organizationId: ORG,
+        memberResponderRoleName: MEMBER_RESPONDER_NAME,
+        forensicRoleArns: [],
+      }),
+    ).to.throw(DocumentInputError, /forensicRoleArns: the list is empty/);
   });
   it("refuses a role name that would widen the ARN pattern", () => {
-    expect(() => evidenceKeyPolicy({ keyAccountId: FORENSIC, organizationId: ORG, memberResponderRoleName: "*", forensicRoleArns: [FORENSIC_RESPONDER_ARN] })).to.throw(DocumentInputError, /memberResponderRoleName: "\*"/);
+    expect(() =>
+      evidenceKeyPolicy({
+        keyAccountId: FORENSIC,
+        organizationId: ORG,
+        memberResponderRoleName: "*",
+        forensicRoleArns: [FORENSIC_RESPONDER_ARN],
+      }),
+    ).to.throw(DocumentInputError, /memberResponderRoleName: "\*"/);
   });
 });

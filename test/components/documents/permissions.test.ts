@@ -42,27 +42,47 @@ const template = () =>
     investigatorRoleName: MEMBER_INVESTIGATOR_NAME,
     evidenceKeyArns: EVIDENCE_KEY_ARNS,
   });
-const inlinePolicy = (logicalId: string): PolicyDocument => template().Resources[logicalId].Properties.Policies[0].PolicyDocument;
+const inlinePolicy = (logicalId: string): PolicyDocument =>
+  template().Resources[logicalId].Properties.Policies[0].PolicyDocument;
 /** The member responder role of a member account with the permissions the StackSet gives it. */
-const memberResponder = (): Caller => role(MEMBER, MEMBER_RESPONDER_NAME, ORG, inlinePolicy(MEMBER_RESPONDER_LOGICAL_ID));
+const memberResponder = (): Caller =>
+  role(MEMBER, MEMBER_RESPONDER_NAME, ORG, inlinePolicy(MEMBER_RESPONDER_LOGICAL_ID));
 const forensicResponder = (): Caller =>
   role(
     FORENSIC,
     "FlzForensicResponder",
     ORG,
-    forensicResponderPermissions({ memberResponderRoleName: MEMBER_RESPONDER_NAME, evidenceBucketArn: EVIDENCE_BUCKET_ARN, evidenceKeyArns: EVIDENCE_KEY_ARNS, signingKeyArn: SIGNING_KEY_ARN, organizationId: ORG }),
+    forensicResponderPermissions({
+      memberResponderRoleName: MEMBER_RESPONDER_NAME,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      evidenceKeyArns: EVIDENCE_KEY_ARNS,
+      signingKeyArn: SIGNING_KEY_ARN,
+      organizationId: ORG,
+    }),
   );
 const forensicInvestigator = (): Caller =>
   role(
     FORENSIC,
     "FlzForensicInvestigator",
     ORG,
-    forensicInvestigatorPermissions({ memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME, trailBucketArn: TRAIL_BUCKET_ARN, evidenceBucketArn: EVIDENCE_BUCKET_ARN, trailKeyArn: TRAIL_KEY_ARN, organizationId: ORG }),
+    forensicInvestigatorPermissions({
+      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
+      trailBucketArn: TRAIL_BUCKET_ARN,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      trailKeyArn: TRAIL_KEY_ARN,
+      organizationId: ORG,
+    }),
   );
 
 /** Resources of the member account, by type. */
-const inMember = (resource: string): Target => ({ resource: `arn:aws:ec2:us-east-1:${MEMBER}:${resource}`, account: MEMBER });
-const snapshot = (id = "snap-0123456789abcdef0"): Target => ({ resource: `arn:aws:ec2:us-east-1::snapshot/${id}`, account: MEMBER });
+const inMember = (resource: string): Target => ({
+  resource: `arn:aws:ec2:us-east-1:${MEMBER}:${resource}`,
+  account: MEMBER,
+});
+const snapshot = (id = "snap-0123456789abcdef0"): Target => ({
+  resource: `arn:aws:ec2:us-east-1::snapshot/${id}`,
+  account: MEMBER,
+});
 const iamRole = (name: string): Target => ({ resource: `arn:aws:iam::${MEMBER}:role/${name}`, account: MEMBER });
 const iamUser = (name: string): Target => ({ resource: `arn:aws:iam::${MEMBER}:user/${name}`, account: MEMBER });
 const shareWith = (account: string): RequestOptions => ({ context: { "ec2:Add/userId": account } });
@@ -80,7 +100,13 @@ describe("documents/permissions: member responder (capture and containment only)
     ["ec2:CreateSecurityGroup", inMember("security-group/sg-0123456789abcdef0")],
     ["ec2:RevokeSecurityGroupEgress", inMember("security-group/sg-0123456789abcdef0")],
     ["ec2:AuthorizeSecurityGroupIngress", inMember("security-group/sg-0123456789abcdef0")],
-    ["autoscaling:EnterStandby", { resource: `arn:aws:autoscaling:us-east-1:${MEMBER}:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/web`, account: MEMBER }],
+    [
+      "autoscaling:EnterStandby",
+      {
+        resource: `arn:aws:autoscaling:us-east-1:${MEMBER}:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/web`,
+        account: MEMBER,
+      },
+    ],
     ["iam:PutRolePolicy", iamRole("WebAppRole")],
     ["iam:UpdateAccessKey", iamUser("alice")],
     ["iam:ListAccessKeys", iamUser("alice")],
@@ -93,11 +119,19 @@ describe("documents/permissions: member responder (capture and containment only)
     });
   }
   it("may share a snapshot with the forensic account only", async () => {
-    expect(await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), shareWith(FORENSIC))).to.equal("Allowed");
-    expect(await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), shareWith("999999999999"))).to.not.equal("Allowed");
+    expect(await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), shareWith(FORENSIC))).to.equal(
+      "Allowed",
+    );
+    expect(
+      await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), shareWith("999999999999")),
+    ).to.not.equal("Allowed");
   });
   it("may never make a snapshot public", async () => {
-    expect(await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), { context: { "ec2:Add/group": "all" } })).to.equal("ExplicitlyDenied");
+    expect(
+      await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), {
+        context: { "ec2:Add/group": "all" },
+      }),
+    ).to.equal("ExplicitlyDenied");
   });
   it("may not widen its own permissions or the investigator's through inline policies", async () => {
     for (const name of [MEMBER_RESPONDER_NAME, MEMBER_INVESTIGATOR_NAME]) {
@@ -129,9 +163,18 @@ describe("documents/permissions: member responder (capture and containment only)
     const volumeKey: Target = {
       resource: `arn:aws:kms:us-east-1:${MEMBER}:key/0000aaaa-1111-2222-3333-444455556666`,
       account: MEMBER,
-      policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: "kms:*", Resource: "*" }] },
+      policy: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: "kms:*", Resource: "*" },
+        ],
+      },
     };
-    expect(await decide(memberResponder(), "kms:Decrypt", volumeKey, { context: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" } })).to.equal("Allowed");
+    expect(
+      await decide(memberResponder(), "kms:Decrypt", volumeKey, {
+        context: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" },
+      }),
+    ).to.equal("Allowed");
     expect(await decide(memberResponder(), "kms:Decrypt", volumeKey)).to.not.equal("Allowed");
   });
 });
@@ -155,36 +198,74 @@ describe("documents/permissions: investigators (read only)", () => {
       const properties = template().Resources[logicalId].Properties;
       return { ...iamRole(properties.RoleName), policy: properties.AssumeRolePolicyDocument };
     };
-    expect(await decide(forensicInvestigator(), "sts:AssumeRole", deployed(MEMBER_INVESTIGATOR_LOGICAL_ID), options)).to.equal("Allowed");
-    expect(await decide(forensicInvestigator(), "sts:AssumeRole", deployed(MEMBER_RESPONDER_LOGICAL_ID), options)).to.not.equal("Allowed");
+    expect(
+      await decide(forensicInvestigator(), "sts:AssumeRole", deployed(MEMBER_INVESTIGATOR_LOGICAL_ID), options),
+    ).to.equal("Allowed");
+    expect(
+      await decide(forensicInvestigator(), "sts:AssumeRole", deployed(MEMBER_RESPONDER_LOGICAL_ID), options),
+    ).to.not.equal("Allowed");
   });
   it("does not let the forensic investigator write logs or sign custody records", async () => {
-    expect(await decide(forensicInvestigator(), "s3:PutObject", { resource: `${TRAIL_BUCKET_ARN}/AWSLogs/x`, account: FORENSIC })).to.not.equal("Allowed");
-    expect(await decide(forensicInvestigator(), "s3:DeleteObject", { resource: `${TRAIL_BUCKET_ARN}/AWSLogs/x`, account: FORENSIC })).to.equal("ExplicitlyDenied");
-    expect(await decide(forensicInvestigator(), "kms:Sign", { resource: SIGNING_KEY_ARN, account: FORENSIC })).to.not.equal("Allowed");
+    expect(
+      await decide(forensicInvestigator(), "s3:PutObject", {
+        resource: `${TRAIL_BUCKET_ARN}/AWSLogs/x`,
+        account: FORENSIC,
+      }),
+    ).to.not.equal("Allowed");
+    expect(
+      await decide(forensicInvestigator(), "s3:DeleteObject", {
+        resource: `${TRAIL_BUCKET_ARN}/AWSLogs/x`,
+        account: FORENSIC,
+      }),
+    ).to.equal("ExplicitlyDenied");
+    expect(
+      await decide(forensicInvestigator(), "kms:Sign", { resource: SIGNING_KEY_ARN, account: FORENSIC }),
+    ).to.not.equal("Allowed");
   });
 });
 
 describe("documents/permissions: forensic responder", () => {
-  const forensicSnapshot: Target = { resource: "arn:aws:ec2:us-east-1::snapshot/snap-0fedcba9876543210", account: FORENSIC };
+  const forensicSnapshot: Target = {
+    resource: "arn:aws:ec2:us-east-1::snapshot/snap-0fedcba9876543210",
+    account: FORENSIC,
+  };
   it("may copy, lock and read the blocks of snapshots in the forensic account", async () => {
     for (const action of ["ec2:CopySnapshot", "ec2:LockSnapshot", "ebs:GetSnapshotBlock", "ebs:ListSnapshotBlocks"]) {
       expect(await decide(forensicResponder(), action, forensicSnapshot), action).to.equal("Allowed");
     }
   });
   it("may sign with the custody key and nothing else", async () => {
-    const signingKey = { resource: SIGNING_KEY_ARN, account: FORENSIC, policy: custodySigningKeyPolicy({ keyAccountId: FORENSIC, organizationId: ORG, signerRoleArn: FORENSIC_RESPONDER_ARN }) };
+    const signingKey = {
+      resource: SIGNING_KEY_ARN,
+      account: FORENSIC,
+      policy: custodySigningKeyPolicy({
+        keyAccountId: FORENSIC,
+        organizationId: ORG,
+        signerRoleArn: FORENSIC_RESPONDER_ARN,
+      }),
+    };
     const trailKey = {
       resource: TRAIL_KEY_ARN,
       account: FORENSIC,
-      policy: trailKeyPolicy({ keyAccountId: FORENSIC, managementAccountId: "111111111111", organizationId: ORG, trailArn: "arn:aws:cloudtrail:us-east-1:111111111111:trail/t", investigatorRoleArns: [] }),
+      policy: trailKeyPolicy({
+        keyAccountId: FORENSIC,
+        managementAccountId: "111111111111",
+        organizationId: ORG,
+        trailArn: "arn:aws:cloudtrail:us-east-1:111111111111:trail/t",
+        investigatorRoleArns: [],
+      }),
     };
     expect(await decide(forensicResponder(), "kms:Sign", signingKey)).to.equal("Allowed");
     expect(await decide(forensicResponder(), "kms:Sign", trailKey)).to.not.equal("Allowed");
   });
   it("may not delete snapshots or touch IAM", async () => {
     expect(await decide(forensicResponder(), "ec2:DeleteSnapshot", forensicSnapshot)).to.not.equal("Allowed");
-    expect(await decide(forensicResponder(), "iam:CreateUser", { resource: `arn:aws:iam::${FORENSIC}:user/x`, account: FORENSIC })).to.not.equal("Allowed");
+    expect(
+      await decide(forensicResponder(), "iam:CreateUser", {
+        resource: `arn:aws:iam::${FORENSIC}:user/x`,
+        account: FORENSIC,
+      }),
+    ).to.not.equal("Allowed");
   });
 });
 
@@ -201,7 +282,9 @@ describe("documents/permissions: shape of every permission policy", () => {
         expect(statement.NotAction, statement.Sid).to.equal(undefined);
         for (const action of [statement.Action ?? []].flat()) {
           expect(action, statement.Sid).to.not.match(/^(\*|[a-z0-9-]+:\*)$/);
-          expect(action, statement.Sid).to.not.match(/^iam:(Create|Delete)(User|Role|AccessKey|LoginProfile|Group|ServiceLinkedRole)$/);
+          expect(action, statement.Sid).to.not.match(
+            /^iam:(Create|Delete)(User|Role|AccessKey|LoginProfile|Group|ServiceLinkedRole)$/,
+          );
         }
       }
     });
@@ -212,6 +295,9 @@ describe("documents/permissions: shape of every permission policy", () => {
     }
   });
   it("refuses a responder without evidence keys (it could not copy anything)", () => {
-    expect(() => memberResponderPermissions({ evidenceKeyArns: [] })).to.throw(DocumentInputError, /evidenceKeyArns: the list is empty/);
+    expect(() => memberResponderPermissions({ evidenceKeyArns: [] })).to.throw(
+      DocumentInputError,
+      /evidenceKeyArns: the list is empty/,
+    );
   });
 });

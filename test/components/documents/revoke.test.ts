@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { DocumentInputError, REVOKE_SESSIONS_POLICY_PREFIX, normalizeCutoff, revokeSessionsPolicy, revokeSessionsPolicyName } from "../../../components/documents";
+import {
+  DocumentInputError,
+  REVOKE_SESSIONS_POLICY_PREFIX,
+  normalizeCutoff,
+  revokeSessionsPolicy,
+  revokeSessionsPolicyName,
+} from "../../../components/documents";
 import { ADMIN, MEMBER, ORG, decide, role, withContext, type Caller, type Target } from "./simulate";
 
 const CUTOFF = "2024-05-01T10:00:00Z";
@@ -12,7 +18,12 @@ const sessionIssuedAt = (issued: string, cutoff = CUTOFF): Caller =>
 describe("documents/revoke: session revocation policy", () => {
   it("denies every action to a session issued before the cutoff, whatever else the role allows", async () => {
     expect(await decide(sessionIssuedAt("2024-05-01T09:59:59Z"), "s3:GetObject", bucket)).to.equal("ExplicitlyDenied");
-    expect(await decide(sessionIssuedAt("2024-04-30T22:00:00Z"), "iam:CreateUser", { resource: `arn:aws:iam::${MEMBER}:user/backdoor`, account: MEMBER })).to.equal("ExplicitlyDenied");
+    expect(
+      await decide(sessionIssuedAt("2024-04-30T22:00:00Z"), "iam:CreateUser", {
+        resource: `arn:aws:iam::${MEMBER}:user/backdoor`,
+        account: MEMBER,
+      }),
+    ).to.equal("ExplicitlyDenied");
   });
   it("leaves a session issued after the cutoff working", async () => {
     expect(await decide(sessionIssuedAt("2024-05-01T10:00:01Z"), "s3:GetObject", bucket)).to.equal("Allowed");
@@ -21,11 +32,18 @@ describe("documents/revoke: session revocation policy", () => {
     expect(await decide(sessionIssuedAt(CUTOFF), "s3:GetObject", bucket)).to.equal("Allowed");
   });
   it("compares instants, not strings: a cutoff given with an offset is normalised to UTC", async () => {
-    expect(revokeSessionsPolicy("2024-05-01T12:00:00+02:00").Statement[0].Condition).to.deep.equal({ DateLessThan: { "aws:TokenIssueTime": CUTOFF } });
-    expect(await decide(sessionIssuedAt("2024-05-01T09:30:00Z", "2024-05-01T12:00:00+02:00"), "s3:GetObject", bucket)).to.equal("ExplicitlyDenied");
+    expect(revokeSessionsPolicy("2024-05-01T12:00:00+02:00").Statement[0].Condition).to.deep.equal({
+      DateLessThan: { "aws:TokenIssueTime": CUTOFF },
+    });
+    expect(
+      await decide(sessionIssuedAt("2024-05-01T09:30:00Z", "2024-05-01T12:00:00+02:00"), "s3:GetObject", bucket),
+    ).to.equal("ExplicitlyDenied");
   });
   it("refuses a cutoff without a zone or that is not a timestamp, naming it", () => {
-    expect(() => revokeSessionsPolicy("2024-05-01T10:00:00")).to.throw(DocumentInputError, /cutoff: "2024-05-01T10:00:00" is not an ISO 8601 timestamp with a zone/);
+    expect(() => revokeSessionsPolicy("2024-05-01T10:00:00")).to.throw(
+      DocumentInputError,
+      /cutoff: "2024-05-01T10:00:00" is not an ISO 8601 timestamp with a zone/,
+    );
     expect(() => revokeSessionsPolicy("yesterday")).to.throw(DocumentInputError, /"yesterday"/);
     expect(() => normalizeCutoff("2024-02-30T10:00:00Z")).to.throw(DocumentInputError);
   });

@@ -4,7 +4,13 @@
  * `@cloud-copilot/iam-simulate` exactly as AWS would see it (identity policies of the caller, the resource's
  * policy, the request context AWS adds). AGPL: test-only.
  */
-import { anonymousPrincipal, runSimulation, runUnsafeSimulation, type Simulation, type SimulationRequestPrincipal } from "@cloud-copilot/iam-simulate";
+import {
+  anonymousPrincipal,
+  runSimulation,
+  runUnsafeSimulation,
+  type Simulation,
+  type SimulationRequestPrincipal,
+} from "@cloud-copilot/iam-simulate";
 // iam-policy is iam-simulate's own parser (installed with it); used only to name the key policy, see decide().
 import { createValidatedPolicy, validateResourcePolicy } from "@cloud-copilot/iam-policy";
 import type { PolicyDocument } from "../../../components/documents";
@@ -36,7 +42,10 @@ export const SIGNING_KEY_ARN = `arn:aws:kms:us-east-1:${FORENSIC}:key/1234abcd-1
 export const TRAIL_KEY_ARN = `arn:aws:kms:us-east-1:${FORENSIC}:key/abcd1234-12ab-34cd-56ef-1234567890ab`;
 
 /** A policy that allows everything: what an account administrator has. */
-export const ADMIN: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+export const ADMIN: PolicyDocument = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+};
 
 /** Who makes a request, and what AWS knows about them. */
 export interface Caller {
@@ -133,13 +142,22 @@ const SIMULATOR_GAP = /^kms:encryptioncontext:/i;
  * context key the test gave (a malformed policy or an ignored key would otherwise read as "denied", and a test about
  * denial would pass for the wrong reason).
  */
-export async function decide(caller: Caller, action: string, target: Target, options: RequestOptions = {}): Promise<Verdict> {
+export async function decide(
+  caller: Caller,
+  action: string,
+  target: Target,
+  options: RequestOptions = {},
+): Promise<Verdict> {
   const simulation: Simulation = {
     request: {
       principal: caller.principal,
       action,
       resource: { resource: target.resource, accountId: target.account },
-      contextVariables: { "aws:SecureTransport": String(options.tls ?? true), ...caller.context, ...(options.context ?? {}) },
+      contextVariables: {
+        "aws:SecureTransport": String(options.tls ?? true),
+        ...caller.context,
+        ...(options.context ?? {}),
+      },
     },
     identityPolicies: caller.policies.map((policy, i) => ({ name: `identity-${i}`, policy })),
     serviceControlPolicies: [],
@@ -150,13 +168,23 @@ export async function decide(caller: Caller, action: string, target: Target, opt
   if (result.resultType === "error") {
     throw new Error(`simulation of ${action} on ${target.resource} rejected: ${JSON.stringify(result.errors)}`);
   }
-  const ignored = result.resultType === "single" ? (result.result.ignoredContextKeys ?? []) : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
-  const unexpected = ignored.filter((key) => !SIMULATOR_GAP.test(key) && !(key in caller.context) && key !== "aws:SecureTransport");
+  const ignored =
+    result.resultType === "single"
+      ? (result.result.ignoredContextKeys ?? [])
+      : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+  const unexpected = ignored.filter(
+    (key) => !SIMULATOR_GAP.test(key) && !(key in caller.context) && key !== "aws:SecureTransport",
+  );
   if (unexpected.length > 0) {
-    throw new Error(`the simulator ignored context keys ${unexpected.join(", ")} for ${action}: the test asks about something AWS would not evaluate.`);
+    throw new Error(
+      `the simulator ignored context keys ${unexpected.join(", ")} for ${action}: the test asks about something AWS would not evaluate.`,
+    );
   }
   if (ignored.some((key) => SIMULATOR_GAP.test(key))) {
-    const named = target.policy === undefined ? undefined : createValidatedPolicy(target.policy, validateResourcePolicy, { name: "resource-policy" });
+    const named =
+      target.policy === undefined
+        ? undefined
+        : createValidatedPolicy(target.policy, validateResourcePolicy, { name: "resource-policy" });
     return runUnsafeSimulation({ ...simulation, resourcePolicy: named }, {}) as Verdict;
   }
   return result.overallResult as Verdict;

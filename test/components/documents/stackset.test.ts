@@ -12,7 +12,13 @@ import {
   memberRolesTemplate,
   type MemberRolesTemplateArgs,
 } from "../../../components/documents";
-import { EVIDENCE_KEY_ARNS, FORENSIC_INVESTIGATOR_ARN, FORENSIC_RESPONDER_ARN, MEMBER_INVESTIGATOR_NAME, MEMBER_RESPONDER_NAME } from "./simulate";
+import {
+  EVIDENCE_KEY_ARNS,
+  FORENSIC_INVESTIGATOR_ARN,
+  FORENSIC_RESPONDER_ARN,
+  MEMBER_INVESTIGATOR_NAME,
+  MEMBER_RESPONDER_NAME,
+} from "./simulate";
 
 /** The template as the StackSet component builds it, with `overrides`. */
 const template = (overrides: Partial<MemberRolesTemplateArgs> = {}) =>
@@ -39,10 +45,13 @@ interface Finding {
  * (cfn-lint missing, crashed) fails the test.
  */
 async function cfnLint(files: string[]): Promise<Finding[]> {
-  const output = await promisify(execFile)("cfn-lint", ["--format", "json", ...files], { maxBuffer: 16 * 1024 * 1024 }).then(
+  const output = await promisify(execFile)("cfn-lint", ["--format", "json", ...files], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(
     (result) => result.stdout,
     (error: { stdout?: string; message: string }) => {
-      if (error.stdout === undefined || error.stdout.trim() === "") throw new Error(`cfn-lint did not run: ${error.message}`);
+      if (error.stdout === undefined || error.stdout.trim() === "")
+        throw new Error(`cfn-lint did not run: ${error.message}`);
       return error.stdout;
     },
   );
@@ -64,7 +73,9 @@ describe("documents/stackset: member-roles template", () => {
     broken = join(dir, "member-roles-broken.json");
     writeFileSync(generated, JSON.stringify(template(), null, 2));
     // The negative control: the same template with one property CloudFormation does not know.
-    const bad = JSON.parse(JSON.stringify(template())) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+    const bad = JSON.parse(JSON.stringify(template())) as {
+      Resources: Record<string, { Properties: Record<string, unknown> }>;
+    };
     bad.Resources[MEMBER_RESPONDER_LOGICAL_ID].Properties.PermissionsBoundry = "arn:aws:iam::aws:policy/ReadOnlyAccess";
     writeFileSync(broken, JSON.stringify(bad, null, 2));
     findings = await cfnLint([generated, broken]);
@@ -73,7 +84,8 @@ describe("documents/stackset: member-roles template", () => {
 
   it("passes cfn-lint without error-level findings (warnings are printed)", () => {
     const mine = findings.filter((f) => f.Filename === generated);
-    for (const warning of mine.filter((f) => f.Level !== "Error")) console.log(`      cfn-lint ${describeFinding(warning)}`);
+    for (const warning of mine.filter((f) => f.Level !== "Error"))
+      console.log(`      cfn-lint ${describeFinding(warning)}`);
     expect(mine.filter((f) => f.Level === "Error").map(describeFinding)).to.deep.equal([]);
   });
   it("would fail the check if the template had an invalid property (the lint really runs)", () => {
@@ -86,15 +98,26 @@ describe("documents/stackset: member-roles template", () => {
     const investigator = t.Resources[MEMBER_INVESTIGATOR_LOGICAL_ID].Properties;
     expect(responder.RoleName).to.equal(MEMBER_RESPONDER_NAME);
     expect(investigator.RoleName).to.equal(MEMBER_INVESTIGATOR_NAME);
-    expect(responder.AssumeRolePolicyDocument).to.deep.equal(memberRoleTrust({ forensicRoleArn: FORENSIC_RESPONDER_ARN }));
-    expect(investigator.AssumeRolePolicyDocument).to.deep.equal(memberRoleTrust({ forensicRoleArn: FORENSIC_INVESTIGATOR_ARN }));
+    expect(responder.AssumeRolePolicyDocument).to.deep.equal(
+      memberRoleTrust({ forensicRoleArn: FORENSIC_RESPONDER_ARN }),
+    );
+    expect(investigator.AssumeRolePolicyDocument).to.deep.equal(
+      memberRoleTrust({ forensicRoleArn: FORENSIC_INVESTIGATOR_ARN }),
+    );
     expect(t.Outputs.ResponderRoleArn.Value).to.deep.equal({ "Fn::GetAtt": [MEMBER_RESPONDER_LOGICAL_ID, "Arn"] });
-    expect(t.Outputs.InvestigatorRoleArn.Value).to.deep.equal({ "Fn::GetAtt": [MEMBER_INVESTIGATOR_LOGICAL_ID, "Arn"] });
+    expect(t.Outputs.InvestigatorRoleArn.Value).to.deep.equal({
+      "Fn::GetAtt": [MEMBER_INVESTIGATOR_LOGICAL_ID, "Arn"],
+    });
   });
   it("limits sessions to one hour by default, and accepts IAM's range only", () => {
     expect(template().Resources[MEMBER_RESPONDER_LOGICAL_ID].Properties.MaxSessionDuration).to.equal(3600);
-    expect(template({ maxSessionSeconds: 7200 }).Resources[MEMBER_INVESTIGATOR_LOGICAL_ID].Properties.MaxSessionDuration).to.equal(7200);
-    expect(() => template({ maxSessionSeconds: 60 })).to.throw(DocumentInputError, /maxSessionSeconds: 60 is not a whole number of seconds from 3600 to 43200/);
+    expect(
+      template({ maxSessionSeconds: 7200 }).Resources[MEMBER_INVESTIGATOR_LOGICAL_ID].Properties.MaxSessionDuration,
+    ).to.equal(7200);
+    expect(() => template({ maxSessionSeconds: 60 })).to.throw(
+      DocumentInputError,
+      /maxSessionSeconds: 60 is not a whole number of seconds from 3600 to 43200/,
+    );
   });
   it("uses the partition of the forensic account for managed policies", () => {
     const gov = template({
@@ -108,6 +131,9 @@ describe("documents/stackset: member-roles template", () => {
     ]);
   });
   it("refuses the same name for both roles", () => {
-    expect(() => template({ investigatorRoleName: MEMBER_RESPONDER_NAME })).to.throw(DocumentInputError, /give the two roles different names/);
+    expect(() => template({ investigatorRoleName: MEMBER_RESPONDER_NAME })).to.throw(
+      DocumentInputError,
+      /give the two roles different names/,
+    );
   });
 });
