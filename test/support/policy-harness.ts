@@ -136,8 +136,9 @@ function effectiveLevel(rule: Rule, config: PolicyPackConfig | undefined): Enfor
 
 function getConfigFor(config: PolicyPackConfig | undefined, name: string): <T extends object>() => T {
   return <T extends object>() => {
-    const { enforcementLevel: _level, ...rest } = ruleConfig(config, name);
-    return rest as T;
+    const settings: Record<string, unknown> = { ...ruleConfig(config, name) };
+    delete settings.enforcementLevel;
+    return settings as T;
   };
 }
 
