@@ -1,0 +1,136 @@
+/**
+ * Paths the emulator cannot produce (an interface in no security group, Auto Scaling refusing Standby, EC2 failing
+ * between the two moves), covered with aws-sdk-client-mock around the real calls.
+ */
+import { expect } from "chai";
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DetachInstancesCommand,
+  EnterStandbyCommand,
+  type AutoScalingClientResolvedConfig,
+  type ServiceInputTypes as AutoScalingInputs,
+  type ServiceOutputTypes as AutoScalingOutputs,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+  type EC2ClientResolvedConfig,
+  type Instance,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from "@aws-sdk/client-ec2";
+import { ClientFactory } from "../../../scripts/aws/clients";
+import type { ContainContext } from "../../../scripts/contain/common";
+import { containInstance } from "../../../scripts/contain/instance";
+import { CONTAINMENT_TAG } from "../../../scripts/contain/instance-plan";
+import { UsageError } from "../../../scripts/errors";
+import { MemoryLedger } from "./memory-ledger";
+
+const ID = "i-0123456789abcdef0";
+
+function instance(overrides: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: ID,
+    State: { Name: "running" },
+    VpcId: "vpc-1",
+    NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-app" }], Attachment: { DeviceIndex: 0 } }],
+    BlockDeviceMappings: [],
+    MetadataOptions: { HttpTokens: "required" },
+    Tags: [],
+    ...overrides,
+  };
+}
+
+const existingGroups = {
+  SecurityGroups: [
+    {
+      GroupId: "sg-allow",
+      VpcId: "vpc-1",
+      Tags: [{ Key: CONTAINMENT_TAG, Value: "allow-all" }],
+      IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }],
+      IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }],
+    },
+    { GroupId: "sg-iso", VpcId: "vpc-1", Tags: [{ Key: CONTAINMENT_TAG, Value: "isolation" }], IpPermissions: [], IpPermissionsEgress: [] },
+  ],
+};
+
+describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock)", () => {
+  // Created in before(), not at load time: mocha loads every spec file before running any, and a class-wide mock
+  // made while loading would also stub the emulator suites' clients.
+  let ec2: AwsStub<ServiceInputTypes, ServiceOutputTypes, EC2ClientResolvedConfig>;
+  let autoscaling: AwsStub<AutoScalingInputs, AutoScalingOutputs, AutoScalingClientResolvedConfig>;
+  let ledger: MemoryLedger;
+  let factory: ClientFactory;
+  let ctx: ContainContext;
+
+  before(() => {
+    ec2 = mockClient(EC2Client);
+    autoscaling = mockClient(AutoScalingClient);
+  });
+  beforeEach(() => {
+    ec2.reset();
+    autoscaling.reset();
+    ledger = new MemoryLedger("IR-1");
+    factory = new ClientFactory({ caseId: "IR-1", memberRoleName: "FlzMemberResponder", credentials: async () => ({ accessKeyId: "x", secretAccessKey: "y" }) });
+    ctx = { factory, ledger, account: "333333333333", region: "eu-west-1", dryRun: false };
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: true }, DisableApiStop: { Value: true } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves(existingGroups);
+    autoscaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+  });
+  afterEach(() => factory.destroy());
+  after(() => {
+    ec2.restore();
+    autoscaling.restore();
+  });
+
+  it("refuses an instance with an interface in no security group, before changing anything", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [] }] })] }] });
+    const err = await containInstance(ctx, { instanceId: ID }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UsageError);
+    expect((err as Error).message).to.match(/has a network interface in no security group .* network ACL/);
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).to.have.length(0);
+    expect(ledger.stored).to.have.length(0);
+  });
+
+  it("detaches the instance when Auto Scaling refuses Standby after the sizes were read", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
+    autoscaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ InstanceId: ID, AutoScalingGroupName: "web", LifecycleState: "InService" } as never] });
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: "web", MinSize: 1, DesiredCapacity: 3 } as never] });
+    autoscaling.on(EnterStandbyCommand).rejects(Object.assign(new Error("desired capacity below min size"), { name: "ValidationError" }));
+    autoscaling.on(DetachInstancesCommand).resolves({});
+    const result = await containInstance(ctx, { instanceId: ID });
+    const detach = autoscaling.commandCalls(DetachInstancesCommand);
+    expect(detach).to.have.length(1);
+    expect(detach[0].args[0].input).to.deep.equal({ AutoScalingGroupName: "web", InstanceIds: [ID], ShouldDecrementDesiredCapacity: false });
+    expect(result.record?.undo?.autoScaling).to.deep.equal({ group: "web", mode: "detached" });
+    expect(result.failures).to.deep.equal([]);
+  });
+
+  it("never leaves an interface in the allow-all group: a failed move to isolation puts its own groups back, and is recorded as failed", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
+    ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-allow"] }).resolves({});
+    ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-iso"] }).rejects(Object.assign(new Error("boom"), { name: "InternalError" }));
+    ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-app"] }).resolves({});
+    const result = await containInstance(ctx, { instanceId: ID });
+    const moves = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
+    expect(moves).to.deep.equal([["sg-allow"], ["sg-iso"], ["sg-app"]]);
+    expect(result.failures?.[0]).to.match(/^isolate interface eni-1: InternalError: boom/);
+    expect(ledger.stored[0].outcome).to.equal("failed");
+  });
+
+  it("leaves an interface already in the isolation group alone", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-iso" }] }] })] }],
+    });
+    const result = await containInstance(ctx, { instanceId: ID });
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).to.have.length(0);
+    expect(result.changes.map((c) => c.description).join("\n")).to.not.contain("interface");
+    expect(result.record?.undo?.interfaces).to.deep.equal([]);
+  });
+});
