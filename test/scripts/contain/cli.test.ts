@@ -60,6 +60,23 @@ describe("flz contain through the CLI entry (emulator)", function () {
     expect((await instanceState(ec2, id)).disableApiTermination).to.equal(true);
   });
 
+  it("starts a capture beside the containment with --capture, and reports both in one JSON document", async () => {
+    const ec2 = world.owner(EC2Client);
+    const net = await network(ec2);
+    const id = await launch(ec2, net);
+    const run = await runCli(["contain", "instance", ...common, "--instance", id, "--capture", "--json"]);
+    expect(run.code, run.err).to.equal(0);
+    const doc = JSON.parse(run.out) as { capture: { snapshots: { forensicSnapshotId: string | null; state: string }[] }; details: { capture: string } };
+    expect(doc.details.capture).to.equal("started");
+    expect(doc.capture.snapshots).to.have.length(1);
+    expect(doc.capture.snapshots[0].state).to.equal("completed");
+    expect(doc.capture.snapshots[0].forensicSnapshotId).to.match(/^snap-/);
+    const actions = (await world.ledger.records()).map((r) => r.action);
+    expect(actions).to.include("contain.instance.isolated").and.include("capture.completed");
+    // Containment is recorded without waiting for the snapshots.
+    expect(actions.indexOf("contain.instance.isolated")).to.be.lessThan(actions.indexOf("capture.completed"));
+  });
+
   describe("bad input: one line on stderr, no stack trace, exit 2, nothing changed", () => {
     const expectUsage = (run: { code: number; err: string }, pattern: RegExp) => {
       expect(run.code).to.equal(2);
