@@ -6,7 +6,14 @@
  */
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import { admitsEveryone, conditionValues, coversAllResources, hasRestrictingCondition, statementsOf, type Statement } from "./lib/documents";
+import {
+  admitsEveryone,
+  conditionValues,
+  coversAllResources,
+  hasRestrictingCondition,
+  statementsOf,
+  type Statement,
+} from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { isOneOf, TYPES } from "./lib/resources";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema } from "./lib/types";
@@ -74,7 +81,9 @@ export function roleOf(props: Props, logicalName: string): RoleView {
     inlinePolicies: asArray(props.inlinePolicies).map((p) => asRecord(p)?.policy),
     managedPolicyArns: stringList(props.managedPolicyArns),
     maxSessionDuration: asNumber(props.maxSessionDuration),
-    tags: Object.fromEntries(Object.entries(asRecord(props.tags) ?? {}).filter((e): e is [string, string] => typeof e[1] === "string")),
+    tags: Object.fromEntries(
+      Object.entries(asRecord(props.tags) ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+    ),
   };
 }
 
@@ -93,23 +102,36 @@ interface RoleConfig {
 }
 const ROLE_PROPERTIES = {
   purposeTagKey: PURPOSE_TAG_SCHEMA,
-  breakGlassRolePattern: { type: "string" as const, default: "break-?glass", description: "Case-insensitive regular expression matching break-glass role names (the purpose tag also identifies them)." },
+  breakGlassRolePattern: {
+    type: "string" as const,
+    default: "break-?glass",
+    description:
+      "Case-insensitive regular expression matching break-glass role names (the purpose tag also identifies them).",
+  },
   forensicRolePattern: {
     type: "string" as const,
     default: "forensic|responder|investigator|break-?glass",
-    description: "Case-insensitive regular expression matching forensic role names (the purpose tag also identifies them).",
+    description:
+      "Case-insensitive regular expression matching forensic role names (the purpose tag also identifies them).",
   },
 };
 
 /** Whether a role is the break-glass role (by purpose tag or name). */
 export function isBreakGlass(role: RoleView, config: RoleConfig): boolean {
-  return role.tags[config.purposeTagKey]?.toLowerCase() === PURPOSE.breakGlassRole || new RegExp(config.breakGlassRolePattern, "i").test(role.name);
+  return (
+    role.tags[config.purposeTagKey]?.toLowerCase() === PURPOSE.breakGlassRole ||
+    new RegExp(config.breakGlassRolePattern, "i").test(role.name)
+  );
 }
 
 /** Whether a role is a forensic role (by purpose tag or name). */
 export function isForensicRole(role: RoleView, config: RoleConfig): boolean {
   const purpose = role.tags[config.purposeTagKey]?.toLowerCase();
-  return purpose === PURPOSE.forensicRole || purpose === PURPOSE.breakGlassRole || new RegExp(config.forensicRolePattern, "i").test(role.name);
+  return (
+    purpose === PURPOSE.forensicRole ||
+    purpose === PURPOSE.breakGlassRole ||
+    new RegExp(config.forensicRolePattern, "i").test(role.name)
+  );
 }
 
 interface TrustConfig {
@@ -121,7 +143,7 @@ const TRUST_SCHEMA: RuleConfigSchema = {
       type: "array",
       items: { type: "string" },
       default: ["aws:PrincipalOrgID", "aws:PrincipalArn", "sts:ExternalId"],
-      description: "Condition keys that make a trust to \"*\" acceptable.",
+      description: 'Condition keys that make a trust to "*" acceptable.',
     },
   },
 };
@@ -129,19 +151,25 @@ const TRUST_SCHEMA: RuleConfigSchema = {
 /** Why a trust policy admits anyone, or undefined. */
 export function openTrustProblem(trust: unknown, restrictingKeys: readonly string[]): string | undefined {
   const statements = statementsOf(trust);
-  if (!statements) return "the trust policy is not a readable policy document: the pack cannot prove who may assume the role.";
-  const open = statements.find((s) => s.effect === "Allow" && admitsEveryone(s) && !hasRestrictingCondition(s, restrictingKeys));
-  if (open) return `statement ${open.sid ?? "(no Sid)"} lets "*" assume the role without ${restrictingKeys.join(", ")}: name the principals or add one of these conditions.`;
+  if (!statements)
+    return "the trust policy is not a readable policy document: the pack cannot prove who may assume the role.";
+  const open = statements.find(
+    (s) => s.effect === "Allow" && admitsEveryone(s) && !hasRestrictingCondition(s, restrictingKeys),
+  );
+  if (open)
+    return `statement ${open.sid ?? "(no Sid)"} lets "*" assume the role without ${restrictingKeys.join(", ")}: name the principals or add one of these conditions.`;
   return undefined;
 }
 
 /** No trust policy admits `*` without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId. */
 export const iamTrustRestricted: ResourceRule = {
   name: "iam-trust-restricted",
-  description: "Checks whether any role trust policy (including roles in StackSet templates) lets \"*\" assume it without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId.",
+  description:
+    'Checks whether any role trust policy (including roles in StackSet templates) lets "*" assume it without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId.',
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
-  remediationSteps: "Trust named role ARNs or accounts, or keep Principal \"*\" only with StringEquals aws:PrincipalOrgID, ArnLike aws:PrincipalArn, or sts:ExternalId.",
+  remediationSteps:
+    'Trust named role ARNs or accounts, or keep Principal "*" only with StringEquals aws:PrincipalOrgID, ArnLike aws:PrincipalArn, or sts:ExternalId.',
   configSchema: TRUST_SCHEMA,
   validateResource: (args, report) => {
     const roles = rolesOfResource(args);
@@ -157,7 +185,10 @@ const ADMIN_POLICY_ARN = /^arn:aws[a-z-]*:iam::aws:policy\/AdministratorAccess$/
 
 /** Whether a permission document allows every action on every resource. */
 export function grantsFullAdmin(document: unknown): boolean {
-  return (statementsOf(document) ?? []).some((s: Statement) => s.effect === "Allow" && (s.actions.includes("*") || s.notActions.length > 0) && coversAllResources(s));
+  return (statementsOf(document) ?? []).some(
+    (s: Statement) =>
+      s.effect === "Allow" && (s.actions.includes("*") || s.notActions.length > 0) && coversAllResources(s),
+  );
 }
 
 const ADMIN_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
@@ -165,29 +196,42 @@ const ADMIN_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
 /** No `Action: *` on `Resource: *` outside the break-glass role. */
 export const iamNoWildcardAdmin: ResourceRule = {
   name: "iam-no-wildcard-admin",
-  description: "Checks whether any role or policy other than the break-glass role allows Action \"*\" on Resource \"*\" (inline, managed, or AdministratorAccess).",
+  description:
+    'Checks whether any role or policy other than the break-glass role allows Action "*" on Resource "*" (inline, managed, or AdministratorAccess).',
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
-  remediationSteps: "Grant the actions the role needs on the resources it needs; keep full administrator access for the break-glass role only.",
+  remediationSteps:
+    "Grant the actions the role needs on the resources it needs; keep full administrator access for the break-glass role only.",
   configSchema: ADMIN_SCHEMA,
   validateResource: (args, report) => {
     const config = configOf<RoleConfig>(args, ADMIN_SCHEMA);
     const props = args.props as Props;
     if (isOneOf(args.type, [...TYPES.rolePolicy, ...TYPES.managedPolicy, ...TYPES.rolePolicyAttachment])) {
       const owner = asString(props.role) ?? asString(props.name) ?? args.name;
-      const view: RoleView = { name: owner, where: `${args.name}`, trust: undefined, inlinePolicies: [], managedPolicyArns: [], tags: {} };
+      const view: RoleView = {
+        name: owner,
+        where: `${args.name}`,
+        trust: undefined,
+        inlinePolicies: [],
+        managedPolicyArns: [],
+        tags: {},
+      };
       if (isBreakGlass(view, config)) return;
       if (isOneOf(args.type, TYPES.rolePolicyAttachment)) {
-        if (ADMIN_POLICY_ARN.test(asString(props.policyArn) ?? "")) report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
+        if (ADMIN_POLICY_ARN.test(asString(props.policyArn) ?? ""))
+          report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
         return;
       }
-      if (grantsFullAdmin(props.policy)) report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
+      if (grantsFullAdmin(props.policy))
+        report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
       return;
     }
     for (const role of rolesOfResource(args)) {
       if (isBreakGlass(role, config)) continue;
-      if (role.inlinePolicies.some(grantsFullAdmin)) report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
-      if (role.managedPolicyArns.some((arn) => ADMIN_POLICY_ARN.test(arn))) report(`${role.where} has AdministratorAccess: only the break-glass role may.`);
+      if (role.inlinePolicies.some(grantsFullAdmin))
+        report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
+      if (role.managedPolicyArns.some((arn) => ADMIN_POLICY_ARN.test(arn)))
+        report(`${role.where} has AdministratorAccess: only the break-glass role may.`);
     }
   },
 };
@@ -196,13 +240,23 @@ interface SessionConfig extends RoleConfig {
   maxSessionSeconds: number;
 }
 const SESSION_SCHEMA: RuleConfigSchema = {
-  properties: { ...ROLE_PROPERTIES, maxSessionSeconds: { type: "integer", minimum: 900, maximum: 43200, default: 3600, description: "Longest session accepted for forensic roles, in seconds." } },
+  properties: {
+    ...ROLE_PROPERTIES,
+    maxSessionSeconds: {
+      type: "integer",
+      minimum: 900,
+      maximum: 43200,
+      default: 3600,
+      description: "Longest session accepted for forensic roles, in seconds.",
+    },
+  },
 };
 
 /** Forensic roles keep short sessions. */
 export const iamForensicRoleSessionDuration: ResourceRule = {
   name: "iam-forensic-role-session-duration",
-  description: "Checks whether forensic roles (responder, investigator, break-glass; by purpose tag or name) keep sessions at or under the configured maximum (1 hour by default).",
+  description:
+    "Checks whether forensic roles (responder, investigator, break-glass; by purpose tag or name) keep sessions at or under the configured maximum (1 hour by default).",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "medium",
   remediationSteps: "Set maxSessionDuration to at most maxSessionSeconds (3600 by default) on forensic roles.",
@@ -213,7 +267,10 @@ export const iamForensicRoleSessionDuration: ResourceRule = {
     if (roles.length === 0) args.notApplicable("No forensic role here.");
     for (const role of roles) {
       const duration = role.maxSessionDuration ?? 3600;
-      if (duration > config.maxSessionSeconds) report(`${role.where} allows ${duration}-second sessions: set maxSessionDuration to at most ${config.maxSessionSeconds}.`);
+      if (duration > config.maxSessionSeconds)
+        report(
+          `${role.where} allows ${duration}-second sessions: set maxSessionDuration to at most ${config.maxSessionSeconds}.`,
+        );
     }
   },
 };
@@ -233,7 +290,8 @@ export const iamBreakGlassMfa: ResourceRule = {
   description: "Checks whether every statement allowing someone to assume the break-glass role requires MFA.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
-  remediationSteps: "Add Condition { Bool: { \"aws:MultiFactorAuthPresent\": \"true\" } } to every Allow statement of the break-glass trust policy.",
+  remediationSteps:
+    'Add Condition { Bool: { "aws:MultiFactorAuthPresent": "true" } } to every Allow statement of the break-glass trust policy.',
   configSchema: MFA_SCHEMA,
   validateResource: (args, report) => {
     const config = configOf<RoleConfig>(args, MFA_SCHEMA);
@@ -246,10 +304,18 @@ export const iamBreakGlassMfa: ResourceRule = {
         continue;
       }
       const lax = statements.filter((s) => s.effect === "Allow" && !requiresMfa(s));
-      if (lax.length > 0) report(`${role.where}: statement ${lax[0]?.sid ?? "(no Sid)"} allows assuming the break-glass role without MFA: require aws:MultiFactorAuthPresent "true".`);
+      if (lax.length > 0)
+        report(
+          `${role.where}: statement ${lax[0]?.sid ?? "(no Sid)"} allows assuming the break-glass role without MFA: require aws:MultiFactorAuthPresent "true".`,
+        );
     }
   },
 };
 
 /** Every IAM rule. */
-export const iamRules: ResourceRule[] = [iamTrustRestricted, iamNoWildcardAdmin, iamForensicRoleSessionDuration, iamBreakGlassMfa];
+export const iamRules: ResourceRule[] = [
+  iamTrustRestricted,
+  iamNoWildcardAdmin,
+  iamForensicRoleSessionDuration,
+  iamBreakGlassMfa,
+];

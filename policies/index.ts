@@ -7,7 +7,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { allRules, PACK_NAME } from "./pack";
 
 new PolicyPack(PACK_NAME, {
-  description: "Forensic readiness guardrails for AWS: immutable trail and evidence storage, forensic keys and roles, IMDSv2, organisation protections.",
+  description:
+    "Forensic readiness guardrails for AWS: immutable trail and evidence storage, forensic keys and roles, IMDSv2, organisation protections.",
   provider: "aws",
   tags: ["aws", "security", "incident-response", "forensics"],
   // Rules set their own level (mandatory for evidence integrity); this applies only to a rule that sets none.

@@ -6,7 +6,13 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import { admitsEveryone, coversAction, grantsAllActionsOf, hasRestrictingCondition, statementsOf } from "./lib/documents";
+import {
+  admitsEveryone,
+  coversAction,
+  grantsAllActionsOf,
+  hasRestrictingCondition,
+  statementsOf,
+} from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
 import { EVIDENCE_COMPONENT_SCHEMA, protectedBuckets } from "./storage";
@@ -50,7 +56,13 @@ const DELETION_SCHEMA: RuleConfigSchema = {
       default: ["flz:kms:ForensicKeys"],
       description: "Component types whose KMS keys all protect forensic data.",
     },
-    minDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30, default: 30, description: "Shortest deletion window accepted for forensic keys (AWS allows 7 to 30)." },
+    minDeletionWindowDays: {
+      type: "integer",
+      minimum: 7,
+      maximum: 30,
+      default: 30,
+      description: "Shortest deletion window accepted for forensic keys (AWS allows 7 to 30).",
+    },
   },
 };
 const FORENSIC_KEY_PURPOSES: string[] = [PURPOSE.evidenceKey, PURPOSE.trailKey, PURPOSE.signingKey];
@@ -65,11 +77,12 @@ export function forensicKeys(
 ): Array<{ key: PolicyResource; reason: string }> {
   const { purposeTagKey, forensicKeyComponentTypes } = config;
   const trails = ofTypes(resources, TYPES.trail);
-  const bucketKeyRefs = protectedBuckets(resources, purposeTagKey, config.evidenceComponentTypes).flatMap(({ bucket }) =>
-    ofTypes(resources, TYPES.encryption)
-      .filter((c) => refersTo((c.props as Props).bucket, bucket))
-      .flatMap((c) => asArray((c.props as Props).rules))
-      .map((r) => asRecord(asRecord(r)?.applyServerSideEncryptionByDefault)?.kmsMasterKeyId),
+  const bucketKeyRefs = protectedBuckets(resources, purposeTagKey, config.evidenceComponentTypes).flatMap(
+    ({ bucket }) =>
+      ofTypes(resources, TYPES.encryption)
+        .filter((c) => refersTo((c.props as Props).bucket, bucket))
+        .flatMap((c) => asArray((c.props as Props).rules))
+        .map((r) => asRecord(asRecord(r)?.applyServerSideEncryptionByDefault)?.kmsMasterKeyId),
   );
   const result: Array<{ key: PolicyResource; reason: string }> = [];
   for (const key of ofTypes(resources, TYPES.key)) {
@@ -88,8 +101,10 @@ export function forensicKeys(
     const purpose = purposeOf(props, purposeTagKey);
     const primary = result.find(({ key }) => refersTo(props.primaryKeyArn, key));
     if (primary) result.push({ key: replica, reason: `replica of ${primary.key.name}` });
-    else if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose)) result.push({ key: replica, reason: `tagged ${purposeTagKey}=${purpose}` });
-    else if (replica.parent && forensicKeyComponentTypes.includes(replica.parent.type)) result.push({ key: replica, reason: `key of ${replica.parent.type}` });
+    else if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose))
+      result.push({ key: replica, reason: `tagged ${purposeTagKey}=${purpose}` });
+    else if (replica.parent && forensicKeyComponentTypes.includes(replica.parent.type))
+      result.push({ key: replica, reason: `key of ${replica.parent.type}` });
   }
   return result;
 }
@@ -97,10 +112,12 @@ export function forensicKeys(
 /** Evidence, trail and signing keys have the maximum deletion window. */
 export const kmsForensicKeyDeletionWindow: StackRule = {
   name: "kms-forensic-key-deletion-window",
-  description: "Checks whether KMS keys protecting evidence, trail logs or custody signatures (and their replicas) have the maximum 30-day deletion window.",
+  description:
+    "Checks whether KMS keys protecting evidence, trail logs or custody signatures (and their replicas) have the maximum 30-day deletion window.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
-  remediationSteps: "Set deletionWindowInDays: 30 (or remove it; 30 is the default) on evidence, trail and signing keys and their replica keys.",
+  remediationSteps:
+    "Set deletionWindowInDays: 30 (or remove it; 30 is the default) on evidence, trail and signing keys and their replica keys.",
   configSchema: DELETION_SCHEMA,
   validateStack: (args, report) => {
     const config = configOf<DeletionConfig>(args, DELETION_SCHEMA);
@@ -110,13 +127,22 @@ export const kmsForensicKeyDeletionWindow: StackRule = {
     for (const { key, reason } of keys) {
       const window = asNumber((key.props as Props).deletionWindowInDays) ?? 30;
       if (window < minDeletionWindowDays) {
-        report(`Key ${key.name} (${reason}) has a ${window}-day deletion window: set deletionWindowInDays to ${minDeletionWindowDays}.`, key.urn);
+        report(
+          `Key ${key.name} (${reason}) has a ${window}-day deletion window: set deletionWindowInDays to ${minDeletionWindowDays}.`,
+          key.urn,
+        );
       }
     }
   },
 };
 
-const DECRYPT_ACTIONS = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"];
+const DECRYPT_ACTIONS = [
+  "kms:Decrypt",
+  "kms:ReEncryptFrom",
+  "kms:CreateGrant",
+  "kms:ScheduleKeyDeletion",
+  "kms:PutKeyPolicy",
+];
 
 /** Why a key policy opens the key to everyone, or undefined. */
 export function publicKeyPolicyProblem(document: unknown): string | undefined {
@@ -124,9 +150,11 @@ export function publicKeyPolicyProblem(document: unknown): string | undefined {
   if (!statements) return "the key policy is not a readable policy document: the pack cannot prove it is not public.";
   for (const s of statements) {
     if (s.effect !== "Allow" || !admitsEveryone(s) || hasRestrictingCondition(s)) continue;
-    if (grantsAllActionsOf(s, "kms")) return `statement ${s.sid ?? "(no Sid)"} grants kms:* to "*": name the principals.`;
+    if (grantsAllActionsOf(s, "kms"))
+      return `statement ${s.sid ?? "(no Sid)"} grants kms:* to "*": name the principals.`;
     const risky = DECRYPT_ACTIONS.filter((a) => coversAction(s, a));
-    if (risky.length > 0) return `statement ${s.sid ?? "(no Sid)"} allows ${risky.join(", ")} to "*" without restricting the caller: add aws:PrincipalOrgID, kms:CallerAccount or kms:ViaService.`;
+    if (risky.length > 0)
+      return `statement ${s.sid ?? "(no Sid)"} allows ${risky.join(", ")} to "*" without restricting the caller: add aws:PrincipalOrgID, kms:CallerAccount or kms:ViaService.`;
   }
   return undefined;
 }
@@ -134,10 +162,12 @@ export function publicKeyPolicyProblem(document: unknown): string | undefined {
 /** No key policy grants `kms:*` or decryption to `*` without a restricting condition. */
 export const kmsKeyPolicyNotPublic: ResourceRule = {
   name: "kms-key-policy-not-public",
-  description: "Checks whether any KMS key policy grants kms:* or decryption to \"*\" without a condition restricting the caller.",
+  description:
+    'Checks whether any KMS key policy grants kms:* or decryption to "*" without a condition restricting the caller.',
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
-  remediationSteps: "Grant KMS actions to named principals, or add StringEquals aws:PrincipalOrgID / kms:CallerAccount / kms:ViaService to statements for \"*\".",
+  remediationSteps:
+    'Grant KMS actions to named principals, or add StringEquals aws:PrincipalOrgID / kms:CallerAccount / kms:ViaService to statements for "*".',
   configSchema: { properties: {} },
   validateResource: validateTypes([...TYPES.key, ...TYPES.replicaKey, ...TYPES.keyPolicy], (key, _args, report) => {
     if (key.policy === undefined) return; // AWS applies the default key policy: the account root only.
@@ -165,20 +195,29 @@ const SIGNING_SCHEMA: RuleConfigSchema = {
 /** Custody signing keys are asymmetric SIGN_VERIFY keys of an accepted spec. */
 export const kmsCustodySigningKey: ResourceRule = {
   name: "kms-custody-signing-key",
-  description: "Checks whether keys tagged for custody signing are asymmetric SIGN_VERIFY keys of an accepted spec (ECC_NIST_P256 by default).",
+  description:
+    "Checks whether keys tagged for custody signing are asymmetric SIGN_VERIFY keys of an accepted spec (ECC_NIST_P256 by default).",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
-  remediationSteps: "Create the custody signing key with customerMasterKeySpec: \"ECC_NIST_P256\" and keyUsage: \"SIGN_VERIFY\".",
+  remediationSteps:
+    'Create the custody signing key with customerMasterKeySpec: "ECC_NIST_P256" and keyUsage: "SIGN_VERIFY".',
   configSchema: SIGNING_SCHEMA,
   validateResource: validateTypes(TYPES.key, (key, args, report) => {
     const { purposeTagKey, allowedKeySpecs } = configOf<SigningConfig>(args, SIGNING_SCHEMA);
-    if (purposeOf(key, purposeTagKey) !== PURPOSE.signingKey) args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
+    if (purposeOf(key, purposeTagKey) !== PURPOSE.signingKey)
+      args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
     const spec = asString(key.customerMasterKeySpec) ?? "SYMMETRIC_DEFAULT";
     const usage = asString(key.keyUsage) ?? "ENCRYPT_DECRYPT";
     if (usage !== "SIGN_VERIFY") report(`keyUsage is ${usage}: custody signing keys need keyUsage "SIGN_VERIFY".`);
-    if (!stringList(allowedKeySpecs).includes(spec)) report(`customerMasterKeySpec is ${spec}: use one of ${stringList(allowedKeySpecs).join(", ")}.`);
+    if (!stringList(allowedKeySpecs).includes(spec))
+      report(`customerMasterKeySpec is ${spec}: use one of ${stringList(allowedKeySpecs).join(", ")}.`);
   }),
 };
 
 /** Every KMS rule. */
-export const kmsRules: Array<ResourceRule | StackRule> = [kmsSymmetricKeyRotation, kmsForensicKeyDeletionWindow, kmsKeyPolicyNotPublic, kmsCustodySigningKey];
+export const kmsRules: Array<ResourceRule | StackRule> = [
+  kmsSymmetricKeyRotation,
+  kmsForensicKeyDeletionWindow,
+  kmsKeyPolicyNotPublic,
+  kmsCustodySigningKey,
+];

@@ -21,15 +21,23 @@ export function organizationTrails(resources: readonly PolicyResource[]): Policy
 export function attachedScps(resources: readonly PolicyResource[]): PolicyResource[] {
   const attachments = ofTypes(resources, TYPES.scpAttachment);
   return ofTypes(resources, TYPES.scp).filter(
-    (p) => (asString((p.props as Props).type) ?? "SERVICE_CONTROL_POLICY") === "SERVICE_CONTROL_POLICY" && attachments.some((a) => refersTo((a.props as Props).policyId, p)),
+    (p) =>
+      (asString((p.props as Props).type) ?? "SERVICE_CONTROL_POLICY") === "SERVICE_CONTROL_POLICY" &&
+      attachments.some((a) => refersTo((a.props as Props).policyId, p)),
   );
 }
 
 /** The actions in `required` that no attached SCP denies (optionally only on resources matching `resourceTest`). */
-export function undeniedActions(resources: readonly PolicyResource[], required: readonly string[], resourceTest?: (resource: string) => boolean): string[] {
+export function undeniedActions(
+  resources: readonly PolicyResource[],
+  required: readonly string[],
+  resourceTest?: (resource: string) => boolean,
+): string[] {
   const denies = attachedScps(resources)
     .flatMap((p) => statementsOf((p.props as Props).content) ?? [])
-    .filter((s) => s.effect === "Deny" && (!resourceTest || s.resources.some(resourceTest) || s.notResources.length > 0));
+    .filter(
+      (s) => s.effect === "Deny" && (!resourceTest || s.resources.some(resourceTest) || s.notResources.length > 0),
+    );
   return required.filter((action) => !denies.some((s) => coversAction(s, action)));
 }
 
@@ -41,7 +49,12 @@ const TRAIL_SCP_SCHEMA: RuleConfigSchema = {
     protectedTrailActions: {
       type: "array",
       items: { type: "string" },
-      default: ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"],
+      default: [
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+      ],
       description: "Actions an attached SCP must deny so member accounts cannot blind the organisation trail.",
     },
   },
@@ -55,16 +68,19 @@ function requireOrganizationTrail(args: StackValidationArgs): void {
 /** SCPs protect the organisation trail. */
 export const scpProtectsOrganizationTrail: StackRule = {
   name: "scp-protects-organization-trail",
-  description: "Checks whether, when the program creates an organisation trail, an attached service control policy denies stopping, deleting or changing trails.",
+  description:
+    "Checks whether, when the program creates an organisation trail, an attached service control policy denies stopping, deleting or changing trails.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
-  remediationSteps: "Create an aws.organizations.Policy (SERVICE_CONTROL_POLICY) denying the listed cloudtrail actions and attach it to the root or target OUs with aws.organizations.PolicyAttachment.",
+  remediationSteps:
+    "Create an aws.organizations.Policy (SERVICE_CONTROL_POLICY) denying the listed cloudtrail actions and attach it to the root or target OUs with aws.organizations.PolicyAttachment.",
   configSchema: TRAIL_SCP_SCHEMA,
   validateStack: (args, report) => {
     requireOrganizationTrail(args);
     const { protectedTrailActions } = configOf<TrailScpConfig>(args, TRAIL_SCP_SCHEMA);
     const missing = undeniedActions(args.resources, protectedTrailActions);
-    if (missing.length > 0) report(`No attached SCP denies ${missing.join(", ")}: member accounts could blind the organisation trail.`);
+    if (missing.length > 0)
+      report(`No attached SCP denies ${missing.join(", ")}: member accounts could blind the organisation trail.`);
   },
 };
 
@@ -76,8 +92,16 @@ const ROLE_SCP_SCHEMA: RuleConfigSchema = {
     protectedRoleActions: {
       type: "array",
       items: { type: "string" },
-      default: ["iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePolicy"],
-      description: "Actions an attached SCP must deny on the forensic roles so member accounts cannot lock responders out.",
+      default: [
+        "iam:DeleteRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:DeleteRolePolicy",
+      ],
+      description:
+        "Actions an attached SCP must deny on the forensic roles so member accounts cannot lock responders out.",
     },
   },
 };
@@ -85,16 +109,21 @@ const ROLE_SCP_SCHEMA: RuleConfigSchema = {
 /** SCPs protect the forensic roles in member accounts. */
 export const scpProtectsForensicRoles: StackRule = {
   name: "scp-protects-forensic-roles",
-  description: "Checks whether, when the program creates an organisation trail, an attached service control policy denies changing or deleting the forensic roles.",
+  description:
+    "Checks whether, when the program creates an organisation trail, an attached service control policy denies changing or deleting the forensic roles.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
-  remediationSteps: "Add a Deny statement for the listed iam actions on the forensic role ARNs (e.g. arn:aws:iam::*:role/flz-*) to an attached SCP, excepting the deployment role by aws:PrincipalArn.",
+  remediationSteps:
+    "Add a Deny statement for the listed iam actions on the forensic role ARNs (e.g. arn:aws:iam::*:role/flz-*) to an attached SCP, excepting the deployment role by aws:PrincipalArn.",
   configSchema: ROLE_SCP_SCHEMA,
   validateStack: (args, report) => {
     requireOrganizationTrail(args);
     const { protectedRoleActions } = configOf<RoleScpConfig>(args, ROLE_SCP_SCHEMA);
     const missing = undeniedActions(args.resources, protectedRoleActions, (r) => r === "*" || /:role\//.test(r));
-    if (missing.length > 0) report(`No attached SCP denies ${missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles.`);
+    if (missing.length > 0)
+      report(
+        `No attached SCP denies ${missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles.`,
+      );
   },
 };
 
@@ -108,14 +137,26 @@ const COMPLETE_SCHEMA: RuleConfigSchema = {
   properties: {
     purposeTagKey: PURPOSE_TAG_SCHEMA,
     evidenceComponentTypes: EVIDENCE_COMPONENT_SCHEMA,
-    componentTypePrefix: { type: "string", default: "flz:", description: "Component type prefix that marks a program as a forensic landing zone." },
-    minRetentionDays: { type: "integer", minimum: 1, default: 365, description: "Shortest default retention for the locked buckets, in days." },
+    componentTypePrefix: {
+      type: "string",
+      default: "flz:",
+      description: "Component type prefix that marks a program as a forensic landing zone.",
+    },
+    minRetentionDays: {
+      type: "integer",
+      minimum: 1,
+      default: 365,
+      description: "Shortest default retention for the locked buckets, in days.",
+    },
   },
 };
 
 /** Whether the program is a forensic landing zone: it uses the landing zone's components or tags forensic resources. */
 export function isLandingZone(resources: readonly PolicyResource[], config: CompleteConfig): boolean {
-  return resources.some((r) => r.type.startsWith(config.componentTypePrefix) || purposeOf(r.props as Props, config.purposeTagKey) !== undefined);
+  return resources.some(
+    (r) =>
+      r.type.startsWith(config.componentTypePrefix) || purposeOf(r.props as Props, config.purposeTagKey) !== undefined,
+  );
 }
 
 /** The parts of a forensic landing zone that a program lacks. */
@@ -123,22 +164,40 @@ export function missingParts(resources: readonly PolicyResource[], config: Compl
   const missing: string[] = [];
   const trails = organizationTrails(resources);
   if (trails.length === 0) missing.push("an organisation trail (aws.cloudtrail.Trail with isOrganizationTrail: true)");
-  const locked = protectedBuckets(resources, config.purposeTagKey, config.evidenceComponentTypes).filter(({ bucket }) => !objectLockProblem(bucket, resources, config.minRetentionDays));
-  const trailBucketLocked = locked.some(({ bucket }) => trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
+  const locked = protectedBuckets(resources, config.purposeTagKey, config.evidenceComponentTypes).filter(
+    ({ bucket }) => !objectLockProblem(bucket, resources, config.minRetentionDays),
+  );
+  const trailBucketLocked = locked.some(({ bucket }) =>
+    trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)),
+  );
   if (!trailBucketLocked) missing.push("a trail bucket under Object Lock COMPLIANCE receiving the organisation trail");
   const isEvidence = (bucket: PolicyResource): boolean =>
     purposeOf(bucket.props as Props, config.purposeTagKey) === PURPOSE.evidenceBucket ||
-    (isComponentPrimaryBucket(bucket, config.evidenceComponentTypes) && !trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
+    (isComponentPrimaryBucket(bucket, config.evidenceComponentTypes) &&
+      !trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
   if (!locked.some(({ bucket }) => isEvidence(bucket))) {
-    missing.push(`an evidence bucket (tagged ${config.purposeTagKey}=${PURPOSE.evidenceBucket}, or the primary bucket of an evidence component) under Object Lock COMPLIANCE`);
+    missing.push(
+      `an evidence bucket (tagged ${config.purposeTagKey}=${PURPOSE.evidenceBucket}, or the primary bucket of an evidence component) under Object Lock COMPLIANCE`,
+    );
   }
-  const signing = ofTypes(resources, TYPES.key).some((k) => asString((k.props as Props).keyUsage) === "SIGN_VERIFY" && asString((k.props as Props).customerMasterKeySpec)?.startsWith("ECC_"));
+  const signing = ofTypes(resources, TYPES.key).some(
+    (k) =>
+      asString((k.props as Props).keyUsage) === "SIGN_VERIFY" &&
+      asString((k.props as Props).customerMasterKeySpec)?.startsWith("ECC_"),
+  );
   if (!signing) missing.push("a custody signing key (aws.kms.Key, ECC, SIGN_VERIFY)");
   const stackSets = ofTypes(resources, TYPES.stackSet).filter(
-    (s) => asString((s.props as Props).permissionModel) === "SERVICE_MANAGED" && asBoolean(asRecord((s.props as Props).autoDeployment)?.enabled) === true,
+    (s) =>
+      asString((s.props as Props).permissionModel) === "SERVICE_MANAGED" &&
+      asBoolean(asRecord((s.props as Props).autoDeployment)?.enabled) === true,
   );
-  const deployed = stackSets.some((s) => ofTypes(resources, TYPES.stackSetInstance).some((i) => refersTo((i.props as Props).stackSetName, s)));
-  if (!deployed) missing.push("a member-roles StackSet (SERVICE_MANAGED, autoDeployment enabled) with a StackSetInstance targeting OUs");
+  const deployed = stackSets.some((s) =>
+    ofTypes(resources, TYPES.stackSetInstance).some((i) => refersTo((i.props as Props).stackSetName, s)),
+  );
+  if (!deployed)
+    missing.push(
+      "a member-roles StackSet (SERVICE_MANAGED, autoDeployment enabled) with a StackSetInstance targeting OUs",
+    );
   return missing;
 }
 
@@ -160,4 +219,8 @@ export const landingZoneComplete: StackRule = {
 };
 
 /** Every organisation rule. */
-export const organizationRules: StackRule[] = [scpProtectsOrganizationTrail, scpProtectsForensicRoles, landingZoneComplete];
+export const organizationRules: StackRule[] = [
+  scpProtectsOrganizationTrail,
+  scpProtectsForensicRoles,
+  landingZoneComplete,
+];

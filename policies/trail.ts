@@ -11,14 +11,17 @@ const NO_CONFIG = { properties: {} };
 /** Trails log every region, so activity in a region nobody watches is still recorded. */
 export const trailMultiRegion: ResourceRule = {
   name: "trail-multi-region",
-  description: "Checks whether CloudTrail trails log all regions, so an attacker cannot act unrecorded in an unused region.",
+  description:
+    "Checks whether CloudTrail trails log all regions, so an attacker cannot act unrecorded in an unused region.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
   remediationSteps: "Set isMultiRegionTrail: true on the trail.",
   configSchema: NO_CONFIG,
   validateResource: validateTypes(TYPES.trail, (trail, _args, report) => {
     if (asBoolean(trail.isMultiRegionTrail) !== true) {
-      report(`isMultiRegionTrail is ${String(trail.isMultiRegionTrail)}: set isMultiRegionTrail: true so every region is logged.`);
+      report(
+        `isMultiRegionTrail is ${String(trail.isMultiRegionTrail)}: set isMultiRegionTrail: true so every region is logged.`,
+      );
     }
   }),
 };
@@ -33,7 +36,9 @@ export const trailLogFileValidation: ResourceRule = {
   configSchema: NO_CONFIG,
   validateResource: validateTypes(TYPES.trail, (trail, _args, report) => {
     if (asBoolean(trail.enableLogFileValidation) !== true) {
-      report("Log file validation is off: set enableLogFileValidation: true so every log file is covered by a signed digest.");
+      report(
+        "Log file validation is off: set enableLogFileValidation: true so every log file is covered by a signed digest.",
+      );
     }
   }),
 };
@@ -41,22 +46,26 @@ export const trailLogFileValidation: ResourceRule = {
 /** Trails encrypt logs with a customer-managed KMS key. */
 export const trailKmsEncrypted: ResourceRule = {
   name: "trail-kms-encrypted",
-  description: "Checks whether CloudTrail trails encrypt log files with a customer-managed KMS key, so reading them needs a key grant that is itself logged.",
+  description:
+    "Checks whether CloudTrail trails encrypt log files with a customer-managed KMS key, so reading them needs a key grant that is itself logged.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
-  remediationSteps: "Create a KMS key whose policy lets cloudtrail.amazonaws.com encrypt for your trail, and set kmsKeyId to its ARN.",
+  remediationSteps:
+    "Create a KMS key whose policy lets cloudtrail.amazonaws.com encrypt for your trail, and set kmsKeyId to its ARN.",
   configSchema: NO_CONFIG,
   validateResource: validateTypes(TYPES.trail, (trail, _args, report) => {
     const key = asString(trail.kmsKeyId);
     if (!key) report("kmsKeyId is not set: set it to the ARN of a customer-managed KMS key.");
-    else if (/alias\/aws\//i.test(key)) report(`kmsKeyId ${key} is an AWS-managed alias: use a customer-managed key ARN.`);
+    else if (/alias\/aws\//i.test(key))
+      report(`kmsKeyId ${key} is an AWS-managed alias: use a customer-managed key ARN.`);
   }),
 };
 
 /** Trails include global service events (IAM, STS, CloudFront), where most credential abuse shows. */
 export const trailGlobalServiceEvents: ResourceRule = {
   name: "trail-global-service-events",
-  description: "Checks whether CloudTrail trails include global service events (IAM, STS), where credential abuse is recorded.",
+  description:
+    "Checks whether CloudTrail trails include global service events (IAM, STS), where credential abuse is recorded.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "high",
   remediationSteps: "Remove includeGlobalServiceEvents: false (the default is true) or set it to true.",
@@ -77,7 +86,8 @@ export const trailEnabled: ResourceRule = {
   remediationSteps: "Remove enableLogging: false (the default is true) or set it to true.",
   configSchema: NO_CONFIG,
   validateResource: validateTypes(TYPES.trail, (trail, _args, report) => {
-    if (asBoolean(trail.enableLogging) === false) report("enableLogging is false: set it to true so the trail records events.");
+    if (asBoolean(trail.enableLogging) === false)
+      report("enableLogging is false: set it to true so the trail records events.");
   }),
 };
 
@@ -86,11 +96,17 @@ export const trailEnabled: ResourceRule = {
  * selectors a trail logs all management events; basic and advanced selectors are read separately.
  */
 export function managementEventGap(trail: Props): string | undefined {
-  const basic = asArray(trail.eventSelectors).map(asRecord).filter((s): s is Props => s !== undefined);
-  const advanced = asArray(trail.advancedEventSelectors).map(asRecord).filter((s): s is Props => s !== undefined);
+  const basic = asArray(trail.eventSelectors)
+    .map(asRecord)
+    .filter((s): s is Props => s !== undefined);
+  const advanced = asArray(trail.advancedEventSelectors)
+    .map(asRecord)
+    .filter((s): s is Props => s !== undefined);
   if (advanced.length > 0) return advancedGap(advanced);
   if (basic.length === 0) return undefined;
-  const full = basic.find((s) => asBoolean(s.includeManagementEvents) !== false && (asString(s.readWriteType) ?? "All") === "All");
+  const full = basic.find(
+    (s) => asBoolean(s.includeManagementEvents) !== false && (asString(s.readWriteType) ?? "All") === "All",
+  );
   if (!full) return "no event selector records all (read and write) management events";
   const excluded = stringList(full.excludeManagementEventSources);
   if (excluded.length > 0) return `management events from ${excluded.join(", ")} are excluded`;
@@ -99,7 +115,9 @@ export function managementEventGap(trail: Props): string | undefined {
 
 function advancedGap(selectors: Props[]): string | undefined {
   for (const selector of selectors) {
-    const fields = asArray(selector.fieldSelectors).map(asRecord).filter((f): f is Props => f !== undefined);
+    const fields = asArray(selector.fieldSelectors)
+      .map(asRecord)
+      .filter((f): f is Props => f !== undefined);
     const category = fields.find((f) => asString(f.field) === "eventCategory");
     if (!category || !stringList(category.equals).includes("Management")) continue;
     const narrowing = fields.filter((f) => asString(f.field) !== "eventCategory");
@@ -112,7 +130,8 @@ function advancedGap(selectors: Props[]): string | undefined {
 /** Trails keep every management event (no read-only filter, no excluded event sources). */
 export const trailManagementEvents: ResourceRule = {
   name: "trail-management-events",
-  description: "Checks whether CloudTrail trails record all management events, read and write, with no event source excluded.",
+  description:
+    "Checks whether CloudTrail trails record all management events, read and write, with no event source excluded.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
   remediationSteps:

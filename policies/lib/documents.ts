@@ -139,7 +139,10 @@ export const IDENTITY_RESTRICTING_KEYS = [
  * Whether the statement carries a condition on one of `keys` that actually narrows: the operator is not an
  * `...IfExists` or `Null` test (both pass when the key is absent) and no value is a bare wildcard.
  */
-export function hasRestrictingCondition(statement: Statement, keys: readonly string[] = IDENTITY_RESTRICTING_KEYS): boolean {
+export function hasRestrictingCondition(
+  statement: Statement,
+  keys: readonly string[] = IDENTITY_RESTRICTING_KEYS,
+): boolean {
   const wanted = new Set(keys.map((k) => k.toLowerCase()));
   for (const [operator, block] of Object.entries(statement.condition)) {
     if (/IfExists$/i.test(operator) || operator === "Null") continue;

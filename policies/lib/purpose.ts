@@ -29,5 +29,6 @@ export const PURPOSE = {
 export const PURPOSE_TAG_SCHEMA = {
   type: "string" as const,
   default: PURPOSE_TAG_KEY,
-  description: "Tag key whose value names a resource's forensic purpose (evidence, trail-logs, evidence-key, trail-key, custody-signing, forensic-role, break-glass).",
+  description:
+    "Tag key whose value names a resource's forensic purpose (evidence, trail-logs, evidence-key, trail-key, custody-signing, forensic-role, break-glass).",
 };

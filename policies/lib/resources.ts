@@ -9,7 +9,10 @@ import { asRecord, asString, tagsOf, type Props } from "./values";
 /** Type tokens the pack inspects. Each entry lists the current token first, then deprecated aliases. */
 export const TYPES = {
   bucket: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
-  objectLock: ["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"],
+  objectLock: [
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+  ],
   versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
   encryption: [
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -90,12 +93,20 @@ export function refersTo(reference: unknown, target: PolicyResource): boolean {
 }
 
 /** The resources of `tokens` whose `property` refers to `target` (e.g. the versioning configs of a bucket). */
-export function attachedTo(resources: readonly PolicyResource[], tokens: readonly string[], property: string, target: PolicyResource): PolicyResource[] {
+export function attachedTo(
+  resources: readonly PolicyResource[],
+  tokens: readonly string[],
+  property: string,
+  target: PolicyResource,
+): PolicyResource[] {
   return ofTypes(resources, tokens).filter((r) => refersTo((r.props as Props)[property], target));
 }
 
 /** The region a resource lands in: its own `region` input, else its provider's, else "the default provider". */
-export function regionOf(resource: { props: Record<string, unknown>; provider?: { props: Record<string, unknown> } }): string {
+export function regionOf(resource: {
+  props: Record<string, unknown>;
+  provider?: { props: Record<string, unknown> };
+}): string {
   return asString(resource.props.region) ?? asString(resource.provider?.props.region) ?? "(default provider region)";
 }
 

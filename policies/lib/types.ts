@@ -31,7 +31,8 @@ interface RuleMetadata {
 }
 
 /** A rule that checks one resource at a time. */
-export type ResourceRule = ResourceValidationPolicy & RuleMetadata & { readonly validateResource: NonNullable<ResourceValidationPolicy["validateResource"]> };
+export type ResourceRule = ResourceValidationPolicy &
+  RuleMetadata & { readonly validateResource: NonNullable<ResourceValidationPolicy["validateResource"]> };
 
 /** A rule that checks the whole stack (joins across resources). */
 export type StackRule = StackValidationPolicy & RuleMetadata;

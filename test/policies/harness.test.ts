@@ -17,7 +17,12 @@ const probe: ResourceRule = {
   configSchema: { properties: { limit: { type: "integer", default: 3 } } },
   validateResource: (args, report) => {
     if (args.type !== "aws:s3/bucket:Bucket") args.notApplicable("only buckets");
-    seen.push({ type: args.type, region: args.provider?.props.region, config: args.getConfig(), tags: args.stackTags.get("team") });
+    seen.push({
+      type: args.type,
+      region: args.provider?.props.region,
+      config: args.getConfig(),
+      tags: args.stackTags.get("team"),
+    });
     if (args.props.bucket === "bad") report("bad bucket");
   },
 };
@@ -30,24 +35,37 @@ const stackProbe: StackRule = {
   configSchema: { properties: {} },
   validateStack: (args, report) => {
     const child = args.resources.find((r) => r.name === "child");
-    report(`${args.resources.length} resources; child id ${String(child?.props.id)}; parent ${child?.parent?.name ?? "none"}`, child?.urn);
+    report(
+      `${args.resources.length} resources; child id ${String(child?.props.id)}; parent ${child?.parent?.name ?? "none"}`,
+      child?.urn,
+    );
   },
 };
 
 describe("policy harness", () => {
   beforeEach(() => (seen.length = 0));
   const parent = res("flz:storage:EvidenceBucket", "parent", {});
-  const program = [aws, parent, res("aws:s3/bucket:Bucket", "child", { bucket: "bad" }, { provider: aws, parent }), res("aws:kms/key:Key", "k", {}, { provider: aws })];
+  const program = [
+    aws,
+    parent,
+    res("aws:s3/bucket:Bucket", "child", { bucket: "bad" }, { provider: aws, parent }),
+    res("aws:kms/key:Key", "k", {}, { provider: aws }),
+  ];
 
   it("runs resource rules only on applicable resources, with provider, stack tags and only the config sent", async () => {
     const verdict = await evaluatePack(program, { rules: [probe], stackTags: { team: "ir" } });
     expect(seen).to.deep.equal([{ type: "aws:s3/bucket:Bucket", region: "eu-west-1", config: {}, tags: "ir" }]);
-    expect(verdict.policies[0]?.violations).to.deep.equal([{ urn: program[2]?.urn, name: "child", message: "bad bucket" }]);
+    expect(verdict.policies[0]?.violations).to.deep.equal([
+      { urn: program[2]?.urn, name: "child", message: "bad bucket" },
+    ]);
     expect(verdict.passed).to.equal(false);
   });
 
   it("passes configured values (without enforcementLevel) to getConfig", async () => {
-    await evaluatePack(program, { rules: [probe], config: { "probe-rule": { enforcementLevel: "advisory", limit: 5 } } });
+    await evaluatePack(program, {
+      rules: [probe],
+      config: { "probe-rule": { enforcementLevel: "advisory", limit: 5 } },
+    });
     expect(seen[0]?.config).to.deep.equal({ limit: 5 });
   });
 
@@ -55,7 +73,10 @@ describe("policy harness", () => {
     const advisory = await evaluatePack(program, { rules: [probe], config: { "probe-rule": "advisory" } });
     expect(advisory.passed).to.equal(true);
     expect(advisory.advisoryViolations).to.equal(1);
-    const disabled = await evaluatePack(program, { rules: [probe], config: { "probe-rule": { enforcementLevel: "disabled" } } });
+    const disabled = await evaluatePack(program, {
+      rules: [probe],
+      config: { "probe-rule": { enforcementLevel: "disabled" } },
+    });
     expect(disabled.policies[0]?.status).to.equal("disabled");
     expect(seen).to.have.length(1);
     const remediate = await evaluatePack(program, { rules: [probe], config: { "probe-rule": "remediate" } });
@@ -71,11 +92,17 @@ describe("policy harness", () => {
   it("rejects config for unknown rules, unknown keys and wrong types, naming what is valid", async () => {
     for (const [config, pattern] of [
       [{ "no-such-rule": "advisory" }, /unknown rule "no-such-rule"; valid rules: trail-multi-region/],
-      [{ "forensic-bucket-object-lock": { minRetention: 1 } }, /minRetention is not a setting.*valid: .*minRetentionDays/],
+      [
+        { "forensic-bucket-object-lock": { minRetention: 1 } },
+        /minRetention is not a setting.*valid: .*minRetentionDays/,
+      ],
       [{ "forensic-bucket-object-lock": { minRetentionDays: "long" } }, /expected integer/],
       [{ "trail-multi-region": "strict" }, /valid: advisory, mandatory, remediate, disabled/],
     ] as const) {
-      const error = await evaluatePack(program, { config: config as never }).then(() => undefined, (e: Error) => e);
+      const error = await evaluatePack(program, { config: config as never }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).to.match(pattern);
     }
   });
@@ -88,7 +115,8 @@ describe("policy harness", () => {
       expect(rule.description).to.match(/^Checks whether[ ,]/);
       expect(rule.enforcementLevel).to.equal("mandatory");
       expect(rule.remediationSteps).to.have.length.greaterThan(10);
-      for (const [key, schema] of Object.entries(rule.configSchema.properties)) expect(schema.default, `${rule.name}.${key}`).to.not.equal(undefined);
+      for (const [key, schema] of Object.entries(rule.configSchema.properties))
+        expect(schema.default, `${rule.name}.${key}`).to.not.equal(undefined);
     }
   });
 

@@ -25,17 +25,26 @@ export function res(
     provider: links.provider ? `${links.provider.urn}::${links.provider.id}` : undefined,
     custom: !type.startsWith("flz:"),
     inputs,
-    id: links.id ?? (typeof inputs.bucket === "string" && type.startsWith("aws:s3/bucket:") ? inputs.bucket : `${name}-id`),
+    id:
+      links.id ??
+      (typeof inputs.bucket === "string" && type.startsWith("aws:s3/bucket:") ? inputs.bucket : `${name}-id`),
   };
 }
 
 /** An explicit AWS provider for an account and region (complex inputs as JSON text, as under mocks). */
 export function provider(region = "us-east-1", account = "222222222222"): RecordedResource {
-  return res("pulumi:providers:aws", `aws-${account}-${region}`, { region, allowedAccountIds: JSON.stringify([account]) });
+  return res("pulumi:providers:aws", `aws-${account}-${region}`, {
+    region,
+    allowedAccountIds: JSON.stringify([account]),
+  });
 }
 
 /** The verdict of one rule over some resources. */
-export async function verdictOf(rule: Rule, resources: RecordedResource[], config?: PolicyPackConfig): Promise<PolicyVerdict> {
+export async function verdictOf(
+  rule: Rule,
+  resources: RecordedResource[],
+  config?: PolicyPackConfig,
+): Promise<PolicyVerdict> {
   const verdict = await evaluatePack(resources, { rules: [rule], config });
   const only = verdict.policies[0];
   if (!only) throw new Error("no verdict");
@@ -45,15 +54,26 @@ export async function verdictOf(rule: Rule, resources: RecordedResource[], confi
 /** Asserts the rule applied and found nothing. */
 export async function expectPass(rule: Rule, resources: RecordedResource[], config?: PolicyPackConfig): Promise<void> {
   const v = await verdictOf(rule, resources, config);
-  expect(v.violations.map((x) => x.message), `${rule.name} should pass`).to.deep.equal([]);
+  expect(
+    v.violations.map((x) => x.message),
+    `${rule.name} should pass`,
+  ).to.deep.equal([]);
   expect(v.status).to.equal("pass");
 }
 
 /** Asserts the rule reported a violation whose message matches `pattern`; returns the violations. */
-export async function expectViolation(rule: Rule, resources: RecordedResource[], pattern: RegExp, config?: PolicyPackConfig): Promise<PolicyVerdict> {
+export async function expectViolation(
+  rule: Rule,
+  resources: RecordedResource[],
+  pattern: RegExp,
+  config?: PolicyPackConfig,
+): Promise<PolicyVerdict> {
   const v = await verdictOf(rule, resources, config);
   expect(v.status, `${rule.name} should fail`).to.equal("fail");
-  expect(v.violations.some((x) => pattern.test(x.message)), `messages: ${v.violations.map((x) => x.message).join(" | ")}`).to.equal(true);
+  expect(
+    v.violations.some((x) => pattern.test(x.message)),
+    `messages: ${v.violations.map((x) => x.message).join(" | ")}`,
+  ).to.equal(true);
   return v;
 }
 

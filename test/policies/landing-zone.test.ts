@@ -12,7 +12,11 @@ import { res } from "./helpers";
 type Mutation = (resources: RecordedResource[]) => RecordedResource[];
 
 /** Changes the inputs of every resource of `type` whose name ends with `suffix`; throws if none matches (a mutant that changes nothing proves nothing). */
-function change(type: string, suffix: string, edit: (inputs: Record<string, unknown>) => Record<string, unknown>): Mutation {
+function change(
+  type: string,
+  suffix: string,
+  edit: (inputs: Record<string, unknown>) => Record<string, unknown>,
+): Mutation {
   return (resources) => {
     let hits = 0;
     const out = resources.map((r) => {
@@ -40,7 +44,10 @@ function addBeside(nextTo: string, make: (provider: string | undefined) => Recor
 }
 
 /** Edits the statements of a JSON policy document input. */
-function statements(key: string, edit: (s: Array<Record<string, unknown>>) => Array<Record<string, unknown>>): (inputs: Record<string, unknown>) => Record<string, unknown> {
+function statements(
+  key: string,
+  edit: (s: Array<Record<string, unknown>>) => Array<Record<string, unknown>>,
+): (inputs: Record<string, unknown>) => Record<string, unknown> {
   return (inputs) => {
     const document = JSON.parse(String(inputs[key])) as { Statement: Array<Record<string, unknown>> };
     return { ...inputs, [key]: JSON.stringify({ ...document, Statement: edit(document.Statement) }) };
@@ -52,46 +59,128 @@ const LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration
 const TRAIL = "aws:cloudtrail/trail:Trail";
 const KEY = "aws:kms/key:Key";
 const ROLE = "aws:iam/role:Role";
-const retention = (mode: string, days: number) => (i: Record<string, unknown>) => ({ ...i, rule: { defaultRetention: { mode, days } } });
+const retention = (mode: string, days: number) => (i: Record<string, unknown>) => ({
+  ...i,
+  rule: { defaultRetention: { mode, days } },
+});
 
 /** Weakening mutations of the landing zone. */
 export const MUTATIONS: Record<string, Mutation> = {
   "evidence bucket lock in GOVERNANCE mode": change(LOCK, "evidence-bucket-lock", retention("GOVERNANCE", 365)),
   "trail bucket retention of 1 day": change(LOCK, "trail-bucket-lock", retention("COMPLIANCE", 1)),
-  "evidence bucket created without Object Lock": change(BUCKET, "evidence-bucket", (i) => ({ ...i, objectLockEnabled: false })),
+  "evidence bucket created without Object Lock": change(BUCKET, "evidence-bucket", (i) => ({
+    ...i,
+    objectLockEnabled: false,
+  })),
   "trail without log file validation": change(TRAIL, "trail", (i) => ({ ...i, enableLogFileValidation: false })),
   "single-region trail": change(TRAIL, "trail", (i) => ({ ...i, isMultiRegionTrail: false })),
   "trail without KMS": change(TRAIL, "trail", ({ kmsKeyId: _k, ...i }) => i),
   "trail disabled": change(TRAIL, "trail", (i) => ({ ...i, enableLogging: false })),
   "trail without global service events": change(TRAIL, "trail", (i) => ({ ...i, includeGlobalServiceEvents: false })),
-  "management events excluded": change(TRAIL, "trail", (i) => ({ ...i, advancedEventSelectors: [{ fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }] }] })),
+  "management events excluded": change(TRAIL, "trail", (i) => ({
+    ...i,
+    advancedEventSelectors: [
+      {
+        fieldSelectors: [
+          { field: "eventCategory", equals: ["Data"] },
+          { field: "resources.type", equals: ["AWS::S3::Object"] },
+        ],
+      },
+    ],
+  })),
   "evidence key rotation off": change(KEY, "keys-evidence", (i) => ({ ...i, enableKeyRotation: false })),
   "evidence key 7-day deletion window": change(KEY, "keys-evidence", (i) => ({ ...i, deletionWindowInDays: 7 })),
-  "evidence replica key 7-day deletion window": change("aws:kms/replicaKey:ReplicaKey", "eu-west-1", (i) => ({ ...i, deletionWindowInDays: 7 })),
-  "kms:* to * in the evidence key policy": change(KEY, "keys-evidence", statements("policy", (s) => [...s, { Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:*", Resource: "*" }])),
-  "signing key symmetric": change(KEY, "custody-signing", (i) => ({ ...i, customerMasterKeySpec: "SYMMETRIC_DEFAULT", keyUsage: "ENCRYPT_DECRYPT" })),
-  "responder trust to *": change(ROLE, "forensic-responder", (i) => ({ ...i, assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] }) })),
-  "break-glass without MFA": change(ROLE, "break-glass", statements("assumeRolePolicy", (s) => s.map(({ Condition: _c, ...rest }) => rest))),
+  "evidence replica key 7-day deletion window": change("aws:kms/replicaKey:ReplicaKey", "eu-west-1", (i) => ({
+    ...i,
+    deletionWindowInDays: 7,
+  })),
+  "kms:* to * in the evidence key policy": change(
+    KEY,
+    "keys-evidence",
+    statements("policy", (s) => [
+      ...s,
+      { Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:*", Resource: "*" },
+    ]),
+  ),
+  "signing key symmetric": change(KEY, "custody-signing", (i) => ({
+    ...i,
+    customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+    keyUsage: "ENCRYPT_DECRYPT",
+  })),
+  "responder trust to *": change(ROLE, "forensic-responder", (i) => ({
+    ...i,
+    assumeRolePolicy: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }],
+    }),
+  })),
+  "break-glass without MFA": change(
+    ROLE,
+    "break-glass",
+    statements("assumeRolePolicy", (s) => s.map(({ Condition: _c, ...rest }) => rest)),
+  ),
   "responder sessions of 12 hours": change(ROLE, "forensic-responder", (i) => ({ ...i, maxSessionDuration: 43200 })),
-  "AdministratorAccess on the responder": change(ROLE, "forensic-responder", (i) => ({ ...i, managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] })),
-  "evidence bucket public-access block off": change("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "evidence-bucket-public-access", (i) => ({ ...i, blockPublicPolicy: false, restrictPublicBuckets: false })),
-  "public evidence bucket policy": change("aws:s3/bucketPolicy:BucketPolicy", "evidence-bucket-policy", statements("policy", (s) => [...s, { Sid: "Public", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }])),
-  "trail bucket policy without the TLS deny": change("aws:s3/bucketPolicy:BucketPolicy", "trail-bucket-policy", statements("policy", (s) => s.filter((x) => !JSON.stringify(x).includes("aws:SecureTransport")))),
-  "public-read ACL on the evidence bucket": addBeside(BUCKET, (p) => ({ ...res("aws:s3/bucketAcl:BucketAcl", "evidence-acl", { bucket: "flz-evidence-222222222222-us-east-1", acl: "public-read" }), provider: p })),
-  "evidence versioning suspended": change("aws:s3/bucketVersioning:BucketVersioning", "evidence-bucket-versioning", (i) => ({ ...i, versioningConfiguration: { status: "Suspended" } })),
+  "AdministratorAccess on the responder": change(ROLE, "forensic-responder", (i) => ({
+    ...i,
+    managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+  })),
+  "evidence bucket public-access block off": change(
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "evidence-bucket-public-access",
+    (i) => ({ ...i, blockPublicPolicy: false, restrictPublicBuckets: false }),
+  ),
+  "public evidence bucket policy": change(
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "evidence-bucket-policy",
+    statements("policy", (s) => [
+      ...s,
+      { Sid: "Public", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+    ]),
+  ),
+  "trail bucket policy without the TLS deny": change(
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "trail-bucket-policy",
+    statements("policy", (s) => s.filter((x) => !JSON.stringify(x).includes("aws:SecureTransport"))),
+  ),
+  "public-read ACL on the evidence bucket": addBeside(BUCKET, (p) => ({
+    ...res("aws:s3/bucketAcl:BucketAcl", "evidence-acl", {
+      bucket: "flz-evidence-222222222222-us-east-1",
+      acl: "public-read",
+    }),
+    provider: p,
+  })),
+  "evidence versioning suspended": change(
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "evidence-bucket-versioning",
+    (i) => ({ ...i, versioningConfiguration: { status: "Suspended" } }),
+  ),
   "evidence bucket SSE-S3 instead of KMS": change(
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "evidence-bucket-encryption",
     (i) => ({ ...i, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),
   ),
-  "IMDSv1 instance added": addBeside(KEY, (p) => ({ ...res("aws:ec2/instance:Instance", "legacy", { ami: "ami-1", metadataOptions: { httpTokens: "optional" }, rootBlockDevice: { encrypted: true } }), provider: p })),
-  "unencrypted EBS volume added": addBeside(KEY, (p) => ({ ...res("aws:ebs/volume:Volume", "scratch", { availabilityZone: "us-east-1a", size: 10 }), provider: p })),
+  "IMDSv1 instance added": addBeside(KEY, (p) => ({
+    ...res("aws:ec2/instance:Instance", "legacy", {
+      ami: "ami-1",
+      metadataOptions: { httpTokens: "optional" },
+      rootBlockDevice: { encrypted: true },
+    }),
+    provider: p,
+  })),
+  "unencrypted EBS volume added": addBeside(KEY, (p) => ({
+    ...res("aws:ebs/volume:Volume", "scratch", { availabilityZone: "us-east-1a", size: 10 }),
+    provider: p,
+  })),
   "member-roles StackSet missing": remove("aws:cloudformation/stackSet:StackSet"),
 };
 
 /** Mandatory violations as comparable keys. */
 function mandatoryKeys(verdict: PackVerdict): Set<string> {
-  return new Set(verdict.policies.filter((p) => p.enforcementLevel === "mandatory").flatMap((p) => p.violations.map((v) => `${p.name}|${v.urn ?? ""}|${v.message}`)));
+  return new Set(
+    verdict.policies
+      .filter((p) => p.enforcementLevel === "mandatory")
+      .flatMap((p) => p.violations.map((v) => `${p.name}|${v.urn ?? ""}|${v.message}`)),
+  );
 }
 
 describe("policy pack over the landing-zone stack", function () {
@@ -127,7 +216,8 @@ describe("policy pack over the landing-zone stack", function () {
     const total = Object.keys(MUTATIONS).length;
     const killed = total - survivors.length;
     console.log(`      mutation kill rate: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`);
-    for (const [label, rules] of Object.entries(killedBy)) console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
+    for (const [label, rules] of Object.entries(killedBy))
+      console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
     expect(total).to.be.at.least(20);
     expect(survivors, "surviving mutants").to.deep.equal([]);
   });

@@ -90,7 +90,10 @@ function throwNotApplicable(reason?: string): never {
 }
 
 /** Settings of one rule in a pack config, normalised (a bare level becomes `{ enforcementLevel }`). */
-function ruleConfig(config: PolicyPackConfig | undefined, name: string): Record<string, unknown> & { enforcementLevel?: EnforcementLevel } {
+function ruleConfig(
+  config: PolicyPackConfig | undefined,
+  name: string,
+): Record<string, unknown> & { enforcementLevel?: EnforcementLevel } {
   const entry = config?.[name];
   if (entry === undefined) return {};
   if (typeof entry === "string") return { enforcementLevel: entry };
@@ -112,17 +115,33 @@ export function validatePackConfig(config: PolicyPackConfig, rules: readonly Rul
     const settings = typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
     for (const [key, value] of Object.entries(settings)) {
       if (key === "enforcementLevel") {
-        if (!LEVELS.includes(value as EnforcementLevel)) throw new Error(`policy config ${name}.enforcementLevel is "${String(value)}"; valid: ${LEVELS.join(", ")}`);
+        if (!LEVELS.includes(value as EnforcementLevel))
+          throw new Error(`policy config ${name}.enforcementLevel is "${String(value)}"; valid: ${LEVELS.join(", ")}`);
         continue;
       }
       const schema = rule.configSchema.properties[key];
-      if (!schema) throw new Error(`policy config ${name}.${key} is not a setting of ${name}; valid: ${Object.keys(rule.configSchema.properties).join(", ") || "(none)"}`);
+      if (!schema)
+        throw new Error(
+          `policy config ${name}.${key} is not a setting of ${name}; valid: ${Object.keys(rule.configSchema.properties).join(", ") || "(none)"}`,
+        );
       const type = schema.type;
       const ok =
-        type === "integer" ? Number.isInteger(value) : type === "number" ? typeof value === "number" : type === "array" ? Array.isArray(value) : type === undefined || typeof value === type;
+        type === "integer"
+          ? Number.isInteger(value)
+          : type === "number"
+            ? typeof value === "number"
+            : type === "array"
+              ? Array.isArray(value)
+              : type === undefined || typeof value === type;
       if (!ok) throw new Error(`policy config ${name}.${key} is ${JSON.stringify(value)}; expected ${String(type)}`);
-      if (typeof value === "number" && ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum))) {
-        throw new Error(`policy config ${name}.${key} is ${value}; valid range ${schema.minimum ?? "-∞"}..${schema.maximum ?? "∞"}`);
+      if (
+        typeof value === "number" &&
+        ((schema.minimum !== undefined && value < schema.minimum) ||
+          (schema.maximum !== undefined && value > schema.maximum))
+      ) {
+        throw new Error(
+          `policy config ${name}.${key} is ${value}; valid range ${schema.minimum ?? "-∞"}..${schema.maximum ?? "∞"}`,
+        );
       }
     }
   }
@@ -130,7 +149,8 @@ export function validatePackConfig(config: PolicyPackConfig, rules: readonly Rul
 
 function effectiveLevel(rule: Rule, config: PolicyPackConfig | undefined): EnforcementLevel {
   const all = ruleConfig(config, "all").enforcementLevel;
-  const level = ruleConfig(config, rule.name).enforcementLevel ?? all ?? rule.enforcementLevel ?? PACK_DEFAULT_ENFORCEMENT;
+  const level =
+    ruleConfig(config, rule.name).enforcementLevel ?? all ?? rule.enforcementLevel ?? PACK_DEFAULT_ENFORCEMENT;
   return level === "remediate" ? "mandatory" : level;
 }
 
@@ -163,7 +183,10 @@ export function nameFromUrn(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
-function providerOf(resources: readonly RecordedResource[], resource: RecordedResource): PolicyProviderResource | undefined {
+function providerOf(
+  resources: readonly RecordedResource[],
+  resource: RecordedResource,
+): PolicyProviderResource | undefined {
   if (!resource.provider) return undefined;
   const urn = resource.provider.split("::").slice(0, -1).join("::");
   const provider = resources.find((r) => r.urn === urn);
@@ -202,7 +225,12 @@ function stackResources(resources: readonly RecordedResource[]): PolicyResource[
   return views;
 }
 
-async function runResourceRule(rule: Rule, resources: readonly RecordedResource[], options: EvaluateOptions, stackTags: ReadonlyMap<string, string>): Promise<{ applied: boolean; violations: Violation[] }> {
+async function runResourceRule(
+  rule: Rule,
+  resources: readonly RecordedResource[],
+  options: EvaluateOptions,
+  stackTags: ReadonlyMap<string, string>,
+): Promise<{ applied: boolean; violations: Violation[] }> {
   if (isStackRule(rule) || !rule.validateResource) return { applied: false, violations: [] };
   const validations = Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource];
   const violations: Violation[] = [];
@@ -217,25 +245,35 @@ async function runResourceRule(rule: Rule, resources: readonly RecordedResource[
         opts: DEFAULT_OPTS(resource.parent),
         stackTags,
         isType: (cls) => isTypeOf(resource.type, cls),
-        asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? resource.inputs : undefined)) as ResourceValidationArgs["asType"],
+        asType: ((cls: unknown) =>
+          isTypeOf(resource.type, cls) ? resource.inputs : undefined) as ResourceValidationArgs["asType"],
         getConfig: getConfigFor(options.config, rule.name),
         notApplicable: throwNotApplicable,
       };
       const provider = providerOf(resources, resource);
       if (provider) args.provider = provider;
       try {
-        await validation(args, (message: string) => violations.push({ urn: resource.urn, name: resource.name, message }));
+        await validation(args, (message: string) =>
+          violations.push({ urn: resource.urn, name: resource.name, message }),
+        );
         applied = true;
       } catch (error) {
         if (error instanceof NotApplicableError) continue;
-        throw new Error(`rule ${rule.name} failed on ${resource.name} (${resource.type}): ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(
+          `rule ${rule.name} failed on ${resource.name} (${resource.type}): ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }
   return { applied, violations };
 }
 
-async function runStackRule(rule: Rule, resources: readonly RecordedResource[], options: EvaluateOptions, stackTags: ReadonlyMap<string, string>): Promise<{ applied: boolean; violations: Violation[] }> {
+async function runStackRule(
+  rule: Rule,
+  resources: readonly RecordedResource[],
+  options: EvaluateOptions,
+  stackTags: ReadonlyMap<string, string>,
+): Promise<{ applied: boolean; violations: Violation[] }> {
   if (!isStackRule(rule)) return { applied: false, violations: [] };
   const violations: Violation[] = [];
   const args: StackValidationArgs = {
@@ -245,7 +283,9 @@ async function runStackRule(rule: Rule, resources: readonly RecordedResource[], 
     notApplicable: throwNotApplicable,
   };
   try {
-    await rule.validateStack(args, (message: string, urn?: string) => violations.push({ urn, name: urn ? nameFromUrn(urn) : undefined, message }));
+    await rule.validateStack(args, (message: string, urn?: string) =>
+      violations.push({ urn, name: urn ? nameFromUrn(urn) : undefined, message }),
+    );
     return { applied: true, violations };
   } catch (error) {
     if (error instanceof NotApplicableError) return { applied: false, violations: [] };
@@ -260,7 +300,10 @@ async function runStackRule(rule: Rule, resources: readonly RecordedResource[], 
  * @param options pack config, stack tags, or a subset of rules.
  * @throws Error naming the bad key when the config is invalid, or the rule and resource when a rule crashes.
  */
-export async function evaluatePack(resources: readonly RecordedResource[], options: EvaluateOptions = {}): Promise<PackVerdict> {
+export async function evaluatePack(
+  resources: readonly RecordedResource[],
+  options: EvaluateOptions = {},
+): Promise<PackVerdict> {
   const rules = options.rules ?? allRules;
   if (options.config) validatePackConfig(options.config, rules);
   const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
@@ -275,14 +318,30 @@ export async function evaluatePack(resources: readonly RecordedResource[], optio
     const { applied, violations } = isStackRule(rule)
       ? await runStackRule(rule, resources, options, stackTags)
       : await runResourceRule(rule, resources, options, stackTags);
-    policies.push({ ...base, status: violations.length > 0 ? "fail" : applied ? "pass" : "not-applicable", violations });
+    policies.push({
+      ...base,
+      status: violations.length > 0 ? "fail" : applied ? "pass" : "not-applicable",
+      violations,
+    });
   }
-  const count = (level: EnforcementLevel): number => policies.filter((p) => p.enforcementLevel === level).reduce((n, p) => n + p.violations.length, 0);
+  const count = (level: EnforcementLevel): number =>
+    policies.filter((p) => p.enforcementLevel === level).reduce((n, p) => n + p.violations.length, 0);
   const mandatoryViolations = count("mandatory");
-  return { pack: PACK_NAME, policies, mandatoryViolations, advisoryViolations: count("advisory"), passed: mandatoryViolations === 0 };
+  return {
+    pack: PACK_NAME,
+    policies,
+    mandatoryViolations,
+    advisoryViolations: count("advisory"),
+    passed: mandatoryViolations === 0,
+  };
 }
 
-const STATUS_LABEL: Record<PolicyVerdict["status"], string> = { pass: "pass", fail: "FAIL", "not-applicable": "n/a ", disabled: "off " };
+const STATUS_LABEL: Record<PolicyVerdict["status"], string> = {
+  pass: "pass",
+  fail: "FAIL",
+  "not-applicable": "n/a ",
+  disabled: "off ",
+};
 
 /** A people-readable report: one line per rule, violations under it, and a summary line. */
 export function formatVerdicts(verdict: PackVerdict): string {
