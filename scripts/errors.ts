@@ -1,3 +1,5 @@
+import { DocumentInputError } from "../components/documents/validate";
+
 /**
  * Errors the CLI turns into one clear line and an exit code (DESIGN.md §9: 0 done, 1 failed, 2 bad usage).
  */
@@ -22,13 +24,14 @@ export class OperationError extends Error {
 
 /** Exit code for any error: usage errors 2, everything else 1. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof UsageError) return 2;
+  // A document builder refusing an input (a malformed cutoff, a case ID IAM cannot name a policy after) is bad usage.
+  if (err instanceof UsageError || err instanceof DocumentInputError) return 2;
   return 1;
 }
 
 /** One line describing an error, without a stack trace; AWS errors keep their code. */
 export function describeError(err: unknown): string {
-  if (err instanceof UsageError || err instanceof OperationError) return err.message;
+  if (err instanceof UsageError || err instanceof OperationError || err instanceof DocumentInputError) return err.message;
   if (err && typeof err === "object") {
     const e = err as { name?: string; message?: string; Code?: string };
     const code = e.Code ?? e.name;
