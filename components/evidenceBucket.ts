@@ -75,7 +75,9 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     super("flz:storage:EvidenceBucket", name, {}, opts);
     const retentionDays = args.retentionDays ?? 365;
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
-      throw new Error(`EvidenceBucket ${name}: retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+      throw new Error(
+        `EvidenceBucket ${name}: retentionDays must be a whole number of days >= 1, got ${retentionDays}`,
+      );
     }
     const protect = args.protectFromDeletion ?? true;
     const transitions = args.transitions ?? DEFAULT_TRANSITIONS;
@@ -117,10 +119,20 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
 
     const writer = args.cloudTrailWriter;
     const policy = writer
@@ -133,7 +145,11 @@ export class EvidenceBucket extends pulumi.ComponentResource {
           .all([bucket.arn, args.organizationId])
           .apply(([bucketArn, organizationId]) => JSON.stringify(evidenceBucketPolicy({ bucketArn, organizationId })));
     // S3 rejects concurrent changes to the policy and the public-access block of one bucket.
-    this.bucketPolicy = new aws.s3.BucketPolicy(`${name}-policy`, { bucket: bucket.id, policy }, { parent: this, dependsOn: [publicAccess] });
+    this.bucketPolicy = new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      { bucket: bucket.id, policy },
+      { parent: this, dependsOn: [publicAccess] },
+    );
 
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -143,7 +159,11 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.accessLogBucketName = logs.bucket;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, accessLogBucketName: this.accessLogBucketName });
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      accessLogBucketName: this.accessLogBucketName,
+    });
   }
 
   /**
@@ -151,14 +171,23 @@ export class EvidenceBucket extends pulumi.ComponentResource {
    * into a bucket with one) and uses SSE-S3 (log delivery cannot use SSE-KMS), but is versioned, private, TLS- and
    * organisation-only, and accepts logs only from the evidence bucket.
    */
-  private accessLogBucket(name: string, source: aws.s3.Bucket, args: EvidenceBucketArgs, protect: boolean): aws.s3.Bucket {
+  private accessLogBucket(
+    name: string,
+    source: aws.s3.Bucket,
+    args: EvidenceBucketArgs,
+    protect: boolean,
+  ): aws.s3.Bucket {
     const logName = `${name}-access-logs`;
     const logs = new aws.s3.Bucket(
       logName,
       { bucket: args.bucketName ? pulumi.interpolate`${args.bucketName}-logs` : undefined, forceDestroy: false },
       { parent: this, protect, retainOnDelete: protect },
     );
-    new aws.s3.BucketVersioning(`${logName}-versioning`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketVersioning(
+      `${logName}-versioning`,
+      { bucket: logs.id, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${logName}-encryption`,
       { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
@@ -166,10 +195,20 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${logName}-public-access`,
-      { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: logs.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
-    new aws.s3.BucketOwnershipControls(`${logName}-ownership`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketOwnershipControls(
+      `${logName}-ownership`,
+      { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
     const policy = new aws.s3.BucketPolicy(
       `${logName}-policy`,
       {
@@ -177,7 +216,9 @@ export class EvidenceBucket extends pulumi.ComponentResource {
         policy: pulumi
           .all([logs.arn, source.arn, args.accountId, args.organizationId])
           .apply(([bucketArn, sourceArn, sourceAccountId, organizationId]) =>
-            JSON.stringify(accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId, organizationId })),
+            JSON.stringify(
+              accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId, organizationId }),
+            ),
           ),
       },
       { parent: this, dependsOn: [publicAccess] },
@@ -197,7 +238,9 @@ export class EvidenceBucket extends pulumi.ComponentResource {
 }
 
 /** The one lifecycle rule: every version moves through the transitions; none ever expires (evidence is kept). */
-export function lifecycleRule(transitions: readonly StorageTransition[]): aws.types.input.s3.BucketLifecycleConfigurationRule {
+export function lifecycleRule(
+  transitions: readonly StorageTransition[],
+): aws.types.input.s3.BucketLifecycleConfigurationRule {
   return {
     id: "colder-storage",
     status: "Enabled",

@@ -62,7 +62,8 @@ export class ForensicAccount extends pulumi.ComponentResource {
 
     if (args.source.kind === "create") {
       const parentId =
-        args.parentId ?? aws.organizations.getOrganizationOutput({}, { parent: this }).roots.apply((roots) => roots[0].id);
+        args.parentId ??
+        aws.organizations.getOrganizationOutput({}, { parent: this }).roots.apply((roots) => roots[0].id);
       const ou = new aws.organizations.OrganizationalUnit(
         `${name}-ou`,
         { name: args.source.organizationalUnitName, parentId },
@@ -111,7 +112,9 @@ export class ForensicAccount extends pulumi.ComponentResource {
   public providerFor(region: string): aws.Provider {
     const provider = this.providers[region];
     if (!provider) {
-      throw new Error(`ForensicAccount: ${region} is not a governed region; governed: ${Object.keys(this.providers).join(", ")}`);
+      throw new Error(
+        `ForensicAccount: ${region} is not a governed region; governed: ${Object.keys(this.providers).join(", ")}`,
+      );
     }
     return provider;
   }

@@ -55,11 +55,15 @@ export class ForensicKeys extends pulumi.ComponentResource {
     super("flz:kms:ForensicKeys", name, {}, opts);
     const home = args.providers[args.homeRegion];
     if (!home) {
-      throw new Error(`ForensicKeys: no provider for home region ${args.homeRegion}; providers: ${Object.keys(args.providers).join(", ")}`);
+      throw new Error(
+        `ForensicKeys: no provider for home region ${args.homeRegion}; providers: ${Object.keys(args.providers).join(", ")}`,
+      );
     }
     const deletionWindowInDays = args.deletionWindowInDays ?? 30;
     if (!Number.isInteger(deletionWindowInDays) || deletionWindowInDays < 7 || deletionWindowInDays > 30) {
-      throw new Error(`ForensicKeys: deletionWindowInDays must be a whole number from 7 to 30, got ${deletionWindowInDays}`);
+      throw new Error(
+        `ForensicKeys: deletionWindowInDays must be a whole number from 7 to 30, got ${deletionWindowInDays}`,
+      );
     }
     const keyOpts = { parent: this, provider: home, protect: true };
 
@@ -72,9 +76,17 @@ export class ForensicKeys extends pulumi.ComponentResource {
         enableKeyRotation: true,
         deletionWindowInDays,
         policy: pulumi
-          .all([args.keyAccountId, args.managementAccountId, args.organizationId, args.trailArn, args.investigatorRoleArns])
+          .all([
+            args.keyAccountId,
+            args.managementAccountId,
+            args.organizationId,
+            args.trailArn,
+            args.investigatorRoleArns,
+          ])
           .apply(([keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns]) =>
-            JSON.stringify(trailKeyPolicy({ keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns })),
+            JSON.stringify(
+              trailKeyPolicy({ keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns }),
+            ),
           ),
       },
       keyOpts,
@@ -103,7 +115,12 @@ export class ForensicKeys extends pulumi.ComponentResource {
       if (region === args.homeRegion) continue;
       const replica = new aws.kms.ReplicaKey(
         `${name}-evidence-${region}`,
-        { primaryKeyArn: evidence.arn, description: `flz evidence (replica, ${region})`, deletionWindowInDays, policy: evidencePolicy },
+        {
+          primaryKeyArn: evidence.arn,
+          description: `flz evidence (replica, ${region})`,
+          deletionWindowInDays,
+          policy: evidencePolicy,
+        },
         { parent: this, provider, protect: true },
       );
       evidenceArns[region] = replica.arn;

@@ -96,18 +96,25 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
   constructor(name: string, args: ForensicLandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:landingzone:ForensicLandingZone", name, {}, opts);
     if (!args.regions.includes(args.homeRegion)) {
-      throw new Error(`ForensicLandingZone: home region ${args.homeRegion} is not one of the governed regions [${args.regions.join(", ")}]`);
+      throw new Error(
+        `ForensicLandingZone: home region ${args.homeRegion} is not one of the governed regions [${args.regions.join(", ")}]`,
+      );
     }
     const management =
       args.managementProvider ??
       new aws.Provider(
         `${name}-management`,
-        { region: args.homeRegion, allowedAccountIds: args.managementAccountId ? [args.managementAccountId] : undefined },
+        {
+          region: args.homeRegion,
+          allowedAccountIds: args.managementAccountId ? [args.managementAccountId] : undefined,
+        },
         { parent: this },
       );
     const inManagement = { parent: this, provider: management };
     const organization = aws.organizations.getOrganizationOutput({}, inManagement);
-    const managementAccountId = args.managementAccountId ? pulumi.output(args.managementAccountId) : organization.masterAccountId;
+    const managementAccountId = args.managementAccountId
+      ? pulumi.output(args.managementAccountId)
+      : organization.masterAccountId;
     const names: RoleNames = { ...DEFAULT_ROLE_NAMES, ...args.roleNames };
     const trailName = args.trailName ?? "flz-organization-trail";
     // Known before the trail exists: both the trail key's and the trail bucket's policies name it.
@@ -201,7 +208,9 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         s3ObjectWrites: args.s3ObjectWrites,
         lambdaInvokes: args.lambdaInvokes,
         additionalEventSelectors: args.additionalEventSelectors,
-        cloudWatchLogs: args.cloudWatchLogsRetentionDays ? { retentionDays: args.cloudWatchLogsRetentionDays } : undefined,
+        cloudWatchLogs: args.cloudWatchLogsRetentionDays
+          ? { retentionDays: args.cloudWatchLogsRetentionDays }
+          : undefined,
         prerequisites: [trailBucket.bucketPolicy, keys.trailKey],
       },
       inManagement,

@@ -122,13 +122,17 @@ export class MemberRoles extends pulumi.ComponentResource {
   constructor(name: string, args: MemberRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:iam:MemberRoles", name, {}, opts);
     if (args.targetOrganizationalUnitIds.length === 0) {
-      throw new Error("MemberRoles: targetOrganizationalUnitIds is empty; name at least one OU (ou-...) or the root (r-...)");
+      throw new Error(
+        "MemberRoles: targetOrganizationalUnitIds is empty; name at least one OU (ou-...) or the root (r-...)",
+      );
     }
     const names: RoleNames = { ...DEFAULT_ROLE_NAMES, ...args.roleNames };
     const maxSessionSeconds = args.maxSessionSeconds ?? 3600;
     const forensic = { parent: this, provider: args.forensicProvider };
     const principals = (given: readonly string[] | undefined): pulumi.Output<string[]> =>
-      given && given.length > 0 ? pulumi.output([...given]) : pulumi.output(args.forensicAccountId).apply((id) => [accountRootArn(id)]);
+      given && given.length > 0
+        ? pulumi.output([...given])
+        : pulumi.output(args.forensicAccountId).apply((id) => [accountRootArn(id)]);
 
     const responder = new aws.iam.Role(
       `${name}-forensic-responder`,
@@ -138,7 +142,9 @@ export class MemberRoles extends pulumi.ComponentResource {
         maxSessionDuration: maxSessionSeconds,
         assumeRolePolicy: pulumi
           .all([principals(args.responderPrincipalArns), args.organizationId])
-          .apply(([trustedPrincipalArns, organizationId]) => JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId }))),
+          .apply(([trustedPrincipalArns, organizationId]) =>
+            JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
+          ),
       },
       forensic,
     );
@@ -150,7 +156,9 @@ export class MemberRoles extends pulumi.ComponentResource {
         maxSessionDuration: maxSessionSeconds,
         assumeRolePolicy: pulumi
           .all([principals(args.investigatorPrincipalArns), args.organizationId])
-          .apply(([trustedPrincipalArns, organizationId]) => JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId }))),
+          .apply(([trustedPrincipalArns, organizationId]) =>
+            JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
+          ),
       },
       forensic,
     );
@@ -163,12 +171,20 @@ export class MemberRoles extends pulumi.ComponentResource {
         assumeRolePolicy: pulumi
           .all([principals(args.breakGlassPrincipalArns), args.organizationId])
           .apply(([trustedPrincipalArns, organizationId]) =>
-            JSON.stringify(breakGlassTrust({ trustedPrincipalArns, maxMfaAgeSeconds: args.breakGlassMaxMfaAgeSeconds ?? 3600, organizationId })),
+            JSON.stringify(
+              breakGlassTrust({
+                trustedPrincipalArns,
+                maxMfaAgeSeconds: args.breakGlassMaxMfaAgeSeconds ?? 3600,
+                organizationId,
+              }),
+            ),
           ),
       },
       forensic,
     );
-    for (const [index, policyArn] of (args.breakGlassPolicyArns ?? ["arn:aws:iam::aws:policy/AdministratorAccess"]).entries()) {
+    for (const [index, policyArn] of (
+      args.breakGlassPolicyArns ?? ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    ).entries()) {
       new aws.iam.RolePolicyAttachment(`${name}-break-glass-${index}`, { role: breakGlass.name, policyArn }, forensic);
     }
 
@@ -182,7 +198,13 @@ export class MemberRoles extends pulumi.ComponentResource {
           .all([args.evidenceBucketArn, evidenceKeyList, args.signingKeyArn, args.organizationId])
           .apply(([evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId]) =>
             JSON.stringify(
-              forensicResponderPermissions({ memberResponderRoleName: names.memberResponder, evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId }),
+              forensicResponderPermissions({
+                memberResponderRoleName: names.memberResponder,
+                evidenceBucketArn,
+                evidenceKeyArns,
+                signingKeyArn,
+                organizationId,
+              }),
             ),
           ),
       },
@@ -214,7 +236,13 @@ export class MemberRoles extends pulumi.ComponentResource {
     // The member roles trust the forensic roles by ARN, so the template is built from the roles' outputs: the
     // StackSet deploys only after the roles it trusts exist (IAM rejects a trust policy naming a missing role).
     const templateBody = pulumi
-      .all([responder.arn, investigator.arn, evidenceKeyList, args.forensicAccountId, args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL]])
+      .all([
+        responder.arn,
+        investigator.arn,
+        evidenceKeyList,
+        args.forensicAccountId,
+        args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL],
+      ])
       .apply(([forensicResponderRoleArn, forensicInvestigatorRoleArn, evidenceKeyArns, forensicAccountId, enabled]) => {
         assertStackSetsTrustedAccess(enabled);
         return JSON.stringify(
@@ -239,7 +267,11 @@ export class MemberRoles extends pulumi.ComponentResource {
         autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
         capabilities: ["CAPABILITY_NAMED_IAM"],
         managedExecution: { active: true },
-        operationPreferences: { failureTolerancePercentage: 10, maxConcurrentPercentage: 25, regionConcurrencyType: "PARALLEL" },
+        operationPreferences: {
+          failureTolerancePercentage: 10,
+          maxConcurrentPercentage: 25,
+          regionConcurrencyType: "PARALLEL",
+        },
         templateBody,
       },
       { parent: this, ignoreChanges: ["administrationRoleArn"] },

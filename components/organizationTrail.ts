@@ -68,7 +68,9 @@ export const LAMBDA_INVOKES: AdvancedEventSelector = {
 };
 
 /** The advanced event selectors a trail gets for the given switches (a pure decision). */
-export function eventSelectors(args: Pick<OrganizationTrailArgs, "s3ObjectWrites" | "lambdaInvokes" | "additionalEventSelectors">): AdvancedEventSelector[] {
+export function eventSelectors(
+  args: Pick<OrganizationTrailArgs, "s3ObjectWrites" | "lambdaInvokes" | "additionalEventSelectors">,
+): AdvancedEventSelector[] {
   return [
     MANAGEMENT_EVENTS,
     ...((args.s3ObjectWrites ?? true) ? [S3_OBJECT_WRITES] : []),
@@ -86,7 +88,9 @@ export class OrganizationTrail extends pulumi.ComponentResource {
 
   constructor(name: string, args: OrganizationTrailArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:trail:OrganizationTrail", name, {}, opts);
-    const cloudWatch = args.cloudWatchLogs ? this.cloudWatchDelivery(name, args.trailName, args.cloudWatchLogs) : undefined;
+    const cloudWatch = args.cloudWatchLogs
+      ? this.cloudWatchDelivery(name, args.trailName, args.cloudWatchLogs)
+      : undefined;
     const trail = new aws.cloudtrail.Trail(
       name,
       {
@@ -110,7 +114,11 @@ export class OrganizationTrail extends pulumi.ComponentResource {
   }
 
   /** The log group and the role CloudTrail assumes to write into it (trusted only for this trail). */
-  private cloudWatchDelivery(name: string, trailName: string, delivery: CloudWatchDelivery): { group: aws.cloudwatch.LogGroup; role: aws.iam.Role } {
+  private cloudWatchDelivery(
+    name: string,
+    trailName: string,
+    delivery: CloudWatchDelivery,
+  ): { group: aws.cloudwatch.LogGroup; role: aws.iam.Role } {
     const group = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: `/flz/cloudtrail/${trailName}`, retentionInDays: delivery.retentionDays },
@@ -144,7 +152,13 @@ export class OrganizationTrail extends pulumi.ComponentResource {
         role: role.name,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${group.arn}:*` }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: pulumi.interpolate`${group.arn}:*`,
+            },
+          ],
         }),
       },
       { parent: this },

@@ -60,7 +60,8 @@ export const CONFIG_KEYS = {
   forensicAccountEmail: "create the forensic account with this root e-mail address",
   forensicAccountName: "display name of a created forensic account (default Forensics)",
   forensicOuName: "OU created for a created forensic account (default Forensics)",
-  forensicAccountAdminRoleName: "role the deployment assumes in the forensic account (default OrganizationAccountAccessRole)",
+  forensicAccountAdminRoleName:
+    "role the deployment assumes in the forensic account (default OrganizationAccountAccessRole)",
   managementAccountId: "pin the management account (12 digits); default: read from Organizations",
   homeRegion: "region of the trail, buckets, key primaries and StackSet; must be governed",
   regions: "governed regions (list)",
@@ -73,7 +74,8 @@ export const CONFIG_KEYS = {
   additionalEventSelectors: "further CloudTrail advanced event selectors (list of {name, fieldSelectors})",
   cloudWatchLogsRetentionDays: "also deliver the trail to CloudWatch Logs, kept this many days (default: off)",
   responderPrincipals: "principal ARNs that may assume the forensic responder role (default: the forensic account)",
-  investigatorPrincipals: "principal ARNs that may assume the forensic investigator role (default: the forensic account)",
+  investigatorPrincipals:
+    "principal ARNs that may assume the forensic investigator role (default: the forensic account)",
   breakGlassPrincipals: "principal ARNs that may assume the break-glass role with MFA (default: the forensic account)",
   forensicResponderRoleName: "default FlzForensicResponder",
   forensicInvestigatorRoleName: "default FlzForensicInvestigator",
@@ -102,7 +104,8 @@ export class StackConfigError extends Error {
 const ACCOUNT_ID = /^\d{12}$/;
 const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const PRINCIPAL_ARN = /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+const PRINCIPAL_ARN =
+  /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
 const BUCKET_PREFIX = /^[a-z0-9](?:[a-z0-9-]{1,18})[a-z0-9]$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -196,17 +199,33 @@ function forensicAccountSource(keys: Map<string, string>): ForensicAccountSource
   if (adopt !== undefined) {
     for (const createOnly of ["forensicAccountName", "forensicOuName"] as const) {
       if (keys.has(createOnly)) {
-        throw new StackConfigError(createOnly, `applies only when creating the forensic account (forensicAccountEmail), but forensicAccountId ${shown(adopt)} adopts one`);
+        throw new StackConfigError(
+          createOnly,
+          `applies only when creating the forensic account (forensicAccountEmail), but forensicAccountId ${shown(adopt)} adopts one`,
+        );
       }
     }
-    return { kind: "adopt", accountId: matching("forensicAccountId", adopt, ACCOUNT_ID, "a 12-digit AWS account ID such as 222222222222") };
+    return {
+      kind: "adopt",
+      accountId: matching("forensicAccountId", adopt, ACCOUNT_ID, "a 12-digit AWS account ID such as 222222222222"),
+    };
   }
   if (email !== undefined) {
     return {
       kind: "create",
       email: matching("forensicAccountEmail", email, EMAIL, "an e-mail address such as aws-forensics@example.com"),
-      accountName: matching("forensicAccountName", keys.get("forensicAccountName") ?? "Forensics", /^[ -~]{1,50}$/, "1 to 50 printable characters"),
-      organizationalUnitName: matching("forensicOuName", keys.get("forensicOuName") ?? "Forensics", /^[ -~]{1,128}$/, "1 to 128 printable characters"),
+      accountName: matching(
+        "forensicAccountName",
+        keys.get("forensicAccountName") ?? "Forensics",
+        /^[ -~]{1,50}$/,
+        "1 to 50 printable characters",
+      ),
+      organizationalUnitName: matching(
+        "forensicOuName",
+        keys.get("forensicOuName") ?? "Forensics",
+        /^[ -~]{1,128}$/,
+        "1 to 128 printable characters",
+      ),
     };
   }
   throw new StackConfigError(
@@ -226,7 +245,10 @@ function eventSelectors(key: string, value: string): AdvancedEventSelector[] {
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new StackConfigError(key, `${shown(value)} is not valid; valid: a list of {name, fieldSelectors: [{field, equals}]}`);
+    throw new StackConfigError(
+      key,
+      `${shown(value)} is not valid; valid: a list of {name, fieldSelectors: [{field, equals}]}`,
+    );
   }
   const valid = "a list of {name, fieldSelectors: [{field, equals | notEquals | startsWith | ...}]}";
   if (!Array.isArray(parsed)) throw new StackConfigError(key, `${shown(value)} is not a list; valid: ${valid}`);
@@ -239,8 +261,11 @@ function eventSelectors(key: string, value: string): AdvancedEventSelector[] {
       (s.name === undefined || typeof s.name === "string") &&
       Array.isArray(fields) &&
       fields.length > 0 &&
-      fields.every((f: unknown) => typeof f === "object" && f !== null && typeof (f as { field?: unknown }).field === "string");
-    if (!wellFormed) throw new StackConfigError(key, `item ${index} ${JSON.stringify(selector)} is not valid; valid: ${valid}`);
+      fields.every(
+        (f: unknown) => typeof f === "object" && f !== null && typeof (f as { field?: unknown }).field === "string",
+      );
+    if (!wellFormed)
+      throw new StackConfigError(key, `item ${index} ${JSON.stringify(selector)} is not valid; valid: ${valid}`);
     return selector as AdvancedEventSelector;
   });
 }
@@ -256,20 +281,34 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
 
   const managementRaw = get("managementAccountId");
   const managementAccountId =
-    managementRaw === undefined ? undefined : matching("managementAccountId", managementRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 111111111111");
-  if (managementAccountId !== undefined && forensicAccount.kind === "adopt" && forensicAccount.accountId === managementAccountId) {
+    managementRaw === undefined
+      ? undefined
+      : matching("managementAccountId", managementRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 111111111111");
+  if (
+    managementAccountId !== undefined &&
+    forensicAccount.kind === "adopt" &&
+    forensicAccount.accountId === managementAccountId
+  ) {
     throw new StackConfigError(
       "forensicAccountId",
       `${shown(forensicAccount.accountId)} is the management account; the forensic account must be a separate member account`,
     );
   }
 
-  const regions = uniqueList("regions", required(keys, "regions", "a list of governed regions such as [us-east-1, eu-west-1]"), (r) =>
-    region("regions", r),
+  const regions = uniqueList(
+    "regions",
+    required(keys, "regions", "a list of governed regions such as [us-east-1, eu-west-1]"),
+    (r) => region("regions", r),
   );
-  const homeRegion = region("homeRegion", required(keys, "homeRegion", `one of the governed regions [${regions.join(", ")}]`));
+  const homeRegion = region(
+    "homeRegion",
+    required(keys, "homeRegion", `one of the governed regions [${regions.join(", ")}]`),
+  );
   if (!regions.includes(homeRegion)) {
-    throw new StackConfigError("homeRegion", `${shown(homeRegion)} is not a governed region; valid: one of regions [${regions.join(", ")}]`);
+    throw new StackConfigError(
+      "homeRegion",
+      `${shown(homeRegion)} is not a governed region; valid: one of regions [${regions.join(", ")}]`,
+    );
   }
   const targetOrganizationalUnitIds = uniqueList(
     "targetOuIds",
@@ -290,12 +329,19 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     return value === undefined
       ? undefined
       : uniqueList(key, value, (arn) =>
-          matching(key, arn, PRINCIPAL_ARN, "IAM principal ARNs such as arn:aws:iam::222222222222:role/SecurityTeam or arn:aws:iam::222222222222:root"),
+          matching(
+            key,
+            arn,
+            PRINCIPAL_ARN,
+            "IAM principal ARNs such as arn:aws:iam::222222222222:role/SecurityTeam or arn:aws:iam::222222222222:root",
+          ),
         );
   };
   const roleName = (key: ConfigKey): string | undefined => {
     const value = get(key);
-    return value === undefined ? undefined : matching(key, value, ROLE_NAME, "an IAM role name: 1 to 64 of letters, digits and +=,.@_-");
+    return value === undefined
+      ? undefined
+      : matching(key, value, ROLE_NAME, "an IAM role name: 1 to 64 of letters, digits and +=,.@_-");
   };
 
   const cloudWatchRaw = get("cloudWatchLogsRetentionDays");
@@ -303,7 +349,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   if (cloudWatchRaw !== undefined) {
     cloudWatchLogsRetentionDays = Number(cloudWatchRaw);
     if (!CLOUDWATCH_RETENTION_DAYS.includes(cloudWatchLogsRetentionDays)) {
-      throw new StackConfigError("cloudWatchLogsRetentionDays", `${shown(cloudWatchRaw)} is not a CloudWatch Logs retention; valid: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`);
+      throw new StackConfigError(
+        "cloudWatchLogsRetentionDays",
+        `${shown(cloudWatchRaw)} is not a CloudWatch Logs retention; valid: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`,
+      );
     }
   }
 
@@ -314,13 +363,19 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     memberInvestigator: roleName("memberInvestigatorRoleName"),
     breakGlass: roleName("breakGlassRoleName"),
   };
-  const definedRoleNames = Object.fromEntries(Object.entries(roleNames).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const definedRoleNames = Object.fromEntries(Object.entries(roleNames).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
   const effective = { ...DEFAULT_ROLE_NAMES, ...definedRoleNames };
   const byName = new Map<string, string>();
   for (const [role, name] of Object.entries(effective)) {
     const other = byName.get(name);
     if (other) {
-      throw new StackConfigError(`${role}RoleName`, `${shown(name)} is also the ${other} role's name; every role needs its own name`);
+      throw new StackConfigError(
+        `${role}RoleName`,
+        `${shown(name)} is also the ${other} role's name; every role needs its own name`,
+      );
     }
     byName.set(name, role);
   }
@@ -340,10 +395,16 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     trailName:
       trailName === undefined
         ? undefined
-        : matching("trailName", trailName, TRAIL_NAME, "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit"),
+        : matching(
+            "trailName",
+            trailName,
+            TRAIL_NAME,
+            "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+          ),
     s3ObjectWrites: optionalBool("s3DataEvents"),
     lambdaInvokes: optionalBool("lambdaDataEvents"),
-    additionalEventSelectors: selectors === undefined ? undefined : eventSelectors("additionalEventSelectors", selectors),
+    additionalEventSelectors:
+      selectors === undefined ? undefined : eventSelectors("additionalEventSelectors", selectors),
     cloudWatchLogsRetentionDays,
     responderPrincipalArns: principals("responderPrincipals"),
     investigatorPrincipalArns: principals("investigatorPrincipals"),
@@ -352,8 +413,12 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     bucketPrefix:
       bucketPrefix === undefined
         ? undefined
-        : matching("bucketPrefix", bucketPrefix, BUCKET_PREFIX, "3 to 20 lowercase letters, digits or '-', starting and ending with a letter or digit"),
+        : matching(
+            "bucketPrefix",
+            bucketPrefix,
+            BUCKET_PREFIX,
+            "3 to 20 lowercase letters, digits or '-', starting and ending with a letter or digit",
+          ),
     keyDeletionWindowDays: optionalInt("keyDeletionWindowDays", 7, 30),
   };
 }
-

@@ -37,7 +37,8 @@ export function summarisePolicy(value: unknown): string[] {
 
 /** The security-relevant settings of a resource, as short `key=value` strings (empty for types without any). */
 export function securitySettings(type: string, inputs: Inputs): string[] {
-  const pick = (...keys: string[]) => keys.filter((k) => inputs[k] !== undefined).map((k) => `${k}=${show(parsed(inputs[k]))}`);
+  const pick = (...keys: string[]) =>
+    keys.filter((k) => inputs[k] !== undefined).map((k) => `${k}=${show(parsed(inputs[k]))}`);
   switch (type) {
     case "pulumi:providers:aws": {
       const roles = list(inputs.assumeRoles) as Array<{ roleArn?: string }>;
@@ -50,16 +51,25 @@ export function securitySettings(type: string, inputs: Inputs): string[] {
     case "aws:s3/bucket:Bucket":
       return pick("bucket", "objectLockEnabled", "forceDestroy");
     case "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": {
-      const retention = (inputs.rule as { defaultRetention?: { mode?: string; days?: number; years?: number } } | undefined)?.defaultRetention;
+      const retention = (
+        inputs.rule as { defaultRetention?: { mode?: string; days?: number; years?: number } } | undefined
+      )?.defaultRetention;
       return [`lock=${retention?.mode ?? "none"}`, `days=${retention?.days ?? retention?.years ?? "-"}`];
     }
     case "aws:s3/bucketVersioning:BucketVersioning":
       return [`status=${(inputs.versioningConfiguration as { status?: string } | undefined)?.status ?? "?"}`];
     case "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
-      return (list(inputs.rules) as Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string }; bucketKeyEnabled?: boolean }>).map(
+      return (
+        list(inputs.rules) as Array<{
+          applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string };
+          bucketKeyEnabled?: boolean;
+        }>
+      ).map(
         (r) =>
           `sse=${r.applyServerSideEncryptionByDefault?.sseAlgorithm ?? "?"}` +
-          (r.applyServerSideEncryptionByDefault?.kmsMasterKeyId ? ` key=${r.applyServerSideEncryptionByDefault.kmsMasterKeyId}` : "") +
+          (r.applyServerSideEncryptionByDefault?.kmsMasterKeyId
+            ? ` key=${r.applyServerSideEncryptionByDefault.kmsMasterKeyId}`
+            : "") +
           (r.bucketKeyEnabled ? " bucketKey" : ""),
       );
     case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
@@ -67,7 +77,13 @@ export function securitySettings(type: string, inputs: Inputs): string[] {
     case "aws:s3/bucketOwnershipControls:BucketOwnershipControls":
       return [`ownership=${(inputs.rule as { objectOwnership?: string } | undefined)?.objectOwnership ?? "?"}`];
     case "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration":
-      return (list(inputs.rules) as Array<{ id?: string; transitions?: Array<{ days?: number; storageClass?: string }>; expiration?: unknown }>).map(
+      return (
+        list(inputs.rules) as Array<{
+          id?: string;
+          transitions?: Array<{ days?: number; storageClass?: string }>;
+          expiration?: unknown;
+        }>
+      ).map(
         (r) =>
           `${r.id ?? "rule"}: ${(r.transitions ?? []).map((t) => `${t.days}d→${t.storageClass}`).join(", ")}${r.expiration ? " expires" : " never expires"}`,
       );
@@ -77,13 +93,26 @@ export function securitySettings(type: string, inputs: Inputs): string[] {
     case "aws:iam/rolePolicy:RolePolicy":
       return summarisePolicy(inputs.policy);
     case "aws:kms/key:Key":
-      return [...pick("customerMasterKeySpec", "keyUsage", "multiRegion", "enableKeyRotation", "deletionWindowInDays"), ...summarisePolicy(inputs.policy)];
+      return [
+        ...pick("customerMasterKeySpec", "keyUsage", "multiRegion", "enableKeyRotation", "deletionWindowInDays"),
+        ...summarisePolicy(inputs.policy),
+      ];
     case "aws:kms/replicaKey:ReplicaKey":
       return [...pick("primaryKeyArn", "deletionWindowInDays"), ...summarisePolicy(inputs.policy)];
     case "aws:cloudtrail/trail:Trail": {
-      const selectors = (list(inputs.advancedEventSelectors) as Array<{ name?: string }>).map((s) => s.name ?? "(unnamed)");
+      const selectors = (list(inputs.advancedEventSelectors) as Array<{ name?: string }>).map(
+        (s) => s.name ?? "(unnamed)",
+      );
       return [
-        ...pick("name", "isOrganizationTrail", "isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation", "kmsKeyId", "s3BucketName"),
+        ...pick(
+          "name",
+          "isOrganizationTrail",
+          "isMultiRegionTrail",
+          "includeGlobalServiceEvents",
+          "enableLogFileValidation",
+          "kmsKeyId",
+          "s3BucketName",
+        ),
         `selectors=${selectors.join("; ")}`,
         ...pick("cloudWatchLogsGroupArn"),
       ];
@@ -93,7 +122,10 @@ export function securitySettings(type: string, inputs: Inputs): string[] {
     case "aws:cloudformation/stackSetInstance:StackSetInstance":
       return pick("stackSetInstanceRegion", "deploymentTargets", "retainStack");
     case "aws:iam/role:Role":
-      return [...pick("name", "maxSessionDuration"), ...summarisePolicy(inputs.assumeRolePolicy).map((s) => `trust: ${s}`)];
+      return [
+        ...pick("name", "maxSessionDuration"),
+        ...summarisePolicy(inputs.assumeRolePolicy).map((s) => `trust: ${s}`),
+      ];
     case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
       return pick("policyArn");
     case "aws:cloudwatch/logGroup:LogGroup":
@@ -129,7 +161,9 @@ export function formatPlan(result: PlanResult): string {
   lines.push(`Resources: ${custom} cloud resources in ${result.resources.length - custom} components`);
   for (const { resource, depth } of treeOrder(result.resources)) {
     const indent = "  ".repeat(depth + 1);
-    const placement = resource.custom ? `  [account ${resource.account ?? "?"}, region ${resource.region ?? "provider default"}]` : "";
+    const placement = resource.custom
+      ? `  [account ${resource.account ?? "?"}, region ${resource.region ?? "provider default"}]`
+      : "";
     const via = resource.provider ? ` via ${resource.provider}` : "";
     lines.push(`${indent}${resource.custom ? "+" : "▸"} ${resource.type}  ${resource.name}${placement}${via}`);
     for (const setting of securitySettings(resource.type, resource.inputs)) lines.push(`${indent}    · ${setting}`);

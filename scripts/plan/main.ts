@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "../errors";
-import { processIo, printJson, printLine } from "../output";
+import { Io, processIo, printJson, printLine } from "../output";
 import { formatPlan } from "./format";
 import { DEFAULT_STACK_CONFIG, planProgram } from "./plan";
 
@@ -15,8 +15,7 @@ interface PlanFlags {
 }
 
 /** Runs the plan command with `argv` (as `process.argv`); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const io = processIo();
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const command = new Command()
     .name("npm run plan --")
     .description(
@@ -24,9 +23,15 @@ export async function main(argv: string[]): Promise<number> {
         "and its security-relevant settings, plus the stack outputs. Runs the program under a recording mock engine:\n" +
         "no AWS credentials and no Pulumi CLI needed.",
     )
-    .option("--stack-config <file>", `Pulumi stack file whose config the program sees (default ${DEFAULT_STACK_CONFIG})`)
+    .option(
+      "--stack-config <file>",
+      `Pulumi stack file whose config the program sees (default ${DEFAULT_STACK_CONFIG})`,
+    )
     .option("--program <file>", "any other Pulumi TypeScript program to plan (default: the landing-zone stack)")
-    .option("--json", "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs }")
+    .option(
+      "--json",
+      "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs }",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -35,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
         "  npm run plan -- --json | jq '.resources[] | select(.type == \"aws:kms/key:Key\")'\n" +
         "  npm run plan -- --program ../other/index.ts --stack-config ../other/Pulumi.dev.yaml",
     )
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.out.write(text), writeErr: (text) => io.err.write(text) });
   try {
     command.parse(argv);
     const flags = command.opts<PlanFlags>();

@@ -5,14 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import {
-  MOCK_PROJECT,
-  placementOf,
-  providerOf,
-  RecordedResource,
-  runProgram,
-} from "../../test/support/mock-engine";
+import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "../../test/support/mock-engine";
 import { UsageError } from "../errors";
 
 /** Repository root (this file lives in scripts/plan/). */
@@ -70,7 +65,9 @@ export function readStackConfig(file: string, project = MOCK_PROJECT): Record<st
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read stack configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(
+      `cannot read stack configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let document: unknown;
   try {
@@ -86,7 +83,9 @@ export function readStackConfig(file: string, project = MOCK_PROJECT): Record<st
   for (const [key, value] of Object.entries(config)) {
     const fullKey = key.includes(":") ? key : `${project}:${key}`;
     if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
-      throw new UsageError(`stack configuration ${file}: ${fullKey} is a secret; the offline plan cannot decrypt it, give a plain value in a copy of the file`);
+      throw new UsageError(
+        `stack configuration ${file}: ${fullKey} is a secret; the offline plan cannot decrypt it, give a plain value in a copy of the file`,
+      );
     }
     raw[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
   }
@@ -106,7 +105,11 @@ async function loadProgram(file: string): Promise<Record<string, unknown>> {
 }
 
 /** Turns an engine record into a plan entry (a pure function of the run). */
-export function plannedResource(run: { resources: RecordedResource[] }, resource: RecordedResource, defaultRegion: string | null): PlannedResource {
+export function plannedResource(
+  run: { resources: RecordedResource[] },
+  resource: RecordedResource,
+  defaultRegion: string | null,
+): PlannedResource {
   const byUrn = (urn: string | undefined) => (urn ? run.resources.find((r) => r.urn === urn) : undefined);
   const provider = providerOf(run, resource);
   let account: string | null = null;
@@ -150,7 +153,7 @@ export async function planProgram(options: PlanOptions = {}): Promise<PlanResult
     run = await runProgram(() => loadProgram(program), config);
   } catch (err) {
     // The stack reports configuration mistakes as RunErrors (one line, no stack trace).
-    if (err instanceof Error && err.name === "RunError") throw new UsageError(err.message);
+    if (pulumi.RunError.isInstance(err)) throw new UsageError(err.message);
     throw err;
   }
   const defaultRegion = config["aws:region"] ?? null;

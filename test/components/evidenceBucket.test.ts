@@ -45,7 +45,9 @@ describe("EvidenceBucket", () => {
 
   it("takes the retention days from its arguments", async () => {
     const run = await bucket({ retentionDays: 2555 });
-    expect((one(run, T.lock).inputs.rule as { defaultRetention: { days: number } }).defaultRetention.days).to.equal(2555);
+    expect((one(run, T.lock).inputs.rule as { defaultRetention: { days: number } }).defaultRetention.days).to.equal(
+      2555,
+    );
   });
 
   it("refuses a retention of 0 days", async () => {
@@ -63,7 +65,10 @@ describe("EvidenceBucket", () => {
 
   it("versions both the evidence bucket and its log bucket", async () => {
     const run = await bucket();
-    const versioned = allOf(run, T.versioning).map((v) => [v.inputs.bucket, (v.inputs.versioningConfiguration as { status: string }).status]);
+    const versioned = allOf(run, T.versioning).map((v) => [
+      v.inputs.bucket,
+      (v.inputs.versioningConfiguration as { status: string }).status,
+    ]);
     expect(versioned).to.have.deep.members([
       ["flz-evidence-test", "Enabled"],
       ["flz-evidence-test-logs", "Enabled"],
@@ -83,7 +88,12 @@ describe("EvidenceBucket", () => {
     const blocks = allOf(run, T.pab);
     expect(blocks.map((b) => b.inputs.bucket)).to.have.members(["flz-evidence-test", "flz-evidence-test-logs"]);
     for (const b of blocks) {
-      expect(b.inputs).to.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      expect(b.inputs).to.include({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
     }
     const ownership = allOf(run, T.ownership);
     expect(ownership).to.have.length(2);
@@ -94,9 +104,14 @@ describe("EvidenceBucket", () => {
     const run = await bucket();
     const policy = allOf(run, T.policy).find((p) => p.inputs.bucket === "flz-evidence-test")!;
     const denies = statements(policy).filter((s) => s.Effect === "Deny");
-    const tls = denies.find((s) => (s.Condition?.Bool as Record<string, unknown> | undefined)?.["aws:SecureTransport"] === "false");
+    const tls = denies.find(
+      (s) => (s.Condition?.Bool as Record<string, unknown> | undefined)?.["aws:SecureTransport"] === "false",
+    );
     expect(tls && covers(tls, "s3:GetObject") && tls.Principal).to.equal("*");
-    const org = denies.find((s) => (s.Condition?.StringNotEqualsIfExists as Record<string, unknown> | undefined)?.["aws:PrincipalOrgID"] === ORG);
+    const org = denies.find(
+      (s) =>
+        (s.Condition?.StringNotEqualsIfExists as Record<string, unknown> | undefined)?.["aws:PrincipalOrgID"] === ORG,
+    );
     expect(org && covers(org, "s3:GetObject")).to.equal(true);
     // An evidence bucket lets no service write into it.
     expect(statements(policy).filter((s) => s.Effect === "Allow")).to.deep.equal([]);
@@ -111,7 +126,10 @@ describe("EvidenceBucket", () => {
       "arn:aws:s3:::flz-evidence-test/AWSLogs/111111111111/*",
       `arn:aws:s3:::flz-evidence-test/AWSLogs/${ORG}/*`,
     ]);
-    expect(write.Condition?.StringEquals).to.deep.equal({ "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": TRAIL });
+    expect(write.Condition?.StringEquals).to.deep.equal({
+      "s3:x-amz-acl": "bucket-owner-full-control",
+      "aws:SourceArn": TRAIL,
+    });
   });
 
   it("moves versions to colder storage and never expires them", async () => {

@@ -8,7 +8,10 @@ const PROVIDER = "pulumi:providers:aws";
 describe("ForensicAccount", () => {
   it("adopts an existing account: one provider per governed region, assuming the admin role, pinned to that account", async () => {
     const run = await runProgram(() => {
-      const account = new ForensicAccount("forensic", { source: { kind: "adopt", accountId: "555555555555" }, regions: ["us-east-1", "eu-west-1"] });
+      const account = new ForensicAccount("forensic", {
+        source: { kind: "adopt", accountId: "555555555555" },
+        regions: ["us-east-1", "eu-west-1"],
+      });
       return { id: account.accountId };
     });
     expect(allOf(run, "aws:organizations/account:Account")).to.have.length(0);
@@ -26,7 +29,12 @@ describe("ForensicAccount", () => {
   it("creates the account in a Forensics OU under the root, never closing it on deletion", async () => {
     const run = await runProgram(() => {
       const account = new ForensicAccount("forensic", {
-        source: { kind: "create", email: "forensics@example.com", accountName: "Forensics", organizationalUnitName: "Forensics" },
+        source: {
+          kind: "create",
+          email: "forensics@example.com",
+          accountName: "Forensics",
+          organizationalUnitName: "Forensics",
+        },
         adminRoleName: "FlzDeployer",
         regions: ["us-east-1"],
       });
@@ -45,13 +53,18 @@ describe("ForensicAccount", () => {
     // The provider is built from the new account's outputs, so it waits for the account and its admin role.
     const provider = one(run, PROVIDER);
     expect(providerInput<string[]>(provider, "allowedAccountIds")).to.deep.equal([account.id]);
-    expect(providerInput<Array<{ roleArn: string }>>(provider, "assumeRoles")?.[0].roleArn).to.equal(`arn:aws:iam::${account.id}:role/FlzDeployer`);
+    expect(providerInput<Array<{ roleArn: string }>>(provider, "assumeRoles")?.[0].roleArn).to.equal(
+      `arn:aws:iam::${account.id}:role/FlzDeployer`,
+    );
   });
 
   it("names the governed regions when asked for a provider outside them", async () => {
     let error: unknown;
     await runProgram(() => {
-      const account = new ForensicAccount("forensic", { source: { kind: "adopt", accountId: "555555555555" }, regions: ["us-east-1"] });
+      const account = new ForensicAccount("forensic", {
+        source: { kind: "adopt", accountId: "555555555555" },
+        regions: ["us-east-1"],
+      });
       try {
         account.providerFor("eu-west-3");
       } catch (err) {

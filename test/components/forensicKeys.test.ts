@@ -13,7 +13,10 @@ const INVESTIGATOR = `arn:aws:iam::${FORENSIC}:role/FlzForensicInvestigator`;
 function keys(regions: string[], overrides: Partial<ForensicKeysArgs> = {}) {
   return runProgram(() => {
     const providers = Object.fromEntries(
-      regions.map((region) => [region, new aws.Provider(`forensic-${region}`, { region, allowedAccountIds: [FORENSIC] })]),
+      regions.map((region) => [
+        region,
+        new aws.Provider(`forensic-${region}`, { region, allowedAccountIds: [FORENSIC] }),
+      ]),
     );
     const k = new ForensicKeys("keys", {
       homeRegion: regions[0],
@@ -51,11 +54,16 @@ describe("ForensicKeys", () => {
   it("lets CloudTrail use the trail key only for this trail, with its encryption context, and investigators decrypt", async () => {
     const run = await keys(["us-east-1"]);
     const policy = statements(one(run, KEY, "-trail"));
-    const cloudTrail = policy.filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: "cloudtrail.amazonaws.com" }));
+    const cloudTrail = policy.filter(
+      (s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: "cloudtrail.amazonaws.com" }),
+    );
     expect(cloudTrail.length).to.be.greaterThan(0);
-    for (const s of cloudTrail) expect((s.Condition?.StringEquals as Record<string, string>)["aws:SourceArn"]).to.equal(TRAIL);
+    for (const s of cloudTrail)
+      expect((s.Condition?.StringEquals as Record<string, string>)["aws:SourceArn"]).to.equal(TRAIL);
     const encrypt = cloudTrail.find((s) => covers(s, "kms:GenerateDataKey"))!;
-    expect((encrypt.Condition?.StringLike as Record<string, string>)["kms:EncryptionContext:aws:cloudtrail:arn"]).to.include("111111111111");
+    expect(
+      (encrypt.Condition?.StringLike as Record<string, string>)["kms:EncryptionContext:aws:cloudtrail:arn"],
+    ).to.include("111111111111");
     const decrypt = policy.find((s) => covers(s, "kms:Decrypt") && JSON.stringify(s.Principal).includes(INVESTIGATOR));
     expect(decrypt?.Effect).to.equal("Allow");
   });
@@ -63,7 +71,12 @@ describe("ForensicKeys", () => {
   it("makes the evidence key a rotating multi-region primary in the home region", async () => {
     const run = await keys(["us-east-1", "eu-west-1", "ap-southeast-2"]);
     const primary = one(run, KEY, "-evidence");
-    expect(primary.inputs).to.include({ multiRegion: true, enableKeyRotation: true, deletionWindowInDays: 30, keyUsage: "ENCRYPT_DECRYPT" });
+    expect(primary.inputs).to.include({
+      multiRegion: true,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      keyUsage: "ENCRYPT_DECRYPT",
+    });
     expect(placementOf(run, primary).region).to.equal("us-east-1");
   });
 
@@ -88,18 +101,26 @@ describe("ForensicKeys", () => {
     const run = await keys(["us-east-1"]);
     const policy = statements(one(run, KEY, "-evidence"));
     const member = policy.filter((s) => JSON.stringify(s.Condition ?? {}).includes("role/FlzMemberResponder"));
-    expect(member.every((s) => (s.Condition?.StringEquals as Record<string, string>)["aws:PrincipalOrgID"] === ORG)).to.equal(true);
+    expect(
+      member.every((s) => (s.Condition?.StringEquals as Record<string, string>)["aws:PrincipalOrgID"] === ORG),
+    ).to.equal(true);
     expect(member.some((s) => covers(s, "kms:ReEncryptFrom") || covers(s, "kms:ReEncrypt*"))).to.equal(true);
     const grant = member.find((s) => covers(s, "kms:CreateGrant"))!;
     expect((grant.Condition?.Bool as Record<string, string>)["kms:GrantIsForAWSResource"]).to.equal("true");
-    const forensicDecrypt = policy.find((s) => covers(s, "kms:Decrypt") && JSON.stringify(s.Principal).includes(RESPONDER));
+    const forensicDecrypt = policy.find(
+      (s) => covers(s, "kms:Decrypt") && JSON.stringify(s.Principal).includes(RESPONDER),
+    );
     expect(JSON.stringify(forensicDecrypt?.Principal)).to.include(INVESTIGATOR);
   });
 
   it("makes an ECC P-256 signing key that only the forensic responder can sign with and the organisation can verify", async () => {
     const run = await keys(["us-east-1"]);
     const signing = one(run, KEY, "-custody-signing");
-    expect(signing.inputs).to.include({ customerMasterKeySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", deletionWindowInDays: 30 });
+    expect(signing.inputs).to.include({
+      customerMasterKeySpec: "ECC_NIST_P256",
+      keyUsage: "SIGN_VERIFY",
+      deletionWindowInDays: 30,
+    });
     expect(signing.inputs.enableKeyRotation).to.not.equal(true);
     const policy = statements(signing);
     const signers = policy.filter((s) => s.Effect === "Allow" && covers(s, "kms:Sign"));

@@ -19,7 +19,10 @@ export function allOf(run: Run, type: string): RecordedResource[] {
 /** The one resource of a type (whose name ends with `suffix`, when given); fails the test otherwise. */
 export function one(run: Run, type: string, suffix?: string): RecordedResource {
   const found = allOf(run, type).filter((r) => suffix === undefined || r.name.endsWith(suffix));
-  expect(found, `exactly one ${type}${suffix ? ` named *${suffix}` : ""}; got ${found.map((r) => r.name).join(", ")}`).to.have.length(1);
+  expect(
+    found,
+    `exactly one ${type}${suffix ? ` named *${suffix}` : ""}; got ${found.map((r) => r.name).join(", ")}`,
+  ).to.have.length(1);
   return found[0];
 }
 
@@ -43,7 +46,9 @@ export function actions(statement: PolicyStatement): string[] {
 
 /** Whether a statement grants (or denies) `action` to anything, by exact name or `service:*` / prefix wildcard. */
 export function covers(statement: PolicyStatement, action: string): boolean {
-  return actions(statement).some((a) => a === action || a === "*" || (a.endsWith("*") && action.startsWith(a.slice(0, -1))));
+  return actions(statement).some(
+    (a) => a === action || a === "*" || (a.endsWith("*") && action.startsWith(a.slice(0, -1))),
+  );
 }
 
 /** The URN of a recorded resource's parent resource, resolved to the resource. */

@@ -4,7 +4,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
-import { assertStackSetsTrustedAccess, MemberRoles, MemberRolesArgs, STACKSETS_SERVICE_PRINCIPAL } from "../../components/memberRoles";
+import {
+  assertStackSetsTrustedAccess,
+  MemberRoles,
+  MemberRolesArgs,
+  STACKSETS_SERVICE_PRINCIPAL,
+} from "../../components/memberRoles";
 import type { MemberRolesTemplate } from "../../components/documents";
 import { placementOf, runProgram } from "../support/mock-engine";
 import { allOf, covers, json, one, statements } from "./helpers";
@@ -27,7 +32,10 @@ function roles(overrides: Partial<MemberRolesArgs> = {}) {
         organizationId: ORG,
         targetOrganizationalUnitIds: ["ou-ab12-workload1", "ou-ab12-sandbox01"],
         stackSetRegion: "us-east-1",
-        evidenceKeyArns: { "us-east-1": `arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-1`, "eu-west-1": `arn:aws:kms:eu-west-1:${FORENSIC}:key/mrk-1` },
+        evidenceKeyArns: {
+          "us-east-1": `arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-1`,
+          "eu-west-1": `arn:aws:kms:eu-west-1:${FORENSIC}:key/mrk-1`,
+        },
         signingKeyArn: `arn:aws:kms:us-east-1:${FORENSIC}:key/sign`,
         evidenceBucketArn: "arn:aws:s3:::flz-evidence",
         trailBucketArn: "arn:aws:s3:::flz-trail",
@@ -50,7 +58,9 @@ describe("MemberRoles", () => {
     const instance = one(run, INSTANCE);
     expect(instance.inputs.stackSetName).to.equal("flz-member-roles");
     expect(instance.inputs.stackSetInstanceRegion).to.equal("us-east-1");
-    expect(instance.inputs.deploymentTargets).to.deep.equal({ organizationalUnitIds: ["ou-ab12-workload1", "ou-ab12-sandbox01"] });
+    expect(instance.inputs.deploymentTargets).to.deep.equal({
+      organizationalUnitIds: ["ou-ab12-workload1", "ou-ab12-sandbox01"],
+    });
     // StackSets live in the management account.
     for (const r of [stackSet, instance]) expect(placementOf(run, r).account).to.equal("111111111111");
   });
@@ -58,7 +68,9 @@ describe("MemberRoles", () => {
   it("generates member roles trusted only by the matching forensic role, with 1-hour sessions and session tags", async () => {
     const run = await roles();
     const template = json<MemberRolesTemplate>(one(run, STACKSET), "templateBody");
-    const byName = Object.fromEntries(Object.values(template.Resources).map((r) => [r.Properties.RoleName, r.Properties]));
+    const byName = Object.fromEntries(
+      Object.values(template.Resources).map((r) => [r.Properties.RoleName, r.Properties]),
+    );
     expect(Object.keys(byName)).to.have.members(["FlzMemberResponder", "FlzMemberInvestigator"]);
     const forensic = (name: string) => `arn:aws:iam::111111111111:role/${name}`; // the mock engine's ARN of the forensic role
     for (const [member, trusted] of [
@@ -95,21 +107,30 @@ describe("MemberRoles", () => {
   it("creates the forensic responder, investigator and break-glass roles in the forensic account", async () => {
     const run = await roles();
     const created = allOf(run, ROLE);
-    expect(created.map((r) => r.inputs.name)).to.have.members(["FlzForensicResponder", "FlzForensicInvestigator", "FlzBreakGlass"]);
+    expect(created.map((r) => r.inputs.name)).to.have.members([
+      "FlzForensicResponder",
+      "FlzForensicInvestigator",
+      "FlzBreakGlass",
+    ]);
     for (const role of created) {
       expect(placementOf(run, role).account, String(role.inputs.name)).to.equal(FORENSIC);
       expect(role.inputs.maxSessionDuration).to.equal(3600);
     }
-    for (const policy of allOf(run, "aws:iam/rolePolicy:RolePolicy")) expect(placementOf(run, policy).account).to.equal(FORENSIC);
+    for (const policy of allOf(run, "aws:iam/rolePolicy:RolePolicy"))
+      expect(placementOf(run, policy).account).to.equal(FORENSIC);
   });
 
   it("lets only principals of the organisation assume the forensic roles, defaulting to the forensic account", async () => {
     const run = await roles();
-    const [trust] = statements(created(run, "FlzForensicResponder"), "assumeRolePolicy").filter((s) => s.Effect === "Allow");
+    const [trust] = statements(created(run, "FlzForensicResponder"), "assumeRolePolicy").filter(
+      (s) => s.Effect === "Allow",
+    );
     expect(JSON.stringify(trust.Principal)).to.include(`arn:aws:iam::${FORENSIC}:root`);
     expect(JSON.stringify(trust.Condition)).to.include(ORG);
     const narrowed = await roles({ responderPrincipalArns: ["arn:aws:iam::222222222222:role/IR-Team"] });
-    const [narrow] = statements(created(narrowed, "FlzForensicResponder"), "assumeRolePolicy").filter((s) => s.Effect === "Allow");
+    const [narrow] = statements(created(narrowed, "FlzForensicResponder"), "assumeRolePolicy").filter(
+      (s) => s.Effect === "Allow",
+    );
     expect(JSON.stringify(narrow.Principal)).to.include("role/IR-Team").and.not.include(":root");
   });
 
@@ -124,7 +145,11 @@ describe("MemberRoles", () => {
     const run = await roles();
     const policy = allOf(run, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith("forensic-responder"))!;
     const text = JSON.stringify(statements(policy));
-    expect(text).to.include("role/FlzMemberResponder").and.include("key/mrk-1").and.include("key/sign").and.include("flz-evidence");
+    expect(text)
+      .to.include("role/FlzMemberResponder")
+      .and.include("key/mrk-1")
+      .and.include("key/sign")
+      .and.include("flz-evidence");
   });
 
   it("refuses an empty list of target OUs", async () => {
@@ -153,7 +178,9 @@ describe("MemberRoles", () => {
 
   it("stops with a clear error when trusted access for StackSets is off", () => {
     expect(() => assertStackSetsTrustedAccess(["cloudtrail.amazonaws.com"])).to.throw(
-      new RegExp(`trusted access for CloudFormation StackSets is not enabled .*${STACKSETS_SERVICE_PRINCIPAL.replace(/\./g, "\\.")}`),
+      new RegExp(
+        `trusted access for CloudFormation StackSets is not enabled .*${STACKSETS_SERVICE_PRINCIPAL.replace(/\./g, "\\.")}`,
+      ),
     );
     expect(() => assertStackSetsTrustedAccess([STACKSETS_SERVICE_PRINCIPAL])).to.not.throw();
   });

@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { OrganizationTrail, OrganizationTrailArgs, LAMBDA_INVOKES, MANAGEMENT_EVENTS, S3_OBJECT_WRITES } from "../../components/organizationTrail";
+import {
+  OrganizationTrail,
+  OrganizationTrailArgs,
+  LAMBDA_INVOKES,
+  MANAGEMENT_EVENTS,
+  S3_OBJECT_WRITES,
+} from "../../components/organizationTrail";
 import { placementOf, runProgram } from "../support/mock-engine";
 import { allOf, one, statements } from "./helpers";
 
@@ -8,7 +14,12 @@ const TRAIL = "aws:cloudtrail/trail:Trail";
 
 function trail(overrides: Partial<OrganizationTrailArgs> = {}) {
   return runProgram(() => {
-    const t = new OrganizationTrail("trail", { trailName: "flz-organization-trail", bucketName: "flz-trail-bucket", kmsKeyArn: KEY, ...overrides });
+    const t = new OrganizationTrail("trail", {
+      trailName: "flz-organization-trail",
+      bucketName: "flz-trail-bucket",
+      kmsKeyArn: KEY,
+      ...overrides,
+    });
     return { arn: t.trailArn };
   });
 }
@@ -32,14 +43,22 @@ describe("OrganizationTrail", () => {
 
   it("records management events read and write, and S3 object writes by default, not Lambda invocations", async () => {
     const run = await trail();
-    const selectors = one(run, TRAIL).inputs.advancedEventSelectors as Array<{ fieldSelectors: Array<{ field: string; equals?: string[] }> }>;
+    const selectors = one(run, TRAIL).inputs.advancedEventSelectors as Array<{
+      fieldSelectors: Array<{ field: string; equals?: string[] }>;
+    }>;
     expect(selectors).to.deep.equal([MANAGEMENT_EVENTS, S3_OBJECT_WRITES]);
     // No readOnly filter on management events: reads and writes.
     expect(selectors[0].fieldSelectors.map((f) => f.field)).to.deep.equal(["eventCategory"]);
   });
 
   it("switches data events by configuration and appends arbitrary advanced selectors", async () => {
-    const extra = { name: "DynamoDB writes", fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::DynamoDB::Table"] }] };
+    const extra = {
+      name: "DynamoDB writes",
+      fieldSelectors: [
+        { field: "eventCategory", equals: ["Data"] },
+        { field: "resources.type", equals: ["AWS::DynamoDB::Table"] },
+      ],
+    };
     const run = await trail({ s3ObjectWrites: false, lambdaInvokes: true, additionalEventSelectors: [extra] });
     expect(one(run, TRAIL).inputs.advancedEventSelectors).to.deep.equal([MANAGEMENT_EVENTS, LAMBDA_INVOKES, extra]);
   });

@@ -1,0 +1,154 @@
+import { expect } from "chai";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { PassThrough } from "node:stream";
+import { formatPlan } from "../../scripts/plan/format";
+import { main } from "../../scripts/plan/main";
+import { planProgram, PlanResult, readStackConfig } from "../../scripts/plan/plan";
+
+/** Captures what a run of `main` prints. */
+function capture() {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const text = { out: "", err: "" };
+  out.on("data", (d: Buffer) => (text.out += d.toString()));
+  err.on("data", (d: Buffer) => (text.err += d.toString()));
+  return { io: { out, err, isTty: false }, text };
+}
+
+function tempFile(name: string, content: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "flz-plan-")), name);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe("npm run plan", () => {
+  let plan: PlanResult;
+  before(async () => {
+    plan = await planProgram();
+  });
+
+  it("plans the example stack with every cloud resource placed in an account and a region", () => {
+    const cloud = plan.resources.filter((r) => r.custom);
+    expect(cloud.length).to.be.greaterThan(40);
+    for (const r of cloud) {
+      expect(r.account, r.name).to.match(/^\d{12}$/);
+      expect(r.region, r.name).to.match(/^[a-z]{2}-[a-z]+-\d$/);
+    }
+    const replica = plan.resources.find((r) => r.type === "aws:kms/replicaKey:ReplicaKey");
+    expect(replica).to.deep.include({
+      account: "222222222222",
+      region: "eu-west-1",
+      provider: "flz-forensic-account-eu-west-1",
+      parent: "flz-keys",
+    });
+  });
+
+  it("prints every resource with its account and region, its security settings, and the outputs", () => {
+    const text = formatPlan(plan);
+    for (const r of plan.resources.filter((x) => x.custom)) {
+      const line = text.split("\n").find((l) => l.includes(`${r.type}  ${r.name}  [`));
+      expect(line, r.name).to.include(`[account ${r.account}, region ${r.region}]`);
+    }
+    expect(text)
+      .to.include("· lock=COMPLIANCE")
+      .and.include("· customerMasterKeySpec=ECC_NIST_P256")
+      .and.include("· permissionModel=SERVICE_MANAGED");
+    expect(text).to.include("Deny DenyInsecureTransport");
+    expect(text).to.match(/Outputs:\n(.|\n)*forensicResponderRoleArn: arn:aws:iam::/);
+  });
+
+  it("prints one JSON document with --json", async () => {
+    const { io, text } = capture();
+    expect(await main(["node", "plan", "--json"], io)).to.equal(0);
+    const doc = JSON.parse(text.out) as PlanResult;
+    expect(Object.keys(doc)).to.include.members(["resources", "outputs"]);
+    expect(Object.keys(doc.resources[0])).to.include.members([
+      "type",
+      "name",
+      "parent",
+      "provider",
+      "account",
+      "region",
+      "inputs",
+    ]);
+    expect(doc.resources.length).to.equal(plan.resources.length);
+    expect(doc.outputs.forensicAccountId).to.equal("222222222222");
+  });
+
+  it("plans another stack configuration given with --stack-config", async () => {
+    const config = tempFile(
+      "Pulumi.test.yaml",
+      [
+        "config:",
+        "  forensic-landing-zone:forensicAccountEmail: forensics@example.com",
+        "  forensic-landing-zone:homeRegion: eu-central-1",
+        "  forensic-landing-zone:regions: [eu-central-1, eu-west-1, us-east-1]",
+        "  forensic-landing-zone:targetOuIds: [r-ab12]",
+      ].join("\n"),
+    );
+    const other = await planProgram({ stackConfig: config });
+    expect(
+      other.resources.filter((r) => r.type === "aws:kms/replicaKey:ReplicaKey").map((r) => r.region),
+    ).to.have.members(["eu-west-1", "us-east-1"]);
+    expect(other.resources.some((r) => r.type === "aws:organizations/account:Account")).to.equal(true);
+    expect(other.outputs.homeRegion).to.equal("eu-central-1");
+  });
+
+  it("plans any other Pulumi TypeScript program given with --program, and re-runs it on a second plan", async () => {
+    const aws = require.resolve("@pulumi/aws");
+    const program = tempFile(
+      "index.ts",
+      `const aws = require(${JSON.stringify(aws)});\n` +
+        `const p = new aws.Provider("eu", { region: "eu-west-1", allowedAccountIds: ["999999999999"] });\n` +
+        `const b = new aws.s3.Bucket("logs", { bucket: "other-logs" }, { provider: p });\n` +
+        `export const bucket = b.bucket;\n`,
+    );
+    const config = tempFile("Pulumi.x.yaml", "config: {}\n");
+    for (let i = 0; i < 2; i++) {
+      const other = await planProgram({ program, stackConfig: config });
+      expect(other.resources.map((r) => [r.type, r.account, r.region])).to.deep.equal([
+        ["pulumi:providers:aws", "999999999999", "eu-west-1"],
+        ["aws:s3/bucket:Bucket", "999999999999", "eu-west-1"],
+      ]);
+      expect(other.outputs).to.deep.equal({ bucket: "other-logs" });
+    }
+  });
+
+  it("reads YAML lists and numbers as the JSON text Pulumi hands the program", () => {
+    const file = tempFile(
+      "Pulumi.y.yaml",
+      "config:\n  regions: [us-east-1]\n  forensic-landing-zone:trailRetentionDays: 30\n  aws:region: us-east-1\n",
+    );
+    expect(readStackConfig(file)).to.deep.equal({
+      "forensic-landing-zone:regions": '["us-east-1"]',
+      "forensic-landing-zone:trailRetentionDays": "30",
+      "aws:region": "us-east-1",
+    });
+  });
+
+  it("exits 2 with one line for a bad configuration, a missing file or a missing program", async () => {
+    const bad = tempFile("Pulumi.bad.yaml", "config:\n  forensic-landing-zone:forensicAccountId: '123'\n");
+    for (const argv of [
+      ["--stack-config", bad],
+      ["--stack-config", "/nonexistent/Pulumi.yaml"],
+      ["--program", "/nonexistent/index.ts"],
+    ]) {
+      const { io, text } = capture();
+      expect(await main(["node", "plan", ...argv], io), argv.join(" ")).to.equal(2);
+      expect(text.err.trim().split("\n"), text.err).to.have.length(1);
+      expect(text.out).to.equal("");
+    }
+    const { io, text } = capture();
+    await main(["node", "plan", "--stack-config", bad], io);
+    expect(text.err).to.match(
+      /^plan: forensic-landing-zone:forensicAccountId: "123" is not valid; valid: a 12-digit AWS account ID/,
+    );
+  });
+
+  it("still plans after a failed run", async () => {
+    const again = await planProgram();
+    expect(again.resources.length).to.equal(plan.resources.length);
+  });
+});

@@ -1,0 +1,210 @@
+import { expect } from "chai";
+import { parseStackConfig, StackConfigError } from "../../stacks/config";
+
+const NS = "forensic-landing-zone";
+
+/** A complete, valid configuration (adopting the forensic account); each test changes one thing. */
+function valid(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const base: Record<string, string | undefined> = {
+    "aws:region": "us-east-1",
+    [`${NS}:forensicAccountId`]: "222222222222",
+    [`${NS}:homeRegion`]: "us-east-1",
+    [`${NS}:regions`]: '["us-east-1","eu-west-1"]',
+    [`${NS}:targetOuIds`]: '["ou-ab12-workload1"]',
+  };
+  for (const [key, value] of Object.entries(overrides)) base[key.includes(":") ? key : `${NS}:${key}`] = value;
+  return Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function errorOf(raw: Record<string, string>): StackConfigError {
+  try {
+    parseStackConfig(raw);
+  } catch (err) {
+    expect(err).to.be.instanceOf(StackConfigError);
+    return err as StackConfigError;
+  }
+  throw new Error("expected a StackConfigError");
+}
+
+describe("stack configuration", () => {
+  it("accepts a minimal adopting configuration and leaves every default to the components", () => {
+    const args = parseStackConfig(valid());
+    expect(args.forensicAccount).to.deep.equal({ kind: "adopt", accountId: "222222222222" });
+    expect(args.regions).to.deep.equal(["us-east-1", "eu-west-1"]);
+    expect(args.homeRegion).to.equal("us-east-1");
+    expect(args.targetOrganizationalUnitIds).to.deep.equal(["ou-ab12-workload1"]);
+    expect(args.trailRetentionDays).to.equal(undefined);
+    expect(args.s3ObjectWrites).to.equal(undefined);
+  });
+
+  it("creates the forensic account from an e-mail address, with default names", () => {
+    const args = parseStackConfig(
+      valid({ forensicAccountId: undefined, forensicAccountEmail: "forensics@example.com" }),
+    );
+    expect(args.forensicAccount).to.deep.equal({
+      kind: "create",
+      email: "forensics@example.com",
+      accountName: "Forensics",
+      organizationalUnitName: "Forensics",
+    });
+  });
+
+  it("reads every optional key", () => {
+    const args = parseStackConfig(
+      valid({
+        managementAccountId: "111111111111",
+        trailRetentionDays: "2555",
+        evidenceRetentionDays: "3650",
+        trailName: "org-trail",
+        s3DataEvents: "false",
+        lambdaDataEvents: "true",
+        cloudWatchLogsRetentionDays: "90",
+        additionalEventSelectors: '[{"name":"ddb","fieldSelectors":[{"field":"eventCategory","equals":["Data"]}]}]',
+        responderPrincipals: '["arn:aws:iam::222222222222:role/IR"]',
+        memberResponderRoleName: "IrResponder",
+        bucketPrefix: "acme-ir",
+        keyDeletionWindowDays: "14",
+        targetOuIds: "ou-ab12-workload1, r-ab12",
+      }),
+    );
+    expect(args).to.deep.include({
+      managementAccountId: "111111111111",
+      trailRetentionDays: 2555,
+      evidenceRetentionDays: 3650,
+      trailName: "org-trail",
+      s3ObjectWrites: false,
+      lambdaInvokes: true,
+      cloudWatchLogsRetentionDays: 90,
+      responderPrincipalArns: ["arn:aws:iam::222222222222:role/IR"],
+      bucketPrefix: "acme-ir",
+      keyDeletionWindowDays: 14,
+      targetOrganizationalUnitIds: ["ou-ab12-workload1", "r-ab12"],
+    });
+    expect(args.roleNames).to.deep.equal({ memberResponder: "IrResponder" });
+    expect(args.additionalEventSelectors).to.have.length(1);
+  });
+
+  const invalid: Array<[string, Record<string, string | undefined>, string, RegExp]> = [
+    [
+      "missing forensic account",
+      { forensicAccountId: undefined },
+      "forensicAccountId",
+      /missing: no forensic account; set forensicAccountId .* or forensicAccountEmail/,
+    ],
+    ["both adopt and create", { forensicAccountEmail: "a@example.com" }, "forensicAccountId", /not both/],
+    [
+      "malformed account ID",
+      { forensicAccountId: "22222222222" },
+      "forensicAccountId",
+      /"22222222222" is not valid; valid: a 12-digit AWS account ID/,
+    ],
+    ["account ID with letters", { forensicAccountId: "22222222222a" }, "forensicAccountId", /12-digit/],
+    [
+      "malformed management account",
+      { managementAccountId: "mgmt" },
+      "managementAccountId",
+      /"mgmt" is not valid; valid: a 12-digit/,
+    ],
+    [
+      "forensic account is the management account",
+      { managementAccountId: "222222222222" },
+      "forensicAccountId",
+      /is the management account/,
+    ],
+    [
+      "malformed e-mail",
+      { forensicAccountId: undefined, forensicAccountEmail: "forensics" },
+      "forensicAccountEmail",
+      /"forensics" is not valid; valid: an e-mail address/,
+    ],
+    ["account name when adopting", { forensicAccountName: "X" }, "forensicAccountName", /applies only when creating/],
+    ["retention 0", { trailRetentionDays: "0" }, "trailRetentionDays", /"0" is not a whole number from 1 to 36500/],
+    [
+      "negative evidence retention",
+      { evidenceRetentionDays: "-5" },
+      "evidenceRetentionDays",
+      /"-5" is not a whole number from 1 to 36500/,
+    ],
+    ["fractional retention", { evidenceRetentionDays: "1.5" }, "evidenceRetentionDays", /not a whole number/],
+    ["retention beyond 100 years", { evidenceRetentionDays: "36501" }, "evidenceRetentionDays", /from 1 to 36500/],
+    [
+      "unknown region",
+      { regions: '["us-east-1","eu-west-9"]' },
+      "regions",
+      /"eu-west-9" is not a known AWS region; valid: .*us-east-1/,
+    ],
+    ["unknown home region", { homeRegion: "mars-1" }, "homeRegion", /"mars-1" is not a known AWS region/],
+    [
+      "home region not governed",
+      { homeRegion: "us-west-2" },
+      "homeRegion",
+      /"us-west-2" is not a governed region; valid: one of regions \[us-east-1, eu-west-1\]/,
+    ],
+    ["duplicate regions", { regions: '["us-east-1","eu-west-1","us-east-1"]' }, "regions", /"us-east-1" appears twice/],
+    ["no regions", { regions: "[]" }, "regions", /is empty; name at least one/],
+    ["missing regions", { regions: undefined }, "regions", /missing; valid: a list of governed regions/],
+    ["regions not a list", { regions: '{"a":1}' }, "regions", /not a list of strings|is not a known AWS region/],
+    [
+      "missing home region",
+      { homeRegion: undefined },
+      "homeRegion",
+      /missing; valid: one of the governed regions \[us-east-1, eu-west-1\]/,
+    ],
+    ["missing target OUs", { targetOuIds: undefined }, "targetOuIds", /missing/],
+    [
+      "malformed OU",
+      { targetOuIds: '["workloads"]' },
+      "targetOuIds",
+      /"workloads" is not valid; valid: an OU ID such as ou-/,
+    ],
+    ["duplicate OU", { targetOuIds: '["r-ab12","r-ab12"]' }, "targetOuIds", /appears twice/],
+    ["bad boolean", { s3DataEvents: "yes" }, "s3DataEvents", /"yes" is not a boolean; valid: true, false/],
+    [
+      "bad CloudWatch retention",
+      { cloudWatchLogsRetentionDays: "10" },
+      "cloudWatchLogsRetentionDays",
+      /"10" is not a CloudWatch Logs retention; valid: 1, 3, 5/,
+    ],
+    ["deletion window too short", { keyDeletionWindowDays: "6" }, "keyDeletionWindowDays", /from 7 to 30/],
+    [
+      "bad principal",
+      { responderPrincipals: '["alice"]' },
+      "responderPrincipals",
+      /"alice" is not valid; valid: IAM principal ARNs/,
+    ],
+    [
+      "bad role name",
+      { memberResponderRoleName: "has space" },
+      "memberResponderRoleName",
+      /is not valid; valid: an IAM role name/,
+    ],
+    [
+      "two roles with one name",
+      { memberInvestigatorRoleName: "FlzMemberResponder" },
+      "memberInvestigatorRoleName",
+      /also the memberResponder role's name/,
+    ],
+    ["bad trail name", { trailName: "-trail" }, "trailName", /"-trail" is not valid/],
+    ["bad bucket prefix", { bucketPrefix: "Flz_" }, "bucketPrefix", /lowercase/],
+    [
+      "bad event selectors",
+      { additionalEventSelectors: '[{"name":"x"}]' },
+      "additionalEventSelectors",
+      /item 0 .* is not valid/,
+    ],
+    ["misspelt key", { homeRegoin: "us-east-1" }, "homeRegoin", /unknown key; valid keys: .*homeRegion/],
+  ];
+  for (const [what, overrides, key, message] of invalid) {
+    it(`rejects ${what}, naming ${key}`, () => {
+      const error = errorOf(valid(overrides));
+      expect(error.key).to.equal(key);
+      expect(error.message).to.match(new RegExp(`^forensic-landing-zone:${key}: `));
+      expect(error.message).to.match(message);
+      expect(error.message).to.not.include("\n");
+    });
+  }
+
+  it("ignores keys of other namespaces", () => {
+    expect(() => parseStackConfig(valid({ "aws:profile": "x", "other:key": "y" }))).to.not.throw();
+  });
+});
