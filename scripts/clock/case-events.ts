@@ -17,7 +17,8 @@ import { parseInstant } from "./time";
 export const CLOCK_ACTION = "clock.deadlines.computed";
 
 /** Where a start event's time came from. */
-export type EventSource = "command line" | `record ${number}` | `first record (${string})` | `earlier clock record ${number}`;
+export type EventSource =
+  "command line" | `record ${number}` | `first record (${string})` | `earlier clock record ${number}`;
 
 /** Start events read from a case, with their sources. */
 export interface CaseEvents {
@@ -63,7 +64,9 @@ export function eventsFromLedger(records: readonly CustodyRecord[], options: Eve
     const named = records.find((r) => r.sequence === options.awareRecord);
     if (!named) {
       const last = records.length - 1;
-      throw new UsageError(`--aware-record ${options.awareRecord} is not a record of this case: give a sequence number from 0 to ${last < 0 ? "(none yet)" : last}`);
+      throw new UsageError(
+        `--aware-record ${options.awareRecord} is not a record of this case: give a sequence number from 0 to ${last < 0 ? "(none yet)" : last}`,
+      );
     }
     times.aware = new Date(named.time);
     sources.aware = `record ${named.sequence}`;
@@ -79,7 +82,10 @@ export function eventsFromLedger(records: readonly CustodyRecord[], options: Eve
 }
 
 /** The custody event that records a computed clock: the start events, their sources and every deadline. */
-export function clockCustodyEvent(report: ClockReport, sources: Partial<Record<StartEvent, EventSource>>): CustodyEvent {
+export function clockCustodyEvent(
+  report: ClockReport,
+  sources: Partial<Record<StartEvent, EventSource>>,
+): CustodyEvent {
   const events: { [key: string]: JsonValue } = {};
   const eventSources: { [key: string]: JsonValue } = {};
   for (const event of START_EVENTS) {

@@ -3,8 +3,26 @@
  * time and marked overdue / due soon relative to now. Pure: the command and the drill do the I/O.
  */
 import { UsageError } from "../errors";
-import { REGIMES, REPORTING_RULES, START_EVENTS, START_EVENT_DESCRIPTIONS, describePeriod, type Period, type Regime, type ReportingRule, type StartEvent } from "./regimes";
-import { addCalendarMonths, addDays, addHours, calendarDateIn, formatInZone, formatUtc, instantOfWallTime } from "./time";
+import {
+  REGIMES,
+  REPORTING_RULES,
+  START_EVENTS,
+  START_EVENT_DESCRIPTIONS,
+  describePeriod,
+  type Period,
+  type Regime,
+  type ReportingRule,
+  type StartEvent,
+} from "./regimes";
+import {
+  addCalendarMonths,
+  addDays,
+  addHours,
+  calendarDateIn,
+  formatInZone,
+  formatUtc,
+  instantOfWallTime,
+} from "./time";
 import { addUsBusinessDays, type SkippedDay } from "./us-business-days";
 
 /** The times of the events that start clocks; absent events leave their obligations waiting. */
@@ -88,7 +106,11 @@ export interface ClockReport {
 }
 
 /** Due time of one rule from its start instant, and the days a business-day count skipped. */
-export function dueTime(period: Period, start: Date, usClosures: ReadonlySet<string> = new Set()): { due: Date; skipped?: SkippedDay[] } {
+export function dueTime(
+  period: Period,
+  start: Date,
+  usClosures: ReadonlySet<string> = new Set(),
+): { due: Date; skipped?: SkippedDay[] } {
   switch (period.kind) {
     case "hours":
       return { due: addHours(start, period.hours) };
@@ -98,7 +120,10 @@ export function dueTime(period: Period, start: Date, usClosures: ReadonlySet<str
       return { due: addCalendarMonths(start, period.months) };
     case "us-business-days": {
       const count = addUsBusinessDays(calendarDateIn(start, period.zone), period.days, usClosures);
-      return { due: instantOfWallTime(count.date, period.cutoffHour, period.cutoffMinute, period.zone), skipped: count.skipped };
+      return {
+        due: instantOfWallTime(count.date, period.cutoffHour, period.cutoffMinute, period.zone),
+        skipped: count.skipped,
+      };
     }
   }
 }
@@ -119,7 +144,9 @@ export function parseRegimes(text: string): Regime[] {
   if (names.length === 0 || names.includes("all")) return [...REGIMES];
   const unknown = names.filter((n) => !(REGIMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
-    throw new UsageError(`--regime ${JSON.stringify(unknown.join(","))} is not a known regime: use a comma-separated list of ${REGIMES.join(", ")}, or all`);
+    throw new UsageError(
+      `--regime ${JSON.stringify(unknown.join(","))} is not a known regime: use a comma-separated list of ${REGIMES.join(", ")}, or all`,
+    );
   }
   return REGIMES.filter((r) => names.includes(r));
 }
@@ -199,7 +226,9 @@ export function formatClock(report: ClockReport): string[] {
   if (report.waiting.length > 0) {
     lines.push("Waiting for a start event:");
     for (const w of report.waiting) {
-      lines.push(`  ${w.regime.toUpperCase().padEnd(regimeWidth)} ${w.obligation}: ${w.period} after --${w.waitingFor}-at (${w.waitingForMeaning})`);
+      lines.push(
+        `  ${w.regime.toUpperCase().padEnd(regimeWidth)} ${w.obligation}: ${w.period} after --${w.waitingFor}-at (${w.waitingForMeaning})`,
+      );
     }
   }
   return lines;

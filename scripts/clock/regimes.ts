@@ -7,12 +7,20 @@
 export type StartEvent = "aware" | "determined" | "classified" | "notified" | "intermediate-reported" | "ransom-paid";
 
 /** Every start event, in the order an incident usually meets them. */
-export const START_EVENTS: readonly StartEvent[] = ["aware", "determined", "classified", "notified", "intermediate-reported", "ransom-paid"];
+export const START_EVENTS: readonly StartEvent[] = [
+  "aware",
+  "determined",
+  "classified",
+  "notified",
+  "intermediate-reported",
+  "ransom-paid",
+];
 
 /** What each start event means, as printed next to a deadline and in `--help`. */
 export const START_EVENT_DESCRIPTIONS: Record<StartEvent, string> = {
   aware: "became aware of the incident (NIS2, GDPR, DORA) / discovered the breach (HIPAA)",
-  determined: "determined the incident is material (SEC) / that a cybersecurity incident occurred (NYDFS) / reasonably believes a covered incident occurred (CIRCIA)",
+  determined:
+    "determined the incident is material (SEC) / that a cybersecurity incident occurred (NYDFS) / reasonably believes a covered incident occurred (CIRCIA)",
   classified: "classified the incident as major (DORA)",
   notified: "submitted the incident notification (NIS2) / initial notification (DORA)",
   "intermediate-reported": "submitted the (latest) intermediate report (DORA)",
@@ -62,14 +70,44 @@ export interface ReportingRule {
  * SEC filings are accepted until 17:30 Eastern on a business day (EDGAR's regular close): the earliest reading of
  * "within four business days", so the clock never shows a later deadline than the filing desk will honour.
  */
-const SEC_PERIOD: Period = { kind: "us-business-days", days: 4, cutoffHour: 17, cutoffMinute: 30, zone: "America/New_York" };
+const SEC_PERIOD: Period = {
+  kind: "us-business-days",
+  days: 4,
+  cutoffHour: 17,
+  cutoffMinute: 30,
+  zone: "America/New_York",
+};
 
 /** The obligations, by regime. */
 export const REPORTING_RULES: readonly ReportingRule[] = [
-  { regime: "gdpr", obligation: "notify the supervisory authority of the personal data breach", citation: "GDPR Art. 33(1)", start: "aware", period: { kind: "hours", hours: 72 } },
-  { regime: "nis2", obligation: "early warning to the CSIRT or competent authority", citation: "NIS2 Art. 23(4)(a)", start: "aware", period: { kind: "hours", hours: 24 } },
-  { regime: "nis2", obligation: "incident notification", citation: "NIS2 Art. 23(4)(b)", start: "aware", period: { kind: "hours", hours: 72 } },
-  { regime: "nis2", obligation: "final report", citation: "NIS2 Art. 23(4)(d)", start: "notified", period: { kind: "months", months: 1 } },
+  {
+    regime: "gdpr",
+    obligation: "notify the supervisory authority of the personal data breach",
+    citation: "GDPR Art. 33(1)",
+    start: "aware",
+    period: { kind: "hours", hours: 72 },
+  },
+  {
+    regime: "nis2",
+    obligation: "early warning to the CSIRT or competent authority",
+    citation: "NIS2 Art. 23(4)(a)",
+    start: "aware",
+    period: { kind: "hours", hours: 24 },
+  },
+  {
+    regime: "nis2",
+    obligation: "incident notification",
+    citation: "NIS2 Art. 23(4)(b)",
+    start: "aware",
+    period: { kind: "hours", hours: 72 },
+  },
+  {
+    regime: "nis2",
+    obligation: "final report",
+    citation: "NIS2 Art. 23(4)(d)",
+    start: "notified",
+    period: { kind: "months", months: 1 },
+  },
   {
     regime: "dora",
     obligation: "initial notification (4 h after classification as major)",
@@ -85,8 +123,20 @@ export const REPORTING_RULES: readonly ReportingRule[] = [
     period: { kind: "hours", hours: 24 },
     note: "whichever initial-notification deadline comes first binds",
   },
-  { regime: "dora", obligation: "intermediate report", citation: "DORA Art. 19(4); Delegated Regulation (EU) 2025/301", start: "notified", period: { kind: "hours", hours: 72 } },
-  { regime: "dora", obligation: "final report", citation: "DORA Art. 19(4); Delegated Regulation (EU) 2025/301", start: "intermediate-reported", period: { kind: "months", months: 1 } },
+  {
+    regime: "dora",
+    obligation: "intermediate report",
+    citation: "DORA Art. 19(4); Delegated Regulation (EU) 2025/301",
+    start: "notified",
+    period: { kind: "hours", hours: 72 },
+  },
+  {
+    regime: "dora",
+    obligation: "final report",
+    citation: "DORA Art. 19(4); Delegated Regulation (EU) 2025/301",
+    start: "intermediate-reported",
+    period: { kind: "months", months: 1 },
+  },
   {
     regime: "sec",
     obligation: "file Form 8-K Item 1.05 (material cybersecurity incident)",
@@ -102,8 +152,20 @@ export const REPORTING_RULES: readonly ReportingRule[] = [
     start: "aware",
     period: { kind: "calendar-days", days: 60 },
   },
-  { regime: "nydfs", obligation: "notify the superintendent of the cybersecurity incident", citation: "23 NYCRR 500.17(a)", start: "determined", period: { kind: "hours", hours: 72 } },
-  { regime: "nydfs", obligation: "notice of the extortion payment", citation: "23 NYCRR 500.17(c)(1)", start: "ransom-paid", period: { kind: "hours", hours: 24 } },
+  {
+    regime: "nydfs",
+    obligation: "notify the superintendent of the cybersecurity incident",
+    citation: "23 NYCRR 500.17(a)",
+    start: "determined",
+    period: { kind: "hours", hours: 72 },
+  },
+  {
+    regime: "nydfs",
+    obligation: "notice of the extortion payment",
+    citation: "23 NYCRR 500.17(c)(1)",
+    start: "ransom-paid",
+    period: { kind: "hours", hours: 24 },
+  },
   {
     regime: "nydfs",
     obligation: "written explanation of why the extortion payment was necessary",
@@ -119,7 +181,13 @@ export const REPORTING_RULES: readonly ReportingRule[] = [
     period: { kind: "hours", hours: 72 },
     note: "CIRCIA's final rule is not in force yet; the statute's periods are shown",
   },
-  { regime: "circia", obligation: "ransom payment report to CISA", citation: "6 U.S.C. 681b(a)(2) (rule proposed)", start: "ransom-paid", period: { kind: "hours", hours: 24 } },
+  {
+    regime: "circia",
+    obligation: "ransom payment report to CISA",
+    citation: "6 U.S.C. 681b(a)(2) (rule proposed)",
+    start: "ransom-paid",
+    period: { kind: "hours", hours: 24 },
+  },
 ];
 
 /** A period as people say it: `72 h`, `60 days`, `1 month`, `4 business days`. */

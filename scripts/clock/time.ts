@@ -36,7 +36,9 @@ export function parseInstant(text: string, flag: string): Date {
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number);
   const fraction = m[7] ? Number(`0.${m[7]}`) : 0;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)} names a date or time that does not exist: check month, day and hour`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} names a date or time that does not exist: check month, day and hour`,
+    );
   }
   let offsetMinutes = 0;
   const zone = m[8];
@@ -45,10 +47,14 @@ export function parseInstant(text: string, flag: string): Date {
     const sign = digits.startsWith("-") ? -1 : 1;
     const oh = Number(digits.slice(1, 3));
     const om = Number(digits.slice(3, 5));
-    if (oh > 14 || om > 59) throw new UsageError(`${flag} ${JSON.stringify(text)} has an impossible UTC offset ${zone}: offsets run from -12:00 to +14:00`);
+    if (oh > 14 || om > 59)
+      throw new UsageError(
+        `${flag} ${JSON.stringify(text)} has an impossible UTC offset ${zone}: offsets run from -12:00 to +14:00`,
+      );
     offsetMinutes = sign * (oh * 60 + om);
   }
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second) + Math.round(fraction * 1000) - offsetMinutes * 60_000;
+  const utc =
+    Date.UTC(year, month - 1, day, hour, minute, second) + Math.round(fraction * 1000) - offsetMinutes * 60_000;
   return new Date(utc);
 }
 
@@ -61,7 +67,9 @@ export function checkTimeZone(zone: string, flag = "--tz"): string {
     new Intl.DateTimeFormat("en-US", { timeZone: zone }).format(0);
     return zone;
   } catch {
-    throw new UsageError(`${flag} ${JSON.stringify(zone)} is not a time zone: use an IANA name such as Europe/Berlin, America/New_York or UTC`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(zone)} is not a time zone: use an IANA name such as Europe/Berlin, America/New_York or UTC`,
+    );
   }
 }
 
@@ -98,7 +106,14 @@ function wallClock(instant: Date, zone: string): WallClock {
   }
   const parts: Record<string, number> = {};
   for (const p of f.formatToParts(instant)) if (p.type !== "literal") parts[p.type] = Number(p.value);
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
+  return {
+    year: parts.year,
+    month: parts.month,
+    day: parts.day,
+    hour: parts.hour,
+    minute: parts.minute,
+    second: parts.second,
+  };
 }
 
 /** Offset of `zone` from UTC at `instant`, in minutes (positive east of Greenwich). */
@@ -172,7 +187,15 @@ export function addCalendarMonths(instant: Date, months: number): Date {
   const month0 = ((m0 % 12) + 12) % 12;
   const day = Math.min(instant.getUTCDate(), daysInMonth(year, month0 + 1));
   return new Date(
-    Date.UTC(year, month0, day, instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds(), instant.getUTCMilliseconds()),
+    Date.UTC(
+      year,
+      month0,
+      day,
+      instant.getUTCHours(),
+      instant.getUTCMinutes(),
+      instant.getUTCSeconds(),
+      instant.getUTCMilliseconds(),
+    ),
   );
 }
 

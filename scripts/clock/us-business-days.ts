@@ -58,7 +58,11 @@ export interface BusinessDayCount {
  * The `n`-th business day after `start` (the start date itself never counts, whatever day it is): a determination
  * on Wednesday Nov 26, 2025 counts Fri 28, Mon Dec 1, Tue 2, Wed 3 (Thanksgiving, Nov 27, is skipped).
  */
-export function addUsBusinessDays(start: CalendarDate, n: number, closures: ReadonlySet<string> = new Set()): BusinessDayCount {
+export function addUsBusinessDays(
+  start: CalendarDate,
+  n: number,
+  closures: ReadonlySet<string> = new Set(),
+): BusinessDayCount {
   const skipped: SkippedDay[] = [];
   let date = start;
   let counted = 0;
@@ -69,7 +73,12 @@ export function addUsBusinessDays(start: CalendarDate, n: number, closures: Read
       continue;
     }
     const dow = dayOfWeek(date);
-    const reason = dow === 0 || dow === 6 ? "weekend" : closures.has(formatDate(date)) ? "closure" : (federalHolidayOn(date) ?? "holiday");
+    const reason =
+      dow === 0 || dow === 6
+        ? "weekend"
+        : closures.has(formatDate(date))
+          ? "closure"
+          : (federalHolidayOn(date) ?? "holiday");
     skipped.push({ date: formatDate(date), reason });
   }
   return { date, skipped };

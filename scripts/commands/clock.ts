@@ -85,7 +85,9 @@ export function clockSettings(options: ClockCommandOptions): {
   if (options.dueSoon !== undefined) {
     dueSoonHours = Number(options.dueSoon);
     if (!/^\d+(\.\d+)?$/.test(options.dueSoon.trim()) || !Number.isFinite(dueSoonHours)) {
-      throw new UsageError(`--due-soon ${JSON.stringify(options.dueSoon)} is not a number of hours: use e.g. 24 or 6.5`);
+      throw new UsageError(
+        `--due-soon ${JSON.stringify(options.dueSoon)} is not a number of hours: use e.g. 24 or 6.5`,
+      );
     }
   }
   const usClosures = new Set(
@@ -118,7 +120,10 @@ export interface CaseClockResult {
 /** Parses `--aware-record`. */
 export function parseRecordSequence(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--aware-record ${JSON.stringify(text)} is not a record sequence number: use 0 for the first record, 1 for the next, ...`);
+  if (!/^\d+$/.test(text.trim()))
+    throw new UsageError(
+      `--aware-record ${JSON.stringify(text)} is not a record sequence number: use 0 for the first record, 1 for the next, ...`,
+    );
   return Number(text);
 }
 
@@ -129,7 +134,10 @@ export function parseRecordSequence(text: string | undefined): number | undefine
 export async function clockForCase(ledger: CustodyLedger, options: ClockCommandOptions): Promise<CaseClockResult> {
   const settings = clockSettings(options);
   const records = await ledger.records();
-  const { times, sources } = eventsFromLedger(records, { given: eventTimesFromOptions(options), awareRecord: parseRecordSequence(options.awareRecord) });
+  const { times, sources } = eventsFromLedger(records, {
+    given: eventTimesFromOptions(options),
+    awareRecord: parseRecordSequence(options.awareRecord),
+  });
   if (!times.aware && Object.keys(times).length === 0) {
     throw new UsageError(`case ${ledger.caseId} has no records and no start event was given: pass --aware-at <time>`);
   }
@@ -160,7 +168,10 @@ export function register(program: Command): void {
         "11 federal holidays, observed dates, are skipped).",
     )
     .option("--aware-at <time>", "when the organisation became aware of the incident / discovered the breach")
-    .option("--determined-at <time>", "when the incident was determined material (SEC) / a cybersecurity incident (NYDFS, CIRCIA)")
+    .option(
+      "--determined-at <time>",
+      "when the incident was determined material (SEC) / a cybersecurity incident (NYDFS, CIRCIA)",
+    )
     .option("--classified-at <time>", "when the incident was classified as major (DORA)")
     .option("--notified-at <time>", "when the incident notification (NIS2) / initial notification (DORA) was submitted")
     .option("--intermediate-reported-at <time>", "when the latest intermediate report (DORA) was submitted")
@@ -169,9 +180,18 @@ export function register(program: Command): void {
     .option("--now <time>", "reference time for the OVERDUE / DUE SOON marks (default: the current time)")
     .option("--tz <zone>", "IANA zone for the local due times (default: the system zone)")
     .option("--due-soon <hours>", "mark deadlines this close as DUE SOON", "24")
-    .option("--us-closure <dates>", "extra US federal closure dates (YYYY-MM-DD, comma-separated) SEC business days skip")
-    .option("--case <id>", "read the start events from this case's custody ledger (first record = awareness) and record the deadlines in it")
-    .option("--landing-zone <file>", "landing-zone contract (pulumi stack output --json), with --case (default: FLZ_LANDING_ZONE)")
+    .option(
+      "--us-closure <dates>",
+      "extra US federal closure dates (YYYY-MM-DD, comma-separated) SEC business days skip",
+    )
+    .option(
+      "--case <id>",
+      "read the start events from this case's custody ledger (first record = awareness) and record the deadlines in it",
+    )
+    .option(
+      "--landing-zone <file>",
+      "landing-zone contract (pulumi stack output --json), with --case (default: FLZ_LANDING_ZONE)",
+    )
     .option("--aware-record <sequence>", "with --case: the record whose time is awareness (default 0, the first)")
     .option("--dry-run", "with --case: compute and print, record nothing")
     .option("--json", "print one JSON document")
@@ -189,10 +209,13 @@ export function register(program: Command): void {
       await runForCase(io, options, options.case);
       return;
     }
-    if (options.awareRecord !== undefined || options.dryRun) throw new UsageError("--aware-record and --dry-run only apply with --case <id>");
+    if (options.awareRecord !== undefined || options.dryRun)
+      throw new UsageError("--aware-record and --dry-run only apply with --case <id>");
     const times = eventTimesFromOptions(options);
     if (Object.keys(times).length === 0) {
-      throw new UsageError("no start event given: pass at least --aware-at <time> (ISO 8601 with a zone, e.g. 2026-03-02T09:15:00Z)");
+      throw new UsageError(
+        "no start event given: pass at least --aware-at <time> (ISO 8601 with a zone, e.g. 2026-03-02T09:15:00Z)",
+      );
     }
     printClock(io, clockFromOptions(options), Boolean(options.json));
   });
@@ -201,17 +224,32 @@ export function register(program: Command): void {
 async function runForCase(io: Io, options: ClockCommandOptions, caseId: string): Promise<void> {
   clockSettings(options); // bad flags fail before any AWS call
   const lz = loadLandingZone(options.landingZone);
-  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const factory = new ClientFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+  });
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
     const result = await clockForCase(ledger, options);
     if (options.json) {
-      printJson(io, { case: caseId, ...result.report, eventSources: result.sources, recordedAs: result.record?.sequence ?? null, dryRun: Boolean(options.dryRun) });
+      printJson(io, {
+        case: caseId,
+        ...result.report,
+        eventSources: result.sources,
+        recordedAs: result.record?.sequence ?? null,
+        dryRun: Boolean(options.dryRun),
+      });
       return;
     }
     printClock(io, result.report, false);
     for (const [event, source] of Object.entries(result.sources)) note(io, `${event}: from ${source}`);
-    note(io, result.record ? `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})` : `dry run: nothing recorded in case ${caseId}`);
+    note(
+      io,
+      result.record
+        ? `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})`
+        : `dry run: nothing recorded in case ${caseId}`,
+    );
   } finally {
     factory.destroy();
   }

@@ -29,7 +29,9 @@ describe("clock start events from a case's ledger", () => {
   const records = [
     record(0, "2026-03-02T09:00:00.000Z", "contain.access-key.deactivated"),
     record(1, "2026-03-02T09:30:00.000Z", "capture.snapshot.created"),
-    record(2, "2026-03-03T10:00:00.000Z", CLOCK_ACTION, { events: { aware: "2026-03-02T09:00:00Z", determined: "2026-03-03T08:00:00Z" } }),
+    record(2, "2026-03-03T10:00:00.000Z", CLOCK_ACTION, {
+      events: { aware: "2026-03-02T09:00:00Z", determined: "2026-03-03T08:00:00Z" },
+    }),
   ];
 
   it("takes awareness from the first record and later events from earlier clock records", () => {
@@ -42,14 +44,19 @@ describe("clock start events from a case's ledger", () => {
   });
 
   it("lets the operator name the awareness record or give the time", () => {
-    expect(eventsFromLedger(records.slice(0, 2), { awareRecord: 1 }).times.aware?.toISOString()).to.equal("2026-03-02T09:30:00.000Z");
+    expect(eventsFromLedger(records.slice(0, 2), { awareRecord: 1 }).times.aware?.toISOString()).to.equal(
+      "2026-03-02T09:30:00.000Z",
+    );
     const given = eventsFromLedger(records, { given: { aware: new Date("2026-03-01T23:00:00Z") } });
     expect(given.times.aware?.toISOString()).to.equal("2026-03-01T23:00:00.000Z");
     expect(given.sources.aware).to.equal("command line");
   });
 
   it("refuses an awareness record the case does not have", () => {
-    expect(() => eventsFromLedger(records, { awareRecord: 7 })).to.throw(UsageError, /--aware-record 7 is not a record of this case: give a sequence number from 0 to 2/);
+    expect(() => eventsFromLedger(records, { awareRecord: 7 })).to.throw(
+      UsageError,
+      /--aware-record 7 is not a record of this case: give a sequence number from 0 to 2/,
+    );
   });
 });
 
@@ -60,17 +67,39 @@ describe("flz clock --case (emulator)", () => {
     const lz = await seedLandingZone();
     const file = path.join(mkdtempSync(path.join(tmpdir(), "flz-clock-")), "lz.json");
     writeFileSync(file, JSON.stringify(lz));
-    const factory = new ClientFactory({ caseId: "IR-CLOCK-1", forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+    const factory = new ClientFactory({
+      caseId: "IR-CLOCK-1",
+      forensicRoleArn: lz.forensicResponderRoleArn,
+      memberRoleName: lz.memberResponderRoleName,
+    });
     try {
       const ledger = await openLedger({ factory, landingZone: lz, caseId: "IR-CLOCK-1" });
       const first = await ledger.append({ action: "case.opened", subjects: ["IR-CLOCK-1"] });
 
       let out = "";
       const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string | Uint8Array) => ((out += chunk.toString()), true)) as typeof process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => (
+        (out += chunk.toString()),
+        true
+      )) as typeof process.stdout.write;
       let code: number;
       try {
-        code = await main(["node", "flz", "clock", "--case", "IR-CLOCK-1", "--landing-zone", file, "--regime", "gdpr,sec", "--determined-at", "2026-03-04T21:00:00Z", "--tz", "UTC", "--json"]);
+        code = await main([
+          "node",
+          "flz",
+          "clock",
+          "--case",
+          "IR-CLOCK-1",
+          "--landing-zone",
+          file,
+          "--regime",
+          "gdpr,sec",
+          "--determined-at",
+          "2026-03-04T21:00:00Z",
+          "--tz",
+          "UTC",
+          "--json",
+        ]);
       } finally {
         process.stdout.write = write;
         process.exitCode = 0;
@@ -82,7 +111,10 @@ describe("flz clock --case (emulator)", () => {
 
       const stored = await ledger.records();
       expect(stored.map((r) => r.action)).to.deep.equal(["case.opened", CLOCK_ACTION]);
-      const details = stored[1].details as { deadlines: Array<{ regime: string; dueUtc: string }>; events: Record<string, string> };
+      const details = stored[1].details as {
+        deadlines: Array<{ regime: string; dueUtc: string }>;
+        events: Record<string, string>;
+      };
       expect(details.events.determined).to.equal("2026-03-04T21:00:00Z");
       expect(details.deadlines.find((d) => d.regime === "sec")?.dueUtc).to.equal("2026-03-10T21:30:00Z");
 

@@ -1,10 +1,21 @@
 import { expect } from "chai";
-import { computeClock, formatClock, parseRegimes, type ClockOptions, type Deadline, type IncidentTimes } from "../../../scripts/clock/deadlines";
+import {
+  computeClock,
+  formatClock,
+  parseRegimes,
+  type ClockOptions,
+  type Deadline,
+  type IncidentTimes,
+} from "../../../scripts/clock/deadlines";
 import { REGIMES, REPORTING_RULES } from "../../../scripts/clock/regimes";
 import { UsageError } from "../../../scripts/errors";
 
 const t = (iso: string) => new Date(iso);
-const options = (overrides: Partial<ClockOptions> = {}): ClockOptions => ({ now: t("2026-03-02T09:00:00Z"), timeZone: "UTC", ...overrides });
+const options = (overrides: Partial<ClockOptions> = {}): ClockOptions => ({
+  now: t("2026-03-02T09:00:00Z"),
+  timeZone: "UTC",
+  ...overrides,
+});
 const find = (deadlines: Deadline[], regime: string, obligation: RegExp): Deadline => {
   const hit = deadlines.find((d) => d.regime === regime && obligation.test(d.obligation));
   if (!hit) throw new Error(`no ${regime} deadline matching ${obligation}`);
@@ -96,14 +107,20 @@ describe("reporting clocks", () => {
   });
 
   it("shows the local due time with the offset in force at the deadline (Berlin changes to summer time in between)", () => {
-    const berlin = computeClock({ aware: t("2025-03-28T10:00:00Z") }, options({ regimes: ["gdpr"], timeZone: "Europe/Berlin" }));
+    const berlin = computeClock(
+      { aware: t("2025-03-28T10:00:00Z") },
+      options({ regimes: ["gdpr"], timeZone: "Europe/Berlin" }),
+    );
     expect(berlin.deadlines[0].dueUtc).to.equal("2025-03-31T10:00:00Z");
     expect(berlin.deadlines[0].dueLocal).to.equal("2025-03-31T12:00:00+02:00");
   });
 
   it("marks overdue and due-soon deadlines relative to now", () => {
     const now = t("2026-03-03T10:00:00Z");
-    const marked = computeClock({ aware: t("2026-03-02T09:00:00Z") }, options({ regimes: ["nis2", "gdpr", "hipaa"], now, dueSoonHours: 48 }));
+    const marked = computeClock(
+      { aware: t("2026-03-02T09:00:00Z") },
+      options({ regimes: ["nis2", "gdpr", "hipaa"], now, dueSoonHours: 48 }),
+    );
     expect(find(marked.deadlines, "nis2", /early warning/).status).to.equal("overdue");
     expect(find(marked.deadlines, "nis2", /early warning/).hoursLeft).to.equal(-1);
     expect(find(marked.deadlines, "gdpr", /supervisory/).status).to.equal("due-soon");
@@ -129,7 +146,10 @@ describe("reporting clocks", () => {
       expect(parseRegimes("all")).to.deep.equal([...REGIMES]);
     });
     it("names an unknown regime and the valid ones", () => {
-      expect(() => parseRegimes("gdpr,ccpa")).to.throw(UsageError, /"ccpa" is not a known regime: .*gdpr, nis2, dora, sec, hipaa, nydfs, circia/);
+      expect(() => parseRegimes("gdpr,ccpa")).to.throw(
+        UsageError,
+        /"ccpa" is not a known regime: .*gdpr, nis2, dora, sec, hipaa, nydfs, circia/,
+      );
     });
   });
 });

@@ -17,11 +17,16 @@ describe("clock time arithmetic", () => {
     it("reads UTC and offset times to the same instant", () => {
       expect(parseInstant("2026-03-02T09:15:00Z", "--aware-at").toISOString()).to.equal("2026-03-02T09:15:00.000Z");
       expect(parseInstant("2026-03-02T10:15+01:00", "--aware-at").toISOString()).to.equal("2026-03-02T09:15:00.000Z");
-      expect(parseInstant("2026-03-02T04:15:00.250-05:00", "--aware-at").toISOString()).to.equal("2026-03-02T09:15:00.250Z");
+      expect(parseInstant("2026-03-02T04:15:00.250-05:00", "--aware-at").toISOString()).to.equal(
+        "2026-03-02T09:15:00.250Z",
+      );
     });
 
     it("refuses a time without a zone, naming the flag and the value", () => {
-      expect(() => parseInstant("2026-03-02T09:15", "--aware-at")).to.throw(UsageError, /--aware-at "2026-03-02T09:15".*with a zone/);
+      expect(() => parseInstant("2026-03-02T09:15", "--aware-at")).to.throw(
+        UsageError,
+        /--aware-at "2026-03-02T09:15".*with a zone/,
+      );
     });
 
     it("refuses dates that do not exist instead of rolling them over", () => {
@@ -74,8 +79,12 @@ describe("clock time arithmetic", () => {
     });
 
     it("converts a wall time to the right instant on both sides of a DST change", () => {
-      expect(instantOfWallTime({ year: 2026, month: 3, day: 6 }, 17, 30, "America/New_York").toISOString()).to.equal("2026-03-06T22:30:00.000Z");
-      expect(instantOfWallTime({ year: 2026, month: 3, day: 9 }, 17, 30, "America/New_York").toISOString()).to.equal("2026-03-09T21:30:00.000Z");
+      expect(instantOfWallTime({ year: 2026, month: 3, day: 6 }, 17, 30, "America/New_York").toISOString()).to.equal(
+        "2026-03-06T22:30:00.000Z",
+      );
+      expect(instantOfWallTime({ year: 2026, month: 3, day: 9 }, 17, 30, "America/New_York").toISOString()).to.equal(
+        "2026-03-09T21:30:00.000Z",
+      );
     });
 
     it("accepts IANA zones and refuses unknown ones", () => {

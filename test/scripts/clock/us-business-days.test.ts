@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { addUsBusinessDays, federalHolidayOn, federalHolidaysObservedIn, isUsBusinessDay } from "../../../scripts/clock/us-business-days";
+import {
+  addUsBusinessDays,
+  federalHolidayOn,
+  federalHolidaysObservedIn,
+  isUsBusinessDay,
+} from "../../../scripts/clock/us-business-days";
 import { formatDate, type CalendarDate } from "../../../scripts/clock/time";
 
 const d = (text: string): CalendarDate => {

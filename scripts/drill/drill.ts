@@ -1,0 +1,133 @@
+/**
+ * `flz drill` end to end: start a private emulator, seed the organisation, write and re-read the landing-zone
+ * contract, plant the incident, run the runbook, write the reports, stop the emulator. Every AWS call of the drill
+ * goes to the emulator: the endpoint and dummy credentials are set for the drill's duration and restored after, so
+ * a drill can never touch a real account.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { loadLandingZone } from "../contract";
+import { startEmulator, type Emulator } from "../emulator";
+import { plantIncident } from "./plant";
+import { countSteps, drillPassed, renderHtml, renderMarkdown, type DrillReport } from "./report";
+import { runRunbook, type Scenario, type StepResult } from "./runbook";
+import { seedOrganisation } from "./seed-org";
+
+/** Options of {@link runDrill}. */
+export interface DrillOptions {
+  /** Scenario. */
+  readonly scenario: Scenario;
+  /** Folder the reports and the contract file are written to (created if missing). */
+  readonly reportDir: string;
+  /** Case ID. Default `DRILL-<UTC timestamp>`. */
+  readonly caseId?: string;
+  /** Leave the emulator running and return it (the caller stops it). */
+  readonly keep?: boolean;
+  /** Progress lines. */
+  readonly onLine?: (line: string) => void;
+}
+
+/** What a drill leaves behind. */
+export interface DrillOutcome {
+  /** The report. */
+  readonly report: DrillReport;
+  /** Paths of the files written. */
+  readonly files: { json: string; markdown: string; html: string; landingZone: string };
+  /** The emulator, when kept. */
+  readonly emulator?: Emulator;
+}
+
+const DRILL_ENV = [
+  "AWS_ENDPOINT_URL",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+] as const;
+
+/** Points the SDK at the emulator with dummy credentials; returns a function that restores the environment. */
+export function useEmulatorEnvironment(endpoint: string): () => void {
+  const saved = new Map<string, string | undefined>(DRILL_ENV.map((k) => [k, process.env[k]]));
+  process.env.AWS_ENDPOINT_URL = endpoint;
+  process.env.AWS_ACCESS_KEY_ID = "drill";
+  process.env.AWS_SECRET_ACCESS_KEY = "drill";
+  process.env.AWS_REGION = "us-east-1";
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_DEFAULT_REGION;
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** A case ID for a drill started at `now`: `DRILL-20260302T091500Z`. */
+export function drillCaseId(now: Date): string {
+  return `DRILL-${now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "")}`;
+}
+
+/** Runs a whole drill. Resolves with the report (passed or not); rejects only when the drill could not run at all. */
+export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
+  const say = options.onLine ?? (() => undefined);
+  const started = new Date();
+  const caseId = options.caseId ?? drillCaseId(started);
+  say(`starting the emulator`);
+  const emulator = await startEmulator();
+  const restore = useEmulatorEnvironment(emulator.endpoint);
+  let kept = false;
+  try {
+    say(`emulator at ${emulator.endpoint}; seeding the organisation (management, forensic, two members)`);
+    const seeded = await seedOrganisation();
+    mkdirSync(options.reportDir, { recursive: true });
+    const landingZoneFile = path.join(options.reportDir, "landing-zone.json");
+    writeFileSync(landingZoneFile, `${JSON.stringify(seeded.landingZone, null, 2)}\n`);
+    // Read the contract back through the same loader every command uses: the drill runs on what it wrote.
+    const landingZone = loadLandingZone(landingZoneFile);
+    const incidentRegion = landingZone.regions[landingZone.regions.length - 1];
+    say(`planting the incident in account ${seeded.members[0]} (${incidentRegion})`);
+    const incident = await plantIncident(seeded.members[0], incidentRegion);
+    say(`running the runbook for case ${caseId} (${options.scenario})`);
+    const runbook = await runRunbook({
+      landingZone,
+      incident,
+      scenario: options.scenario,
+      caseId,
+      onStep: (s: StepResult) =>
+        say(`  ${s.status.toUpperCase()} ${s.id} (${s.durationMs} ms)${s.error ? `: ${s.error}` : ""}`),
+    });
+    const report: DrillReport = {
+      version: 1,
+      passed: drillPassed(runbook),
+      counts: countSteps(runbook),
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      endpoint: emulator.endpoint,
+      incident,
+      documents: seeded.documents,
+      runbook,
+    };
+    const files = {
+      json: path.join(options.reportDir, "drill-report.json"),
+      markdown: path.join(options.reportDir, "drill-report.md"),
+      html: path.join(options.reportDir, "drill-report.html"),
+      landingZone: landingZoneFile,
+    };
+    writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(files.markdown, renderMarkdown(report));
+    writeFileSync(files.html, renderHtml(report));
+    kept = Boolean(options.keep);
+    return { report, files, ...(kept ? { emulator } : {}) };
+  } finally {
+    if (!kept) {
+      restore();
+      await emulator.stop();
+    }
+  }
+}
