@@ -37,6 +37,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Physical ID the mock assigned. */
   readonly id: string;
+  /** The state the mock returned: inputs plus computed outputs such as ARNs (what a preview would know). */
+  readonly outputs?: Record<string, unknown>;
 }
 
 /** One invoke (data-source call) the program made. */
@@ -72,7 +74,10 @@ let queue: Promise<unknown> = Promise.resolve();
 
 function physicalId(type: string, name: string, inputs: Record<string, unknown>): string {
   if (type === "aws:organizations/account:Account") return "222222222222";
-  if (type.startsWith("aws:s3/bucket:Bucket") && typeof inputs.bucket === "string") return inputs.bucket;
+  // A real bucket's ID is its name: keep them equal so sub-resources that reference `bucket.id` join to it.
+  if (type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2") {
+    return typeof inputs.bucket === "string" ? inputs.bucket : `${name}-bucket`;
+  }
   return `${name}-id`;
 }
 
@@ -140,6 +145,7 @@ const mocks: pulumi.runtime.Mocks = {
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
     const id = args.id && args.id !== "" ? args.id : physicalId(args.type, args.name, inputs);
+    const state = computedState(args.type, args.name, inputs, id);
     recorded.push({
       type: args.type,
       name: args.name,
@@ -148,8 +154,9 @@ const mocks: pulumi.runtime.Mocks = {
       custom: args.custom !== false,
       inputs,
       id,
+      outputs: state,
     });
-    return { id, state: computedState(args.type, args.name, inputs, id) };
+    return { id, state };
   },
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
