@@ -85,14 +85,14 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(
       name,
       { bucket: args.bucketName, objectLockEnabled: true, forceDestroy: false },
-      { parent: this, protect, retainOnDelete: protect },
+      { ...this.settingOpts(protect), protect },
     );
     const logs = this.accessLogBucket(name, bucket, args, protect);
 
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      { parent: this },
+      this.settingOpts(protect),
     );
     new aws.s3.BucketObjectLockConfiguration(
       `${name}-lock`,
@@ -101,7 +101,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
         objectLockEnabled: "Enabled",
         rule: { defaultRetention: { mode: args.lockMode ?? "COMPLIANCE", days: retentionDays } },
       },
-      { parent: this, dependsOn: [versioning] },
+      { ...this.settingOpts(protect), dependsOn: [versioning] },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
@@ -115,7 +115,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this },
+      this.settingOpts(protect),
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
@@ -126,12 +126,12 @@ export class EvidenceBucket extends pulumi.ComponentResource {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      { parent: this },
+      this.settingOpts(protect),
     );
     new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
+      this.settingOpts(protect),
     );
 
     const writer = args.cloudTrailWriter;
@@ -148,13 +148,13 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     this.bucketPolicy = new aws.s3.BucketPolicy(
       `${name}-policy`,
       { bucket: bucket.id, policy },
-      { parent: this, dependsOn: [publicAccess] },
+      { ...this.settingOpts(protect), dependsOn: [publicAccess] },
     );
 
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       { bucket: bucket.id, rules: [lifecycleRule(transitions)] },
-      { parent: this, dependsOn: [versioning] },
+      { ...this.settingOpts(protect), dependsOn: [versioning] },
     );
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
@@ -164,6 +164,15 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       bucketArn: this.bucketArn,
       accessLogBucketName: this.accessLogBucketName,
     });
+  }
+
+  /**
+   * Options of every resource of the component. When protected, each is also retained on delete: deleting the
+   * lock configuration, policy or public-access block of a bucket that outlives the stack would strip its
+   * defences (default retention, TLS-only, organisation-only) from evidence that is still there.
+   */
+  private settingOpts(protect: boolean): pulumi.CustomResourceOptions {
+    return { parent: this, retainOnDelete: protect };
   }
 
   /**
@@ -181,17 +190,17 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     const logs = new aws.s3.Bucket(
       logName,
       { bucket: args.bucketName ? pulumi.interpolate`${args.bucketName}-logs` : undefined, forceDestroy: false },
-      { parent: this, protect, retainOnDelete: protect },
+      { ...this.settingOpts(protect), protect },
     );
     new aws.s3.BucketVersioning(
       `${logName}-versioning`,
       { bucket: logs.id, versioningConfiguration: { status: "Enabled" } },
-      { parent: this },
+      this.settingOpts(protect),
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${logName}-encryption`,
       { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      { parent: this },
+      this.settingOpts(protect),
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${logName}-public-access`,
@@ -202,12 +211,12 @@ export class EvidenceBucket extends pulumi.ComponentResource {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      { parent: this },
+      this.settingOpts(protect),
     );
     new aws.s3.BucketOwnershipControls(
       `${logName}-ownership`,
       { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
+      this.settingOpts(protect),
     );
     const policy = new aws.s3.BucketPolicy(
       `${logName}-policy`,
@@ -221,7 +230,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
             ),
           ),
       },
-      { parent: this, dependsOn: [publicAccess] },
+      { ...this.settingOpts(protect), dependsOn: [publicAccess] },
     );
     new aws.s3.BucketLogging(
       `${name}-logging`,
@@ -231,7 +240,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
         targetPrefix: "s3-access/",
         targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
       },
-      { parent: this, dependsOn: [policy] },
+      { ...this.settingOpts(protect), dependsOn: [policy] },
     );
     return logs;
   }

@@ -65,7 +65,9 @@ export class ForensicKeys extends pulumi.ComponentResource {
         `ForensicKeys: deletionWindowInDays must be a whole number from 7 to 30, got ${deletionWindowInDays}`,
       );
     }
-    const keyOpts = { parent: this, provider: home, protect: true };
+    // Protected and retained: a destroy must never schedule the deletion of the keys that logs, evidence and
+    // custody signatures depend on.
+    const keyOpts = { parent: this, provider: home, protect: true, retainOnDelete: true };
 
     this.trailKey = new aws.kms.Key(
       `${name}-trail`,
@@ -121,7 +123,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
           deletionWindowInDays,
           policy: evidencePolicy,
         },
-        { parent: this, provider, protect: true },
+        { parent: this, provider, protect: true, retainOnDelete: true },
       );
       evidenceArns[region] = replica.arn;
     }
