@@ -169,7 +169,9 @@ export function formatPlan(result: PlanResult): string {
     for (const setting of securitySettings(resource.type, resource.inputs)) lines.push(`${indent}    · ${setting}`);
   }
   lines.push("", "Outputs:");
-  lines.push("  (IDs and ARNs that AWS assigns on creation are the mock engine's placeholders; placement comes from the providers)");
+  lines.push(
+    "  (IDs and ARNs that AWS assigns on creation are the mock engine's placeholders; placement comes from the providers)",
+  );
   for (const [key, value] of Object.entries(result.outputs)) lines.push(`  ${key}: ${show(value)}`);
   return lines.join("\n");
 }
