@@ -372,6 +372,7 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
           intervalMs: options.pollIntervalMs ?? 5000,
           deadline: ctx.deadline,
           sleep: options.sleep,
+          now: () => ctx.now().getTime(),
           onProgress: (p) => progress.update(volume.volumeId, what, p),
         });
   const backoff = (fn: () => Promise<string>) =>

@@ -181,6 +181,8 @@ export interface WaitOptions {
   readonly onProgress?: (percent: number) => void;
   /** Sleep function (tests). */
   readonly sleep?: Sleep;
+  /** Clock, ms since epoch (tests). */
+  readonly now?: () => number;
 }
 
 /**
@@ -203,6 +205,7 @@ export async function waitForSnapshot(ec2: EC2Client, snapshotId: string, option
       intervalMs: options.intervalMs,
       deadline: options.deadline,
       sleep: options.sleep,
+      now: options.now,
       onTimeout: () =>
         new OperationError(`${options.what} ${snapshotId} still pending at ${last}% when --max-wait ran out: run the same command again to resume`),
     },
