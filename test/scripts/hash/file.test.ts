@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { parseHashRequest, runHash } from "../../../scripts/commands/hash";
+import { UsageError } from "../../../scripts/errors";
+import { hashFile } from "../../../scripts/hash/file";
+import { blockBytes } from "./ebs-fixtures";
+import { captureIo } from "./io";
+
+const KIB = 1024;
+const BLOCK = 512 * KIB;
+
+function sha256sum(file: string): string {
+  return execFileSync("sha256sum", [file]).toString().split(" ")[0];
+}
+
+function blockDigests(data: Buffer, blockSize = BLOCK): string[] {
+  const out: string[] = [];
+  for (let o = 0; o < data.length; o += blockSize) out.push(createHash("sha256").update(data.subarray(o, o + blockSize)).digest("hex"));
+  return out;
+}
+
+describe("file hashing", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "flz-hash-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cases: [string, number][] = [
+    ["an empty file", 0],
+    ["a one-byte file", 1],
+    ["a file of exactly one block", BLOCK],
+    ["a file of exactly one read chunk (16 blocks)", 16 * BLOCK],
+    ["an odd-sized file spanning several chunks", 37 * BLOCK + 12345],
+  ];
+  for (const [name, size] of cases) {
+    it(`equals sha256sum on ${name}, with a manifest of every 512 KiB block from the same read`, async () => {
+      const data = blockBytes(size, size);
+      const file = path.join(dir, `f-${size}.bin`);
+      writeFileSync(file, data);
+      const blocks: string[] = [];
+      const plain = await hashFile(file);
+      const withManifest = await hashFile(file, { manifest: true, onBlock: (b) => blocks.push(b.sha256) });
+      expect(plain.sha256).to.equal(sha256sum(file));
+      expect(withManifest.sha256).to.equal(plain.sha256);
+      expect(withManifest.bytes).to.equal(size);
+      expect(withManifest.blocks).to.equal(Math.ceil(size / BLOCK));
+      expect(blocks).to.deep.equal(blockDigests(data));
+    });
+  }
+
+  it("keeps block order and alignment with a tiny pool of small chunks", async () => {
+    const data = blockBytes(7, 100 * 4096 + 17);
+    const file = path.join(dir, "small-chunks.bin");
+    writeFileSync(file, data);
+    const blocks: string[] = [];
+    const digest = await hashFile(file, { manifest: true, blockSize: 4096, blocksPerChunk: 3, chunks: 2, onBlock: (b) => blocks.push(b.sha256) });
+    expect(digest.sha256).to.equal(sha256sum(file));
+    expect(blocks).to.deep.equal(blockDigests(data, 4096));
+  });
+
+  it("hashes a stream that is not seekable (a named pipe fed in small writes)", async function () {
+    if (process.platform === "win32") this.skip();
+    const fifo = path.join(dir, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const data = blockBytes(3, 3 * BLOCK + 999);
+    const source = path.join(dir, "pipe-source.bin");
+    writeFileSync(source, data);
+    // dd writes in 4 KiB pieces, so the reader sees many short reads
+    const writer = spawn("dd", [`if=${source}`, `of=${fifo}`, "bs=4096"], { stdio: "ignore" });
+    const written = new Promise((r) => writer.once("exit", r));
+    const blocks: string[] = [];
+    const digest = await hashFile(fifo, { manifest: true, onBlock: (b) => blocks.push(b.sha256) });
+    await written;
+    expect(digest.sha256).to.equal(sha256sum(source));
+    expect(blocks).to.deep.equal(blockDigests(data));
+  });
+
+  it("flz hash prints sha256sum-compatible lines that sha256sum -c accepts", async () => {
+    const a = path.join(dir, "a.bin");
+    const b = path.join(dir, "b b.bin");
+    writeFileSync(a, "alpha\n");
+    writeFileSync(b, blockBytes(1, BLOCK + 3));
+    const io = captureIo();
+    await runHash([a, b], {}, io);
+    const listing = path.join(dir, "SHA256SUMS");
+    writeFileSync(listing, io.stdout());
+    expect(execFileSync("sha256sum", ["-c", listing]).toString()).to.equal(`${a}: OK\n${b}: OK\n`);
+  });
+
+  it("flz hash --manifest --json prints path, bytes, sha256, blocks and writes the manifest as JSON Lines", async () => {
+    const file = path.join(dir, "m.bin");
+    const data = blockBytes(9, 2 * BLOCK + 1);
+    writeFileSync(file, data);
+    const out = path.join(dir, "m.manifest.jsonl");
+    const io = captureIo();
+    await runHash([file], { manifest: out, json: true }, io);
+    const [printed] = JSON.parse(io.stdout()) as { path: string; bytes: number; sha256: string; blocks: number }[];
+    expect(printed).to.include({ path: file, bytes: data.length, sha256: sha256sum(file), blocks: 3 });
+    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).to.include({ type: "source", kind: "file", source: file, blockSize: BLOCK });
+    expect(lines.slice(1, 4).map((l) => l.sha256)).to.deep.equal(blockDigests(data));
+    expect(lines[4]).to.include({ type: "summary", sha256: printed.sha256, bytes: data.length });
+  });
+
+  it("refuses unusable requests with one line naming the value", async () => {
+    const bad = (files: string[], flags: object) => {
+      try {
+        parseHashRequest(files, flags);
+      } catch (err) {
+        expect(err).to.be.instanceOf(UsageError);
+        return (err as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(bad([], {})).to.contain("nothing to hash");
+    expect(bad(["x"], { snapshot: "snap-0123456789abcdef0" })).to.contain("not both");
+    expect(bad([], { snapshot: "vol-123" })).to.contain("--snapshot vol-123");
+    expect(bad([], { snapshot: "snap-0123456789abcdef0" })).to.contain("needs --region");
+    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", concurrency: "0" })).to.contain("--concurrency 0");
+    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", account: "12" })).to.contain("--account 12");
+    let missing: unknown;
+    try {
+      await runHash([path.join(dir, "nope")], {}, captureIo());
+    } catch (err) {
+      missing = err;
+    }
+    expect((missing as Error).message).to.match(/cannot read .*nope: ENOENT/);
+  });
+});
