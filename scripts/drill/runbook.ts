@@ -216,7 +216,8 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         phase: "custody",
         command: `flz hash snapshot --case ${caseId} --snapshot <forensic snapshot>`,
         scenarios: ["compromised-instance"],
-        unavailable: "not yet available: scripts/hash/ has not landed",
+        unavailable:
+          "not yet available: the snapshot hashing code (scripts/hash/) landed after the drill was built and is not wired in yet; note the emulator serves the EBS direct APIs only for snapshots made with StartSnapshot",
       },
       {
         id: "put-artefact",
@@ -224,7 +225,8 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         phase: "custody",
         command: `flz custody put --case ${caseId} <file>`,
         scenarios: ["compromised-instance"],
-        unavailable: "not yet available: no artefact-put function has landed in scripts/custody/",
+        unavailable:
+          "not yet available: no function that puts an artefact into the evidence bucket with a custody record has landed in scripts/custody/",
       },
       {
         id: "verify-custody",

@@ -22,10 +22,11 @@ const CHROMIUM_ARGS = [
 describe("flz drill (whole rehearsal against its own emulator)", function () {
   this.timeout(120_000);
   let outcome: DrillOutcome;
-  const endpointBefore = process.env.AWS_ENDPOINT_URL;
+  let endpointBefore: string | undefined;
 
   before(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "flz-drill-"));
+    endpointBefore = process.env.AWS_ENDPOINT_URL;
     outcome = await runDrill({ scenario: "all", reportDir: dir, caseId: "DRILL-CI-1" });
   });
 
