@@ -127,9 +127,9 @@ export function register(program: Command): void {
     .command("contain")
     .summary("precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo")
     .description(
-      "Contains a compromised principal or instance in a member account, through the member responder role (the session\n" +
-        "carries the case ID). Every change is recorded in the case's custody ledger with what is needed to reverse it:\n" +
-        "`flz contain undo --case <id> --action <sequence>` reverses one record. Re-running is safe: what is already\n" +
+      "Contains a compromised principal or instance in a member account, through the member responder role (the session " +
+        "carries the case ID). Every change is recorded in the case's custody ledger with what is needed to reverse it: " +
+        "`flz contain undo --case <id> --action <sequence>` reverses one record. Re-running is safe: what is already " +
         "contained is left as it is.",
     );
 
@@ -138,9 +138,9 @@ export function register(program: Command): void {
       .command("sessions")
       .summary("deny every session of a role issued before a cutoff")
       .description(
-        "Adds the inline policy FlzRevokeOlderSessions-<case> to the role: Deny * * when aws:TokenIssueTime is before the cutoff.\n" +
-          "Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. Re-running\n" +
-          "with a later cutoff moves it; an earlier cutoff is refused (undo moves it back). Service-linked roles are refused.\n" +
+        "Adds the inline policy FlzRevokeOlderSessions-<case> to the role: Deny * * when aws:TokenIssueTime is before the cutoff. " +
+          "Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. Re-running " +
+          "with a later cutoff moves it; an earlier cutoff leaves the later one in place (undo moves it back). Service-linked roles are refused. " +
           "Long-term access keys are not affected: use `contain access-key`.",
       )
       .option("--role <name>", "role name in the member account (required)")
@@ -164,7 +164,7 @@ export function register(program: Command): void {
       .command("access-key")
       .summary("deactivate a user's access key (never deleted) and list the user's other keys")
       .description(
-        "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), then\n" +
+        "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), then " +
           "lists every other key of the user with its last use, so a second stolen key is seen at once.",
       )
       .option("--user <name>", "IAM user name (required)")
@@ -183,10 +183,10 @@ export function register(program: Command): void {
       .command("instance")
       .summary("protect and isolate an instance: protections, Auto Scaling Standby, network quarantine, IMDSv2")
       .description(
-        "At once and independently: termination and stop protection; volumes kept on termination; Standby in its Auto\n" +
-          "Scaling group (detach when Standby would breach the minimum size); IMDSv2 required; case tags. Network isolation\n" +
-          "saves every interface's groups, moves each to the VPC's allow-all group (tracked flows become untracked) and then to\n" +
-          "its no-rule isolation group. Both groups are created once per VPC (tag flz:containment) and reused.\n" +
+        "At once and independently: termination and stop protection; volumes kept on termination; Standby in its Auto " +
+          "Scaling group (detach when Standby would breach the minimum size); IMDSv2 required; case tags. Network isolation " +
+          "saves every interface's groups, moves each to the VPC's allow-all group (tracked flows become untracked) and then to " +
+          "its no-rule isolation group. Both groups are created once per VPC (tag flz:containment) and reused. " +
           "Flows through NAT gateways, load balancers and VPC endpoints stay tracked: add a network ACL for those.",
       )
       .option("--instance <id>", "instance ID (required)")
@@ -210,8 +210,8 @@ export function register(program: Command): void {
       .command("undo")
       .summary("reverse one recorded containment action, and record the reversal")
       .description(
-        "Reads the record at --action from the case's ledger and restores what it changed: security groups, instance\n" +
-          "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status.\n" +
+        "Reads the record at --action from the case's ledger and restores what it changed: security groups, instance " +
+          "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status. " +
           "The account and region come from the record.",
       )
       .option("--action <sequence>", "sequence number of the record to reverse (printed by the contain command)"),
