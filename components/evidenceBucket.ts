@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { accessLogBucketPolicy, evidenceBucketPolicy, trailBucketPolicy } from "./documents";
+import { PURPOSE, purposeTags } from "./tags";
 
 /** One lifecycle step to a colder storage class. */
 export interface StorageTransition {
@@ -84,7 +85,12 @@ export class EvidenceBucket extends pulumi.ComponentResource {
 
     const bucket = new aws.s3.Bucket(
       name,
-      { bucket: args.bucketName, objectLockEnabled: true, forceDestroy: false },
+      {
+        bucket: args.bucketName,
+        objectLockEnabled: true,
+        forceDestroy: false,
+        tags: purposeTags(args.cloudTrailWriter ? PURPOSE.trailBucket : PURPOSE.evidenceBucket),
+      },
       { ...this.settingOpts(protect), protect },
     );
     const logs = this.accessLogBucket(name, bucket, args, protect);

@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { custodySigningKeyPolicy, evidenceKeyPolicy, trailKeyPolicy } from "./documents";
+import { PURPOSE, purposeTags } from "./tags";
 
 /** Arguments of {@link ForensicKeys}. */
 export interface ForensicKeysArgs {
@@ -73,6 +74,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
       `${name}-trail`,
       {
         description: "flz organisation trail logs",
+        tags: purposeTags(PURPOSE.trailKey),
         customerMasterKeySpec: "SYMMETRIC_DEFAULT",
         keyUsage: "ENCRYPT_DECRYPT",
         enableKeyRotation: true,
@@ -103,6 +105,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
       `${name}-evidence`,
       {
         description: `flz evidence (multi-region primary, ${args.homeRegion})`,
+        tags: purposeTags(PURPOSE.evidenceKey),
         customerMasterKeySpec: "SYMMETRIC_DEFAULT",
         keyUsage: "ENCRYPT_DECRYPT",
         multiRegion: true,
@@ -120,6 +123,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
         {
           primaryKeyArn: evidence.arn,
           description: `flz evidence (replica, ${region})`,
+          tags: purposeTags(PURPOSE.evidenceKey),
           deletionWindowInDays,
           policy: evidencePolicy,
         },
@@ -132,6 +136,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
       `${name}-custody-signing`,
       {
         description: "flz custody ledger signing (ECDSA P-256)",
+        tags: purposeTags(PURPOSE.signingKey),
         customerMasterKeySpec: "ECC_NIST_P256",
         keyUsage: "SIGN_VERIFY",
         // Asymmetric keys cannot rotate automatically; the public key of each signature stays verifiable.

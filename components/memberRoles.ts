@@ -14,6 +14,7 @@ import {
   forensicRoleTrust,
   memberRolesTemplate,
 } from "./documents";
+import { PURPOSE, purposeTags } from "./tags";
 
 /** Service principal that must have trusted access in Organizations for service-managed StackSets. */
 export const STACKSETS_SERVICE_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com";
@@ -139,6 +140,7 @@ export class MemberRoles extends pulumi.ComponentResource {
       {
         name: names.forensicResponder,
         description: "flz: captures evidence and contains incidents through the member responder roles",
+        tags: purposeTags(PURPOSE.forensicRole),
         maxSessionDuration: maxSessionSeconds,
         assumeRolePolicy: pulumi
           .all([principals(args.responderPrincipalArns), args.organizationId])
@@ -153,6 +155,7 @@ export class MemberRoles extends pulumi.ComponentResource {
       {
         name: names.forensicInvestigator,
         description: "flz: reads trail logs and evidence, and the member accounts read-only",
+        tags: purposeTags(PURPOSE.forensicRole),
         maxSessionDuration: maxSessionSeconds,
         assumeRolePolicy: pulumi
           .all([principals(args.investigatorPrincipalArns), args.organizationId])
@@ -167,6 +170,7 @@ export class MemberRoles extends pulumi.ComponentResource {
       {
         name: names.breakGlass,
         description: "flz: break-glass access to the forensic account; MFA required",
+        tags: purposeTags(PURPOSE.breakGlassRole),
         maxSessionDuration: maxSessionSeconds,
         assumeRolePolicy: pulumi
           .all([principals(args.breakGlassPrincipalArns), args.organizationId])

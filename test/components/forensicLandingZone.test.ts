@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { ForensicLandingZone, ForensicLandingZoneArgs } from "../../components/forensicLandingZone";
+import { PURPOSE as PACK_PURPOSE, PURPOSE_TAG_KEY as PACK_TAG_KEY } from "../../policies/lib/purpose";
+import { PURPOSE, PURPOSE_TAG_KEY } from "../../components/tags";
 import { placementOf, runProgram } from "../support/mock-engine";
 import { allOf, covers, one, statements } from "./helpers";
 
@@ -71,5 +73,26 @@ describe("ForensicLandingZone", () => {
     expect(String(error)).to.include(
       "home region ap-south-1 is not one of the governed regions [eu-west-1, eu-central-1, us-east-1]",
     );
+  });
+
+  it("tags what the policy pack must recognise with the pack's own purpose tag", async () => {
+    expect(PURPOSE_TAG_KEY).to.equal(PACK_TAG_KEY);
+    expect(PURPOSE).to.deep.equal(PACK_PURPOSE);
+    const run = await landingZone();
+    const purposes = run.resources
+      .filter((r) => r.custom && (r.inputs.tags as Record<string, string> | undefined)?.[PURPOSE_TAG_KEY])
+      .map((r) => `${r.type} ${(r.inputs.tags as Record<string, string>)[PURPOSE_TAG_KEY]}`);
+    expect(purposes).to.have.members([
+      "aws:kms/key:Key trail-key",
+      "aws:kms/key:Key evidence-key",
+      "aws:kms/replicaKey:ReplicaKey evidence-key",
+      "aws:kms/replicaKey:ReplicaKey evidence-key",
+      "aws:kms/key:Key custody-signing",
+      "aws:s3/bucket:Bucket trail-logs",
+      "aws:s3/bucket:Bucket evidence",
+      "aws:iam/role:Role forensic-role",
+      "aws:iam/role:Role forensic-role",
+      "aws:iam/role:Role break-glass",
+    ]);
   });
 });
