@@ -117,6 +117,10 @@ describe("flz contain sessions and access-key (emulator)", function () {
       const again = await deactivateAccessKey(world.context(), { user: "ci-bot", key: stolen });
       expect(again.changes).to.deep.equal([]);
 
+      const preview = await undoAction(world.context(true), { sequence: result.record?.sequence ?? -1 });
+      expect(preview.changes.map((c) => c.description)).to.deep.equal([`set access key ${stolen} of user ci-bot back to Active`]);
+      expect(await statuses()).to.deep.equal({ [stolen]: "Inactive", [spare]: "Active" });
+
       await undoAction(world.context(), { sequence: result.record?.sequence ?? -1 });
       expect(await statuses()).to.deep.equal({ [stolen]: "Active", [spare]: "Active" });
     });
