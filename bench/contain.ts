@@ -77,14 +77,21 @@ class RecordingFactory extends ClientFactory {
     const client = super.client(Client, placement);
     if (!this.instrumented.has(client)) {
       this.instrumented.add(client);
-      const stack = client.middlewareStack as unknown as { add(mw: Middleware, options: { step: "initialize"; name: string }): void };
+      const stack = client.middlewareStack as unknown as {
+        add(mw: Middleware, options: { step: "initialize"; name: string }): void;
+      };
       stack.add(
         (next, context) => async (args) => {
           const start = performance.now();
           try {
             return await next(args);
           } finally {
-            this.calls.push({ client: context.clientName ?? Client.name, command: context.commandName ?? "?", start, end: performance.now() });
+            this.calls.push({
+              client: context.clientName ?? Client.name,
+              command: context.commandName ?? "?",
+              start,
+              end: performance.now(),
+            });
           }
         },
         { step: "initialize", name: "flzBenchRecorder" },
@@ -107,8 +114,19 @@ interface Measurement {
   readonly referenceMs: number;
 }
 
-async function measure(label: string, lz: LandingZone, caseId: string, instanceId: string, latencyMs: number): Promise<Measurement> {
-  const factory = new RecordingFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName, injectedLatencyMs: latencyMs });
+async function measure(
+  label: string,
+  lz: LandingZone,
+  caseId: string,
+  instanceId: string,
+  latencyMs: number,
+): Promise<Measurement> {
+  const factory = new RecordingFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+    injectedLatencyMs: latencyMs,
+  });
   try {
     const account = SEED_ACCOUNTS.members[0];
     const region = "us-east-1";
@@ -130,7 +148,8 @@ async function measure(label: string, lz: LandingZone, caseId: string, instanceI
     const t0 = performance.now();
     const result = await containInstance({ factory, ledger, account, region, dryRun: false }, { instanceId });
     const wallMs = performance.now() - t0;
-    if ((result.failures ?? []).length > 0) throw new Error(`containment failed: ${(result.failures ?? []).join("; ")}`);
+    if ((result.failures ?? []).length > 0)
+      throw new Error(`containment failed: ${(result.failures ?? []).join("; ")}`);
     const containment = factory.calls.filter((c) => c.client === "EC2Client" || c.client === "AutoScalingClient");
     const chain = criticalPath(containment);
     return {
@@ -167,12 +186,22 @@ export async function main(): Promise<void> {
     const net = await network(ec2);
     const first = await launch(ec2, net);
     const second = await launch(ec2, net);
-    const asg = await autoScalingGroup(ec2, sdkClient(admin, AutoScalingClient, placement), net.subnetId, { min: 0, desired: 1, max: 2 });
+    const asg = await autoScalingGroup(ec2, sdkClient(admin, AutoScalingClient, placement), net.subnetId, {
+      min: 0,
+      desired: 1,
+      max: 2,
+    });
 
     const results = [
       await measure("first use in the VPC (creates both containment groups)", lz, "BENCH-1", first, latencyMs),
       await measure("containment groups already there", lz, "BENCH-2", second, latencyMs),
-      await measure("groups there, instance in an Auto Scaling group (Standby)", lz, "BENCH-3", asg.instanceId, latencyMs),
+      await measure(
+        "groups there, instance in an Auto Scaling group (Standby)",
+        lz,
+        "BENCH-3",
+        asg.instanceId,
+        latencyMs,
+      ),
     ];
     process.stdout.write(`flz contain instance, emulator, ${latencyMs} ms injected per request\n\n`);
     for (const r of results) {

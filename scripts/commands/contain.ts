@@ -5,7 +5,13 @@
 import { Command } from "commander";
 import { ClientFactory } from "../aws/clients";
 import { deactivateAccessKey } from "../contain/access-key";
-import { requireAccountId, requireCaseId, requireRegion, type ContainContext, type ContainResult } from "../contain/common";
+import {
+  requireAccountId,
+  requireCaseId,
+  requireRegion,
+  type ContainContext,
+  type ContainResult,
+} from "../contain/common";
 import { containInstance, requireInstanceId } from "../contain/instance";
 import { parseCutoff, revokeSessions } from "../contain/sessions";
 import { parseSequence, undoAction } from "../contain/undo";
@@ -38,7 +44,13 @@ export interface ContainCommonOptions {
 type Runner = (ctx: ContainContext, lz: LandingZone, io: Io) => Promise<ContainResult>;
 
 /** Prints a result for people or as JSON. */
-export function printResult(io: Io, result: ContainResult, json: boolean, caseId: string, capture: JsonValue = null): void {
+export function printResult(
+  io: Io,
+  result: ContainResult,
+  json: boolean,
+  caseId: string,
+  capture: JsonValue = null,
+): void {
   if (json) {
     printJson(io, {
       case: caseId,
@@ -59,7 +71,10 @@ export function printResult(io: Io, result: ContainResult, json: boolean, caseId
   for (const failure of result.failures ?? []) printLine(io, `FAILED ${failure}`);
   if (result.dryRun) note(io, `dry run: nothing changed, nothing recorded in case ${caseId}`);
   else if (result.record) {
-    const undo = result.action === "contain.undone" ? "" : `; undo with: flz contain undo --case ${caseId} --action ${result.record.sequence}`;
+    const undo =
+      result.action === "contain.undone"
+        ? ""
+        : `; undo with: flz contain undo --case ${caseId} --action ${result.record.sequence}`;
     note(io, `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})${undo}`);
   }
 }
@@ -72,7 +87,11 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
   if (options.region !== undefined) requireRegion(options.region);
   const lz = loadLandingZone(options.landingZone);
   const region = requireRegion(options.region ?? lz.homeRegion);
-  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const factory = new ClientFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+  });
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
     const result = await runner({ factory, ledger, account, region, dryRun: Boolean(options.dryRun) }, lz, io);
@@ -82,7 +101,10 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
     const failures = [...(result.failures ?? [])];
     let capture: JsonValue = null;
     if (result.pending) {
-      note(io, "containment recorded; waiting for the capture to finish (flz capture resumes it if this is interrupted)");
+      note(
+        io,
+        "containment recorded; waiting for the capture to finish (flz capture resumes it if this is interrupted)",
+      );
       capture = await result.pending.then(
         (summary) => summary,
         (err: unknown) => {
@@ -94,7 +116,9 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
     }
     if (json) printResult(io, { ...result, failures }, true, caseId, capture);
     if (failures.length > 0) {
-      throw new OperationError(`${failures.length} step(s) failed (the others were applied and recorded): ${failures.join("; ")}`);
+      throw new OperationError(
+        `${failures.length} step(s) failed (the others were applied and recorded): ${failures.join("; ")}`,
+      );
     }
   } finally {
     factory.destroy();
@@ -104,20 +128,49 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
 function common(cmd: Command, accountRequired = true): Command {
   return cmd
     .option("--case <id>", "case ID: names the ledger, the role session and the tags (required)")
-    .option("--account <id>", accountRequired ? "member account to act in (12 digits, required)" : "member account (optional: the record says where)")
+    .option(
+      "--account <id>",
+      accountRequired
+        ? "member account to act in (12 digits, required)"
+        : "member account (optional: the record says where)",
+    )
     .option("--region <region>", "region to act in (default: the landing zone's home region)")
-    .option("--landing-zone <file>", "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)")
+    .option(
+      "--landing-zone <file>",
+      "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)",
+    )
     .option("--dry-run", "print exactly what would change; change nothing, record nothing")
     .option("--json", "print one JSON document");
 }
 
 /** Starts the capture engine's capture of the instance (`--capture`); resolves with a summary of its snapshots. */
-async function startCapture(ctx: ContainContext, lz: LandingZone, io: Io, instanceId: string): Promise<{ [key: string]: JsonValue }> {
-  const request = parseCaptureRequest({ case: ctx.ledger.caseId, instance: instanceId, account: ctx.account, region: ctx.region });
+async function startCapture(
+  ctx: ContainContext,
+  lz: LandingZone,
+  io: Io,
+  instanceId: string,
+): Promise<{ [key: string]: JsonValue }> {
+  const request = parseCaptureRequest({
+    case: ctx.ledger.caseId,
+    instance: instanceId,
+    account: ctx.account,
+    region: ctx.region,
+  });
   const progress = io.isTty ? barProgress(io.err) : lineProgress((line) => note(io, line));
-  const result = await captureInstance({ factory: ctx.factory, landingZone: lz, request, ledger: ctx.ledger, progress });
+  const result = await captureInstance({
+    factory: ctx.factory,
+    landingZone: lz,
+    request,
+    ledger: ctx.ledger,
+    progress,
+  });
   return {
-    snapshots: result.snapshots.map((s) => ({ volumeId: s.volumeId, forensicSnapshotId: s.forensicSnapshotId ?? null, state: s.state, locked: s.locked })),
+    snapshots: result.snapshots.map((s) => ({
+      volumeId: s.volumeId,
+      forensicSnapshotId: s.forensicSnapshotId ?? null,
+      state: s.state,
+      locked: s.locked,
+    })),
   };
 }
 
@@ -125,7 +178,9 @@ async function startCapture(ctx: ContainContext, lz: LandingZone, io: Io, instan
 export function register(program: Command): void {
   const contain = program
     .command("contain")
-    .summary("precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo")
+    .summary(
+      "precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo",
+    )
     .description(
       "Contains a compromised principal or instance in a member account, through the member responder role (the session " +
         "carries the case ID). Every change is recorded in the case's custody ledger with what is needed to reverse it: " +
@@ -170,7 +225,10 @@ export function register(program: Command): void {
       .option("--user <name>", "IAM user name (required)")
       .option("--key <id>", "access key ID, AKIA... (required)"),
   )
-    .addHelpText("after", "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n")
+    .addHelpText(
+      "after",
+      "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
+    )
     .action(async (options: ContainCommonOptions & { user?: string; key?: string }) => {
       if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
       if (!options.key) throw new UsageError("--key is required: give the access key ID (AKIA...)");
@@ -190,7 +248,10 @@ export function register(program: Command): void {
           "Flows through NAT gateways, load balancers and VPC endpoints stay tracked: add a network ACL for those.",
       )
       .option("--instance <id>", "instance ID (required)")
-      .option("--capture", "also start a snapshot capture of every volume (as flz capture does), beside the containment"),
+      .option(
+        "--capture",
+        "also start a snapshot capture of every volume (as flz capture does), beside the containment",
+      ),
   )
     .addHelpText(
       "after",
@@ -201,7 +262,10 @@ export function register(program: Command): void {
     .action(async (options: ContainCommonOptions & { instance?: string; capture?: boolean }) => {
       const instanceId = requireInstanceId(options.instance);
       await run(options, true, (ctx, lz, io) =>
-        containInstance(ctx, { instanceId, startCapture: options.capture ? () => startCapture(ctx, lz, io, instanceId) : undefined }),
+        containInstance(ctx, {
+          instanceId,
+          startCapture: options.capture ? () => startCapture(ctx, lz, io, instanceId) : undefined,
+        }),
       );
     });
 
@@ -221,7 +285,10 @@ export function register(program: Command): void {
     .action(async (options: ContainCommonOptions & { action?: string }) => {
       const sequence = parseSequence(options.action);
       await run(options, false, (ctx) =>
-        undoAction({ factory: ctx.factory, ledger: ctx.ledger, dryRun: ctx.dryRun }, { sequence, account: options.account, region: options.region }),
+        undoAction(
+          { factory: ctx.factory, ledger: ctx.ledger, dryRun: ctx.dryRun },
+          { sequence, account: options.account, region: options.region },
+        ),
       );
     });
 }

@@ -3,7 +3,12 @@
  * key ID's link to CloudTrail history and cannot be undone), and show the user's other keys with their last use, so
  * the responder sees at once whether the attacker holds a second key.
  */
-import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
+import {
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
 import { sdkClient } from "../custody/clients";
 import type { JsonValue } from "../custody/types";
 import { UsageError } from "../errors";
@@ -15,10 +20,14 @@ export const ACCESS_KEY_ACTION = "contain.access-key.deactivated";
 /** Validates `--key`: a long-term key ID. Temporary (ASIA) keys belong to sessions, contained by `contain sessions`. */
 export function requireAccessKeyId(value: string | undefined): string {
   if (value && /^ASIA[A-Z0-9]{12,124}$/.test(value)) {
-    throw new UsageError(`--key ${value} is a temporary session key (ASIA...): revoke the role's sessions with flz contain sessions`);
+    throw new UsageError(
+      `--key ${value} is a temporary session key (ASIA...): revoke the role's sessions with flz contain sessions`,
+    );
   }
   if (!value || !/^AKIA[A-Z0-9]{12,124}$/.test(value)) {
-    throw new UsageError(`--key ${value ?? "(missing)"} is not an access key ID: give a long-term key ID such as AKIAIOSFODNN7EXAMPLE`);
+    throw new UsageError(
+      `--key ${value ?? "(missing)"} is not an access key ID: give a long-term key ID such as AKIAIOSFODNN7EXAMPLE`,
+    );
   }
   return value;
 }
@@ -51,12 +60,19 @@ export interface AccessKeyUndo {
 /** Type guard for recorded undo information. */
 export function isAccessKeyUndo(value: unknown): value is AccessKeyUndo {
   const v = value as Partial<AccessKeyUndo> | undefined;
-  return v?.kind === "access-key" && typeof v.user === "string" && typeof v.accessKeyId === "string" && typeof v.previousStatus === "string";
+  return (
+    v?.kind === "access-key" &&
+    typeof v.user === "string" &&
+    typeof v.accessKeyId === "string" &&
+    typeof v.previousStatus === "string"
+  );
 }
 
 /** One line per key for people. */
 export function describeKey(key: KeyReport): string {
-  const used = key.lastUsed ? `last used ${key.lastUsed}${key.lastUsedWhere ? ` (${key.lastUsedWhere})` : ""}` : "never used";
+  const used = key.lastUsed
+    ? `last used ${key.lastUsed}${key.lastUsedWhere ? ` (${key.lastUsedWhere})` : ""}`
+    : "never used";
   return `${key.accessKeyId} ${key.status}, ${used}`;
 }
 
@@ -72,12 +88,16 @@ export interface DeactivateAccessKeyArgs {
 export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateAccessKeyArgs): Promise<ContainResult> {
   const key = requireAccessKeyId(args.key);
   if (!/^[\w+=,.@-]{1,64}$/.test(args.user)) {
-    throw new UsageError(`--user ${args.user} is not an IAM user name: give the name (not the ARN) of a user in account ${ctx.account}`);
+    throw new UsageError(
+      `--user ${args.user} is not an IAM user name: give the name (not the ARN) of a user in account ${ctx.account}`,
+    );
   }
   const iam = sdkClient(ctx.factory, IAMClient, { account: ctx.account, region: ctx.region });
   const listed = await iam.send(new ListAccessKeysCommand({ UserName: args.user })).catch((err: unknown) => {
     if (awsErrorName(err) === "NoSuchEntityException" || awsErrorName(err) === "NoSuchEntity") {
-      throw new UsageError(`user ${args.user} does not exist in account ${ctx.account}: give the name of an existing IAM user`);
+      throw new UsageError(
+        `user ${args.user} does not exist in account ${ctx.account}: give the name of an existing IAM user`,
+      );
     }
     throw err;
   });
@@ -85,14 +105,21 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
   const target = keys.find((k) => k.AccessKeyId === key);
   if (!target) {
     const known = keys.map((k) => k.AccessKeyId).join(", ") || "none";
-    throw new UsageError(`access key ${key} is not a key of user ${args.user} in account ${ctx.account} (the user's keys: ${known})`);
+    throw new UsageError(
+      `access key ${key} is not a key of user ${args.user} in account ${ctx.account} (the user's keys: ${known})`,
+    );
   }
   const previousStatus = target.Status ?? "Active";
   const userArn = `arn:aws:iam::${ctx.account}:user/${args.user}`;
   const changes =
     previousStatus === "Inactive"
       ? []
-      : [{ target: key, description: `deactivate access key ${key} of user ${args.user} (Active -> Inactive; the key is kept)` }];
+      : [
+          {
+            target: key,
+            description: `deactivate access key ${key} of user ${args.user} (Active -> Inactive; the key is kept)`,
+          },
+        ];
 
   // The deactivation and the last-use look-ups do not depend on each other.
   const [reports] = await Promise.all([
@@ -101,7 +128,8 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
         const id = k.AccessKeyId ?? "";
         const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }));
         const last = used.AccessKeyLastUsed;
-        const where = last?.ServiceName && last.ServiceName !== "N/A" ? `${last.ServiceName} in ${last.Region ?? "?"}` : undefined;
+        const where =
+          last?.ServiceName && last.ServiceName !== "N/A" ? `${last.ServiceName} in ${last.Region ?? "?"}` : undefined;
         return {
           accessKeyId: id,
           status: id === key && !ctx.dryRun ? "Inactive" : (k.Status ?? "Active"),
@@ -127,11 +155,24 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
     userArn,
     accessKeyId: key,
     previousStatus,
-    keys: reports.map((r) => ({ ...r, created: r.created ?? null, lastUsed: r.lastUsed ?? null, lastUsedWhere: r.lastUsedWhere ?? null })),
+    keys: reports.map((r) => ({
+      ...r,
+      created: r.created ?? null,
+      lastUsed: r.lastUsed ?? null,
+      lastUsedWhere: r.lastUsedWhere ?? null,
+    })),
   };
-  if (ctx.dryRun || changes.length === 0) return { action: ACCESS_KEY_ACTION, dryRun: ctx.dryRun, changes, notes, details };
+  if (ctx.dryRun || changes.length === 0)
+    return { action: ACCESS_KEY_ACTION, dryRun: ctx.dryRun, changes, notes, details };
 
-  const undo: AccessKeyUndo = { kind: "access-key", account: ctx.account, region: ctx.region, user: args.user, accessKeyId: key, previousStatus };
+  const undo: AccessKeyUndo = {
+    kind: "access-key",
+    account: ctx.account,
+    region: ctx.region,
+    user: args.user,
+    accessKeyId: key,
+    previousStatus,
+  };
   const record = await ctx.ledger.append({
     action: ACCESS_KEY_ACTION,
     subjects: [userArn, key],
@@ -146,7 +187,11 @@ export async function undoAccessKey(ctx: ContainContext, undo: AccessKeyUndo): P
   if (!ctx.dryRun) {
     const iam = sdkClient(ctx.factory, IAMClient, { account: undo.account, region: undo.region });
     await iam.send(
-      new UpdateAccessKeyCommand({ UserName: undo.user, AccessKeyId: undo.accessKeyId, Status: undo.previousStatus === "Inactive" ? "Inactive" : "Active" }),
+      new UpdateAccessKeyCommand({
+        UserName: undo.user,
+        AccessKeyId: undo.accessKeyId,
+        Status: undo.previousStatus === "Inactive" ? "Inactive" : "Active",
+      }),
     );
   }
   return [`set access key ${undo.accessKeyId} of user ${undo.user} back to ${undo.previousStatus}`];

@@ -55,7 +55,9 @@ export interface ContainResult {
 /** Validates a 12-digit account ID. */
 export function requireAccountId(value: string | undefined, flag = "--account"): string {
   if (!value || !/^\d{12}$/.test(value)) {
-    throw new UsageError(`${flag} ${value ?? "(missing)"} is not an AWS account ID: give the 12 digits of the member account`);
+    throw new UsageError(
+      `${flag} ${value ?? "(missing)"} is not an AWS account ID: give the 12 digits of the member account`,
+    );
   }
   return value;
 }

@@ -141,7 +141,11 @@ export function missingAllowAll(existing: Permission[]): Permission[] {
 /** Whether a permission list is non-empty in substance (EC2 may return empty shells). */
 function hasRules(p: Permission): boolean {
   return (
-    (p.IpRanges?.length ?? 0) + (p.Ipv6Ranges?.length ?? 0) + (p.UserIdGroupPairs?.length ?? 0) + (p.PrefixListIds?.length ?? 0) > 0
+    (p.IpRanges?.length ?? 0) +
+      (p.Ipv6Ranges?.length ?? 0) +
+      (p.UserIdGroupPairs?.length ?? 0) +
+      (p.PrefixListIds?.length ?? 0) >
+    0
   );
 }
 
@@ -173,9 +177,7 @@ export function decideGroup(role: ContainmentRole, found: GroupSnapshot | undefi
 
 /** Picks the containment group of a role in a VPC; with duplicates (two runs racing), the lowest ID, so every run agrees. */
 export function pickGroup(groups: GroupSnapshot[], vpcId: string, role: ContainmentRole): GroupSnapshot | undefined {
-  return groups
-    .filter((g) => g.vpcId === vpcId && g.role === role)
-    .sort((a, b) => a.id.localeCompare(b.id))[0];
+  return groups.filter((g) => g.vpcId === vpcId && g.role === role).sort((a, b) => a.id.localeCompare(b.id))[0];
 }
 
 /** States in which there is nothing left to contain. */
@@ -192,7 +194,9 @@ export function planInstance(
   now: Date,
 ): InstancePlan {
   if (GONE.has(snapshot.state)) {
-    throw new UsageError(`instance ${snapshot.instanceId} is ${snapshot.state}: there is nothing left to contain; capture its retained volumes instead`);
+    throw new UsageError(
+      `instance ${snapshot.instanceId} is ${snapshot.state}: there is nothing left to contain; capture its retained volumes instead`,
+    );
   }
   const inNoGroup = snapshot.interfaces.length === 0 || snapshot.interfaces.some((i) => i.groups.length === 0);
   if (!snapshot.vpcId || inNoGroup) {
@@ -212,7 +216,9 @@ export function planInstance(
     vpcId,
     enableTerminationProtection: !snapshot.disableApiTermination,
     enableStopProtection: !snapshot.disableApiStop,
-    keepVolumes: snapshot.volumes.filter((v) => v.deleteOnTermination).map((v) => ({ device: v.device, volumeId: v.volumeId })),
+    keepVolumes: snapshot.volumes
+      .filter((v) => v.deleteOnTermination)
+      .map((v) => ({ device: v.device, volumeId: v.volumeId })),
     requireImdsV2From: snapshot.httpTokens === "required" ? undefined : snapshot.httpTokens,
     // Re-running for the same case keeps the first containment time: that is when the instance was contained.
     tags: alreadyTagged
@@ -220,7 +226,9 @@ export function planInstance(
       : Object.entries(wantedTags).map(([key, value]) => ({ key, value, previous: snapshot.tags[key] ?? null })),
     allowAllGroup: decideGroup("allow-all", allowAll),
     isolationGroup: decideGroup("isolation", isolation),
-    interfaces: snapshot.interfaces.filter((i) => !isolated(i.groups)).map((i) => ({ id: i.id, groups: [...i.groups] })),
+    interfaces: snapshot.interfaces
+      .filter((i) => !isolated(i.groups))
+      .map((i) => ({ id: i.id, groups: [...i.groups] })),
   };
 }
 
@@ -272,23 +280,40 @@ export function decideAutoScaling(asg: AutoScalingSnapshot | undefined): AutoSca
 export function describePlan(plan: InstancePlan, asg: AutoScalingDecision, capture: boolean): PlannedChange[] {
   const id = plan.instanceId;
   const changes: PlannedChange[] = [];
-  if (plan.enableTerminationProtection) changes.push({ target: id, description: "turn on termination protection (DisableApiTermination)" });
+  if (plan.enableTerminationProtection)
+    changes.push({ target: id, description: "turn on termination protection (DisableApiTermination)" });
   if (plan.enableStopProtection) changes.push({ target: id, description: "turn on stop protection (DisableApiStop)" });
   for (const v of plan.keepVolumes) {
-    changes.push({ target: v.volumeId, description: `keep volume ${v.volumeId} (${v.device}) when the instance terminates` });
+    changes.push({
+      target: v.volumeId,
+      description: `keep volume ${v.volumeId} (${v.device}) when the instance terminates`,
+    });
   }
-  if (asg.kind === "standby") changes.push({ target: id, description: `put the instance in Standby in Auto Scaling group ${asg.group}` });
-  if (asg.kind === "detach") changes.push({ target: id, description: `detach the instance from Auto Scaling group ${asg.group}` });
+  if (asg.kind === "standby")
+    changes.push({ target: id, description: `put the instance in Standby in Auto Scaling group ${asg.group}` });
+  if (asg.kind === "detach")
+    changes.push({ target: id, description: `detach the instance from Auto Scaling group ${asg.group}` });
   if (capture) changes.push({ target: id, description: "start a capture of every volume" });
   for (const [action, label] of [
     [plan.allowAllGroup, "allow-all"],
     [plan.isolationGroup, "isolation"],
   ] as const) {
     if (action.kind === "create") {
-      changes.push({ target: plan.vpcId, description: `create the ${label} containment group ${containmentGroupName(label)} in ${plan.vpcId}` });
+      changes.push({
+        target: plan.vpcId,
+        description: `create the ${label} containment group ${containmentGroupName(label)} in ${plan.vpcId}`,
+      });
     } else {
-      const repairs = action.authorizeIngress.length + action.authorizeEgress.length + action.revokeIngress.length + action.revokeEgress.length;
-      if (repairs > 0) changes.push({ target: action.id, description: `repair ${repairs} rule set(s) of the ${label} containment group ${action.id}` });
+      const repairs =
+        action.authorizeIngress.length +
+        action.authorizeEgress.length +
+        action.revokeIngress.length +
+        action.revokeEgress.length;
+      if (repairs > 0)
+        changes.push({
+          target: action.id,
+          description: `repair ${repairs} rule set(s) of the ${label} containment group ${action.id}`,
+        });
     }
   }
   const isolationId = plan.isolationGroup.kind === "use" ? plan.isolationGroup.id : containmentGroupName("isolation");
@@ -298,7 +323,8 @@ export function describePlan(plan: InstancePlan, asg: AutoScalingDecision, captu
       description: `move interface ${eni.id} from [${eni.groups.join(", ")}] to the allow-all group, then to ${isolationId} (no rules)`,
     });
   }
-  if (plan.requireImdsV2From) changes.push({ target: id, description: `require IMDSv2 (HttpTokens ${plan.requireImdsV2From} -> required)` });
+  if (plan.requireImdsV2From)
+    changes.push({ target: id, description: `require IMDSv2 (HttpTokens ${plan.requireImdsV2From} -> required)` });
   for (const t of plan.tags) changes.push({ target: id, description: `tag ${t.key}=${t.value}` });
   return changes;
 }

@@ -92,7 +92,9 @@ export function isInstanceUndo(value: unknown): value is InstanceUndo {
 /** Validates `--instance`. */
 export function requireInstanceId(value: string | undefined): string {
   if (!value || !/^i-[0-9a-f]{8,17}$/.test(value)) {
-    throw new UsageError(`--instance ${value ?? "(missing)"} is not an instance ID: give one such as i-0123456789abcdef0`);
+    throw new UsageError(
+      `--instance ${value ?? "(missing)"} is not an instance ID: give one such as i-0123456789abcdef0`,
+    );
   }
   return value;
 }
@@ -114,11 +116,17 @@ export interface ContainInstanceArgs {
 const notFound = (err: unknown): boolean => /^InvalidInstanceID\.(NotFound|Malformed)$/.test(awsErrorName(err) ?? "");
 
 function instanceMissing(ctx: ContainContext, id: string): UsageError {
-  return new UsageError(`instance ${id} does not exist in account ${ctx.account} region ${ctx.region}: check --instance, --account and --region`);
+  return new UsageError(
+    `instance ${id} does not exist in account ${ctx.account} region ${ctx.region}: check --instance, --account and --region`,
+  );
 }
 
 /** Reads the instance (interfaces, volumes, metadata options, tags). */
-async function describeInstance(ctx: ContainContext, ec2: EC2Client, id: string): Promise<Omit<InstanceSnapshot, "disableApiTermination" | "disableApiStop">> {
+async function describeInstance(
+  ctx: ContainContext,
+  ec2: EC2Client,
+  id: string,
+): Promise<Omit<InstanceSnapshot, "disableApiTermination" | "disableApiStop">> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })).catch((err: unknown) => {
     throw notFound(err) ? instanceMissing(ctx, id) : err;
   });
@@ -135,23 +143,42 @@ async function describeInstance(ctx: ContainContext, ec2: EC2Client, id: string)
     })),
     volumes: (instance.BlockDeviceMappings ?? [])
       .filter((b) => b.Ebs?.VolumeId)
-      .map((b) => ({ device: b.DeviceName ?? "", volumeId: b.Ebs?.VolumeId ?? "", deleteOnTermination: b.Ebs?.DeleteOnTermination === true })),
+      .map((b) => ({
+        device: b.DeviceName ?? "",
+        volumeId: b.Ebs?.VolumeId ?? "",
+        deleteOnTermination: b.Ebs?.DeleteOnTermination === true,
+      })),
     httpTokens: instance.MetadataOptions?.HttpTokens ?? "optional",
     tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
   };
 }
 
-async function describeFlag(ctx: ContainContext, ec2: EC2Client, id: string, attribute: "disableApiTermination" | "disableApiStop"): Promise<boolean> {
-  const out = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: attribute })).catch((err: unknown) => {
-    throw notFound(err) ? instanceMissing(ctx, id) : err;
-  });
-  return (attribute === "disableApiTermination" ? out.DisableApiTermination?.Value : out.DisableApiStop?.Value) === true;
+async function describeFlag(
+  ctx: ContainContext,
+  ec2: EC2Client,
+  id: string,
+  attribute: "disableApiTermination" | "disableApiStop",
+): Promise<boolean> {
+  const out = await ec2
+    .send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: attribute }))
+    .catch((err: unknown) => {
+      throw notFound(err) ? instanceMissing(ctx, id) : err;
+    });
+  return (
+    (attribute === "disableApiTermination" ? out.DisableApiTermination?.Value : out.DisableApiStop?.Value) === true
+  );
 }
 
 const toGroupSnapshot = (g: SecurityGroup): GroupSnapshot | undefined => {
   const role = g.Tags?.find((t) => t.Key === CONTAINMENT_TAG)?.Value;
   if (role !== "allow-all" && role !== "isolation") return undefined;
-  return { id: g.GroupId ?? "", vpcId: g.VpcId ?? "", role, ingress: (g.IpPermissions ?? []) as Permission[], egress: (g.IpPermissionsEgress ?? []) as Permission[] };
+  return {
+    id: g.GroupId ?? "",
+    vpcId: g.VpcId ?? "",
+    role,
+    ingress: (g.IpPermissions ?? []) as Permission[],
+    egress: (g.IpPermissionsEgress ?? []) as Permission[],
+  };
 };
 
 /** Every containment group of the region (one pair per VPC at most, so this stays one page in practice). */
@@ -159,7 +186,10 @@ async function describeContainmentGroups(ec2: EC2Client, vpcId?: string): Promis
   const groups: GroupSnapshot[] = [];
   let token: string | undefined;
   do {
-    const filters = [{ Name: "tag-key", Values: [CONTAINMENT_TAG] }, ...(vpcId ? [{ Name: "vpc-id", Values: [vpcId] }] : [])];
+    const filters = [
+      { Name: "tag-key", Values: [CONTAINMENT_TAG] },
+      ...(vpcId ? [{ Name: "vpc-id", Values: [vpcId] }] : []),
+    ];
     const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken: token }));
     for (const g of out.SecurityGroups ?? []) {
       const snapshot = toGroupSnapshot(g);
@@ -171,11 +201,18 @@ async function describeContainmentGroups(ec2: EC2Client, vpcId?: string): Promis
 }
 
 /** The instance's Auto Scaling group, if any: its name and state (first call) and its sizes (second call). */
-async function describeAutoScaling(autoscaling: AutoScalingClient, id: string): Promise<AutoScalingSnapshot | undefined> {
-  const membership = (await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }))).AutoScalingInstances?.[0];
+async function describeAutoScaling(
+  autoscaling: AutoScalingClient,
+  id: string,
+): Promise<AutoScalingSnapshot | undefined> {
+  const membership = (await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] })))
+    .AutoScalingInstances?.[0];
   if (!membership?.AutoScalingGroupName) return undefined;
-  const group = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [membership.AutoScalingGroupName] })))
-    .AutoScalingGroups?.[0];
+  const group = (
+    await autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [membership.AutoScalingGroupName] }),
+    )
+  ).AutoScalingGroups?.[0];
   return {
     group: membership.AutoScalingGroupName,
     lifecycleState: membership.LifecycleState ?? "unknown",
@@ -200,7 +237,13 @@ async function readyGroup(ec2: EC2Client, vpcId: string, action: GroupAction): P
           Description: containmentGroupDescription(role),
           VpcId: vpcId,
           TagSpecifications: [
-            { ResourceType: "security-group", Tags: [{ Key: CONTAINMENT_TAG, Value: role }, { Key: "Name", Value: containmentGroupName(role) }] },
+            {
+              ResourceType: "security-group",
+              Tags: [
+                { Key: CONTAINMENT_TAG, Value: role },
+                { Key: "Name", Value: containmentGroupName(role) },
+              ],
+            },
           ],
         }),
       );
@@ -215,23 +258,46 @@ async function readyGroup(ec2: EC2Client, vpcId: string, action: GroupAction): P
     if (role === "allow-all") {
       // A new group has the IPv4 allow-all egress rule already (and the IPv6 one in a dual-stack VPC).
       await Promise.all([
-        ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ ...ALLOW_ALL_V4, ...ALLOW_ALL_V6 }] })),
-        ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALLOW_ALL_V6] })).catch(tolerate(["InvalidPermission.Duplicate"])),
+        ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: id,
+            IpPermissions: [{ ...ALLOW_ALL_V4, ...ALLOW_ALL_V6 }],
+          }),
+        ),
+        ec2
+          .send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALLOW_ALL_V6] }))
+          .catch(tolerate(["InvalidPermission.Duplicate"])),
       ]);
     } else {
       await Promise.all(
         [ALLOW_ALL_V4, ALLOW_ALL_V6].map((p) =>
-          ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [p] })).catch(tolerate(["InvalidPermission.NotFound"])),
+          ec2
+            .send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [p] }))
+            .catch(tolerate(["InvalidPermission.NotFound"])),
         ),
       );
     }
     return id;
   }
   const calls: Promise<unknown>[] = [];
-  if (action.authorizeIngress.length > 0) calls.push(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.authorizeIngress })));
-  if (action.authorizeEgress.length > 0) calls.push(ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.authorizeEgress })));
-  if (action.revokeIngress.length > 0) calls.push(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.revokeIngress })));
-  if (action.revokeEgress.length > 0) calls.push(ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.revokeEgress })));
+  if (action.authorizeIngress.length > 0)
+    calls.push(
+      ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.authorizeIngress }),
+      ),
+    );
+  if (action.authorizeEgress.length > 0)
+    calls.push(
+      ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.authorizeEgress })),
+    );
+  if (action.revokeIngress.length > 0)
+    calls.push(
+      ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.revokeIngress })),
+    );
+  if (action.revokeEgress.length > 0)
+    calls.push(
+      ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.revokeEgress })),
+    );
   await Promise.all(calls);
   return action.id;
 }
@@ -254,23 +320,37 @@ interface IsolateArgs {
 }
 
 /** Groups ready (both, so no interface is ever left in the allow-all group alone), then every interface moved twice. */
-async function isolate({ ec2, plan, undo, failures }: IsolateArgs): Promise<{ allowAllId?: string; isolationId?: string }> {
+async function isolate({
+  ec2,
+  plan,
+  undo,
+  failures,
+}: IsolateArgs): Promise<{ allowAllId?: string; isolationId?: string }> {
   let ids: [string, string] | undefined;
   await step(failures, "containment groups", async () => {
-    ids = await Promise.all([readyGroup(ec2, plan.vpcId, plan.allowAllGroup), readyGroup(ec2, plan.vpcId, plan.isolationGroup)]);
+    ids = await Promise.all([
+      readyGroup(ec2, plan.vpcId, plan.allowAllGroup),
+      readyGroup(ec2, plan.vpcId, plan.isolationGroup),
+    ]);
   });
   if (!ids) return {};
   const [allowAllId, isolationId] = ids;
   await Promise.all(
     plan.interfaces.map((eni) =>
       step(failures, `isolate interface ${eni.id}`, async () => {
-        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [allowAllId] }));
+        await ec2.send(
+          new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [allowAllId] }),
+        );
         undo.interfaces.push({ id: eni.id, groups: eni.groups });
         try {
-          await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [isolationId] }));
+          await ec2.send(
+            new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [isolationId] }),
+          );
         } catch (err) {
           // Never leave an interface open to everything: fall back to its own groups and report the failure.
-          await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: eni.groups })).catch(() => undefined);
+          await ec2
+            .send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: eni.groups }))
+            .catch(() => undefined);
           throw err;
         }
       }),
@@ -280,12 +360,23 @@ async function isolate({ ec2, plan, undo, failures }: IsolateArgs): Promise<{ al
 }
 
 /** Takes the instance out of its Auto Scaling group's reach: Standby, or detach when Standby is impossible. */
-async function leaveAutoScaling(autoscaling: AutoScalingClient, id: string, decision: AutoScalingDecision, undo: InstanceUndo): Promise<string | undefined> {
+async function leaveAutoScaling(
+  autoscaling: AutoScalingClient,
+  id: string,
+  decision: AutoScalingDecision,
+  undo: InstanceUndo,
+): Promise<string | undefined> {
   if (decision.kind === "none") return undefined;
   if (decision.kind === "impossible") throw new OperationError(decision.reason);
   if (decision.kind === "standby") {
     try {
-      await autoscaling.send(new EnterStandbyCommand({ AutoScalingGroupName: decision.group, InstanceIds: [id], ShouldDecrementDesiredCapacity: true }));
+      await autoscaling.send(
+        new EnterStandbyCommand({
+          AutoScalingGroupName: decision.group,
+          InstanceIds: [id],
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      );
       undo.autoScaling = { group: decision.group, mode: "standby" };
       return undefined;
     } catch (err) {
@@ -293,7 +384,13 @@ async function leaveAutoScaling(autoscaling: AutoScalingClient, id: string, deci
       if (awsErrorName(err) !== "ValidationError") throw err;
     }
   }
-  await autoscaling.send(new DetachInstancesCommand({ AutoScalingGroupName: decision.group, InstanceIds: [id], ShouldDecrementDesiredCapacity: false }));
+  await autoscaling.send(
+    new DetachInstancesCommand({
+      AutoScalingGroupName: decision.group,
+      InstanceIds: [id],
+      ShouldDecrementDesiredCapacity: false,
+    }),
+  );
   undo.autoScaling = { group: decision.group, mode: "detached" };
   return `detached from Auto Scaling group ${decision.group}; the group launches a replacement`;
 }
@@ -356,7 +453,10 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
       }),
     plan.keepVolumes.length > 0 &&
       step(failures, "keep volumes on termination", async () => {
-        const mappings = plan.keepVolumes.map((v) => ({ DeviceName: v.device, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: false } }));
+        const mappings = plan.keepVolumes.map((v) => ({
+          DeviceName: v.device,
+          Ebs: { VolumeId: v.volumeId, DeleteOnTermination: false },
+        }));
         await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, BlockDeviceMappings: mappings }));
         undo.keptVolumes = [...plan.keepVolumes];
       }),
@@ -375,7 +475,9 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
       }),
     plan.tags.length > 0 &&
       step(failures, "case tags", async () => {
-        await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: plan.tags.map((t) => ({ Key: t.key, Value: t.value })) }));
+        await ec2.send(
+          new CreateTagsCommand({ Resources: [id], Tags: plan.tags.map((t) => ({ Key: t.key, Value: t.value })) }),
+        );
         undo.tags = plan.tags.map((t) => ({ key: t.key, previous: t.previous }));
       }),
   ]);
@@ -408,7 +510,10 @@ function planDetails(plan: InstancePlan, decision: AutoScalingDecision): { [key:
 }
 
 /** Reverses an instance containment: interfaces, attributes, metadata and tags at once, then Auto Scaling. */
-export async function undoInstance(ctx: ContainContext, undo: InstanceUndo): Promise<{ lines: string[]; failures: string[] }> {
+export async function undoInstance(
+  ctx: ContainContext,
+  undo: InstanceUndo,
+): Promise<{ lines: string[]; failures: string[] }> {
   const ec2 = sdkClient(ctx.factory, EC2Client, { account: undo.account, region: undo.region });
   const autoscaling = sdkClient(ctx.factory, AutoScalingClient, { account: undo.account, region: undo.region });
   const id = undo.instanceId;
@@ -431,25 +536,42 @@ export async function undoInstance(ctx: ContainContext, undo: InstanceUndo): Pro
   await Promise.all([
     restoreNetwork,
     undo.terminationProtection &&
-      act("turn off termination protection", () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: false } }))),
+      act("turn off termination protection", () =>
+        ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: false } })),
+      ),
     undo.stopProtection &&
-      act("turn off stop protection", () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiStop: { Value: false } }))),
+      act("turn off stop protection", () =>
+        ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiStop: { Value: false } })),
+      ),
     undo.keptVolumes.length > 0 &&
       act(`delete volumes ${undo.keptVolumes.map((v) => v.volumeId).join(", ")} on termination again`, () =>
         ec2.send(
           new ModifyInstanceAttributeCommand({
             InstanceId: id,
-            BlockDeviceMappings: undo.keptVolumes.map((v) => ({ DeviceName: v.device, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: true } })),
+            BlockDeviceMappings: undo.keptVolumes.map((v) => ({
+              DeviceName: v.device,
+              Ebs: { VolumeId: v.volumeId, DeleteOnTermination: true },
+            })),
           }),
         ),
       ),
     undo.httpTokens !== null &&
       act(`set IMDS HttpTokens back to ${undo.httpTokens}`, () =>
-        ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: undo.httpTokens === "required" ? "required" : "optional" })),
+        ec2.send(
+          new ModifyInstanceMetadataOptionsCommand({
+            InstanceId: id,
+            HttpTokens: undo.httpTokens === "required" ? "required" : "optional",
+          }),
+        ),
       ),
     restoreTags.length > 0 &&
       act(`restore tags ${restoreTags.map((t) => t.key).join(", ")}`, () =>
-        ec2.send(new CreateTagsCommand({ Resources: [id], Tags: restoreTags.map((t) => ({ Key: t.key, Value: t.previous ?? "" })) })),
+        ec2.send(
+          new CreateTagsCommand({
+            Resources: [id],
+            Tags: restoreTags.map((t) => ({ Key: t.key, Value: t.previous ?? "" })),
+          }),
+        ),
       ),
     removeTags.length > 0 &&
       act(`remove tags ${removeTags.map((t) => t.key).join(", ")}`, () =>

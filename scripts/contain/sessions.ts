@@ -3,7 +3,13 @@
  * `aws:TokenIssueTime` named after the case (what the console calls "revoke active sessions"). Long-term user keys
  * are not affected: that is `contain access-key`.
  */
-import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { normalizeCutoff, revokeSessionsPolicy, revokeSessionsPolicyName } from "../../components/documents/revoke";
 import type { PolicyDocument } from "../../components/documents/types";
 import { sdkClient } from "../custody/clients";
@@ -26,7 +32,9 @@ export function parseCutoff(input: string | undefined, now: Date): string {
   const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
   const ms = iso.test(input) ? Date.parse(input) : NaN;
   if (Number.isNaN(ms)) {
-    throw new UsageError(`--before ${input} is not a time: give "now" or an ISO 8601 time with a zone, such as 2026-03-01T14:30:00Z`);
+    throw new UsageError(
+      `--before ${input} is not a time: give "now" or an ISO 8601 time with a zone, such as 2026-03-01T14:30:00Z`,
+    );
   }
   if (ms > now.getTime() + FUTURE_TOLERANCE_MS) {
     throw new UsageError(
@@ -104,7 +112,9 @@ export interface RevokeSessionsArgs {
 export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsArgs): Promise<ContainResult> {
   const cutoff = parseCutoff(args.before, args.now ?? new Date());
   if (!/^[\w+=,.@-]{1,64}$/.test(args.role)) {
-    throw new UsageError(`--role ${args.role} is not a role name: give the name (not the ARN) of a role in account ${ctx.account}`);
+    throw new UsageError(
+      `--role ${args.role} is not a role name: give the name (not the ARN) of a role in account ${ctx.account}`,
+    );
   }
   const caseId = ctx.ledger.caseId;
   const policyName = revokeSessionsPolicyName(caseId);
@@ -113,7 +123,9 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
   const [role, existing] = await Promise.all([
     iam.send(new GetRoleCommand({ RoleName: args.role })).catch((err: unknown) => {
       if (awsErrorName(err) === "NoSuchEntityException" || awsErrorName(err) === "NoSuchEntity") {
-        throw new UsageError(`role ${args.role} does not exist in account ${ctx.account}: give the name of an existing IAM role`);
+        throw new UsageError(
+          `role ${args.role} does not exist in account ${ctx.account}: give the name of an existing IAM role`,
+        );
       }
       throw err;
     }),
@@ -147,7 +159,9 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
   };
   if (ctx.dryRun) return { action: SESSIONS_ACTION, dryRun: true, changes: [change], notes: [], details };
 
-  await iam.send(new PutRolePolicyCommand({ RoleName: args.role, PolicyName: policyName, PolicyDocument: JSON.stringify(document) }));
+  await iam.send(
+    new PutRolePolicyCommand({ RoleName: args.role, PolicyName: policyName, PolicyDocument: JSON.stringify(document) }),
+  );
   const undo: SessionsUndo = {
     kind: "sessions",
     account: ctx.account,
@@ -170,15 +184,23 @@ export async function undoSessions(ctx: ContainContext, undo: SessionsUndo): Pro
   const iam = sdkClient(ctx.factory, IAMClient, { account: undo.account, region: undo.region });
   if (undo.previousDocument === null) {
     if (!ctx.dryRun) {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName: undo.role, PolicyName: undo.policyName })).catch((err: unknown) => {
-        // Already gone is the state undo wants.
-        if (awsErrorName(err) !== "NoSuchEntityException" && awsErrorName(err) !== "NoSuchEntity") throw err;
-      });
+      await iam
+        .send(new DeleteRolePolicyCommand({ RoleName: undo.role, PolicyName: undo.policyName }))
+        .catch((err: unknown) => {
+          // Already gone is the state undo wants.
+          if (awsErrorName(err) !== "NoSuchEntityException" && awsErrorName(err) !== "NoSuchEntity") throw err;
+        });
     }
     return [`delete inline policy ${undo.policyName} from role ${undo.role}`];
   }
   if (!ctx.dryRun) {
-    await iam.send(new PutRolePolicyCommand({ RoleName: undo.role, PolicyName: undo.policyName, PolicyDocument: undo.previousDocument }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: undo.role,
+        PolicyName: undo.policyName,
+        PolicyDocument: undo.previousDocument,
+      }),
+    );
   }
   const cutoff = cutoffOf(JSON.parse(undo.previousDocument) as PolicyDocument);
   return [`restore inline policy ${undo.policyName} on role ${undo.role}${cutoff ? ` (cutoff ${cutoff})` : ""}`];

@@ -16,7 +16,9 @@ export const UNDO_ACTION = "contain.undone";
 /** Parses `--action`: a record sequence number. */
 export function parseSequence(text: string | undefined): number {
   if (text === undefined || !/^\d+$/.test(text.trim())) {
-    throw new UsageError(`--action ${text ?? "(missing)"} is not a record sequence number: give the number a contain command printed, such as 3`);
+    throw new UsageError(
+      `--action ${text ?? "(missing)"} is not a record sequence number: give the number a contain command printed, such as 3`,
+    );
   }
   return Number(text.trim());
 }
@@ -38,21 +40,35 @@ export function decideUndo(records: CustodyRecord[], sequence: number, caseId: s
       `case ${caseId} has no record ${sequence}: ${last === undefined ? "the case has no records yet" : `its records are 0 to ${last}`}`,
     );
   }
-  if (record.action === UNDO_ACTION) throw new UsageError(`record ${sequence} of case ${caseId} is itself an undo: run the containment command again instead`);
+  if (record.action === UNDO_ACTION)
+    throw new UsageError(
+      `record ${sequence} of case ${caseId} is itself an undo: run the containment command again instead`,
+    );
   if (!record.action.startsWith("contain.") || !record.undo) {
-    throw new UsageError(`record ${sequence} of case ${caseId} (${record.action}) carries no undo information: only containment actions can be undone`);
+    throw new UsageError(
+      `record ${sequence} of case ${caseId} (${record.action}) carries no undo information: only containment actions can be undone`,
+    );
   }
   const by = records.find((r) => r.action === UNDO_ACTION && r.details?.undoes === sequence && r.outcome !== "failed");
   return by ? { kind: "already", record, by } : { kind: "undo", record };
 }
 
 /** Checks that `--account` / `--region`, when given, match where the action was taken. */
-export function checkPlacement(undo: { [key: string]: JsonValue }, account: string | undefined, region: string | undefined, sequence: number): void {
+export function checkPlacement(
+  undo: { [key: string]: JsonValue },
+  account: string | undefined,
+  region: string | undefined,
+  sequence: number,
+): void {
   if (account !== undefined && undo.account !== account) {
-    throw new UsageError(`record ${sequence} acted in account ${String(undo.account)}, not ${account}: drop --account or give ${String(undo.account)}`);
+    throw new UsageError(
+      `record ${sequence} acted in account ${String(undo.account)}, not ${account}: drop --account or give ${String(undo.account)}`,
+    );
   }
   if (region !== undefined && undo.region !== region) {
-    throw new UsageError(`record ${sequence} acted in region ${String(undo.region)}, not ${region}: drop --region or give ${String(undo.region)}`);
+    throw new UsageError(
+      `record ${sequence} acted in region ${String(undo.region)}, not ${region}: drop --region or give ${String(undo.region)}`,
+    );
   }
 }
 
@@ -67,14 +83,23 @@ export interface UndoArgs {
 }
 
 /** Reverses the recorded action and records the reversal (outcome `failed` when a step could not be reversed). */
-export async function undoAction(ctx: Omit<ContainContext, "account" | "region">, args: UndoArgs): Promise<ContainResult> {
+export async function undoAction(
+  ctx: Omit<ContainContext, "account" | "region">,
+  args: UndoArgs,
+): Promise<ContainResult> {
   const caseId = ctx.ledger.caseId;
   const decision = decideUndo(await ctx.ledger.records(), args.sequence, caseId);
   const undo = decision.record.undo ?? {};
   checkPlacement(undo, args.account, args.region, args.sequence);
   const details: { [key: string]: JsonValue } = { undoes: args.sequence, undoneAction: decision.record.action };
   if (decision.kind === "already") {
-    return { action: UNDO_ACTION, dryRun: ctx.dryRun, changes: [], notes: [`record ${args.sequence} was already undone by record ${decision.by.sequence}`], details };
+    return {
+      action: UNDO_ACTION,
+      dryRun: ctx.dryRun,
+      changes: [],
+      notes: [`record ${args.sequence} was already undone by record ${decision.by.sequence}`],
+      details,
+    };
   }
   const placed: ContainContext = { ...ctx, account: String(undo.account), region: String(undo.region) };
   let lines: string[];
@@ -82,11 +107,20 @@ export async function undoAction(ctx: Omit<ContainContext, "account" | "region">
   if (isSessionsUndo(undo)) lines = await undoSessions(placed, undo);
   else if (isAccessKeyUndo(undo)) lines = await undoAccessKey(placed, undo);
   else if (isInstanceUndo(undo)) ({ lines, failures } = await undoInstance(placed, undo));
-  else throw new OperationError(`record ${args.sequence} carries undo information of an unknown kind ${JSON.stringify(undo.kind ?? null)}: this flz cannot reverse it`);
+  else
+    throw new OperationError(
+      `record ${args.sequence} carries undo information of an unknown kind ${JSON.stringify(undo.kind ?? null)}: this flz cannot reverse it`,
+    );
 
   const changes = lines.map((description) => ({ target: decision.record.subjects[0] ?? "", description }));
   if (lines.length === 0) {
-    return { action: UNDO_ACTION, dryRun: ctx.dryRun, changes, notes: [`record ${args.sequence} changed nothing, so there is nothing to undo`], details };
+    return {
+      action: UNDO_ACTION,
+      dryRun: ctx.dryRun,
+      changes,
+      notes: [`record ${args.sequence} changed nothing, so there is nothing to undo`],
+      details,
+    };
   }
   if (ctx.dryRun) return { action: UNDO_ACTION, dryRun: true, changes, notes: [], details };
   const record = await ctx.ledger.append({

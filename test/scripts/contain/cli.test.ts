@@ -1,12 +1,22 @@
 import { expect } from "chai";
-import { CreateRoleCommand, CreateServiceLinkedRoleCommand, CreateUserCommand, CreateAccessKeyCommand, GetRolePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  CreateServiceLinkedRoleCommand,
+  CreateUserCommand,
+  CreateAccessKeyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+} from "@aws-sdk/client-iam";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { revokeSessionsPolicyName } from "../../../components/documents/revoke";
 import { cutoffOf, decodePolicyDocument } from "../../../scripts/contain/sessions";
 import { useEmulator } from "../../support/emulator";
 import { containWorld, instanceState, launch, MEMBER, network, runCli, type ContainWorld } from "./fixtures";
 
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+const TRUST = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
 
 describe("flz contain through the CLI entry (emulator)", function () {
   this.timeout(30000);
@@ -23,17 +33,41 @@ describe("flz contain through the CLI entry (emulator)", function () {
 
   it("revokes sessions, prints one JSON document naming the record, and undoes it by sequence", async () => {
     await iam.send(new CreateRoleCommand({ RoleName: "app-deployer", AssumeRolePolicyDocument: TRUST }));
-    const run = await runCli(["contain", "sessions", ...common, "--role", "app-deployer", "--before", "2020-01-01T00:00:00Z", "--json"]);
+    const run = await runCli([
+      "contain",
+      "sessions",
+      ...common,
+      "--role",
+      "app-deployer",
+      "--before",
+      "2020-01-01T00:00:00Z",
+      "--json",
+    ]);
     expect(run.code, run.err).to.equal(0);
     const doc = JSON.parse(run.out) as { recordedAs: number; details: { cutoff: string } };
     expect(doc.details.cutoff).to.equal("2020-01-01T00:00:00Z");
-    const stored = await iam.send(new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) }));
+    const stored = await iam.send(
+      new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) }),
+    );
     expect(cutoffOf(decodePolicyDocument(stored.PolicyDocument))).to.equal("2020-01-01T00:00:00Z");
 
-    const undo = await runCli(["contain", "undo", "--case", world.caseId, "--landing-zone", world.lzFile, "--action", String(doc.recordedAs)]);
+    const undo = await runCli([
+      "contain",
+      "undo",
+      "--case",
+      world.caseId,
+      "--landing-zone",
+      world.lzFile,
+      "--action",
+      String(doc.recordedAs),
+    ]);
     expect(undo.code, undo.err).to.equal(0);
-    expect(undo.out).to.contain(`delete inline policy ${revokeSessionsPolicyName(world.caseId)} from role app-deployer`);
-    const gone = await iam.send(new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) })).catch((e: Error) => e);
+    expect(undo.out).to.contain(
+      `delete inline policy ${revokeSessionsPolicyName(world.caseId)} from role app-deployer`,
+    );
+    const gone = await iam
+      .send(new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) }))
+      .catch((e: Error) => e);
     expect(gone).to.be.instanceOf(Error);
   });
 
@@ -44,7 +78,10 @@ describe("flz contain through the CLI entry (emulator)", function () {
     const before = await instanceState(ec2, id);
     const run = await runCli(["contain", "instance", ...common, "--instance", id, "--dry-run"]);
     expect(run.code, run.err).to.equal(0);
-    expect(run.out).to.contain("would turn on termination protection").and.contain(`would move interface`).and.contain("network ACL");
+    expect(run.out)
+      .to.contain("would turn on termination protection")
+      .and.contain(`would move interface`)
+      .and.contain("network ACL");
     expect(run.err).to.contain("dry run: nothing changed");
     expect(await instanceState(ec2, id)).to.deep.equal(before);
     expect(await world.ledger.records()).to.have.length(0);
@@ -56,7 +93,9 @@ describe("flz contain through the CLI entry (emulator)", function () {
     const id = await launch(ec2, net);
     const run = await runCli(["contain", "instance", ...common, "--instance", id]);
     expect(run.code, run.err).to.equal(0);
-    expect(run.err).to.match(/recorded in case IR-2026-0042 as record 0 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 0/);
+    expect(run.err).to.match(
+      /recorded in case IR-2026-0042 as record 0 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 0/,
+    );
     expect((await instanceState(ec2, id)).disableApiTermination).to.equal(true);
   });
 
@@ -66,7 +105,10 @@ describe("flz contain through the CLI entry (emulator)", function () {
     const id = await launch(ec2, net);
     const run = await runCli(["contain", "instance", ...common, "--instance", id, "--capture", "--json"]);
     expect(run.code, run.err).to.equal(0);
-    const doc = JSON.parse(run.out) as { capture: { snapshots: { forensicSnapshotId: string | null; state: string }[] }; details: { capture: string } };
+    const doc = JSON.parse(run.out) as {
+      capture: { snapshots: { forensicSnapshotId: string | null; state: string }[] };
+      details: { capture: string };
+    };
     expect(doc.details.capture).to.equal("started");
     expect(doc.capture.snapshots).to.have.length(1);
     expect(doc.capture.snapshots[0].state).to.equal("completed");
@@ -86,32 +128,79 @@ describe("flz contain through the CLI entry (emulator)", function () {
     };
 
     it("unknown role and service-linked role", async () => {
-      expectUsage(await runCli(["contain", "sessions", ...common, "--role", "nope"]), /^flz: role nope does not exist in account 333333333333/);
-      const slr = (await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "autoscaling.amazonaws.com" }))).Role?.RoleName ?? "";
+      expectUsage(
+        await runCli(["contain", "sessions", ...common, "--role", "nope"]),
+        /^flz: role nope does not exist in account 333333333333/,
+      );
+      const slr =
+        (await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "autoscaling.amazonaws.com" }))).Role
+          ?.RoleName ?? "";
       expectUsage(await runCli(["contain", "sessions", ...common, "--role", slr]), /is a service-linked role/);
     });
 
     it("malformed and future cutoffs", async () => {
-      expectUsage(await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "yesterday"]), /--before yesterday is not a time: give "now" or an ISO 8601 time/);
-      expectUsage(await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "2026-03-01 14:30"]), /is not a time/);
-      expectUsage(await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "2999-01-01T00:00:00Z"]), /is in the future/);
+      expectUsage(
+        await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "yesterday"]),
+        /--before yesterday is not a time: give "now" or an ISO 8601 time/,
+      );
+      expectUsage(
+        await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "2026-03-01 14:30"]),
+        /is not a time/,
+      );
+      expectUsage(
+        await runCli(["contain", "sessions", ...common, "--role", "r", "--before", "2999-01-01T00:00:00Z"]),
+        /is in the future/,
+      );
     });
 
     it("unknown user and unknown key", async () => {
       await iam.send(new CreateUserCommand({ UserName: "ci-bot" }));
       const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "ci-bot" }))).AccessKey?.AccessKeyId ?? "";
-      expectUsage(await runCli(["contain", "access-key", ...common, "--user", "ghost", "--key", key]), /user ghost does not exist/);
-      expectUsage(await runCli(["contain", "access-key", ...common, "--user", "ci-bot", "--key", "AKIAIOSFODNN7EXAMPLE"]), /is not a key of user ci-bot/);
-      expectUsage(await runCli(["contain", "access-key", ...common, "--user", "ci-bot", "--key", "hunter2"]), /--key hunter2 is not an access key ID/);
+      expectUsage(
+        await runCli(["contain", "access-key", ...common, "--user", "ghost", "--key", key]),
+        /user ghost does not exist/,
+      );
+      expectUsage(
+        await runCli(["contain", "access-key", ...common, "--user", "ci-bot", "--key", "AKIAIOSFODNN7EXAMPLE"]),
+        /is not a key of user ci-bot/,
+      );
+      expectUsage(
+        await runCli(["contain", "access-key", ...common, "--user", "ci-bot", "--key", "hunter2"]),
+        /--key hunter2 is not an access key ID/,
+      );
     });
 
     it("unknown or malformed instance, bad account, missing case, unknown record", async () => {
-      expectUsage(await runCli(["contain", "instance", ...common, "--instance", "i-0123456789abcdef0"]), /instance i-0123456789abcdef0 does not exist in account 333333333333 region us-east-1/);
-      expectUsage(await runCli(["contain", "instance", ...common, "--instance", "web-1"]), /--instance web-1 is not an instance ID/);
+      expectUsage(
+        await runCli(["contain", "instance", ...common, "--instance", "i-0123456789abcdef0"]),
+        /instance i-0123456789abcdef0 does not exist in account 333333333333 region us-east-1/,
+      );
+      expectUsage(
+        await runCli(["contain", "instance", ...common, "--instance", "web-1"]),
+        /--instance web-1 is not an instance ID/,
+      );
       const badAccount = ["--case", world.caseId, "--account", "3333", "--landing-zone", world.lzFile];
-      expectUsage(await runCli(["contain", "instance", ...badAccount, "--instance", "i-0123456789abcdef0"]), /--account 3333 is not an AWS account ID/);
-      expectUsage(await runCli(["contain", "instance", "--account", MEMBER, "--landing-zone", world.lzFile, "--instance", "i-0123456789abcdef0"]), /--case \(missing\)/);
-      expectUsage(await runCli(["contain", "undo", "--case", world.caseId, "--landing-zone", world.lzFile, "--action", "7"]), /case IR-2026-0042 has no record 7: the case has no records yet/);
+      expectUsage(
+        await runCli(["contain", "instance", ...badAccount, "--instance", "i-0123456789abcdef0"]),
+        /--account 3333 is not an AWS account ID/,
+      );
+      expectUsage(
+        await runCli([
+          "contain",
+          "instance",
+          "--account",
+          MEMBER,
+          "--landing-zone",
+          world.lzFile,
+          "--instance",
+          "i-0123456789abcdef0",
+        ]),
+        /--case \(missing\)/,
+      );
+      expectUsage(
+        await runCli(["contain", "undo", "--case", world.caseId, "--landing-zone", world.lzFile, "--action", "7"]),
+        /case IR-2026-0042 has no record 7: the case has no records yet/,
+      );
       expect(await world.ledger.records()).to.have.length(0);
     });
   });

@@ -1,7 +1,12 @@
 import { expect } from "chai";
 import { revokeSessionsPolicy } from "../../../components/documents/revoke";
 import { requireCaseId } from "../../../scripts/contain/common";
-import { decideAutoScaling, decideGroup, planInstance, type InstanceSnapshot } from "../../../scripts/contain/instance-plan";
+import {
+  decideAutoScaling,
+  decideGroup,
+  planInstance,
+  type InstanceSnapshot,
+} from "../../../scripts/contain/instance-plan";
 import { decideSessions, isServiceLinkedPath, parseCutoff } from "../../../scripts/contain/sessions";
 import { decideUndo, parseSequence } from "../../../scripts/contain/undo";
 import type { CustodyRecord } from "../../../scripts/custody/types";
@@ -17,17 +22,26 @@ describe("containment decisions", () => {
       expect(parseCutoff("2026-03-02T12:03:00Z", NOW)).to.equal("2026-03-02T12:03:00Z"); // clock skew tolerated
     });
     for (const bad of ["", "yesterday", "2026-03-01", "2026-03-01T14:30:00", "2026-13-01T00:00:00Z", "1709300000"]) {
-      it(`refuses ${JSON.stringify(bad)}`, () => expect(() => parseCutoff(bad, NOW)).to.throw(UsageError, /is not a time/));
+      it(`refuses ${JSON.stringify(bad)}`, () =>
+        expect(() => parseCutoff(bad, NOW)).to.throw(UsageError, /is not a time/));
     }
     it("refuses a cutoff in the future, which would also lock out sessions issued after containment", () => {
       expect(() => parseCutoff("2027-03-02T12:00:00Z", NOW)).to.throw(UsageError, /is in the future/);
     });
     it("moves a cutoff later but never earlier", () => {
       const existing = revokeSessionsPolicy("2026-03-01T10:00:00Z");
-      expect(decideSessions("2026-03-01T11:00:00Z", existing)).to.deep.equal({ kind: "put", cutoff: "2026-03-01T11:00:00Z", previousCutoff: "2026-03-01T10:00:00Z" });
+      expect(decideSessions("2026-03-01T11:00:00Z", existing)).to.deep.equal({
+        kind: "put",
+        cutoff: "2026-03-01T11:00:00Z",
+        previousCutoff: "2026-03-01T10:00:00Z",
+      });
       expect(decideSessions("2026-03-01T09:00:00Z", existing).kind).to.equal("keep");
       expect(decideSessions("2026-03-01T10:00:00Z", existing).kind).to.equal("keep");
-      expect(decideSessions("2026-03-01T10:00:00Z", undefined)).to.deep.equal({ kind: "put", cutoff: "2026-03-01T10:00:00Z", previousCutoff: undefined });
+      expect(decideSessions("2026-03-01T10:00:00Z", undefined)).to.deep.equal({
+        kind: "put",
+        cutoff: "2026-03-01T10:00:00Z",
+        previousCutoff: undefined,
+      });
     });
     it("recognises service-linked roles by their path", () => {
       expect(isServiceLinkedPath("/aws-service-role/autoscaling.amazonaws.com/")).to.equal(true);
@@ -37,20 +51,34 @@ describe("containment decisions", () => {
   });
 
   describe("Auto Scaling", () => {
-    const asg = (lifecycleState: string, minSize: number, desiredCapacity: number) => ({ group: "web", lifecycleState, minSize, desiredCapacity });
-    it("uses Standby while the group stays at or above its minimum", () => expect(decideAutoScaling(asg("InService", 1, 2)).kind).to.equal("standby"));
-    it("detaches when Standby would breach the minimum", () => expect(decideAutoScaling(asg("InService", 2, 2)).kind).to.equal("detach"));
+    const asg = (lifecycleState: string, minSize: number, desiredCapacity: number) => ({
+      group: "web",
+      lifecycleState,
+      minSize,
+      desiredCapacity,
+    });
+    it("uses Standby while the group stays at or above its minimum", () =>
+      expect(decideAutoScaling(asg("InService", 1, 2)).kind).to.equal("standby"));
+    it("detaches when Standby would breach the minimum", () =>
+      expect(decideAutoScaling(asg("InService", 2, 2)).kind).to.equal("detach"));
     it("does nothing outside a group or already in Standby", () => {
       expect(decideAutoScaling(undefined).kind).to.equal("none");
       expect(decideAutoScaling(asg("Standby", 2, 2)).kind).to.equal("none");
     });
-    it("reports a state where neither is possible", () => expect(decideAutoScaling(asg("Pending", 0, 2)).kind).to.equal("impossible"));
+    it("reports a state where neither is possible", () =>
+      expect(decideAutoScaling(asg("Pending", 0, 2)).kind).to.equal("impossible"));
   });
 
   describe("containment groups", () => {
     it("creates missing groups, adds missing allow-all rules, and strips any rule someone added to the isolation group", () => {
       expect(decideGroup("isolation", undefined)).to.deep.equal({ kind: "create", role: "isolation" });
-      const allow = decideGroup("allow-all", { id: "sg-a", vpcId: "v", role: "allow-all", ingress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }], egress: [] });
+      const allow = decideGroup("allow-all", {
+        id: "sg-a",
+        vpcId: "v",
+        role: "allow-all",
+        ingress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        egress: [],
+      });
       expect(allow).to.include({ kind: "use", id: "sg-a" });
       if (allow.kind !== "use") throw new Error("unreachable");
       expect(allow.authorizeIngress).to.deep.equal([{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }]);
@@ -85,17 +113,35 @@ describe("containment decisions", () => {
       expect(plan.keepVolumes).to.deep.equal([{ device: "/dev/xvda", volumeId: "vol-1" }]);
       expect(plan.requireImdsV2From).to.equal("optional");
       expect(plan.interfaces).to.deep.equal([{ id: "eni-1", groups: ["sg-app", "sg-db"] }]);
-      expect(plan.tags.map((t) => [t.key, t.previous])).to.deep.equal([["flz:case", null], ["flz:contained-at", null]]);
+      expect(plan.tags.map((t) => [t.key, t.previous])).to.deep.equal([
+        ["flz:case", null],
+        ["flz:contained-at", null],
+      ]);
     });
     it("refuses an instance that is gone or in no security group", () => {
       expect(() => planInstance(snapshot({ state: "terminated" }), [], "IR-1", NOW)).to.throw(UsageError, /terminated/);
-      expect(() => planInstance(snapshot({ interfaces: [] }), [], "IR-1", NOW)).to.throw(UsageError, /no security group/);
+      expect(() => planInstance(snapshot({ interfaces: [] }), [], "IR-1", NOW)).to.throw(
+        UsageError,
+        /no security group/,
+      );
     });
   });
 
   describe("undo", () => {
     const rec = (sequence: number, action: string, extra: Partial<CustodyRecord> = {}): CustodyRecord =>
-      ({ version: 1, sequence, case: "IR-1", time: "", actor: "", action, subjects: ["x"], previousHash: "", hash: "", signature: { keyArn: "", algorithm: "ECDSA_SHA_256", value: "" }, ...extra }) as CustodyRecord;
+      ({
+        version: 1,
+        sequence,
+        case: "IR-1",
+        time: "",
+        actor: "",
+        action,
+        subjects: ["x"],
+        previousHash: "",
+        hash: "",
+        signature: { keyArn: "", algorithm: "ECDSA_SHA_256", value: "" },
+        ...extra,
+      }) as CustodyRecord;
     const records = [
       rec(0, "capture.started"),
       rec(1, "contain.access-key.deactivated", { undo: { kind: "access-key" } }),
@@ -108,7 +154,10 @@ describe("containment decisions", () => {
       expect(already.kind === "already" && already.by.sequence).to.equal(2);
     });
     it("refuses records that cannot be undone, naming them", () => {
-      expect(() => decideUndo(records, 0, "IR-1")).to.throw(UsageError, /record 0 of case IR-1 \(capture.started\) carries no undo information/);
+      expect(() => decideUndo(records, 0, "IR-1")).to.throw(
+        UsageError,
+        /record 0 of case IR-1 \(capture.started\) carries no undo information/,
+      );
       expect(() => decideUndo(records, 2, "IR-1")).to.throw(UsageError, /is itself an undo/);
       expect(() => decideUndo(records, 9, "IR-1")).to.throw(UsageError, /has no record 9: its records are 0 to 3/);
       expect(() => parseSequence("three")).to.throw(UsageError, /--action three is not a record sequence number/);

@@ -54,7 +54,11 @@ export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorl
   const dir = mkdtempSync(path.join(tmpdir(), "flz-contain-"));
   const lzFile = path.join(dir, "lz.json");
   writeFileSync(lzFile, JSON.stringify(lz));
-  const responder = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const responder = new ClientFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+  });
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   const ledger = await openLedger({ factory: responder, landingZone: lz, caseId });
   return {
@@ -74,8 +78,11 @@ export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorl
 /** A VPC with a subnet and an ordinary application security group. */
 export async function network(ec2: EC2Client): Promise<{ vpcId: string; subnetId: string; appGroup: string }> {
   const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc?.VpcId ?? "";
-  const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.0.1.0/24" }))).Subnet?.SubnetId ?? "";
-  const appGroup = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "app", Description: "app", VpcId: vpcId }))).GroupId ?? "";
+  const subnetId =
+    (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.0.1.0/24" }))).Subnet?.SubnetId ?? "";
+  const appGroup =
+    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "app", Description: "app", VpcId: vpcId }))).GroupId ??
+    "";
   return { vpcId, subnetId, appGroup };
 }
 
@@ -105,7 +112,12 @@ export async function autoScalingGroup(
   subnetId: string,
   sizes: { min: number; desired: number; max: number },
 ): Promise<{ group: string; instanceId: string }> {
-  await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "web-lt", LaunchTemplateData: { ImageId: AMI, InstanceType: "t3.micro" } }));
+  await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: "web-lt",
+      LaunchTemplateData: { ImageId: AMI, InstanceType: "t3.micro" },
+    }),
+  );
   const group = "web";
   await autoscaling.send(
     new CreateAutoScalingGroupCommand({
@@ -117,7 +129,9 @@ export async function autoScalingGroup(
       VPCZoneIdentifier: subnetId,
     }),
   );
-  const instances = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }] }));
+  const instances = await ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }] }),
+  );
   const instanceId = instances.Reservations?.flatMap((r) => r.Instances ?? [])[0]?.InstanceId ?? "";
   return { group, instanceId };
 }
@@ -141,10 +155,17 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
     ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" })),
   ]);
   return {
-    interfaces: Object.fromEntries((instance.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId ?? "", (n.Groups ?? []).map((g) => g.GroupId ?? "").sort()])),
+    interfaces: Object.fromEntries(
+      (instance.NetworkInterfaces ?? []).map((n) => [
+        n.NetworkInterfaceId ?? "",
+        (n.Groups ?? []).map((g) => g.GroupId ?? "").sort(),
+      ]),
+    ),
     disableApiTermination: termination.DisableApiTermination?.Value === true,
     disableApiStop: stop.DisableApiStop?.Value === true,
-    deleteOnTermination: Object.fromEntries((instance.BlockDeviceMappings ?? []).map((b) => [b.Ebs?.VolumeId ?? "", b.Ebs?.DeleteOnTermination === true])),
+    deleteOnTermination: Object.fromEntries(
+      (instance.BlockDeviceMappings ?? []).map((b) => [b.Ebs?.VolumeId ?? "", b.Ebs?.DeleteOnTermination === true]),
+    ),
     httpTokens: instance.MetadataOptions?.HttpTokens ?? "",
     tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
   };
@@ -156,8 +177,14 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
   let out = "";
   let err = "";
   const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += chunk.toString()), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (out += chunk.toString()),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (err += chunk.toString()),
+    true
+  )) as typeof process.stderr.write;
   try {
     const code = await main(["node", "flz", ...args]);
     process.exitCode = 0;

@@ -39,7 +39,9 @@ function instance(overrides: Partial<Instance> = {}): Instance {
     InstanceId: ID,
     State: { Name: "running" },
     VpcId: "vpc-1",
-    NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-app" }], Attachment: { DeviceIndex: 0 } }],
+    NetworkInterfaces: [
+      { NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-app" }], Attachment: { DeviceIndex: 0 } },
+    ],
     BlockDeviceMappings: [],
     MetadataOptions: { HttpTokens: "required" },
     Tags: [],
@@ -54,9 +56,17 @@ const existingGroups = {
       VpcId: "vpc-1",
       Tags: [{ Key: CONTAINMENT_TAG, Value: "allow-all" }],
       IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }],
-      IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }],
+      IpPermissionsEgress: [
+        { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] },
+      ],
     },
-    { GroupId: "sg-iso", VpcId: "vpc-1", Tags: [{ Key: CONTAINMENT_TAG, Value: "isolation" }], IpPermissions: [], IpPermissionsEgress: [] },
+    {
+      GroupId: "sg-iso",
+      VpcId: "vpc-1",
+      Tags: [{ Key: CONTAINMENT_TAG, Value: "isolation" }],
+      IpPermissions: [],
+      IpPermissionsEgress: [],
+    },
   ],
 };
 
@@ -77,9 +87,15 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
     ec2.reset();
     autoscaling.reset();
     ledger = new MemoryLedger("IR-1");
-    factory = new ClientFactory({ caseId: "IR-1", memberRoleName: "FlzMemberResponder", credentials: async () => ({ accessKeyId: "x", secretAccessKey: "y" }) });
+    factory = new ClientFactory({
+      caseId: "IR-1",
+      memberRoleName: "FlzMemberResponder",
+      credentials: async () => ({ accessKeyId: "x", secretAccessKey: "y" }),
+    });
     ctx = { factory, ledger, account: "333333333333", region: "eu-west-1", dryRun: false };
-    ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: true }, DisableApiStop: { Value: true } });
+    ec2
+      .on(DescribeInstanceAttributeCommand)
+      .resolves({ DisableApiTermination: { Value: true }, DisableApiStop: { Value: true } });
     ec2.on(DescribeSecurityGroupsCommand).resolves(existingGroups);
     autoscaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
   });
@@ -90,7 +106,11 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
   });
 
   it("refuses an instance with an interface in no security group, before changing anything", async () => {
-    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [] }] })] }] });
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves({
+        Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [] }] })] }],
+      });
     const err = await containInstance(ctx, { instanceId: ID }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UsageError);
     expect((err as Error).message).to.match(/has a network interface in no security group .* network ACL/);
@@ -100,14 +120,26 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
 
   it("detaches the instance when Auto Scaling refuses Standby after the sizes were read", async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
-    autoscaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [{ InstanceId: ID, AutoScalingGroupName: "web", LifecycleState: "InService" } as never] });
-    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: "web", MinSize: 1, DesiredCapacity: 3 } as never] });
-    autoscaling.on(EnterStandbyCommand).rejects(Object.assign(new Error("desired capacity below min size"), { name: "ValidationError" }));
+    autoscaling
+      .on(DescribeAutoScalingInstancesCommand)
+      .resolves({
+        AutoScalingInstances: [{ InstanceId: ID, AutoScalingGroupName: "web", LifecycleState: "InService" } as never],
+      });
+    autoscaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: "web", MinSize: 1, DesiredCapacity: 3 } as never] });
+    autoscaling
+      .on(EnterStandbyCommand)
+      .rejects(Object.assign(new Error("desired capacity below min size"), { name: "ValidationError" }));
     autoscaling.on(DetachInstancesCommand).resolves({});
     const result = await containInstance(ctx, { instanceId: ID });
     const detach = autoscaling.commandCalls(DetachInstancesCommand);
     expect(detach).to.have.length(1);
-    expect(detach[0].args[0].input).to.deep.equal({ AutoScalingGroupName: "web", InstanceIds: [ID], ShouldDecrementDesiredCapacity: false });
+    expect(detach[0].args[0].input).to.deep.equal({
+      AutoScalingGroupName: "web",
+      InstanceIds: [ID],
+      ShouldDecrementDesiredCapacity: false,
+    });
     expect(result.record?.undo?.autoScaling).to.deep.equal({ group: "web", mode: "detached" });
     expect(result.failures).to.deep.equal([]);
   });
@@ -115,7 +147,9 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
   it("never leaves an interface in the allow-all group: a failed move to isolation puts its own groups back, and is recorded as failed", async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
     ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-allow"] }).resolves({});
-    ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-iso"] }).rejects(Object.assign(new Error("boom"), { name: "InternalError" }));
+    ec2
+      .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-iso"] })
+      .rejects(Object.assign(new Error("boom"), { name: "InternalError" }));
     ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-1", Groups: ["sg-app"] }).resolves({});
     const result = await containInstance(ctx, { instanceId: ID });
     const moves = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
@@ -126,7 +160,13 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
 
   it("leaves an interface already in the isolation group alone", async () => {
     ec2.on(DescribeInstancesCommand).resolves({
-      Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-iso" }] }] })] }],
+      Reservations: [
+        {
+          Instances: [
+            instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [{ GroupId: "sg-iso" }] }] }),
+          ],
+        },
+      ],
     });
     const result = await containInstance(ctx, { instanceId: ID });
     expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).to.have.length(0);

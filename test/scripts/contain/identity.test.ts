@@ -35,10 +35,13 @@ describe("flz contain sessions and access-key (emulator)", function () {
   afterEach(() => world.close());
 
   async function inlinePolicy(role: string): Promise<ReturnType<typeof decodePolicyDocument>> {
-    const out = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: revokeSessionsPolicyName(world.caseId) }));
+    const out = await iam.send(
+      new GetRolePolicyCommand({ RoleName: role, PolicyName: revokeSessionsPolicyName(world.caseId) }),
+    );
     return decodePolicyDocument(out.PolicyDocument);
   }
-  const policyNames = async (role: string) => (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+  const policyNames = async (role: string) =>
+    (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
 
   describe("sessions", () => {
     beforeEach(async () => {
@@ -46,7 +49,11 @@ describe("flz contain sessions and access-key (emulator)", function () {
     });
 
     it("adds a Deny-everything inline policy on aws:TokenIssueTime with the cutoff, named after the case", async () => {
-      const result = await revokeSessions(world.context(), { role: "app-deployer", before: "2026-03-01T14:30:00+01:00" , now: new Date("2026-03-02T00:00:00Z") });
+      const result = await revokeSessions(world.context(), {
+        role: "app-deployer",
+        before: "2026-03-01T14:30:00+01:00",
+        now: new Date("2026-03-02T00:00:00Z"),
+      });
       const doc = await inlinePolicy("app-deployer");
       expect(doc?.Statement[0]).to.include({ Effect: "Deny", Action: "*", Resource: "*" });
       expect(cutoffOf(doc)).to.equal("2026-03-01T13:30:00Z");
@@ -55,10 +62,22 @@ describe("flz contain sessions and access-key (emulator)", function () {
 
     it("moves the cutoff on a later re-run, keeps it on an earlier one, and undo steps back one record at a time", async () => {
       const ctx = world.context();
-      const first = await revokeSessions(ctx, { role: "app-deployer", before: "2026-03-01T10:00:00Z", now: new Date("2026-03-02T00:00:00Z") });
-      const second = await revokeSessions(ctx, { role: "app-deployer", before: "2026-03-01T12:00:00Z", now: new Date("2026-03-02T00:00:00Z") });
+      const first = await revokeSessions(ctx, {
+        role: "app-deployer",
+        before: "2026-03-01T10:00:00Z",
+        now: new Date("2026-03-02T00:00:00Z"),
+      });
+      const second = await revokeSessions(ctx, {
+        role: "app-deployer",
+        before: "2026-03-01T12:00:00Z",
+        now: new Date("2026-03-02T00:00:00Z"),
+      });
       expect(cutoffOf(await inlinePolicy("app-deployer"))).to.equal("2026-03-01T12:00:00Z");
-      const earlier = await revokeSessions(ctx, { role: "app-deployer", before: "2026-03-01T11:00:00Z", now: new Date("2026-03-02T00:00:00Z") });
+      const earlier = await revokeSessions(ctx, {
+        role: "app-deployer",
+        before: "2026-03-01T11:00:00Z",
+        now: new Date("2026-03-02T00:00:00Z"),
+      });
       expect(earlier.changes).to.deep.equal([]);
       expect(earlier.record).to.equal(undefined);
       expect(cutoffOf(await inlinePolicy("app-deployer"))).to.equal("2026-03-01T12:00:00Z");
@@ -70,7 +89,10 @@ describe("flz contain sessions and access-key (emulator)", function () {
     });
 
     it("keeps another inline policy of the role untouched when undoing", async () => {
-      const other = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] });
+      const other = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+      });
       await iam.send(new PutRolePolicyCommand({ RoleName: "app-deployer", PolicyName: "app", PolicyDocument: other }));
       const result = await revokeSessions(world.context(), { role: "app-deployer" });
       await undoAction(world.context(), { sequence: result.record?.sequence ?? -1 });
@@ -79,7 +101,9 @@ describe("flz contain sessions and access-key (emulator)", function () {
 
     it("changes nothing and records nothing on a dry run", async () => {
       const result = await revokeSessions(world.context(true), { role: "app-deployer" });
-      expect(result.changes[0].description).to.match(/^add inline policy FlzRevokeOlderSessions-IR-2026-0042: deny every action to sessions issued before /);
+      expect(result.changes[0].description).to.match(
+        /^add inline policy FlzRevokeOlderSessions-IR-2026-0042: deny every action to sessions issued before /,
+      );
       expect(await policyNames("app-deployer")).to.deep.equal([]);
       expect(await world.ledger.records()).to.have.length(0);
     });
@@ -87,12 +111,18 @@ describe("flz contain sessions and access-key (emulator)", function () {
     it("refuses an unknown role and a service-linked role, naming them", async () => {
       const unknown = await revokeSessions(world.context(), { role: "nope" }).catch((e: unknown) => e);
       expect(unknown).to.be.instanceOf(UsageError);
-      expect((unknown as Error).message).to.equal("role nope does not exist in account 333333333333: give the name of an existing IAM role");
-      const created = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "autoscaling.amazonaws.com" }));
+      expect((unknown as Error).message).to.equal(
+        "role nope does not exist in account 333333333333: give the name of an existing IAM role",
+      );
+      const created = await iam.send(
+        new CreateServiceLinkedRoleCommand({ AWSServiceName: "autoscaling.amazonaws.com" }),
+      );
       const slr = created.Role?.RoleName ?? "";
       const refused = await revokeSessions(world.context(), { role: slr }).catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(UsageError);
-      expect((refused as Error).message).to.match(/is a service-linked role \(path \/aws-service-role\/autoscaling.amazonaws.com\/\)/);
+      expect((refused as Error).message).to.match(
+        /is a service-linked role \(path \/aws-service-role\/autoscaling.amazonaws.com\/\)/,
+      );
       expect(await policyNames(slr)).to.deep.equal([]);
     });
   });
@@ -106,7 +136,12 @@ describe("flz contain sessions and access-key (emulator)", function () {
       spare = (await iam.send(new CreateAccessKeyCommand({ UserName: "ci-bot" }))).AccessKey?.AccessKeyId ?? "";
     });
     const statuses = async () =>
-      Object.fromEntries(((await iam.send(new ListAccessKeysCommand({ UserName: "ci-bot" }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+      Object.fromEntries(
+        ((await iam.send(new ListAccessKeysCommand({ UserName: "ci-bot" }))).AccessKeyMetadata ?? []).map((k) => [
+          k.AccessKeyId,
+          k.Status,
+        ]),
+      );
 
     it("deactivates the key without deleting it, lists the user's other key, and undo reactivates it", async () => {
       const result = await deactivateAccessKey(world.context(), { user: "ci-bot", key: stolen });
@@ -118,7 +153,9 @@ describe("flz contain sessions and access-key (emulator)", function () {
       expect(again.changes).to.deep.equal([]);
 
       const preview = await undoAction(world.context(true), { sequence: result.record?.sequence ?? -1 });
-      expect(preview.changes.map((c) => c.description)).to.deep.equal([`set access key ${stolen} of user ci-bot back to Active`]);
+      expect(preview.changes.map((c) => c.description)).to.deep.equal([
+        `set access key ${stolen} of user ci-bot back to Active`,
+      ]);
       expect(await statuses()).to.deep.equal({ [stolen]: "Inactive", [spare]: "Active" });
 
       await undoAction(world.context(), { sequence: result.record?.sequence ?? -1 });
@@ -134,11 +171,18 @@ describe("flz contain sessions and access-key (emulator)", function () {
 
     it("refuses an unknown user, a key of another user and a temporary key, naming them", async () => {
       const user = await deactivateAccessKey(world.context(), { user: "ghost", key: stolen }).catch((e: unknown) => e);
-      expect((user as Error).message).to.equal("user ghost does not exist in account 333333333333: give the name of an existing IAM user");
-      const key = await deactivateAccessKey(world.context(), { user: "ci-bot", key: "AKIAIOSFODNN7EXAMPLE" }).catch((e: unknown) => e);
+      expect((user as Error).message).to.equal(
+        "user ghost does not exist in account 333333333333: give the name of an existing IAM user",
+      );
+      const key = await deactivateAccessKey(world.context(), { user: "ci-bot", key: "AKIAIOSFODNN7EXAMPLE" }).catch(
+        (e: unknown) => e,
+      );
       expect(key).to.be.instanceOf(UsageError);
       expect((key as Error).message).to.contain("access key AKIAIOSFODNN7EXAMPLE is not a key of user ci-bot");
-      const temporary = await deactivateAccessKey(world.context(), { user: "ci-bot", key: "ASIAIOSFODNN7EXAMPLE" }).catch((e: unknown) => e);
+      const temporary = await deactivateAccessKey(world.context(), {
+        user: "ci-bot",
+        key: "ASIAIOSFODNN7EXAMPLE",
+      }).catch((e: unknown) => e);
       expect((temporary as Error).message).to.match(/temporary session key .* flz contain sessions/);
       expect(await statuses()).to.deep.equal({ [stolen]: "Active", [spare]: "Active" });
     });

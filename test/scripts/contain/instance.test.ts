@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+} from "@aws-sdk/client-auto-scaling";
 import {
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
@@ -16,9 +20,15 @@ import { autoScalingGroup, containWorld, instanceState, launch, network, type Co
 
 async function containmentGroups(ec2: EC2Client, vpcId: string) {
   const out = await ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "tag-key", Values: [CONTAINMENT_TAG] }, { Name: "vpc-id", Values: [vpcId] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: "tag-key", Values: [CONTAINMENT_TAG] },
+        { Name: "vpc-id", Values: [vpcId] },
+      ],
+    }),
   );
-  const byRole = (role: string) => (out.SecurityGroups ?? []).filter((g) => g.Tags?.some((t) => t.Key === CONTAINMENT_TAG && t.Value === role));
+  const byRole = (role: string) =>
+    (out.SecurityGroups ?? []).filter((g) => g.Tags?.some((t) => t.Key === CONTAINMENT_TAG && t.Value === role));
   return { allowAll: byRole("allow-all"), isolation: byRole("isolation") };
 }
 
@@ -39,7 +49,9 @@ describe("flz contain instance (emulator)", function () {
     const net = await network(ec2);
     const id = await launch(ec2, net);
     // A second interface with its own group: every interface must be isolated, not only the primary.
-    const eni = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: net.subnetId, Groups: [net.appGroup] }))).NetworkInterface?.NetworkInterfaceId ?? "";
+    const eni =
+      (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: net.subnetId, Groups: [net.appGroup] })))
+        .NetworkInterface?.NetworkInterfaceId ?? "";
     await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: id, DeviceIndex: 1 }));
     const before = await instanceState(ec2, id);
     expect(before.httpTokens).to.equal("optional");
@@ -55,7 +67,8 @@ describe("flz contain instance (emulator)", function () {
     expect(isolation.IpPermissions ?? []).to.deep.equal([]);
     expect(isolation.IpPermissionsEgress ?? []).to.deep.equal([]);
     expect(Object.keys(after.interfaces)).to.have.length(2);
-    for (const groupsOfInterface of Object.values(after.interfaces)) expect(groupsOfInterface).to.deep.equal([isolation.GroupId]);
+    for (const groupsOfInterface of Object.values(after.interfaces))
+      expect(groupsOfInterface).to.deep.equal([isolation.GroupId]);
     expect(after.disableApiTermination).to.equal(true);
     expect(after.disableApiStop).to.equal(true);
     expect(Object.values(after.deleteOnTermination)).to.deep.equal([false]);
@@ -80,7 +93,9 @@ describe("flz contain instance (emulator)", function () {
     const groups = await containmentGroups(ec2, net.vpcId);
     expect(groups.isolation).to.have.length(1);
     expect(groups.allowAll).to.have.length(1);
-    expect(Object.values((await instanceState(ec2, second)).interfaces)[0]).to.deep.equal([groups.isolation[0].GroupId]);
+    expect(Object.values((await instanceState(ec2, second)).interfaces)[0]).to.deep.equal([
+      groups.isolation[0].GroupId,
+    ]);
   });
 
   it("changes nothing and records nothing on a dry run, and says what it would change", async () => {
@@ -93,7 +108,10 @@ describe("flz contain instance (emulator)", function () {
     expect((await containmentGroups(ec2, net.vpcId)).isolation).to.have.length(0);
     expect((await world.ledger.records()).length).to.equal(recordsBefore);
     const lines = result.changes.map((c) => c.description).join("\n");
-    expect(lines).to.match(/termination protection/).and.match(/stop protection/).and.match(/create the isolation containment group/);
+    expect(lines)
+      .to.match(/termination protection/)
+      .and.match(/stop protection/)
+      .and.match(/create the isolation containment group/);
     expect(lines).to.contain(`from [${net.appGroup}]`);
   });
 
@@ -122,7 +140,11 @@ describe("flz contain instance (emulator)", function () {
 
   it("puts an Auto Scaling instance in Standby so the group does not replace it, and undo brings it back", async () => {
     const net = await network(ec2);
-    const { group, instanceId } = await autoScalingGroup(ec2, autoscaling, net.subnetId, { min: 0, desired: 1, max: 2 });
+    const { group, instanceId } = await autoScalingGroup(ec2, autoscaling, net.subnetId, {
+      min: 0,
+      desired: 1,
+      max: 2,
+    });
     const result = await containInstance(world.context(), { instanceId });
     const state = await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
     expect(state.AutoScalingInstances?.[0]?.LifecycleState).to.equal("Standby");
@@ -135,18 +157,28 @@ describe("flz contain instance (emulator)", function () {
 
   it("detaches the instance when Standby would take the group below its minimum size", async () => {
     const net = await network(ec2);
-    const { group, instanceId } = await autoScalingGroup(ec2, autoscaling, net.subnetId, { min: 1, desired: 1, max: 2 });
+    const { group, instanceId } = await autoScalingGroup(ec2, autoscaling, net.subnetId, {
+      min: 1,
+      desired: 1,
+      max: 2,
+    });
     const result = await containInstance(world.context(), { instanceId });
-    const groupState = (await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }))).AutoScalingGroups?.[0];
+    const groupState = (
+      await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }))
+    ).AutoScalingGroups?.[0];
     expect((groupState?.Instances ?? []).map((i) => i.InstanceId)).to.not.include(instanceId);
     expect(result.record?.undo?.autoScaling).to.deep.equal({ group, mode: "detached" });
     expect(result.notes.join("\n")).to.match(/detached from Auto Scaling group web/);
   });
 
   it("refuses an unknown or terminated instance with one clear line, changing nothing", async () => {
-    const missing = await containInstance(world.context(), { instanceId: "i-0123456789abcdef0" }).catch((e: unknown) => e);
+    const missing = await containInstance(world.context(), { instanceId: "i-0123456789abcdef0" }).catch(
+      (e: unknown) => e,
+    );
     expect(missing).to.be.instanceOf(UsageError);
-    expect((missing as Error).message).to.equal("instance i-0123456789abcdef0 does not exist in account 333333333333 region us-east-1: check --instance, --account and --region");
+    expect((missing as Error).message).to.equal(
+      "instance i-0123456789abcdef0 does not exist in account 333333333333 region us-east-1: check --instance, --account and --region",
+    );
 
     const net = await network(ec2);
     const id = await launch(ec2, net);
