@@ -2,6 +2,7 @@
  * `npm run plan`: the offline plan's command-line edge. Parses the flags, runs {@link planProgram}, prints the
  * plan for people or as one JSON document, and turns errors into one line and an exit code (2 bad usage, 1 failed).
  */
+import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "../errors";
 import { Io, processIo, printJson, printLine } from "../output";
@@ -19,13 +20,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const command = new Command()
     .name("npm run plan --")
     .description(
-      "Print every resource `pulumi up` would create for the forensic landing zone, with the account and region it lands in\n" +
-        "and its security-relevant settings, plus the stack outputs. Runs the program under a recording mock engine:\n" +
-        "no AWS credentials and no Pulumi CLI needed.",
+      "Print every resource `pulumi up` would create for the forensic landing zone, with the account and region it " +
+        "lands in and its security-relevant settings, plus the stack outputs. Runs the program under a recording " +
+        "mock engine: no AWS credentials and no Pulumi CLI needed.",
     )
     .option(
       "--stack-config <file>",
-      `Pulumi stack file whose config the program sees (default ${DEFAULT_STACK_CONFIG})`,
+      `Pulumi stack file whose config the program sees (default ${path.relative(process.cwd(), DEFAULT_STACK_CONFIG)})`,
     )
     .option("--program <file>", "any other Pulumi TypeScript program to plan (default: the landing-zone stack)")
     .option(

@@ -66,7 +66,7 @@ export function readStackConfig(file: string, project = MOCK_PROJECT): Record<st
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new UsageError(
-      `cannot read stack configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `cannot read stack configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; pass --stack-config naming a Pulumi.<stack>.yaml file`,
     );
   }
   let document: unknown;
