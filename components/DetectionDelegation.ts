@@ -60,10 +60,17 @@ export class DetectionDelegation extends pulumi.ComponentResource {
 
   constructor(name: string, args: DetectionDelegationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:detection:DetectionDelegation", name, {}, opts);
-    if (args.regions.length === 0) throw new Error(`DetectionDelegation "${name}": regions is empty: give the governed regions, e.g. ["us-east-1"]`);
+    if (args.regions.length === 0)
+      throw new Error(`DetectionDelegation "${name}": regions is empty: give the governed regions, e.g. ["us-east-1"]`);
     for (const region of args.regions) {
-      if (!args.managementProviders[region]) throw new Error(`DetectionDelegation "${name}": no management provider for region "${region}": add one to managementProviders`);
-      if (!args.adminProviders[region]) throw new Error(`DetectionDelegation "${name}": no administrator provider for region "${region}": add one to adminProviders`);
+      if (!args.managementProviders[region])
+        throw new Error(
+          `DetectionDelegation "${name}": no management provider for region "${region}": add one to managementProviders`,
+        );
+      if (!args.adminProviders[region])
+        throw new Error(
+          `DetectionDelegation "${name}": no administrator provider for region "${region}": add one to adminProviders`,
+        );
     }
     const features = args.guardDutyFeatures ?? DEFAULT_GUARDDUTY_FEATURES;
     this.byRegion = {};
@@ -74,7 +81,11 @@ export class DetectionDelegation extends pulumi.ComponentResource {
       let graphArn: pulumi.Output<string> = pulumi.output("");
 
       if (args.guardDuty ?? true) {
-        const detector = new aws.guardduty.Detector(`${name}-guardduty-${region}`, { enable: true, findingPublishingFrequency: "FIFTEEN_MINUTES" }, admin);
+        const detector = new aws.guardduty.Detector(
+          `${name}-guardduty-${region}`,
+          { enable: true, findingPublishingFrequency: "FIFTEEN_MINUTES" },
+          admin,
+        );
         const registration = new aws.guardduty.OrganizationAdminAccount(
           `${name}-guardduty-admin-${region}`,
           { adminAccountId: args.adminAccountId },
@@ -96,7 +107,11 @@ export class DetectionDelegation extends pulumi.ComponentResource {
       }
 
       if (args.securityHub ?? true) {
-        const account = new aws.securityhub.Account(`${name}-securityhub-${region}`, { enableDefaultStandards: true, autoEnableControls: true }, admin);
+        const account = new aws.securityhub.Account(
+          `${name}-securityhub-${region}`,
+          { enableDefaultStandards: true, autoEnableControls: true },
+          admin,
+        );
         const registration = new aws.securityhub.OrganizationAdminAccount(
           `${name}-securityhub-admin-${region}`,
           { adminAccountId: args.adminAccountId },
@@ -116,7 +131,11 @@ export class DetectionDelegation extends pulumi.ComponentResource {
           { accountId: args.adminAccountId },
           { ...management, dependsOn: [graph] },
         );
-        new aws.detective.OrganizationConfiguration(`${name}-detective-org-${region}`, { autoEnable: true, graphArn: graph.graphArn }, { ...admin, dependsOn: [registration] });
+        new aws.detective.OrganizationConfiguration(
+          `${name}-detective-org-${region}`,
+          { autoEnable: true, graphArn: graph.graphArn },
+          { ...admin, dependsOn: [registration] },
+        );
         graphArn = graph.graphArn;
       }
 

@@ -11,7 +11,16 @@ import type { PolicyDocument } from "./documents/types";
  * KMS to decrypt them, STS for credentials, SSM plus its message channels for Session Manager access without SSH,
  * CloudWatch Logs for flow and session logs).
  */
-export const DEFAULT_INTERFACE_ENDPOINTS: readonly string[] = ["ec2", "ebs", "kms", "sts", "ssm", "ssmmessages", "ec2messages", "logs"];
+export const DEFAULT_INTERFACE_ENDPOINTS: readonly string[] = [
+  "ec2",
+  "ebs",
+  "kms",
+  "sts",
+  "ssm",
+  "ssmmessages",
+  "ec2messages",
+  "logs",
+];
 
 /** Arguments of {@link ForensicVpc}. */
 export interface ForensicVpcArgs {
@@ -32,7 +41,8 @@ export interface ForensicVpcArgs {
 /** Splits a /16 (or larger) block into /24 subnets: the i-th subnet. Pure, so the plan is predictable. */
 export function subnetCidr(vpcCidr: string, index: number): string {
   const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(vpcCidr);
-  if (!match || Number(match[5]) > 22) throw new Error(`cidrBlock "${vpcCidr}" is not an IPv4 block of /22 or larger, e.g. 10.77.0.0/16`);
+  if (!match || Number(match[5]) > 22)
+    throw new Error(`cidrBlock "${vpcCidr}" is not an IPv4 block of /22 or larger, e.g. 10.77.0.0/16`);
   const [a, b, c] = [Number(match[1]), Number(match[2]), Number(match[3])];
   return `${a}.${b}.${c + index}.0/24`;
 }
@@ -45,14 +55,22 @@ export function flowLogKeyPolicy(accountId: string, region: string, partition = 
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
       {
         Sid: "CloudWatchLogsEncrypts",
         Effect: "Allow",
         Principal: { Service: `logs.${region}.amazonaws.com` },
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         Resource: "*",
-        Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` } },
+        Condition: {
+          ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` },
+        },
       },
     ],
   };
@@ -107,7 +125,9 @@ export class ForensicVpc extends pulumi.ComponentResource {
   constructor(name: string, args: ForensicVpcArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:network:ForensicVpc", name, {}, opts);
     if (args.availabilityZones.length < 2) {
-      throw new Error(`ForensicVpc "${name}": availabilityZones has ${args.availabilityZones.length}: give at least two, e.g. ["${args.region}a", "${args.region}b"]`);
+      throw new Error(
+        `ForensicVpc "${name}": availabilityZones has ${args.availabilityZones.length}: give at least two, e.g. ["${args.region}a", "${args.region}b"]`,
+      );
     }
     const wrongZone = args.availabilityZones.find((z) => !z.startsWith(args.region));
     if (wrongZone) throw new Error(`ForensicVpc "${name}": zone "${wrongZone}" is not in region ${args.region}`);
@@ -116,18 +136,36 @@ export class ForensicVpc extends pulumi.ComponentResource {
     const identity = aws.getCallerIdentityOutput({}, { parent: this, provider: args.provider });
     const partition = aws.getPartitionOutput({}, { parent: this, provider: args.provider });
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { Name: `${name}-forensic` } }, opt);
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { cidrBlock: cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { Name: `${name}-forensic` } },
+      opt,
+    );
     // The default group allows all traffic between its members; take every rule away so nothing can use it by accident.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [] }, opt);
 
-    const routeTable = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, tags: { Name: `${name}-private` } }, opt);
+    const routeTable = new aws.ec2.RouteTable(
+      `${name}-private`,
+      { vpcId: vpc.id, tags: { Name: `${name}-private` } },
+      opt,
+    );
     const subnets = args.availabilityZones.map((zone, i) => {
       const subnet = new aws.ec2.Subnet(
         `${name}-private-${zone}`,
-        { vpcId: vpc.id, cidrBlock: subnetCidr(cidr, i), availabilityZone: zone, mapPublicIpOnLaunch: false, tags: { Name: `${name}-private-${zone}` } },
+        {
+          vpcId: vpc.id,
+          cidrBlock: subnetCidr(cidr, i),
+          availabilityZone: zone,
+          mapPublicIpOnLaunch: false,
+          tags: { Name: `${name}-private-${zone}` },
+        },
         opt,
       );
-      new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, { subnetId: subnet.id, routeTableId: routeTable.id }, opt);
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${zone}`,
+        { subnetId: subnet.id, routeTableId: routeTable.id },
+        opt,
+      );
       return subnet;
     });
 
@@ -136,7 +174,9 @@ export class ForensicVpc extends pulumi.ComponentResource {
       {
         vpcId: vpc.id,
         description: "VPC interface endpoints: HTTPS from inside the forensic VPC only",
-        ingress: [{ description: "HTTPS from the VPC", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [cidr] }],
+        ingress: [
+          { description: "HTTPS from the VPC", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [cidr] },
+        ],
         egress: [],
       },
       opt,
@@ -144,7 +184,12 @@ export class ForensicVpc extends pulumi.ComponentResource {
 
     const s3 = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
-      { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: [routeTable.id] },
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [routeTable.id],
+      },
       opt,
     );
     for (const service of args.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS) {
@@ -169,8 +214,20 @@ export class ForensicVpc extends pulumi.ComponentResource {
         description: "Forensic analysis instances: no ingress; HTTPS to the VPC endpoints and S3 only",
         ingress: [],
         egress: [
-          { description: "HTTPS to the interface endpoints", protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [endpointGroup.id] },
-          { description: "HTTPS to S3 through the gateway endpoint", protocol: "tcp", fromPort: 443, toPort: 443, prefixListIds: [s3.prefixListId] },
+          {
+            description: "HTTPS to the interface endpoints",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            securityGroups: [endpointGroup.id],
+          },
+          {
+            description: "HTTPS to S3 through the gateway endpoint",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            prefixListIds: [s3.prefixListId],
+          },
         ],
       },
       opt,
@@ -182,24 +239,44 @@ export class ForensicVpc extends pulumi.ComponentResource {
         description: "Forensic VPC flow logs",
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: pulumi.all([identity.accountId, partition.partition]).apply(([account, part]) => JSON.stringify(flowLogKeyPolicy(account, args.region, part))),
+        policy: pulumi
+          .all([identity.accountId, partition.partition])
+          .apply(([account, part]) => JSON.stringify(flowLogKeyPolicy(account, args.region, part))),
       },
       opt,
     );
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: `/flz/forensic-vpc/${name}/flow-logs`, retentionInDays: args.flowLogRetentionDays ?? 365, kmsKeyId: key.arn },
+      {
+        name: `/flz/forensic-vpc/${name}/flow-logs`,
+        retentionInDays: args.flowLogRetentionDays ?? 365,
+        kmsKeyId: key.arn,
+      },
       opt,
     );
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
-      { assumeRolePolicy: identity.accountId.apply((account) => JSON.stringify(flowLogTrustPolicy(account))), description: "Delivers forensic VPC flow logs" },
+      {
+        assumeRolePolicy: identity.accountId.apply((account) => JSON.stringify(flowLogTrustPolicy(account))),
+        description: "Delivers forensic VPC flow logs",
+      },
       opt,
     );
-    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: role.id, policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) }, opt);
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      { role: role.id, policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) },
+      opt,
+    );
     new aws.ec2.FlowLog(
       `${name}-flow-log`,
-      { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: logGroup.arn, iamRoleArn: role.arn, maxAggregationInterval: 60 },
+      {
+        vpcId: vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: logGroup.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+      },
       opt,
     );
 

@@ -61,7 +61,10 @@ export interface GuardrailPoliciesArgs {
 }
 
 /** SCP names this component creates, so operators recognise them in the Organizations console. */
-export const GUARDRAIL_POLICY_NAMES = { protection: "flz-protect-forensics", workload: "flz-workload-baseline" } as const;
+export const GUARDRAIL_POLICY_NAMES = {
+  protection: "flz-protect-forensics",
+  workload: "flz-workload-baseline",
+} as const;
 
 /**
  * Guardrail SCPs in two bundles, so they take two of the five SCP slots of a target: the forensic protection bundle and
@@ -75,10 +78,13 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
-    if (args.targetIds.length === 0) throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
+    if (args.targetIds.length === 0)
+      throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
     for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {
       if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/.test(id)) {
-        throw new Error(`GuardrailPolicies "${name}": target "${id}" is not a root (r-...), OU (ou-...-...) or account ID`);
+        throw new Error(
+          `GuardrailPolicies "${name}": target "${id}" is not a root (r-...), OU (ou-...-...) or account ID`,
+        );
       }
     }
     const opt = { parent: this, provider: args.managementProvider };
@@ -91,7 +97,11 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
           scpText(
             combineScps(GUARDRAIL_POLICY_NAMES.protection, [
               protectTrailScp({ trailArn, deploymentRoleArn }),
-              protectForensicRolesScp({ roleNames, stackSetExecutionRoleName: args.stackSetExecutionRoleName ?? "stacksets-exec-*", deploymentRoleArn }),
+              protectForensicRolesScp({
+                roleNames,
+                stackSetExecutionRoleName: args.stackSetExecutionRoleName ?? "stacksets-exec-*",
+                deploymentRoleArn,
+              }),
               denyLeaveOrganizationScp(),
               protectForensicKeysScp({ keyArns, deploymentRoleArn }),
             ]),
@@ -101,7 +111,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
         `${name}-protect-forensics`,
         {
           name: GUARDRAIL_POLICY_NAMES.protection,
-          description: "Forensic landing zone: protect the organisation trail, forensic roles and keys; deny leaving the organisation.",
+          description:
+            "Forensic landing zone: protect the organisation trail, forensic roles and keys; deny leaving the organisation.",
           type: "SERVICE_CONTROL_POLICY",
           content,
         },
@@ -119,7 +130,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
           name: GUARDRAIL_POLICY_NAMES.workload,
           description: "Forensic landing zone: require IMDSv2, deny IMDSv1 credentials and unencrypted EBS volumes.",
           type: "SERVICE_CONTROL_POLICY",
-          content: scpText(combineScps(GUARDRAIL_POLICY_NAMES.workload, [requireImdsv2Scp(), denyUnencryptedVolumesScp()])),
+          content: scpText(
+            combineScps(GUARDRAIL_POLICY_NAMES.workload, [requireImdsv2Scp(), denyUnencryptedVolumesScp()]),
+          ),
         },
         opt,
       );
@@ -132,7 +145,12 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
     this.registerOutputs({ protectionPolicyId: this.protectionPolicyId, workloadPolicyId: this.workloadPolicyId });
   }
 
-  private attach(prefix: string, policy: aws.organizations.Policy, targetIds: string[], opts: pulumi.CustomResourceOptions): void {
+  private attach(
+    prefix: string,
+    policy: aws.organizations.Policy,
+    targetIds: string[],
+    opts: pulumi.CustomResourceOptions,
+  ): void {
     for (const targetId of targetIds) {
       new aws.organizations.PolicyAttachment(`${prefix}-${targetId}`, { policyId: policy.id, targetId }, opts);
     }

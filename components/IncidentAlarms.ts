@@ -16,7 +16,11 @@ export function breakGlassPattern(breakGlassRoleArn: string): EventPattern {
   return {
     source: ["aws.sts"],
     "detail-type": ["AWS API Call via CloudTrail"],
-    detail: { eventSource: ["sts.amazonaws.com"], eventName: ["AssumeRole"], requestParameters: { roleArn: [breakGlassRoleArn] } },
+    detail: {
+      eventSource: ["sts.amazonaws.com"],
+      eventName: ["AssumeRole"],
+      requestParameters: { roleArn: [breakGlassRoleArn] },
+    },
   };
 }
 
@@ -25,7 +29,10 @@ export function trailChangePattern(): EventPattern {
   return {
     source: ["aws.cloudtrail"],
     "detail-type": ["AWS API Call via CloudTrail"],
-    detail: { eventSource: ["cloudtrail.amazonaws.com"], eventName: TRAIL_TAMPERING_ACTIONS.map((a) => a.split(":")[1]) },
+    detail: {
+      eventSource: ["cloudtrail.amazonaws.com"],
+      eventName: TRAIL_TAMPERING_ACTIONS.map((a) => a.split(":")[1]),
+    },
   };
 }
 
@@ -46,7 +53,13 @@ export function alarmKeyPolicy(accountId: string, partition = "aws"): PolicyDocu
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
       {
         Sid: "EventBridgePublishesEncrypted",
         Effect: "Allow",
@@ -68,7 +81,13 @@ export function alarmTopicPolicy(topicArn: string, ruleArns: string[], accountId
         Sid: "AccountManagesTopic",
         Effect: "Allow",
         Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-        Action: ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:TagResource"],
+        Action: [
+          "sns:GetTopicAttributes",
+          "sns:SetTopicAttributes",
+          "sns:Subscribe",
+          "sns:ListSubscriptionsByTopic",
+          "sns:TagResource",
+        ],
         Resource: topicArn,
       },
       {
@@ -133,9 +152,14 @@ export class IncidentAlarms extends pulumi.ComponentResource {
   constructor(name: string, args: IncidentAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:alarms:IncidentAlarms", name, {}, opts);
     const severity = args.guardDutyMinimumSeverity ?? 7;
-    if (!(severity >= 0 && severity <= 10)) throw new Error(`IncidentAlarms "${name}": guardDutyMinimumSeverity ${severity} is outside 0 to 10 (0 turns the rule off)`);
+    if (!(severity >= 0 && severity <= 10))
+      throw new Error(
+        `IncidentAlarms "${name}": guardDutyMinimumSeverity ${severity} is outside 0 to 10 (0 turns the rule off)`,
+      );
     if (args.managementProvider && args.managementAccountId === undefined) {
-      throw new Error(`IncidentAlarms "${name}": managementProvider needs managementAccountId, for the event bus policy that admits its events`);
+      throw new Error(
+        `IncidentAlarms "${name}": managementProvider needs managementAccountId, for the event bus policy that admits its events`,
+      );
     }
     const opt = { parent: this, provider: args.provider };
     const identity = aws.getCallerIdentityOutput({}, { parent: this, provider: args.provider });
@@ -150,18 +174,40 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       },
       opt,
     );
-    const topic = new aws.sns.Topic(`${name}-topic`, { name: `${name}-incident-alarms`, kmsMasterKeyId: key.arn, displayName: "Forensic landing zone alarms" }, opt);
+    const topic = new aws.sns.Topic(
+      `${name}-topic`,
+      { name: `${name}-incident-alarms`, kmsMasterKeyId: key.arn, displayName: "Forensic landing zone alarms" },
+      opt,
+    );
 
     const patterns: Array<[string, pulumi.Input<string>, string]> = [];
     if (args.breakGlassRoleArn !== undefined) {
-      patterns.push(["break-glass", pulumi.output(args.breakGlassRoleArn).apply((arn) => JSON.stringify(breakGlassPattern(arn))), "The break-glass role was assumed"]);
+      patterns.push([
+        "break-glass",
+        pulumi.output(args.breakGlassRoleArn).apply((arn) => JSON.stringify(breakGlassPattern(arn))),
+        "The break-glass role was assumed",
+      ]);
     }
-    if (args.trailChanges ?? true) patterns.push(["trail-change", JSON.stringify(trailChangePattern()), "A CloudTrail trail was stopped, deleted or narrowed"]);
-    if (severity > 0) patterns.push(["guardduty-high", JSON.stringify(guardDutyFindingPattern(severity)), `A GuardDuty finding of severity ${severity} or more`]);
+    if (args.trailChanges ?? true)
+      patterns.push([
+        "trail-change",
+        JSON.stringify(trailChangePattern()),
+        "A CloudTrail trail was stopped, deleted or narrowed",
+      ]);
+    if (severity > 0)
+      patterns.push([
+        "guardduty-high",
+        JSON.stringify(guardDutyFindingPattern(severity)),
+        `A GuardDuty finding of severity ${severity} or more`,
+      ]);
 
     const rules: Record<string, pulumi.Output<string>> = {};
     for (const [purpose, eventPattern, description] of patterns) {
-      const rule = new aws.cloudwatch.EventRule(`${name}-${purpose}`, { description, eventPattern, state: "ENABLED" }, opt);
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${purpose}`,
+        { description, eventPattern, state: "ENABLED" },
+        opt,
+      );
       new aws.cloudwatch.EventTarget(`${name}-${purpose}`, { rule: rule.name, arn: topic.arn }, opt);
       rules[purpose] = rule.arn;
     }
@@ -170,15 +216,22 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       `${name}-topic`,
       {
         arn: topic.arn,
-        policy: pulumi.all([topic.arn, pulumi.all(Object.values(rules)), identity.accountId]).apply(([arn, ruleArns, account]) => JSON.stringify(alarmTopicPolicy(arn, ruleArns, account))),
+        policy: pulumi
+          .all([topic.arn, pulumi.all(Object.values(rules)), identity.accountId])
+          .apply(([arn, ruleArns, account]) => JSON.stringify(alarmTopicPolicy(arn, ruleArns, account))),
       },
       opt,
     );
     (args.subscriptions ?? []).forEach((sub, i) => {
-      new aws.sns.TopicSubscription(`${name}-subscription-${i}`, { topic: topic.arn, protocol: sub.protocol, endpoint: sub.endpoint }, opt);
+      new aws.sns.TopicSubscription(
+        `${name}-subscription-${i}`,
+        { topic: topic.arn, protocol: sub.protocol, endpoint: sub.endpoint },
+        opt,
+      );
     });
 
-    if (args.managementProvider && (args.trailChanges ?? true)) this.forwardTrailChanges(name, args, identity.accountId);
+    if (args.managementProvider && (args.trailChanges ?? true))
+      this.forwardTrailChanges(name, args, identity.accountId);
 
     this.topicArn = topic.arn;
     this.topicKeyArn = key.arn;
@@ -198,12 +251,22 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       `${name}-admit-management`,
       {
         eventBusName: "default",
-        policy: pulumi.all([forensicBusArn, args.managementAccountId as pulumi.Input<string>]).apply(([busArn, account]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Sid: "ManagementForwardsTrailChanges", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "events:PutEvents", Resource: busArn }],
-          }),
-        ),
+        policy: pulumi
+          .all([forensicBusArn, args.managementAccountId as pulumi.Input<string>])
+          .apply(([busArn, account]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Sid: "ManagementForwardsTrailChanges",
+                  Effect: "Allow",
+                  Principal: { AWS: `arn:aws:iam::${account}:root` },
+                  Action: "events:PutEvents",
+                  Resource: busArn,
+                },
+              ],
+            }),
+          ),
       },
       { parent: this, provider: args.provider },
     );
@@ -220,14 +283,30 @@ export class IncidentAlarms extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicy(
       `${name}-forward`,
-      { role: role.id, policy: forensicBusArn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: arn }] })) },
+      {
+        role: role.id,
+        policy: forensicBusArn.apply((arn) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: arn }],
+          }),
+        ),
+      },
       management,
     );
     const rule = new aws.cloudwatch.EventRule(
       `${name}-forward-trail-change`,
-      { description: "Forward trail changes to the forensic account", eventPattern: JSON.stringify(trailChangePattern()), state: "ENABLED" },
+      {
+        description: "Forward trail changes to the forensic account",
+        eventPattern: JSON.stringify(trailChangePattern()),
+        state: "ENABLED",
+      },
       management,
     );
-    new aws.cloudwatch.EventTarget(`${name}-forward-trail-change`, { rule: rule.name, arn: forensicBusArn, roleArn: role.arn }, management);
+    new aws.cloudwatch.EventTarget(
+      `${name}-forward-trail-change`,
+      { rule: rule.name, arn: forensicBusArn, roleArn: role.arn },
+      management,
+    );
   }
 }

@@ -80,9 +80,17 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
     const tableName = args.tableName ?? "organization_trail";
     const cutoff = args.bytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF;
     // Athena's own bounds for the cutoff: at least 10 MB.
-    if (!Number.isInteger(cutoff) || cutoff < 10_000_000) throw new Error(`InvestigationWorkspace "${name}": bytesScannedCutoffPerQuery ${cutoff} is below Athena's minimum of 10000000 bytes`);
+    if (!Number.isInteger(cutoff) || cutoff < 10_000_000)
+      throw new Error(
+        `InvestigationWorkspace "${name}": bytesScannedCutoffPerQuery ${cutoff} is below Athena's minimum of 10000000 bytes`,
+      );
     // Build the queries now so a bad region or name fails at preview, not at deploy.
-    const hunts = huntQueries({ database: databaseName, table: tableName, governedRegions: args.governedRegions, lookbackDays: args.lookbackDays });
+    const hunts = huntQueries({
+      database: databaseName,
+      table: tableName,
+      governedRegions: args.governedRegions,
+      lookbackDays: args.lookbackDays,
+    });
     const prefix = (args.resultsPrefix ?? "athena-results/").replace(/^\/+/, "");
     const resultsLocation = pulumi.interpolate`s3://${args.evidenceBucket}/${prefix.endsWith("/") ? prefix : `${prefix}/`}`;
 
@@ -90,7 +98,8 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
       `${name}-workgroup`,
       {
         name: args.workgroupName ?? "flz-investigation",
-        description: "Forensic landing zone: hunts over the organisation trail; results encrypted into the evidence bucket.",
+        description:
+          "Forensic landing zone: hunts over the organisation trail; results encrypted into the evidence bucket.",
         state: "ENABLED",
         forceDestroy: false,
         configuration: {
@@ -108,16 +117,28 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
       opt,
     );
 
-    const database = new aws.glue.CatalogDatabase(`${name}-database`, { name: databaseName, description: "Forensic landing zone investigation." }, opt);
+    const database = new aws.glue.CatalogDatabase(
+      `${name}-database`,
+      { name: databaseName, description: "Forensic landing zone investigation." },
+      opt,
+    );
 
     const parameters = pulumi
       .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId, args.accountIds])
       .apply(([bucket, trailPrefix, organizationId, accountIds]) =>
-        cloudTrailTableParameters({ bucket, prefix: trailPrefix, organizationId, accountIds, firstDay: args.firstDay ?? "2020/01/01" }),
+        cloudTrailTableParameters({
+          bucket,
+          prefix: trailPrefix,
+          organizationId,
+          accountIds,
+          firstDay: args.firstDay ?? "2020/01/01",
+        }),
       );
     const location = pulumi
       .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId])
-      .apply(([bucket, trailPrefix, organizationId]) => cloudTrailRoot({ bucket, prefix: trailPrefix, organizationId }));
+      .apply(([bucket, trailPrefix, organizationId]) =>
+        cloudTrailRoot({ bucket, prefix: trailPrefix, organizationId }),
+      );
     const table = new aws.glue.CatalogTable(
       `${name}-trail-table`,
       {
@@ -131,7 +152,11 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
           location,
           inputFormat: CLOUDTRAIL_SERDE.inputFormat,
           outputFormat: CLOUDTRAIL_SERDE.outputFormat,
-          serDeInfo: { name: "CloudTrailSerde", serializationLibrary: CLOUDTRAIL_SERDE.serializationLibrary, parameters: { "serialization.format": "1" } },
+          serDeInfo: {
+            name: "CloudTrailSerde",
+            serializationLibrary: CLOUDTRAIL_SERDE.serializationLibrary,
+            parameters: { "serialization.format": "1" },
+          },
           columns: CLOUDTRAIL_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
         },
       },
@@ -142,7 +167,13 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
     for (const hunt of hunts) {
       const query = new aws.athena.NamedQuery(
         `${name}-${hunt.name}`,
-        { name: hunt.name, description: hunt.description, database: database.name, workgroup: workgroup.name, query: hunt.sql },
+        {
+          name: hunt.name,
+          description: hunt.description,
+          database: database.name,
+          workgroup: workgroup.name,
+          query: hunt.sql,
+        },
         { ...opt, dependsOn: [table] },
       );
       this.huntQueryIds[hunt.name] = query.id;
