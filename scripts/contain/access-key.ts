@@ -12,7 +12,7 @@ import {
 import { sdkClient } from "../custody/clients";
 import type { JsonValue } from "../custody/types";
 import { UsageError } from "../errors";
-import { awsErrorName, type ContainContext, type ContainResult } from "./common";
+import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
 
 /** Ledger action of a key deactivation. */
 export const ACCESS_KEY_ACTION = "contain.access-key.deactivated";
@@ -173,7 +173,7 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
     accessKeyId: key,
     previousStatus,
   };
-  const record = await ctx.ledger.append({
+  const record = await recordChanges(ctx.ledger, {
     action: ACCESS_KEY_ACTION,
     subjects: [userArn, key],
     details: { ...details, account: ctx.account },

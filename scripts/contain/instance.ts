@@ -36,7 +36,7 @@ import {
 import { sdkClient } from "../custody/clients";
 import type { JsonValue } from "../custody/types";
 import { describeError, OperationError, UsageError } from "../errors";
-import { awsErrorName, type ContainContext, type ContainResult } from "./common";
+import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
 import {
   ALLOW_ALL_V4,
   ALLOW_ALL_V6,
@@ -489,7 +489,7 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
     capture: capture ? "started" : null,
     failures,
   };
-  const record = await ctx.ledger.append({
+  const record = await recordChanges(ctx.ledger, {
     action: INSTANCE_ACTION,
     subjects: [id, ...plan.interfaces.map((i) => i.id), ...plan.keepVolumes.map((v) => v.volumeId)],
     details: { ...details, account: ctx.account, region: ctx.region },

@@ -14,7 +14,7 @@ import { normalizeCutoff, revokeSessionsPolicy, revokeSessionsPolicyName } from 
 import type { PolicyDocument } from "../../components/documents/types";
 import { sdkClient } from "../custody/clients";
 import { UsageError } from "../errors";
-import { awsErrorName, type ContainContext, type ContainResult } from "./common";
+import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
 
 /** Ledger action of a session revocation. */
 export const SESSIONS_ACTION = "contain.sessions.revoked";
@@ -170,7 +170,7 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
     policyName,
     previousDocument: previous ? JSON.stringify(previous) : null,
   };
-  const record = await ctx.ledger.append({
+  const record = await recordChanges(ctx.ledger, {
     action: SESSIONS_ACTION,
     subjects: [roleArn],
     details: { ...details, previousCutoff: decision.previousCutoff ?? null, account: ctx.account },

@@ -6,7 +6,7 @@
 import type { CustodyRecord, JsonValue } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
 import { isAccessKeyUndo, undoAccessKey } from "./access-key";
-import type { ContainContext, ContainResult } from "./common";
+import { type ContainContext, type ContainResult, recordChanges } from "./common";
 import { isInstanceUndo, undoInstance } from "./instance";
 import { isSessionsUndo, undoSessions } from "./sessions";
 
@@ -123,7 +123,7 @@ export async function undoAction(
     };
   }
   if (ctx.dryRun) return { action: UNDO_ACTION, dryRun: true, changes, notes: [], details };
-  const record = await ctx.ledger.append({
+  const record = await recordChanges(ctx.ledger, {
     action: UNDO_ACTION,
     subjects: decision.record.subjects,
     details: { ...details, changes: lines, failures },

@@ -29,7 +29,7 @@ import { ClientFactory } from "../../../scripts/aws/clients";
 import type { ContainContext } from "../../../scripts/contain/common";
 import { containInstance } from "../../../scripts/contain/instance";
 import { CONTAINMENT_TAG } from "../../../scripts/contain/instance-plan";
-import { UsageError } from "../../../scripts/errors";
+import { OperationError, UsageError } from "../../../scripts/errors";
 import { MemoryLedger } from "./memory-ledger";
 
 const ID = "i-0123456789abcdef0";
@@ -106,11 +106,9 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
   });
 
   it("refuses an instance with an interface in no security group, before changing anything", async () => {
-    ec2
-      .on(DescribeInstancesCommand)
-      .resolves({
-        Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [] }] })] }],
-      });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [instance({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-1", Groups: [] }] })] }],
+    });
     const err = await containInstance(ctx, { instanceId: ID }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UsageError);
     expect((err as Error).message).to.match(/has a network interface in no security group .* network ACL/);
@@ -120,11 +118,9 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
 
   it("detaches the instance when Auto Scaling refuses Standby after the sizes were read", async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
-    autoscaling
-      .on(DescribeAutoScalingInstancesCommand)
-      .resolves({
-        AutoScalingInstances: [{ InstanceId: ID, AutoScalingGroupName: "web", LifecycleState: "InService" } as never],
-      });
+    autoscaling.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: ID, AutoScalingGroupName: "web", LifecycleState: "InService" } as never],
+    });
     autoscaling
       .on(DescribeAutoScalingGroupsCommand)
       .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: "web", MinSize: 1, DesiredCapacity: 3 } as never] });
@@ -156,6 +152,18 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
     expect(moves).to.deep.equal([["sg-allow"], ["sg-iso"], ["sg-app"]]);
     expect(result.failures?.[0]).to.match(/^isolate interface eni-1: InternalError: boom/);
     expect(ledger.stored[0].outcome).to.equal("failed");
+  });
+
+  it("keeps the undo information in the error when the ledger refuses the record of changes already made", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ledger.append = () => Promise.reject(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+    const err = await containInstance(ctx, { instanceId: ID }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(OperationError);
+    expect((err as Error).message).to.match(
+      /^contain.instance.isolated was applied but could not be recorded in the ledger of case IR-1 \(AccessDenied: Access Denied\); keep this undo information: /,
+    );
+    expect((err as Error).message).to.contain('"interfaces":[{"id":"eni-1","groups":["sg-app"]}]');
   });
 
   it("leaves an interface already in the isolation group alone", async () => {
