@@ -31,3 +31,18 @@ describe("recording mock engine", () => {
     expect(run.resources).to.have.length(0);
   });
 });
+
+describe("recording mock engine options", () => {
+  it("records protect, retainOnDelete and explicit dependencies", async () => {
+    const run = await runProgram(() => {
+      const key = new aws.kms.Key("k", {}, { protect: true, retainOnDelete: true });
+      new aws.s3.Bucket("b", {}, { dependsOn: [key] });
+      return {};
+    });
+    const key = run.resources.find((r) => r.name === "k");
+    const bucket = run.resources.find((r) => r.name === "b");
+    expect(key?.options).to.include({ protect: true, retainOnDelete: true });
+    expect(bucket?.options?.protect).to.equal(false);
+    expect(bucket?.options?.dependsOn).to.include(key?.urn);
+  });
+});

@@ -37,6 +37,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Physical ID the mock assigned. */
   readonly id: string;
+  /** Resource options the program set that matter for evidence: `protect`, `retainOnDelete`, explicit `dependsOn` URNs. */
+  readonly options?: { readonly protect: boolean; readonly retainOnDelete: boolean; readonly dependsOn: string[] };
   /** The state the mock returned: inputs plus computed outputs such as ARNs (what a preview would know). */
   readonly outputs?: Record<string, unknown>;
 }
@@ -59,6 +61,9 @@ export interface ProgramRun<T> {
 
 interface RegisterRequestLike {
   getParent(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDependenciesList(): string[];
   getType(): string;
   getName(): string;
 }
@@ -182,7 +187,16 @@ export function installMockEngine(): Promise<void> {
           if (!err && res && entry) {
             const urn = res.getUrn();
             const parent = req.getParent();
-            recorded[index] = { ...entry, urn, parent: parent && parent !== "" ? parent : undefined };
+            recorded[index] = {
+              ...entry,
+              urn,
+              parent: parent && parent !== "" ? parent : undefined,
+              options: {
+                protect: req.getProtect() === true,
+                retainOnDelete: req.getRetainondelete() === true,
+                dependsOn: req.getDependenciesList(),
+              },
+            };
             parents.set(urn, parent);
           }
           cb(err, res);
