@@ -8,6 +8,9 @@ import * as captureCommand from "./commands/capture";
 import * as clockCommand from "./commands/clock";
 import * as drillCommand from "./commands/drill";
 import * as containCommand from "./commands/contain";
+import * as hashCommand from "./commands/hash";
+import * as evidenceCommand from "./commands/evidence";
+import * as custodyCommand from "./commands/custody";
 
 /** A command module: adds its command (with options, help and action) to the program. */
 export interface CommandModule {
@@ -19,6 +22,9 @@ function commandModules(): CommandModule[] {
   return [
     // one line per command file; keep the list sorted by lifecycle phase
     captureCommand,
+    hashCommand,
+    evidenceCommand,
+    custodyCommand,
     clockCommand,
     drillCommand,
     containCommand,

@@ -93,15 +93,13 @@ export function register(program: Command): void {
     .option("--snapshot <snap-id>", "hash an EBS snapshot through the EBS direct APIs instead of files")
     .option("--region <region>", "region of the snapshot")
     .option("--account <id>", "12-digit account that owns the snapshot (assumes the member responder role; needs the landing zone); default: the forensic account")
-    .option("--concurrency <n>", "concurrent block requests for a snapshot", "64")
+    .option("--concurrency <n>", "concurrent block requests for a snapshot (default 64)")
     .option("--manifest <out>", "also write per-block SHA-256s to this file (JSON Lines)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE (required with --account)")
     .option("--json", "print one JSON document on stdout")
     .addHelpText("after", EXAMPLES)
     .action(async (files: string[], flags: HashFlags) => {
-      // commander fills the default even for files; only a snapshot takes a concurrency
-      const explicit = flags.snapshot === undefined ? { ...flags, concurrency: undefined } : flags;
-      await runHash(files, explicit, processIo());
+      await runHash(files, flags, processIo());
     });
 }
 
