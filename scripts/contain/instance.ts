@@ -489,6 +489,11 @@ export async function containInstance(ctx: ContainContext, args: ContainInstance
     capture: capture ? "started" : null,
     failures,
   };
+  if (changes.length === 0 && failures.length === 0) {
+    // As with the other actions: nothing changed, so there is nothing to record or undo.
+    notes.unshift(`instance ${id} is already contained: nothing changed, nothing recorded`);
+    return { action: INSTANCE_ACTION, dryRun: false, changes, notes, details, failures };
+  }
   const record = await recordChanges(ctx.ledger, {
     action: INSTANCE_ACTION,
     subjects: [id, ...plan.interfaces.map((i) => i.id), ...plan.keepVolumes.map((v) => v.volumeId)],

@@ -123,10 +123,10 @@ describe("flz contain instance (emulator)", function () {
     const contained = await instanceState(ec2, id);
     const second = await containInstance(world.context(), { instanceId: id });
     expect(second.changes).to.deep.equal([]);
+    expect(second.record).to.equal(undefined);
+    expect(second.notes[0]).to.match(/is already contained: nothing changed, nothing recorded/);
     expect(await instanceState(ec2, id)).to.deep.equal(contained);
-
-    await undoAction(world.context(), { sequence: second.record?.sequence ?? -1 });
-    expect(await instanceState(ec2, id)).to.deep.equal(contained);
+    expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["contain.instance.isolated"]);
     const undone = await undoAction(world.context(), { sequence: first.record?.sequence ?? -1 });
     expect(undone.record?.action).to.equal("contain.undone");
     expect(undone.record?.details?.undoes).to.equal(first.record?.sequence);
