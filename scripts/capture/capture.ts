@@ -196,7 +196,7 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
 
   const memberSource = factory.client(EC2Client, { ...member, region: request.region });
   const instance = await locateInstance(options, memberSource).catch((err: unknown) =>
-    err instanceof OperationError && err.message.startsWith("instance ")
+    err instanceof InstanceNotFoundError
       ? ledger
           .append({ action: "capture.failed", subjects: [request.instanceId], outcome: "failed", error: err.message, details: requestDetails(request) })
           .then(() => Promise.reject(err))
@@ -285,6 +285,9 @@ function requestDetails(request: CaptureRequest): { [key: string]: JsonValue } {
   };
 }
 
+/** The instance is not where the operator said (exit 1): the message says where it is, or where it was looked for. */
+export class InstanceNotFoundError extends OperationError {}
+
 /**
  * Finds the instance in the requested region; when it is not there, looks in the landing zone's other regions so
  * the operator is told where it is rather than only that it is missing.
@@ -302,11 +305,11 @@ export async function locateInstance(options: Pick<CaptureOptions, "factory" | "
   );
   const elsewhere = found.find((r) => r !== undefined);
   if (elsewhere) {
-    throw new OperationError(
+    throw new InstanceNotFoundError(
       `instance ${request.instanceId} is not in ${request.region} but in ${elsewhere} (account ${request.account}): run again with --region ${elsewhere}`,
     );
   }
-  throw new OperationError(
+  throw new InstanceNotFoundError(
     `instance ${request.instanceId} not found in account ${request.account} (looked in ${[request.region, ...others].join(", ")}): check --instance, --account and --region`,
   );
 }
