@@ -89,6 +89,21 @@ describe("policy harness", () => {
     expect(verdict.policies[0]?.violations[0]?.name).to.equal("child");
   });
 
+  it("shows stack rules a resource's inputs over stale recorded outputs, and computed outputs the inputs lack", async () => {
+    // A weakened program (mutant) changes inputs; the state a preview plans is those inputs plus computed values.
+    const bucket = res("aws:s3/bucket:Bucket", "child", { bucket: "good" }, { provider: aws, parent });
+    const stale = { ...bucket, outputs: { bucket: "bad", arn: "arn:aws:s3:::good" } };
+    const seenProps: Array<Record<string, unknown>> = [];
+    const reader: StackRule = {
+      ...stackProbe,
+      validateStack: (args) => {
+        seenProps.push(...args.resources.filter((r) => r.name === "child").map((r) => r.props));
+      },
+    };
+    await evaluatePack([aws, parent, stale], { rules: [reader] });
+    expect(seenProps[0]).to.include({ bucket: "good", arn: "arn:aws:s3:::good", id: "good" });
+  });
+
   it("rejects config for unknown rules, unknown keys and wrong types, naming what is valid", async () => {
     for (const [config, pattern] of [
       [{ "no-such-rule": "advisory" }, /unknown rule "no-such-rule"; valid rules: trail-multi-region/],

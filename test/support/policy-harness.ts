@@ -194,10 +194,14 @@ function providerOf(
   return { type: provider.type, props: provider.inputs, urn: provider.urn, name: provider.name };
 }
 
-/** What the engine would show a stack rule as a resource's outputs: inputs, the physical ID, and any recorded outputs. */
-function outputsOf(resource: RecordedResource): Record<string, unknown> {
-  const recordedOutputs = (resource as RecordedResource & { outputs?: Record<string, unknown> }).outputs;
-  return { ...resource.inputs, ...(recordedOutputs ?? {}), id: resource.id };
+/**
+ * What the engine would show a stack rule as a resource's outputs during a preview: the planned inputs, over the
+ * values only the provider computes (ARNs, key IDs), plus the physical ID. Inputs win: a preview's planned state for
+ * a create is the checked inputs plus computed values, so a recorded output never masks the input it echoed (a
+ * mutated or hand-built resource whose `outputs` still hold the old echo must be judged on its inputs).
+ */
+export function outputsOf(resource: RecordedResource): Record<string, unknown> {
+  return { ...(resource.outputs ?? {}), ...resource.inputs, id: resource.id };
 }
 
 function stackResources(resources: readonly RecordedResource[]): PolicyResource[] {
