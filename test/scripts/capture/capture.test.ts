@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { CopySnapshotCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
+import { CopySnapshotCommand, CreateSnapshotCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { captureInstance } from "../../../scripts/capture/capture";
-import { parseCaptureRequest } from "../../../scripts/capture/plan";
+import { captureTags, parseCaptureRequest } from "../../../scripts/capture/plan";
 import { main } from "../../../scripts/cli";
 import type { LandingZone } from "../../../scripts/contract";
 import { openLedger } from "../../../scripts/custody/ledger";
@@ -191,6 +191,33 @@ describe("flz capture on the emulator", function () {
     const records = await ledgerRecords(lz, caseId);
     expect(records.filter((r) => r.action === "capture.snapshot.created")).to.have.length(instance.volumeIds.length);
     expect(records.filter((r) => r.action === "capture.snapshot.shared")).to.have.length(instance.volumeIds.length);
+  });
+
+  it("adopts a snapshot a killed run made but never recorded: found by its tags, recorded as recovered, not re-taken", async () => {
+    // What a run killed between CreateSnapshot and its ledger append leaves behind: a tagged snapshot, no record.
+    const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, { account: MEMBER, region: REGION });
+    const volumeId = instance.volumeIds[1];
+    const orphan = await member.send(
+      new CreateSnapshotCommand({
+        VolumeId: volumeId,
+        TagSpecifications: [
+          {
+            ResourceType: "snapshot",
+            Tags: Object.entries(
+              captureTags({ caseId: "IR-110", instanceId: instance.instanceId, account: MEMBER, volume: { volumeId, device: "/dev/sdf" }, stage: "source", capturedAt: "2026-01-01T00:00:00.000Z" }),
+            ).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      }),
+    );
+    const run = await flz([...baseArgs("IR-110"), "--volume", volumeId, "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect((JSON.parse(run.stdout) as { snapshots: { sourceSnapshotId: string }[] }).snapshots[0].sourceSnapshotId).to.equal(orphan.SnapshotId);
+    const created = (await ledgerRecords(lz, "IR-110")).filter((r) => r.action === "capture.snapshot.created");
+    expect(created).to.have.length(1);
+    expect(created[0].subjects[0]).to.equal(orphan.SnapshotId);
+    expect(created[0].details?.recoveredFromTags).to.equal(true);
+    expect((await ownSnapshots(MEMBER, REGION)).filter((s) => s.Tags?.some((t) => t.Key === "flz:stage" && t.Value === "source"))).to.have.length(1);
   });
 
   it("--dry-run prints the plan and changes nothing in AWS or the ledger", async () => {

@@ -14,7 +14,8 @@ import {
   type SnapshotRef,
   type VolumeCapture,
 } from "../../../scripts/capture/plan";
-import { lineProgress } from "../../../scripts/capture/progress";
+import { barProgress, lineProgress } from "../../../scripts/capture/progress";
+import { PassThrough } from "node:stream";
 import { waitForSnapshot } from "../../../scripts/capture/steps";
 import type { LandingZone } from "../../../scripts/contract";
 import { UsageError } from "../../../scripts/errors";
@@ -121,6 +122,18 @@ describe("capture decisions", () => {
     expect(parseProgress("100%")).to.equal(100);
     expect(parseProgress(undefined)).to.equal(0);
     expect(parseProgress("soon")).to.equal(0);
+  });
+
+  it("draws one bar per volume with its stage on a terminal", () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    let drawn = "";
+    tty.on("data", (c: Buffer) => (drawn += c.toString()));
+    const p = barProgress(tty);
+    p.update("vol-1", "snapshot", 40);
+    p.update("vol-2", "forensic copy", 100);
+    p.stop();
+    expect(drawn).to.match(/vol-1 \[[^\]]*\] 40% \| snapshot/);
+    expect(drawn).to.match(/vol-2 \[[^\]]*\] 100% \| forensic copy/);
   });
 
   it("prints a progress line per stage change and per quarter, not per poll", () => {
