@@ -23,14 +23,15 @@ export interface GuardrailPoliciesArgs {
   readonly managementProvider: aws.Provider;
   /**
    * Root or OU IDs (`r-...`, `ou-...`) the forensic protection bundle is attached to. Required: there is no safe guess.
-   * The root is recommended, so that accounts moved between OUs stay covered.
+   * The root is recommended, so that accounts moved between OUs stay covered. A target known only at deployment (the
+   * root ID read from Organizations) is checked when it resolves.
    */
-  readonly targetIds: string[];
+  readonly targetIds: ReadonlyArray<pulumi.Input<string>>;
   /**
    * Root or OU IDs the workload baseline (IMDSv2, encrypted volumes) is attached to. Default `targetIds`. Narrow it only
    * for OUs that cannot meet the baseline yet, and say so in the stack configuration.
    */
-  readonly workloadTargetIds?: string[];
+  readonly workloadTargetIds?: ReadonlyArray<pulumi.Input<string>>;
   /**
    * Whether to create the forensic protection bundle (trail, forensic roles, forensic keys, leaving the organisation).
    * Default true: without it a member account administrator can blind the trail or lock responders out.
@@ -60,6 +61,14 @@ export interface GuardrailPoliciesArgs {
   readonly forensicKeyArns: pulumi.Input<pulumi.Input<string>[]>;
 }
 
+/** Returns `id` if it is a root, OU or account ID; throws one line naming it otherwise. */
+export function checkTarget(name: string, id: string): string {
+  if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/.test(id)) {
+    throw new Error(`GuardrailPolicies "${name}": target "${id}" is not a root (r-...), OU (ou-...-...) or account ID`);
+  }
+  return id;
+}
+
 /** SCP names this component creates, so operators recognise them in the Organizations console. */
 export const GUARDRAIL_POLICY_NAMES = {
   protection: "flz-protect-forensics",
@@ -81,11 +90,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
     if (args.targetIds.length === 0)
       throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
     for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {
-      if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/.test(id)) {
-        throw new Error(
-          `GuardrailPolicies "${name}": target "${id}" is not a root (r-...), OU (ou-...-...) or account ID`,
-        );
-      }
+      if (typeof id === "string") checkTarget(name, id);
     }
     const opt = { parent: this, provider: args.managementProvider };
 
@@ -148,11 +153,17 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   private attach(
     prefix: string,
     policy: aws.organizations.Policy,
-    targetIds: string[],
+    targetIds: ReadonlyArray<pulumi.Input<string>>,
     opts: pulumi.CustomResourceOptions,
   ): void {
-    for (const targetId of targetIds) {
-      new aws.organizations.PolicyAttachment(`${prefix}-${targetId}`, { policyId: policy.id, targetId }, opts);
-    }
+    targetIds.forEach((targetId, index) => {
+      // A literal target names its attachment (stable across reordering); a resolved one (the root) goes by position.
+      const suffix = typeof targetId === "string" ? targetId : `target-${index}`;
+      new aws.organizations.PolicyAttachment(
+        `${prefix}-${suffix}`,
+        { policyId: policy.id, targetId: pulumi.output(targetId).apply((id) => checkTarget(prefix, id)) },
+        opts,
+      );
+    });
   }
 }

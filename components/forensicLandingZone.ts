@@ -1,6 +1,8 @@
 /**
  * The whole forensic landing zone from one typed configuration: the forensic account, its keys, the trail and
- * evidence buckets, the forensic and member roles, and the organisation trail, wired in the order AWS requires.
+ * evidence buckets, the forensic and member roles, the organisation trail, EBS encryption by default, and the
+ * switchable part-two parts (guardrail SCPs, detection delegation, investigation workspace, forensic VPC, alarms),
+ * wired in the order AWS requires.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +12,88 @@ import { ForensicAccount, ForensicAccountSource } from "./forensicAccount";
 import { ForensicKeys } from "./forensicKeys";
 import { DEFAULT_ROLE_NAMES, MemberRoles, RoleNames } from "./memberRoles";
 import { AdvancedEventSelector, OrganizationTrail } from "./organizationTrail";
+import { DetectionDelegation } from "./DetectionDelegation";
+import { ForensicVpc } from "./ForensicVpc";
+import { GuardrailPolicies } from "./GuardrailPolicies";
+import { AlarmSubscription, IncidentAlarms } from "./IncidentAlarms";
+import { InvestigationWorkspace } from "./InvestigationWorkspace";
+
+/** Guardrail SCPs (see {@link GuardrailPolicies}). */
+export interface GuardrailSettings {
+  /** Create and attach the forensic protection SCP. Default true: without it a member administrator can blind the trail or lock responders out. */
+  readonly enabled?: boolean;
+  /** Root or OU IDs the protection SCP is attached to. Default: the organisation root, so the forensic account and accounts moved between OUs stay covered. */
+  readonly targetIds?: readonly string[];
+  /**
+   * Also attach the workload baseline (IMDSv2 on launch, no IMDSv1 credentials, no unencrypted volumes). Default
+   * false: it changes what every workload may do, so an organisation opts in once its workloads meet it.
+   */
+  readonly workloadBaseline?: boolean;
+  /** Root or OU IDs of the workload baseline. Default: `targetIds`. */
+  readonly workloadTargetIds?: readonly string[];
+  /**
+   * The role the deployment acts as inside governed accounts: the only principal (with the StackSet execution role)
+   * the SCPs let change what they freeze. Default `arn:aws:iam::*:role/<forensicAccountAdminRoleName>`, the role this
+   * program assumes in the forensic account (the key protection applies there too).
+   */
+  readonly deploymentRoleArn?: string;
+}
+
+/** Detection delegation (see {@link DetectionDelegation}); every governed region. */
+export interface DetectionSettings {
+  /** Delegate GuardDuty, auto-enable for all members. Default true (its findings drive the alarms). */
+  readonly guardDuty?: boolean;
+  /** Delegate Security Hub, auto-enable with the default standards. Default true. */
+  readonly securityHub?: boolean;
+  /** Delegate Detective, auto-enable members into the graph. Default true. */
+  readonly detective?: boolean;
+  /** Delegated administrator account. Default: the forensic account. Another account is reached through `forensicAccountAdminRoleName` there. */
+  readonly adminAccountId?: string;
+}
+
+/** Investigation workspace (see {@link InvestigationWorkspace}). */
+export interface InvestigationSettings {
+  /** Create the Athena workgroup, Glue table and hunts. Default true. */
+  readonly enabled?: boolean;
+  /** Bytes one query may scan. Default 1 TiB. */
+  readonly bytesScannedCutoffPerQuery?: number;
+}
+
+/** Forensic VPC (see {@link ForensicVpc}), in the home region. */
+export interface ForensicVpcSettings {
+  /** Create the isolated analysis VPC. Default true: it has no internet path, so it costs only its endpoints. */
+  readonly enabled?: boolean;
+  /** CIDR block. Default `10.77.0.0/16`. */
+  readonly cidrBlock?: string;
+  /** Two or more zones of the home region. Default `<home>a`, `<home>b`. */
+  readonly availabilityZones?: readonly string[];
+}
+
+/** Incident alarms (see {@link IncidentAlarms}), one set per governed region. */
+export interface AlarmSettings {
+  /** Create the alarm rules and topic. Default true. */
+  readonly enabled?: boolean;
+  /** Subscriptions to every region's alarm topic. Default none: subscribe the on-call channel before relying on it. */
+  readonly subscriptions?: readonly AlarmSubscription[];
+}
+
+/** Organisations service principals each detection service needs trusted access for. */
+export const DETECTION_SERVICE_PRINCIPALS = {
+  guardDuty: ["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"],
+  securityHub: ["securityhub.amazonaws.com"],
+  detective: ["detective.amazonaws.com"],
+} as const;
+
+/** The service principals the enabled detection services need that the organisation has not enabled (a pure check). */
+export function missingDetectionTrustedAccess(
+  detection: DetectionSettings,
+  enabledServicePrincipals: readonly string[],
+): string[] {
+  const needed = (Object.keys(DETECTION_SERVICE_PRINCIPALS) as Array<keyof typeof DETECTION_SERVICE_PRINCIPALS>)
+    .filter((service) => detection[service] ?? true)
+    .flatMap((service) => [...DETECTION_SERVICE_PRINCIPALS[service]]);
+  return needed.filter((principal) => !enabledServicePrincipals.includes(principal));
+}
 
 /** Arguments of {@link ForensicLandingZone}: the validated stack configuration (see `stacks/config.ts`). */
 export interface ForensicLandingZoneArgs {
@@ -56,11 +140,24 @@ export interface ForensicLandingZoneArgs {
   /** KMS deletion window of every key, days (7 to 30). Default 30. */
   readonly keyDeletionWindowDays?: number;
   /**
-   * Provider for the management account. Default: one made here in the home region, pinned to
-   * `managementAccountId` when given.
+   * Provider for the management account in the home region. Default: one made here, pinned to
+   * `managementAccountId` when given. Other governed regions get providers made here, pinned the same way.
    */
   readonly managementProvider?: aws.Provider;
+  /** Guardrail SCPs. Default: the protection SCP on the root; no workload baseline. */
+  readonly guardrails?: GuardrailSettings;
+  /** Detection delegation. Default: GuardDuty, Security Hub and Detective to the forensic account. Pass `false` to leave it out. */
+  readonly detection?: DetectionSettings | false;
+  /** Investigation workspace over the trail. Default on. */
+  readonly investigation?: InvestigationSettings;
+  /** Isolated analysis VPC in the forensic account. Default on. */
+  readonly forensicVpc?: ForensicVpcSettings;
+  /** Incident alarms in every governed region. Default on, no subscriptions. */
+  readonly alarms?: AlarmSettings;
 }
+
+/** Key prefix of Athena query results in the evidence bucket (the only place investigators may write). */
+export const ATHENA_RESULTS_PREFIX = "athena-results/";
 
 /** Every piece of the forensic landing zone, and the outputs contract the CLI reads (DESIGN.md §4). */
 export class ForensicLandingZone extends pulumi.ComponentResource {
@@ -92,6 +189,19 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
   public readonly memberInvestigatorRoleName: pulumi.Output<string>;
   /** Break-glass role ARN. */
   public readonly breakGlassRoleArn: pulumi.Output<string>;
+  /** The part-two parts this landing zone contains (absent when switched off). */
+  public readonly parts: {
+    /** Guardrail SCPs. */
+    readonly guardrails?: GuardrailPolicies;
+    /** Detection delegation. */
+    readonly detection?: DetectionDelegation;
+    /** Investigation workspace. */
+    readonly investigation?: InvestigationWorkspace;
+    /** Forensic VPC. */
+    readonly forensicVpc?: ForensicVpc;
+    /** Incident alarms by region. */
+    readonly alarms: Readonly<Record<string, IncidentAlarms>>;
+  };
 
   constructor(name: string, args: ForensicLandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:landingzone:ForensicLandingZone", name, {}, opts);
@@ -191,6 +301,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         signingKeyArn: keys.custodySigningKeyArn,
         evidenceBucketArn: evidenceBucket.bucketArn,
         trailBucketArn: trailBucket.bucketArn,
+        athenaResultsBucketArn: args.investigation?.enabled === false ? undefined : evidenceBucket.bucketArn,
+        athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
         trailKeyArn: keys.trailKeyArn,
         enabledServicePrincipals: organization.awsServiceAccessPrincipals,
       },
@@ -215,6 +327,165 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       },
       inManagement,
     );
+
+    // EBS encryption by default in every governed region of the forensic account: analysis volumes restored there
+    // are never left in plaintext. The default key stays aws/ebs: making the evidence key the default would put every
+    // ordinary volume under a key member responders may use.
+    for (const region of args.regions) {
+      new aws.ebs.EncryptionByDefault(
+        `${name}-ebs-encryption-${region}`,
+        { enabled: true },
+        { parent: this, provider: account.providerFor(region) },
+      );
+    }
+
+    // Management-account providers per governed region (detection registrations are regional).
+    const managementProviders: Record<string, aws.Provider> = { [args.homeRegion]: management };
+    for (const region of args.regions.filter((r) => r !== args.homeRegion)) {
+      managementProviders[region] = new aws.Provider(
+        `${name}-management-${region}`,
+        { region, allowedAccountIds: args.managementAccountId ? [args.managementAccountId] : undefined },
+        { parent: this },
+      );
+    }
+    const adminRoleName = args.forensicAccountAdminRoleName ?? "OrganizationAccountAccessRole";
+
+    let guardrails: GuardrailPolicies | undefined;
+    const guardrailSettings = args.guardrails ?? {};
+    if (guardrailSettings.enabled ?? true) {
+      const root = organization.roots.apply((roots) => {
+        const id = roots[0]?.id;
+        if (!id) throw new Error("ForensicLandingZone: Organizations returned no root; set guardrailTargetIds");
+        return id;
+      });
+      const targetIds: Array<pulumi.Input<string>> = guardrailSettings.targetIds
+        ? [...guardrailSettings.targetIds]
+        : [root];
+      guardrails = new GuardrailPolicies(
+        `${name}-guardrails`,
+        {
+          managementProvider: management,
+          targetIds,
+          workloadTargetIds: guardrailSettings.workloadTargetIds ? [...guardrailSettings.workloadTargetIds] : undefined,
+          protectForensics: true,
+          workloadBaseline: guardrailSettings.workloadBaseline ?? false,
+          trailArn: organizationTrailArn,
+          deploymentRoleArn: guardrailSettings.deploymentRoleArn ?? `arn:aws:iam::*:role/${adminRoleName}`,
+          memberRoleNames: [names.memberResponder, names.memberInvestigator],
+          forensicKeyArns: pulumi
+            .all([keys.trailKeyArn, keys.evidenceKeyArn, keys.custodySigningKeyArn])
+            .apply((arns) => [...arns]),
+        },
+        { parent: this },
+      );
+    }
+
+    let detection: DetectionDelegation | undefined;
+    if (args.detection !== false) {
+      const settings = args.detection ?? {};
+      const adminAccountId = settings.adminAccountId;
+      const adminProviders: Record<string, aws.Provider> = {};
+      for (const region of args.regions) {
+        adminProviders[region] =
+          adminAccountId === undefined
+            ? account.providerFor(region)
+            : new aws.Provider(
+                `${name}-detection-admin-${region}`,
+                {
+                  region,
+                  allowedAccountIds: [adminAccountId],
+                  assumeRoles: [
+                    { roleArn: `arn:aws:iam::${adminAccountId}:role/${adminRoleName}`, sessionName: "flz-deploy" },
+                  ],
+                },
+                { parent: this },
+              );
+      }
+      organization.awsServiceAccessPrincipals.apply((enabled) => {
+        const missing = missingDetectionTrustedAccess(settings, enabled ?? []);
+        // The services' own delegation APIs enable trusted access when the deployment may call
+        // organizations:EnableAWSServiceAccess; say so up front rather than fail half-way through a deployment.
+        if (missing.length > 0)
+          void pulumi.log.warn(
+            `trusted access is not enabled for ${missing.join(", ")}: the detection delegation needs it; run \`aws organizations enable-aws-service-access --service-principal <principal>\` for each from the management account, or let the deployment role call organizations:EnableAWSServiceAccess`,
+            this,
+          );
+        return missing;
+      });
+      detection = new DetectionDelegation(
+        `${name}-detection`,
+        {
+          regions: [...args.regions],
+          managementProviders,
+          adminProviders,
+          adminAccountId: adminAccountId ?? account.accountId,
+          guardDuty: settings.guardDuty,
+          securityHub: settings.securityHub,
+          detective: settings.detective,
+        },
+        { parent: this },
+      );
+    }
+
+    let investigation: InvestigationWorkspace | undefined;
+    if (args.investigation?.enabled ?? true) {
+      investigation = new InvestigationWorkspace(
+        `${name}-investigation`,
+        {
+          provider: home,
+          evidenceBucket: evidenceBucket.bucketName,
+          resultsKmsKeyArn: keys.evidenceKeyArn,
+          resultsPrefix: ATHENA_RESULTS_PREFIX,
+          trailBucket: trailBucket.bucketName,
+          organizationId: organization.id,
+          // Every account of the organisation, with the management and forensic accounts even if the list is short.
+          accountIds: pulumi
+            .all([organization.accounts, managementAccountId, account.accountId])
+            .apply(([accounts, management, forensic]) => [
+              ...new Set([...(accounts ?? []).map((a) => a.id), management, forensic]),
+            ]),
+          governedRegions: [...args.regions],
+          bytesScannedCutoffPerQuery: args.investigation?.bytesScannedCutoffPerQuery,
+        },
+        { parent: this },
+      );
+    }
+
+    let forensicVpc: ForensicVpc | undefined;
+    if (args.forensicVpc?.enabled ?? true) {
+      forensicVpc = new ForensicVpc(
+        `${name}-vpc`,
+        {
+          provider: home,
+          region: args.homeRegion,
+          availabilityZones: [
+            ...(args.forensicVpc?.availabilityZones ?? [`${args.homeRegion}a`, `${args.homeRegion}b`]),
+          ],
+          cidrBlock: args.forensicVpc?.cidrBlock,
+        },
+        { parent: this },
+      );
+    }
+
+    const alarms: Record<string, IncidentAlarms> = {};
+    if (args.alarms?.enabled ?? true) {
+      for (const region of args.regions) {
+        const atHome = region === args.homeRegion;
+        alarms[region] = new IncidentAlarms(
+          `${name}-alarms-${region}`,
+          {
+            provider: account.providerFor(region),
+            breakGlassRoleArn: roles.breakGlassRoleArn,
+            // The trail is managed in the home region: forward its changes from the management account there.
+            managementProvider: atHome ? management : undefined,
+            managementAccountId: atHome ? managementAccountId : undefined,
+            subscriptions: args.alarms?.subscriptions ? [...args.alarms.subscriptions] : undefined,
+          },
+          { parent: this },
+        );
+      }
+    }
+    this.parts = { guardrails, detection, investigation, forensicVpc, alarms };
 
     this.organizationId = organization.id;
     this.forensicAccountId = account.accountId;

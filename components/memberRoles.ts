@@ -90,6 +90,13 @@ export interface MemberRolesArgs {
    * with a clear error if trusted access for StackSets is off, instead of a StackSet that never deploys.
    */
   readonly enabledServicePrincipals?: pulumi.Input<string[]>;
+  /**
+   * Bucket ARN where the investigation workspace writes Athena query results; the forensic investigator may write
+   * there (under `athenaResultsPrefix`) and nowhere else. Default: none (no Athena results are written).
+   */
+  readonly athenaResultsBucketArn?: pulumi.Input<string>;
+  /** Key prefix of Athena results in `athenaResultsBucketArn`. Default: the whole bucket. */
+  readonly athenaResultsPrefix?: string;
   /** Name of the StackSet. Default `flz-member-roles`. */
   readonly stackSetName?: string;
 }
@@ -220,8 +227,15 @@ export class MemberRoles extends pulumi.ComponentResource {
         role: investigator.name,
         name: "flz-forensic-investigator",
         policy: pulumi
-          .all([args.trailBucketArn, args.evidenceBucketArn, args.trailKeyArn, evidenceKeyList, args.organizationId])
-          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId]) =>
+          .all([
+            args.trailBucketArn,
+            args.evidenceBucketArn,
+            args.trailKeyArn,
+            evidenceKeyList,
+            args.organizationId,
+            args.athenaResultsBucketArn,
+          ])
+          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId, resultsArn]) =>
             JSON.stringify(
               forensicInvestigatorPermissions({
                 memberInvestigatorRoleName: names.memberInvestigator,
@@ -230,6 +244,8 @@ export class MemberRoles extends pulumi.ComponentResource {
                 trailKeyArn,
                 evidenceKeyArns,
                 organizationId,
+                athenaResultsBucketArn: resultsArn,
+                athenaResultsPrefix: resultsArn === undefined ? undefined : args.athenaResultsPrefix,
               }),
             ),
           ),

@@ -7,6 +7,7 @@
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
 import {
+  DocumentInputError,
   partitionOf,
   requireAccountId,
   requireArn,
@@ -64,6 +65,22 @@ export interface ForensicInvestigatorPermissionsArgs {
   readonly organizationId?: string;
   /** When given, the Athena query-results bucket the investigator writes to. Default: none. */
   readonly athenaResultsBucketArn?: string;
+  /**
+   * Key prefix of the query results inside `athenaResultsBucketArn` (e.g. `athena-results/`). Default: the whole
+   * bucket. Give it when the results bucket is the evidence bucket: investigators then write results there and nowhere
+   * else in it.
+   */
+  readonly athenaResultsPrefix?: string;
+}
+
+/** A results prefix as an object-key prefix: no leading slash, one trailing slash (empty for the whole bucket). */
+function athenaPrefix(prefix: string | undefined): string {
+  const trimmed = (prefix ?? "").replace(/^\/+/, "").replace(/\/+$/, "");
+  if (/[*?]/.test(trimmed))
+    throw new DocumentInputError(
+      `athenaResultsPrefix "${prefix ?? ""}" contains a wildcard; give a plain key prefix such as athena-results/`,
+    );
+  return trimmed === "" ? "" : `${trimmed}/`;
 }
 
 /** Evidence-key use, with `CreateGrant` only for grants an AWS service (EBS) makes on the caller's behalf. */
@@ -449,7 +466,7 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
         Sid: "WriteAthenaResults",
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-        Resource: `${results}/*`,
+        Resource: `${results}/${athenaPrefix(args.athenaResultsPrefix)}*`,
       },
     );
   }

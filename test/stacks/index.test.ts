@@ -50,14 +50,36 @@ describe("the landing-zone stack", () => {
     }).to.deep.equal(SEED_ROLE_NAMES);
   });
 
-  it("places every resource of the forensic account in the forensic account, and only the trail and StackSet in the management account", async () => {
+  it("places every resource of the forensic account in the forensic account; in the management account only the trail, StackSet, SCPs, detection registrations and alarm forwarding", async () => {
     const run = await runStack();
     const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
-    const inManagement = custom.filter((r) => placementOf(run, r).account === "111111111111").map((r) => r.type);
-    expect(inManagement).to.have.members([
+    const inManagement = custom.filter((r) => placementOf(run, r).account === "111111111111");
+    expect([...new Set(inManagement.map((r) => r.type))]).to.have.members([
       "aws:cloudtrail/trail:Trail",
       "aws:cloudformation/stackSet:StackSet",
       "aws:cloudformation/stackSetInstance:StackSetInstance",
+      "aws:organizations/policy:Policy",
+      "aws:organizations/policyAttachment:PolicyAttachment",
+      "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount",
+      "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount",
+      "aws:detective/organizationAdminAccount:OrganizationAdminAccount",
+      // Trail changes happen in the management account: a rule there forwards them to the forensic account.
+      "aws:cloudwatch/eventRule:EventRule",
+      "aws:cloudwatch/eventTarget:EventTarget",
+      "aws:iam/role:Role",
+      "aws:iam/rolePolicy:RolePolicy",
+    ]);
+    const managementIam = inManagement.filter((r) => r.type.startsWith("aws:iam/")).map((r) => r.name);
+    expect(managementIam).to.have.members(["flz-alarms-us-east-1-forward", "flz-alarms-us-east-1-forward"]);
+    // Delegated administrators are registered region by region, from the management account.
+    const registrations = inManagement.filter((r) => r.type.endsWith(":OrganizationAdminAccount"));
+    expect(registrations.map((r) => placementOf(run, r).region).sort()).to.deep.equal([
+      "eu-west-1",
+      "eu-west-1",
+      "eu-west-1",
+      "us-east-1",
+      "us-east-1",
+      "us-east-1",
     ]);
     const elsewhere = custom.filter(
       (r) => !["111111111111", "222222222222"].includes(placementOf(run, r).account ?? ""),

@@ -222,6 +222,45 @@ describe("documents/permissions: investigators (read only)", () => {
       await decide(forensicInvestigator(), "kms:Sign", { resource: SIGNING_KEY_ARN, account: FORENSIC }),
     ).to.not.equal("Allowed");
   });
+  it("lets the forensic investigator write Athena results under their prefix of the evidence bucket, nowhere else in it", async () => {
+    const withResults = role(
+      FORENSIC,
+      "FlzForensicInvestigator",
+      ORG,
+      forensicInvestigatorPermissions({
+        memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
+        trailBucketArn: TRAIL_BUCKET_ARN,
+        evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+        trailKeyArn: TRAIL_KEY_ARN,
+        organizationId: ORG,
+        athenaResultsBucketArn: EVIDENCE_BUCKET_ARN,
+        athenaResultsPrefix: "/athena-results",
+      }),
+    );
+    const put = (key: string) =>
+      decide(withResults, "s3:PutObject", { resource: `${EVIDENCE_BUCKET_ARN}/${key}`, account: FORENSIC });
+    expect(await put("athena-results/q1.csv")).to.equal("Allowed");
+    expect(await put("ledgers/case-1/000001.json")).to.not.equal("Allowed");
+    expect(await put("athena-results-other/q1.csv")).to.not.equal("Allowed");
+    expect(
+      await decide(withResults, "s3:DeleteObject", {
+        resource: `${EVIDENCE_BUCKET_ARN}/athena-results/q1.csv`,
+        account: FORENSIC,
+      }),
+    ).to.equal("ExplicitlyDenied");
+  });
+  it("refuses an Athena results prefix with a wildcard", () => {
+    expect(() =>
+      forensicInvestigatorPermissions({
+        memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
+        trailBucketArn: TRAIL_BUCKET_ARN,
+        evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+        trailKeyArn: TRAIL_KEY_ARN,
+        athenaResultsBucketArn: EVIDENCE_BUCKET_ARN,
+        athenaResultsPrefix: "*",
+      }),
+    ).to.throw(DocumentInputError, /athenaResultsPrefix "\*" contains a wildcard/);
+  });
 });
 
 describe("documents/permissions: forensic responder", () => {
