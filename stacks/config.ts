@@ -7,6 +7,7 @@ import type { ForensicLandingZoneArgs } from "../components/forensicLandingZone"
 import type { AdvancedEventSelector } from "../components/organizationTrail";
 import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
+import type { AlarmSubscription } from "../components/IncidentAlarms";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
@@ -84,6 +85,28 @@ export const CONFIG_KEYS = {
   breakGlassRoleName: "default FlzBreakGlass",
   bucketPrefix: "prefix of the bucket names (default flz)",
   keyDeletionWindowDays: "KMS deletion window, days 7 to 30 (default 30)",
+  guardrails:
+    "attach the forensic protection SCP (trail, member roles, forensic keys, leaving the organisation) (default true)",
+  guardrailTargetIds: "root (r-...) or OU IDs the protection SCP is attached to (list; default: the organisation root)",
+  workloadBaseline:
+    "also attach the workload baseline SCP: IMDSv2, no IMDSv1 credentials, no unencrypted volumes (default false)",
+  workloadGuardrailTargetIds: "root or OU IDs of the workload baseline (list; default guardrailTargetIds)",
+  deploymentRoleArn:
+    "role the deployment acts as in governed accounts, exempt from the SCPs (default arn:aws:iam::*:role/<forensicAccountAdminRoleName>)",
+  detection: "delegate GuardDuty, Security Hub and Detective (default true; false leaves all three out)",
+  guardDuty: "delegate GuardDuty with auto-enable for all members (default true)",
+  securityHub: "delegate Security Hub with auto-enable and default standards (default true)",
+  detective: "delegate Detective with auto-enable (default true)",
+  detectionAdminAccountId:
+    "delegated administrator of the detection services (12 digits; default: the forensic account)",
+  investigation: "Athena workgroup, Glue table over the trail and hunt queries (default true)",
+  investigationBytesScannedCutoff: "bytes one Athena query may scan (default 1099511627776, 1 TiB)",
+  forensicVpc: "isolated analysis VPC in the forensic account's home region (default true)",
+  forensicVpcCidr: "CIDR block of the forensic VPC, /16 to /22 (default 10.77.0.0/16)",
+  forensicVpcZones: "two or more availability zones of the home region (list; default <homeRegion>a, <homeRegion>b)",
+  alarms:
+    "alarm rules (break-glass use, trail changes, GuardDuty high severity) in every governed region (default true)",
+  alarmSubscriptions: "subscriptions to the alarm topics (list of {protocol, endpoint}; default none)",
 } as const;
 
 /** A configuration key of this project. */
@@ -380,6 +403,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     byName.set(name, role);
   }
 
+  const partTwo = partTwoSettings(keys, optionalBool, homeRegion, forensicAccount, managementAccountId);
   const trailName = get("trailName");
   const bucketPrefix = get("bucketPrefix");
   const selectors = get("additionalEventSelectors");
@@ -420,5 +444,157 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
             "3 to 20 lowercase letters, digits or '-', starting and ending with a letter or digit",
           ),
     keyDeletionWindowDays: optionalInt("keyDeletionWindowDays", 7, 30),
+    ...partTwo,
   };
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/[\w+=,.@/-]+$/;
+const SUBSCRIPTION_PROTOCOLS = ["email", "email-json", "https", "http", "sqs", "lambda", "sms", "firehose"];
+
+/** A CIDR block of /16 to /22 (the forensic VPC carves /24 subnets from it). */
+function cidrBlock(key: string, value: string): string {
+  const match = CIDR.exec(value);
+  const octetsOk = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255);
+  const prefix = match ? Number(match[5]) : -1;
+  if (!octetsOk || prefix < 16 || prefix > 22)
+    throw new StackConfigError(
+      key,
+      `${shown(value)} is not valid; valid: an IPv4 block from /16 to /22 such as 10.77.0.0/16`,
+    );
+  return value;
+}
+
+/** Alarm subscriptions: a list of {protocol, endpoint}. */
+function subscriptions(key: string, value: string): AlarmSubscription[] {
+  const valid = `a list of {protocol, endpoint} with protocol one of ${SUBSCRIPTION_PROTOCOLS.join(", ")}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
+  }
+  if (!Array.isArray(parsed)) throw new StackConfigError(key, `${shown(value)} is not a list; valid: ${valid}`);
+  return parsed.map((item: unknown, index) => {
+    const s = item as { protocol?: unknown; endpoint?: unknown } | null;
+    if (
+      typeof s !== "object" ||
+      s === null ||
+      typeof s.protocol !== "string" ||
+      !SUBSCRIPTION_PROTOCOLS.includes(s.protocol) ||
+      typeof s.endpoint !== "string" ||
+      s.endpoint.trim() === ""
+    )
+      throw new StackConfigError(key, `item ${index} ${JSON.stringify(item)} is not valid; valid: ${valid}`);
+    return { protocol: s.protocol, endpoint: s.endpoint };
+  });
+}
+
+/** The part-two settings (guardrails, detection, investigation, forensic VPC, alarms), each switchable. */
+function partTwoSettings(
+  keys: Map<string, string>,
+  optionalBool: (key: ConfigKey) => boolean | undefined,
+  homeRegion: string,
+  forensicAccount: ForensicAccountSource,
+  managementAccountId: string | undefined,
+): Pick<ForensicLandingZoneArgs, "guardrails" | "detection" | "investigation" | "forensicVpc" | "alarms"> {
+  const get = (key: ConfigKey): string | undefined => keys.get(key);
+  const targets = (key: ConfigKey): string[] | undefined => {
+    const value = get(key);
+    return value === undefined
+      ? undefined
+      : uniqueList(key, value, (id) =>
+          matching(key, id, OU_OR_ROOT, "the root ID such as r-ab12 or OU IDs such as ou-ab12-cd34ef56"),
+        );
+  };
+  const deploymentRole = get("deploymentRoleArn");
+  const guardrails = {
+    enabled: optionalBool("guardrails"),
+    targetIds: targets("guardrailTargetIds"),
+    workloadBaseline: optionalBool("workloadBaseline"),
+    workloadTargetIds: targets("workloadGuardrailTargetIds"),
+    deploymentRoleArn:
+      deploymentRole === undefined
+        ? undefined
+        : matching(
+            "deploymentRoleArn",
+            deploymentRole,
+            DEPLOYMENT_ROLE_ARN,
+            "a role ARN, any account allowed: arn:aws:iam::*:role/FlzDeployment or arn:aws:iam::111111111111:role/FlzDeployment",
+          ),
+  };
+  if (guardrails.enabled === false) {
+    for (const key of [
+      "guardrailTargetIds",
+      "workloadBaseline",
+      "workloadGuardrailTargetIds",
+      "deploymentRoleArn",
+    ] as const)
+      if (keys.has(key))
+        throw new StackConfigError(key, "is set but guardrails is false; remove it or set guardrails: true");
+  }
+
+  const detectionOn = optionalBool("detection") ?? true;
+  const adminRaw = get("detectionAdminAccountId");
+  const adminAccountId =
+    adminRaw === undefined
+      ? undefined
+      : matching("detectionAdminAccountId", adminRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 333333333333");
+  if (adminAccountId !== undefined && adminAccountId === managementAccountId)
+    throw new StackConfigError(
+      "detectionAdminAccountId",
+      `${shown(adminAccountId)} is the management account; delegate to the forensic or a security account`,
+    );
+  if (!detectionOn) {
+    for (const key of ["guardDuty", "securityHub", "detective", "detectionAdminAccountId"] as const)
+      if (keys.has(key))
+        throw new StackConfigError(key, "is set but detection is false; remove it or set detection: true");
+  }
+  const detection = detectionOn
+    ? {
+        guardDuty: optionalBool("guardDuty"),
+        securityHub: optionalBool("securityHub"),
+        detective: optionalBool("detective"),
+        // Delegating to the forensic account itself needs no extra provider: say so by leaving the ID out.
+        adminAccountId:
+          forensicAccount.kind === "adopt" && adminAccountId === forensicAccount.accountId ? undefined : adminAccountId,
+      }
+    : (false as const);
+
+  const cutoff = get("investigationBytesScannedCutoff");
+  const investigation = {
+    enabled: optionalBool("investigation"),
+    bytesScannedCutoffPerQuery:
+      cutoff === undefined
+        ? undefined
+        : integer("investigationBytesScannedCutoff", cutoff, 10_000_000, Number.MAX_SAFE_INTEGER),
+  };
+
+  const zonesRaw = get("forensicVpcZones");
+  const zones =
+    zonesRaw === undefined
+      ? undefined
+      : uniqueList("forensicVpcZones", zonesRaw, (zone) =>
+          matching(
+            "forensicVpcZones",
+            zone,
+            new RegExp(`^${homeRegion}[a-z]$`),
+            `zones of the home region ${homeRegion} such as ${homeRegion}a`,
+          ),
+        );
+  if (zones !== undefined && zones.length < 2)
+    throw new StackConfigError("forensicVpcZones", `${shown(zonesRaw ?? "")} names one zone; valid: two or more zones`);
+  const cidr = get("forensicVpcCidr");
+  const forensicVpc = {
+    enabled: optionalBool("forensicVpc"),
+    cidrBlock: cidr === undefined ? undefined : cidrBlock("forensicVpcCidr", cidr),
+    availabilityZones: zones,
+  };
+
+  const subs = get("alarmSubscriptions");
+  const alarms = {
+    enabled: optionalBool("alarms"),
+    subscriptions: subs === undefined ? undefined : subscriptions("alarmSubscriptions", subs),
+  };
+  return { guardrails, detection, investigation, forensicVpc, alarms };
 }

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { ForensicLandingZone, ForensicLandingZoneArgs } from "../../components/forensicLandingZone";
+import {
+  ForensicLandingZone,
+  ForensicLandingZoneArgs,
+  missingDetectionTrustedAccess,
+} from "../../components/forensicLandingZone";
+import type { RecordedResource } from "../support/mock-engine";
 import { PURPOSE as PACK_PURPOSE, PURPOSE_TAG_KEY as PACK_TAG_KEY } from "../../policies/lib/purpose";
 import { PURPOSE, PURPOSE_TAG_KEY } from "../../components/tags";
 import { placementOf, runProgram } from "../support/mock-engine";
@@ -13,8 +18,15 @@ const ARGS: ForensicLandingZoneArgs = {
   targetOrganizationalUnitIds: ["r-exam"],
 };
 
-function landingZone(args: ForensicLandingZoneArgs = ARGS) {
+let defaultRun: ReturnType<typeof runOnce> | undefined;
+function runOnce(args: ForensicLandingZoneArgs) {
   return runProgram(() => new ForensicLandingZone("lz", args).contract());
+}
+/** A run of the landing zone; the default configuration's run is shared (tests only read it). */
+function landingZone(args: ForensicLandingZoneArgs = ARGS) {
+  if (args !== ARGS) return runOnce(args);
+  defaultRun ??= runOnce(ARGS);
+  return defaultRun;
 }
 
 describe("ForensicLandingZone", () => {
@@ -94,5 +106,194 @@ describe("ForensicLandingZone", () => {
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role break-glass",
     ]);
+  });
+
+  describe("part-two parts", () => {
+    const PART_TYPES = [
+      "flz:guardrails:GuardrailPolicies",
+      "flz:detection:DetectionDelegation",
+      "flz:investigation:InvestigationWorkspace",
+      "flz:network:ForensicVpc",
+      "flz:alarms:IncidentAlarms",
+    ];
+    const typesOf = (run: { resources: RecordedResource[] }) => new Set(run.resources.map((r) => r.type));
+
+    it("contains every part by default, alarms in each governed region, and nothing of the workload baseline", async () => {
+      const run = await landingZone();
+      for (const type of PART_TYPES) expect(typesOf(run).has(type), type).to.equal(true);
+      const alarms = allOf(run, "flz:alarms:IncidentAlarms").map((r) => r.name);
+      expect(alarms).to.have.members(ARGS.regions.map((r) => `lz-alarms-${r}`));
+      expect(allOf(run, "aws:organizations/policy:Policy").map((p) => p.inputs.name)).to.deep.equal([
+        "flz-protect-forensics",
+      ]);
+    });
+
+    it("leaves each part out when switched off", async () => {
+      const run = await landingZone({
+        ...ARGS,
+        guardrails: { enabled: false },
+        detection: false,
+        investigation: { enabled: false },
+        forensicVpc: { enabled: false },
+        alarms: { enabled: false },
+      });
+      for (const type of PART_TYPES) expect(typesOf(run).has(type), type).to.equal(false);
+      // Without the workspace, investigators get no write access to the evidence bucket.
+      const investigator = one(run, "aws:iam/rolePolicy:RolePolicy", "-forensic-investigator");
+      expect(statements(investigator).map((s) => s.Sid)).to.not.include("WriteAthenaResults");
+    });
+
+    it("turns EBS encryption by default on in every governed region of the forensic account", async () => {
+      const run = await landingZone();
+      const ebs = allOf(run, "aws:ebs/encryptionByDefault:EncryptionByDefault");
+      expect(ebs.map((r) => r.inputs.enabled)).to.deep.equal([true, true, true]);
+      expect(ebs.map((r) => placementOf(run, r))).to.have.deep.members(
+        ARGS.regions.map((region) => ({ account: "222222222222", region })),
+      );
+    });
+
+    it("attaches the protection SCP to the organisation root by default, exempting the forensic admin role", async () => {
+      const run = await landingZone();
+      const attachment = one(run, "aws:organizations/policyAttachment:PolicyAttachment");
+      expect(attachment.inputs.targetId).to.equal("r-exam");
+      const scp = one(run, "aws:organizations/policy:Policy");
+      const text = String(scp.inputs.content);
+      expect(text.length).to.be.at.most(5120);
+      expect(text).to.include("arn:aws:iam::*:role/OrganizationAccountAccessRole");
+      expect(text).to.include("arn:aws:cloudtrail:eu-west-1:111111111111:trail/flz-organization-trail");
+      for (const key of ["mrk-lz-keys-trail", "mrk-lz-keys-evidence", "mrk-lz-keys-custody-signing"])
+        expect(text).to.include(key);
+      expect(text).to.include("FlzMemberResponder");
+    });
+
+    it("attaches the workload baseline to the configured targets when asked", async () => {
+      const run = await landingZone({
+        ...ARGS,
+        guardrails: { targetIds: ["ou-exam-workloads1"], workloadBaseline: true },
+      });
+      const targets = allOf(run, "aws:organizations/policyAttachment:PolicyAttachment").map((a) => a.inputs.targetId);
+      expect(targets).to.deep.equal(["ou-exam-workloads1", "ou-exam-workloads1"]);
+    });
+
+    it("delegates detection to the forensic account in every region, or to a named account through its own providers", async () => {
+      const run = await landingZone();
+      const guardDuty = allOf(run, "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount");
+      expect(guardDuty.map((g) => g.inputs.adminAccountId)).to.deep.equal([
+        "222222222222",
+        "222222222222",
+        "222222222222",
+      ]);
+      const detectors = allOf(run, "aws:guardduty/detector:Detector");
+      expect(detectors.map((d) => placementOf(run, d).account)).to.deep.equal([
+        "222222222222",
+        "222222222222",
+        "222222222222",
+      ]);
+
+      const named = await landingZone({ ...ARGS, detection: { adminAccountId: "333333333333", detective: false } });
+      expect(allOf(named, "aws:detective/graph:Graph")).to.have.length(0);
+      const namedDetectors = allOf(named, "aws:guardduty/detector:Detector");
+      expect(namedDetectors.map((d) => placementOf(named, d))).to.have.deep.members(
+        ARGS.regions.map((region) => ({ account: "333333333333", region })),
+      );
+    });
+
+    it("names the trusted-access principals the enabled detection services still lack", () => {
+      expect(missingDetectionTrustedAccess({}, ["guardduty.amazonaws.com"])).to.deep.equal([
+        "malware-protection.guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+        "detective.amazonaws.com",
+      ]);
+      expect(
+        missingDetectionTrustedAccess({ securityHub: false, detective: false }, [
+          "guardduty.amazonaws.com",
+          "malware-protection.guardduty.amazonaws.com",
+        ]),
+      ).to.deep.equal([]);
+    });
+
+    it("writes Athena results into the evidence bucket under the evidence key, and lets investigators write only there", async () => {
+      const run = await landingZone();
+      const workgroup = one(run, "aws:athena/workgroup:Workgroup");
+      const result = (workgroup.inputs.configuration as { resultConfiguration: Record<string, unknown> })
+        .resultConfiguration;
+      expect(result.outputLocation).to.equal("s3://flz-evidence-222222222222-eu-west-1/athena-results/");
+      expect(result.encryptionConfiguration).to.deep.equal({
+        encryptionOption: "SSE_KMS",
+        kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/mrk-lz-keys-evidence",
+      });
+      expect(placementOf(run, workgroup)).to.deep.equal({ account: "222222222222", region: "eu-west-1" });
+      const write = statements(one(run, "aws:iam/rolePolicy:RolePolicy", "-forensic-investigator")).find(
+        (s) => s.Sid === "WriteAthenaResults",
+      );
+      expect(write?.Resource).to.equal("arn:aws:s3:::flz-evidence-222222222222-eu-west-1/athena-results/*");
+      const table = one(run, "aws:glue/catalogTable:CatalogTable");
+      expect((table.inputs.parameters as Record<string, string>)["projection.account.values"]).to.equal(
+        "111111111111,222222222222",
+      );
+    });
+
+    it("forwards trail changes from the management account in the home region only, and alarms on the break-glass role", async () => {
+      const run = await landingZone();
+      const forwarders = allOf(run, "aws:cloudwatch/eventRule:EventRule").filter((r) =>
+        r.name.endsWith("-forward-trail-change"),
+      );
+      expect(forwarders.map((r) => placementOf(run, r))).to.deep.equal([
+        { account: "111111111111", region: "eu-west-1" },
+      ]);
+      const breakGlass = allOf(run, "aws:cloudwatch/eventRule:EventRule").filter((r) =>
+        r.name.endsWith("-break-glass"),
+      );
+      expect(breakGlass).to.have.length(3);
+      for (const rule of breakGlass) expect(String(rule.inputs.eventPattern)).to.include("role/FlzBreakGlass");
+    });
+  });
+
+  describe("deploy-time prerequisites", () => {
+    const urnOf = (r: RecordedResource) => r.urn;
+
+    it("creates the trail only after the trail bucket's policy and the trail key exist", async () => {
+      const run = await landingZone();
+      const trail = one(run, "aws:cloudtrail/trail:Trail");
+      const bucketPolicy = allOf(run, "aws:s3/bucketPolicy:BucketPolicy").find(
+        (p) => p.name === "lz-trail-bucket-policy",
+      )!;
+      const trailKey = one(run, "aws:kms/key:Key", "-keys-trail");
+      expect(trail.options?.dependsOn).to.include.members([urnOf(bucketPolicy), urnOf(trailKey)]);
+    });
+
+    it("protects and retains the locked buckets, their settings and the forensic keys", async () => {
+      const run = await landingZone();
+      const buckets = allOf(run, "aws:s3/bucket:Bucket");
+      expect(buckets).to.have.length(4);
+      for (const b of buckets) expect(b.options, b.name).to.deep.include({ protect: true, retainOnDelete: true });
+      for (const lock of allOf(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"))
+        expect(lock.options?.retainOnDelete, lock.name).to.equal(true);
+      const forensicKeys = [...allOf(run, "aws:kms/key:Key"), ...allOf(run, "aws:kms/replicaKey:ReplicaKey")].filter(
+        (k) => k.name.startsWith("lz-keys-"),
+      );
+      expect(forensicKeys).to.have.length(5);
+      for (const k of forensicKeys) expect(k.options, k.name).to.deep.include({ protect: true, retainOnDelete: true });
+    });
+
+    it("protects the organisation trail from deletion by a stray `pulumi destroy`", async () => {
+      const run = await landingZone();
+      expect(one(run, "aws:cloudtrail/trail:Trail").options?.protect).to.equal(true);
+    });
+
+    it("registers each delegated administrator only after the service is on in the administrator account", async () => {
+      const run = await landingZone();
+      for (const [registration, prerequisite] of [
+        ["aws:guardduty/organizationAdminAccount:OrganizationAdminAccount", "aws:guardduty/detector:Detector"],
+        ["aws:securityhub/organizationAdminAccount:OrganizationAdminAccount", "aws:securityhub/account:Account"],
+        ["aws:detective/organizationAdminAccount:OrganizationAdminAccount", "aws:detective/graph:Graph"],
+      ] as const) {
+        for (const r of allOf(run, registration)) {
+          const region = placementOf(run, r).region;
+          const enabled = allOf(run, prerequisite).find((p) => placementOf(run, p).region === region)!;
+          expect(r.options?.dependsOn, r.name).to.include(enabled.urn);
+        }
+      }
+    });
   });
 });

@@ -193,6 +193,63 @@ describe("stack configuration", () => {
       /item 0 .* is not valid/,
     ],
     ["misspelt key", { homeRegoin: "us-east-1" }, "homeRegoin", /unknown key; valid keys: .*homeRegion/],
+    [
+      "guardrail target that is a name",
+      { guardrailTargetIds: '["Root"]' },
+      "guardrailTargetIds",
+      /"Root" is not valid/,
+    ],
+    [
+      "deployment role that is not a role ARN",
+      { deploymentRoleArn: "arn:aws:iam::*:user/deployer" },
+      "deploymentRoleArn",
+      /arn:aws:iam::\*:role\/FlzDeployment/,
+    ],
+    [
+      "guardrail settings with guardrails off",
+      { guardrails: "false", workloadBaseline: "true" },
+      "workloadBaseline",
+      /guardrails is false/,
+    ],
+    ["bad switch", { forensicVpc: "on" }, "forensicVpc", /"on" is not a boolean/],
+    [
+      "detection admin = management",
+      { managementAccountId: "111111111111", detectionAdminAccountId: "111111111111" },
+      "detectionAdminAccountId",
+      /is the management account/,
+    ],
+    [
+      "detection settings with detection off",
+      { detection: "false", guardDuty: "true" },
+      "guardDuty",
+      /detection is false/,
+    ],
+    [
+      "cutoff under Athena's minimum",
+      { investigationBytesScannedCutoff: "1000" },
+      "investigationBytesScannedCutoff",
+      /from 10000000/,
+    ],
+    ["VPC CIDR too small", { forensicVpcCidr: "10.77.0.0/24" }, "forensicVpcCidr", /\/16 to \/22/],
+    [
+      "VPC zone of another region",
+      { forensicVpcZones: '["eu-west-1a","us-east-1b"]' },
+      "forensicVpcZones",
+      /zones of the home region us-east-1/,
+    ],
+    ["one VPC zone", { forensicVpcZones: '["us-east-1a"]' }, "forensicVpcZones", /two or more zones/],
+    [
+      "subscription without endpoint",
+      { alarmSubscriptions: '[{"protocol":"email"}]' },
+      "alarmSubscriptions",
+      /item 0 .* is not valid/,
+    ],
+    [
+      "subscription protocol unknown",
+      { alarmSubscriptions: '[{"protocol":"pager","endpoint":"x"}]' },
+      "alarmSubscriptions",
+      /protocol one of email/,
+    ],
   ];
   for (const [what, overrides, key, message] of invalid) {
     it(`rejects ${what}, naming ${key}`, () => {
@@ -203,6 +260,64 @@ describe("stack configuration", () => {
       expect(error.message).to.not.include("\n");
     });
   }
+
+  it("turns every part-two part on by default except the workload baseline, and leaves their settings to the components", () => {
+    const args = parseStackConfig(valid());
+    expect(args.guardrails).to.deep.include({ enabled: undefined, workloadBaseline: undefined, targetIds: undefined });
+    expect(args.detection).to.deep.equal({
+      guardDuty: undefined,
+      securityHub: undefined,
+      detective: undefined,
+      adminAccountId: undefined,
+    });
+    expect(args.investigation?.enabled).to.equal(undefined);
+    expect(args.forensicVpc?.enabled).to.equal(undefined);
+    expect(args.alarms).to.deep.equal({ enabled: undefined, subscriptions: undefined });
+  });
+
+  it("reads every part-two key", () => {
+    const args = parseStackConfig(
+      valid({
+        guardrailTargetIds: '["r-ab12"]',
+        workloadBaseline: "true",
+        workloadGuardrailTargetIds: '["ou-ab12-workload1"]',
+        deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+        securityHub: "false",
+        detectionAdminAccountId: "333333333333",
+        investigationBytesScannedCutoff: "10000000",
+        forensicVpcCidr: "10.88.0.0/16",
+        forensicVpcZones: '["us-east-1a","us-east-1c"]',
+        alarmSubscriptions: '[{"protocol":"email","endpoint":"soc@example.com"}]',
+      }),
+    );
+    expect(args.guardrails).to.deep.equal({
+      enabled: undefined,
+      targetIds: ["r-ab12"],
+      workloadBaseline: true,
+      workloadTargetIds: ["ou-ab12-workload1"],
+      deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+    });
+    expect(args.detection).to.deep.include({ securityHub: false, adminAccountId: "333333333333" });
+    expect(args.investigation?.bytesScannedCutoffPerQuery).to.equal(10_000_000);
+    expect(args.forensicVpc).to.deep.include({
+      cidrBlock: "10.88.0.0/16",
+      availabilityZones: ["us-east-1a", "us-east-1c"],
+    });
+    expect(args.alarms?.subscriptions).to.deep.equal([{ protocol: "email", endpoint: "soc@example.com" }]);
+  });
+
+  it("switches parts off", () => {
+    const args = parseStackConfig(
+      valid({ guardrails: "false", detection: "false", investigation: "false", forensicVpc: "false", alarms: "false" }),
+    );
+    expect(args.guardrails?.enabled).to.equal(false);
+    expect(args.detection).to.equal(false);
+    expect([args.investigation?.enabled, args.forensicVpc?.enabled, args.alarms?.enabled]).to.deep.equal([
+      false,
+      false,
+      false,
+    ]);
+  });
 
   it("ignores keys of other namespaces", () => {
     expect(() => parseStackConfig(valid({ "aws:profile": "x", "other:key": "y" }))).to.not.throw();
