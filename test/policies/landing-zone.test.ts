@@ -172,6 +172,33 @@ export const MUTATIONS: Record<string, Mutation> = {
     provider: p,
   })),
   "member-roles StackSet missing": remove("aws:cloudformation/stackSet:StackSet"),
+  "protection SCP detached": remove("aws:organizations/policyAttachment:PolicyAttachment"),
+  "trail protection SCP without the StopLogging deny": change(
+    "aws:organizations/policy:Policy",
+    "protect-forensics",
+    statements("content", (s) =>
+      s.map((x) =>
+        Array.isArray(x.Action) && x.Action.includes("cloudtrail:StopLogging")
+          ? { ...x, Action: x.Action.filter((a) => a !== "cloudtrail:StopLogging") }
+          : x,
+      ),
+    ),
+  ),
+  "protection SCP without the member-role deny": change(
+    "aws:organizations/policy:Policy",
+    "protect-forensics",
+    statements("content", (s) => s.filter((x) => !JSON.stringify(x.Action ?? "").includes("iam:DeleteRole"))),
+  ),
+  "protection SCP made a tag policy": change("aws:organizations/policy:Policy", "protect-forensics", (i) => ({
+    ...i,
+    type: "TAG_POLICY",
+  })),
+  "EBS encryption by default off in eu-west-1": change(
+    "aws:ebs/encryptionByDefault:EncryptionByDefault",
+    "ebs-encryption-eu-west-1",
+    (i) => ({ ...i, enabled: false }),
+  ),
+  "EBS encryption by default missing": remove("aws:ebs/encryptionByDefault:EncryptionByDefault"),
 };
 
 /** Mandatory violations as comparable keys. */
