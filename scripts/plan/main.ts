@@ -6,12 +6,14 @@ import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "../errors";
 import { Io, processIo, printJson, printLine } from "../output";
+import { formatVerdicts } from "../../test/support/policy-harness";
 import { formatPlan } from "./format";
-import { DEFAULT_STACK_CONFIG, planProgram } from "./plan";
+import { DEFAULT_STACK_CONFIG, planProgram, verdictOf } from "./plan";
 
 interface PlanFlags {
   stackConfig?: string;
   program?: string;
+  policyConfig?: string;
   json?: boolean;
 }
 
@@ -22,7 +24,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .description(
       "Print every resource `pulumi up` would create for the forensic landing zone, with the account and region it " +
         "lands in and its security-relevant settings, plus the stack outputs. Runs the program under a recording " +
-        "mock engine: no AWS credentials and no Pulumi CLI needed.",
+        "mock engine: no AWS credentials and no Pulumi CLI needed. Then evaluates the policy pack (policies/) over " +
+        "the same resources, as `pulumi preview --policy-pack policies` would, and exits 1 when a mandatory rule fails.",
     )
     .option(
       "--stack-config <file>",
@@ -30,8 +33,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     )
     .option("--program <file>", "any other Pulumi TypeScript program to plan (default: the landing-zone stack)")
     .option(
+      "--policy-config <file>",
+      'policy pack configuration (JSON, as for --policy-pack-config), e.g. {"ec2-imdsv2-required": "advisory"}',
+    )
+    .option(
       "--json",
-      "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs }",
+      "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs, " +
+        "policies: [{name, enforcementLevel, status, violations: [{urn, name, message}]}], policyPack }",
     )
     .addHelpText(
       "after",
@@ -39,16 +47,29 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         "  npm run plan                                        the example stack\n" +
         "  npm run plan -- --stack-config stacks/Pulumi.prod.yaml\n" +
         "  npm run plan -- --json | jq '.resources[] | select(.type == \"aws:kms/key:Key\")'\n" +
-        "  npm run plan -- --program ../other/index.ts --stack-config ../other/Pulumi.dev.yaml",
+        "  npm run plan -- --program ../other/index.ts --stack-config ../other/Pulumi.dev.yaml\n" +
+        "  npm run plan -- --policy-config policy-config.json   rules at other levels or settings\n" +
+        "\nExit codes: 0 planned and every mandatory rule passed; 1 a mandatory rule failed (or the run failed); 2 bad usage.",
     )
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.out.write(text), writeErr: (text) => io.err.write(text) });
   try {
     command.parse(argv);
     const flags = command.opts<PlanFlags>();
-    const result = await planProgram({ program: flags.program, stackConfig: flags.stackConfig });
+    const result = await planProgram({
+      program: flags.program,
+      stackConfig: flags.stackConfig,
+      policyConfig: flags.policyConfig,
+    });
     if (flags.json) printJson(io, result);
-    else printLine(io, formatPlan(result));
+    else printLine(io, `${formatPlan(result)}\n\n${formatVerdicts(verdictOf(result))}`);
+    if (!result.policyPack.passed) {
+      const failed = result.policies
+        .filter((p) => p.enforcementLevel === "mandatory" && p.violations.length > 0)
+        .map((p) => p.name);
+      io.err.write(`plan: mandatory policy violations: ${failed.join(", ")}\n`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

@@ -1,13 +1,16 @@
 /**
  * The offline plan: runs a Pulumi TypeScript program (by default the landing-zone stack) under the recording mock
  * engine, with a stack configuration file, and reports every resource `pulumi up` would create with the account
- * and region it lands in, plus the stack outputs. No AWS credentials, no Pulumi CLI.
+ * and region it lands in, plus the stack outputs, and the policy pack's verdicts over the same resources (what
+ * `pulumi preview --policy-pack policies` would report). No AWS credentials, no Pulumi CLI.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import type { PolicyPackConfig } from "@pulumi/policy";
 import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "../../test/support/mock-engine";
+import { evaluatePack, type PackVerdict, type PolicyVerdict } from "../../test/support/policy-harness";
 import { UsageError } from "../errors";
 
 /** Repository root (this file lives in scripts/plan/). */
@@ -25,6 +28,11 @@ export interface PlanOptions {
   readonly stackConfig?: string;
   /** Config namespace assumed for keys written without one. Default: the project name, `forensic-landing-zone`. */
   readonly project?: string;
+  /**
+   * A policy pack configuration file (JSON, the format `pulumi preview --policy-pack-config` reads): rule name →
+   * enforcement level, or `{ enforcementLevel, <settings> }`. Default: none (each rule's own level and defaults).
+   */
+  readonly policyConfig?: string;
 }
 
 /** One resource of the plan. */
@@ -53,7 +61,53 @@ export interface PlanResult {
   readonly resources: PlannedResource[];
   /** The stack's exported outputs, resolved. */
   readonly outputs: Record<string, unknown>;
-  // The policy pack adds its verdicts here (`policies[]`), evaluated over `resources`.
+  /** The policy pack's verdict per rule over `resources`: `name`, `enforcementLevel`, `status`, `violations[]` (`urn`, `name`, `message`). */
+  readonly policies: PolicyVerdict[];
+  /** The pack's summary: whether `pulumi preview --policy-pack policies` would pass. */
+  readonly policyPack: {
+    /** Pack name. */
+    readonly name: string;
+    /** True when no mandatory rule is violated. */
+    readonly passed: boolean;
+    /** Violations of mandatory rules. */
+    readonly mandatoryViolations: number;
+    /** Violations of advisory rules. */
+    readonly advisoryViolations: number;
+  };
+}
+
+/** The pack verdict carried in a plan, in the shape `formatVerdicts` prints. */
+export function verdictOf(plan: PlanResult): PackVerdict {
+  return {
+    pack: plan.policyPack.name,
+    policies: plan.policies,
+    mandatoryViolations: plan.policyPack.mandatoryViolations,
+    advisoryViolations: plan.policyPack.advisoryViolations,
+    passed: plan.policyPack.passed,
+  };
+}
+
+/** Reads a policy pack configuration file (JSON object); a bad file is bad usage. */
+export function readPolicyConfig(file: string): PolicyPackConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `cannot read policy configuration ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; pass --policy-config naming a JSON file`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`policy configuration ${file} is not JSON: ${(err as Error).message.split("\n")[0]}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new UsageError(
+      `policy configuration ${file} must be a JSON object of rule name → level or settings, e.g. {"ec2-imdsv2-required": "advisory"}`,
+    );
+  return parsed as PolicyPackConfig;
 }
 
 /**
@@ -148,6 +202,7 @@ export async function planProgram(options: PlanOptions = {}): Promise<PlanResult
     throw new UsageError(`program ${program} not found; pass --program <file> naming a Pulumi TypeScript program`);
   }
   const config = readStackConfig(options.stackConfig ?? DEFAULT_STACK_CONFIG, options.project);
+  const policyConfig = options.policyConfig === undefined ? undefined : readPolicyConfig(options.policyConfig);
   let run;
   try {
     run = await runProgram(() => loadProgram(program), config);
@@ -157,8 +212,24 @@ export async function planProgram(options: PlanOptions = {}): Promise<PlanResult
     throw err;
   }
   const defaultRegion = config["aws:region"] ?? null;
+  let verdict: PackVerdict;
+  try {
+    verdict = await evaluatePack(run.resources, { config: policyConfig });
+  } catch (err) {
+    // A config naming an unknown rule, key or level is the caller's mistake; a crashing rule is not.
+    if (policyConfig !== undefined && /^policy config /.test((err as Error).message))
+      throw new UsageError(`${options.policyConfig ?? ""}: ${(err as Error).message}`);
+    throw err;
+  }
   return {
     resources: run.resources.map((r) => plannedResource(run, r, defaultRegion)),
     outputs: run.outputs,
+    policies: verdict.policies,
+    policyPack: {
+      name: verdict.pack,
+      passed: verdict.passed,
+      mandatoryViolations: verdict.mandatoryViolations,
+      advisoryViolations: verdict.advisoryViolations,
+    },
   };
 }

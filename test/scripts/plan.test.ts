@@ -147,6 +147,113 @@ describe("npm run plan", () => {
     );
   });
 
+  describe("policy verdicts", () => {
+    const awsModule = JSON.stringify(require.resolve("@pulumi/aws"));
+    const emptyConfig = () => tempFile("Pulumi.x.yaml", "config: {}\n");
+    /** A program in eu-west-1 with EBS encryption by default and one instance; `extra` adds resources. */
+    const program = (httpTokens: string, extra = "") =>
+      tempFile(
+        "index.ts",
+        `const aws = require(${awsModule});\n` +
+          `const p = new aws.Provider("eu", { region: "eu-west-1", allowedAccountIds: ["999999999999"] });\n` +
+          `new aws.ebs.EncryptionByDefault("ebs", { enabled: true }, { provider: p });\n` +
+          `new aws.ec2.Instance("web", { ami: "ami-1", instanceType: "t3.micro", ` +
+          `metadataOptions: { httpTokens: ${JSON.stringify(httpTokens)}, httpPutResponseHopLimit: 1 }, ` +
+          `rootBlockDevice: { encrypted: true } }, { provider: p });\n` +
+          extra,
+      );
+
+    it("shows every rule's verdict for the example stack, passes, and exits 0", async () => {
+      expect(plan.policyPack).to.deep.include({ name: "forensic-landing-zone", passed: true, mandatoryViolations: 0 });
+      expect(plan.policies.map((p) => p.name)).to.include.members([
+        "forensic-bucket-object-lock",
+        "ebs-encryption-by-default",
+      ]);
+      const { io, text } = capture();
+      expect(await main(["node", "plan"], io)).to.equal(0);
+      expect(text.out).to.match(/pass {2}forensic-bucket-object-lock \(mandatory, critical\)/);
+      expect(text.out).to.match(/Policy pack forensic-landing-zone: passed/);
+    });
+
+    it("exits 0 for a compliant program given with --program", async () => {
+      const { io, text } = capture();
+      expect(
+        await main(["node", "plan", "--program", program("required"), "--stack-config", emptyConfig()], io),
+      ).to.equal(0);
+      expect(text.out).to.match(/pass {2}ec2-imdsv2-required/);
+      expect(text.err).to.equal("");
+    });
+
+    it("exits 1 for a program with an IMDSv1 instance, naming the rule and the resource (also in --json)", async () => {
+      const file = program("optional");
+      const { io, text } = capture();
+      expect(await main(["node", "plan", "--program", file, "--stack-config", emptyConfig()], io)).to.equal(1);
+      expect(text.out).to.match(/FAIL {2}ec2-imdsv2-required \(mandatory, high\)\n\s+- web: /);
+      expect(text.err).to.equal("plan: mandatory policy violations: ec2-imdsv2-required\n");
+
+      const json = capture();
+      expect(
+        await main(["node", "plan", "--json", "--program", file, "--stack-config", emptyConfig()], json.io),
+      ).to.equal(1);
+      const doc = JSON.parse(json.text.out) as PlanResult;
+      const rule = doc.policies.find((p) => p.name === "ec2-imdsv2-required");
+      expect(rule?.enforcementLevel).to.equal("mandatory");
+      expect(rule?.violations).to.have.length(1);
+      expect(rule?.violations[0]?.urn).to.match(/aws:ec2\/instance:Instance::web$/);
+      expect(rule?.violations[0]?.message).to.be.a("string").and.not.equal("");
+      expect(doc.policyPack.passed).to.equal(false);
+    });
+
+    it("exits 1 for a program with a public bucket, naming the rule", async () => {
+      const publicBucket =
+        `const b = new aws.s3.Bucket("site", { bucket: "site" }, { provider: p });\n` +
+        `new aws.s3.BucketAcl("site-acl", { bucket: b.id, acl: "public-read" }, { provider: p });\n`;
+      const { io, text } = capture();
+      expect(
+        await main(
+          ["node", "plan", "--program", program("required", publicBucket), "--stack-config", emptyConfig()],
+          io,
+        ),
+      ).to.equal(1);
+      expect(text.out).to.match(/FAIL {2}s3-no-public-acl[^\n]*\n\s+- site-acl: canned ACL public-read/);
+      expect(text.err).to.include("s3-no-public-acl");
+    });
+
+    it("applies --policy-config: a rule made advisory warns and no longer fails the plan", async () => {
+      const config = tempFile("policy.json", JSON.stringify({ "ec2-imdsv2-required": "advisory" }));
+      const { io, text } = capture();
+      expect(
+        await main(
+          [
+            "node",
+            "plan",
+            "--program",
+            program("optional"),
+            "--stack-config",
+            emptyConfig(),
+            "--policy-config",
+            config,
+          ],
+          io,
+        ),
+      ).to.equal(0);
+      expect(text.out).to.match(/warn {2}ec2-imdsv2-required \(advisory/);
+    });
+
+    it("exits 2 with one line for a policy config that is unreadable, not JSON, or names an unknown rule", async () => {
+      for (const [file, pattern] of [
+        ["/nonexistent/policy.json", /cannot read policy configuration/],
+        [tempFile("p.json", "{"), /is not JSON/],
+        [tempFile("p.json", '{"no-such-rule":"advisory"}'), /unknown rule "no-such-rule"/],
+      ] as const) {
+        const { io, text } = capture();
+        expect(await main(["node", "plan", "--policy-config", file], io), file).to.equal(2);
+        expect(text.err.trim().split("\n")).to.have.length(1);
+        expect(text.err).to.match(pattern);
+      }
+    });
+  });
+
   it("still plans after a failed run", async () => {
     const again = await planProgram();
     expect(again.resources.length).to.equal(plan.resources.length);
