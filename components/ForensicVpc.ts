@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyDocument } from "./documents/types";
+import { PURPOSE, purposeTags } from "./tags";
 
 /**
  * Interface endpoints created by default: the APIs an analysis instance needs (EC2 and EBS to attach evidence volumes,
@@ -138,7 +139,12 @@ export class ForensicVpc extends pulumi.ComponentResource {
 
     const vpc = new aws.ec2.Vpc(
       `${name}-vpc`,
-      { cidrBlock: cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { Name: `${name}-forensic` } },
+      {
+        cidrBlock: cidr,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: `${name}-forensic`, ...purposeTags(PURPOSE.forensicNetwork) },
+      },
       opt,
     );
     // The default group allows all traffic between its members; take every rule away so nothing can use it by accident.

@@ -24,6 +24,8 @@ export const PURPOSE = {
   forensicRole: "forensic-role",
   /** IAM role for emergency access (MFA). */
   breakGlassRole: "break-glass",
+  /** VPC for forensic analysis: isolated, no path to or from the internet. */
+  forensicNetwork: "forensic-network",
 } as const;
 
 /** The tags of a resource with a forensic purpose. */

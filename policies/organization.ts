@@ -7,9 +7,9 @@ import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { coversAction, statementsOf } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { ofTypes, purposeOf, refersTo, TYPES } from "./lib/resources";
+import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
 import { EVIDENCE_COMPONENT_SCHEMA, isComponentPrimaryBucket, objectLockProblem, protectedBuckets } from "./storage";
-import { DEFAULT_ENFORCEMENT, type RuleConfigSchema, type StackRule } from "./lib/types";
+import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asBoolean, asRecord, asString, type Props } from "./lib/values";
 
 /** The organisation trails of a stack. */
@@ -218,9 +218,34 @@ export const landingZoneComplete: StackRule = {
   },
 };
 
+/** AWS's limit on the size of one SCP document, in characters. */
+export const SCP_MAX_CHARACTERS = 5120;
+
+/** SCPs fit AWS's size limit (otherwise the create or update fails at deploy time, leaving the old guardrail). */
+export const scpSizeLimit: ResourceRule = {
+  name: "scp-size-limit",
+  description: `Checks whether every service control policy's content fits AWS's limit of ${SCP_MAX_CHARACTERS} characters.`,
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "low",
+  remediationSteps:
+    "Merge statements that share an effect and condition, drop whitespace (AWS counts it), or split the guardrails into two SCPs (five may be attached per target).",
+  configSchema: { properties: {} },
+  validateResource: validateTypes(TYPES.scp, (props, args, report) => {
+    if ((asString(props.type) ?? "SERVICE_CONTROL_POLICY") !== "SERVICE_CONTROL_POLICY")
+      args.notApplicable("Not a service control policy.");
+    const content = asString(props.content);
+    if (content === undefined) return;
+    if (content.length > SCP_MAX_CHARACTERS)
+      report(
+        `content is ${content.length} characters: AWS refuses SCPs over ${SCP_MAX_CHARACTERS}; shorten or split it.`,
+      );
+  }),
+};
+
 /** Every organisation rule. */
-export const organizationRules: StackRule[] = [
+export const organizationRules: Array<StackRule | ResourceRule> = [
   scpProtectsOrganizationTrail,
   scpProtectsForensicRoles,
+  scpSizeLimit,
   landingZoneComplete,
 ];

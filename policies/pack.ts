@@ -4,6 +4,8 @@
  */
 import { computeRules } from "./compute";
 import { iamRules } from "./iam";
+import { investigationRules } from "./investigation";
+import { networkRules } from "./network";
 import { kmsRules } from "./kms";
 import { organizationRules } from "./organization";
 import { storageRules } from "./storage";
@@ -21,6 +23,8 @@ export const rulesByDomain: Record<string, Rule[]> = {
   iam: iamRules,
   compute: computeRules,
   organization: organizationRules,
+  network: networkRules,
+  investigation: investigationRules,
 };
 
 /** Every rule of the pack. */

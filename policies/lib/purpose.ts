@@ -23,6 +23,8 @@ export const PURPOSE = {
   forensicRole: "forensic-role",
   /** IAM role for emergency access (MFA, alarmed). */
   breakGlassRole: "break-glass",
+  /** VPC for forensic analysis: isolated, no path to or from the internet. */
+  forensicNetwork: "forensic-network",
 } as const;
 
 /** Config schema entry shared by rules that read the purpose tag. */
@@ -30,5 +32,5 @@ export const PURPOSE_TAG_SCHEMA = {
   type: "string" as const,
   default: PURPOSE_TAG_KEY,
   description:
-    "Tag key whose value names a resource's forensic purpose (evidence, trail-logs, evidence-key, trail-key, custody-signing, forensic-role, break-glass).",
+    "Tag key whose value names a resource's forensic purpose (evidence, trail-logs, evidence-key, trail-key, custody-signing, forensic-role, break-glass, forensic-network).",
 };

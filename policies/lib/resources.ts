@@ -37,6 +37,14 @@ export const TYPES = {
   scpAttachment: ["aws:organizations/policyAttachment:PolicyAttachment"],
   stackSet: ["aws:cloudformation/stackSet:StackSet"],
   stackSetInstance: ["aws:cloudformation/stackSetInstance:StackSetInstance"],
+  workgroup: ["aws:athena/workgroup:Workgroup"],
+  topic: ["aws:sns/topic:Topic"],
+  vpc: ["aws:ec2/vpc:Vpc"],
+  subnet: ["aws:ec2/subnet:Subnet"],
+  internetGateway: ["aws:ec2/internetGateway:InternetGateway"],
+  internetGatewayAttachment: ["aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"],
+  egressOnlyInternetGateway: ["aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"],
+  natGateway: ["aws:ec2/natGateway:NatGateway"],
 } as const;
 
 /** Whether `type` is one of `tokens`. */

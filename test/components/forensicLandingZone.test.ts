@@ -105,6 +105,7 @@ describe("ForensicLandingZone", () => {
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role break-glass",
+      "aws:ec2/vpc:Vpc forensic-network",
     ]);
   });
 

@@ -199,6 +199,36 @@ export const MUTATIONS: Record<string, Mutation> = {
     (i) => ({ ...i, enabled: false }),
   ),
   "EBS encryption by default missing": remove("aws:ebs/encryptionByDefault:EncryptionByDefault"),
+  "Athena workgroup overridable by clients": change(
+    "aws:athena/workgroup:Workgroup",
+    "investigation-workgroup",
+    (i) => ({
+      ...i,
+      configuration: { ...(i.configuration as Record<string, unknown>), enforceWorkgroupConfiguration: false },
+    }),
+  ),
+  "Athena results under SSE-S3": change("aws:athena/workgroup:Workgroup", "investigation-workgroup", (i) => {
+    const configuration = i.configuration as Record<string, Record<string, unknown>>;
+    return {
+      ...i,
+      configuration: {
+        ...configuration,
+        resultConfiguration: {
+          ...configuration.resultConfiguration,
+          encryptionConfiguration: { encryptionOption: "SSE_S3" },
+        },
+      },
+    };
+  }),
+  "alarm topic unencrypted": change(
+    "aws:sns/topic:Topic",
+    "alarms-us-east-1-topic",
+    ({ kmsMasterKeyId: _k, ...i }) => i,
+  ),
+  "internet gateway in the forensic VPC": addBeside("aws:ec2/vpc:Vpc", (p) => ({
+    ...res("aws:ec2/internetGateway:InternetGateway", "analysis-igw", { vpcId: "flz-vpc-vpc-id" }),
+    provider: p,
+  })),
 };
 
 /** Mandatory violations as comparable keys. */
