@@ -15,6 +15,7 @@
  * checksums, in index order), per-block digests for a manifest, and the rate.
  */
 import { createHash } from "node:crypto";
+import { Worker } from "node:worker_threads";
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { OperationError } from "../errors";
 import type { ManifestBlock } from "./blocks";
@@ -27,7 +28,7 @@ export interface HashSnapshotOptions {
   readonly snapshotId: string;
   /** Concurrent `GetSnapshotBlock` requests. Default 64. */
   readonly concurrency?: number;
-  /** Listing positions a fetch may run ahead of the oldest unfinished block. Default max(2 × concurrency, 16). */
+  /** Listing positions a fetch may run ahead of the oldest unfinished block. Default concurrency + max(16, concurrency / 2). */
   readonly window?: number;
   /** Refetches of a block whose data does not match its checksum, before failing. Default 3. */
   readonly checksumRetries?: number;
@@ -65,9 +66,9 @@ export interface SnapshotDigest {
   readonly checksumRetries: number;
   /** Requests retried after throttling. */
   readonly throttled: number;
-  /** Wall time, seconds. */
+  /** Wall time, seconds (including the zeros hashed after the last written block). */
   readonly seconds: number;
-  /** Written blocks fetched and verified per second. */
+  /** Written blocks fetched and verified per second, over the time until the last one was in. */
   readonly blocksPerSecond: number;
 }
 
@@ -89,6 +90,55 @@ export function isThrottling(err: unknown): boolean {
 /** Capped exponential backoff with full jitter: a random wait in [0, min(cap, base × 2^attempt)). */
 export function backoffMs(attempt: number, baseMs: number, capMs = 5000, random = Math.random): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+
+/** Computes block SHA-256s: on a worker thread for AWS-sized blocks, so this thread is left for the image digest. */
+interface BlockHasher {
+  digest(data: Uint8Array): Promise<{ data: Uint8Array; sha256: Buffer }>;
+  close(): Promise<void>;
+}
+
+const inlineHasher: BlockHasher = {
+  digest: async (data) => ({ data, sha256: createHash("sha256").update(data).digest() }),
+  close: async () => undefined,
+};
+
+// Plain JavaScript so the worker needs no TypeScript loader. The block travels there and back by transfer (no copy).
+const HASH_WORKER = `
+const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+parentPort.on("message", ({ id, data }) => {
+  const sha256 = createHash("sha256").update(data).digest();
+  parentPort.postMessage({ id, data, sha256 }, [data.buffer]);
+});
+`;
+
+function workerHasher(): BlockHasher {
+  const worker = new Worker(HASH_WORKER, { eval: true });
+  worker.unref();
+  const pending = new Map<number, (reply: { data: Uint8Array; sha256: Uint8Array }) => void>();
+  let nextId = 0;
+  let failure: Error | undefined;
+  worker.on("message", (reply: { id: number; data: Uint8Array; sha256: Uint8Array }) => {
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
+  worker.on("error", (err) => (failure = err));
+  return {
+    digest(data) {
+      if (failure) return Promise.reject(failure);
+      // Only a block that owns its whole ArrayBuffer can be transferred; copy the rare one that does not.
+      const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, (reply) => resolve({ data: reply.data, sha256: Buffer.from(reply.sha256) }));
+        worker.postMessage({ id, data: own }, [own.buffer as ArrayBuffer]);
+      });
+    },
+    close: async () => {
+      await worker.terminate();
+    },
+  };
 }
 
 interface ListedBlock {
@@ -133,7 +183,13 @@ class BlockListing {
   private async page(): Promise<void> {
     const { ebs, snapshotId } = this.options;
     const res = await this.call(() =>
-      ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotId, NextToken: this.token, MaxResults: this.options.pageSize ?? 10000 })),
+      ebs.send(
+        new ListSnapshotBlocksCommand({
+          SnapshotId: snapshotId,
+          NextToken: this.token,
+          MaxResults: this.options.pageSize ?? 10000,
+        }),
+      ),
     );
     this.started = true;
     this.token = res.NextToken || undefined;
@@ -147,7 +203,9 @@ class BlockListing {
       .sort((a, b) => a.index - b.index);
     for (const block of blocks) {
       if (!Number.isInteger(block.index) || block.index <= this.lastIndex) {
-        throw new OperationError(`ListSnapshotBlocks for ${snapshotId} listed block ${block.index} after block ${this.lastIndex}: blocks must ascend`);
+        throw new OperationError(
+          `ListSnapshotBlocks for ${snapshotId} listed block ${block.index} after block ${this.lastIndex}: blocks must ascend`,
+        );
       }
       this.lastIndex = block.index;
       this.buffer.push(block);
@@ -159,7 +217,7 @@ class BlockListing {
 export async function hashSnapshot(options: HashSnapshotOptions): Promise<SnapshotDigest> {
   const started = process.hrtime.bigint();
   const concurrency = Math.max(1, options.concurrency ?? 64);
-  const window = Math.max(concurrency, options.window ?? Math.max(2 * concurrency, 16));
+  const window = Math.max(concurrency, options.window ?? concurrency + Math.max(16, concurrency >> 1));
   const checksumRetries = options.checksumRetries ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let throttled = 0;
@@ -180,118 +238,139 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
   const listing = new BlockListing(options, call);
   await listing.start();
   const blockSize = listing.blockSize;
-  options.onStart?.({ blockSize, volumeSizeGiB: listing.volumeSizeGiB });
-
-  const image = createHash("sha256");
-  const linear = createHash("sha256");
-  const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
-  let lastHashedIndex = -1;
-  const feedZeros = (blocks: number): void => {
-    let remaining = blocks * blockSize;
-    while (remaining > 0) {
-      const n = Math.min(remaining, zeros.length);
-      image.update(zeros.subarray(0, n));
-      remaining -= n;
-    }
-  };
-
-  // Reorder window: listing position → fetched block; `consumed` positions have been hashed in order.
-  const done = new Map<number, FetchedBlock>();
-  let listed = 0;
-  let consumed = 0;
-  let failure: unknown;
-  const windowWaiters: (() => void)[] = [];
-  const wakeWindow = (): void => {
-    while (windowWaiters.length > 0 && (listed < consumed + window || failure)) windowWaiters.shift()?.();
-  };
-
-  const drain = (): void => {
-    for (let block = done.get(consumed); block; block = done.get(consumed)) {
-      done.delete(consumed);
-      feedZeros(block.index - lastHashedIndex - 1);
-      image.update(block.data);
-      linear.update(block.checksum);
-      options.onBlock?.({ index: block.index, sha256: block.checksum.toString("hex") });
-      lastHashedIndex = block.index;
-      consumed++;
-      options.onProgress?.(consumed);
-    }
-    wakeWindow();
-  };
-
-  // Handing out listing positions is serialised: the listing is one cursor.
-  let claim: Promise<unknown> = Promise.resolve();
-  const nextBlock = (): Promise<{ position: number; block: ListedBlock } | undefined> => {
-    const mine = claim.then(async () => {
-      while (listed >= consumed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
-      if (failure) return undefined;
-      const block = await listing.next();
-      if (!block) return undefined;
-      return { position: listed++, block };
-    });
-    claim = mine.catch(() => undefined);
-    return mine;
-  };
-
-  const fetchVerified = async (block: ListedBlock): Promise<FetchedBlock> => {
-    let last = "";
-    for (let attempt = 0; attempt <= checksumRetries; attempt++) {
-      const res = await call(() =>
-        options.ebs.send(new GetSnapshotBlockCommand({ SnapshotId: options.snapshotId, BlockIndex: block.index, BlockToken: block.token })),
-      );
-      const data = res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array();
-      const computed = createHash("sha256").update(data).digest();
-      const returned = res.Checksum ?? "";
-      if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
-        throw new OperationError(`block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`);
-      }
-      if (data.length === blockSize && computed.toString("base64") === returned) {
-        if (attempt > 0) mismatchesRecovered++;
-        return { index: block.index, data, checksum: computed };
-      }
-      last =
-        data.length !== blockSize
-          ? `${data.length} bytes instead of ${blockSize}`
-          : `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
-    }
-    throw new OperationError(
-      `block ${block.index} of ${options.snapshotId} failed verification ${checksumRetries + 1} times: ${last}; the snapshot's data cannot be vouched for`,
-    );
-  };
-
-  const fetcher = async (): Promise<void> => {
-    for (;;) {
-      const next = await nextBlock();
-      if (!next) return;
-      try {
-        done.set(next.position, await fetchVerified(next.block));
-      } catch (err) {
-        failure ??= err;
-        wakeWindow();
-        return;
-      }
-      drain();
-    }
-  };
-
-  await Promise.all(Array.from({ length: concurrency }, fetcher));
-  if (failure) throw failure;
-  const totalBlocks = Math.ceil((listing.volumeSizeGiB * 2 ** 30) / blockSize);
-  if (lastHashedIndex >= totalBlocks) {
-    throw new OperationError(`${options.snapshotId} lists block ${lastHashedIndex} beyond its ${listing.volumeSizeGiB} GiB volume`);
+  const hasher = blockSize >= 64 * 1024 ? workerHasher() : inlineHasher;
+  try {
+    return await hashBlocks();
+  } finally {
+    await hasher.close();
   }
-  feedZeros(totalBlocks - lastHashedIndex - 1);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return {
-    snapshotId: options.snapshotId,
-    volumeSizeGiB: listing.volumeSizeGiB,
-    blockSize,
-    writtenBlocks: consumed,
-    imageSha256: image.digest("hex"),
-    linearChecksum: linear.digest("base64"),
-    checksumRetries: mismatchesRecovered,
-    throttled,
-    seconds,
-    blocksPerSecond: seconds > 0 ? consumed / seconds : 0,
-  };
+
+  async function hashBlocks(): Promise<SnapshotDigest> {
+    options.onStart?.({ blockSize, volumeSizeGiB: listing.volumeSizeGiB });
+
+    const image = createHash("sha256");
+    const linear = createHash("sha256");
+    const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
+    let lastHashedIndex = -1;
+    const feedZeros = (blocks: number): void => {
+      let remaining = blocks * blockSize;
+      while (remaining > 0) {
+        const n = Math.min(remaining, zeros.length);
+        image.update(zeros.subarray(0, n));
+        remaining -= n;
+      }
+    };
+
+    // Reorder window: listing position → fetched block; `consumed` positions have been hashed in order.
+    const done = new Map<number, FetchedBlock>();
+    let listed = 0;
+    let consumed = 0;
+    let failure: unknown;
+    const windowWaiters: (() => void)[] = [];
+    const wakeWindow = (): void => {
+      while (windowWaiters.length > 0 && (listed < consumed + window || failure)) windowWaiters.shift()?.();
+    };
+
+    const drain = (): void => {
+      for (let block = done.get(consumed); block; block = done.get(consumed)) {
+        done.delete(consumed);
+        feedZeros(block.index - lastHashedIndex - 1);
+        image.update(block.data);
+        linear.update(block.checksum);
+        options.onBlock?.({ index: block.index, sha256: block.checksum.toString("hex") });
+        lastHashedIndex = block.index;
+        consumed++;
+        options.onProgress?.(consumed);
+      }
+      wakeWindow();
+    };
+
+    // Handing out listing positions is serialised: the listing is one cursor.
+    let claim: Promise<unknown> = Promise.resolve();
+    const nextBlock = (): Promise<{ position: number; block: ListedBlock } | undefined> => {
+      const mine = claim.then(async () => {
+        while (listed >= consumed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
+        if (failure) return undefined;
+        const block = await listing.next();
+        if (!block) return undefined;
+        return { position: listed++, block };
+      });
+      claim = mine.catch(() => undefined);
+      return mine;
+    };
+
+    const fetchVerified = async (block: ListedBlock): Promise<FetchedBlock> => {
+      let last = "";
+      for (let attempt = 0; attempt <= checksumRetries; attempt++) {
+        const res = await call(() =>
+          options.ebs.send(
+            new GetSnapshotBlockCommand({
+              SnapshotId: options.snapshotId,
+              BlockIndex: block.index,
+              BlockToken: block.token,
+            }),
+          ),
+        );
+        const { data, sha256: computed } = await hasher.digest(
+          res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array(),
+        );
+        const returned = res.Checksum ?? "";
+        if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
+          throw new OperationError(
+            `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
+          );
+        }
+        if (data.length === blockSize && computed.toString("base64") === returned) {
+          if (attempt > 0) mismatchesRecovered++;
+          return { index: block.index, data, checksum: computed };
+        }
+        last =
+          data.length !== blockSize
+            ? `${data.length} bytes instead of ${blockSize}`
+            : `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
+      }
+      throw new OperationError(
+        `block ${block.index} of ${options.snapshotId} failed verification ${checksumRetries + 1} times: ${last}; the snapshot's data cannot be vouched for`,
+      );
+    };
+
+    const fetcher = async (): Promise<void> => {
+      for (;;) {
+        const next = await nextBlock();
+        if (!next) return;
+        try {
+          done.set(next.position, await fetchVerified(next.block));
+        } catch (err) {
+          failure ??= err;
+          wakeWindow();
+          return;
+        }
+        drain();
+      }
+    };
+
+    await Promise.all(Array.from({ length: concurrency }, fetcher));
+    if (failure) throw failure;
+    const fetchSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const totalBlocks = Math.ceil((listing.volumeSizeGiB * 2 ** 30) / blockSize);
+    if (lastHashedIndex >= totalBlocks) {
+      throw new OperationError(
+        `${options.snapshotId} lists block ${lastHashedIndex} beyond its ${listing.volumeSizeGiB} GiB volume`,
+      );
+    }
+    feedZeros(totalBlocks - lastHashedIndex - 1);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return {
+      snapshotId: options.snapshotId,
+      volumeSizeGiB: listing.volumeSizeGiB,
+      blockSize,
+      writtenBlocks: consumed,
+      imageSha256: image.digest("hex"),
+      linearChecksum: linear.digest("base64"),
+      checksumRetries: mismatchesRecovered,
+      throttled,
+      seconds,
+      blocksPerSecond: fetchSeconds > 0 ? consumed / fetchSeconds : 0,
+    };
+  }
 }
