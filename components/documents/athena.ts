@@ -83,11 +83,40 @@ export const CLOUDTRAIL_PARTITION_KEYS: readonly TableColumn[] = [s("account"), 
  * exactly what one hunt looks for.
  */
 export const ALL_AWS_REGIONS: readonly string[] = [
-  "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-  "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-  "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
-  "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1",
-  "us-east-2", "us-west-1", "us-west-2",
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ca-central-1",
+  "ca-west-1",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-south-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "il-central-1",
+  "me-central-1",
+  "me-south-1",
+  "mx-central-1",
+  "sa-east-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
 ];
 
 /** The CloudTrail SerDe and input format AWS documents for CloudTrail logs: they read the `Records` arrays of the log files directly. */
@@ -123,11 +152,15 @@ export function cloudTrailRoot(loc: Pick<CloudTrailTableLocation, "bucket" | "pr
  * the catalog during an incident.
  */
 export function cloudTrailTableParameters(loc: CloudTrailTableLocation): Record<string, string> {
-  if (!/^o-[a-z0-9]{10,32}$/.test(loc.organizationId)) throw new Error(`organizationId "${loc.organizationId}" is not an organisation ID: expected o-<10 to 32 letters or digits>`);
+  if (!/^o-[a-z0-9]{10,32}$/.test(loc.organizationId))
+    throw new Error(
+      `organizationId "${loc.organizationId}" is not an organisation ID: expected o-<10 to 32 letters or digits>`,
+    );
   if (loc.accountIds.length === 0) throw new Error("accountIds is empty: give every account ID of the organisation");
   const bad = loc.accountIds.find((id) => !/^\d{12}$/.test(id));
   if (bad !== undefined) throw new Error(`account ID "${bad}" is not 12 digits`);
-  if (!/^\d{4}\/\d{2}\/\d{2}$/.test(loc.firstDay)) throw new Error(`firstDay "${loc.firstDay}" is not a day: expected yyyy/MM/dd`);
+  if (!/^\d{4}\/\d{2}\/\d{2}$/.test(loc.firstDay))
+    throw new Error(`firstDay "${loc.firstDay}" is not a day: expected yyyy/MM/dd`);
   return {
     classification: "cloudtrail",
     EXTERNAL: "TRUE",
@@ -168,7 +201,8 @@ export interface HuntQueryArgs {
 }
 
 function identifier(value: string, what: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,254}$/.test(value)) throw new Error(`${what} "${value}" is not a valid Athena name: lower-case letters, digits and _`);
+  if (!/^[a-z_][a-z0-9_]{0,254}$/.test(value))
+    throw new Error(`${what} "${value}" is not a valid Athena name: lower-case letters, digits and _`);
   return value;
 }
 
@@ -179,10 +213,13 @@ function identifier(value: string, what: string): string {
 export function huntQueries(args: HuntQueryArgs): HuntQuery[] {
   const from = `${identifier(args.database, "database")}.${identifier(args.table, "table")} AS ct`;
   const days = args.lookbackDays ?? 30;
-  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`lookbackDays ${days} is out of range: give a whole number of days from 1 to 3650`);
-  if (args.governedRegions.length === 0) throw new Error("governedRegions is empty: give the regions the organisation uses");
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    throw new Error(`lookbackDays ${days} is out of range: give a whole number of days from 1 to 3650`);
+  if (args.governedRegions.length === 0)
+    throw new Error("governedRegions is empty: give the regions the organisation uses");
   const unknown = args.governedRegions.find((r) => !ALL_AWS_REGIONS.includes(r));
-  if (unknown !== undefined) throw new Error(`governed region "${unknown}" is not a known AWS region: one of ${ALL_AWS_REGIONS.join(", ")}`);
+  if (unknown !== undefined)
+    throw new Error(`governed region "${unknown}" is not a known AWS region: one of ${ALL_AWS_REGIONS.join(", ")}`);
   const window = `ct."date" >= date_format(current_date - interval '${days}' day, '%Y/%m/%d')`;
   const regions = args.governedRegions.map((r) => `'${r}'`).join(", ");
   const who = "ct.useridentity.arn AS principal_arn, ct.useridentity.accountid AS principal_account";

@@ -94,7 +94,9 @@ export interface ProtectTrailScpArgs {
 export function protectTrailScp(args: ProtectTrailScpArgs): PolicyDocument {
   const trailArn = requireValue(args.trailArn, "trailArn", "the organisation trail ARN");
   if (!trailArn.startsWith("arn:") || !trailArn.includes(":trail/")) {
-    throw new Error(`trailArn "${trailArn}" is not a CloudTrail trail ARN: expected arn:aws:cloudtrail:<region>:<account>:trail/<name>`);
+    throw new Error(
+      `trailArn "${trailArn}" is not a CloudTrail trail ARN: expected arn:aws:cloudtrail:<region>:<account>:trail/<name>`,
+    );
   }
   return document([
     {
@@ -131,13 +133,18 @@ export interface ProtectForensicRolesScpArgs {
  * deployment role and the StackSet execution role, so an intruder cannot lock responders out or plant a look-alike.
  */
 export function protectForensicRolesScp(args: ProtectForensicRolesScpArgs): PolicyDocument {
-  if (args.roleNames.length === 0) throw new Error("roleNames is empty: give the forensic member role names, e.g. FlzMemberResponder");
+  if (args.roleNames.length === 0)
+    throw new Error("roleNames is empty: give the forensic member role names, e.g. FlzMemberResponder");
   const deploymentRoleArn = requireRoleArn(args.deploymentRoleArn, "deploymentRoleArn");
-  const names = [...args.roleNames, requireValue(args.stackSetExecutionRoleName, "stackSetExecutionRoleName", "e.g. stacksets-exec-*")];
+  const names = [
+    ...args.roleNames,
+    requireValue(args.stackSetExecutionRoleName, "stackSetExecutionRoleName", "e.g. stacksets-exec-*"),
+  ];
   const deploymentAnywhere = /^arn:[^:]+:iam::\*:role\/(?:.*\/)?([^/]+)$/.exec(deploymentRoleArn);
   if (deploymentAnywhere && !names.includes(deploymentAnywhere[1])) names.push(deploymentAnywhere[1]);
   for (const name of names) {
-    if (!/^[\w+=,.@*-]{1,64}$/.test(name)) throw new Error(`role name "${name}" is not a valid IAM role name (letters, digits, +=,.@_- and *)`);
+    if (!/^[\w+=,.@*-]{1,64}$/.test(name))
+      throw new Error(`role name "${name}" is not a valid IAM role name (letters, digits, +=,.@_- and *)`);
   }
   return document([
     {
@@ -152,7 +159,9 @@ export function protectForensicRolesScp(args: ProtectForensicRolesScpArgs): Poli
 
 /** Denies `organizations:LeaveOrganization`: an account that leaves takes itself out of every guardrail and the trail. */
 export function denyLeaveOrganizationScp(): PolicyDocument {
-  return document([{ Sid: "FlzDenyLeaveOrganization", Effect: "Deny", Action: "organizations:LeaveOrganization", Resource: "*" }]);
+  return document([
+    { Sid: "FlzDenyLeaveOrganization", Effect: "Deny", Action: "organizations:LeaveOrganization", Resource: "*" },
+  ]);
 }
 
 /**
@@ -207,7 +216,8 @@ export function denyUnencryptedVolumesScp(): PolicyDocument {
  */
 export function keyArnPattern(keyArn: string): string {
   const match = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/.exec(keyArn);
-  if (!match) throw new Error(`key ARN "${keyArn}" is not a KMS key ARN: expected arn:aws:kms:<region>:<account>:key/<id>`);
+  if (!match)
+    throw new Error(`key ARN "${keyArn}" is not a KMS key ARN: expected arn:aws:kms:<region>:<account>:key/<id>`);
   const [, partition, region, account, keyId] = match;
   return `arn:${partition}:kms:${keyId.startsWith("mrk-") ? "*" : region}:${account}:key/${keyId}`;
 }
@@ -225,7 +235,8 @@ export interface ProtectForensicKeysScpArgs {
 
 /** Denies scheduling deletion of, disabling or re-policing the forensic keys to everyone but the deployment role. */
 export function protectForensicKeysScp(args: ProtectForensicKeysScpArgs): PolicyDocument {
-  if (args.keyArns.length === 0) throw new Error("keyArns is empty: give the ARNs of the trail, evidence and custody signing keys");
+  if (args.keyArns.length === 0)
+    throw new Error("keyArns is empty: give the ARNs of the trail, evidence and custody signing keys");
   const resources = [...new Set(args.keyArns.map(keyArnPattern))];
   return document([
     {
@@ -254,11 +265,14 @@ export function combineScps(name: string, docs: PolicyDocument[]): PolicyDocumen
   if (statements.length === 0) throw new Error(`SCP "${name}" has no statements: enable at least one guardrail in it`);
   const sids = statements.map((s) => s.Sid).filter((sid): sid is string => sid !== undefined);
   const duplicate = sids.find((sid, i) => sids.indexOf(sid) !== i);
-  if (duplicate) throw new Error(`SCP "${name}" has the statement ID "${duplicate}" twice: statement IDs must be unique`);
+  if (duplicate)
+    throw new Error(`SCP "${name}" has the statement ID "${duplicate}" twice: statement IDs must be unique`);
   const merged = document(statements);
   const size = scpText(merged).length;
   if (size > SCP_MAX_CHARACTERS) {
-    throw new Error(`SCP "${name}" is ${size} characters: AWS Organizations accepts at most ${SCP_MAX_CHARACTERS}; split it or list fewer ARNs`);
+    throw new Error(
+      `SCP "${name}" is ${size} characters: AWS Organizations accepts at most ${SCP_MAX_CHARACTERS}; split it or list fewer ARNs`,
+    );
   }
   return merged;
 }

@@ -8,7 +8,8 @@
 export type PolicyCondition = Record<string, Record<string, string | string[] | boolean>>;
 
 /** A principal element. */
-export type PolicyPrincipal = "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
+export type PolicyPrincipal =
+  "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
 
 /** One statement. */
 export interface PolicyStatement {

@@ -19,18 +19,20 @@ const ofType = (resources: RecordedResource[], type: string) => resources.filter
 const parse = <T>(value: unknown): T => JSON.parse(String(value)) as T;
 
 describe("GuardrailPolicies", () => {
-  const program = (overrides: Partial<ConstructorParameters<typeof GuardrailPolicies>[1]> = {}) => () => {
-    const guardrails = new GuardrailPolicies("guardrails", {
-      managementProvider: providerIn("management", MANAGEMENT, "us-east-1"),
-      targetIds: ["r-exam"],
-      trailArn: `arn:aws:cloudtrail:us-east-1:${MANAGEMENT}:trail/flz-organization-trail`,
-      deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
-      memberRoleNames: ["FlzMemberResponder", "FlzMemberInvestigator"],
-      forensicKeyArns: [`arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-0123456789abcdef0123456789abcdef`],
-      ...overrides,
-    });
-    return { protection: guardrails.protectionPolicyId, workload: guardrails.workloadPolicyId };
-  };
+  const program =
+    (overrides: Partial<ConstructorParameters<typeof GuardrailPolicies>[1]> = {}) =>
+    () => {
+      const guardrails = new GuardrailPolicies("guardrails", {
+        managementProvider: providerIn("management", MANAGEMENT, "us-east-1"),
+        targetIds: ["r-exam"],
+        trailArn: `arn:aws:cloudtrail:us-east-1:${MANAGEMENT}:trail/flz-organization-trail`,
+        deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+        memberRoleNames: ["FlzMemberResponder", "FlzMemberInvestigator"],
+        forensicKeyArns: [`arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-0123456789abcdef0123456789abcdef`],
+        ...overrides,
+      });
+      return { protection: guardrails.protectionPolicyId, workload: guardrails.workloadPolicyId };
+    };
 
   it("creates both SCP bundles in the management account and attaches each to the root", async () => {
     const run = await runProgram(program());
@@ -48,10 +50,19 @@ describe("GuardrailPolicies", () => {
 
   it("puts the trail, role, organisation and key guardrails in the protection bundle, with the given ARNs", async () => {
     const run = await runProgram(program());
-    const protection = ofType(run.resources, "aws:organizations/policy:Policy").find((p) => p.inputs.name === "flz-protect-forensics")!;
+    const protection = ofType(run.resources, "aws:organizations/policy:Policy").find(
+      (p) => p.inputs.name === "flz-protect-forensics",
+    )!;
     const doc = parse<PolicyDocument>(protection.inputs.content);
-    expect(doc.Statement.map((s) => s.Sid)).to.deep.equal(["FlzProtectOrganizationTrail", "FlzProtectForensicRoles", "FlzDenyLeaveOrganization", "FlzProtectForensicKeys"]);
-    expect(doc.Statement[0].Resource).to.equal(`arn:aws:cloudtrail:us-east-1:${MANAGEMENT}:trail/flz-organization-trail`);
+    expect(doc.Statement.map((s) => s.Sid)).to.deep.equal([
+      "FlzProtectOrganizationTrail",
+      "FlzProtectForensicRoles",
+      "FlzDenyLeaveOrganization",
+      "FlzProtectForensicKeys",
+    ]);
+    expect(doc.Statement[0].Resource).to.equal(
+      `arn:aws:cloudtrail:us-east-1:${MANAGEMENT}:trail/flz-organization-trail`,
+    );
     expect(doc.Statement[1].Resource).to.include("arn:aws:iam::*:role/FlzMemberResponder");
     expect(doc.Statement[3].Resource).to.equal(`arn:aws:kms:*:${FORENSIC}:key/mrk-0123456789abcdef0123456789abcdef`);
     expect(String(protection.inputs.content).length).to.be.at.most(5120);
@@ -61,7 +72,9 @@ describe("GuardrailPolicies", () => {
     const run = await runProgram(program({ workloadTargetIds: ["ou-exam-workload1"], protectForensics: false }));
     const policies = ofType(run.resources, "aws:organizations/policy:Policy");
     expect(policies.map((p) => p.inputs.name)).to.deep.equal(["flz-workload-baseline"]);
-    expect(ofType(run.resources, "aws:organizations/policyAttachment:PolicyAttachment").map((a) => a.inputs.targetId)).to.deep.equal(["ou-exam-workload1"]);
+    expect(
+      ofType(run.resources, "aws:organizations/policyAttachment:PolicyAttachment").map((a) => a.inputs.targetId),
+    ).to.deep.equal(["ou-exam-workload1"]);
   });
 
   it("refuses a target that is not a root, OU or account ID", async () => {
@@ -74,12 +87,22 @@ describe("GuardrailPolicies", () => {
 });
 
 describe("DetectionDelegation", () => {
-  const program = (overrides: Partial<ConstructorParameters<typeof DetectionDelegation>[1]> = {}) => () => {
-    const managementProviders = Object.fromEntries(REGIONS.map((r) => [r, providerIn(`management-${r}`, MANAGEMENT, r)]));
-    const adminProviders = Object.fromEntries(REGIONS.map((r) => [r, providerIn(`forensic-${r}`, FORENSIC, r)]));
-    const detection = new DetectionDelegation("detection", { regions: REGIONS, managementProviders, adminProviders, adminAccountId: FORENSIC, ...overrides });
-    return { admin: detection.adminAccountId };
-  };
+  const program =
+    (overrides: Partial<ConstructorParameters<typeof DetectionDelegation>[1]> = {}) =>
+    () => {
+      const managementProviders = Object.fromEntries(
+        REGIONS.map((r) => [r, providerIn(`management-${r}`, MANAGEMENT, r)]),
+      );
+      const adminProviders = Object.fromEntries(REGIONS.map((r) => [r, providerIn(`forensic-${r}`, FORENSIC, r)]));
+      const detection = new DetectionDelegation("detection", {
+        regions: REGIONS,
+        managementProviders,
+        adminProviders,
+        adminAccountId: FORENSIC,
+        ...overrides,
+      });
+      return { admin: detection.adminAccountId };
+    };
 
   it("registers the forensic account as delegated administrator of each service, in every region, from the management account", async () => {
     const run = await runProgram(program());
@@ -89,8 +112,14 @@ describe("DetectionDelegation", () => {
       ["aws:detective/organizationAdminAccount:OrganizationAdminAccount", "accountId"],
     ]) {
       const registrations = ofType(run.resources, type);
-      expect(registrations.map((r) => r.inputs[key]), type).to.deep.equal([FORENSIC, FORENSIC]);
-      expect(registrations.map((r) => placementOf(run, r)), type).to.have.deep.members(REGIONS.map((region) => ({ account: MANAGEMENT, region })));
+      expect(
+        registrations.map((r) => r.inputs[key]),
+        type,
+      ).to.deep.equal([FORENSIC, FORENSIC]);
+      expect(
+        registrations.map((r) => placementOf(run, r)),
+        type,
+      ).to.have.deep.members(REGIONS.map((region) => ({ account: MANAGEMENT, region })));
     }
   });
 
@@ -102,9 +131,14 @@ describe("DetectionDelegation", () => {
     expect(securityhub.map((r) => r.inputs.autoEnable)).to.deep.equal([true, true]);
     const detective = ofType(run.resources, "aws:detective/organizationConfiguration:OrganizationConfiguration");
     expect(detective.map((r) => r.inputs.autoEnable)).to.deep.equal([true, true]);
-    for (const r of [...guardduty, ...securityhub, ...detective]) expect(placementOf(run, r).account, r.name).to.equal(FORENSIC);
-    for (const list of [guardduty, securityhub, detective]) expect(list.map((r) => placementOf(run, r).region)).to.have.members(REGIONS);
-    const features = ofType(run.resources, "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature");
+    for (const r of [...guardduty, ...securityhub, ...detective])
+      expect(placementOf(run, r).account, r.name).to.equal(FORENSIC);
+    for (const list of [guardduty, securityhub, detective])
+      expect(list.map((r) => placementOf(run, r).region)).to.have.members(REGIONS);
+    const features = ofType(
+      run.resources,
+      "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature",
+    );
     expect(features.map((f) => `${String(f.inputs.name)}:${String(f.inputs.autoEnable)}`)).to.have.members([
       "S3_DATA_EVENTS:ALL",
       "EBS_MALWARE_PROTECTION:ALL",
@@ -116,12 +150,18 @@ describe("DetectionDelegation", () => {
   it("points each organisation configuration at the administrator's own detector and graph", async () => {
     const run = await runProgram(program());
     const detectors = ofType(run.resources, "aws:guardduty/detector:Detector").map((d) => d.id);
-    expect(ofType(run.resources, "aws:guardduty/organizationConfiguration:OrganizationConfiguration").map((c) => c.inputs.detectorId)).to.have.members(detectors);
+    expect(
+      ofType(run.resources, "aws:guardduty/organizationConfiguration:OrganizationConfiguration").map(
+        (c) => c.inputs.detectorId,
+      ),
+    ).to.have.members(detectors);
   });
 
   it("leaves out a service that is switched off", async () => {
     const run = await runProgram(program({ securityHub: false, detective: false }));
-    expect(run.resources.filter((r) => r.type.startsWith("aws:securityhub") || r.type.startsWith("aws:detective"))).to.have.length(0);
+    expect(
+      run.resources.filter((r) => r.type.startsWith("aws:securityhub") || r.type.startsWith("aws:detective")),
+    ).to.have.length(0);
     expect(ofType(run.resources, "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount")).to.have.length(2);
   });
 
@@ -151,11 +191,16 @@ describe("InvestigationWorkspace", () => {
   it("encrypts results with SSE-KMS into the evidence bucket, enforces the workgroup settings and caps bytes scanned", async () => {
     const run = await runProgram(program());
     const [workgroup] = ofType(run.resources, "aws:athena/workgroup:Workgroup");
-    const config = workgroup.inputs.configuration as Record<string, unknown> & { resultConfiguration: Record<string, Record<string, unknown>> };
+    const config = workgroup.inputs.configuration as Record<string, unknown> & {
+      resultConfiguration: Record<string, Record<string, unknown>>;
+    };
     expect(config.enforceWorkgroupConfiguration).to.equal(true);
     expect(config.bytesScannedCutoffPerQuery).to.equal(1024 ** 4);
     expect(config.resultConfiguration.outputLocation).to.equal("s3://flz-evidence-222222222222/athena-results/");
-    expect(config.resultConfiguration.encryptionConfiguration).to.deep.equal({ encryptionOption: "SSE_KMS", kmsKeyArn: `arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-evidence` });
+    expect(config.resultConfiguration.encryptionConfiguration).to.deep.equal({
+      encryptionOption: "SSE_KMS",
+      kmsKeyArn: `arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-evidence`,
+    });
     expect(placementOf(run, workgroup).account).to.equal(FORENSIC);
   });
 
@@ -165,12 +210,27 @@ describe("InvestigationWorkspace", () => {
     const params = table.inputs.parameters as Record<string, string>;
     expect(params["projection.enabled"]).to.equal("true");
     expect(params["projection.account.values"]).to.equal(`${MANAGEMENT},${FORENSIC},333333333333`);
-    expect(params["storage.location.template"]).to.equal("s3://flz-trail-222222222222/AWSLogs/o-exampleorg1/${account}/CloudTrail/${region}/${date}");
-    expect((table.inputs.partitionKeys as Array<{ name: string }>).map((k) => k.name)).to.deep.equal(["account", "region", "date"]);
-    const storage = table.inputs.storageDescriptor as { serDeInfo: { serializationLibrary: string }; inputFormat: string; columns: Array<{ name: string }> };
+    expect(params["storage.location.template"]).to.equal(
+      "s3://flz-trail-222222222222/AWSLogs/o-exampleorg1/${account}/CloudTrail/${region}/${date}",
+    );
+    expect((table.inputs.partitionKeys as Array<{ name: string }>).map((k) => k.name)).to.deep.equal([
+      "account",
+      "region",
+      "date",
+    ]);
+    const storage = table.inputs.storageDescriptor as {
+      serDeInfo: { serializationLibrary: string };
+      inputFormat: string;
+      columns: Array<{ name: string }>;
+    };
     expect(storage.serDeInfo.serializationLibrary).to.equal("com.amazon.emr.hive.serde.CloudTrailSerde");
     expect(storage.inputFormat).to.equal("com.amazon.emr.cloudtrail.CloudTrailInputFormat");
-    expect(storage.columns.map((c) => c.name)).to.include.members(["useridentity", "eventname", "requestparameters", "resources"]);
+    expect(storage.columns.map((c) => c.name)).to.include.members([
+      "useridentity",
+      "eventname",
+      "requestparameters",
+      "resources",
+    ]);
   });
 
   it("saves every hunt as a named query in the workgroup and database", async () => {
@@ -187,16 +247,26 @@ describe("InvestigationWorkspace", () => {
 
 describe("ForensicVpc", () => {
   const program = () => () => {
-    const vpc = new ForensicVpc("forensic", { provider: providerIn("forensic", FORENSIC, "us-east-1"), region: "us-east-1", availabilityZones: ["us-east-1a", "us-east-1b"] });
+    const vpc = new ForensicVpc("forensic", {
+      provider: providerIn("forensic", FORENSIC, "us-east-1"),
+      region: "us-east-1",
+      availabilityZones: ["us-east-1a", "us-east-1b"],
+    });
     return { vpcId: vpc.vpcId };
   };
 
   it("has no internet or NAT gateway, no egress-only gateway and no routes out", async () => {
     const run = await runProgram(program());
-    for (const type of ["aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway", "aws:ec2/route:Route"]) {
+    for (const type of [
+      "aws:ec2/internetGateway:InternetGateway",
+      "aws:ec2/natGateway:NatGateway",
+      "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+      "aws:ec2/route:Route",
+    ]) {
       expect(ofType(run.resources, type), type).to.have.length(0);
     }
-    for (const table of ofType(run.resources, "aws:ec2/routeTable:RouteTable")) expect(table.inputs.routes ?? []).to.deep.equal([]);
+    for (const table of ofType(run.resources, "aws:ec2/routeTable:RouteTable"))
+      expect(table.inputs.routes ?? []).to.deep.equal([]);
     const subnets = ofType(run.resources, "aws:ec2/subnet:Subnet");
     expect(subnets.map((s) => s.inputs.availabilityZone)).to.deep.equal(["us-east-1a", "us-east-1b"]);
     for (const s of subnets) expect(s.inputs.mapPublicIpOnLaunch).to.equal(false);
@@ -206,7 +276,9 @@ describe("ForensicVpc", () => {
     const run = await runProgram(program());
     const endpoints = ofType(run.resources, "aws:ec2/vpcEndpoint:VpcEndpoint");
     const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === "Interface");
-    expect(interfaces.map((e) => e.inputs.serviceName)).to.include.members(["ec2", "ebs", "kms", "sts", "ssm", "logs"].map((s) => `com.amazonaws.us-east-1.${s}`));
+    expect(interfaces.map((e) => e.inputs.serviceName)).to.include.members(
+      ["ec2", "ebs", "kms", "sts", "ssm", "logs"].map((s) => `com.amazonaws.us-east-1.${s}`),
+    );
     for (const e of interfaces) expect(e.inputs.privateDnsEnabled, String(e.inputs.serviceName)).to.equal(true);
     const gateway = endpoints.filter((e) => e.inputs.vpcEndpointType === "Gateway");
     expect(gateway.map((e) => e.inputs.serviceName)).to.deep.equal(["com.amazonaws.us-east-1.s3"]);
@@ -216,10 +288,17 @@ describe("ForensicVpc", () => {
     const run = await runProgram(program());
     const groups = ofType(run.resources, "aws:ec2/securityGroup:SecurityGroup");
     const endpointGroup = groups.find((g) => g.name === "forensic-endpoints")!;
-    expect(endpointGroup.inputs.ingress).to.deep.equal([{ description: "HTTPS from the VPC", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.77.0.0/16"] }]);
+    expect(endpointGroup.inputs.ingress).to.deep.equal([
+      { description: "HTTPS from the VPC", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.77.0.0/16"] },
+    ]);
     const analysis = groups.find((g) => g.name === "forensic-analysis")!;
     expect(analysis.inputs.ingress ?? []).to.deep.equal([]);
-    const egress = analysis.inputs.egress as Array<{ fromPort: number; toPort: number; cidrBlocks?: string[]; securityGroups?: string[] }>;
+    const egress = analysis.inputs.egress as Array<{
+      fromPort: number;
+      toPort: number;
+      cidrBlocks?: string[];
+      securityGroups?: string[];
+    }>;
     expect(egress.length).to.be.greaterThan(0);
     for (const rule of egress) {
       expect([rule.fromPort, rule.toPort]).to.deep.equal([443, 443]);
@@ -244,30 +323,45 @@ describe("ForensicVpc", () => {
 
 describe("IncidentAlarms", () => {
   const BREAK_GLASS = `arn:aws:iam::${FORENSIC}:role/FlzBreakGlass`;
-  const program = (withManagement = false) => () => {
-    const alarms = new IncidentAlarms("alarms", {
-      provider: providerIn("forensic", FORENSIC, "us-east-1"),
-      breakGlassRoleArn: BREAK_GLASS,
-      subscriptions: [{ protocol: "email", endpoint: "soc@example.com" }],
-      ...(withManagement ? { managementProvider: providerIn("management", MANAGEMENT, "us-east-1"), managementAccountId: MANAGEMENT } : {}),
-    });
-    return { topic: alarms.topicArn };
-  };
-  const rule = (run: { resources: RecordedResource[] }, name: string) => ofType(run.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => r.name === name)!;
+  const program =
+    (withManagement = false) =>
+    () => {
+      const alarms = new IncidentAlarms("alarms", {
+        provider: providerIn("forensic", FORENSIC, "us-east-1"),
+        breakGlassRoleArn: BREAK_GLASS,
+        subscriptions: [{ protocol: "email", endpoint: "soc@example.com" }],
+        ...(withManagement
+          ? { managementProvider: providerIn("management", MANAGEMENT, "us-east-1"), managementAccountId: MANAGEMENT }
+          : {}),
+      });
+      return { topic: alarms.topicArn };
+    };
+  const rule = (run: { resources: RecordedResource[] }, name: string) =>
+    ofType(run.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => r.name === name)!;
 
   it("alarms on assumption of the break-glass role, by its ARN", async () => {
     const run = await runProgram(program());
     expect(parse(rule(run, "alarms-break-glass").inputs.eventPattern)).to.deep.equal({
       source: ["aws.sts"],
       "detail-type": ["AWS API Call via CloudTrail"],
-      detail: { eventSource: ["sts.amazonaws.com"], eventName: ["AssumeRole"], requestParameters: { roleArn: [BREAK_GLASS] } },
+      detail: {
+        eventSource: ["sts.amazonaws.com"],
+        eventName: ["AssumeRole"],
+        requestParameters: { roleArn: [BREAK_GLASS] },
+      },
     });
   });
 
   it("alarms on every call that stops, deletes or narrows a trail", async () => {
     const run = await runProgram(program());
     const pattern = parse<{ detail: { eventName: string[] } }>(rule(run, "alarms-trail-change").inputs.eventPattern);
-    expect(pattern.detail.eventName).to.have.members(["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"]);
+    expect(pattern.detail.eventName).to.have.members([
+      "StopLogging",
+      "DeleteTrail",
+      "UpdateTrail",
+      "PutEventSelectors",
+      "PutInsightSelectors",
+    ]);
   });
 
   it("alarms on GuardDuty findings of severity 7 and above", async () => {
@@ -285,15 +379,23 @@ describe("IncidentAlarms", () => {
     const [key] = ofType(run.resources, "aws:kms/key:Key");
     expect(topic.inputs.kmsMasterKeyId).to.equal(`arn:aws:kms:us-east-1:${MANAGEMENT}:key/mrk-${key.name}`);
     const keyPolicy = parse<PolicyDocument>(key.inputs.policy);
-    const events = keyPolicy.Statement.find((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: "events.amazonaws.com" }))!;
+    const events = keyPolicy.Statement.find(
+      (s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: "events.amazonaws.com" }),
+    )!;
     expect(events.Action).to.include("kms:GenerateDataKey*");
     const targets = ofType(run.resources, "aws:cloudwatch/eventTarget:EventTarget");
     expect(targets).to.have.length(3);
     const [policy] = ofType(run.resources, "aws:sns/topicPolicy:TopicPolicy");
-    const publish = parse<PolicyDocument>(policy.inputs.policy).Statement.filter((s) => ([] as string[]).concat(s.Action ?? []).includes("sns:Publish"));
+    const publish = parse<PolicyDocument>(policy.inputs.policy).Statement.filter((s) =>
+      ([] as string[]).concat(s.Action ?? []).includes("sns:Publish"),
+    );
     expect(publish).to.have.length(1);
-    const ruleArns = ofType(run.resources, "aws:cloudwatch/eventRule:EventRule").map((r) => `arn:aws:mock:us-east-1:${MANAGEMENT}:${r.name}`);
-    expect((publish[0].Condition as { ArnEquals: Record<string, string[]> }).ArnEquals["aws:SourceArn"]).to.have.members(ruleArns);
+    const ruleArns = ofType(run.resources, "aws:cloudwatch/eventRule:EventRule").map(
+      (r) => `arn:aws:mock:us-east-1:${MANAGEMENT}:${r.name}`,
+    );
+    expect(
+      (publish[0].Condition as { ArnEquals: Record<string, string[]> }).ArnEquals["aws:SourceArn"],
+    ).to.have.members(ruleArns);
     const [sub] = ofType(run.resources, "aws:sns/topicSubscription:TopicSubscription");
     expect([sub.inputs.protocol, sub.inputs.endpoint]).to.deep.equal(["email", "soc@example.com"]);
   });
@@ -302,10 +404,14 @@ describe("IncidentAlarms", () => {
     const run = await runProgram(program(true));
     const forward = rule(run, "alarms-forward-trail-change");
     expect(placementOf(run, forward).account).to.equal(MANAGEMENT);
-    const [target] = ofType(run.resources, "aws:cloudwatch/eventTarget:EventTarget").filter((t) => t.name === "alarms-forward-trail-change");
+    const [target] = ofType(run.resources, "aws:cloudwatch/eventTarget:EventTarget").filter(
+      (t) => t.name === "alarms-forward-trail-change",
+    );
     expect(target.inputs.arn).to.match(/:event-bus\/default$/);
     const [busPolicy] = ofType(run.resources, "aws:cloudwatch/eventBusPolicy:EventBusPolicy");
-    expect(parse<PolicyDocument>(busPolicy.inputs.policy).Statement[0].Principal).to.deep.equal({ AWS: `arn:aws:iam::${MANAGEMENT}:root` });
+    expect(parse<PolicyDocument>(busPolicy.inputs.policy).Statement[0].Principal).to.deep.equal({
+      AWS: `arn:aws:iam::${MANAGEMENT}:root`,
+    });
     expect(placementOf(run, busPolicy).account).to.equal(FORENSIC);
   });
 });

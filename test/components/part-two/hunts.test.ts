@@ -30,7 +30,21 @@ const REQUIRED_HUNTS = [
   "instance-credentials-used-outside-ec2",
 ];
 
-const SQL_KEYWORDS = new Set(["cross", "join", "left", "right", "inner", "outer", "full", "on", "where", "group", "order", "unnest", "lateral"]);
+const SQL_KEYWORDS = new Set([
+  "cross",
+  "join",
+  "left",
+  "right",
+  "inner",
+  "outer",
+  "full",
+  "on",
+  "where",
+  "group",
+  "order",
+  "unnest",
+  "lateral",
+]);
 
 type Node = Record<string, unknown>;
 const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -39,7 +53,8 @@ const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null &&
 function segments(value: unknown): string[] {
   if (typeof value === "string") return [value];
   if (!isNode(value)) return [];
-  if (value.type === "binary_expr" && value.operator === ".") return [...segments(value.left), ...segments(value.right)];
+  if (value.type === "binary_expr" && value.operator === ".")
+    return [...segments(value.left), ...segments(value.right)];
   if ("expr" in value) return segments(value.expr);
   if (Array.isArray(value.name)) return value.name.flatMap(segments);
   if (typeof value.value === "string") return [value.value];
@@ -81,17 +96,24 @@ function columnProblems(ast: unknown): string[] {
     if (Array.isArray(node.from)) {
       for (const item of node.from as Node[]) {
         if (typeof item.table === "string") {
-          if (item.db !== DATABASE || item.table !== TABLE) problems.push(`reads table ${String(item.db)}.${item.table}, not ${DATABASE}.${TABLE}`);
+          if (item.db !== DATABASE || item.table !== TABLE)
+            problems.push(`reads table ${String(item.db)}.${item.table}, not ${DATABASE}.${TABLE}`);
           const alias = typeof item.as === "string" ? item.as : item.table;
-          if (SQL_KEYWORDS.has(alias.toLowerCase())) problems.push(`table alias "${alias}" is a keyword: the parser misread a join`);
+          if (SQL_KEYWORDS.has(alias.toLowerCase()))
+            problems.push(`table alias "${alias}" is a keyword: the parser misread a join`);
           relations.set(alias, tableColumns);
-        } else if (isNode(item.expr) && item.expr.type === "function" && segments(item.expr.name).join(".").toUpperCase() === "UNNEST") {
+        } else if (
+          isNode(item.expr) &&
+          item.expr.type === "function" &&
+          segments(item.expr.name).join(".").toUpperCase() === "UNNEST"
+        ) {
           const alias = /^\w+\((\w+)\)$/.exec(String(item.as))?.[1];
           const args = (item.expr.args as Node).value as Node[];
           const source = args.length === 1 ? columnPath(args[0]) : [];
           const sourceColumns = relations.get(source[0] ?? "");
           const array = sourceColumns ? resolve(sourceColumns, source.slice(1)) : undefined;
-          if (!alias || !array?.fields) problems.push(`UNNEST of ${source.join(".")} is not an array of structs of the table`);
+          if (!alias || !array?.fields)
+            problems.push(`UNNEST of ${source.join(".")} is not an array of structs of the table`);
           else relations.set(alias, array.fields);
         }
       }
@@ -101,7 +123,8 @@ function columnProblems(ast: unknown): string[] {
     }
   });
   visit(ast, (node) => {
-    if (node.type === "double_quote_string") problems.push(`bare "${String(node.value)}" is read as a string, not a column: qualify it`);
+    if (node.type === "double_quote_string")
+      problems.push(`bare "${String(node.value)}" is read as a string, not a column: qualify it`);
     if (node.type !== "column_ref") return true;
     const path = columnPath(node);
     if (path.length === 1 && path[0] === "*") return false;
@@ -110,7 +133,8 @@ function columnProblems(ast: unknown): string[] {
       return false;
     }
     const fields = relations.get(path[0]);
-    if (!fields) problems.push(`"${path.join(".")}" is qualified by "${path[0]}", which is not a relation of the query`);
+    if (!fields)
+      problems.push(`"${path.join(".")}" is qualified by "${path[0]}", which is not a relation of the query`);
     else if (!resolve(fields, path.slice(1))) problems.push(`"${path.join(".")}" is not a column of the table`);
     return false;
   });
@@ -154,7 +178,11 @@ describe("hunt queries", () => {
 
   describe("the checks themselves", () => {
     it("reject SQL that is not Trino", () => {
-      expect(() => parser.astify(`SELECT ct.eventname FROM ${DATABASE}.${TABLE} AS ct WHERE ct.eventname ==== 'x' ((`, { database: "trino" })).to.throw();
+      expect(() =>
+        parser.astify(`SELECT ct.eventname FROM ${DATABASE}.${TABLE} AS ct WHERE ct.eventname ==== 'x' ((`, {
+          database: "trino",
+        }),
+      ).to.throw();
     });
     it("catch an unknown column, a wrong struct field, an unknown table and a bare quoted name", () => {
       const bad = `SELECT ct.eventnam, ct.useridentity.sessioncontext.sessionissuer.arnn FROM ${DATABASE}.other AS ct WHERE "date" > '2024'`;
@@ -166,13 +194,19 @@ describe("hunt queries", () => {
     });
     it("catch the join misread as a table alias", () => {
       const misread = `SELECT res.arn FROM ${DATABASE}.${TABLE} CROSS JOIN UNNEST(resources) AS t(res)`;
-      expect(columnProblems(parser.astify(misread, { database: "trino" })).join("\n")).to.match(/alias "CROSS" is a keyword/);
+      expect(columnProblems(parser.astify(misread, { database: "trino" })).join("\n")).to.match(
+        /alias "CROSS" is a keyword/,
+      );
     });
   });
 
   it("refuse an unknown governed region and a bad name, naming the value", () => {
-    expect(() => huntQueries({ database: DATABASE, table: TABLE, governedRegions: ["us-east-9"] })).to.throw(/"us-east-9" is not a known AWS region/);
-    expect(() => huntQueries({ database: "flz-db", table: TABLE, governedRegions: ["us-east-1"] })).to.throw(/database "flz-db" is not a valid Athena name/);
+    expect(() => huntQueries({ database: DATABASE, table: TABLE, governedRegions: ["us-east-9"] })).to.throw(
+      /"us-east-9" is not a known AWS region/,
+    );
+    expect(() => huntQueries({ database: "flz-db", table: TABLE, governedRegions: ["us-east-1"] })).to.throw(
+      /database "flz-db" is not a valid Athena name/,
+    );
   });
 });
 
@@ -190,7 +224,9 @@ describe("CloudTrail table parameters", () => {
     expect(params["projection.account.values"]).to.equal("111111111111,222222222222,333333333333");
     expect(params["projection.date.format"]).to.equal("yyyy/MM/dd");
     expect(params["projection.date.range"]).to.equal("2024/01/01,NOW");
-    expect(params["storage.location.template"]).to.equal("s3://flz-trail-logs/org/AWSLogs/o-exampleorg1/${account}/CloudTrail/${region}/${date}");
+    expect(params["storage.location.template"]).to.equal(
+      "s3://flz-trail-logs/org/AWSLogs/o-exampleorg1/${account}/CloudTrail/${region}/${date}",
+    );
   });
 
   it("project every AWS region, so activity outside the governed ones stays visible", () => {
@@ -198,8 +234,16 @@ describe("CloudTrail table parameters", () => {
   });
 
   it("refuse a malformed organisation ID or account ID", () => {
-    const base = { bucket: "b", prefix: "", organizationId: "o-exampleorg1", accountIds: ["111111111111"], firstDay: "2024/01/01" };
-    expect(() => cloudTrailTableParameters({ ...base, organizationId: "org1" })).to.throw(/"org1" is not an organisation ID/);
+    const base = {
+      bucket: "b",
+      prefix: "",
+      organizationId: "o-exampleorg1",
+      accountIds: ["111111111111"],
+      firstDay: "2024/01/01",
+    };
+    expect(() => cloudTrailTableParameters({ ...base, organizationId: "org1" })).to.throw(
+      /"org1" is not an organisation ID/,
+    );
     expect(() => cloudTrailTableParameters({ ...base, accountIds: ["1234"] })).to.throw(/"1234" is not 12 digits/);
   });
 });
