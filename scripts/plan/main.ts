@@ -80,7 +80,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
 if (require.main === module) {
   void main(process.argv).then((code) => {
-    // The mock engine keeps no handles open, but a program might: exit explicitly once the plan is printed.
-    process.exit(code);
+    // The mock engine keeps no handles open, but a program might: exit explicitly once the plan is printed, and
+    // only after stdout has flushed (a piped `--json` plan is larger than one pipe buffer; exiting at once cut it).
+    process.stdout.write("", () => process.exit(code));
   });
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -252,6 +253,18 @@ describe("npm run plan", () => {
         expect(text.err).to.match(pattern);
       }
     });
+  });
+
+  it("prints a --json plan larger than a pipe buffer whole when run as a process", function () {
+    this.timeout(60_000);
+    const main = path.resolve(__dirname, "../../scripts/plan/main.ts");
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "--json"], {
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout.length).to.be.greaterThan(65_536);
+    expect((JSON.parse(run.stdout) as PlanResult).policyPack.passed).to.equal(true);
   });
 
   it("still plans after a failed run", async () => {
