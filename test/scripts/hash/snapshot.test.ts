@@ -8,6 +8,9 @@ import { EBSClient } from "@aws-sdk/client-ebs";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { sdkClient } from "../../../scripts/custody/clients";
 import { hashSnapshot } from "../../../scripts/hash/snapshot";
+import { runHash } from "../../../scripts/commands/hash";
+import { readFileSync } from "node:fs";
+import { captureIo } from "./io";
 import { useEmulator } from "../../support/emulator";
 import { blockBytes, uploadSnapshot, type UploadBlock } from "./ebs-fixtures";
 
@@ -65,6 +68,25 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
     for (let i = 0; i < 1024; i++) zeros.update(mib);
     expect(digest.imageSha256).to.equal(zeros.digest("hex"));
     expect(digest.writtenBlocks).to.equal(0);
+  });
+
+  it("flz hash --snapshot --json prints the digest facts and writes the written blocks to the manifest", async function () {
+    this.timeout(60000);
+    const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+    const blocks = [5, 6, 300].map((index) => ({ index, data: blockBytes(index, 512) }));
+    const snapshotId = await uploadSnapshot(ebs, 1, blocks);
+    const manifest = path.join(dir, "snap.jsonl");
+    const io = captureIo();
+    await runHash([], { snapshot: snapshotId, region: "us-east-1", concurrency: "8", manifest, json: true }, io);
+    const printed = JSON.parse(io.stdout()) as Record<string, unknown>;
+    expect(printed).to.include({ snapshotId, volumeSizeGiB: 1, blockSize: 512, writtenBlocks: 3 });
+    expect(printed.imageSha256).to.match(/^[0-9a-f]{64}$/);
+    expect(printed.linearChecksum).to.be.a("string");
+    const lines = readFileSync(manifest, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.type)).to.deep.equal(["source", "block", "block", "block", "summary"]);
+    expect(lines[0]).to.include({ kind: "snapshot", source: snapshotId, blockSize: 512 });
+    expect(lines.slice(1, 4).map((l) => l.index)).to.deep.equal([5, 6, 300]);
+    expect(lines[4]).to.include({ imageSha256: printed.imageSha256 });
   });
 
   it("reports a block whose data does not match the checksum it was uploaded with, by index", async () => {
