@@ -46,3 +46,16 @@ describe("recording mock engine options", () => {
     expect(bucket?.options?.dependsOn).to.include(key?.urn);
   });
 });
+
+describe("recording mock engine property dependencies", () => {
+  it("records which resource each input came from", async () => {
+    const run = await runProgram(() => {
+      const bucket = new aws.s3.Bucket("pd-bucket", {});
+      new aws.s3.BucketVersioning("pd-versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+      return {};
+    });
+    const bucket = run.resources.find((r) => r.name === "pd-bucket");
+    const versioning = run.resources.find((r) => r.name === "pd-versioning");
+    expect(versioning?.propertyDependencies?.bucket).to.deep.equal([bucket?.urn]);
+  });
+});

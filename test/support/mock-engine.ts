@@ -39,6 +39,11 @@ export interface RecordedResource {
   readonly id: string;
   /** Resource options the program set that matter for evidence: `protect`, `retainOnDelete`, explicit `dependsOn` URNs. */
   readonly options?: { readonly protect: boolean; readonly retainOnDelete: boolean; readonly dependsOn: string[] };
+  /**
+   * For each input property, the URNs of the resources its value came from (what the engine passes to policies as
+   * `propertyDependencies`): how a rule can join a sub-resource to its bucket while the bucket's ID is still unknown.
+   */
+  readonly propertyDependencies?: Record<string, string[]>;
   /** The state the mock returned: inputs plus computed outputs such as ARNs (what a preview would know). */
   readonly outputs?: Record<string, unknown>;
 }
@@ -64,6 +69,7 @@ interface RegisterRequestLike {
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
   getType(): string;
   getName(): string;
 }
@@ -138,7 +144,14 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
         arn: `arn:aws:organizations::${MOCK_MANAGEMENT_ACCOUNT_ID}:organization/${MOCK_ORGANIZATION_ID}`,
         masterAccountId: MOCK_MANAGEMENT_ACCOUNT_ID,
         roots: [{ id: MOCK_ROOT_ID, arn: `arn:aws:organizations::${MOCK_MANAGEMENT_ACCOUNT_ID}:root/${MOCK_ORGANIZATION_ID}/${MOCK_ROOT_ID}`, name: "Root", policyTypes: [] }],
-        awsServiceAccessPrincipals: ["cloudtrail.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com"],
+        awsServiceAccessPrincipals: [
+          "cloudtrail.amazonaws.com",
+          "member.org.stacksets.cloudformation.amazonaws.com",
+          "guardduty.amazonaws.com",
+          "malware-protection.guardduty.amazonaws.com",
+          "securityhub.amazonaws.com",
+          "detective.amazonaws.com",
+        ],
         featureSet: "ALL",
       };
     default:
@@ -187,8 +200,13 @@ export function installMockEngine(): Promise<void> {
           if (!err && res && entry) {
             const urn = res.getUrn();
             const parent = req.getParent();
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((deps, key) => {
+              propertyDependencies[key] = deps.getUrnsList();
+            });
             recorded[index] = {
               ...entry,
+              propertyDependencies,
               urn,
               parent: parent && parent !== "" ? parent : undefined,
               options: {
