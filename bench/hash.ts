@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { hashFile } from "../scripts/hash/file";
@@ -27,7 +27,10 @@ require("node:worker_threads").parentPort.postMessage(1);
 function shaJobs(jobs: number): Promise<number> {
   const start = process.hrtime.bigint();
   return Promise.all(
-    Array.from({ length: jobs }, () => new Promise((resolve) => new Worker(SHA_JOB, { eval: true }).once("message", resolve))),
+    Array.from(
+      { length: jobs },
+      () => new Promise((resolve) => new Worker(SHA_JOB, { eval: true }).once("message", resolve)),
+    ),
   ).then(() => Number(process.hrtime.bigint() - start) / 1e9);
 }
 
@@ -56,7 +59,8 @@ async function main(): Promise<void> {
     // SHA-256 speed does not depend on the data; a repeated random pattern keeps set-up fast.
     const pattern = randomBytes(8 * 2 ** 20);
     const fd = openSync(file, "w");
-    for (let written = 0; written < bytes; written += pattern.length) writeSync(fd, pattern, 0, Math.min(pattern.length, bytes - written));
+    for (let written = 0; written < bytes; written += pattern.length)
+      writeSync(fd, pattern, 0, Math.min(pattern.length, bytes - written));
     closeSync(fd);
     execFileSync("cat", [file], { stdio: ["ignore", "ignore", "inherit"] }); // warm the page cache
 
@@ -85,13 +89,17 @@ async function main(): Promise<void> {
     if (digests.size !== 1) throw new Error(`tools disagree on the digest: ${[...digests].join(", ")}`);
     const startup = timed(() => execFileSync(flzBin, ["--version"]));
     const reference = best["openssl dgst -sha256"];
-    console.log(`file ${gib} GiB from the page cache, best of ${rounds} interleaved rounds, ${require("node:os").cpus().length} CPUs`);
+    console.log(`file ${gib} GiB from the page cache, best of ${rounds} interleaved rounds, ${cpus().length} CPUs`);
     console.log(`digest ${[...digests][0]} (all tools agree)`);
     for (const [name, seconds] of Object.entries(best)) {
-      console.log(`${name.padEnd(52)} ${seconds.toFixed(2).padStart(6)} s  ${(bytes / seconds / 1e9).toFixed(2).padStart(5)} GB/s  ${(reference / seconds).toFixed(2)}x openssl`);
+      console.log(
+        `${name.padEnd(52)} ${seconds.toFixed(2).padStart(6)} s  ${(bytes / seconds / 1e9).toFixed(2).padStart(5)} GB/s  ${(reference / seconds).toFixed(2)}x openssl`,
+      );
     }
     console.log(`flz CLI start-up (flz --version): ${startup.seconds.toFixed(2)} s`);
-    console.log(`parallel SHA-256 capacity during the run: ${capacity.toFixed(2)} cores (two concurrent hashes vs one; 2.00 when both cores are ours)`);
+    console.log(
+      `parallel SHA-256 capacity during the run: ${capacity.toFixed(2)} cores (two concurrent hashes vs one; 2.00 when both cores are ours)`,
+    );
     console.log(`target: whole + manifest >= 0.85x openssl`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

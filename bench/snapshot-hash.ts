@@ -40,7 +40,11 @@ async function emulatorRuns(latencyMs: number): Promise<void> {
     const setup = new ClientFactory({});
     const uploader = sdkClient(setup, EBSClient, { region: "us-east-1" });
     {
-      const snapshotId = await uploadSnapshot(uploader, 1, Array.from({ length: 2000 }, (_, index) => ({ index, data: blockBytes(index, 512) })));
+      const snapshotId = await uploadSnapshot(
+        uploader,
+        1,
+        Array.from({ length: 2000 }, (_, index) => ({ index, data: blockBytes(index, 512) })),
+      );
       const digest = await hashSnapshot({ ebs: uploader, snapshotId, concurrency: 64 });
       console.log(`emulator ceiling (no injected latency, c=64): ${digest.blocksPerSecond.toFixed(0)} blocks/s`);
     }
@@ -77,7 +81,10 @@ async function awsSizedRuns(latencyMs: number): Promise<void> {
         const start = Number(command.input.NextToken ?? 0);
         const end = Math.min(blocks, start + 10000);
         return {
-          Blocks: Array.from({ length: end - start }, (_, i) => ({ BlockIndex: start + i, BlockToken: `t${start + i}` })),
+          Blocks: Array.from({ length: end - start }, (_, i) => ({
+            BlockIndex: start + i,
+            BlockToken: `t${start + i}`,
+          })),
           BlockSize: BLOCK,
           VolumeSize: volumeGiB,
           NextToken: end < blocks ? String(end) : undefined,
@@ -85,20 +92,33 @@ async function awsSizedRuns(latencyMs: number): Promise<void> {
       }
       if (command instanceof GetSnapshotBlockCommand) {
         const data = Buffer.from(pattern); // a fresh buffer per response, as the SDK would allocate
-        return { BlockData: { transformToByteArray: async () => new Uint8Array(data.buffer, data.byteOffset, data.length) }, DataLength: BLOCK, Checksum: checksum, ChecksumAlgorithm: "SHA256" };
+        return {
+          BlockData: { transformToByteArray: async () => new Uint8Array(data.buffer, data.byteOffset, data.length) },
+          DataLength: BLOCK,
+          Checksum: checksum,
+          ChecksumAlgorithm: "SHA256",
+        };
       }
       throw new Error("unexpected command");
     },
   } as unknown as EBSClient;
   for (const concurrency of [8, 64]) {
     const digest = await hashSnapshot({ ebs: fake, snapshotId: "snap-0aws000000000000", concurrency });
-    line(`fake AWS (512 KiB blocks, ${volumeGiB} GiB)`, concurrency, latencyMs, digest.writtenBlocks, digest.blocksPerSecond);
+    line(
+      `fake AWS (512 KiB blocks, ${volumeGiB} GiB)`,
+      concurrency,
+      latencyMs,
+      digest.writtenBlocks,
+      digest.blocksPerSecond,
+    );
   }
 }
 
 async function main(): Promise<void> {
   const latencyMs = Number(process.argv[2] ?? 50);
-  console.log(`injected latency ${latencyMs} ms per request; ideal = concurrency / latency; target >= 80 % of ideal, peak RSS <= 256 MiB`);
+  console.log(
+    `injected latency ${latencyMs} ms per request; ideal = concurrency / latency; target >= 80 % of ideal, peak RSS <= 256 MiB`,
+  );
   await emulatorRuns(latencyMs);
   await awsSizedRuns(latencyMs);
 }

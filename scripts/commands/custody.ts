@@ -9,7 +9,13 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../aws/clients";
 import { loadLandingZone, type LandingZone } from "../contract";
 import { verifyChain, type ChainVerification, type StoredRecord } from "../custody/chain";
-import { publicKeyFingerprint, readCaseFolder, readPublicKeyFile, writeCaseFolder, type ExportManifest } from "../custody/case-files";
+import {
+  publicKeyFingerprint,
+  readCaseFolder,
+  readPublicKeyFile,
+  writeCaseFolder,
+  type ExportManifest,
+} from "../custody/case-files";
 import { sdkClient } from "../custody/clients";
 import { checkEvidence } from "../custody/evidence-check";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
@@ -93,13 +99,18 @@ Examples:
 
 function requireCase(flags: CustodyFlags): string {
   if (!flags.case) throw new UsageError("--case <id> is required, e.g. --case IR-2026-042");
-  if (!isValidCaseId(flags.case)) throw new UsageError(`--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`);
+  if (!isValidCaseId(flags.case))
+    throw new UsageError(
+      `--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`,
+    );
   return flags.case;
 }
 
 /** Adds `flz custody` and its subcommands to the program. */
 export function register(program: Command): void {
-  const custody = program.command("custody").description("Show, verify and export a case's signed, hash-chained custody ledger.");
+  const custody = program
+    .command("custody")
+    .description("Show, verify and export a case's signed, hash-chained custody ledger.");
   custody
     .command("show")
     .description("List a case's custody records: sequence, time, actor, action, subjects, hashes.")
@@ -112,9 +123,14 @@ export function register(program: Command): void {
     });
   custody
     .command("verify")
-    .description("Re-check the chain, every signature (offline, with the public key) and every reachable evidence hash.")
+    .description(
+      "Re-check the chain, every signature (offline, with the public key) and every reachable evidence hash.",
+    )
     .option("--case <id>", "case ID")
-    .option("--public-key <pem>", "custody public key (PEM) to verify with; default: the case's stored copy, checked against KMS")
+    .option(
+      "--public-key <pem>",
+      "custody public key (PEM) to verify with; default: the case's stored copy, checked against KMS",
+    )
     .option("--from <dir>", "verify an exported folder, fully offline")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE (not needed with --from)")
     .option("--json", "print one JSON verdict")
@@ -135,9 +151,17 @@ export function register(program: Command): void {
     });
 }
 
-async function withLedger<T>(flags: CustodyFlags, caseId: string, fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>): Promise<T> {
+async function withLedger<T>(
+  flags: CustodyFlags,
+  caseId: string,
+  fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
+): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
-  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const factory = new ClientFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+  });
   try {
     return await fn(await openLedger({ factory, landingZone: lz, caseId }), lz, factory);
   } finally {
@@ -151,7 +175,8 @@ export function readableRecords(entries: StoredRecord[]): CustodyRecord[] {
   for (const entry of entries) {
     try {
       const record = JSON.parse(Buffer.from(entry.bytes).toString("utf8")) as CustodyRecord;
-      if (typeof record === "object" && record !== null && Array.isArray(record.subjects)) out.push({ ...record, sequence: entry.sequence });
+      if (typeof record === "object" && record !== null && Array.isArray(record.subjects))
+        out.push({ ...record, sequence: entry.sequence });
     } catch {
       // unreadable records are reported by verification
     }
@@ -210,7 +235,14 @@ interface Gathered {
   readonly evidence: EvidenceCheck[];
 }
 
-async function gatherOnline(ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory, caseId: string, publicKeyFile: string | undefined, io: Io): Promise<Gathered> {
+async function gatherOnline(
+  ledger: EvidenceBucketLedger,
+  lz: LandingZone,
+  factory: ClientFactory,
+  caseId: string,
+  publicKeyFile: string | undefined,
+  io: Io,
+): Promise<Gathered> {
   const entries = await ledger.storedRecords();
   const stored = await ledger.storedPublicKey();
   let publicKeyPem: string;
@@ -220,19 +252,34 @@ async function gatherOnline(ledger: EvidenceBucketLedger, lz: LandingZone, facto
     try {
       fromKms = await ledger.kmsPublicKey();
     } catch (err) {
-      note(io, `note: could not read the custody key's public key from KMS (${(err as { name?: string }).name ?? String(err)}); using the case's stored copy`);
+      note(
+        io,
+        `note: could not read the custody key's public key from KMS (${(err as { name?: string }).name ?? String(err)}); using the case's stored copy`,
+      );
     }
     if (stored && fromKms && publicKeyFingerprint(stored) !== publicKeyFingerprint(fromKms)) {
-      throw new OperationError(`the case's stored public key ${custodyPrefix(caseId)}public-key.pem is not the public key of custody key ${lz.custodySigningKeyArn}`);
+      throw new OperationError(
+        `the case's stored public key ${custodyPrefix(caseId)}public-key.pem is not the public key of custody key ${lz.custodySigningKeyArn}`,
+      );
     }
     const pem = stored ?? fromKms;
-    if (!pem) throw new OperationError(`case ${caseId} has no stored public key and KMS did not give one: pass --public-key <pem>`);
+    if (!pem)
+      throw new OperationError(
+        `case ${caseId} has no stored public key and KMS did not give one: pass --public-key <pem>`,
+      );
     publicKeyPem = pem;
   }
   const verification = verifyChain(entries, { caseId, publicKeyPem });
   const s3 = sdkClient(factory, S3Client, { region: lz.homeRegion });
   const evidence = await checkEvidence(s3, verification.records);
-  return { source: `s3://${ledger.bucket}/${custodyPrefix(caseId)}`, keyArn: lz.custodySigningKeyArn, publicKeyPem, entries, verification, evidence };
+  return {
+    source: `s3://${ledger.bucket}/${custodyPrefix(caseId)}`,
+    keyArn: lz.custodySigningKeyArn,
+    publicKeyPem,
+    entries,
+    verification,
+    evidence,
+  };
 }
 
 function verdictOf(caseId: string, g: Gathered): CustodyVerdict {
@@ -258,8 +305,15 @@ export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVer
   if (flags.from) {
     const folder = readCaseFolder(flags.from);
     const publicKeyPem = flags.publicKey ? readPublicKeyFile(flags.publicKey) : folder.publicKeyPem;
-    if (!publicKeyPem) throw new UsageError(`${flags.from} has no public-key.pem: pass --public-key <pem> (from aws kms get-public-key)`);
-    if (!flags.publicKey) note(io, "note: verifying with the folder's own public-key.pem; compare its fingerprint with the custody key in KMS (or pass --public-key)");
+    if (!publicKeyPem)
+      throw new UsageError(
+        `${flags.from} has no public-key.pem: pass --public-key <pem> (from aws kms get-public-key)`,
+      );
+    if (!flags.publicKey)
+      note(
+        io,
+        "note: verifying with the folder's own public-key.pem; compare its fingerprint with the custody key in KMS (or pass --public-key)",
+      );
     gathered = {
       source: path.resolve(flags.from),
       keyArn: folder.manifest?.keyArn ?? "unknown",
@@ -269,14 +323,20 @@ export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVer
       evidence: [],
     };
   } else {
-    gathered = await withLedger(flags, caseId, (ledger, lz, factory) => gatherOnline(ledger, lz, factory, caseId, flags.publicKey, io));
+    gathered = await withLedger(flags, caseId, (ledger, lz, factory) =>
+      gatherOnline(ledger, lz, factory, caseId, flags.publicKey, io),
+    );
   }
   const verdict = verdictOf(caseId, gathered);
   if (flags.json) printJson(io, verdict);
   else {
     printLine(io, verdict.verdict);
-    printLine(io, `public key SHA-256 ${verdict.publicKeySha256}; ${verdict.verified}/${verdict.total} records verified; source ${verdict.source}`);
-    for (const check of verdict.evidence) printLine(io, `evidence of record ${check.sequence}: ${check.status}: ${check.location} (${check.detail})`);
+    printLine(
+      io,
+      `public key SHA-256 ${verdict.publicKeySha256}; ${verdict.verified}/${verdict.total} records verified; source ${verdict.source}`,
+    );
+    for (const check of verdict.evidence)
+      printLine(io, `evidence of record ${check.sequence}: ${check.status}: ${check.location} (${check.detail})`);
   }
   if (!verdict.ok) throw new OperationError(`custody of case ${caseId} does not verify: ${verdict.verdict}`);
   return verdict;
@@ -297,11 +357,15 @@ export interface ExportResult {
 /** `flz custody export`. Writes everything, then throws {@link OperationError} if verification failed. */
 export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResult> {
   const caseId = requireCase(flags);
-  if (!flags.out) throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
+  if (!flags.out)
+    throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
   const out = flags.out;
   const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
     const g = await gatherOnline(ledger, lz, factory, caseId, undefined, io);
-    if (g.entries.length === 0) throw new OperationError(`case ${caseId} has no custody records in s3://${ledger.bucket}/${custodyPrefix(caseId)}: nothing to export`);
+    if (g.entries.length === 0)
+      throw new OperationError(
+        `case ${caseId} has no custody records in s3://${ledger.bucket}/${custodyPrefix(caseId)}: nothing to export`,
+      );
     const verdict = verdictOf(caseId, g);
     const exportedAt = new Date().toISOString();
     const manifest: ExportManifest = {
@@ -334,8 +398,12 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
   else {
     printLine(io, `exported ${result.records} records of case ${caseId} to ${out}`);
     printLine(io, result.verdict.verdict);
-    note(io, `report: ${path.join(out, "report.html")} and report.md; verify offline with flz custody verify --case ${caseId} --from ${out} --public-key <pem>`);
+    note(
+      io,
+      `report: ${path.join(out, "report.html")} and report.md; verify offline with flz custody verify --case ${caseId} --from ${out} --public-key <pem>`,
+    );
   }
-  if (!result.verdict.ok) throw new OperationError(`exported, but custody of case ${caseId} does not verify: ${result.verdict.verdict}`);
+  if (!result.verdict.ok)
+    throw new OperationError(`exported, but custody of case ${caseId} does not verify: ${result.verdict.verdict}`);
   return result;
 }

@@ -8,7 +8,13 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../aws/clients";
 import { loadLandingZone } from "../contract";
 import { sdkClient } from "../custody/clients";
-import { EVIDENCE_KINDS, evidenceKey, partSizeFor, uploadEvidence, type EvidenceKind } from "../custody/evidence-upload";
+import {
+  EVIDENCE_KINDS,
+  evidenceKey,
+  partSizeFor,
+  uploadEvidence,
+  type EvidenceKind,
+} from "../custody/evidence-upload";
 import { openLedger } from "../custody/ledger";
 import { isValidCaseId } from "../custody/record";
 import type { CustodyRecord, EvidenceItem } from "../custody/types";
@@ -54,15 +60,22 @@ Exit codes: 0 uploaded and recorded, 1 failed (a failed upload is recorded too),
 
 /** Adds `flz evidence put` to the program. */
 export function register(program: Command): void {
-  const evidence = program.command("evidence").description("Put artefacts into the Object-Locked evidence bucket, recorded in the custody ledger.");
+  const evidence = program
+    .command("evidence")
+    .description("Put artefacts into the Object-Locked evidence bucket, recorded in the custody ledger.");
   evidence
     .command("put")
-    .description("Upload a file with S3 SHA-256 checksums and record its SHA-256 (computed in the same read) in the case's ledger.")
+    .description(
+      "Upload a file with S3 SHA-256 checksums and record its SHA-256 (computed in the same read) in the case's ledger.",
+    )
     .argument("<file>", "the artefact to upload")
     .option("--case <id>", "case ID")
     .option("--kind <kind>", `what it is: ${EVIDENCE_KINDS.join(", ")}`, "other")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
-    .option("--part-size-mib <n>", "multipart part size in MiB (5-5120); default 16, larger when the file needs more than 10 000 parts")
+    .option(
+      "--part-size-mib <n>",
+      "multipart part size in MiB (5-5120); default 16, larger when the file needs more than 10 000 parts",
+    )
     .option("--dry-run", "print where it would go and change nothing")
     .option("--json", "print one JSON result on stdout")
     .addHelpText("after", EXAMPLES)
@@ -74,25 +87,37 @@ export function register(program: Command): void {
 /** Validates the request; throws {@link UsageError} naming the bad value. */
 export function parseEvidencePut(flags: EvidencePutFlags): { caseId: string; kind: EvidenceKind; partSize?: number } {
   if (!flags.case) throw new UsageError("--case <id> is required, e.g. --case IR-2026-042");
-  if (!isValidCaseId(flags.case)) throw new UsageError(`--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`);
+  if (!isValidCaseId(flags.case))
+    throw new UsageError(
+      `--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`,
+    );
   const kind = flags.kind ?? "other";
-  if (!(EVIDENCE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind ${kind} is not one of ${EVIDENCE_KINDS.join(", ")}`);
+  if (!(EVIDENCE_KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`--kind ${kind} is not one of ${EVIDENCE_KINDS.join(", ")}`);
   let partSize: number | undefined;
   if (flags.partSizeMib !== undefined) {
     const mib = Number(flags.partSizeMib);
-    if (!Number.isInteger(mib) || mib < 5 || mib > 5120) throw new UsageError(`part size ${flags.partSizeMib} MiB is not a whole number from 5 to 5120`);
+    if (!Number.isInteger(mib) || mib < 5 || mib > 5120)
+      throw new UsageError(`part size ${flags.partSizeMib} MiB is not a whole number from 5 to 5120`);
     partSize = mib * 1024 * 1024;
   }
   return { caseId: flags.case, kind: kind as EvidenceKind, partSize };
 }
 
 /** Runs the command; exported for tests that pass their own streams. */
-export async function runEvidencePut(file: string, flags: EvidencePutFlags, io: Io): Promise<EvidencePutResult | undefined> {
+export async function runEvidencePut(
+  file: string,
+  flags: EvidencePutFlags,
+  io: Io,
+): Promise<EvidencePutResult | undefined> {
   const { caseId, kind, partSize } = parseEvidencePut(flags);
   let size: number;
   try {
     const info = await stat(file);
-    if (!info.isFile()) throw new UsageError(`${file} is not a regular file (for a device, image it to a file first, or hash it with flz hash)`);
+    if (!info.isFile())
+      throw new UsageError(
+        `${file} is not a regular file (for a device, image it to a file first, or hash it with flz hash)`,
+      );
     size = info.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -102,12 +127,29 @@ export async function runEvidencePut(file: string, flags: EvidencePutFlags, io: 
   const key = evidenceKey(caseId, kind, file, new Date());
   const chosenPart = partSize ?? partSizeFor(size);
   if (flags.dryRun) {
-    const plan = { dryRun: true, case: caseId, file, bytes: size, kind, location: `s3://${lz.evidenceBucket}/${key}`, partSize: chosenPart, parts: Math.max(1, Math.ceil(size / chosenPart)) };
+    const plan = {
+      dryRun: true,
+      case: caseId,
+      file,
+      bytes: size,
+      kind,
+      location: `s3://${lz.evidenceBucket}/${key}`,
+      partSize: chosenPart,
+      parts: Math.max(1, Math.ceil(size / chosenPart)),
+    };
     if (flags.json) printJson(io, plan);
-    else printLine(io, `would upload ${file} (${size} bytes, ${plan.parts} part(s) with SHA-256 checksums) to ${plan.location} and record it in case ${caseId}`);
+    else
+      printLine(
+        io,
+        `would upload ${file} (${size} bytes, ${plan.parts} part(s) with SHA-256 checksums) to ${plan.location} and record it in case ${caseId}`,
+      );
     return undefined;
   }
-  const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+  const factory = new ClientFactory({
+    caseId,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    memberRoleName: lz.memberResponderRoleName,
+  });
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
     const s3 = sdkClient(factory, S3Client, { region: lz.homeRegion });
@@ -117,18 +159,37 @@ export async function runEvidencePut(file: string, flags: EvidencePutFlags, io: 
       evidence = await uploadEvidence({ s3, bucket: lz.evidenceBucket, key, file, kind, partSize: chosenPart });
     } catch (err) {
       await ledger
-        .append({ action: "evidence.put", subjects: [location], outcome: "failed", error: describeError(err), details: { sourcePath: file, kind } })
-        .catch((e: unknown) => note(io, `warning: the failure could not be recorded in the ledger either: ${describeError(e)}`));
+        .append({
+          action: "evidence.put",
+          subjects: [location],
+          outcome: "failed",
+          error: describeError(err),
+          details: { sourcePath: file, kind },
+        })
+        .catch((e: unknown) =>
+          note(io, `warning: the failure could not be recorded in the ledger either: ${describeError(e)}`),
+        );
       throw new OperationError(`upload of ${file} to ${location} failed: ${describeError(err)}`);
     }
-    const record = await ledger.append({ action: "evidence.put", subjects: [evidence.location], evidence: [evidence], details: { kind } });
+    const record = await ledger.append({
+      action: "evidence.put",
+      subjects: [evidence.location],
+      evidence: [evidence],
+      details: { kind },
+    });
     if (!evidence.details?.retentionMode) {
-      note(io, `warning: ${evidence.location} carries no Object Lock retention: check the evidence bucket's default retention (COMPLIANCE)`);
+      note(
+        io,
+        `warning: ${evidence.location} carries no Object Lock retention: check the evidence bucket's default retention (COMPLIANCE)`,
+      );
     }
     if (flags.json) printJson(io, { evidence, record: { sequence: record.sequence, hash: record.hash } });
     else {
       printLine(io, `${evidence.sha256}  ${evidence.location}`);
-      printLine(io, `recorded as custody record ${record.sequence} of case ${caseId}${evidence.details?.retainUntil ? `; locked until ${String(evidence.details.retainUntil)}` : ""}`);
+      printLine(
+        io,
+        `recorded as custody record ${record.sequence} of case ${caseId}${evidence.details?.retainUntil ? `; locked until ${String(evidence.details.retainUntil)}` : ""}`,
+      );
     }
     return { evidence, record };
   } finally {

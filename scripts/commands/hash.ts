@@ -66,33 +66,50 @@ Exit codes: 0 hashed, 1 a read failed or a block failed its checksum, 2 bad usag
 /** Validates the flags and files into a request; throws {@link UsageError} naming the bad value. */
 export function parseHashRequest(files: string[], flags: HashFlags): HashRequest {
   if (flags.snapshot === undefined) {
-    if (files.length === 0) throw new UsageError("nothing to hash: give one or more files, or --snapshot <snap-id> --region <region>");
+    if (files.length === 0)
+      throw new UsageError("nothing to hash: give one or more files, or --snapshot <snap-id> --region <region>");
     for (const flag of ["region", "account", "concurrency"] as const) {
       if (flags[flag] !== undefined) throw new UsageError(`--${flag} applies to --snapshot only, not to files`);
     }
     return { kind: "files", files, manifest: flags.manifest };
   }
-  if (files.length > 0) throw new UsageError(`give either files or --snapshot, not both (got ${files.join(", ")} and ${flags.snapshot})`);
-  if (!/^snap-[0-9a-f]{8,17}$/.test(flags.snapshot)) throw new UsageError(`--snapshot ${flags.snapshot} is not a snapshot ID such as snap-0123456789abcdef0`);
+  if (files.length > 0)
+    throw new UsageError(`give either files or --snapshot, not both (got ${files.join(", ")} and ${flags.snapshot})`);
+  if (!/^snap-[0-9a-f]{8,17}$/.test(flags.snapshot))
+    throw new UsageError(`--snapshot ${flags.snapshot} is not a snapshot ID such as snap-0123456789abcdef0`);
   if (!flags.region) throw new UsageError("--snapshot needs --region <region>, e.g. --region eu-west-1");
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(flags.region)) throw new UsageError(`--region ${flags.region} is not an AWS region such as eu-west-1`);
-  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) throw new UsageError(`--account ${flags.account} is not a 12-digit AWS account ID`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(flags.region))
+    throw new UsageError(`--region ${flags.region} is not an AWS region such as eu-west-1`);
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account))
+    throw new UsageError(`--account ${flags.account} is not a 12-digit AWS account ID`);
   const concurrency = flags.concurrency === undefined ? 64 : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
     throw new UsageError(`--concurrency ${flags.concurrency} is not a whole number from 1 to 1024`);
   }
-  return { kind: "snapshot", snapshotId: flags.snapshot, region: flags.region, account: flags.account, concurrency, manifest: flags.manifest };
+  return {
+    kind: "snapshot",
+    snapshotId: flags.snapshot,
+    region: flags.region,
+    account: flags.account,
+    concurrency,
+    manifest: flags.manifest,
+  };
 }
 
 /** Adds `flz hash` to the program. */
 export function register(program: Command): void {
   program
     .command("hash")
-    .description("SHA-256 of files, block devices or EBS snapshots (image digest, without restoring), with an optional 512 KiB block manifest.")
+    .description(
+      "SHA-256 of files, block devices or EBS snapshots (image digest, without restoring), with an optional 512 KiB block manifest.",
+    )
     .argument("[files...]", "files or block devices to hash")
     .option("--snapshot <snap-id>", "hash an EBS snapshot through the EBS direct APIs instead of files")
     .option("--region <region>", "region of the snapshot")
-    .option("--account <id>", "12-digit account that owns the snapshot (assumes the member responder role; needs the landing zone); default: the forensic account")
+    .option(
+      "--account <id>",
+      "12-digit account that owns the snapshot (assumes the member responder role; needs the landing zone); default: the forensic account",
+    )
     .option("--concurrency <n>", "concurrent block requests for a snapshot (default 64)")
     .option("--manifest <out>", "also write per-block SHA-256s to this file (JSON Lines)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE (required with --account)")
@@ -115,7 +132,12 @@ export async function runHash(files: string[], flags: HashFlags, io: Io): Promis
   }
 }
 
-async function hashFiles(files: string[], manifest: ManifestWriter | undefined, io: Io, json: boolean): Promise<FileDigest[]> {
+async function hashFiles(
+  files: string[],
+  manifest: ManifestWriter | undefined,
+  io: Io,
+  json: boolean,
+): Promise<FileDigest[]> {
   const results: FileDigest[] = [];
   for (const file of files) {
     manifest?.source({ type: "file", source: file, blockSize: 512 * 1024 });
@@ -124,7 +146,8 @@ async function hashFiles(files: string[], manifest: ManifestWriter | undefined, 
       digest = await hashFile(file, { manifest: manifest !== undefined, onBlock: (b) => manifest?.block(b) });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") throw new UsageError(`cannot read ${file}: ${code}`);
+      if (code === "ENOENT" || code === "EISDIR" || code === "EACCES")
+        throw new UsageError(`cannot read ${file}: ${code}`);
       throw new OperationError(`reading ${file} failed: ${(err as Error).message}`);
     }
     manifest?.summary({ source: file, bytes: digest.bytes, sha256: digest.sha256 });
@@ -134,7 +157,18 @@ async function hashFiles(files: string[], manifest: ManifestWriter | undefined, 
   if (json) {
     printJson(
       io,
-      results.map((r) => (manifest ? { path: r.path, bytes: r.bytes, sha256: r.sha256, blocks: r.blocks, blockSize: r.blockSize, manifest: manifest.path } : r)),
+      results.map((r) =>
+        manifest
+          ? {
+              path: r.path,
+              bytes: r.bytes,
+              sha256: r.sha256,
+              blocks: r.blocks,
+              blockSize: r.blockSize,
+              manifest: manifest.path,
+            }
+          : r,
+      ),
     );
   } else if (manifest) {
     note(io, `manifest: ${manifest.path} (${results.reduce((n, r) => n + (r.blocks ?? 0), 0)} blocks of 512 KiB)`);
@@ -148,8 +182,14 @@ async function hashOneSnapshot(
   manifest: ManifestWriter | undefined,
   io: Io,
 ): Promise<SnapshotDigest> {
-  const lz = request.account !== undefined || flags.landingZone || process.env.FLZ_LANDING_ZONE ? loadLandingZone(flags.landingZone) : undefined;
-  const factory = new ClientFactory({ memberRoleName: lz?.memberResponderRoleName, forensicRoleArn: lz?.forensicResponderRoleArn });
+  const lz =
+    request.account !== undefined || flags.landingZone || process.env.FLZ_LANDING_ZONE
+      ? loadLandingZone(flags.landingZone)
+      : undefined;
+  const factory = new ClientFactory({
+    memberRoleName: lz?.memberResponderRoleName,
+    forensicRoleArn: lz?.forensicResponderRoleArn,
+  });
   try {
     const ebs = sdkClient(factory, EBSClient, { account: request.account, region: request.region });
     const digest = await hashSnapshot({
@@ -187,8 +227,14 @@ async function hashOneSnapshot(
     if (flags.json) printJson(io, facts);
     else {
       printLine(io, `${digest.imageSha256}  ${digest.snapshotId} (image of ${digest.volumeSizeGiB} GiB)`);
-      printLine(io, `linear checksum ${digest.linearChecksum}, ${digest.writtenBlocks} written blocks of ${digest.blockSize} bytes`);
-      note(io, `${facts.blocksPerSecond} blocks/s over ${facts.seconds} s; ${digest.checksumRetries} refetched, ${digest.throttled} throttled`);
+      printLine(
+        io,
+        `linear checksum ${digest.linearChecksum}, ${digest.writtenBlocks} written blocks of ${digest.blockSize} bytes`,
+      );
+      note(
+        io,
+        `${facts.blocksPerSecond} blocks/s over ${facts.seconds} s; ${digest.checksumRetries} refetched, ${digest.throttled} throttled`,
+      );
     }
     return digest;
   } finally {

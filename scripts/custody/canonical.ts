@@ -24,11 +24,14 @@ export function toJsonValue(value: unknown, path = "value"): JsonValue {
     if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}: custody records hold finite numbers only`);
     return value;
   }
-  if (Array.isArray(value)) return value.map((item, i) => toJsonValue(item === undefined ? null : item, `${path}[${i}]`));
+  if (Array.isArray(value))
+    return value.map((item, i) => toJsonValue(item === undefined ? null : item, `${path}[${i}]`));
   if (typeof value === "object") {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`${path} is a ${(value as object).constructor?.name ?? "non-plain object"}: convert it to a string or plain object first`);
+      throw new TypeError(
+        `${path} is a ${(value as object).constructor?.name ?? "non-plain object"}: convert it to a string or plain object first`,
+      );
     }
     const out: { [key: string]: JsonValue } = {};
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {

@@ -49,13 +49,20 @@ export function readPublicKeyFile(file: string): string {
   try {
     createPublicKey(pem);
   } catch {
-    throw new UsageError(`${file} is not a PEM public key (expected "-----BEGIN PUBLIC KEY-----", as KMS GetPublicKey gives in DER)`);
+    throw new UsageError(
+      `${file} is not a PEM public key (expected "-----BEGIN PUBLIC KEY-----", as KMS GetPublicKey gives in DER)`,
+    );
   }
   return pem;
 }
 
 /** Writes the records and the public key of an export (the report is written by the caller). */
-export function writeCaseFolder(dir: string, entries: StoredRecord[], publicKeyPem: string, manifest: ExportManifest): void {
+export function writeCaseFolder(
+  dir: string,
+  entries: StoredRecord[],
+  publicKeyPem: string,
+  manifest: ExportManifest,
+): void {
   mkdirSync(path.join(dir, "records"), { recursive: true });
   for (const entry of entries) writeFileSync(path.join(dir, "records", recordFileName(entry.sequence)), entry.bytes);
   writeFileSync(path.join(dir, "public-key.pem"), publicKeyPem);
@@ -79,11 +86,14 @@ export function readCaseFolder(dir: string): CaseFolder {
   try {
     names = readdirSync(recordsDir);
   } catch (err) {
-    throw new UsageError(`${dir} is not an exported case folder: cannot list ${recordsDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new UsageError(
+      `${dir} is not an exported case folder: cannot list ${recordsDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   const entries: StoredRecord[] = names.map((name) => {
     const sequence = sequenceOfFileName(name);
-    if (sequence === undefined) throw new UsageError(`${path.join(recordsDir, name)} is not a record file (expected <sequence>.json)`);
+    if (sequence === undefined)
+      throw new UsageError(`${path.join(recordsDir, name)} is not a record file (expected <sequence>.json)`);
     return { location: path.join(recordsDir, name), sequence, bytes: readFileSync(path.join(recordsDir, name)) };
   });
   const pemFile = path.join(dir, "public-key.pem");

@@ -59,25 +59,35 @@ function isObject(value: unknown): value is JsonObject {
 
 /** Checks the shape of a parsed record; returns the reason it is malformed, or undefined. */
 export function shapeProblem(value: JsonObject): string | undefined {
-  if (value.version !== RECORD_VERSION) return `has format version ${JSON.stringify(value.version)}, expected ${RECORD_VERSION}`;
+  if (value.version !== RECORD_VERSION)
+    return `has format version ${JSON.stringify(value.version)}, expected ${RECORD_VERSION}`;
   for (const field of ["case", "time", "actor", "action", "previousHash", "hash"]) {
     if (typeof value[field] !== "string") return `has no ${field} string`;
   }
   if (!Number.isInteger(value.sequence)) return "has no integer sequence";
   if (!Array.isArray(value.subjects)) return "has no subjects array";
   if (!/^[0-9a-f]{64}$/.test(value.hash as string)) return "has a hash that is not 64 lower-case hex digits";
-  if (!/^[0-9a-f]{64}$/.test(value.previousHash as string)) return "has a previousHash that is not 64 lower-case hex digits";
+  if (!/^[0-9a-f]{64}$/.test(value.previousHash as string))
+    return "has a previousHash that is not 64 lower-case hex digits";
   if (Number.isNaN(Date.parse(value.time as string))) return `has an unreadable time ${JSON.stringify(value.time)}`;
   const signature = value.signature;
-  if (!isObject(signature) || typeof signature.value !== "string" || typeof signature.keyArn !== "string") return "has no signature";
+  if (!isObject(signature) || typeof signature.value !== "string" || typeof signature.keyArn !== "string")
+    return "has no signature";
   // Node's base64 decoder ignores stray characters and padding bits: demand the one canonical spelling.
-  if (Buffer.from(signature.value, "base64").toString("base64") !== signature.value) return "has a signature that is not canonical base64";
-  if (signature.algorithm !== SIGNING_ALGORITHM) return `is signed with ${JSON.stringify(signature.algorithm)}, expected ${SIGNING_ALGORITHM}`;
+  if (Buffer.from(signature.value, "base64").toString("base64") !== signature.value)
+    return "has a signature that is not canonical base64";
+  if (signature.algorithm !== SIGNING_ALGORITHM)
+    return `is signed with ${JSON.stringify(signature.algorithm)}, expected ${SIGNING_ALGORITHM}`;
   return undefined;
 }
 
 /** Checks one stored record against its expected position and predecessor; returns the reason it is broken. */
-export function recordProblem(entry: StoredRecord, expectedSequence: number, previousHash: string, expect: ChainExpectations): string | undefined {
+export function recordProblem(
+  entry: StoredRecord,
+  expectedSequence: number,
+  previousHash: string,
+  expect: ChainExpectations,
+): string | undefined {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(entry.bytes);
@@ -96,16 +106,20 @@ export function recordProblem(entry: StoredRecord, expectedSequence: number, pre
   const shape = shapeProblem(parsed);
   if (shape) return shape;
   const record = parsed as unknown as CustodyRecord;
-  if (record.sequence !== expectedSequence) return `claims sequence ${record.sequence} but is stored as ${expectedSequence}`;
-  if (record.case !== expect.caseId) return `belongs to case ${JSON.stringify(record.case)}, not ${JSON.stringify(expect.caseId)}`;
+  if (record.sequence !== expectedSequence)
+    return `claims sequence ${record.sequence} but is stored as ${expectedSequence}`;
+  if (record.case !== expect.caseId)
+    return `belongs to case ${JSON.stringify(record.case)}, not ${JSON.stringify(expect.caseId)}`;
   if (record.previousHash !== previousHash) {
     return expectedSequence === 0
       ? "is the first record but does not start from the genesis hash"
       : `does not link to record ${expectedSequence - 1} (previousHash ${record.previousHash.slice(0, 12)}… ≠ ${previousHash.slice(0, 12)}…)`;
   }
   const computed = recordHash(parsed);
-  if (computed !== record.hash) return `has hash ${record.hash.slice(0, 12)}… but its contents hash to ${computed.slice(0, 12)}…`;
-  if (!signatureIsValid(record, expect.publicKeyPem)) return "has a signature that does not verify with the custody public key";
+  if (computed !== record.hash)
+    return `has hash ${record.hash.slice(0, 12)}… but its contents hash to ${computed.slice(0, 12)}…`;
+  if (!signatureIsValid(record, expect.publicKeyPem))
+    return "has a signature that does not verify with the custody public key";
   return undefined;
 }
 
@@ -128,7 +142,8 @@ export function verifyChain(entries: StoredRecord[], expect: ChainExpectations):
       records,
     });
     if (entry.sequence !== i) {
-      if (entry.sequence === i - 1) return fail(`record ${i - 1} is stored twice (${sorted[i - 1].location}, ${entry.location})`, i - 1);
+      if (entry.sequence === i - 1)
+        return fail(`record ${i - 1} is stored twice (${sorted[i - 1].location}, ${entry.location})`, i - 1);
       const from = i === 0 ? "starts at" : `jumps from ${i - 1} to`;
       return fail(`record ${i} is missing: the chain ${from} ${entry.sequence}`, i, entry.location);
     }
@@ -138,5 +153,11 @@ export function verifyChain(entries: StoredRecord[], expect: ChainExpectations):
     records.push(record);
     previousHash = record.hash;
   }
-  return { ok: true, verified: records.length, total: sorted.length, headHash: records.length ? previousHash : undefined, records };
+  return {
+    ok: true,
+    verified: records.length,
+    total: sorted.length,
+    headHash: records.length ? previousHash : undefined,
+    records,
+  };
 }

@@ -15,7 +15,11 @@ export function parseS3Location(location: string): { bucket: string; key: string
 }
 
 /** Compares a full-object S3 SHA-256 checksum (base64) or a composite one (`base64-N`) with what a record says. */
-export function compareS3Checksum(s3Checksum: string | undefined, recordedHex: string | undefined, recordedS3: string | undefined): EvidenceCheck["status"] | undefined {
+export function compareS3Checksum(
+  s3Checksum: string | undefined,
+  recordedHex: string | undefined,
+  recordedS3: string | undefined,
+): EvidenceCheck["status"] | undefined {
   if (!s3Checksum) return undefined;
   if (recordedS3 !== undefined) return s3Checksum === recordedS3 ? "verified" : "mismatch";
   if (s3Checksum.includes("-") || !recordedHex) return undefined;
@@ -29,15 +33,32 @@ export async function checkEvidence(s3: S3Client, records: CustodyRecord[]): Pro
     for (const item of record.evidence ?? []) {
       const where = parseS3Location(item.location);
       if (!where) {
-        checks.push({ sequence: record.sequence, location: item.location, status: "not-checked", detail: `${item.kind}: not an S3 object (re-hash it with flz hash)` });
+        checks.push({
+          sequence: record.sequence,
+          location: item.location,
+          status: "not-checked",
+          detail: `${item.kind}: not an S3 object (re-hash it with flz hash)`,
+        });
         continue;
       }
       const versionId = typeof item.details?.versionId === "string" ? item.details.versionId : undefined;
       const recordedS3 = typeof item.details?.s3ChecksumSha256 === "string" ? item.details.s3ChecksumSha256 : undefined;
       try {
-        const head = await s3.send(new HeadObjectCommand({ Bucket: where.bucket, Key: where.key, VersionId: versionId, ChecksumMode: "ENABLED" }));
+        const head = await s3.send(
+          new HeadObjectCommand({
+            Bucket: where.bucket,
+            Key: where.key,
+            VersionId: versionId,
+            ChecksumMode: "ENABLED",
+          }),
+        );
         if (item.bytes !== undefined && head.ContentLength !== undefined && head.ContentLength !== item.bytes) {
-          checks.push({ sequence: record.sequence, location: item.location, status: "mismatch", detail: `object has ${head.ContentLength} bytes, the record says ${item.bytes}` });
+          checks.push({
+            sequence: record.sequence,
+            location: item.location,
+            status: "mismatch",
+            detail: `object has ${head.ContentLength} bytes, the record says ${item.bytes}`,
+          });
           continue;
         }
         const status = compareS3Checksum(head.ChecksumSHA256, item.sha256, recordedS3);
@@ -54,7 +75,11 @@ export async function checkEvidence(s3: S3Client, records: CustodyRecord[]): Pro
         });
       } catch (err) {
         const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        const missing = e.name === "NotFound" || e.name === "NoSuchKey" || e.name === "NoSuchVersion" || e.$metadata?.httpStatusCode === 404;
+        const missing =
+          e.name === "NotFound" ||
+          e.name === "NoSuchKey" ||
+          e.name === "NoSuchVersion" ||
+          e.$metadata?.httpStatusCode === 404;
         checks.push({
           sequence: record.sequence,
           location: item.location,

@@ -35,7 +35,10 @@ export function partSizeFor(bytes: number, preferred = 16 * 1024 * 1024): number
 
 /** Object key of an uploaded artefact: `cases/<case>/evidence/<kind>/<UTC time>-<file name>`. */
 export function evidenceKey(caseId: string, kind: EvidenceKind, file: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const name = path.basename(file).replace(/[^\w.+=@-]/g, "_") || "artefact";
   return `cases/${caseId}/evidence/${kind}/${stamp}-${name}`;
 }
@@ -76,7 +79,13 @@ export async function uploadEvidence(options: UploadEvidenceOptions): Promise<Ev
   const body = createReadStream(options.file, { highWaterMark: 1024 * 1024 }).pipe(tee);
   const upload = new Upload({
     client: options.s3,
-    params: { Bucket: options.bucket, Key: options.key, Body: body, ChecksumAlgorithm: "SHA256", ContentType: "application/octet-stream" },
+    params: {
+      Bucket: options.bucket,
+      Key: options.key,
+      Body: body,
+      ChecksumAlgorithm: "SHA256",
+      ContentType: "application/octet-stream",
+    },
     partSize,
     queueSize: options.queueSize ?? 4,
     leavePartsOnError: false,
@@ -86,13 +95,27 @@ export async function uploadEvidence(options: UploadEvidenceOptions): Promise<Ev
   const sha256 = hash.digest("hex");
   const location = `s3://${options.bucket}/${options.key}`;
   if (bytes !== info.size) {
-    throw new OperationError(`${options.file} changed size while it was uploaded (${info.size} bytes at start, ${bytes} read): ${location} is not a faithful copy`);
+    throw new OperationError(
+      `${options.file} changed size while it was uploaded (${info.size} bytes at start, ${bytes} read): ${location} is not a faithful copy`,
+    );
   }
-  const head = await options.s3.send(new HeadObjectCommand({ Bucket: options.bucket, Key: options.key, VersionId: done.VersionId, ChecksumMode: "ENABLED" }));
+  const head = await options.s3.send(
+    new HeadObjectCommand({
+      Bucket: options.bucket,
+      Key: options.key,
+      VersionId: done.VersionId,
+      ChecksumMode: "ENABLED",
+    }),
+  );
   const s3Checksum = head.ChecksumSHA256 ?? done.ChecksumSHA256;
   const multipart = bytes > partSize;
   // A single-part upload's S3 checksum is the SHA-256 of the whole object: it must be ours.
-  if (!multipart && s3Checksum && !s3Checksum.includes("-") && Buffer.from(s3Checksum, "base64").toString("hex") !== sha256) {
+  if (
+    !multipart &&
+    s3Checksum &&
+    !s3Checksum.includes("-") &&
+    Buffer.from(s3Checksum, "base64").toString("hex") !== sha256
+  ) {
     throw new OperationError(`S3 stored ${location} with SHA-256 ${s3Checksum}, but the bytes read hash to ${sha256}`);
   }
   if (head.ContentLength !== undefined && head.ContentLength !== bytes) {

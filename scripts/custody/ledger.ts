@@ -86,7 +86,8 @@ export function isMissingObject(err: unknown): boolean {
 /** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
 export function regionOfKeyArn(arn: string): string {
   const region = arn.split(":")[3];
-  if (!region) throw new UsageError(`custody signing key ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+  if (!region)
+    throw new UsageError(`custody signing key ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
   return region;
 }
 
@@ -140,14 +141,18 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   async records(): Promise<CustodyRecord[]> {
-    return (await this.storedRecords()).map((entry) => JSON.parse(Buffer.from(entry.bytes).toString("utf8")) as CustodyRecord);
+    return (await this.storedRecords()).map(
+      (entry) => JSON.parse(Buffer.from(entry.bytes).toString("utf8")) as CustodyRecord,
+    );
   }
 
   async storedRecords(): Promise<StoredRecord[]> {
     const keys = await this.listRecordKeys();
     const limit = pLimit(16);
     const entries = await Promise.all(
-      keys.map(({ key, sequence }) => limit(async () => ({ location: key, sequence, bytes: (await this.getBytes(key)) ?? new Uint8Array() }))),
+      keys.map(({ key, sequence }) =>
+        limit(async () => ({ location: key, sequence, bytes: (await this.getBytes(key)) ?? new Uint8Array() })),
+      ),
     );
     return entries.sort((a, b) => a.sequence - b.sequence);
   }
@@ -157,15 +162,15 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   kmsPublicKey(): Promise<string> {
-    this.kmsKey ??= this.kms
-      .send(new GetPublicKeyCommand({ KeyId: this.keyArn }))
-      .then((res) => {
-        if (!res.PublicKey) throw new OperationError(`KMS returned no public key for custody key ${this.keyArn}`);
-        if (res.KeyUsage && res.KeyUsage !== "SIGN_VERIFY") {
-          throw new OperationError(`custody key ${this.keyArn} has key usage ${res.KeyUsage}; it must be SIGN_VERIFY (ECC_NIST_P256)`);
-        }
-        return publicKeyPemFromDer(res.PublicKey);
-      });
+    this.kmsKey ??= this.kms.send(new GetPublicKeyCommand({ KeyId: this.keyArn })).then((res) => {
+      if (!res.PublicKey) throw new OperationError(`KMS returned no public key for custody key ${this.keyArn}`);
+      if (res.KeyUsage && res.KeyUsage !== "SIGN_VERIFY") {
+        throw new OperationError(
+          `custody key ${this.keyArn} has key usage ${res.KeyUsage}; it must be SIGN_VERIFY (ECC_NIST_P256)`,
+        );
+      }
+      return publicKeyPemFromDer(res.PublicKey);
+    });
     this.kmsKey.catch(() => (this.kmsKey = undefined));
     return this.kmsKey;
   }
@@ -183,10 +188,16 @@ class BucketLedger implements EvidenceBucketLedger {
       });
       const hash = recordHash(unsigned);
       const signature = await this.sign(signingStatement({ ...unsigned, hash }, this.keyArn));
-      const record: CustodyRecord = { ...unsigned, hash, signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature } };
+      const record: CustodyRecord = {
+        ...unsigned,
+        hash,
+        signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature },
+      };
       // Fail closed: never store a record that the case's public key would reject.
       if (!signatureIsValid(record, publicKeyPem)) {
-        throw new OperationError(`custody key ${this.keyArn} produced a signature that does not verify with the case's public key ${publicKeyKey(this.caseId)}`);
+        throw new OperationError(
+          `custody key ${this.keyArn} produced a signature that does not verify with the case's public key ${publicKeyKey(this.caseId)}`,
+        );
       }
       const body = serialiseRecord(record);
       try {
@@ -207,7 +218,8 @@ class BucketLedger implements EvidenceBucketLedger {
 
   private callerArn(): Promise<string> {
     this.actor ??= this.sts.send(new GetCallerIdentityCommand({})).then((res) => {
-      if (!res.Arn) throw new OperationError("STS GetCallerIdentity returned no ARN: cannot name the actor of custody records");
+      if (!res.Arn)
+        throw new OperationError("STS GetCallerIdentity returned no ARN: cannot name the actor of custody records");
       return res.Arn;
     });
     this.actor.catch(() => (this.actor = undefined));
@@ -230,7 +242,9 @@ class BucketLedger implements EvidenceBucketLedger {
         }
       }
       if (stored?.trim() !== fromKms.trim()) {
-        throw new OperationError(`s3://${this.bucket}/${key} is not the public key of custody key ${this.keyArn}: refusing to append to case ${this.caseId}`);
+        throw new OperationError(
+          `s3://${this.bucket}/${key} is not the public key of custody key ${this.keyArn}: refusing to append to case ${this.caseId}`,
+        );
       }
       return stored;
     })();
@@ -240,7 +254,12 @@ class BucketLedger implements EvidenceBucketLedger {
 
   private async sign(message: Buffer): Promise<string> {
     const res = await this.kms.send(
-      new SignCommand({ KeyId: this.keyArn, Message: message, MessageType: "RAW", SigningAlgorithm: SIGNING_ALGORITHM }),
+      new SignCommand({
+        KeyId: this.keyArn,
+        Message: message,
+        MessageType: "RAW",
+        SigningAlgorithm: SIGNING_ALGORITHM,
+      }),
     );
     if (!res.Signature) throw new OperationError(`KMS returned no signature from custody key ${this.keyArn}`);
     return Buffer.from(res.Signature).toString("base64");
@@ -308,10 +327,14 @@ class BucketLedger implements EvidenceBucketLedger {
     try {
       record = JSON.parse(text ?? "") as CustodyRecord;
     } catch {
-      throw new OperationError(`s3://${this.bucket}/${last.key} is not a readable custody record: refusing to append; run flz custody verify --case ${this.caseId}`);
+      throw new OperationError(
+        `s3://${this.bucket}/${last.key} is not a readable custody record: refusing to append; run flz custody verify --case ${this.caseId}`,
+      );
     }
     if (record.sequence !== last.sequence || recordHash(record) !== record.hash) {
-      throw new OperationError(`the last record of case ${this.caseId} (s3://${this.bucket}/${last.key}) fails its hash check: refusing to append; run flz custody verify --case ${this.caseId}`);
+      throw new OperationError(
+        `the last record of case ${this.caseId} (s3://${this.bucket}/${last.key}) fails its hash check: refusing to append; run flz custody verify --case ${this.caseId}`,
+      );
     }
     return { sequence: record.sequence, hash: record.hash };
   }

@@ -80,9 +80,12 @@ export interface RecordPlacement {
  * optional fields stay absent); `outcome` defaults to `succeeded` so every record states it.
  */
 export function buildUnsignedRecord(event: CustodyEvent, at: RecordPlacement): UnsignedRecord {
-  if (typeof event.action !== "string" || event.action.length === 0) throw new TypeError("a custody event needs an action");
+  if (typeof event.action !== "string" || event.action.length === 0)
+    throw new TypeError("a custody event needs an action");
   if (!Array.isArray(event.subjects)) throw new TypeError(`custody event ${event.action} needs a subjects array`);
-  const body = toJsonValue({ ...event, outcome: event.outcome ?? "succeeded" }, "event") as { [key: string]: JsonValue };
+  const body = toJsonValue({ ...event, outcome: event.outcome ?? "succeeded" }, "event") as {
+    [key: string]: JsonValue;
+  };
   // Placement fields come last so an event can never smuggle in its own sequence, case, actor or chain link.
   return {
     ...(body as unknown as CustodyEvent),
@@ -97,7 +100,9 @@ export function buildUnsignedRecord(event: CustodyEvent, at: RecordPlacement): U
 
 /** Drops `hash` and `signature` from a parsed record (any extra fields stay, so they are covered by the hash). */
 export function withoutSeal(record: { [key: string]: JsonValue }): { [key: string]: JsonValue } {
-  const { hash: _hash, signature: _signature, ...rest } = record;
+  const rest = { ...record };
+  delete rest.hash;
+  delete rest.signature;
   return rest;
 }
 
@@ -112,7 +117,10 @@ export function recordHash(record: UnsignedRecord | { [key: string]: JsonValue }
  * cannot be moved to another case or position, nor credited to another key. Always well under
  * the 4096 bytes KMS accepts as a RAW message (the case ID is at most 128 characters).
  */
-export function signingStatement(record: Pick<CustodyRecord, "case" | "sequence" | "previousHash" | "hash">, keyArn: string): Buffer {
+export function signingStatement(
+  record: Pick<CustodyRecord, "case" | "sequence" | "previousHash" | "hash">,
+  keyArn: string,
+): Buffer {
   return Buffer.from(
     canonicalJson({
       case: record.case,
@@ -133,7 +141,9 @@ export function serialiseRecord(record: CustodyRecord): string {
 
 /** Converts a KMS `GetPublicKey` answer (SPKI DER) to PEM. */
 export function publicKeyPemFromDer(der: Uint8Array): string {
-  return createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" }).export({ type: "spki", format: "pem" }).toString();
+  return createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" })
+    .export({ type: "spki", format: "pem" })
+    .toString();
 }
 
 /** Verifies a record's DER ECDSA signature over its statement, offline, with the custody public key (PEM). */

@@ -44,7 +44,8 @@ export function verdictLine(v: ChainVerification, evidenceChecks: EvidenceCheck[
   const badEvidence = evidenceChecks.find((c) => c.status === "mismatch" || c.status === "missing");
   if (!v.ok && v.problem) return `BROKEN: ${v.problem.reason} (${v.problem.location})`;
   if (v.total === 0) return "BROKEN: the case has no custody records";
-  if (badEvidence) return `BROKEN: evidence of record ${badEvidence.sequence} at ${badEvidence.location}: ${badEvidence.detail}`;
+  if (badEvidence)
+    return `BROKEN: evidence of record ${badEvidence.sequence} at ${badEvidence.location}: ${badEvidence.detail}`;
   return `VERIFIED: ${v.verified} records, chain intact, every signature valid (head ${v.headHash})`;
 }
 
@@ -86,7 +87,12 @@ function summaryRows(input: CaseReportInput): [string, string][] {
   ];
 }
 
-const md = (text: string): string => text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ").replace(/([*_`<>[\]])/g, "\\$1");
+const md = (text: string): string =>
+  text
+    .replace(/\\/g, "\\\\")
+    .replace(/\|/g, "\\|")
+    .replace(/[\r\n]+/g, " ")
+    .replace(/([*_`<>[\]])/g, "\\$1");
 
 /** The report as Markdown. */
 export function renderMarkdown(input: CaseReportInput): string {
@@ -96,7 +102,13 @@ export function renderMarkdown(input: CaseReportInput): string {
   lines.push(`**Verification:** ${md(verdictLine(v, input.evidenceChecks))}`, "");
   lines.push("## Case summary", "", "| | |", "|---|---|");
   for (const [k, val] of summaryRows(input)) lines.push(`| ${md(k)} | ${md(val)} |`);
-  lines.push("", "## Timeline", "", "| # | Time (UTC) | Actor | Action | Subjects | Outcome | Record hash | Status |", "|---|---|---|---|---|---|---|---|");
+  lines.push(
+    "",
+    "## Timeline",
+    "",
+    "| # | Time (UTC) | Actor | Action | Subjects | Outcome | Record hash | Status |",
+    "|---|---|---|---|---|---|---|---|",
+  );
   for (const r of input.records) {
     const status = r.sequence < v.verified ? "verified" : "NOT VERIFIED";
     lines.push(
@@ -109,25 +121,39 @@ export function renderMarkdown(input: CaseReportInput): string {
   else {
     lines.push("| Record | Kind | Location | SHA-256 | Bytes | Details |", "|---|---|---|---|---|---|");
     for (const { sequence, item } of rows) {
-      lines.push(`| ${sequence} | ${md(item.kind)} | ${md(item.location)} | \`${md(item.sha256 ?? "—")}\` | ${item.bytes ?? "—"} | ${md(compact(item.details))} |`);
+      lines.push(
+        `| ${sequence} | ${md(item.kind)} | ${md(item.location)} | \`${md(item.sha256 ?? "—")}\` | ${item.bytes ?? "—"} | ${md(compact(item.details))} |`,
+      );
     }
   }
   if (input.evidenceChecks && input.evidenceChecks.length > 0) {
     lines.push("", "## Evidence checks", "", "| Record | Location | Result | How |", "|---|---|---|---|");
-    for (const c of input.evidenceChecks) lines.push(`| ${c.sequence} | ${md(c.location)} | ${c.status} | ${md(c.detail)} |`);
+    for (const c of input.evidenceChecks)
+      lines.push(`| ${c.sequence} | ${md(c.location)} | ${c.status} | ${md(c.detail)} |`);
   }
   lines.push("", "## How to re-check", "");
   lines.push("- Each file in `records/` is the record exactly as stored (RFC 8785 canonical JSON).");
-  lines.push("- `hash` = SHA-256 of the record's canonical JSON without `hash` and `signature`; `previousHash` links to the record before.");
-  lines.push("- `signature.value` = ECDSA P-256 (SHA-256, DER, base64) by the custody key over the canonical statement");
-  lines.push('  `{"case","hash","keyArn","previousHash","purpose":"flz custody record","sequence"}`; verify with `public-key.pem`,');
+  lines.push(
+    "- `hash` = SHA-256 of the record's canonical JSON without `hash` and `signature`; `previousHash` links to the record before.",
+  );
+  lines.push(
+    "- `signature.value` = ECDSA P-256 (SHA-256, DER, base64) by the custody key over the canonical statement",
+  );
+  lines.push(
+    '  `{"case","hash","keyArn","previousHash","purpose":"flz custody record","sequence"}`; verify with `public-key.pem`,',
+  );
   lines.push("  after comparing its fingerprint with `aws kms get-public-key` for the key above.");
   lines.push("- Offline: `flz custody verify --case <id> --from <this folder> --public-key <pem from KMS>`.", "");
   return lines.join("\n");
 }
 
 const esc = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 
 /** The report as a self-contained HTML page (no scripts, no external resources). */
 export function renderHtml(input: CaseReportInput): string {

@@ -41,7 +41,13 @@ export class ManifestWriter {
 
   /** Starts an artefact. */
   source(source: ManifestSource): void {
-    this.line({ type: "source", kind: source.type, source: source.source, blockSize: source.blockSize, algorithm: "SHA-256" });
+    this.line({
+      type: "source",
+      kind: source.type,
+      source: source.source,
+      blockSize: source.blockSize,
+      algorithm: "SHA-256",
+    });
   }
 
   /** Records a block. */

@@ -65,7 +65,8 @@ interface WorkerReply {
 /** Hashes one file or block device; see the module comment for how. */
 export async function hashFile(path: string, options: HashFileOptions = {}): Promise<FileDigest> {
   const blockSize = options.blockSize ?? MANIFEST_BLOCK_SIZE;
-  if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`block size ${blockSize} is not a positive integer`);
+  if (!Number.isInteger(blockSize) || blockSize <= 0)
+    throw new RangeError(`block size ${blockSize} is not a positive integer`);
   const chunkSize = blockSize * (options.blocksPerChunk ?? 16);
   const handle = await open(path, "r");
   // Regular files and block devices are read by offset; pipes and character devices only in order.
@@ -74,7 +75,10 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
   const whole = createHash("sha256");
   let bytes = 0;
   let blockIndex = 0;
-  const free: ArrayBuffer[] = Array.from({ length: Math.max(2, options.chunks ?? 4) }, () => new ArrayBuffer(chunkSize));
+  const free: ArrayBuffer[] = Array.from(
+    { length: Math.max(2, options.chunks ?? 4) },
+    () => new ArrayBuffer(chunkSize),
+  );
   const waiting: ((buffer: ArrayBuffer) => void)[] = [];
   const release = (buffer: ArrayBuffer): void => {
     const next = waiting.shift();

@@ -47,7 +47,10 @@ describe("flz custody and flz evidence put (emulator)", () => {
     const io = captureIo();
     const a = await runEvidencePut(small, { case: "IR-EV", kind: "log", landingZone }, io);
     const b = await runEvidencePut(large, { case: "IR-EV", kind: "memory", landingZone, partSizeMib: "5" }, io);
-    for (const [file, result] of [[small, a], [large, b]] as const) {
+    for (const [file, result] of [
+      [small, a],
+      [large, b],
+    ] as const) {
       expect(result?.evidence.sha256).to.equal(execFileSync("sha256sum", [file]).toString().split(" ")[0]);
       expect(result?.record.evidence?.[0]).to.deep.equal(result?.evidence);
     }
@@ -59,7 +62,9 @@ describe("flz custody and flz evidence put (emulator)", () => {
     const s3 = sdkClient(world.factory(), S3Client, { region: world.lz.homeRegion });
     const key = (a?.evidence.location ?? "").replace(`s3://${world.lz.evidenceBucket}/`, "");
     expect(key).to.match(/^cases\/IR-EV\/evidence\/log\/\d{8}T\d{6}Z-auth\.log$/);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: world.lz.evidenceBucket, Key: key, ChecksumMode: "ENABLED" }));
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: world.lz.evidenceBucket, Key: key, ChecksumMode: "ENABLED" }),
+    );
     expect(Buffer.from(head.ChecksumSHA256 ?? "", "base64").toString("hex")).to.equal(a?.evidence.sha256);
 
     const verdict = await runVerify({ case: "IR-EV", landingZone, json: true }, captureIo());
@@ -74,7 +79,9 @@ describe("flz custody and flz evidence put (emulator)", () => {
     await runEvidencePut(file, { case: "IR-DRY", kind: "disk-image", landingZone, dryRun: true }, io);
     expect(io.stdout()).to.contain(`s3://${world.lz.evidenceBucket}/cases/IR-DRY/evidence/disk-image/`);
     expect(await (await world.ledger("IR-DRY")).records()).to.have.length(0);
-    expect((await rejection(runEvidencePut(file, { case: "IR-DRY", kind: "ram", landingZone }, io))).message).to.contain("--kind ram");
+    expect(
+      (await rejection(runEvidencePut(file, { case: "IR-DRY", kind: "ram", landingZone }, io))).message,
+    ).to.contain("--kind ram");
   });
 
   it("show lists every record; export writes records, key and report; verify --from passes offline and names tampering", async () => {
@@ -90,7 +97,12 @@ describe("flz custody and flz evidence put (emulator)", () => {
     const out = path.join(dir, "export");
     const exported = await runExport({ case: "IR-EXP", out, landingZone }, captureIo());
     expect(exported.verdict.ok).to.equal(true);
-    expect(readdirSync(path.join(out, "records"))).to.deep.equal(["00000000.json", "00000001.json", "00000002.json", "00000003.json"]);
+    expect(readdirSync(path.join(out, "records"))).to.deep.equal([
+      "00000000.json",
+      "00000001.json",
+      "00000002.json",
+      "00000003.json",
+    ]);
     const markdown = readFileSync(path.join(out, "report.md"), "utf8");
     expect(markdown).to.contain("**Verification:** VERIFIED: 4 records");
     expect(markdown).to.contain("`" + "ab".repeat(32) + "`");
@@ -110,10 +122,17 @@ describe("flz custody and flz evidence put (emulator)", () => {
       const broken = await rejection(runVerify({ case: "IR-EXP", from: out, publicKey: pem, json: true }, io));
       expect(broken).to.be.instanceOf(OperationError);
       expect(broken.message).to.contain("record 2 has hash");
-      expect(JSON.parse(io.stdout())).to.deep.include({ ok: false, verified: 2, problem: { sequence: 2, location: file, reason: JSON.parse(io.stdout()).problem.reason } });
+      expect(JSON.parse(io.stdout())).to.deep.include({
+        ok: false,
+        verified: 2,
+        problem: { sequence: 2, location: file, reason: JSON.parse(io.stdout()).problem.reason },
+      });
 
       const stranger = path.join(dir, "stranger.pem");
-      writeFileSync(stranger, generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }));
+      writeFileSync(
+        stranger,
+        generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }),
+      );
       const wrongKey = await rejection(runVerify({ case: "IR-EXP", from: out, publicKey: stranger }, captureIo()));
       expect(wrongKey.message).to.contain("record 0 has a signature that does not verify");
     } finally {
@@ -122,12 +141,17 @@ describe("flz custody and flz evidence put (emulator)", () => {
   });
 
   it("verify online fails closed on an empty case and on a stranger's public key", async () => {
-    expect((await rejection(runVerify({ case: "IR-NONE", landingZone }, captureIo()))).message).to.contain("has no custody records");
+    expect((await rejection(runVerify({ case: "IR-NONE", landingZone }, captureIo()))).message).to.contain(
+      "has no custody records",
+    );
     const ledger = await world.ledger("IR-K");
     await ledger.append(sampleEvent(0));
     const stranger = path.join(dir, "stranger.pem");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(stranger, generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(
+      stranger,
+      generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }),
+    );
     const err = await rejection(runVerify({ case: "IR-K", landingZone, publicKey: stranger }, captureIo()));
     expect(err.message).to.contain("record 0 has a signature that does not verify");
   });

@@ -21,7 +21,11 @@ export async function custodyWorld(): Promise<CustodyWorld> {
   const lz = await seedLandingZone();
   const factories: ClientFactory[] = [];
   const factory = (caseId?: string): ClientFactory => {
-    const f = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName });
+    const f = new ClientFactory({
+      caseId,
+      forensicRoleArn: lz.forensicResponderRoleArn,
+      memberRoleName: lz.memberResponderRoleName,
+    });
     factories.push(f);
     return f;
   };
@@ -39,6 +43,9 @@ export function sampleEvent(i: number): CustodyEvent {
     action: i % 3 === 0 ? "capture.snapshot.created" : "contain.sessions.revoked",
     subjects: [`arn:aws:ec2:us-east-1:333333333333:instance/i-0${i}abcdef`],
     details: { step: i, note: `étape ${i} — ünïcödé`, nested: { ok: true, list: [1, 2.5, null] } },
-    evidence: i % 3 === 0 ? [{ kind: "snapshot", location: `snap-0${i}`, sha256: "ab".repeat(32), bytes: 1024 * i }] : undefined,
+    evidence:
+      i % 3 === 0
+        ? [{ kind: "snapshot", location: `snap-0${i}`, sha256: "ab".repeat(32), bytes: 1024 * i }]
+        : undefined,
   };
 }

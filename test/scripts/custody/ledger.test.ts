@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { verifyChain } from "../../../scripts/custody/chain";
 import { sha256Base64 } from "../../../scripts/custody/ledger";
 import { GENESIS_HASH, publicKeyKey, recordKey, sha256Hex } from "../../../scripts/custody/record";
@@ -24,7 +30,9 @@ describe("custody ledger in the evidence bucket", () => {
     expect(second.sequence).to.equal(1);
     expect(second.previousHash).to.equal(first.hash);
     expect(second.outcome).to.equal("succeeded");
-    expect(first.actor).to.match(new RegExp(`^arn:aws:sts::${SEED_ACCOUNTS.forensic}:assumed-role/FlzForensicResponder/`));
+    expect(first.actor).to.match(
+      new RegExp(`^arn:aws:sts::${SEED_ACCOUNTS.forensic}:assumed-role/FlzForensicResponder/`),
+    );
     expect(first.signature.keyArn).to.equal(world.lz.custodySigningKeyArn);
 
     const stored = await ledger.storedRecords();
@@ -50,7 +58,9 @@ describe("custody ledger in the evidence bucket", () => {
     await ledger.append(sampleEvent(0));
     const [entry] = await ledger.storedRecords();
     const s3 = world.factory().client(S3Client as never, { region: world.lz.homeRegion }) as unknown as S3Client;
-    const head = await s3.send(new HeadObjectCommand({ Bucket: world.lz.evidenceBucket, Key: entry.location, ChecksumMode: "ENABLED" }));
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: world.lz.evidenceBucket, Key: entry.location, ChecksumMode: "ENABLED" }),
+    );
     expect(head.ChecksumSHA256).to.equal(sha256Base64(entry.bytes));
     expect(head.ObjectLockMode).to.equal("COMPLIANCE");
     expect(head.ObjectLockRetainUntilDate?.getTime()).to.be.greaterThan(Date.now());
@@ -63,7 +73,13 @@ describe("custody ledger in the evidence bucket", () => {
     let refused: unknown;
     try {
       await s3.send(
-        new PutObjectCommand({ Bucket: world.lz.evidenceBucket, Key: recordKey("IR-8", 0), Body: "forged", IfNoneMatch: "*", ChecksumAlgorithm: "SHA256" }),
+        new PutObjectCommand({
+          Bucket: world.lz.evidenceBucket,
+          Key: recordKey("IR-8", 0),
+          Body: "forged",
+          IfNoneMatch: "*",
+          ChecksumAlgorithm: "SHA256",
+        }),
       );
     } catch (err) {
       refused = err;
@@ -76,11 +92,16 @@ describe("custody ledger in the evidence bucket", () => {
   it("never forks: concurrent appenders in separate processes' clients produce one linear chain", async () => {
     const writers = await Promise.all([1, 2, 3, 4].map(() => world.ledger("IR-RACE")));
     const appended = await Promise.all(
-      writers.flatMap((ledger, w) => [0, 1, 2, 3, 4].map((i) => ledger.append({ action: "test.append", subjects: [`writer-${w}`, `event-${i}`] }))),
+      writers.flatMap((ledger, w) =>
+        [0, 1, 2, 3, 4].map((i) => ledger.append({ action: "test.append", subjects: [`writer-${w}`, `event-${i}`] })),
+      ),
     );
     expect(appended.map((r) => r.sequence).sort((a, b) => a - b)).to.deep.equal([...Array(20).keys()]);
     const reader = await world.ledger("IR-RACE");
-    const result = verifyChain(await reader.storedRecords(), { caseId: "IR-RACE", publicKeyPem: (await reader.storedPublicKey()) ?? "" });
+    const result = verifyChain(await reader.storedRecords(), {
+      caseId: "IR-RACE",
+      publicKeyPem: (await reader.storedPublicKey()) ?? "",
+    });
     expect(result.ok, result.problem?.reason).to.equal(true);
     expect(result.verified).to.equal(20);
     // every event is in the chain exactly once

@@ -22,7 +22,16 @@ describe("custody report in headless Chromium", function () {
   before(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     dir = mkdtempSync(path.join(tmpdir(), "flz-report-"));
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -39,7 +48,10 @@ describe("custody report in headless Chromium", function () {
     const records = 7;
     for (let i = 0; i < records - 1; i++) await ledger.append(sampleEvent(i));
     // text from the incident ends up in records: it must be shown, never executed
-    await ledger.append({ action: "capture.instance.described", subjects: ['<img src=x onerror="document.title=\'pwned\'">', "<script>document.title='pwned'</script>"] });
+    await ledger.append({
+      action: "capture.instance.described",
+      subjects: ["<img src=x onerror=\"document.title='pwned'\">", "<script>document.title='pwned'</script>"],
+    });
     const lz = path.join(dir, "lz.json");
     writeFileSync(lz, JSON.stringify(world.lz));
     const out = path.join(dir, "export");
@@ -56,9 +68,13 @@ describe("custody report in headless Chromium", function () {
     expect(await page.textContent("#case-id")).to.equal(caseId);
     expect(await page.title()).to.equal(`Chain of custody: ${caseId}`);
     const verdict = page.locator("#verdict");
-    expect(await verdict.textContent()).to.match(new RegExp(`^VERIFIED: ${records} records, chain intact, every signature valid`));
+    expect(await verdict.textContent()).to.match(
+      new RegExp(`^VERIFIED: ${records} records, chain intact, every signature valid`),
+    );
     expect(await verdict.getAttribute("class")).to.contain("pass");
-    const sequences = await page.locator("#timeline tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sequence")));
+    const sequences = await page
+      .locator("#timeline tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sequence")));
     expect(sequences).to.deep.equal([...Array(records).keys()].map(String));
     const statuses = await page.locator("#timeline tbody tr td:last-child").allTextContents();
     expect(statuses).to.deep.equal(Array(records).fill("verified"));
@@ -83,7 +99,11 @@ describe("custody report in headless Chromium", function () {
         verified: 1,
         total: 2,
         headHash: "a".repeat(64),
-        problem: { sequence: 1, location: "records/00000001.json", reason: "record 1 has a signature that does not verify with the custody public key" },
+        problem: {
+          sequence: 1,
+          location: "records/00000001.json",
+          reason: "record 1 has a signature that does not verify with the custody public key",
+        },
         records: [],
       },
       records: [0, 1].map((sequence) => ({
@@ -96,7 +116,11 @@ describe("custody report in headless Chromium", function () {
         subjects: [`s3://b/${sequence}`],
         previousHash: "0".repeat(64),
         hash: String(sequence).repeat(64),
-        signature: { keyArn: "arn:aws:kms:us-east-1:222222222222:key/k", algorithm: "ECDSA_SHA_256" as const, value: "AA==" },
+        signature: {
+          keyArn: "arn:aws:kms:us-east-1:222222222222:key/k",
+          algorithm: "ECDSA_SHA_256" as const,
+          value: "AA==",
+        },
       })),
     });
     const file = path.join(dir, "broken.html");
@@ -105,7 +129,10 @@ describe("custody report in headless Chromium", function () {
     await page.goto(pathToFileURL(file).href);
     expect(await page.locator("#verdict").getAttribute("class")).to.contain("fail");
     expect(await page.textContent("#verdict")).to.contain("BROKEN: record 1 has a signature that does not verify");
-    expect(await page.locator("#timeline tbody tr td:last-child").allTextContents()).to.deep.equal(["verified", "NOT VERIFIED"]);
+    expect(await page.locator("#timeline tbody tr td:last-child").allTextContents()).to.deep.equal([
+      "verified",
+      "NOT VERIFIED",
+    ]);
     await page.screenshot({ path: path.join(SCREENSHOTS, "custody-report-broken.png"), fullPage: true });
     await page.close();
   });

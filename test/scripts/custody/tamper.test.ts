@@ -35,11 +35,21 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
     chain = await ledger.storedRecords();
     publicKeyPem = (await ledger.storedPublicKey()) ?? "";
     const kms = sdkClient(world.factory(), KMSClient, { region: world.lz.homeRegion });
-    const other = await kms.send(new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY", Description: "not the custody key" }));
-    const signed = await kms.send(
-      new SignCommand({ KeyId: other.KeyMetadata?.Arn, Message: signingStatement(parse(chain[5]), other.KeyMetadata?.Arn ?? ""), MessageType: "RAW", SigningAlgorithm: "ECDSA_SHA_256" }),
+    const other = await kms.send(
+      new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY", Description: "not the custody key" }),
     );
-    otherKeySignature = { keyArn: other.KeyMetadata?.Arn ?? "", value: Buffer.from(signed.Signature ?? []).toString("base64") };
+    const signed = await kms.send(
+      new SignCommand({
+        KeyId: other.KeyMetadata?.Arn,
+        Message: signingStatement(parse(chain[5]), other.KeyMetadata?.Arn ?? ""),
+        MessageType: "RAW",
+        SigningAlgorithm: "ECDSA_SHA_256",
+      }),
+    );
+    otherKeySignature = {
+      keyArn: other.KeyMetadata?.Arn ?? "",
+      value: Buffer.from(signed.Signature ?? []).toString("base64"),
+    };
     world.close();
   });
 
@@ -53,16 +63,21 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
 
   it("names the changed record for every single-byte change anywhere in the chain", () => {
     fc.assert(
-      fc.property(fc.nat({ max: RECORDS - 1 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), (i, where, delta) => {
-        const bytes = Buffer.from(chain[i].bytes);
-        const at = Math.floor(where * bytes.length);
-        bytes[at] = (bytes[at] + delta) % 256;
-        const tampered = chain.map((entry, j) => (j === i ? { ...entry, bytes } : entry));
-        const result = verify(tampered);
-        expect(result.ok).to.equal(false);
-        expect(result.problem?.sequence).to.equal(i);
-        expect(result.verified).to.equal(i);
-      }),
+      fc.property(
+        fc.nat({ max: RECORDS - 1 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 255 }),
+        (i, where, delta) => {
+          const bytes = Buffer.from(chain[i].bytes);
+          const at = Math.floor(where * bytes.length);
+          bytes[at] = (bytes[at] + delta) % 256;
+          const tampered = chain.map((entry, j) => (j === i ? { ...entry, bytes } : entry));
+          const result = verify(tampered);
+          expect(result.ok).to.equal(false);
+          expect(result.problem?.sequence).to.equal(i);
+          expect(result.verified).to.equal(i);
+        },
+      ),
       { numRuns: 600 },
     );
   });
@@ -75,7 +90,10 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
         const bytes = Buffer.from(original);
         bytes[at] = (bytes[at] + delta) % 256;
         const result = verify(prefix.map((entry, j) => (j === 1 ? { ...entry, bytes } : entry)));
-        expect(result.problem?.sequence, `offset ${at} +${delta}: ${original.subarray(Math.max(0, at - 30), at + 30).toString()} -> ${bytes.subarray(Math.max(0, at - 30), at + 30).toString()}`).to.equal(1);
+        expect(
+          result.problem?.sequence,
+          `offset ${at} +${delta}: ${original.subarray(Math.max(0, at - 30), at + 30).toString()} -> ${bytes.subarray(Math.max(0, at - 30), at + 30).toString()}`,
+        ).to.equal(1);
       }
     }
   });
@@ -103,7 +121,9 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.nat({ max: RECORDS - 1 }), { minLength: 2, maxLength: 2 }), ([a, b]) => {
         const [i, j] = a < b ? [a, b] : [b, a];
-        const swapped = chain.map((entry, k) => (k === i ? { ...entry, bytes: chain[j].bytes } : k === j ? { ...entry, bytes: chain[i].bytes } : entry));
+        const swapped = chain.map((entry, k) =>
+          k === i ? { ...entry, bytes: chain[j].bytes } : k === j ? { ...entry, bytes: chain[i].bytes } : entry,
+        );
         const result = verify(swapped);
         expect(result.ok).to.equal(false);
         expect(result.problem?.sequence).to.equal(i);
@@ -121,14 +141,25 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
           { sequence: k, caseId: CASE, time: new Date().toISOString(), actor: parse(chain[0]).actor, previousHash },
         );
         const hash = recordHash(unsigned);
-        const value = sign("sha256", signingStatement({ ...unsigned, hash }, parse(chain[0]).signature.keyArn), { key: forger.privateKey, dsaEncoding: "der" }).toString("base64");
+        const value = sign("sha256", signingStatement({ ...unsigned, hash }, parse(chain[0]).signature.keyArn), {
+          key: forger.privateKey,
+          dsaEncoding: "der",
+        }).toString("base64");
         const forged: StoredRecord = {
           location: `forged/${k}`,
           sequence: k,
-          bytes: encode({ ...unsigned, hash, signature: { keyArn: parse(chain[0]).signature.keyArn, algorithm: "ECDSA_SHA_256", value } }),
+          bytes: encode({
+            ...unsigned,
+            hash,
+            signature: { keyArn: parse(chain[0]).signature.keyArn, algorithm: "ECDSA_SHA_256", value },
+          }),
         };
         // the records after the insertion are renamed one place on, as a forger would have to
-        const entries = [...chain.slice(0, k), forged, ...chain.slice(k).map((e) => ({ ...e, sequence: e.sequence + 1 }))];
+        const entries = [
+          ...chain.slice(0, k),
+          forged,
+          ...chain.slice(k).map((e) => ({ ...e, sequence: e.sequence + 1 })),
+        ];
         const result = verify(entries);
         expect(result.ok).to.equal(false);
         expect(result.problem?.sequence).to.equal(k);

@@ -22,7 +22,9 @@ export function blockBytes(index: number, size: number): Buffer {
 
 /** Uploads a snapshot of a `volumeSizeGiB` volume with the given blocks, in index order, and completes it. */
 export async function uploadSnapshot(ebs: EBSClient, volumeSizeGiB: number, blocks: UploadBlock[]): Promise<string> {
-  const started = await ebs.send(new StartSnapshotCommand({ VolumeSize: volumeSizeGiB, Description: "flz test image", Timeout: 60 }));
+  const started = await ebs.send(
+    new StartSnapshotCommand({ VolumeSize: volumeSizeGiB, Description: "flz test image", Timeout: 60 }),
+  );
   const snapshotId = started.SnapshotId ?? "";
   for (const block of [...blocks].sort((a, b) => a.index - b.index)) {
     await ebs.send(

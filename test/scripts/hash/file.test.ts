@@ -19,7 +19,12 @@ function sha256sum(file: string): string {
 
 function blockDigests(data: Buffer, blockSize = BLOCK): string[] {
   const out: string[] = [];
-  for (let o = 0; o < data.length; o += blockSize) out.push(createHash("sha256").update(data.subarray(o, o + blockSize)).digest("hex"));
+  for (let o = 0; o < data.length; o += blockSize)
+    out.push(
+      createHash("sha256")
+        .update(data.subarray(o, o + blockSize))
+        .digest("hex"),
+    );
   return out;
 }
 
@@ -58,7 +63,13 @@ describe("file hashing", () => {
     const file = path.join(dir, "small-chunks.bin");
     writeFileSync(file, data);
     const blocks: string[] = [];
-    const digest = await hashFile(file, { manifest: true, blockSize: 4096, blocksPerChunk: 3, chunks: 2, onBlock: (b) => blocks.push(b.sha256) });
+    const digest = await hashFile(file, {
+      manifest: true,
+      blockSize: 4096,
+      blocksPerChunk: 3,
+      chunks: 2,
+      onBlock: (b) => blocks.push(b.sha256),
+    });
     expect(digest.sha256).to.equal(sha256sum(file));
     expect(blocks).to.deep.equal(blockDigests(data, 4096));
   });
@@ -101,7 +112,10 @@ describe("file hashing", () => {
     await runHash([file], { manifest: out, json: true }, io);
     const [printed] = JSON.parse(io.stdout()) as { path: string; bytes: number; sha256: string; blocks: number }[];
     expect(printed).to.include({ path: file, bytes: data.length, sha256: sha256sum(file), blocks: 3 });
-    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).to.include({ type: "source", kind: "file", source: file, blockSize: BLOCK });
     expect(lines.slice(1, 4).map((l) => l.sha256)).to.deep.equal(blockDigests(data));
     expect(lines[4]).to.include({ type: "summary", sha256: printed.sha256, bytes: data.length });
@@ -121,8 +135,12 @@ describe("file hashing", () => {
     expect(bad(["x"], { snapshot: "snap-0123456789abcdef0" })).to.contain("not both");
     expect(bad([], { snapshot: "vol-123" })).to.contain("--snapshot vol-123");
     expect(bad([], { snapshot: "snap-0123456789abcdef0" })).to.contain("needs --region");
-    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", concurrency: "0" })).to.contain("--concurrency 0");
-    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", account: "12" })).to.contain("--account 12");
+    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", concurrency: "0" })).to.contain(
+      "--concurrency 0",
+    );
+    expect(bad([], { snapshot: "snap-0123456789abcdef0", region: "us-east-1", account: "12" })).to.contain(
+      "--account 12",
+    );
     let missing: unknown;
     try {
       await runHash([path.join(dir, "nope")], {}, captureIo());

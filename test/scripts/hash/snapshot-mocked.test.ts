@@ -33,7 +33,9 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
   after(() => mock.restore());
 
   function serve(written: Map<number, Buffer>): void {
-    mock.on(GetSnapshotBlockCommand).callsFake((input: { BlockIndex: number }) => blockResponse(written.get(input.BlockIndex) ?? Buffer.alloc(0)));
+    mock
+      .on(GetSnapshotBlockCommand)
+      .callsFake((input: { BlockIndex: number }) => blockResponse(written.get(input.BlockIndex) ?? Buffer.alloc(0)));
   }
 
   it("pages the listing to the end, through an empty page that still carries a token", async () => {
@@ -50,7 +52,12 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
     mock.on(ListSnapshotBlocksCommand, { NextToken: "c" }).resolves(page([2047]));
     serve(written);
     const digest = await hashSnapshot({ ebs, snapshotId: "snap-0123", concurrency: 2 });
-    expect(mock.commandCalls(ListSnapshotBlocksCommand).map((c) => c.args[0].input.NextToken)).to.deep.equal([undefined, "a", "b", "c"]);
+    expect(mock.commandCalls(ListSnapshotBlocksCommand).map((c) => c.args[0].input.NextToken)).to.deep.equal([
+      undefined,
+      "a",
+      "b",
+      "c",
+    ]);
     expect(digest.writtenBlocks).to.equal(4);
     expect(digest.imageSha256).to.equal(imageDigest(written));
     const tokens = mock.commandCalls(GetSnapshotBlockCommand).map((c) => c.args[0].input.BlockToken);
@@ -59,20 +66,35 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
 
   it("backs off and retries throttled requests, then succeeds", async () => {
     const written = new Map([[1, blockBytes(1, BLOCK)]]);
-    mock.on(ListSnapshotBlocksCommand).resolves({ Blocks: [{ BlockIndex: 1, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
+    mock
+      .on(ListSnapshotBlocksCommand)
+      .resolves({ Blocks: [{ BlockIndex: 1, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
     const throttle = Object.assign(new Error("slow down"), { name: "ConcurrentLimitExceededException" });
     const throttle2 = Object.assign(new Error("slow down"), { name: "RequestThrottledException" });
-    mock.on(GetSnapshotBlockCommand).rejectsOnce(throttle).rejectsOnce(throttle2).resolves(blockResponse(written.get(1) as Buffer));
+    mock
+      .on(GetSnapshotBlockCommand)
+      .rejectsOnce(throttle)
+      .rejectsOnce(throttle2)
+      .resolves(blockResponse(written.get(1) as Buffer));
     const waits: number[] = [];
-    const digest = await hashSnapshot({ ebs, snapshotId: "snap-1", sleep: async (ms) => void waits.push(ms), backoffBaseMs: 50 });
+    const digest = await hashSnapshot({
+      ebs,
+      snapshotId: "snap-1",
+      sleep: async (ms) => void waits.push(ms),
+      backoffBaseMs: 50,
+    });
     expect(digest.throttled).to.equal(2);
     expect(waits).to.have.length(2);
     expect(digest.imageSha256).to.equal(imageDigest(written));
   });
 
   it("gives up on throttling after the configured retries, with the service's error", async () => {
-    mock.on(ListSnapshotBlocksCommand).resolves({ Blocks: [{ BlockIndex: 1, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
-    mock.on(GetSnapshotBlockCommand).rejects(Object.assign(new Error("slow down"), { name: "RequestThrottledException" }));
+    mock
+      .on(ListSnapshotBlocksCommand)
+      .resolves({ Blocks: [{ BlockIndex: 1, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
+    mock
+      .on(GetSnapshotBlockCommand)
+      .rejects(Object.assign(new Error("slow down"), { name: "RequestThrottledException" }));
     let error: Error | undefined;
     try {
       await hashSnapshot({ ebs, snapshotId: "snap-1", sleep: async () => undefined, throttleRetries: 3 });
@@ -87,7 +109,9 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
     const good = blockBytes(2, BLOCK);
     const corrupt = Buffer.from(good);
     corrupt[1000] ^= 0xff;
-    mock.on(ListSnapshotBlocksCommand).resolves({ Blocks: [{ BlockIndex: 2, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
+    mock
+      .on(ListSnapshotBlocksCommand)
+      .resolves({ Blocks: [{ BlockIndex: 2, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
     mock.on(GetSnapshotBlockCommand).resolvesOnce(blockResponse(corrupt, good)).resolves(blockResponse(good));
     const digest = await hashSnapshot({ ebs, snapshotId: "snap-2" });
     expect(digest.checksumRetries).to.equal(1);
@@ -97,7 +121,13 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
   it("keeps fetches within the reorder window while blocks complete out of order", async () => {
     const indices = Array.from({ length: 40 }, (_, i) => i * 3);
     const written = new Map(indices.map((i) => [i, blockBytes(i, BLOCK)]));
-    mock.on(ListSnapshotBlocksCommand).resolves({ Blocks: indices.map((BlockIndex) => ({ BlockIndex, BlockToken: "t" })), BlockSize: BLOCK, VolumeSize: 1 });
+    mock
+      .on(ListSnapshotBlocksCommand)
+      .resolves({
+        Blocks: indices.map((BlockIndex) => ({ BlockIndex, BlockToken: "t" })),
+        BlockSize: BLOCK,
+        VolumeSize: 1,
+      });
     let inFlight = 0;
     let maxInFlight = 0;
     let consumed = 0;
@@ -112,7 +142,13 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
       inFlight--;
       return blockResponse(written.get(input.BlockIndex) as Buffer);
     });
-    const digest = await hashSnapshot({ ebs, snapshotId: "snap-3", concurrency: 4, window: 8, onProgress: (n) => (consumed = n) });
+    const digest = await hashSnapshot({
+      ebs,
+      snapshotId: "snap-3",
+      concurrency: 4,
+      window: 8,
+      onProgress: (n) => (consumed = n),
+    });
     expect(digest.imageSha256).to.equal(imageDigest(written));
     expect(maxInFlight).to.equal(4);
     expect(maxAhead).to.be.at.most(7);
@@ -120,9 +156,15 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
   });
 
   it("refuses a listing whose indices do not ascend across pages", async () => {
-    mock.on(ListSnapshotBlocksCommand).resolvesOnce({ Blocks: [{ BlockIndex: 9, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1, NextToken: "n" });
-    mock.on(ListSnapshotBlocksCommand, { NextToken: "n" }).resolves({ Blocks: [{ BlockIndex: 4, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
-    mock.on(GetSnapshotBlockCommand).callsFake((input: { BlockIndex: number }) => blockResponse(blockBytes(input.BlockIndex, BLOCK)));
+    mock
+      .on(ListSnapshotBlocksCommand)
+      .resolvesOnce({ Blocks: [{ BlockIndex: 9, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1, NextToken: "n" });
+    mock
+      .on(ListSnapshotBlocksCommand, { NextToken: "n" })
+      .resolves({ Blocks: [{ BlockIndex: 4, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
+    mock
+      .on(GetSnapshotBlockCommand)
+      .callsFake((input: { BlockIndex: number }) => blockResponse(blockBytes(input.BlockIndex, BLOCK)));
     let error: Error | undefined;
     try {
       await hashSnapshot({ ebs, snapshotId: "snap-4" });

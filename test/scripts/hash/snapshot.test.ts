@@ -42,17 +42,24 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
     const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
     const blockSize = 512; // what the emulator reports; AWS reports 524288, and the tool takes whichever is reported
     const lastIndex = 2 ** 30 / blockSize - 1;
-    const blocks = [0, 1, 2, 9, 100, 4097, 65536, lastIndex].map((index) => ({ index, data: blockBytes(index, blockSize) }));
+    const blocks = [0, 1, 2, 9, 100, 4097, 65536, lastIndex].map((index) => ({
+      index,
+      data: blockBytes(index, blockSize),
+    }));
     const snapshotId = await uploadSnapshot(ebs, 1, blocks);
     const manifest: { index: number; sha256: string }[] = [];
     const digest = await hashSnapshot({ ebs, snapshotId, concurrency: 3, onBlock: (b) => manifest.push(b) });
 
-    const expected = execFileSync("sha256sum", [rawImage(dir, 1, blockSize, blocks)]).toString().split(" ")[0];
+    const expected = execFileSync("sha256sum", [rawImage(dir, 1, blockSize, blocks)])
+      .toString()
+      .split(" ")[0];
     expect(digest.imageSha256).to.equal(expected);
     expect(digest.blockSize).to.equal(blockSize);
     expect(digest.volumeSizeGiB).to.equal(1);
     expect(digest.writtenBlocks).to.equal(blocks.length);
-    expect(manifest).to.deep.equal(blocks.map((b) => ({ index: b.index, sha256: createHash("sha256").update(b.data).digest("hex") })));
+    expect(manifest).to.deep.equal(
+      blocks.map((b) => ({ index: b.index, sha256: createHash("sha256").update(b.data).digest("hex") })),
+    );
     const linear = createHash("sha256");
     for (const b of blocks) linear.update(createHash("sha256").update(b.data).digest());
     expect(digest.linearChecksum).to.equal(linear.digest("base64"));
@@ -82,7 +89,10 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
     expect(printed).to.include({ snapshotId, volumeSizeGiB: 1, blockSize: 512, writtenBlocks: 3 });
     expect(printed.imageSha256).to.match(/^[0-9a-f]{64}$/);
     expect(printed.linearChecksum).to.be.a("string");
-    const lines = readFileSync(manifest, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(manifest, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).to.deep.equal(["source", "block", "block", "block", "summary"]);
     expect(lines[0]).to.include({ kind: "snapshot", source: snapshotId, blockSize: 512 });
     expect(lines.slice(1, 4).map((l) => l.index)).to.deep.equal([5, 6, 300]);
@@ -93,7 +103,11 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
     const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
     const blocks: UploadBlock[] = [
       { index: 3, data: blockBytes(3, 512) },
-      { index: 8, data: blockBytes(8, 512), claimedChecksum: createHash("sha256").update("something else").digest("base64") },
+      {
+        index: 8,
+        data: blockBytes(8, 512),
+        claimedChecksum: createHash("sha256").update("something else").digest("base64"),
+      },
     ];
     const snapshotId = await uploadSnapshot(ebs, 1, blocks);
     let error: Error | undefined;
@@ -102,6 +116,10 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
     } catch (err) {
       error = err as Error;
     }
-    expect(error?.message).to.match(new RegExp(`^block 8 of ${snapshotId} failed verification 3 times: data hashes to .* but the service returned checksum`));
+    expect(error?.message).to.match(
+      new RegExp(
+        `^block 8 of ${snapshotId} failed verification 3 times: data hashes to .* but the service returned checksum`,
+      ),
+    );
   });
 });
