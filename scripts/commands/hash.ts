@@ -96,6 +96,22 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
   };
 }
 
+/** Every 10 s, a progress line on stderr (hashing a large device or snapshot takes minutes to hours). */
+export function progressNotes(
+  io: Io,
+  describe: (done: number, seconds: number) => string,
+  everyMs = 10000,
+): (done: number) => void {
+  const started = Date.now();
+  let last = started;
+  return (done) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    note(io, describe(done, (now - started) / 1000));
+  };
+}
+
 /** Adds `flz hash` to the program. */
 export function register(program: Command): void {
   program
@@ -143,7 +159,16 @@ async function hashFiles(
     manifest?.source({ type: "file", source: file, blockSize: 512 * 1024 });
     let digest: FileDigest;
     try {
-      digest = await hashFile(file, { manifest: manifest !== undefined, onBlock: (b) => manifest?.block(b) });
+      const progress = progressNotes(
+        io,
+        (bytes, seconds) =>
+          `${file}: ${(bytes / 2 ** 30).toFixed(1)} GiB hashed, ${(bytes / seconds / 1e6).toFixed(0)} MB/s`,
+      );
+      digest = await hashFile(file, {
+        manifest: manifest !== undefined,
+        onBlock: (b) => manifest?.block(b),
+        onProgress: progress,
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "EISDIR" || code === "EACCES")
@@ -198,6 +223,11 @@ async function hashOneSnapshot(
       concurrency: request.concurrency,
       onStart: ({ blockSize }) => manifest?.source({ type: "snapshot", source: request.snapshotId, blockSize }),
       onBlock: (block) => manifest?.block(block),
+      onProgress: progressNotes(
+        io,
+        (blocks, seconds) =>
+          `${request.snapshotId}: ${blocks} blocks verified, ${(blocks / seconds).toFixed(0)} blocks/s`,
+      ),
     });
     if (manifest) {
       manifest.summary({
