@@ -4,6 +4,7 @@
  */
 import { configOf } from "./lib/config";
 import { ofTypes, regionOf, TYPES, validateTypes } from "./lib/resources";
+import { read, UNKNOWN } from "./lib/unknowns";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asArray, asBoolean, asNumber, asRecord, asString, type Props } from "./lib/values";
 
@@ -119,7 +120,11 @@ export function ebsDefaultEncryptionGaps(
   const regions = new Set(resources.filter(isRegional).map(regionOf));
   const covered = new Set(
     ofTypes(resources as never, TYPES.encryptionByDefault)
-      .filter((r) => asBoolean(r.props.enabled) !== false)
+      // Unknown during a preview counts as off (failing closed); programs write it as a literal.
+      .filter((r) => {
+        const enabled = read(r.props, "enabled");
+        return enabled !== UNKNOWN && asBoolean(enabled) !== false;
+      })
       .map(regionOf),
   );
   return [...regions].filter((region) => !covered.has(region)).sort();

@@ -6,6 +6,7 @@
  */
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
+import { deferToUpdate, read, UNKNOWN } from "./lib/unknowns";
 import {
   admitsEveryone,
   conditionValues,
@@ -207,7 +208,14 @@ export const iamNoWildcardAdmin: ResourceRule = {
     const config = configOf<RoleConfig>(args, ADMIN_SCHEMA);
     const props = args.props as Props;
     if (isOneOf(args.type, [...TYPES.rolePolicy, ...TYPES.managedPolicy, ...TYPES.rolePolicyAttachment])) {
-      const owner = asString(props.role) ?? asString(props.name) ?? args.name;
+      // Decide on the document first: the owning role's name is often unknown during a preview (role.id), and is
+      // needed only when the document grants full admin (to exempt the break-glass role).
+      const attachment = isOneOf(args.type, TYPES.rolePolicyAttachment);
+      const admin = attachment ? ADMIN_POLICY_ARN.test(asString(props.policyArn) ?? "") : grantsFullAdmin(props.policy);
+      if (!admin) return;
+      const role = read(props, "role");
+      if (role === UNKNOWN) deferToUpdate(props, "role");
+      const owner = asString(role) ?? asString(props.name) ?? args.name;
       const view: RoleView = {
         name: owner,
         where: `${args.name}`,
@@ -217,13 +225,8 @@ export const iamNoWildcardAdmin: ResourceRule = {
         tags: {},
       };
       if (isBreakGlass(view, config)) return;
-      if (isOneOf(args.type, TYPES.rolePolicyAttachment)) {
-        if (ADMIN_POLICY_ARN.test(asString(props.policyArn) ?? ""))
-          report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
-        return;
-      }
-      if (grantsFullAdmin(props.policy))
-        report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
+      if (attachment) report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
+      else report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
       return;
     }
     for (const role of rolesOfResource(args)) {

@@ -5,6 +5,7 @@
  */
 import { TYPES, validateTypes } from "./lib/resources";
 import { DEFAULT_ENFORCEMENT, type ResourceRule } from "./lib/types";
+import { read, readPath, UNKNOWN } from "./lib/unknowns";
 import { asBoolean, asRecord, asString } from "./lib/values";
 
 /** Why an Athena workgroup configuration lets clients escape it or leaves results unencrypted, or undefined. */
@@ -18,7 +19,9 @@ export function workgroupProblem(configuration: unknown): string | undefined {
     return "query results are not encrypted: set resultConfiguration.encryptionConfiguration { encryptionOption: SSE_KMS, kmsKeyArn }.";
   if (encryption === "SSE_S3")
     return "query results use SSE_S3: use SSE_KMS (or CSE_KMS) with a customer-managed key, so access to results follows the key policy.";
-  if (!asString(asRecord(result?.encryptionConfiguration)?.kmsKeyArn))
+  const keyArn = readPath(result, "encryptionConfiguration", "kmsKeyArn");
+  // Unknown during a preview: the key is a resource of this program, so a key is named.
+  if (keyArn !== UNKNOWN && !asString(keyArn))
     return `query results use ${encryption} without kmsKeyArn: name a customer-managed key.`;
   return undefined;
 }
@@ -49,7 +52,9 @@ export const snsTopicEncrypted: ResourceRule = {
     "Set kmsMasterKeyId to a customer-managed key whose policy lets the publishing service (e.g. events.amazonaws.com) use it; alias/aws/sns cannot be used by EventBridge.",
   configSchema: { properties: {} },
   validateResource: validateTypes(TYPES.topic, (props, _args, report) => {
-    const key = asString(props.kmsMasterKeyId);
+    const raw = read(props, "kmsMasterKeyId");
+    if (raw === UNKNOWN) return; // a key this program creates: set, and checked again before the topic is created
+    const key = asString(raw);
     if (!key || key.trim() === "")
       report("kmsMasterKeyId is not set: the topic stores messages unencrypted; set a KMS key.");
   }),

@@ -14,10 +14,11 @@ import {
   statementsOf,
 } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
+import { attachedTo, linkOf, ofTypes, purposeOf, TYPES, validateTypes, type Link } from "./lib/resources";
+import { deferToUpdate, elements, read, readPath, UNKNOWN, type Maybe } from "./lib/unknowns";
 import { EVIDENCE_COMPONENT_SCHEMA, protectedBuckets } from "./storage";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
-import { asArray, asBoolean, asNumber, asRecord, asString, stringList, type Props } from "./lib/values";
+import { asBoolean, asNumber, asString, stringList, type Props } from "./lib/values";
 
 /** Whether a key is a symmetric encryption key (the provider's defaults when unset). */
 export function isSymmetricEncryptionKey(props: Props): boolean {
@@ -67,9 +68,20 @@ const DELETION_SCHEMA: RuleConfigSchema = {
 };
 const FORENSIC_KEY_PURPOSES: string[] = [PURPOSE.evidenceKey, PURPOSE.trailKey, PURPOSE.signingKey];
 
+/** Whether `owner`'s `property` (or `value`, nested inside it) refers to `key`: yes, or undecided during a preview. */
+function keyLink(owner: PolicyResource, property: string, key: PolicyResource, value?: Maybe<unknown>): Link {
+  return value === undefined
+    ? linkOf(owner, property, key, KEY_KINDS)
+    : linkOf(owner, property, key, KEY_KINDS, value);
+}
+
+const KEY_KINDS: readonly string[] = [...TYPES.key, ...TYPES.replicaKey];
+
 /**
  * The keys (and replica keys) that protect forensic data, with why: tagged with a forensic purpose, used for
- * signing, used by a trail, used by a trail-log or evidence bucket, or a replica of any of these.
+ * signing, used by a trail, used by a trail-log or evidence bucket, or a replica of any of these. During a preview a
+ * key that may be one of these (its purpose tag or usage is unknown, or a trail's or bucket's key reference is unknown
+ * and cannot be traced to one key) is included too: failing closed, it must meet the same bar.
  */
 export function forensicKeys(
   resources: readonly PolicyResource[],
@@ -77,34 +89,52 @@ export function forensicKeys(
 ): Array<{ key: PolicyResource; reason: string }> {
   const { purposeTagKey, forensicKeyComponentTypes } = config;
   const trails = ofTypes(resources, TYPES.trail);
+  // Each default-encryption key reference of a trail-log or evidence bucket, with the configuration it sits in.
   const bucketKeyRefs = protectedBuckets(resources, purposeTagKey, config.evidenceComponentTypes).flatMap(
-    ({ bucket }) =>
-      ofTypes(resources, TYPES.encryption)
-        .filter((c) => refersTo((c.props as Props).bucket, bucket))
-        .flatMap((c) => asArray((c.props as Props).rules))
-        .map((r) => asRecord(asRecord(r)?.applyServerSideEncryptionByDefault)?.kmsMasterKeyId),
+    ({ bucket }) => {
+      const joined = attachedTo(resources, TYPES.encryption, "bucket", bucket, TYPES.bucket);
+      return [...joined.attached, ...joined.undecided].flatMap((c) =>
+        elements(read(c.props, "rules")).map((rule) => ({
+          owner: c,
+          value: readPath(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"),
+        })),
+      );
+    },
   );
   const result: Array<{ key: PolicyResource; reason: string }> = [];
   for (const key of ofTypes(resources, TYPES.key)) {
     const props = key.props as Props;
     const purpose = purposeOf(props, purposeTagKey);
+    const usage = read(props, "keyUsage");
+    const trailLinks = trails.map((t) => keyLink(t, "kmsKeyId", key));
+    const bucketLinks = bucketKeyRefs
+      .filter((ref) => ref.value !== undefined)
+      .map((ref) => keyLink(ref.owner, "rules", key, ref.value));
     let reason: string | undefined;
-    if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose)) reason = `tagged ${purposeTagKey}=${purpose}`;
-    else if (asString(props.keyUsage) === "SIGN_VERIFY") reason = "signing key";
-    else if (trails.some((t) => refersTo((t.props as Props).kmsKeyId, key))) reason = "encrypts a trail";
-    else if (bucketKeyRefs.some((ref) => refersTo(ref, key))) reason = "encrypts a trail-log or evidence bucket";
+    if (typeof purpose === "string" && FORENSIC_KEY_PURPOSES.includes(purpose))
+      reason = `tagged ${purposeTagKey}=${purpose}`;
+    else if (usage === "SIGN_VERIFY") reason = "signing key";
+    else if (trailLinks.includes("yes")) reason = "encrypts a trail";
+    else if (bucketLinks.includes("yes")) reason = "encrypts a trail-log or evidence bucket";
     else if (key.parent && forensicKeyComponentTypes.includes(key.parent.type)) reason = `key of ${key.parent.type}`;
+    else if (purpose === UNKNOWN || usage === UNKNOWN)
+      reason = "its purpose tag or key usage is unknown during preview, so it may protect forensic data";
+    else if (trailLinks.includes("undecided") || bucketLinks.includes("undecided"))
+      reason = "may encrypt a trail or a forensic bucket whose key reference is unknown during preview";
     if (reason) result.push({ key, reason });
   }
   for (const replica of ofTypes(resources, TYPES.replicaKey)) {
     const props = replica.props as Props;
     const purpose = purposeOf(props, purposeTagKey);
-    const primary = result.find(({ key }) => refersTo(props.primaryKeyArn, key));
-    if (primary) result.push({ key: replica, reason: `replica of ${primary.key.name}` });
-    else if (purpose && FORENSIC_KEY_PURPOSES.includes(purpose))
+    const links = result.map(({ key }) => ({ key, link: linkOf(replica, "primaryKeyArn", key, TYPES.key) }));
+    const primary = links.find((l) => l.link === "yes")?.key;
+    if (primary) result.push({ key: replica, reason: `replica of ${primary.name}` });
+    else if (typeof purpose === "string" && FORENSIC_KEY_PURPOSES.includes(purpose))
       result.push({ key: replica, reason: `tagged ${purposeTagKey}=${purpose}` });
     else if (replica.parent && forensicKeyComponentTypes.includes(replica.parent.type))
       result.push({ key: replica, reason: `key of ${replica.parent.type}` });
+    else if (purpose === UNKNOWN || links.some((l) => l.link === "undecided"))
+      result.push({ key: replica, reason: "may replicate a forensic key (unknown during preview)" });
   }
   return result;
 }
@@ -125,7 +155,15 @@ export const kmsForensicKeyDeletionWindow: StackRule = {
     const keys = forensicKeys(args.resources, config);
     if (keys.length === 0) args.notApplicable("No key protects evidence, trail logs or custody signatures.");
     for (const { key, reason } of keys) {
-      const window = asNumber((key.props as Props).deletionWindowInDays) ?? 30;
+      const raw = read(key.props, "deletionWindowInDays");
+      if (raw === UNKNOWN) {
+        report(
+          `Key ${key.name} (${reason}): cannot verify during preview: deletionWindowInDays is unknown until deployment; write it as a literal (failing closed).`,
+          key.urn,
+        );
+        continue;
+      }
+      const window = asNumber(raw) ?? 30;
       if (window < minDeletionWindowDays) {
         report(
           `Key ${key.name} (${reason}) has a ${window}-day deletion window: set deletionWindowInDays to ${minDeletionWindowDays}.`,
@@ -204,7 +242,11 @@ export const kmsCustodySigningKey: ResourceRule = {
   configSchema: SIGNING_SCHEMA,
   validateResource: validateTypes(TYPES.key, (key, args, report) => {
     const { purposeTagKey, allowedKeySpecs } = configOf<SigningConfig>(args, SIGNING_SCHEMA);
-    if (purposeOf(key, purposeTagKey) !== PURPOSE.signingKey)
+    const purpose = purposeOf(key, purposeTagKey);
+    // A resource rule runs again on the known inputs before the key is created: let the engine report it as
+    // "can't run during preview" rather than skip a key that may be the signing key.
+    if (purpose === UNKNOWN) deferToUpdate(key, "tags", purposeTagKey);
+    if (purpose !== PURPOSE.signingKey)
       args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
     const spec = asString(key.customerMasterKeySpec) ?? "SYMMETRIC_DEFAULT";
     const usage = asString(key.keyUsage) ?? "ENCRYPT_DECRYPT";

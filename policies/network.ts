@@ -5,25 +5,41 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { describe, ofTypes, purposeOf, refersTo, TYPES } from "./lib/resources";
+import { describe, linkOf, ofTypes, purposeOf, TYPES, type Link } from "./lib/resources";
+import { UNKNOWN } from "./lib/unknowns";
 import { DEFAULT_ENFORCEMENT, type RuleConfigSchema, type StackRule } from "./lib/types";
 import type { Props } from "./lib/values";
 
 const SCHEMA: RuleConfigSchema = { properties: { purposeTagKey: PURPOSE_TAG_SCHEMA } };
 
-/** The gateways that give `vpc` a path to or from the internet (NAT gateways joined through their subnet). */
-export function internetPaths(resources: readonly PolicyResource[], vpc: PolicyResource): PolicyResource[] {
-  const inVpc = (r: PolicyResource) => refersTo((r.props as Props).vpcId, vpc);
-  const direct = ofTypes(resources, [
+/**
+ * The gateways that give `vpc` a path to or from the internet (NAT gateways joined through their subnet), each with
+ * whether the join is certain. A gateway whose VPC or subnet reference is unknown during a preview and cannot be
+ * traced to one resource is listed as `undecided`: failing closed, it counts.
+ */
+export function internetPaths(
+  resources: readonly PolicyResource[],
+  vpc: PolicyResource,
+): Array<{ gateway: PolicyResource; undecided: boolean }> {
+  const inVpc = (r: PolicyResource): Link => linkOf(r, "vpcId", vpc, TYPES.vpc);
+  const paths: Array<{ gateway: PolicyResource; undecided: boolean }> = [];
+  for (const gateway of ofTypes(resources, [
     ...TYPES.internetGateway,
     ...TYPES.internetGatewayAttachment,
     ...TYPES.egressOnlyInternetGateway,
-  ]).filter(inVpc);
-  const subnets = ofTypes(resources, TYPES.subnet).filter(inVpc);
-  const nats = ofTypes(resources, TYPES.natGateway).filter((n) =>
-    subnets.some((s) => refersTo((n.props as Props).subnetId, s)),
-  );
-  return [...direct, ...nats];
+  ])) {
+    const link = inVpc(gateway);
+    if (link !== "no") paths.push({ gateway, undecided: link === "undecided" });
+  }
+  const subnets = ofTypes(resources, TYPES.subnet)
+    .map((subnet) => ({ subnet, link: inVpc(subnet) }))
+    .filter((s) => s.link !== "no");
+  for (const nat of ofTypes(resources, TYPES.natGateway)) {
+    const links = subnets.map((s) => ({ link: linkOf(nat, "subnetId", s.subnet, TYPES.subnet), via: s.link }));
+    if (links.some((l) => l.link === "yes" && l.via === "yes")) paths.push({ gateway: nat, undecided: false });
+    else if (links.some((l) => l.link !== "no")) paths.push({ gateway: nat, undecided: true });
+  }
+  return paths;
 }
 
 /** Forensic VPCs have no internet, egress-only or NAT gateway. */
@@ -38,14 +54,18 @@ export const forensicVpcNoInternet: StackRule = {
   configSchema: SCHEMA,
   validateStack: (args, report) => {
     const { purposeTagKey } = configOf<{ purposeTagKey: string }>(args, SCHEMA);
-    const vpcs = ofTypes(args.resources, TYPES.vpc).filter(
-      (v) => purposeOf(v.props as Props, purposeTagKey) === PURPOSE.forensicNetwork,
-    );
+    // A VPC whose purpose tag is unknown during a preview may be the forensic one: failing closed, it is checked too.
+    const vpcs = ofTypes(args.resources, TYPES.vpc).filter((v) => {
+      const purpose = purposeOf(v.props as Props, purposeTagKey);
+      return purpose === PURPOSE.forensicNetwork || purpose === UNKNOWN;
+    });
     if (vpcs.length === 0) args.notApplicable(`No VPC is tagged ${purposeTagKey}=${PURPOSE.forensicNetwork}.`);
     for (const vpc of vpcs) {
-      for (const gateway of internetPaths(args.resources, vpc))
+      for (const { gateway, undecided } of internetPaths(args.resources, vpc))
         report(
-          `VPC ${vpc.name} is for forensic analysis but ${describe(gateway)} gives it an internet path: remove it.`,
+          undecided
+            ? `VPC ${vpc.name} is for forensic analysis and ${describe(gateway)} may give it an internet path: cannot verify during preview which VPC it belongs to (its vpcId or subnetId is unknown and names no single resource); failing closed.`
+            : `VPC ${vpc.name} is for forensic analysis but ${describe(gateway)} gives it an internet path: remove it.`,
           gateway.urn,
         );
     }

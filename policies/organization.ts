@@ -7,24 +7,50 @@ import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { coversAction, statementsOf } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
+import { linkOf, ofTypes, purposeOf, TYPES, validateTypes } from "./lib/resources";
+import { containsUnknown, deferToUpdate, read, readPath, UNKNOWN } from "./lib/unknowns";
 import { EVIDENCE_COMPONENT_SCHEMA, isComponentPrimaryBucket, objectLockProblem, protectedBuckets } from "./storage";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
-import { asBoolean, asRecord, asString, type Props } from "./lib/values";
+import { asBoolean, asString, type Props } from "./lib/values";
 
-/** The organisation trails of a stack. */
+/**
+ * The organisation trails of a stack. A trail whose `isOrganizationTrail` is unknown during a preview counts as one
+ * (failing closed: the organisation rules then apply to it).
+ */
 export function organizationTrails(resources: readonly PolicyResource[]): PolicyResource[] {
-  return ofTypes(resources, TYPES.trail).filter((t) => asBoolean((t.props as Props).isOrganizationTrail) === true);
+  return ofTypes(resources, TYPES.trail).filter((t) => {
+    const flag = read(t.props, "isOrganizationTrail");
+    return flag === UNKNOWN || asBoolean(flag) === true;
+  });
 }
 
-/** Service control policies that are attached to a target in the same program. */
-export function attachedScps(resources: readonly PolicyResource[]): PolicyResource[] {
+/**
+ * Service control policies that are attached to a target in the same program (joined through the attachment's
+ * `policyId`: its property dependencies first, then its known value). `undecided` holds those a preview cannot settle:
+ * the attachment's reference cannot be traced, or the policy's type is unknown; they never count as protection.
+ */
+export function attachedScps(resources: readonly PolicyResource[]): { attached: PolicyResource[]; undecided: PolicyResource[] } {
   const attachments = ofTypes(resources, TYPES.scpAttachment);
-  return ofTypes(resources, TYPES.scp).filter(
-    (p) =>
-      (asString((p.props as Props).type) ?? "SERVICE_CONTROL_POLICY") === "SERVICE_CONTROL_POLICY" &&
-      attachments.some((a) => refersTo((a.props as Props).policyId, p)),
-  );
+  const attached: PolicyResource[] = [];
+  const undecided: PolicyResource[] = [];
+  for (const p of ofTypes(resources, TYPES.scp)) {
+    const type = read(p.props, "type");
+    if (type !== UNKNOWN && (asString(type) ?? "SERVICE_CONTROL_POLICY") !== "SERVICE_CONTROL_POLICY") continue;
+    const links = attachments.map((a) => linkOf(a, "policyId", p, TYPES.scp));
+    if (type !== UNKNOWN && links.includes("yes")) attached.push(p);
+    else if (links.includes("yes") || links.includes("undecided")) undecided.push(p);
+  }
+  return { attached, undecided };
+}
+
+/** What {@link undeniedActions} found. */
+export interface UndeniedActions {
+  /** Required actions no attached SCP with a known document denies. */
+  readonly missing: string[];
+  /** An attached SCP whose content is unknown during preview (built from new resources' ARNs), if any. */
+  readonly unknownContent?: PolicyResource;
+  /** SCPs that may be attached SCPs but a preview cannot tell (see {@link attachedScps}). */
+  readonly undecided: PolicyResource[];
 }
 
 /** The actions in `required` that no attached SCP denies (optionally only on resources matching `resourceTest`). */
@@ -32,13 +58,33 @@ export function undeniedActions(
   resources: readonly PolicyResource[],
   required: readonly string[],
   resourceTest?: (resource: string) => boolean,
-): string[] {
-  const denies = attachedScps(resources)
-    .flatMap((p) => statementsOf((p.props as Props).content) ?? [])
+): UndeniedActions {
+  const { attached, undecided } = attachedScps(resources);
+  const unknownContent = attached.find((p) => containsUnknown(read(p.props, "content")));
+  const denies = attached
+    .filter((p) => p !== unknownContent && !containsUnknown(read(p.props, "content")))
+    .flatMap((p) => statementsOf(read(p.props, "content")) ?? [])
     .filter(
       (s) => s.effect === "Deny" && (!resourceTest || s.resources.some(resourceTest) || s.notResources.length > 0),
     );
-  return required.filter((action) => !denies.some((s) => coversAction(s, action)));
+  const missing = required.filter((action) => !denies.some((s) => coversAction(s, action)));
+  return { missing, unknownContent, undecided };
+}
+
+/**
+ * Reports what {@link undeniedActions} found: nothing when every action is denied; the engine's "can't run during
+ * preview" when an attached SCP's content is unknown (it names resources that do not exist yet, so no program can
+ * show it before deployment, and failing closed would stop every compliant first deployment); otherwise a violation,
+ * which says so when some SCPs could not be verified as attached.
+ */
+function reportUndenied(found: UndeniedActions, report: (message: string) => void, message: string): void {
+  if (found.missing.length === 0) return;
+  if (found.unknownContent) deferToUpdate(found.unknownContent.props, "content");
+  const unsure =
+    found.undecided.length > 0
+      ? ` (cannot verify during preview whether ${found.undecided.map((p) => p.name).join(", ")} are attached SCPs: their attachment's policyId or their type is unknown; failing closed)`
+      : "";
+  report(`${message}${unsure}.`);
 }
 
 interface TrailScpConfig {
@@ -78,9 +124,12 @@ export const scpProtectsOrganizationTrail: StackRule = {
   validateStack: (args, report) => {
     requireOrganizationTrail(args);
     const { protectedTrailActions } = configOf<TrailScpConfig>(args, TRAIL_SCP_SCHEMA);
-    const missing = undeniedActions(args.resources, protectedTrailActions);
-    if (missing.length > 0)
-      report(`No attached SCP denies ${missing.join(", ")}: member accounts could blind the organisation trail.`);
+    const found = undeniedActions(args.resources, protectedTrailActions);
+    reportUndenied(
+      found,
+      report,
+      `No attached SCP denies ${found.missing.join(", ")}: member accounts could blind the organisation trail`,
+    );
   },
 };
 
@@ -119,11 +168,12 @@ export const scpProtectsForensicRoles: StackRule = {
   validateStack: (args, report) => {
     requireOrganizationTrail(args);
     const { protectedRoleActions } = configOf<RoleScpConfig>(args, ROLE_SCP_SCHEMA);
-    const missing = undeniedActions(args.resources, protectedRoleActions, (r) => r === "*" || /:role\//.test(r));
-    if (missing.length > 0)
-      report(
-        `No attached SCP denies ${missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles.`,
-      );
+    const found = undeniedActions(args.resources, protectedRoleActions, (r) => r === "*" || /:role\//.test(r));
+    reportUndenied(
+      found,
+      report,
+      `No attached SCP denies ${found.missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles`,
+    );
   },
 };
 
@@ -159,7 +209,7 @@ export function isLandingZone(resources: readonly PolicyResource[], config: Comp
   );
 }
 
-/** The parts of a forensic landing zone that a program lacks. */
+/** The parts of a forensic landing zone that a program lacks (a part a preview cannot verify counts as lacking). */
 export function missingParts(resources: readonly PolicyResource[], config: CompleteConfig): string[] {
   const missing: string[] = [];
   const trails = organizationTrails(resources);
@@ -167,32 +217,31 @@ export function missingParts(resources: readonly PolicyResource[], config: Compl
   const locked = protectedBuckets(resources, config.purposeTagKey, config.evidenceComponentTypes).filter(
     ({ bucket }) => !objectLockProblem(bucket, resources, config.minRetentionDays),
   );
-  const trailBucketLocked = locked.some(({ bucket }) =>
-    trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)),
-  );
-  if (!trailBucketLocked) missing.push("a trail bucket under Object Lock COMPLIANCE receiving the organisation trail");
+  const receives = (bucket: PolicyResource): boolean =>
+    trails.some((t) => linkOf(t, "s3BucketName", bucket, TYPES.bucket) === "yes");
+  if (!locked.some(({ bucket }) => receives(bucket)))
+    missing.push("a trail bucket under Object Lock COMPLIANCE receiving the organisation trail");
   const isEvidence = (bucket: PolicyResource): boolean =>
     purposeOf(bucket.props as Props, config.purposeTagKey) === PURPOSE.evidenceBucket ||
     (isComponentPrimaryBucket(bucket, config.evidenceComponentTypes) &&
-      !trails.some((t) => refersTo((t.props as Props).s3BucketName, bucket)));
+      !trails.some((t) => linkOf(t, "s3BucketName", bucket, TYPES.bucket) !== "no"));
   if (!locked.some(({ bucket }) => isEvidence(bucket))) {
     missing.push(
       `an evidence bucket (tagged ${config.purposeTagKey}=${PURPOSE.evidenceBucket}, or the primary bucket of an evidence component) under Object Lock COMPLIANCE`,
     );
   }
-  const signing = ofTypes(resources, TYPES.key).some(
-    (k) =>
-      asString((k.props as Props).keyUsage) === "SIGN_VERIFY" &&
-      asString((k.props as Props).customerMasterKeySpec)?.startsWith("ECC_"),
-  );
+  const signing = ofTypes(resources, TYPES.key).some((k) => {
+    const spec = read(k.props, "customerMasterKeySpec");
+    return read(k.props, "keyUsage") === "SIGN_VERIFY" && typeof spec === "string" && spec.startsWith("ECC_");
+  });
   if (!signing) missing.push("a custody signing key (aws.kms.Key, ECC, SIGN_VERIFY)");
   const stackSets = ofTypes(resources, TYPES.stackSet).filter(
     (s) =>
-      asString((s.props as Props).permissionModel) === "SERVICE_MANAGED" &&
-      asBoolean(asRecord((s.props as Props).autoDeployment)?.enabled) === true,
+      read(s.props, "permissionModel") === "SERVICE_MANAGED" &&
+      asBoolean(readPath(s.props, "autoDeployment", "enabled")) === true,
   );
   const deployed = stackSets.some((s) =>
-    ofTypes(resources, TYPES.stackSetInstance).some((i) => refersTo((i.props as Props).stackSetName, s)),
+    ofTypes(resources, TYPES.stackSetInstance).some((i) => linkOf(i, "stackSetName", s, TYPES.stackSet) === "yes"),
   );
   if (!deployed)
     missing.push(

@@ -8,7 +8,18 @@ import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { admitsEveryone, conditionValues, coversAction, hasRestrictingCondition, statementsOf } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { attachedTo, ofTypes, purposeOf, refersTo, TYPES, validateTypes } from "./lib/resources";
+import {
+  attachedTo,
+  isOneOf,
+  linkOf,
+  ofTypes,
+  purposeOf,
+  TYPES,
+  undecidedJoin,
+  validateTypes,
+  type Attached,
+} from "./lib/resources";
+import { containsUnknown, deferToUpdate, elements, read, readPath, UNKNOWN, type Maybe } from "./lib/unknowns";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asArray, asBoolean, asNumber, asRecord, asString, type Props } from "./lib/values";
 
@@ -39,13 +50,18 @@ export function isComponentPrimaryBucket(bucket: PolicyResource, componentTypes:
 export interface ProtectedBucket {
   /** The bucket resource. */
   readonly bucket: PolicyResource;
-  /** "trail target" or "tagged evidence" etc., for messages. */
+  /** "target of trail X", "tagged ...", or why it may hold evidence when a preview cannot tell, for messages. */
   readonly reason: string;
 }
 
+const BUCKET_KINDS: readonly string[] = TYPES.bucket;
+const KEY_KINDS: readonly string[] = [...TYPES.key, ...TYPES.replicaKey];
+
 /**
  * Buckets that hold trail logs or evidence: trail targets, buckets whose purpose tag says so, and the primary bucket
- * of an evidence component (how a program built from components shows intent without tags).
+ * of an evidence component (how a program built from components shows intent without tags). During a preview, a
+ * bucket that may be a trail's target (the trail's `s3BucketName` is unknown and cannot be traced to one bucket) or
+ * whose purpose tag is unknown is guarded too: failing closed, it must meet the same bar.
  */
 export function protectedBuckets(
   resources: readonly PolicyResource[],
@@ -55,32 +71,77 @@ export function protectedBuckets(
   const trails = ofTypes(resources, TYPES.trail);
   const result: ProtectedBucket[] = [];
   for (const bucket of ofTypes(resources, TYPES.bucket)) {
-    const props = bucket.props as Props;
-    const purpose = purposeOf(props, purposeTagKey);
-    const target = trails.find((t) => refersTo((t.props as Props).s3BucketName, bucket));
+    const purpose = purposeOf(bucket.props as Props, purposeTagKey);
+    const links = trails.map((t) => ({ trail: t, link: linkOf(t, "s3BucketName", bucket, BUCKET_KINDS) }));
+    const target = links.find((l) => l.link === "yes")?.trail;
+    const maybeTarget = links.find((l) => l.link === "undecided")?.trail;
     if (target) result.push({ bucket, reason: `target of trail ${target.name}` });
     else if (purpose === PURPOSE.evidenceBucket || purpose === PURPOSE.trailBucket)
       result.push({ bucket, reason: `tagged ${purposeTagKey}=${purpose}` });
     else if (isComponentPrimaryBucket(bucket, evidenceComponentTypes))
       result.push({ bucket, reason: `primary bucket of ${bucket.parent?.type ?? "a component"}` });
+    else if (maybeTarget)
+      result.push({
+        bucket,
+        reason: `may be the target of trail ${maybeTarget.name}, whose s3BucketName is unknown during preview and names no single bucket`,
+      });
+    else if (purpose === UNKNOWN)
+      result.push({ bucket, reason: `its ${purposeTagKey} tag is unknown during preview, so it may hold evidence` });
   }
   return result;
 }
+
+/**
+ * What a bucket check found: a problem to report, or a value no program can know before deployment that the check
+ * needs (a policy document built from the new bucket's ARN): the rule then ends as the engine's "can't run during
+ * preview" advisory, after reporting everything else.
+ */
+export type BucketFinding = string | { readonly deferred: { readonly holder: unknown; readonly key: string } } | undefined;
 
 /** Runs `check` on every protected bucket; not applicable when the program has none. */
 function forEachProtectedBucket(
   args: StackValidationArgs,
   report: (message: string, urn?: string) => void,
-  check: (bucket: ProtectedBucket, resources: readonly PolicyResource[]) => string | undefined,
+  check: (bucket: ProtectedBucket, resources: readonly PolicyResource[]) => BucketFinding,
 ): void {
   const { purposeTagKey, evidenceComponentTypes } = configOf<ProtectedConfig>(args, PROTECTED_SCHEMA);
   const buckets = protectedBuckets(args.resources, purposeTagKey, evidenceComponentTypes);
   if (buckets.length === 0)
     args.notApplicable("No bucket is a trail target or tagged as holding evidence or trail logs.");
+  let deferred: { holder: unknown; key: string } | undefined;
   for (const entry of buckets) {
-    const problem = check(entry, args.resources);
-    if (problem) report(`Bucket ${entry.bucket.name} (${entry.reason}): ${problem}`, entry.bucket.urn);
+    const finding = check(entry, args.resources);
+    if (typeof finding === "string") report(`Bucket ${entry.bucket.name} (${entry.reason}): ${finding}`, entry.bucket.urn);
+    else if (finding) deferred = deferred ?? finding.deferred;
   }
+  if (deferred) deferToUpdate(deferred.holder, deferred.key);
+}
+
+/** "cannot verify" message for a setting that is unknown during preview although programs write it as a literal. */
+function unknownSetting(what: string, where: string): string {
+  return `cannot verify during preview: ${what} of ${where} is unknown until deployment; write it as a literal (failing closed).`;
+}
+
+/**
+ * The problem of the configurations joined to a bucket: the first problem of an attached one; else, when none is
+ * attached but some may be (their bucket cannot be traced during preview), a fail-closed "cannot verify"; else the
+ * problem of an undecided one (it may be this bucket's and would weaken it). `missing` when there is none at all.
+ */
+function joinedProblem(
+  joined: Attached,
+  problemOf: (config: PolicyResource) => string | undefined,
+  missing: string | undefined,
+): string | undefined {
+  for (const config of joined.attached) {
+    const problem = problemOf(config);
+    if (problem) return problem;
+  }
+  if (joined.attached.length === 0 && joined.undecided.length > 0) return `${undecidedJoin(joined.undecided, "bucket")}.`;
+  for (const config of joined.undecided) {
+    const problem = problemOf(config);
+    if (problem) return `${undecidedJoin([config], "bucket")}, and it would set: ${problem}`;
+  }
+  return joined.attached.length === 0 ? missing : undefined;
 }
 
 /** Retention in days of a `defaultRetention` block (years count as 365 days). */
@@ -104,6 +165,23 @@ const LOCK_SCHEMA: RuleConfigSchema = {
   },
 };
 
+/** Why one Object Lock `rule` block falls short (or cannot be verified), or undefined. */
+export function lockRuleProblem(rule: Maybe<unknown>, where: string, minRetentionDays: number): string | undefined {
+  if (rule === UNKNOWN) return unknownSetting("the Object Lock rule", where);
+  const retention = read(rule, "defaultRetention");
+  if (retention === UNKNOWN) return unknownSetting("the default retention", where);
+  const mode = read(retention, "mode");
+  if (mode === UNKNOWN) return unknownSetting("the retention mode", where);
+  if (mode !== "COMPLIANCE")
+    return `default retention mode is ${String(mode)}: use COMPLIANCE, which nobody (root included) can shorten.`;
+  const days = read(retention, "days");
+  const years = read(retention, "years");
+  if (days === UNKNOWN || years === UNKNOWN) return unknownSetting("the retention period", where);
+  const total = retentionDays({ days, years });
+  if (total < minRetentionDays) return `default retention is ${total} days: set at least ${minRetentionDays} days.`;
+  return undefined;
+}
+
 /** Why a bucket's Object Lock falls short, or undefined. */
 export function objectLockProblem(
   bucket: PolicyResource,
@@ -111,22 +189,26 @@ export function objectLockProblem(
   minRetentionDays: number,
 ): string | undefined {
   const props = bucket.props as Props;
-  const inline = asRecord(props.objectLockConfiguration);
-  const enabled = asBoolean(props.objectLockEnabled) === true || asString(inline?.objectLockEnabled) === "Enabled";
+  const enabledFlag = read(props, "objectLockEnabled");
+  const inline = read(props, "objectLockConfiguration");
+  const inlineEnabled = read(inline, "objectLockEnabled");
+  if (enabledFlag === UNKNOWN || (asBoolean(enabledFlag) !== true && inlineEnabled === UNKNOWN))
+    return unknownSetting("objectLockEnabled", `bucket ${bucket.name}`);
+  const enabled = asBoolean(enabledFlag) === true || inlineEnabled === "Enabled";
   if (!enabled) return "Object Lock is not enabled: create the bucket with objectLockEnabled: true.";
-  const rules = attachedTo(resources, TYPES.objectLock, "bucket", bucket).map((c) => asRecord((c.props as Props).rule));
-  if (inline?.rule !== undefined) rules.push(asRecord(inline.rule));
-  if (rules.length === 0)
-    return "no Object Lock configuration sets a default retention: add a BucketObjectLockConfiguration in COMPLIANCE mode.";
-  for (const rule of rules) {
-    const retention = asRecord(rule?.defaultRetention);
-    const mode = asString(retention?.mode);
-    if (mode !== "COMPLIANCE")
-      return `default retention mode is ${String(mode)}: use COMPLIANCE, which nobody (root included) can shorten.`;
-    const days = retentionDays(retention);
-    if (days < minRetentionDays) return `default retention is ${days} days: set at least ${minRetentionDays} days.`;
+  const inlineRule = read(inline, "rule");
+  if (inlineRule !== undefined) {
+    const problem = lockRuleProblem(inlineRule, `bucket ${bucket.name}`, minRetentionDays);
+    if (problem) return problem;
   }
-  return undefined;
+  const joined = attachedTo(resources, TYPES.objectLock, "bucket", bucket, BUCKET_KINDS);
+  return joinedProblem(
+    joined,
+    (c) => lockRuleProblem(read(c.props, "rule"), c.name, minRetentionDays),
+    inlineRule !== undefined
+      ? undefined
+      : "no Object Lock configuration sets a default retention: add a BucketObjectLockConfiguration in COMPLIANCE mode.",
+  );
 }
 
 /** Trail-log and evidence buckets are immutable: Object Lock in COMPLIANCE mode with at least the configured retention. */
@@ -150,17 +232,31 @@ export const forensicBucketObjectLock: StackRule = {
 /** Why a bucket is not versioned, or undefined. Object Lock buckets are versioned by S3 itself, and cannot be suspended. */
 export function versioningProblem(bucket: PolicyResource, resources: readonly PolicyResource[]): string | undefined {
   const props = bucket.props as Props;
-  const configs = attachedTo(resources, TYPES.versioning, "bucket", bucket);
-  for (const config of configs) {
-    const status = asString(asRecord((config.props as Props).versioningConfiguration)?.status);
-    if (status !== "Enabled")
-      return `versioning status is ${String(status)}: set versioningConfiguration.status to "Enabled".`;
+  const joined = attachedTo(resources, TYPES.versioning, "bucket", bucket, BUCKET_KINDS);
+  const statusProblem = (config: PolicyResource): string | undefined => {
+    const status = readPath(config.props, "versioningConfiguration", "status");
+    if (status === UNKNOWN) return unknownSetting("the versioning status", config.name);
+    return status === "Enabled"
+      ? undefined
+      : `versioning status is ${String(status)}: set versioningConfiguration.status to "Enabled".`;
+  };
+  const inline = readPath(props, "versioning", "enabled");
+  if (inline === UNKNOWN) return unknownSetting("inline versioning", `bucket ${bucket.name}`);
+  if (asBoolean(inline) === false) return "inline versioning is disabled: enable it.";
+  const lockFlag = read(props, "objectLockEnabled");
+  const versionedAnyway = asBoolean(inline) === true || asBoolean(lockFlag) === true;
+  if (!versionedAnyway)
+    return joinedProblem(joined, statusProblem, 'versioning is not enabled: add an aws.s3.BucketVersioning with status "Enabled".');
+  // Object Lock (or inline versioning) versions the bucket already: only a configuration that would suspend it matters.
+  for (const config of joined.attached) {
+    const problem = statusProblem(config);
+    if (problem) return problem;
   }
-  const inline = asRecord(props.versioning);
-  if (inline && asBoolean(inline.enabled) === false) return "inline versioning is disabled: enable it.";
-  if (configs.length > 0 || asBoolean(inline?.enabled) === true || asBoolean(props.objectLockEnabled) === true)
-    return undefined;
-  return 'versioning is not enabled: add an aws.s3.BucketVersioning with status "Enabled".';
+  for (const config of joined.undecided) {
+    const problem = statusProblem(config);
+    if (problem) return `${undecidedJoin([config], "bucket")}, and it would set: ${problem}`;
+  }
+  return undefined;
 }
 
 /** Trail-log and evidence buckets are versioned. */
@@ -177,27 +273,64 @@ export const forensicBucketVersioning: StackRule = {
     forEachProtectedBucket(args, report, ({ bucket }, resources) => versioningProblem(bucket, resources)),
 };
 
+/**
+ * Why one default-encryption rule is not SSE-KMS under a customer key, or undefined. A key ID unknown during preview
+ * passes only when the engine says it came from a KMS key or replica key of this program (a customer-managed key);
+ * AWS-managed keys are never resources a program creates.
+ */
+export function encryptionRuleProblem(
+  rule: Maybe<unknown>,
+  owner: PolicyResource,
+  property: string,
+  where: string,
+): string | undefined {
+  if (rule === UNKNOWN) return unknownSetting("the encryption rule", where);
+  const byDefault = read(rule, "applyServerSideEncryptionByDefault");
+  if (byDefault === UNKNOWN) return unknownSetting("applyServerSideEncryptionByDefault", where);
+  const algorithm = read(byDefault, "sseAlgorithm");
+  if (algorithm === UNKNOWN) return unknownSetting("sseAlgorithm", where);
+  if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse")
+    return `default encryption is ${String(algorithm)}: use aws:kms with a customer-managed key.`;
+  const key = read(byDefault, "kmsMasterKeyId");
+  if (key === UNKNOWN) {
+    const fromKey = (owner.propertyDependencies?.[property] ?? []).some((d) => d && isOneOf(d.type, KEY_KINDS));
+    return fromKey
+      ? undefined
+      : `cannot verify during preview: kmsMasterKeyId of ${where} is unknown and does not come from a KMS key of this program, so it may be AWS-managed (failing closed).`;
+  }
+  const keyId = asString(key);
+  if (!keyId)
+    return "SSE-KMS without kmsMasterKeyId uses the AWS-managed aws/s3 key: set kmsMasterKeyId to a customer-managed key ARN.";
+  if (/alias\/aws\//i.test(keyId)) return `kmsMasterKeyId ${keyId} is AWS-managed: use a customer-managed key ARN.`;
+  return undefined;
+}
+
 /** Why a bucket's default encryption is not SSE-KMS with a customer key, or undefined. */
 export function encryptionProblem(bucket: PolicyResource, resources: readonly PolicyResource[]): string | undefined {
-  const props = bucket.props as Props;
-  const rules: unknown[] = attachedTo(resources, TYPES.encryption, "bucket", bucket).flatMap((c) =>
-    asArray((c.props as Props).rules),
-  );
-  const inline = asRecord(props.serverSideEncryptionConfiguration);
-  if (inline?.rule !== undefined) rules.push(inline.rule);
-  if (rules.length === 0)
-    return "no default encryption is configured: add an aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and a customer key.";
-  for (const rule of rules) {
-    const byDefault = asRecord(asRecord(rule)?.applyServerSideEncryptionByDefault);
-    const algorithm = asString(byDefault?.sseAlgorithm);
-    const key = asString(byDefault?.kmsMasterKeyId);
-    if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse")
-      return `default encryption is ${String(algorithm)}: use aws:kms with a customer-managed key.`;
-    if (!key)
-      return "SSE-KMS without kmsMasterKeyId uses the AWS-managed aws/s3 key: set kmsMasterKeyId to a customer-managed key ARN.";
-    if (/alias\/aws\//i.test(key)) return `kmsMasterKeyId ${key} is AWS-managed: use a customer-managed key ARN.`;
+  const inline = read(bucket.props, "serverSideEncryptionConfiguration");
+  if (inline === UNKNOWN) return unknownSetting("serverSideEncryptionConfiguration", `bucket ${bucket.name}`);
+  const inlineRule = read(inline, "rule");
+  if (inlineRule !== undefined) {
+    const problem = encryptionRuleProblem(inlineRule, bucket, "serverSideEncryptionConfiguration", `bucket ${bucket.name}`);
+    if (problem) return problem;
   }
-  return undefined;
+  const joined = attachedTo(resources, TYPES.encryption, "bucket", bucket, BUCKET_KINDS);
+  const configProblem = (config: PolicyResource): string | undefined => {
+    const rules = elements(read(config.props, "rules"));
+    if (rules.length === 0) return `${config.name} has no rules: add one with aws:kms and a customer key.`;
+    for (const rule of rules) {
+      const problem = encryptionRuleProblem(rule, config, "rules", config.name);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  return joinedProblem(
+    joined,
+    configProblem,
+    inlineRule !== undefined
+      ? undefined
+      : "no default encryption is configured: add an aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and a customer key.",
+  );
 }
 
 /** Trail-log and evidence buckets use SSE-KMS with a customer-managed key. */
@@ -221,14 +354,18 @@ export function publicAccessBlockProblem(
   bucket: PolicyResource,
   resources: readonly PolicyResource[],
 ): string | undefined {
-  const blocks = attachedTo(resources, TYPES.publicAccessBlock, "bucket", bucket);
-  if (blocks.length === 0)
-    return "no public-access block: add an aws.s3.BucketPublicAccessBlock with all four flags true.";
-  for (const block of blocks) {
-    const off = BLOCK_FLAGS.filter((flag) => asBoolean((block.props as Props)[flag]) !== true);
-    if (off.length > 0) return `public-access block leaves ${off.join(", ")} off: set all four flags to true.`;
-  }
-  return undefined;
+  const joined = attachedTo(resources, TYPES.publicAccessBlock, "bucket", bucket, BUCKET_KINDS);
+  return joinedProblem(
+    joined,
+    (block) => {
+      const values = BLOCK_FLAGS.map((flag) => ({ flag, value: read(block.props, flag) }));
+      const unknown = values.filter((v) => v.value === UNKNOWN).map((v) => v.flag);
+      if (unknown.length > 0) return unknownSetting(unknown.join(", "), block.name);
+      const off = values.filter((v) => asBoolean(v.value) !== true).map((v) => v.flag);
+      return off.length > 0 ? `public-access block leaves ${off.join(", ")} off: set all four flags to true.` : undefined;
+    },
+    "no public-access block: add an aws.s3.BucketPublicAccessBlock with all four flags true.",
+  );
 }
 
 /** Trail-log and evidence buckets block every form of public access. */
@@ -258,16 +395,24 @@ export function deniesInsecureTransport(document: unknown): boolean {
   );
 }
 
-/** Why a bucket does not refuse plain HTTP, or undefined. */
-export function tlsProblem(bucket: PolicyResource, resources: readonly PolicyResource[]): string | undefined {
-  const documents = attachedTo(resources, TYPES.bucketPolicy, "bucket", bucket).map((p) => (p.props as Props).policy);
-  const inline = (bucket.props as Props).policy;
-  if (inline !== undefined) documents.push(inline);
-  if (documents.length === 0)
-    return 'no bucket policy: add one that denies s3:* to "*" when aws:SecureTransport is false.';
-  if (!documents.some(deniesInsecureTransport))
-    return 'the bucket policy does not deny requests without TLS: add Deny s3:* to "*" with Bool aws:SecureTransport "false".';
-  return undefined;
+/**
+ * Why a bucket does not refuse plain HTTP, or undefined. A policy document unknown during preview (built from the
+ * new bucket's ARN, as most programs build it) is deferred to the update: failing closed would stop every compliant
+ * first deployment, and the document does not exist before the bucket does.
+ */
+export function tlsProblem(bucket: PolicyResource, resources: readonly PolicyResource[]): BucketFinding {
+  const joined = attachedTo(resources, TYPES.bucketPolicy, "bucket", bucket, BUCKET_KINDS);
+  const sources = [
+    ...joined.attached.map((p) => ({ holder: p.props, key: "policy" })),
+    ...(read(bucket.props, "policy") !== undefined ? [{ holder: bucket.props, key: "policy" }] : []),
+  ];
+  const known = sources.filter((s) => !containsUnknown(read(s.holder, s.key)));
+  if (known.some((s) => deniesInsecureTransport(read(s.holder, s.key)))) return undefined;
+  const unknownSource = sources.find((s) => !known.includes(s));
+  if (unknownSource) return { deferred: unknownSource };
+  if (sources.length === 0 && joined.undecided.length > 0) return `${undecidedJoin(joined.undecided, "bucket")}.`;
+  if (sources.length === 0) return 'no bucket policy: add one that denies s3:* to "*" when aws:SecureTransport is false.';
+  return 'the bucket policy does not deny requests without TLS: add Deny s3:* to "*" with Bool aws:SecureTransport "false".';
 }
 
 /** Trail-log and evidence buckets refuse requests made without TLS. */

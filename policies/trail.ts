@@ -4,6 +4,7 @@
  */
 import { DEFAULT_ENFORCEMENT, type ResourceRule } from "./lib/types";
 import { TYPES, validateTypes } from "./lib/resources";
+import { read, UNKNOWN } from "./lib/unknowns";
 import { asArray, asBoolean, asRecord, asString, stringList, type Props } from "./lib/values";
 
 const NO_CONFIG = { properties: {} };
@@ -54,7 +55,11 @@ export const trailKmsEncrypted: ResourceRule = {
     "Create a KMS key whose policy lets cloudtrail.amazonaws.com encrypt for your trail, and set kmsKeyId to its ARN.",
   configSchema: NO_CONFIG,
   validateResource: validateTypes(TYPES.trail, (trail, _args, report) => {
-    const key = asString(trail.kmsKeyId);
+    const raw = read(trail, "kmsKeyId");
+    // Unknown during a preview means the key is created (or updated) by this program: a customer-managed key, since
+    // AWS-managed keys are never program resources. The rule runs again on the known ARN before the trail is created.
+    if (raw === UNKNOWN) return;
+    const key = asString(raw);
     if (!key) report("kmsKeyId is not set: set it to the ARN of a customer-managed KMS key.");
     else if (/alias\/aws\//i.test(key))
       report(`kmsKeyId ${key} is an AWS-managed alias: use a customer-managed key ARN.`);

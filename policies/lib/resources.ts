@@ -4,7 +4,8 @@
  * (sub-resource → bucket, resource → region, resource → purpose tag).
  */
 import type { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
-import { asRecord, asString, tagsOf, type Props } from "./values";
+import { containsUnknown, isUnknown, read, readPath, UNKNOWN, type Maybe } from "./unknowns";
+import { asRecord, asString, type Props } from "./values";
 
 /** Type tokens the pack inspects. Each entry lists the current token first, then deprecated aliases. */
 export const TYPES = {
@@ -74,21 +75,22 @@ export function ofTypes(resources: readonly PolicyResource[], tokens: readonly s
 }
 
 /**
- * The strings other resources may use to refer to this one: its ID, ARN, name-like outputs (`bucket`, `keyId`,
- * `name`). Stack props are outputs, which carry the ID for bridged AWS resources.
+ * The known strings other resources may use to refer to this one: its ID, ARN, name-like outputs (`bucket`, `keyId`,
+ * `name`). Stack props are outputs, which carry the ID for bridged AWS resources. Values unknown during a preview
+ * (a new resource's ID and ARN) are left out, never read.
  */
 export function referencesOf(resource: PolicyResource): Set<string> {
-  const p = resource.props as Props;
   const refs = new Set<string>();
   for (const key of ["id", "arn", "bucket", "keyId", "name"]) {
-    const value = asString(p[key]);
-    if (value) refs.add(value);
+    const value = read(resource.props, key);
+    if (typeof value === "string" && value !== "") refs.add(value);
   }
   return refs;
 }
 
-/** Whether `reference` (an input such as a sub-resource's `bucket`) points at `target`. */
+/** Whether a known `reference` (an input such as a sub-resource's `bucket`) names `target` by one of its known references. */
 export function refersTo(reference: unknown, target: PolicyResource): boolean {
+  if (isUnknown(reference)) return false;
   const ref = asString(reference);
   if (!ref) return false;
   const refs = referencesOf(target);
@@ -100,14 +102,68 @@ export function refersTo(reference: unknown, target: PolicyResource): boolean {
   return false;
 }
 
+/**
+ * Whether a join holds: `yes`, `no`, or `undecided` (the value is unknown during this preview and the engine's
+ * property dependencies do not single out one resource it came from).
+ */
+export type Link = "yes" | "no" | "undecided";
+
+/**
+ * Whether `resource`'s `property` refers to `target`, whose kind is one of `kinds` (e.g. every bucket token).
+ *
+ * First through the property dependencies the engine records (input property → resources its value came from): a
+ * sub-resource whose `bucket` input came from exactly one bucket belongs to that bucket, known value or not, which is
+ * how a first preview (every new bucket's ID unknown) can still join. Then by a known value against the target's
+ * known references. A value unknown during the preview that came from several, or no, resources of that kind is
+ * `undecided`; the caller decides how to fail closed. `value` defaults to the property itself; pass a value nested
+ * inside it (e.g. one rule's key ID) to judge that value with the property's dependencies.
+ */
+export function linkOf(
+  resource: PolicyResource,
+  property: string,
+  target: PolicyResource,
+  kinds: readonly string[] = [target.type],
+  value: Maybe<unknown> = read(resource.props, property),
+): Link {
+  if (value === undefined || value === null) return "no";
+  const sources = (resource.propertyDependencies?.[property] ?? []).filter((d) => d && isOneOf(d.type, kinds));
+  const only = sources.length === 1 ? sources[0] : undefined;
+  if (only) return only.urn === target.urn ? "yes" : "no";
+  if (value !== UNKNOWN) return refersTo(value, target) ? "yes" : "no";
+  if (sources.length > 1 && !sources.some((d) => d.urn === target.urn)) return "no";
+  return "undecided";
+}
+
+/** The resources of some types joined to a target through one property, split by how sure the join is. */
+export interface Attached {
+  /** Resources that refer to the target. */
+  readonly attached: PolicyResource[];
+  /** Resources that may refer to it: their reference is unknown during this preview and cannot be traced. */
+  readonly undecided: PolicyResource[];
+}
+
 /** The resources of `tokens` whose `property` refers to `target` (e.g. the versioning configs of a bucket). */
 export function attachedTo(
   resources: readonly PolicyResource[],
   tokens: readonly string[],
   property: string,
   target: PolicyResource,
-): PolicyResource[] {
-  return ofTypes(resources, tokens).filter((r) => refersTo((r.props as Props)[property], target));
+  kinds: readonly string[] = [target.type],
+): Attached {
+  const attached: PolicyResource[] = [];
+  const undecided: PolicyResource[] = [];
+  for (const r of ofTypes(resources, tokens)) {
+    const link = linkOf(r, property, target, kinds);
+    if (link === "yes") attached.push(r);
+    else if (link === "undecided") undecided.push(r);
+  }
+  return { attached, undecided };
+}
+
+/** A short "could not verify" explanation for resources whose join is undecided during a preview. */
+export function undecidedJoin(undecided: readonly PolicyResource[], property: string): string {
+  const names = undecided.map((r) => r.name).join(", ");
+  return `cannot verify during preview: ${names} name their ${property} by a value unknown until deployment that does not come from exactly one resource, so the pack cannot tell which one they configure; pass the resource's own output (e.g. bucket.id) directly`;
 }
 
 /** The region a resource lands in: its own `region` input, else its provider's, else "the default provider". */
@@ -115,15 +171,25 @@ export function regionOf(resource: {
   props: Record<string, unknown>;
   provider?: { props: Record<string, unknown> };
 }): string {
-  return asString(resource.props.region) ?? asString(resource.provider?.props.region) ?? "(default provider region)";
+  const own = read(resource.props, "region");
+  if (own === UNKNOWN) return UNKNOWN_REGION;
+  const fromProvider = read(resource.provider?.props, "region");
+  if (asString(own) === undefined && fromProvider === UNKNOWN) return UNKNOWN_REGION;
+  return asString(own) ?? asString(fromProvider) ?? "(default provider region)";
 }
+
+/** What {@link regionOf} returns for a region unknown during a preview. */
+export const UNKNOWN_REGION = "(region unknown during preview)";
 
 /** The account a resource lands in, as far as its provider says (`allowedAccountIds`, else the assumed role's account). */
 export function accountOf(resource: { provider?: { props: Record<string, unknown> } }): string {
   const props = resource.provider?.props ?? {};
-  const allowed = parseMaybeJson(props.allowedAccountIds);
+  const allowedRaw = read(props, "allowedAccountIds");
+  const rolesRaw = read(props, "assumeRoles");
+  if (containsUnknown(allowedRaw) || containsUnknown(rolesRaw)) return "(account unknown during preview)";
+  const allowed = parseMaybeJson(allowedRaw);
   if (Array.isArray(allowed) && typeof allowed[0] === "string") return allowed[0];
-  const roles = parseMaybeJson(props.assumeRoles);
+  const roles = parseMaybeJson(rolesRaw);
   const roleArn = Array.isArray(roles) ? asString(asRecord(roles[0])?.roleArn) : undefined;
   return roleArn?.split(":")[4] ?? "(default provider account)";
 }
@@ -138,9 +204,14 @@ function parseMaybeJson(value: unknown): unknown {
   }
 }
 
-/** The value of the purpose tag (config `purposeTagKey`) of a resource, lower-cased. */
-export function purposeOf(props: Props, tagKey: string): string | undefined {
-  return tagsOf(props)[tagKey]?.toLowerCase();
+/**
+ * The value of the purpose tag (config `purposeTagKey`) of a resource, lower-cased; {@link UNKNOWN} when the tag (or
+ * the whole tag map) is unknown during a preview. Other tags are never read, so an unknown unrelated tag is harmless.
+ */
+export function purposeOf(props: Props, tagKey: string): Maybe<string | undefined> {
+  const value = readPath(props, "tags", tagKey);
+  if (value === UNKNOWN) return UNKNOWN;
+  return asString(value)?.toLowerCase();
 }
 
 /** A short, readable reference to a resource for messages: its logical name and type. */

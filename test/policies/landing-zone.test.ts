@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../scripts/plan/plan";
 import { runProgram, type RecordedResource } from "../support/mock-engine";
-import { evaluatePack, formatVerdicts, type PackVerdict } from "../support/policy-harness";
+import { evaluatePack, formatVerdicts, type EvaluateOptions, type PackVerdict } from "../support/policy-harness";
 import { res } from "./helpers";
 
 type Mutation = (resources: RecordedResource[]) => RecordedResource[];
@@ -38,9 +38,28 @@ function remove(type: string): Mutation {
   };
 }
 
-/** Adds a resource deployed through the provider of the first resource of `nextTo`'s type. */
-function addBeside(nextTo: string, make: (provider: string | undefined) => RecordedResource): Mutation {
-  return (resources) => [...resources, make(resources.find((r) => r.type === nextTo)?.provider)];
+/**
+ * Adds a resource deployed through the provider of the first resource of `nextTo`'s type. `refs` names, per input,
+ * the resource (by type and name suffix) whose ID the input holds: the new resource then records the property
+ * dependency a program's `input: other.id` would, and the input holds that resource's ID.
+ */
+function addBeside(
+  nextTo: string,
+  make: (provider: string | undefined) => RecordedResource,
+  refs: Record<string, { type: string; suffix: string }> = {},
+): Mutation {
+  return (resources) => {
+    const added = make(resources.find((r) => r.type === nextTo)?.provider);
+    const inputs = { ...added.inputs };
+    const propertyDependencies: Record<string, string[]> = {};
+    for (const [key, ref] of Object.entries(refs)) {
+      const target = resources.find((r) => r.type === ref.type && r.name.endsWith(ref.suffix));
+      if (!target) throw new Error(`mutation found no ${ref.type} named *${ref.suffix}`);
+      inputs[key] = target.id;
+      propertyDependencies[key] = [target.urn];
+    }
+    return [...resources, { ...added, inputs, propertyDependencies }];
+  };
 }
 
 /** Edits the statements of a JSON policy document input. */
@@ -142,13 +161,11 @@ export const MUTATIONS: Record<string, Mutation> = {
     "trail-bucket-policy",
     statements("policy", (s) => s.filter((x) => !JSON.stringify(x).includes("aws:SecureTransport"))),
   ),
-  "public-read ACL on the evidence bucket": addBeside(BUCKET, (p) => ({
-    ...res("aws:s3/bucketAcl:BucketAcl", "evidence-acl", {
-      bucket: "flz-evidence-222222222222-us-east-1",
-      acl: "public-read",
-    }),
-    provider: p,
-  })),
+  "public-read ACL on the evidence bucket": addBeside(
+    BUCKET,
+    (p) => ({ ...res("aws:s3/bucketAcl:BucketAcl", "evidence-acl", { acl: "public-read" }), provider: p }),
+    { bucket: { type: BUCKET, suffix: "-evidence-bucket" } },
+  ),
   "evidence versioning suspended": change(
     "aws:s3/bucketVersioning:BucketVersioning",
     "evidence-bucket-versioning",
@@ -225,10 +242,11 @@ export const MUTATIONS: Record<string, Mutation> = {
     "alarms-us-east-1-topic",
     ({ kmsMasterKeyId: _k, ...i }) => i,
   ),
-  "internet gateway in the forensic VPC": addBeside("aws:ec2/vpc:Vpc", (p) => ({
-    ...res("aws:ec2/internetGateway:InternetGateway", "analysis-igw", { vpcId: "flz-vpc-vpc-id" }),
-    provider: p,
-  })),
+  "internet gateway in the forensic VPC": addBeside(
+    "aws:ec2/vpc:Vpc",
+    (p) => ({ ...res("aws:ec2/internetGateway:InternetGateway", "analysis-igw", {}), provider: p }),
+    { vpcId: { type: "aws:ec2/vpc:Vpc", suffix: "-vpc" } },
+  ),
 };
 
 /** Mandatory violations as comparable keys. */
@@ -240,10 +258,31 @@ function mandatoryKeys(verdict: PackVerdict): Set<string> {
   );
 }
 
+/**
+ * Mutants a first preview cannot see, in this program as written: each edits a policy document the program builds
+ * from values the cloud assigns at creation, so during the first preview the whole document is unknown (as it is
+ * for the unmutated stack). No rule can tell a weakened document from a sound one before it exists; the pack reports
+ * "can't run during preview" (advisory, as the engine does) instead of failing every compliant first deployment, and
+ * the rule runs on the real document at `pulumi up` (resource rules before the resource is created). Building these
+ * documents from names known in advance would make them visible at the first preview (docs/policies.md).
+ */
+const UNKNOWABLE_AT_FIRST_PREVIEW: Record<string, string> = {
+  "kms:* to * in the evidence key policy": "the key policy names the forensic roles by role.arn",
+  "public evidence bucket policy": "the bucket policy names the bucket by bucket.arn",
+  "trail bucket policy without the TLS deny": "the bucket policy names the bucket by bucket.arn",
+  "trail protection SCP without the StopLogging deny": "the SCP names the forensic keys by key.arn",
+  "protection SCP without the member-role deny": "the SCP names the forensic keys by key.arn",
+};
+
+/** The two ways the engine sees a program: everything known (`pulumi up`, later previews), or a first preview. */
+const MODES: Array<{ label: string; options: EvaluateOptions }> = [
+  { label: "every value known (pulumi up, later previews)", options: {} },
+  { label: "first preview (every resource to be created)", options: { preview: "create" } },
+];
+
 describe("policy pack over the landing-zone stack", function () {
   this.timeout(120_000);
   let resources: RecordedResource[] = [];
-  let baseline: PackVerdict;
 
   before(async () => {
     const run = await runProgram(() => {
@@ -253,29 +292,54 @@ describe("policy pack over the landing-zone stack", function () {
       return { ...(require(DEFAULT_PROGRAM) as Record<string, unknown>) };
     }, readStackConfig(DEFAULT_STACK_CONFIG));
     resources = run.resources;
-    baseline = await evaluatePack(resources);
   });
 
-  it("the example stack passes every mandatory rule", () => {
-    expect(baseline.mandatoryViolations, formatVerdicts(baseline)).to.equal(0);
-  });
+  for (const mode of MODES) {
+    describe(mode.label, () => {
+      let baseline: PackVerdict;
+      before(async () => {
+        baseline = await evaluatePack(resources, mode.options);
+      });
 
-  it(`catches every weakening mutation with a mandatory rule (${Object.keys(MUTATIONS).length} mutants)`, async () => {
-    const before = mandatoryKeys(baseline);
-    const survivors: string[] = [];
-    const killedBy: Record<string, string[]> = {};
-    for (const [label, mutate] of Object.entries(MUTATIONS)) {
-      const verdict = await evaluatePack(mutate(resources));
-      const fresh = [...mandatoryKeys(verdict)].filter((k) => !before.has(k));
-      if (fresh.length === 0) survivors.push(label);
-      else killedBy[label] = [...new Set(fresh.map((k) => k.split("|")[0] ?? ""))];
-    }
-    const total = Object.keys(MUTATIONS).length;
-    const killed = total - survivors.length;
-    console.log(`      mutation kill rate: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`);
-    for (const [label, rules] of Object.entries(killedBy))
-      console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
-    expect(total).to.be.at.least(20);
-    expect(survivors, "surviving mutants").to.deep.equal([]);
-  });
+      it("the example stack passes every mandatory rule", () => {
+        expect(baseline.mandatoryViolations, formatVerdicts(baseline)).to.equal(0);
+      });
+
+      it(`catches every weakening mutation with a mandatory rule (${Object.keys(MUTATIONS).length} mutants)`, async () => {
+        const before = mandatoryKeys(baseline);
+        const survivors: string[] = [];
+        const killedBy: Record<string, string[]> = {};
+        for (const [label, mutate] of Object.entries(MUTATIONS)) {
+          const verdict = await evaluatePack(mutate(resources), mode.options);
+          const fresh = [...mandatoryKeys(verdict)].filter((k) => !before.has(k));
+          if (fresh.length === 0) survivors.push(label);
+          else killedBy[label] = [...new Set(fresh.map((k) => k.split("|")[0] ?? ""))];
+        }
+        // A survivor of the first preview must be one whose document is unknowable then, and every rule that kills
+        // it once values are known must say it could not run (a visible warning), never pass it silently.
+        const deferred: string[] = [];
+        const silent: string[] = [];
+        for (const label of survivors) {
+          const mutant = (MUTATIONS[label] as Mutation)(resources);
+          const known = await evaluatePack(mutant);
+          const killers = known.policies.filter((p) => p.enforcementLevel === "mandatory" && p.violations.length > 0);
+          const preview = await evaluatePack(mutant, mode.options);
+          const warned = killers.every((k) => preview.policies.find((p) => p.name === k.name)?.status === "cannot-run");
+          (warned && killers.length > 0 ? deferred : silent).push(label);
+        }
+        const total = Object.keys(MUTATIONS).length;
+        const killed = total - survivors.length;
+        console.log(`      mutation kill rate, ${mode.label}: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`);
+        for (const [label, rules] of Object.entries(killedBy))
+          console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
+        for (const label of deferred)
+          console.log(`        deferred to pulumi up ("can't run during preview")  ${label}: ${UNKNOWABLE_AT_FIRST_PREVIEW[label] ?? "?"}`);
+        for (const label of silent) console.log(`        SURVIVED  ${label}`);
+        expect(total).to.be.at.least(20);
+        expect(silent, "mutants that pass silently").to.deep.equal([]);
+        const expectedDeferred = mode.options.preview === "create" ? Object.keys(UNKNOWABLE_AT_FIRST_PREVIEW) : [];
+        expect(deferred.sort(), "mutants deferred to pulumi up").to.deep.equal(expectedDeferred.sort());
+      });
+    });
+  }
 });
