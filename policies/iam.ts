@@ -226,7 +226,8 @@ export const iamNoWildcardAdmin: ResourceRule = {
       };
       if (isBreakGlass(view, config)) return;
       if (attachment) report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
-      else report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
+      else
+        report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
       return;
     }
     for (const role of rolesOfResource(args)) {

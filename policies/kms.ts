@@ -70,9 +70,7 @@ const FORENSIC_KEY_PURPOSES: string[] = [PURPOSE.evidenceKey, PURPOSE.trailKey, 
 
 /** Whether `owner`'s `property` (or `value`, nested inside it) refers to `key`: yes, or undecided during a preview. */
 function keyLink(owner: PolicyResource, property: string, key: PolicyResource, value?: Maybe<unknown>): Link {
-  return value === undefined
-    ? linkOf(owner, property, key, KEY_KINDS)
-    : linkOf(owner, property, key, KEY_KINDS, value);
+  return value === undefined ? linkOf(owner, property, key, KEY_KINDS) : linkOf(owner, property, key, KEY_KINDS, value);
 }
 
 const KEY_KINDS: readonly string[] = [...TYPES.key, ...TYPES.replicaKey];
@@ -246,8 +244,7 @@ export const kmsCustodySigningKey: ResourceRule = {
     // A resource rule runs again on the known inputs before the key is created: let the engine report it as
     // "can't run during preview" rather than skip a key that may be the signing key.
     if (purpose === UNKNOWN) deferToUpdate(key, "tags", purposeTagKey);
-    if (purpose !== PURPOSE.signingKey)
-      args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
+    if (purpose !== PURPOSE.signingKey) args.notApplicable(`Key is not tagged ${purposeTagKey}=${PURPOSE.signingKey}.`);
     const spec = asString(key.customerMasterKeySpec) ?? "SYMMETRIC_DEFAULT";
     const usage = asString(key.keyUsage) ?? "ENCRYPT_DECRYPT";
     if (usage !== "SIGN_VERIFY") report(`keyUsage is ${usage}: custody signing keys need keyUsage "SIGN_VERIFY".`);

@@ -29,7 +29,10 @@ export function organizationTrails(resources: readonly PolicyResource[]): Policy
  * `policyId`: its property dependencies first, then its known value). `undecided` holds those a preview cannot settle:
  * the attachment's reference cannot be traced, or the policy's type is unknown; they never count as protection.
  */
-export function attachedScps(resources: readonly PolicyResource[]): { attached: PolicyResource[]; undecided: PolicyResource[] } {
+export function attachedScps(resources: readonly PolicyResource[]): {
+  attached: PolicyResource[];
+  undecided: PolicyResource[];
+} {
   const attachments = ofTypes(resources, TYPES.scpAttachment);
   const attached: PolicyResource[] = [];
   const undecided: PolicyResource[] = [];

@@ -96,7 +96,8 @@ export function protectedBuckets(
  * needs (a policy document built from the new bucket's ARN): the rule then ends as the engine's "can't run during
  * preview" advisory, after reporting everything else.
  */
-export type BucketFinding = string | { readonly deferred: { readonly holder: unknown; readonly key: string } } | undefined;
+export type BucketFinding =
+  string | { readonly deferred: { readonly holder: unknown; readonly key: string } } | undefined;
 
 /** Runs `check` on every protected bucket; not applicable when the program has none. */
 function forEachProtectedBucket(
@@ -111,7 +112,8 @@ function forEachProtectedBucket(
   let deferred: { holder: unknown; key: string } | undefined;
   for (const entry of buckets) {
     const finding = check(entry, args.resources);
-    if (typeof finding === "string") report(`Bucket ${entry.bucket.name} (${entry.reason}): ${finding}`, entry.bucket.urn);
+    if (typeof finding === "string")
+      report(`Bucket ${entry.bucket.name} (${entry.reason}): ${finding}`, entry.bucket.urn);
     else if (finding) deferred = deferred ?? finding.deferred;
   }
   if (deferred) deferToUpdate(deferred.holder, deferred.key);
@@ -136,7 +138,8 @@ function joinedProblem(
     const problem = problemOf(config);
     if (problem) return problem;
   }
-  if (joined.attached.length === 0 && joined.undecided.length > 0) return `${undecidedJoin(joined.undecided, "bucket")}.`;
+  if (joined.attached.length === 0 && joined.undecided.length > 0)
+    return `${undecidedJoin(joined.undecided, "bucket")}.`;
   for (const config of joined.undecided) {
     const problem = problemOf(config);
     if (problem) return `${undecidedJoin([config], "bucket")}, and it would set: ${problem}`;
@@ -246,7 +249,11 @@ export function versioningProblem(bucket: PolicyResource, resources: readonly Po
   const lockFlag = read(props, "objectLockEnabled");
   const versionedAnyway = asBoolean(inline) === true || asBoolean(lockFlag) === true;
   if (!versionedAnyway)
-    return joinedProblem(joined, statusProblem, 'versioning is not enabled: add an aws.s3.BucketVersioning with status "Enabled".');
+    return joinedProblem(
+      joined,
+      statusProblem,
+      'versioning is not enabled: add an aws.s3.BucketVersioning with status "Enabled".',
+    );
   // Object Lock (or inline versioning) versions the bucket already: only a configuration that would suspend it matters.
   for (const config of joined.attached) {
     const problem = statusProblem(config);
@@ -311,7 +318,12 @@ export function encryptionProblem(bucket: PolicyResource, resources: readonly Po
   if (inline === UNKNOWN) return unknownSetting("serverSideEncryptionConfiguration", `bucket ${bucket.name}`);
   const inlineRule = read(inline, "rule");
   if (inlineRule !== undefined) {
-    const problem = encryptionRuleProblem(inlineRule, bucket, "serverSideEncryptionConfiguration", `bucket ${bucket.name}`);
+    const problem = encryptionRuleProblem(
+      inlineRule,
+      bucket,
+      "serverSideEncryptionConfiguration",
+      `bucket ${bucket.name}`,
+    );
     if (problem) return problem;
   }
   const joined = attachedTo(resources, TYPES.encryption, "bucket", bucket, BUCKET_KINDS);
@@ -362,7 +374,9 @@ export function publicAccessBlockProblem(
       const unknown = values.filter((v) => v.value === UNKNOWN).map((v) => v.flag);
       if (unknown.length > 0) return unknownSetting(unknown.join(", "), block.name);
       const off = values.filter((v) => asBoolean(v.value) !== true).map((v) => v.flag);
-      return off.length > 0 ? `public-access block leaves ${off.join(", ")} off: set all four flags to true.` : undefined;
+      return off.length > 0
+        ? `public-access block leaves ${off.join(", ")} off: set all four flags to true.`
+        : undefined;
     },
     "no public-access block: add an aws.s3.BucketPublicAccessBlock with all four flags true.",
   );
@@ -411,7 +425,8 @@ export function tlsProblem(bucket: PolicyResource, resources: readonly PolicyRes
   const unknownSource = sources.find((s) => !known.includes(s));
   if (unknownSource) return { deferred: unknownSource };
   if (sources.length === 0 && joined.undecided.length > 0) return `${undecidedJoin(joined.undecided, "bucket")}.`;
-  if (sources.length === 0) return 'no bucket policy: add one that denies s3:* to "*" when aws:SecureTransport is false.';
+  if (sources.length === 0)
+    return 'no bucket policy: add one that denies s3:* to "*" when aws:SecureTransport is false.';
   return 'the bucket policy does not deny requests without TLS: add Deny s3:* to "*" with Bool aws:SecureTransport "false".';
 }
 

@@ -329,11 +329,15 @@ describe("policy pack over the landing-zone stack", function () {
         }
         const total = Object.keys(MUTATIONS).length;
         const killed = total - survivors.length;
-        console.log(`      mutation kill rate, ${mode.label}: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`);
+        console.log(
+          `      mutation kill rate, ${mode.label}: ${killed}/${total} (${Math.round((100 * killed) / total)}%)`,
+        );
         for (const [label, rules] of Object.entries(killedBy))
           console.log(`        killed  ${label}  <- ${rules.join(", ")}`);
         for (const label of deferred)
-          console.log(`        deferred to pulumi up ("can't run during preview")  ${label}: ${UNKNOWABLE_AT_FIRST_PREVIEW[label] ?? "?"}`);
+          console.log(
+            `        deferred to pulumi up ("can't run during preview")  ${label}: ${UNKNOWABLE_AT_FIRST_PREVIEW[label] ?? "?"}`,
+          );
         for (const label of silent) console.log(`        SURVIVED  ${label}`);
         expect(total).to.be.at.least(20);
         expect(silent, "mutants that pass silently").to.deep.equal([]);

@@ -57,7 +57,7 @@ async function verdict(rule: Rule, resources: RecordedResource[], preview = true
   return only;
 }
 
-describe("first preview (preview: \"create\")", () => {
+describe('first preview (preview: "create")', () => {
   describe("what the harness delivers", () => {
     it("uses the policy SDK's sentinels, and reading through its proxy never trips on a known value", () => {
       expect(UNKNOWN_SENTINELS.has(sdkProxy.unknownStringValue)).to.equal(true);
@@ -133,7 +133,12 @@ describe("first preview (preview: \"create\")", () => {
     it("passes the same bucket in COMPLIANCE mode, and does not take another bucket's lock for its own", async () => {
       const bucket = evidenceBucket();
       const other = evidenceBucket("scratch", {});
-      const v = await verdict(forensicBucketObjectLock, [bucket, other, lockOf(bucket), lockOf(other, "GOVERNANCE", 1)]);
+      const v = await verdict(forensicBucketObjectLock, [
+        bucket,
+        other,
+        lockOf(bucket),
+        lockOf(other, "GOVERNANCE", 1),
+      ]);
       expect(v.violations).to.deep.equal([]);
       expect(v.status).to.equal("pass");
     });
@@ -144,17 +149,22 @@ describe("first preview (preview: \"create\")", () => {
         s3BucketName: [bucket],
       });
       const v = await verdict(forensicBucketObjectLock, [bucket, trail, lockOf(bucket, "COMPLIANCE", 1)]);
-      expect(v.violations[0]?.message).to.match(/Bucket trail-logs \(target of trail trail\): default retention is 1 days/);
+      expect(v.violations[0]?.message).to.match(
+        /Bucket trail-logs \(target of trail trail\): default retention is 1 days/,
+      );
     });
 
     it("finds a trail's key while its ARN is unknown, and holds it to the forensic deletion window", async () => {
       const key = res(KEY, "trail-key", { deletionWindowInDays: 7 });
-      const trail = from(res(TRAIL, "trail", { kmsKeyId: `arn:aws:kms:us-east-1:1:key/${key.id}` }), { kmsKeyId: [key] });
+      const trail = from(res(TRAIL, "trail", { kmsKeyId: `arn:aws:kms:us-east-1:1:key/${key.id}` }), {
+        kmsKeyId: [key],
+      });
       const v = await verdict(kmsForensicKeyDeletionWindow, [key, trail]);
       expect(v.violations[0]?.message).to.match(/Key trail-key \(encrypts a trail\) has a 7-day deletion window/);
-      expect((await verdict(trailKmsEncrypted, [key, trail])).status, "an unknown key ARN is a key of this program").to.equal(
-        "pass",
-      );
+      expect(
+        (await verdict(trailKmsEncrypted, [key, trail])).status,
+        "an unknown key ARN is a key of this program",
+      ).to.equal("pass");
     });
 
     it("accepts an unknown kmsMasterKeyId that comes from a KMS key of the program, fails closed otherwise", async () => {
@@ -183,7 +193,13 @@ describe("first preview (preview: \"create\")", () => {
 
     it("decides a link yes, no or undecided (property dependencies first, then known values)", () => {
       const view = (r: RecordedResource, props: Record<string, unknown>, deps: Record<string, PolicyResource[]> = {}) =>
-        ({ type: r.type, name: r.name, urn: r.urn, props: asAnalyzerDelivers(props), propertyDependencies: deps }) as unknown as PolicyResource;
+        ({
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props: asAnalyzerDelivers(props),
+          propertyDependencies: deps,
+        }) as unknown as PolicyResource;
       const a = view(evidenceBucket("a"), { bucket: "flz-a", id: sdkProxy.unknownStringValue });
       const b = view(evidenceBucket("b"), { bucket: "flz-b", id: sdkProxy.unknownStringValue });
       const unknownRef = { bucket: sdkProxy.unknownStringValue };
@@ -202,14 +218,18 @@ describe("first preview (preview: \"create\")", () => {
       const bucket = evidenceBucket();
       const other = evidenceBucket("other", {});
       const ambiguous = from(
-        res(LOCK, "ambiguous-lock", { bucket: bucket.id, rule: { defaultRetention: { mode: "COMPLIANCE", days: 365 } } }),
+        res(LOCK, "ambiguous-lock", {
+          bucket: bucket.id,
+          rule: { defaultRetention: { mode: "COMPLIANCE", days: 365 } },
+        }),
         { bucket: [bucket, other] },
       );
       const v = await verdict(forensicBucketObjectLock, [bucket, other, ambiguous]);
       expect(v.violations[0]?.message).to.match(/Bucket evidence .*cannot verify during preview: ambiguous-lock/);
-      expect((await verdict(forensicBucketObjectLock, [bucket, other, ambiguous], false)).status, "known at up").to.equal(
-        "pass",
-      );
+      expect(
+        (await verdict(forensicBucketObjectLock, [bucket, other, ambiguous], false)).status,
+        "known at up",
+      ).to.equal("pass");
     });
 
     it("flags a retention mode that is itself unknown (computed from a resource being created)", async () => {
@@ -228,7 +248,9 @@ describe("first preview (preview: \"create\")", () => {
       const namer = res("random:index/randomPet:RandomPet", "name", {});
       const trail = from(res(TRAIL, "trail", { s3BucketName: `${namer.id}-logs` }), { s3BucketName: [namer] });
       const v = await verdict(forensicBucketObjectLock, [bucket, namer, trail]);
-      expect(v.violations[0]?.message).to.match(/Bucket plain \(may be the target of trail trail.*Object Lock is not enabled/);
+      expect(v.violations[0]?.message).to.match(
+        /Bucket plain \(may be the target of trail trail.*Object Lock is not enabled/,
+      );
     });
   });
 
@@ -254,16 +276,27 @@ describe("first preview (preview: \"create\")", () => {
       const orgTrail = res(TRAIL, "org", { isOrganizationTrail: true });
       const content = doc({
         Effect: "Deny",
-        Action: ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"],
+        Action: [
+          "cloudtrail:StopLogging",
+          "cloudtrail:DeleteTrail",
+          "cloudtrail:UpdateTrail",
+          "cloudtrail:PutEventSelectors",
+        ],
         Resource: "*",
       });
       const scp = res("aws:organizations/policy:Policy", "protect", { content, type: "SERVICE_CONTROL_POLICY" });
-      const attach = from(res("aws:organizations/policyAttachment:PolicyAttachment", "attach", { policyId: scp.id, targetId: "r-1" }), {
-        policyId: [scp],
-      });
+      const attach = from(
+        res("aws:organizations/policyAttachment:PolicyAttachment", "attach", { policyId: scp.id, targetId: "r-1" }),
+        {
+          policyId: [scp],
+        },
+      );
       expect((await verdict(scpProtectsOrganizationTrail, [orgTrail, scp, attach])).status).to.equal("pass");
       const key = res(KEY, "k", {});
-      const builtFromKey = from({ ...scp, inputs: { ...scp.inputs, content: `${content} ${key.id}` } }, { content: [key] });
+      const builtFromKey = from(
+        { ...scp, inputs: { ...scp.inputs, content: `${content} ${key.id}` } },
+        { content: [key] },
+      );
       const v = await verdict(scpProtectsOrganizationTrail, [orgTrail, key, builtFromKey, attach]);
       expect(v.status).to.equal("cannot-run");
       const detached = await verdict(scpProtectsOrganizationTrail, [orgTrail, key, builtFromKey]);

@@ -228,7 +228,10 @@ interface PolicySdkInternals {
   unknownBooleanValue: string;
   unknownArrayValue: string;
   unknownObjectValue: string;
-  deserializeProperties(struct: { toJavaScript(): Record<string, unknown> }, proxySecrets: boolean): Record<string, unknown>;
+  deserializeProperties(
+    struct: { toJavaScript(): Record<string, unknown> },
+    proxySecrets: boolean,
+  ): Record<string, unknown>;
 }
 /* eslint-disable @typescript-eslint/no-require-imports */
 const sdk: PolicySdkInternals = {
@@ -281,7 +284,12 @@ function markUnknownLeaves(value: unknown, unknown: UnknownStrings): unknown {
 
 /** The string leaves of a value that are sentinels in `marked` while `original` held a real string there. */
 function unknownLeafStrings(original: unknown, marked: unknown, into: Set<string>): void {
-  if (typeof original === "string" && typeof marked === "string" && UNKNOWN_SENTINELS.has(marked) && original !== marked) {
+  if (
+    typeof original === "string" &&
+    typeof marked === "string" &&
+    UNKNOWN_SENTINELS.has(marked) &&
+    original !== marked
+  ) {
     if (original !== "") into.add(original);
     return;
   }
@@ -383,7 +391,12 @@ function providerOf(
   const urn = resource.provider.split("::").slice(0, -1).join("::");
   const provider = resources.find((r) => r.urn === urn);
   if (!provider) return undefined;
-  return { type: provider.type, props: asAnalyzerDelivers(views.inputs(provider)), urn: provider.urn, name: provider.name };
+  return {
+    type: provider.type,
+    props: asAnalyzerDelivers(views.inputs(provider)),
+    urn: provider.urn,
+    name: provider.name,
+  };
 }
 
 /**
@@ -423,7 +436,8 @@ function stackResources(resources: readonly RecordedResource[], views: Views): P
     if (!view) return;
     if (r.parent && byUrn.has(r.parent)) view.parent = byUrn.get(r.parent);
     view.dependencies = resolve(r.options?.dependsOn ?? []);
-    for (const [key, urns] of Object.entries(r.propertyDependencies ?? {})) view.propertyDependencies[key] = resolve(urns);
+    for (const [key, urns] of Object.entries(r.propertyDependencies ?? {}))
+      view.propertyDependencies[key] = resolve(urns);
   });
   return built;
 }
@@ -480,7 +494,11 @@ async function runResourceRule(
         if (error instanceof NotApplicableError) continue;
         if (isUnknownValueError(error)) {
           outcome.applied = true;
-          outcome.previewUnknowns.push({ urn: resource.urn, name: resource.name, message: cannotRunMessage(rule, error) });
+          outcome.previewUnknowns.push({
+            urn: resource.urn,
+            name: resource.name,
+            message: cannotRunMessage(rule, error),
+          });
           continue;
         }
         throw new Error(
@@ -514,7 +532,9 @@ async function runStackRule(
   } catch (error) {
     if (error instanceof NotApplicableError) return { applied: false, violations: [], previewUnknowns: [] };
     if (!isUnknownValueError(error))
-      throw new Error(`rule ${rule.name} failed on the stack: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `rule ${rule.name} failed on the stack: ${error instanceof Error ? error.message : String(error)}`,
+      );
     // As the engine: violations reported before the unknown read stand; the rule adds an advisory diagnostic.
     outcome.applied = true;
     outcome.previewUnknowns.push({ message: cannotRunMessage(rule, error) });
