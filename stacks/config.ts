@@ -8,47 +8,13 @@ import type { AdvancedEventSelector } from "../components/organizationTrail";
 import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
 import type { AlarmSubscription } from "../components/IncidentAlarms";
+import { COMMERCIAL_REGIONS } from "../components/documents/regions";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
 
 /** AWS commercial-partition regions the landing zone can govern. */
-export const KNOWN_REGIONS: readonly string[] = [
-  "af-south-1",
-  "ap-east-1",
-  "ap-east-2",
-  "ap-northeast-1",
-  "ap-northeast-2",
-  "ap-northeast-3",
-  "ap-south-1",
-  "ap-south-2",
-  "ap-southeast-1",
-  "ap-southeast-2",
-  "ap-southeast-3",
-  "ap-southeast-4",
-  "ap-southeast-5",
-  "ap-southeast-6",
-  "ap-southeast-7",
-  "ca-central-1",
-  "ca-west-1",
-  "eu-central-1",
-  "eu-central-2",
-  "eu-north-1",
-  "eu-south-1",
-  "eu-south-2",
-  "eu-west-1",
-  "eu-west-2",
-  "eu-west-3",
-  "il-central-1",
-  "me-central-1",
-  "me-south-1",
-  "mx-central-1",
-  "sa-east-1",
-  "us-east-1",
-  "us-east-2",
-  "us-west-1",
-  "us-west-2",
-];
+export const KNOWN_REGIONS: readonly string[] = COMMERCIAL_REGIONS;
 
 /** Retention values CloudWatch Logs accepts, days. */
 export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [

@@ -4,6 +4,8 @@
  * parse every query and check it uses only columns of this table) share exactly the same text.
  */
 
+import { COMMERCIAL_REGIONS } from "./regions";
+
 /** One column of a Hive/Glue table, with its fields when it is a struct (or an array of structs). */
 export interface TableColumn {
   /** Column or field name, lower case as Athena shows it. */
@@ -82,42 +84,7 @@ export const CLOUDTRAIL_PARTITION_KEYS: readonly TableColumn[] = [s("account"), 
  * projected table cannot see a partition outside its enum, and activity in a region the organisation does not use is
  * exactly what one hunt looks for.
  */
-export const ALL_AWS_REGIONS: readonly string[] = [
-  "af-south-1",
-  "ap-east-1",
-  "ap-east-2",
-  "ap-northeast-1",
-  "ap-northeast-2",
-  "ap-northeast-3",
-  "ap-south-1",
-  "ap-south-2",
-  "ap-southeast-1",
-  "ap-southeast-2",
-  "ap-southeast-3",
-  "ap-southeast-4",
-  "ap-southeast-5",
-  "ap-southeast-6",
-  "ap-southeast-7",
-  "ca-central-1",
-  "ca-west-1",
-  "eu-central-1",
-  "eu-central-2",
-  "eu-north-1",
-  "eu-south-1",
-  "eu-south-2",
-  "eu-west-1",
-  "eu-west-2",
-  "eu-west-3",
-  "il-central-1",
-  "me-central-1",
-  "me-south-1",
-  "mx-central-1",
-  "sa-east-1",
-  "us-east-1",
-  "us-east-2",
-  "us-west-1",
-  "us-west-2",
-];
+export const ALL_AWS_REGIONS: readonly string[] = COMMERCIAL_REGIONS;
 
 /** The CloudTrail SerDe and input format AWS documents for CloudTrail logs: they read the `Records` arrays of the log files directly. */
 export const CLOUDTRAIL_SERDE = {

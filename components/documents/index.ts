@@ -11,3 +11,4 @@ export * from "./permissions";
 export * from "./revoke";
 export * from "./stackset";
 export * from "./scp";
+export * from "./regions";
