@@ -4,9 +4,25 @@
  * KMS (ECDSA P-256 over a short RAW statement), written once with a conditional create (`If-None-Match: *`) and an S3
  * SHA-256 checksum, and kept by the bucket's default COMPLIANCE retention.
  *
- * Two operators appending to the same case never fork the chain: a losing writer's conditional create fails (412
- * PreconditionFailed, or 409 ConditionalRequestConflict while another write to the key is in flight), and it re-reads
- * the head and retries at the next sequence number with a freshly linked and signed record.
+ * Group commit: appends that arrive while a write is in flight are queued, and the next flush writes them as one
+ * batch. The batch is chained locally (hashes need no round trip), every record is signed on its own (one KMS Sign
+ * each, in parallel), and the records are written in parallel. That turns ~90 strictly sequential Sign + PutObject
+ * pairs of a 16-volume capture into a handful of batches, each a few round trips long.
+ *
+ * Two operators appending to the same case never fork the chain. Writing several records in parallel is only safe if
+ * a batch owns its sequence numbers before it writes them, and if a batch cut short can be finished by someone else
+ * (a record in the Object-Locked bucket can never be removed, so a gap would break the chain for good). So a batch:
+ * 1. stores a journal of its unsigned records (batch.ts), at the same time as the records are signed;
+ * 2. claims its first sequence with a conditional create of the first record (`If-None-Match: *`), tagged with the
+ *    batch's range in object metadata. Losing the claim (412 PreconditionFailed, or 409 ConditionalRequestConflict
+ *    while another write to the key is in flight) means nothing of the batch was stored: re-read the head and
+ *    re-chain the whole batch after it;
+ * 3. writes the rest in parallel. No other writer can store a different record there: a writer that reads the head
+ *    sees the tag, treats the batch's last sequence as the head, and first writes any record of the batch still
+ *    missing, re-signed from the journal (the hash that links the chain does not cover the signature). A conflict
+ *    on such a write is checked to be the same record (same hash).
+ * A record written alone (a batch of one) needs no journal and no tag. Records already stored stay valid: they are
+ * the chain, because each was stored only after the record before it was claimed by the same batch or already stored.
  */
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -15,7 +31,22 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
 import type { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { OperationError, UsageError } from "../errors";
+import { describeError, OperationError, UsageError } from "../errors";
+import {
+  BATCH_METADATA_KEY,
+  batchTagOf,
+  chainEvents,
+  formatBatchTag,
+  journalKey,
+  journalProblem,
+  missingSequences,
+  parseBatchTag,
+  serialiseJournal,
+  type BatchJournal,
+  type BatchTag,
+  type SealedRecord,
+} from "./batch";
+import { toJsonValue } from "./canonical";
 import type { StoredRecord } from "./chain";
 import { sdkClient } from "./clients";
 import {
@@ -47,6 +78,10 @@ export interface OpenLedgerOptions {
   readonly now?: () => Date;
   /** How many times an append re-reads the head and retries after losing a conditional create. Default 50. */
   readonly maxConflictRetries?: number;
+  /** Most records written in one batch (group commit). Default 256 (a journal of a few hundred KiB). */
+  readonly maxBatch?: number;
+  /** Most KMS Sign requests, and most S3 writes, in flight at once. Default 32. */
+  readonly parallelRequests?: number;
 }
 
 /** The S3-backed ledger: the {@link CustodyLedger} contract plus what `flz custody` needs to verify and export. */
@@ -119,8 +154,12 @@ class BucketLedger implements EvidenceBucketLedger {
   private publicKey?: Promise<string>;
   private kmsKey?: Promise<string>;
   private head?: Head;
-  // Appends through one ledger object run one after another; other processes are handled by the conditional create.
-  private queue: Promise<unknown> = Promise.resolve();
+  // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
+  private pending: PendingAppend[] = [];
+  private flushing = false;
+  private readonly maxBatch: number;
+  private readonly signLimit: ReturnType<typeof pLimit>;
+  private readonly writeLimit: ReturnType<typeof pLimit>;
 
   constructor(options: OpenLedgerOptions) {
     const lz = options.landingZone;
@@ -132,12 +171,28 @@ class BucketLedger implements EvidenceBucketLedger {
     this.sts = sdkClient(options.factory, STSClient, { region: lz.homeRegion });
     this.now = options.now ?? (() => new Date());
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.signLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
+    this.writeLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
   }
 
   append(event: CustodyEvent): Promise<CustodyRecord> {
-    const run = this.queue.then(() => this.appendNow(event));
-    this.queue = run.catch(() => undefined);
-    return run;
+    let frozen: CustodyEvent;
+    try {
+      // Validate and deep-copy now: a bad event fails its own caller only, never the batch it would have joined,
+      // and a caller that changes its object after calling cannot change what is recorded.
+      buildUnsignedRecord(event, PROBE_PLACEMENT);
+      frozen = toJsonValue(event, "event") as unknown as CustodyEvent;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<CustodyRecord>((resolve, reject) => {
+      this.pending.push({ event: frozen, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        void this.flushAll();
+      }
+    });
   }
 
   async records(): Promise<CustodyRecord[]> {
@@ -175,45 +230,140 @@ class BucketLedger implements EvidenceBucketLedger {
     return this.kmsKey;
   }
 
-  private async appendNow(event: CustodyEvent): Promise<CustodyRecord> {
+  /** Group commit: writes everything queued, one batch after another, until the queue is empty. */
+  private async flushAll(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        let outcomes: BatchOutcome[];
+        try {
+          outcomes = await this.commit(batch.map((p) => p.event));
+        } catch (err) {
+          outcomes = batch.map(() => ({ error: err }));
+        }
+        batch.forEach((p, i) => {
+          const outcome = outcomes[i];
+          if ("record" in outcome) p.resolve(outcome.record);
+          else p.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /**
+   * Writes one batch: chain locally after the head, sign every record (in parallel) while the journal is stored,
+   * claim the first sequence with a conditional create, then write the rest in parallel. Losing the claim means
+   * another writer got there first: nothing of this batch was stored, so re-read the head and re-chain all of it.
+   */
+  private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
     const [actor, publicKeyPem] = await Promise.all([this.callerArn(), this.ensurePublicKey()]);
     let head = this.head ?? (await this.findHead(undefined));
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt++) {
-      const unsigned = buildUnsignedRecord(event, {
-        sequence: head.sequence + 1,
-        caseId: this.caseId,
-        time: this.now().toISOString(),
-        actor,
-        previousHash: head.hash,
+      const sealed = chainEvents(events, head, { caseId: this.caseId, actor, time: this.now().toISOString() });
+      const tag = sealed.length > 1 ? batchTagOf(sealed) : undefined;
+      const metadata = tag ? { [BATCH_METADATA_KEY]: formatBatchTag(tag) } : undefined;
+      const [records] = await Promise.all([
+        Promise.all(sealed.map((r) => this.signLimit(() => this.seal(r, publicKeyPem)))),
+        // The journal must be stored before the claim: once the first record is visible, any writer may need it.
+        tag
+          ? this.createOnce(journalKey(this.caseId, tag), serialiseJournal(this.caseId, sealed), "application/json")
+          : undefined,
+      ]).catch((err: unknown) => {
+        if (isConditionalConflict(err)) return [undefined];
+        throw err;
       });
-      const hash = recordHash(unsigned);
-      const signature = await this.sign(signingStatement({ ...unsigned, hash }, this.keyArn));
-      const record: CustodyRecord = {
-        ...unsigned,
-        hash,
-        signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature },
-      };
-      // Fail closed: never store a record that the case's public key would reject.
-      if (!signatureIsValid(record, publicKeyPem)) {
-        throw new OperationError(
-          `custody key ${this.keyArn} produced a signature that does not verify with the case's public key ${publicKeyKey(this.caseId)}`,
+      if (records) {
+        try {
+          await this.createOnce(
+            recordKey(this.caseId, records[0].sequence),
+            serialiseRecord(records[0]),
+            "application/json",
+            metadata,
+          );
+        } catch (err) {
+          if (!isConditionalConflict(err)) throw err;
+          head = await this.findHead(head);
+          // A little jitter keeps two writers that keep colliding from colliding in lockstep.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 5))));
+          continue;
+        }
+        // The batch owns first..last now: no other writer can store a different record there (see module comment).
+        this.head = { sequence: records[records.length - 1].sequence, hash: records[records.length - 1].hash };
+        const rest = await Promise.all(
+          records.slice(1).map((record) =>
+            this.writeLimit(() => this.storeClaimed(record, metadata)).then(
+              (stored): BatchOutcome => ({ record: stored }),
+              (error: unknown): BatchOutcome => ({ error }),
+            ),
+          ),
         );
+        if (rest.some((o) => "error" in o)) {
+          // Make the next append re-read the head, which completes this batch from its journal.
+          this.head = undefined;
+          const key = tag ? journalKey(this.caseId, tag) : "";
+          return [
+            { record: records[0] },
+            ...rest.map((o, i): BatchOutcome =>
+              "error" in o
+                ? {
+                    error: new OperationError(
+                      `record ${records[i + 1].sequence} of case ${this.caseId} is claimed but was not stored (${describeError(o.error)}); the next append completes it from s3://${this.bucket}/${key}`,
+                    ),
+                  }
+                : o,
+            ),
+          ];
+        }
+        return [{ record: records[0] }, ...rest];
       }
-      const body = serialiseRecord(record);
-      try {
-        await this.createOnce(recordKey(this.caseId, record.sequence), body, "application/json");
-        this.head = { sequence: record.sequence, hash };
-        return record;
-      } catch (err) {
-        if (!isConditionalConflict(err)) throw err;
-        head = await this.findHead(head);
-        // A little jitter keeps two writers that keep colliding from colliding in lockstep.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 5))));
-      }
+      head = await this.findHead(head);
     }
     throw new OperationError(
       `could not append to case ${this.caseId} after ${this.maxConflictRetries} conflicting writes: other appenders keep winning; retry`,
     );
+  }
+
+  /** Signs a sealed record and checks the signature against the case's public key. */
+  private async seal(unsigned: SealedRecord, publicKeyPem: string): Promise<CustodyRecord> {
+    const signature = await this.sign(signingStatement(unsigned, this.keyArn));
+    const record: CustodyRecord = {
+      ...unsigned,
+      signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature },
+    };
+    // Fail closed: never store a record that the case's public key would reject.
+    if (!signatureIsValid(record, publicKeyPem)) {
+      throw new OperationError(
+        `custody key ${this.keyArn} produced a signature that does not verify with the case's public key ${publicKeyKey(this.caseId)}`,
+      );
+    }
+    return record;
+  }
+
+  /**
+   * Stores a record at a sequence its batch has claimed. A conditional conflict there can only be another writer
+   * completing the same batch from its journal: the stored record must then carry the same hash, or the chain is
+   * not what this batch claimed and nothing more is written (fail closed).
+   */
+  private async storeClaimed(
+    record: CustodyRecord,
+    metadata: Record<string, string> | undefined,
+  ): Promise<CustodyRecord> {
+    const key = recordKey(this.caseId, record.sequence);
+    try {
+      await this.createOnce(key, serialiseRecord(record), "application/json", metadata);
+      return record;
+    } catch (err) {
+      if (!isConditionalConflict(err)) throw err;
+      const stored = parseRecord(await this.getObject(key));
+      if (stored?.hash !== record.hash || recordHash(stored) !== record.hash) {
+        throw new OperationError(
+          `s3://${this.bucket}/${key} holds a record other than the one its batch claimed: refusing to go on; run flz custody verify --case ${this.caseId}`,
+        );
+      }
+      return stored;
+    }
   }
 
   private callerArn(): Promise<string> {
@@ -266,13 +416,19 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   /** Writes an object only if the key does not exist yet, with an S3-verified SHA-256 of exactly these bytes. */
-  private async createOnce(key: string, body: string, contentType: string): Promise<void> {
+  private async createOnce(
+    key: string,
+    body: string,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
         Body: body,
         ContentType: contentType,
+        Metadata: metadata,
         IfNoneMatch: "*",
         ChecksumAlgorithm: "SHA256",
         ChecksumSHA256: sha256Base64(body),
@@ -281,9 +437,14 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   private async getBytes(key: string): Promise<Uint8Array | undefined> {
+    return (await this.getObject(key))?.bytes;
+  }
+
+  /** An object's bytes and user metadata, or undefined when it does not exist. */
+  private async getObject(key: string): Promise<StoredObject | undefined> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return (await res.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { bytes: (await res.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: res.Metadata ?? {} };
     } catch (err) {
       if (isMissingObject(err)) return undefined;
       throw err;
@@ -317,16 +478,18 @@ class BucketLedger implements EvidenceBucketLedger {
     return found.sort((a, b) => a.sequence - b.sequence);
   }
 
-  /** Finds the last record (after a known head, if any) and checks that it is sound enough to link to. */
+  /**
+   * Finds the last record (after a known head, if any) and checks that it is sound enough to link to. When it belongs
+   * to a batch, the head is the batch's last record, and any record of the batch a writer left unwritten (it died
+   * midway) is written from the batch's journal first, so the chain never keeps a gap.
+   */
   private async findHead(known: Head | undefined): Promise<Head> {
     const keys = await this.listRecordKeys(known?.sequence);
     const last = keys[keys.length - 1];
     if (!last) return known ?? { sequence: -1, hash: GENESIS_HASH };
-    const text = await this.getText(last.key);
-    let record: CustodyRecord;
-    try {
-      record = JSON.parse(text ?? "") as CustodyRecord;
-    } catch {
+    const object = await this.getObject(last.key);
+    const record = parseRecord(object);
+    if (!record) {
       throw new OperationError(
         `s3://${this.bucket}/${last.key} is not a readable custody record: refusing to append; run flz custody verify --case ${this.caseId}`,
       );
@@ -336,6 +499,83 @@ class BucketLedger implements EvidenceBucketLedger {
         `the last record of case ${this.caseId} (s3://${this.bucket}/${last.key}) fails its hash check: refusing to append; run flz custody verify --case ${this.caseId}`,
       );
     }
-    return { sequence: record.sequence, hash: record.hash };
+    const tag = parseBatchTag(object?.metadata[BATCH_METADATA_KEY]);
+    if (!tag) return { sequence: record.sequence, hash: record.hash };
+    return this.completeBatch(tag, record);
+  }
+
+  /** Makes sure every record of a batch is stored (writing the missing ones from its journal); returns its last. */
+  private async completeBatch(tag: BatchTag, seen: CustodyRecord): Promise<Head> {
+    const stored = new Set(
+      (await this.listRecordKeys(tag.first > 0 ? tag.first - 1 : undefined)).map((k) => k.sequence),
+    );
+    const missing = missingSequences(tag, stored);
+    const key = journalKey(this.caseId, tag);
+    const object = await this.getObject(key);
+    let journal: BatchJournal | undefined;
+    try {
+      journal = object ? (JSON.parse(Buffer.from(object.bytes).toString("utf8")) as BatchJournal) : undefined;
+    } catch {
+      journal = undefined;
+    }
+    const refuse = (why: string): never => {
+      throw new OperationError(
+        `record ${seen.sequence} of case ${this.caseId} belongs to batch ${tag.first}-${tag.last}, whose journal s3://${this.bucket}/${key} ${why}: refusing to append; run flz custody verify --case ${this.caseId}`,
+      );
+    };
+    if (!journal) return refuse("is missing or unreadable");
+    const problem = journalProblem(journal, this.caseId, tag);
+    if (problem) return refuse(problem);
+    // The record that led here must be the journal's, and so must the batch's claim (its first record).
+    if (journal.records[seen.sequence - tag.first]?.hash !== seen.hash) return refuse("holds another record there");
+    if (missing.includes(tag.first)) return refuse("has no stored first record (claim)");
+    const publicKeyPem = await this.ensurePublicKey();
+    const metadata = { [BATCH_METADATA_KEY]: formatBatchTag(tag) };
+    await Promise.all(
+      missing.map((sequence) =>
+        this.writeLimit(async () => {
+          const record = await this.signLimit(() => this.seal(journal.records[sequence - tag.first], publicKeyPem));
+          await this.storeClaimed(record, metadata);
+        }),
+      ),
+    );
+    const end = journal.records[journal.records.length - 1];
+    return { sequence: end.sequence, hash: end.hash };
+  }
+}
+
+/** One queued append. */
+interface PendingAppend {
+  readonly event: CustodyEvent;
+  readonly resolve: (record: CustodyRecord) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** What became of one event of a batch. */
+type BatchOutcome = { readonly record: CustodyRecord } | { readonly error: unknown };
+
+/** An object read back: its bytes and user metadata. */
+interface StoredObject {
+  readonly bytes: Uint8Array;
+  readonly metadata: Record<string, string>;
+}
+
+/** A placement used only to validate an event when it is queued. */
+const PROBE_PLACEMENT = {
+  sequence: 0,
+  caseId: "probe",
+  time: new Date(0).toISOString(),
+  actor: "probe",
+  previousHash: GENESIS_HASH,
+};
+
+/** Parses a stored record; undefined when absent or not JSON. */
+function parseRecord(object: StoredObject | undefined): CustodyRecord | undefined {
+  if (!object) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(object.bytes).toString("utf8")) as CustodyRecord;
+    return typeof value === "object" && value !== null ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
