@@ -251,10 +251,11 @@ export class ForensicVpc extends pulumi.ComponentResource {
       },
       opt,
     );
+    const logGroupName = `/flz/forensic-vpc/${name}/flow-logs`;
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
       {
-        name: `/flz/forensic-vpc/${name}/flow-logs`,
+        name: logGroupName,
         retentionInDays: args.flowLogRetentionDays ?? 365,
         kmsKeyId: key.arn,
       },
@@ -270,7 +271,18 @@ export class ForensicVpc extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicy(
       `${name}-flow-logs`,
-      { role: role.id, policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) },
+      {
+        role: role.id,
+        // Built from the log group's name, so the policy pack checks it at a first preview; the role only needs the
+        // group to exist when flow logs are delivered, and the flow log below waits for the group.
+        policy: pulumi
+          .all([partition.partition, identity.accountId])
+          .apply(([part, account]) =>
+            JSON.stringify(
+              flowLogWritePolicy(`arn:${part}:logs:${args.region}:${account}:log-group:${logGroupName}`),
+            ),
+          ),
+      },
       opt,
     );
     new aws.ec2.FlowLog(

@@ -57,8 +57,14 @@ export interface GuardrailPoliciesArgs {
    * names AWS gives the execution roles of service-managed StackSets.
    */
   readonly stackSetExecutionRoleName?: string;
-  /** ARNs of the forensic keys (trail, evidence, custody signing); multi-region keys are covered in every region. */
-  readonly forensicKeyArns: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * ARNs of the forensic keys (trail, evidence, custody signing); multi-region keys are covered in every region.
+   * Default: with `forensicAccountId`, every key of that account carrying a forensic purpose tag, and the tag itself
+   * frozen (known at a first `pulumi preview`; see `documents/keys.ts`). One of the two is required.
+   */
+  readonly forensicKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The forensic account, whose keys are protected by purpose tag when `forensicKeyArns` is not given. */
+  readonly forensicAccountId?: pulumi.Input<string>;
 }
 
 /** Returns `id` if it is a root, OU or account ID; throws one line naming it otherwise. */
@@ -87,6 +93,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
+    if (args.forensicKeyArns === undefined && args.forensicAccountId === undefined)
+      throw new Error(`GuardrailPolicies "${name}": give forensicKeyArns or forensicAccountId, so the forensic keys are protected`);
     if (args.targetIds.length === 0)
       throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
     for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {
@@ -97,8 +105,14 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
     let protectionId: pulumi.Output<string> = pulumi.output("");
     if (args.protectForensics ?? true) {
       const content = pulumi
-        .all([args.trailArn, args.deploymentRoleArn, args.memberRoleNames, args.forensicKeyArns])
-        .apply(([trailArn, deploymentRoleArn, roleNames, keyArns]) =>
+        .all([
+          args.trailArn,
+          args.deploymentRoleArn,
+          args.memberRoleNames,
+          args.forensicKeyArns ?? pulumi.output(undefined),
+          args.forensicAccountId ?? pulumi.output(undefined),
+        ])
+        .apply(([trailArn, deploymentRoleArn, roleNames, keyArns, forensicAccountId]) =>
           scpText(
             combineScps(GUARDRAIL_POLICY_NAMES.protection, [
               protectTrailScp({ trailArn, deploymentRoleArn }),
@@ -108,7 +122,11 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
                 deploymentRoleArn,
               }),
               denyLeaveOrganizationScp(),
-              protectForensicKeysScp({ keyArns, deploymentRoleArn }),
+              protectForensicKeysScp({
+                keyArns,
+                keysByTag: forensicAccountId === undefined ? undefined : { accountId: forensicAccountId },
+                deploymentRoleArn,
+              }),
             ]),
           ),
         );

@@ -1,7 +1,11 @@
 /**
- * ARNs the landing zone must know before the resources they name exist: the trail's ARN appears in the trail key's
+ * ARNs the landing zone must know before the resources they name exist. The trail's ARN appears in the trail key's
  * policy and the trail bucket's policy, which CloudTrail checks when the trail is created, so it is computed from
- * the trail's explicit name rather than read back from the trail.
+ * the trail's explicit name rather than read back from the trail. Bucket and role ARNs are computed from their
+ * explicit names for another reason: a policy document built from `bucket.arn` or `role.arn` is unknown on a first
+ * `pulumi preview`, so the policy pack could not check it before the resources exist; built from names it is known.
+ * Where a policy names a principal that must exist first (KMS and IAM reject unknown principals), the component keeps
+ * the creation order with `dependsOn` instead of a data dependency.
  */
 
 /**
@@ -24,3 +28,9 @@ export function trailArn(region: string, accountId: string, trailName: string): 
 export function accountRootArn(accountId: string): string {
   return `arn:${PARTITION}:iam::${accountId}:root`;
 }
+
+/** ARN of an S3 bucket: `arn:aws:s3:::<name>` (bucket names are global, so no account or region). */
+export function bucketArn(bucketName: string): string {
+  return `arn:${PARTITION}:s3:::${bucketName}`;
+}
+

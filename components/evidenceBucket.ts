@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { bucketArn } from "./arns";
 import { accessLogBucketPolicy, evidenceBucketPolicy, trailBucketPolicy } from "./documents";
 import { PURPOSE, purposeTags } from "./tags";
 
@@ -32,7 +33,12 @@ export const DEFAULT_TRANSITIONS: readonly StorageTransition[] = [
 
 /** Arguments of {@link EvidenceBucket}. */
 export interface EvidenceBucketArgs {
-  /** Bucket name. Default: a unique name derived from the resource name. Evidence buckets usually get a fixed name so the CLI can be pointed at it. */
+  /**
+   * Bucket name. Default: a unique name derived from the resource name. Evidence buckets usually get a fixed name so
+   * the CLI can be pointed at it; with one, the bucket policies are built from `arn:aws:s3:::<name>` and are known at
+   * a first `pulumi preview` (the policy pack checks them before anything exists). Without one, they name the bucket
+   * by its ARN once S3 has created it, and the pack can check them only at `pulumi up`.
+   */
   readonly bucketName?: pulumi.Input<string>;
   /** Days every object version stays immutable. COMPLIANCE mode: nobody, root included, can shorten it. Default 365. */
   readonly retentionDays?: number;
@@ -140,15 +146,18 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       this.settingOpts(protect),
     );
 
+    // From the explicit name when there is one: known before the bucket exists (see arns.ts); `bucket: bucket.id`
+    // below still orders the policy after the bucket.
+    const ownArn = args.bucketName === undefined ? bucket.arn : pulumi.output(args.bucketName).apply(bucketArn);
     const writer = args.cloudTrailWriter;
     const policy = writer
       ? pulumi
-          .all([bucket.arn, args.organizationId, writer.managementAccountId, writer.trailArn])
+          .all([ownArn, args.organizationId, writer.managementAccountId, writer.trailArn])
           .apply(([bucketArn, organizationId, managementAccountId, trailArn]) =>
             JSON.stringify(trailBucketPolicy({ bucketArn, organizationId, managementAccountId, trailArn })),
           )
       : pulumi
-          .all([bucket.arn, args.organizationId])
+          .all([ownArn, args.organizationId])
           .apply(([bucketArn, organizationId]) => JSON.stringify(evidenceBucketPolicy({ bucketArn, organizationId })));
     // S3 rejects concurrent changes to the policy and the public-access block of one bucket.
     this.bucketPolicy = new aws.s3.BucketPolicy(
@@ -193,11 +202,15 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     protect: boolean,
   ): aws.s3.Bucket {
     const logName = `${name}-access-logs`;
+    const logBucketName = args.bucketName === undefined ? undefined : pulumi.interpolate`${args.bucketName}-logs`;
     const logs = new aws.s3.Bucket(
       logName,
-      { bucket: args.bucketName ? pulumi.interpolate`${args.bucketName}-logs` : undefined, forceDestroy: false },
+      { bucket: logBucketName, forceDestroy: false },
       { ...this.settingOpts(protect), protect },
     );
+    // Known at a first preview when the names are explicit (see the policy of the bucket itself).
+    const logArn = logBucketName === undefined ? logs.arn : logBucketName.apply(bucketArn);
+    const sourceArnKnown = args.bucketName === undefined ? source.arn : pulumi.output(args.bucketName).apply(bucketArn);
     new aws.s3.BucketVersioning(
       `${logName}-versioning`,
       { bucket: logs.id, versioningConfiguration: { status: "Enabled" } },
@@ -229,7 +242,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       {
         bucket: logs.id,
         policy: pulumi
-          .all([logs.arn, source.arn, args.accountId, args.organizationId])
+          .all([logArn, sourceArnKnown, args.accountId, args.organizationId])
           .apply(([bucketArn, sourceArn, sourceAccountId, organizationId]) =>
             JSON.stringify(
               accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId, organizationId }),

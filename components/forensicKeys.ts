@@ -37,6 +37,13 @@ export interface ForensicKeysArgs {
    * longest window to notice and cancel a deletion that would make the trail and the evidence unreadable.
    */
   readonly deletionWindowInDays?: number;
+  /**
+   * The resources behind the principals the key policies name (the forensic roles). KMS rejects a key policy naming a
+   * principal that does not exist yet, so every key is created after them. Needed when the role ARNs are built from
+   * names (known at a first `pulumi preview`) rather than read from the roles, which would order them anyway.
+   * Default none.
+   */
+  readonly namedPrincipals?: readonly pulumi.Resource[];
 }
 
 /** The three keys of the forensic account. */
@@ -68,7 +75,8 @@ export class ForensicKeys extends pulumi.ComponentResource {
     }
     // Protected and retained: a destroy must never schedule the deletion of the keys that logs, evidence and
     // custody signatures depend on.
-    const keyOpts = { parent: this, provider: home, protect: true, retainOnDelete: true };
+    const dependsOn = [...(args.namedPrincipals ?? [])];
+    const keyOpts = { parent: this, provider: home, protect: true, retainOnDelete: true, dependsOn };
 
     this.trailKey = new aws.kms.Key(
       `${name}-trail`,
@@ -127,7 +135,7 @@ export class ForensicKeys extends pulumi.ComponentResource {
           deletionWindowInDays,
           policy: evidencePolicy,
         },
-        { parent: this, provider, protect: true, retainOnDelete: true },
+        { parent: this, provider, protect: true, retainOnDelete: true, dependsOn },
       );
       evidenceArns[region] = replica.arn;
     }

@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { trailArn } from "./arns";
+import { bucketArn, roleArn, trailArn } from "./arns";
 import { EvidenceBucket } from "./evidenceBucket";
 import { ForensicAccount, ForensicAccountSource } from "./forensicAccount";
 import { ForensicKeys } from "./forensicKeys";
@@ -237,12 +237,40 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     );
     const home = account.providerFor(args.homeRegion);
     const prefix = args.bucketPrefix ?? "flz";
+    const trailBucketName = pulumi.interpolate`${prefix}-trail-${account.accountId}-${args.homeRegion}`;
+    const evidenceBucketName = pulumi.interpolate`${prefix}-evidence-${account.accountId}-${args.homeRegion}`;
+    // Every ARN a policy document names is built from the forensic account and a name, never read back from the
+    // resource: the documents are then known at a first `pulumi preview` (when the forensic account is adopted), so
+    // the policy pack checks them before anything exists. Keys are named by purpose tag (documents/keys.ts), since
+    // their ARNs hold random IDs. Creation order comes from `dependsOn` where a policy names a principal.
+    const forensicRole = (roleName: string): pulumi.Output<string> =>
+      account.accountId.apply((id) => roleArn(id, roleName));
+    const responderArn = forensicRole(names.forensicResponder);
+    const investigatorArn = forensicRole(names.forensicInvestigator);
 
-    // Key policies name the forensic roles (KMS rejects principals that do not exist yet) and the roles' permissions
-    // name the keys: the role ARNs are handed to the keys before the roles are constructed, and resolve once they
-    // exist, so the engine creates roles, then keys, then the roles' permission policies.
-    const [responderArn, resolveResponderArn] = pulumi.deferredOutput<string>();
-    const [investigatorArn, resolveInvestigatorArn] = pulumi.deferredOutput<string>();
+    const roles = new MemberRoles(
+      `${name}-roles`,
+      {
+        forensicProvider: home,
+        forensicAccountId: account.accountId,
+        organizationId: organization.id,
+        targetOrganizationalUnitIds: args.targetOrganizationalUnitIds,
+        stackSetRegion: args.homeRegion,
+        roleNames: names,
+        responderPrincipalArns: args.responderPrincipalArns,
+        investigatorPrincipalArns: args.investigatorPrincipalArns,
+        breakGlassPrincipalArns: args.breakGlassPrincipalArns,
+        evidenceBucketArn: evidenceBucketName.apply(bucketArn),
+        trailBucketArn: trailBucketName.apply(bucketArn),
+        athenaResultsBucketArn: args.investigation?.enabled === false ? undefined : evidenceBucketName.apply(bucketArn),
+        athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+        enabledServicePrincipals: organization.awsServiceAccessPrincipals,
+      },
+      inManagement,
+    );
+
+    // The key policies name the forensic roles: KMS rejects principals that do not exist yet, so the keys wait for
+    // the roles (`namedPrincipals`), which in turn name the keys only by tag and so need nothing from them.
     const keys = new ForensicKeys(
       `${name}-keys`,
       {
@@ -257,6 +285,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         forensicRoleArns: [responderArn, investigatorArn],
         signerRoleArn: responderArn,
         deletionWindowInDays: args.keyDeletionWindowDays,
+        namedPrincipals: roles.forensicRoles,
       },
       { parent: this },
     );
@@ -264,7 +293,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     const trailBucket = new EvidenceBucket(
       `${name}-trail-bucket`,
       {
-        bucketName: pulumi.interpolate`${prefix}-trail-${account.accountId}-${args.homeRegion}`,
+        bucketName: trailBucketName,
         retentionDays: args.trailRetentionDays,
         kmsKeyArn: keys.trailKeyArn,
         organizationId: organization.id,
@@ -276,7 +305,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     const evidenceBucket = new EvidenceBucket(
       `${name}-evidence-bucket`,
       {
-        bucketName: pulumi.interpolate`${prefix}-evidence-${account.accountId}-${args.homeRegion}`,
+        bucketName: evidenceBucketName,
         retentionDays: args.evidenceRetentionDays,
         kmsKeyArn: keys.evidenceKeyArn,
         organizationId: organization.id,
@@ -284,32 +313,6 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       },
       { parent: this, provider: home },
     );
-
-    const roles = new MemberRoles(
-      `${name}-roles`,
-      {
-        forensicProvider: home,
-        forensicAccountId: account.accountId,
-        organizationId: organization.id,
-        targetOrganizationalUnitIds: args.targetOrganizationalUnitIds,
-        stackSetRegion: args.homeRegion,
-        roleNames: names,
-        responderPrincipalArns: args.responderPrincipalArns,
-        investigatorPrincipalArns: args.investigatorPrincipalArns,
-        breakGlassPrincipalArns: args.breakGlassPrincipalArns,
-        evidenceKeyArns: keys.evidenceKeyArns,
-        signingKeyArn: keys.custodySigningKeyArn,
-        evidenceBucketArn: evidenceBucket.bucketArn,
-        trailBucketArn: trailBucket.bucketArn,
-        athenaResultsBucketArn: args.investigation?.enabled === false ? undefined : evidenceBucket.bucketArn,
-        athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
-        trailKeyArn: keys.trailKeyArn,
-        enabledServicePrincipals: organization.awsServiceAccessPrincipals,
-      },
-      inManagement,
-    );
-    resolveResponderArn(roles.forensicResponderRoleArn);
-    resolveInvestigatorArn(roles.forensicInvestigatorRoleArn);
 
     const trail = new OrganizationTrail(
       `${name}-trail`,
@@ -372,9 +375,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           trailArn: organizationTrailArn,
           deploymentRoleArn: guardrailSettings.deploymentRoleArn ?? `arn:aws:iam::*:role/${adminRoleName}`,
           memberRoleNames: [names.memberResponder, names.memberInvestigator],
-          forensicKeyArns: pulumi
-            .all([keys.trailKeyArn, keys.evidenceKeyArn, keys.custodySigningKeyArn])
-            .apply((arns) => [...arns]),
+          // By purpose tag (the tag ForensicKeys sets), so the SCP is known at a first preview.
+          forensicAccountId: account.accountId,
         },
         { parent: this },
       );
@@ -475,7 +477,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           `${name}-alarms-${region}`,
           {
             provider: account.providerFor(region),
-            breakGlassRoleArn: roles.breakGlassRoleArn,
+            // Built from the name: the rule's event pattern is known at a first preview, and needs no role to exist.
+            breakGlassRoleArn: forensicRole(names.breakGlass),
             // The trail is managed in the home region: forward its changes from the management account there.
             managementProvider: atHome ? management : undefined,
             managementAccountId: atHome ? managementAccountId : undefined,

@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountRootArn } from "./arns";
+import { accountRootArn, roleArn } from "./arns";
 import {
   breakGlassTrust,
   forensicInvestigatorPermissions,
@@ -75,16 +75,21 @@ export interface MemberRolesArgs {
   readonly breakGlassPolicyArns?: readonly string[];
   /** Longest session of every role, seconds. Default 3600 (the IAM minimum): a stolen session is good for an hour at most. */
   readonly maxSessionSeconds?: number;
-  /** Evidence key ARNs per governed region: member responders copy snapshots under them. Required. */
-  readonly evidenceKeyArns: pulumi.Input<Record<string, string>>;
-  /** The custody signing key: only the forensic responder signs. Required. */
-  readonly signingKeyArn: pulumi.Input<string>;
+  /**
+   * Evidence key ARNs per governed region: member responders copy snapshots under them. Default: every key of the
+   * forensic account tagged `flz:purpose=evidence-key` (the tag {@link ForensicKeys} sets), which is known before the
+   * keys exist, so the role policies and the StackSet template are checked at a first `pulumi preview`. The guardrail
+   * SCP freezes that tag (see `documents/keys.ts` for why the pattern is as tight as the ARNs).
+   */
+  readonly evidenceKeyArns?: pulumi.Input<Record<string, string>>;
+  /** The custody signing key: only the forensic responder signs. Default: the forensic account's key tagged `custody-signing`. */
+  readonly signingKeyArn?: pulumi.Input<string>;
   /** The evidence bucket (responder writes, investigator reads). Required. */
   readonly evidenceBucketArn: pulumi.Input<string>;
   /** The trail bucket (investigator reads). Required. */
   readonly trailBucketArn: pulumi.Input<string>;
-  /** The trail key (investigator decrypts trail logs). Required. */
-  readonly trailKeyArn: pulumi.Input<string>;
+  /** The trail key (investigator decrypts trail logs). Default: the forensic account's key tagged `trail-key`. */
+  readonly trailKeyArn?: pulumi.Input<string>;
   /**
    * The organisation's enabled service-access principals (from `getOrganization`). When given, deployment stops
    * with a clear error if trusted access for StackSets is off, instead of a StackSet that never deploys.
@@ -99,6 +104,11 @@ export interface MemberRolesArgs {
   readonly athenaResultsPrefix?: string;
   /** Name of the StackSet. Default `flz-member-roles`. */
   readonly stackSetName?: string;
+}
+
+/** Key ARNs given, or `undefined` (the builders then name the keys by purpose tag). */
+function optionalOutput<T>(value: pulumi.Input<T> | undefined): pulumi.Output<pulumi.Unwrap<T> | undefined> {
+  return value === undefined ? pulumi.output(undefined) : pulumi.output(value);
 }
 
 /** Throws a one-line error if trusted access for service-managed StackSets is not enabled (a pure check). */
@@ -126,6 +136,11 @@ export class MemberRoles extends pulumi.ComponentResource {
   public readonly memberInvestigatorRoleName: pulumi.Output<string>;
   /** Name of the StackSet. */
   public readonly stackSetName: pulumi.Output<string>;
+  /**
+   * The forensic responder and investigator roles, for `dependsOn`: policies that name them by an ARN built from their
+   * names (known at preview) must still be created after them (KMS and IAM reject principals that do not exist).
+   */
+  public readonly forensicRoles: readonly aws.iam.Role[];
 
   constructor(name: string, args: MemberRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:iam:MemberRoles", name, {}, opts);
@@ -199,21 +214,25 @@ export class MemberRoles extends pulumi.ComponentResource {
       new aws.iam.RolePolicyAttachment(`${name}-break-glass-${index}`, { role: breakGlass.name, policyArn }, forensic);
     }
 
-    const evidenceKeyList = pulumi.output(args.evidenceKeyArns).apply((arns) => Object.values(arns));
+    const evidenceKeyList = optionalOutput(args.evidenceKeyArns).apply((arns) =>
+      arns === undefined ? undefined : Object.values(arns),
+    );
+    const keysByTag = pulumi.output(args.forensicAccountId).apply((accountId) => ({ accountId }));
     new aws.iam.RolePolicy(
       `${name}-forensic-responder`,
       {
         role: responder.name,
         name: "flz-forensic-responder",
         policy: pulumi
-          .all([args.evidenceBucketArn, evidenceKeyList, args.signingKeyArn, args.organizationId])
-          .apply(([evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId]) =>
+          .all([args.evidenceBucketArn, evidenceKeyList, optionalOutput(args.signingKeyArn), args.organizationId, keysByTag])
+          .apply(([evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId, byTag]) =>
             JSON.stringify(
               forensicResponderPermissions({
                 memberResponderRoleName: names.memberResponder,
                 evidenceBucketArn,
                 evidenceKeyArns,
                 signingKeyArn,
+                keysByTag: byTag,
                 organizationId,
               }),
             ),
@@ -230,12 +249,13 @@ export class MemberRoles extends pulumi.ComponentResource {
           .all([
             args.trailBucketArn,
             args.evidenceBucketArn,
-            args.trailKeyArn,
+            optionalOutput(args.trailKeyArn),
             evidenceKeyList,
             args.organizationId,
             args.athenaResultsBucketArn,
+            keysByTag,
           ])
-          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId, resultsArn]) =>
+          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId, resultsArn, byTag]) =>
             JSON.stringify(
               forensicInvestigatorPermissions({
                 memberInvestigatorRoleName: names.memberInvestigator,
@@ -243,6 +263,8 @@ export class MemberRoles extends pulumi.ComponentResource {
                 evidenceBucketArn,
                 trailKeyArn,
                 evidenceKeyArns,
+                // Keys not given by ARN are named by tag; the investigator always decrypts evidence.
+                keysByTag: trailKeyArn === undefined || evidenceKeyArns === undefined ? byTag : undefined,
                 organizationId,
                 athenaResultsBucketArn: resultsArn,
                 athenaResultsPrefix: resultsArn === undefined ? undefined : args.athenaResultsPrefix,
@@ -253,25 +275,21 @@ export class MemberRoles extends pulumi.ComponentResource {
       forensic,
     );
 
-    // The member roles trust the forensic roles by ARN, so the template is built from the roles' outputs: the
-    // StackSet deploys only after the roles it trusts exist (IAM rejects a trust policy naming a missing role).
+    // The member roles trust the forensic roles by ARN. The template builds those ARNs from the forensic account and
+    // the role names, so it is known at a first preview (and the pack checks the member roles then); `dependsOn` keeps
+    // the StackSet after the roles it trusts (IAM rejects a trust policy naming a role that does not exist).
     const templateBody = pulumi
-      .all([
-        responder.arn,
-        investigator.arn,
-        evidenceKeyList,
-        args.forensicAccountId,
-        args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL],
-      ])
-      .apply(([forensicResponderRoleArn, forensicInvestigatorRoleArn, evidenceKeyArns, forensicAccountId, enabled]) => {
+      .all([evidenceKeyList, args.forensicAccountId, args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL]])
+      .apply(([evidenceKeyArns, forensicAccountId, enabled]) => {
         assertStackSetsTrustedAccess(enabled);
         return JSON.stringify(
           memberRolesTemplate({
-            forensicResponderRoleArn,
-            forensicInvestigatorRoleArn,
+            forensicResponderRoleArn: roleArn(forensicAccountId, names.forensicResponder),
+            forensicInvestigatorRoleArn: roleArn(forensicAccountId, names.forensicInvestigator),
             responderRoleName: names.memberResponder,
             investigatorRoleName: names.memberInvestigator,
             evidenceKeyArns,
+            keysByTag: evidenceKeyArns === undefined ? { accountId: forensicAccountId } : undefined,
             maxSessionSeconds,
             forensicAccountId,
           }),
@@ -294,7 +312,7 @@ export class MemberRoles extends pulumi.ComponentResource {
         },
         templateBody,
       },
-      { parent: this, ignoreChanges: ["administrationRoleArn"] },
+      { parent: this, ignoreChanges: ["administrationRoleArn"], dependsOn: [responder, investigator] },
     );
     new aws.cloudformation.StackSetInstance(
       `${name}-instances`,
@@ -314,6 +332,7 @@ export class MemberRoles extends pulumi.ComponentResource {
     this.memberResponderRoleName = pulumi.output(names.memberResponder);
     this.memberInvestigatorRoleName = pulumi.output(names.memberInvestigator);
     this.stackSetName = stackSet.name;
+    this.forensicRoles = [responder, investigator];
     this.registerOutputs({
       forensicResponderRoleArn: this.forensicResponderRoleArn,
       forensicInvestigatorRoleArn: this.forensicInvestigatorRoleArn,

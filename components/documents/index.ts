@@ -6,6 +6,7 @@ export * from "./types";
 export * from "./validate";
 export * from "./bucket";
 export * from "./kms";
+export * from "./keys";
 export * from "./trust";
 export * from "./permissions";
 export * from "./revoke";

@@ -6,20 +6,25 @@
  */
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
+import { KEY_PURPOSE, keyScope, mergeConditions, type ForensicKeysByTag, type KeyScope } from "./keys";
 import {
   DocumentInputError,
   partitionOf,
   requireAccountId,
   requireArn,
-  requireArns,
   requireOrganizationId,
   requireRoleName,
 } from "./validate";
 
 /** Arguments of {@link memberResponderPermissions}. */
 export interface MemberResponderPermissionsArgs {
-  /** The evidence keys (one per governed region) that snapshot copies are re-encrypted under. */
-  readonly evidenceKeyArns: readonly string[];
+  /** The evidence keys (one per governed region) that snapshot copies are re-encrypted under. Or `keysByTag`. */
+  readonly evidenceKeyArns?: readonly string[];
+  /**
+   * Instead of `evidenceKeyArns`: the forensic account's keys tagged as evidence keys, which is known before the keys
+   * exist (see `keys.ts` for why it is as tight). Ignored when `evidenceKeyArns` is given.
+   */
+  readonly keysByTag?: ForensicKeysByTag;
   /**
    * Role names this role must never modify with `iam:PutRolePolicy` / `iam:DeleteRolePolicy` (typically the FLZ
    * member roles themselves), so the responder cannot widen its own permissions. Default: none.
@@ -38,10 +43,15 @@ export interface ForensicResponderPermissionsArgs {
   readonly memberResponderRoleName: string;
   /** ARN of the Object-Locked evidence bucket. */
   readonly evidenceBucketArn: string;
-  /** The evidence keys, one per governed region. */
-  readonly evidenceKeyArns: readonly string[];
-  /** The custody signing key (ECC P-256). */
-  readonly signingKeyArn: string;
+  /** The evidence keys, one per governed region. Or `keysByTag`. */
+  readonly evidenceKeyArns?: readonly string[];
+  /** The custody signing key (ECC P-256). Or `keysByTag`. */
+  readonly signingKeyArn?: string;
+  /**
+   * Instead of key ARNs: the forensic account's keys tagged as evidence keys and as the custody signing key, known
+   * before the keys exist (see `keys.ts`). ARNs given take precedence, key by key.
+   */
+  readonly keysByTag?: ForensicKeysByTag;
   /**
    * When given, the member role may be assumed only in accounts of this organisation (`aws:ResourceOrgID`).
    * Recommended; without it the member role's own trust policy is the only check.
@@ -57,10 +67,17 @@ export interface ForensicInvestigatorPermissionsArgs {
   readonly trailBucketArn: string;
   /** ARN of the evidence bucket (read only). */
   readonly evidenceBucketArn: string;
-  /** The trail key; its key policy further limits decryption to CloudTrail ciphertext. */
-  readonly trailKeyArn: string;
-  /** When given, the evidence keys the investigator may decrypt evidence with. Default: none. */
+  /** The trail key; its key policy further limits decryption to CloudTrail ciphertext. Or `keysByTag`. */
+  readonly trailKeyArn?: string;
+  /** When given, the evidence keys the investigator may decrypt evidence with. Default: none (see `keysByTag`). */
   readonly evidenceKeyArns?: readonly string[];
+  /**
+   * Instead of key ARNs: the forensic account's keys tagged as the trail key and (with `decryptEvidence`) as evidence
+   * keys, known before the keys exist (see `keys.ts`). ARNs given take precedence, key by key.
+   */
+  readonly keysByTag?: ForensicKeysByTag;
+  /** With `keysByTag`: whether the investigator may decrypt evidence under the evidence keys. Default true. */
+  readonly decryptEvidence?: boolean;
   /** When given, the member role may be assumed only in accounts of this organisation. */
   readonly organizationId?: string;
   /** When given, the Athena query-results bucket the investigator writes to. Default: none. */
@@ -83,17 +100,34 @@ function athenaPrefix(prefix: string | undefined): string {
   return trimmed === "" ? "" : `${trimmed}/`;
 }
 
+/** A statement over the keys of `scope`, its own condition merged with the scope's purpose-tag condition. */
+function onKeys(statement: Omit<PolicyStatement, "Resource">, scope: KeyScope): PolicyStatement {
+  const condition =
+    statement.Condition === undefined && scope.Condition === undefined
+      ? undefined
+      : mergeConditions(statement.Condition, scope.Condition);
+  return { ...statement, Resource: scope.Resource, ...(condition === undefined ? {} : { Condition: condition }) };
+}
+
+/** The partition of the first key ARN given, else of `keysByTag`, else `aws`. */
+function keyPartition(arns: readonly string[] | undefined, byTag: ForensicKeysByTag | undefined): string {
+  const first = arns?.[0];
+  return first !== undefined ? partitionOf(first) : (byTag?.partition ?? "aws");
+}
+
 /** Evidence-key use, with `CreateGrant` only for grants an AWS service (EBS) makes on the caller's behalf. */
-function evidenceKeyStatements(evidenceKeyArns: string[]): PolicyStatement[] {
+function evidenceKeyStatements(scope: KeyScope): PolicyStatement[] {
   return [
-    { Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_USE_ACTIONS], Resource: evidenceKeyArns },
-    {
-      Sid: "CreateEvidenceKeyGrantsForAwsServices",
-      Effect: "Allow",
-      Action: "kms:CreateGrant",
-      Resource: evidenceKeyArns,
-      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
-    },
+    onKeys({ Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_USE_ACTIONS] }, scope),
+    onKeys(
+      {
+        Sid: "CreateEvidenceKeyGrantsForAwsServices",
+        Effect: "Allow",
+        Action: "kms:CreateGrant",
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+      },
+      scope,
+    ),
   ];
 }
 
@@ -130,8 +164,8 @@ function assumeMemberRole(
  * what copying a snapshot encrypted under them needs.
  */
 export function memberResponderPermissions(args: MemberResponderPermissionsArgs): PolicyDocument {
-  const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
-  const p = partitionOf(evidenceKeyArns[0]);
+  const evidenceKeys = keyScope("evidenceKeyArns", args.evidenceKeyArns, args.keysByTag, KEY_PURPOSE.evidence);
+  const p = keyPartition(args.evidenceKeyArns, args.keysByTag);
   const ec2 = (type: string, account = "*"): string => `arn:${p}:ec2:*:${account}:${type}/*`;
   const snapshots = `arn:${p}:ec2:*::snapshot/*`;
   const roles = `arn:${p}:iam::*:role/*`;
@@ -220,7 +254,7 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
       Resource: snapshots,
     },
-    ...evidenceKeyStatements(evidenceKeyArns),
+    ...evidenceKeyStatements(evidenceKeys),
     {
       Sid: "UseVolumeKeysThroughEc2",
       Effect: "Allow",
@@ -316,8 +350,8 @@ function denyTampering(bucketArns: string[]): PolicyStatement {
 export function forensicResponderPermissions(args: ForensicResponderPermissionsArgs): PolicyDocument {
   const roleName = requireRoleName("memberResponderRoleName", args.memberResponderRoleName);
   const bucketArn = requireArn("evidenceBucketArn", args.evidenceBucketArn, "s3");
-  const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
-  const signingKeyArn = requireArn("signingKeyArn", args.signingKeyArn, "kms");
+  const evidenceKeys = keyScope("evidenceKeyArns", args.evidenceKeyArns, args.keysByTag, KEY_PURPOSE.evidence);
+  const signingKey = keyScope("signingKeyArn", args.signingKeyArn, args.keysByTag, KEY_PURPOSE.signing);
   const p = partitionOf(bucketArn);
   const snapshots = `arn:${p}:ec2:*::snapshot/*`;
   return {
@@ -351,13 +385,15 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/*`,
       },
       denyTampering([bucketArn]),
-      {
-        Sid: "SignCustodyRecords",
-        Effect: "Allow",
-        Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
-        Resource: signingKeyArn,
-      },
-      ...evidenceKeyStatements(evidenceKeyArns),
+      onKeys(
+        {
+          Sid: "SignCustodyRecords",
+          Effect: "Allow",
+          Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
+        },
+        signingKey,
+      ),
+      ...evidenceKeyStatements(evidenceKeys),
       {
         Sid: "DescribeSnapshots",
         Effect: "Allow",
@@ -389,7 +425,7 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
   const roleName = requireRoleName("memberInvestigatorRoleName", args.memberInvestigatorRoleName);
   const trailBucketArn = requireArn("trailBucketArn", args.trailBucketArn, "s3");
   const evidenceBucketArn = requireArn("evidenceBucketArn", args.evidenceBucketArn, "s3");
-  const trailKeyArn = requireArn("trailKeyArn", args.trailKeyArn, "kms");
+  const trailKey = keyScope("trailKeyArn", args.trailKeyArn, args.keysByTag, KEY_PURPOSE.trail);
   const p = partitionOf(trailBucketArn);
   const statements: PolicyStatement[] = [
     assumeMemberRole("AssumeMemberInvestigatorRoles", p, roleName, args.organizationId),
@@ -412,19 +448,21 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
       Resource: [`${trailBucketArn}/*`, `${evidenceBucketArn}/*`],
     },
     denyTampering([trailBucketArn, evidenceBucketArn]),
-    { Sid: "DescribeTrailKey", Effect: "Allow", Action: "kms:DescribeKey", Resource: trailKeyArn },
-    {
-      // The key policy's "Enable IAM policies" statement makes this grant effective on its own in the forensic
-      // account, so the CloudTrail-only condition is repeated here: the trail key stays no general decryption oracle.
-      Sid: "DecryptTrailLogs",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: trailKeyArn,
-      Condition: {
-        Null: { "kms:EncryptionContextKeys": "false" },
-        StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${p}:cloudtrail:*:*:trail/*` },
+    onKeys({ Sid: "DescribeTrailKey", Effect: "Allow", Action: "kms:DescribeKey" }, trailKey),
+    // The key policy's "Enable IAM policies" statement makes this grant effective on its own in the forensic
+    // account, so the CloudTrail-only condition is repeated here: the trail key stays no general decryption oracle.
+    onKeys(
+      {
+        Sid: "DecryptTrailLogs",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Condition: {
+          Null: { "kms:EncryptionContextKeys": "false" },
+          StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${p}:cloudtrail:*:*:trail/*` },
+        },
       },
-    },
+      trailKey,
+    ),
     {
       Sid: "QueryTrailWithAthena",
       Effect: "Allow",
@@ -445,13 +483,19 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
       Resource: "*",
     },
   ];
-  if (args.evidenceKeyArns !== undefined && args.evidenceKeyArns.length > 0) {
-    statements.push({
-      Sid: "DecryptEvidence",
-      Effect: "Allow",
-      Action: ["kms:Decrypt", "kms:DescribeKey"],
-      Resource: requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms"),
-    });
+  const evidenceByArn = args.evidenceKeyArns !== undefined && args.evidenceKeyArns.length > 0;
+  if (evidenceByArn || (args.keysByTag !== undefined && args.decryptEvidence !== false)) {
+    statements.push(
+      onKeys(
+        { Sid: "DecryptEvidence", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"] },
+        keyScope(
+          "evidenceKeyArns",
+          evidenceByArn ? args.evidenceKeyArns : undefined,
+          args.keysByTag,
+          KEY_PURPOSE.evidence,
+        ),
+      ),
+    );
   }
   if (args.athenaResultsBucketArn !== undefined) {
     const results = requireArn("athenaResultsBucketArn", args.athenaResultsBucketArn, "s3");

@@ -9,6 +9,7 @@
  * - An organisation allows at most five SCPs per target, one of them usually `FullAWSAccess`, and 5,120 characters
  *   per SCP. {@link combineScps} therefore merges the guardrails into a few bundles and refuses one that is too big.
  */
+import { KEY_PURPOSE, PURPOSE_TAG_KEY, accountKeyPattern, type ForensicKeysByTag } from "./keys";
 import type { PolicyDocument, PolicyStatement } from "./types";
 
 /** The largest SCP AWS Organizations accepts, in characters of the policy text (whitespace counts). */
@@ -44,8 +45,9 @@ export const ROLE_CHANGE_ACTIONS: readonly string[] = [
 ];
 
 /**
- * KMS calls that would make evidence unreadable or its signatures unverifiable: deleting or disabling a key, or
- * rewriting its policy so the forensic roles lose access.
+ * KMS calls that would make evidence unreadable or its signatures unverifiable, or take a key out of the forensic
+ * account's control: deleting or disabling a key, rewriting its policy so the forensic roles lose access, or
+ * replicating it (a replica of a multi-region key decrypts the same ciphertext under a key policy its creator picks).
  */
 export const KEY_DESTRUCTION_ACTIONS: readonly string[] = [
   "kms:ScheduleKeyDeletion",
@@ -53,6 +55,18 @@ export const KEY_DESTRUCTION_ACTIONS: readonly string[] = [
   "kms:DisableKeyRotation",
   "kms:PutKeyPolicy",
   "kms:DeleteImportedKeyMaterial",
+  "kms:ReplicateKey",
+];
+
+/**
+ * KMS calls that set or remove a tag, so they can change the purpose tag that marks a forensic key: a key stripped of
+ * it would leave the tag-scoped protection, and a key given it would be taken for a forensic key.
+ */
+export const KEY_TAGGING_ACTIONS: readonly string[] = [
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:CreateKey",
+  "kms:ReplicateKey",
 ];
 
 function document(statements: PolicyStatement[]): PolicyDocument {
@@ -224,8 +238,14 @@ export function keyArnPattern(keyArn: string): string {
 
 /** Arguments of {@link protectForensicKeysScp}. */
 export interface ProtectForensicKeysScpArgs {
-  /** ARNs of the forensic keys (trail, evidence and its replicas, custody signing). */
-  readonly keyArns: string[];
+  /** ARNs of the forensic keys (trail, evidence and its replicas, custody signing). Or `keysByTag`. */
+  readonly keyArns?: string[];
+  /**
+   * Instead of `keyArns`: every key of the forensic account whose purpose tag names a forensic key (evidence, trail,
+   * custody signing), and the purpose tag itself. Known before the keys exist, so the SCP is checked at a first
+   * `pulumi preview`. Ignored when `keyArns` is given.
+   */
+  readonly keysByTag?: ForensicKeysByTag;
   /**
    * ARN of the role the deployment acts as in the forensic account (the role its forensic provider assumes): it may
    * still manage the keys.
@@ -233,10 +253,44 @@ export interface ProtectForensicKeysScpArgs {
   readonly deploymentRoleArn: string;
 }
 
-/** Denies scheduling deletion of, disabling or re-policing the forensic keys to everyone but the deployment role. */
+/**
+ * Denies scheduling deletion of, disabling, re-policing or replicating the forensic keys to everyone but the
+ * deployment role. Named by tag, the keys are every key of the forensic account carrying a forensic purpose tag, and a
+ * second statement freezes that tag: nobody but the deployment role may set or remove it on any key, or create or
+ * replicate a key that carries it, anywhere in the organisation. Without that statement an administrator of the
+ * forensic account could untag the evidence key and then delete it.
+ */
 export function protectForensicKeysScp(args: ProtectForensicKeysScpArgs): PolicyDocument {
-  if (args.keyArns.length === 0)
-    throw new Error("keyArns is empty: give the ARNs of the trail, evidence and custody signing keys");
+  const deploymentRoleArn = requireRoleArn(args.deploymentRoleArn, "deploymentRoleArn");
+  if (args.keyArns === undefined && args.keysByTag !== undefined) {
+    const tagKey = args.keysByTag.tagKey ?? PURPOSE_TAG_KEY;
+    return document([
+      {
+        Sid: "FlzProtectForensicKeys",
+        Effect: "Deny",
+        Action: [...KEY_DESTRUCTION_ACTIONS],
+        Resource: accountKeyPattern(args.keysByTag),
+        Condition: {
+          StringEquals: { [`aws:ResourceTag/${tagKey}`]: Object.values(KEY_PURPOSE) },
+          ...exceptPrincipals([deploymentRoleArn]),
+        },
+      },
+      {
+        Sid: "FlzProtectForensicKeyTag",
+        Effect: "Deny",
+        Action: [...KEY_TAGGING_ACTIONS],
+        Resource: "*",
+        Condition: {
+          "ForAnyValue:StringEquals": { "aws:TagKeys": tagKey },
+          ...exceptPrincipals([deploymentRoleArn]),
+        },
+      },
+    ]);
+  }
+  if (args.keyArns === undefined || args.keyArns.length === 0)
+    throw new Error(
+      "keyArns is empty: give the ARNs of the trail, evidence and custody signing keys, or keysByTag ({ accountId })",
+    );
   const resources = [...new Set(args.keyArns.map(keyArnPattern))];
   return document([
     {
@@ -244,7 +298,7 @@ export function protectForensicKeysScp(args: ProtectForensicKeysScpArgs): Policy
       Effect: "Deny",
       Action: [...KEY_DESTRUCTION_ACTIONS],
       Resource: resources.length === 1 ? resources[0] : resources,
-      Condition: exceptPrincipals([requireRoleArn(args.deploymentRoleArn, "deploymentRoleArn")]),
+      Condition: exceptPrincipals([deploymentRoleArn]),
     },
   ]);
 }

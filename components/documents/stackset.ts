@@ -9,6 +9,7 @@ import {
   memberInvestigatorPermissions,
   memberResponderPermissions,
 } from "./permissions";
+import type { ForensicKeysByTag } from "./keys";
 import { memberRoleTrust } from "./trust";
 import {
   DocumentInputError,
@@ -29,8 +30,13 @@ export interface MemberRolesTemplateArgs {
   readonly responderRoleName: string;
   /** Name of the member investigator role, the same in every account. */
   readonly investigatorRoleName: string;
-  /** Evidence keys (one per governed region) that the member responder copies snapshots under. */
-  readonly evidenceKeyArns: readonly string[];
+  /** Evidence keys (one per governed region) that the member responder copies snapshots under. Or `keysByTag`. */
+  readonly evidenceKeyArns?: readonly string[];
+  /**
+   * Instead of `evidenceKeyArns`: the forensic account's keys tagged as evidence keys. Known before the keys exist, so
+   * the template (and every check of it) is known at a first `pulumi preview`; see `keys.ts` for why it is as tight.
+   */
+  readonly keysByTag?: ForensicKeysByTag;
   /**
    * Longest session of either role, in seconds (IAM allows 3600 to 43200). Default 3600: a stolen responder
    * session is good for an hour at most.
@@ -126,7 +132,8 @@ export function memberRolesTemplate(args: MemberRolesTemplateArgs): MemberRolesT
       `investigatorRoleName: ${JSON.stringify(investigatorRoleName)} is the responder's name too; give the two roles different names.`,
     );
   }
-  const evidenceKeyArns = requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
+  const evidenceKeyArns =
+    args.evidenceKeyArns === undefined ? undefined : requireArns("evidenceKeyArns", args.evidenceKeyArns, "kms");
   const maxSessionSeconds = checkSessionSeconds(args.maxSessionSeconds ?? MIN_SESSION_SECONDS);
   const partition = args.partition ?? partitionOf(responderTrusted);
   const forensicAccountId = requireAccountId(
@@ -155,6 +162,7 @@ export function memberRolesTemplate(args: MemberRolesTemplateArgs): MemberRolesT
               PolicyName: "FlzMemberResponder",
               PolicyDocument: memberResponderPermissions({
                 evidenceKeyArns,
+                keysByTag: args.keysByTag,
                 protectedRoleNames: [responderRoleName, investigatorRoleName],
                 forensicAccountId,
               }),

@@ -72,7 +72,8 @@ describe("MemberRoles", () => {
       Object.values(template.Resources).map((r) => [r.Properties.RoleName, r.Properties]),
     );
     expect(Object.keys(byName)).to.have.members(["FlzMemberResponder", "FlzMemberInvestigator"]);
-    const forensic = (name: string) => `arn:aws:iam::111111111111:role/${name}`; // the mock engine's ARN of the forensic role
+    // Built from the forensic account and the role name, so the template is known at a first preview.
+    const forensic = (name: string) => `arn:aws:iam::${FORENSIC}:role/${name}`;
     for (const [member, trusted] of [
       ["FlzMemberResponder", forensic("FlzForensicResponder")],
       ["FlzMemberInvestigator", forensic("FlzForensicInvestigator")],
