@@ -4,10 +4,11 @@
  *
  * Why a journal: the records of a batch are written in parallel, so a writer that dies midway can leave record k+1
  * stored without record k, and a record, once written to the Object-Locked bucket, can never be removed: without a
- * way to fill the gap the case's chain would be broken for good. So, before a batch claims its first sequence number,
- * it stores the batch's unsigned records (each with its hash) as one journal object. Any later writer that finds an
- * incomplete batch completes it from the journal: it re-signs each missing record (the hash, which links the chain,
- * does not cover the signature, so a fresh signature by the same custody key yields an equally valid record).
+ * way to fill the gap the case's chain would be broken for good. So a batch first stores its unsigned records (each
+ * with its hash) as one journal object, and creating that object conditionally is also how the batch claims its
+ * sequence numbers. Any later writer that finds a claimed batch incomplete completes it from the journal: it
+ * re-signs each missing record (the hash, which links the chain, does not cover the signature, so a fresh signature
+ * by the same custody key yields an equally valid record).
  */
 import { canonicalJson } from "./canonical";
 import { buildUnsignedRecord, recordHash, SEQUENCE_DIGITS, type UnsignedRecord } from "./record";
@@ -54,13 +55,13 @@ export interface BatchJournal {
   readonly records: SealedRecord[];
 }
 
-/** Which batch a record belongs to, as its tag says. */
+/** Which batch a record belongs to, as the tag in its object metadata says. */
 export interface BatchTag {
   /** First sequence of the batch. */
   readonly first: number;
   /** Last sequence of the batch. */
   readonly last: number;
-  /** First 16 hex digits of the first record's hash: names the journal, since proposals for one sequence may differ. */
+  /** First 16 hex digits of the first record's hash: ties the tag to the journal's content. */
   readonly firstHash: string;
 }
 
@@ -114,13 +115,15 @@ export function journalPrefix(caseId: string): string {
   return `cases/${caseId}/custody-journal/`;
 }
 
-/** Object key of a batch's journal. */
-export function journalKey(caseId: string, tag: BatchTag): string {
-  const pad = (n: number): string => String(n).padStart(SEQUENCE_DIGITS, "0");
-  return `${journalPrefix(caseId)}${pad(tag.first)}-${pad(tag.last)}-${tag.firstHash}.json`;
+/**
+ * Object key of the journal of the batch whose first sequence is `first`. Creating it (conditionally) is how a batch
+ * claims its sequence numbers, so there is exactly one per first sequence.
+ */
+export function journalKey(caseId: string, first: number): string {
+  return `${journalPrefix(caseId)}${String(first).padStart(SEQUENCE_DIGITS, "0")}.json`;
 }
 
-/** The journal of a batch of sealed records (at least two), as stored (canonical JSON). */
+/** The journal of a batch of sealed records (at least one), as stored (canonical JSON). */
 export function serialiseJournal(caseId: string, records: readonly SealedRecord[]): string {
   const tag = batchTagOf(records);
   const journal: BatchJournal = {
@@ -134,24 +137,23 @@ export function serialiseJournal(caseId: string, records: readonly SealedRecord[
 }
 
 /**
- * Checks a journal read back against the tag that led to it; returns the reason it cannot be used, or undefined.
+ * Checks a journal read back from the claim of sequence `first`; returns the reason it cannot be used, or undefined.
  * Fail closed: a journal is only trusted to re-create records it fully accounts for (sequence, case, link and hash of
  * every record), so a damaged or forged journal can never put a record into the chain.
  */
-export function journalProblem(value: unknown, caseId: string, tag: BatchTag): string | undefined {
+export function journalProblem(value: unknown, caseId: string, first: number): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "is not a JSON object";
   const journal = value as Partial<BatchJournal>;
   if (journal.version !== JOURNAL_VERSION) return `has version ${JSON.stringify(journal.version)}`;
   if (journal.case !== caseId) return `belongs to case ${JSON.stringify(journal.case)}`;
-  if (journal.first !== tag.first || journal.last !== tag.last)
-    return `covers ${journal.first}-${journal.last}, not ${tag.first}-${tag.last}`;
+  if (journal.first !== first) return `starts at ${journal.first}, not at ${first}`;
   const records = journal.records;
-  if (!Array.isArray(records) || records.length !== tag.last - tag.first + 1)
-    return `does not hold ${tag.last - tag.first + 1} records`;
+  if (!Number.isInteger(journal.last) || !Array.isArray(records) || records.length !== (journal.last ?? 0) - first + 1)
+    return `does not hold the records ${first}-${journal.last}`;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    if (typeof record !== "object" || record === null) return `record ${tag.first + i} is not an object`;
-    if (record.sequence !== tag.first + i) return `record ${tag.first + i} claims sequence ${record.sequence}`;
+    if (typeof record !== "object" || record === null) return `record ${first + i} is not an object`;
+    if (record.sequence !== first + i) return `record ${first + i} claims sequence ${record.sequence}`;
     if (record.case !== caseId) return `record ${record.sequence} belongs to another case`;
     if (i > 0 && record.previousHash !== records[i - 1].hash)
       return `record ${record.sequence} does not link to record ${record.sequence - 1}`;
@@ -159,13 +161,15 @@ export function journalProblem(value: unknown, caseId: string, tag: BatchTag): s
     if (typeof record.hash !== "string" || recordHash(record) !== record.hash)
       return `record ${record.sequence} does not hash to its hash`;
   }
-  if (records[0].hash.slice(0, 16) !== tag.firstHash) return "does not start with the batch's first record";
   return undefined;
 }
 
 /** Sequence numbers of a batch missing from a set of stored ones. */
-export function missingSequences(tag: BatchTag, stored: ReadonlySet<number>): number[] {
+export function missingSequences(
+  batch: { readonly first: number; readonly last: number },
+  stored: ReadonlySet<number>,
+): number[] {
   const missing: number[] = [];
-  for (let s = tag.first; s <= tag.last; s++) if (!stored.has(s)) missing.push(s);
+  for (let s = batch.first; s <= batch.last; s++) if (!stored.has(s)) missing.push(s);
   return missing;
 }

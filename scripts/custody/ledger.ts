@@ -11,18 +11,20 @@
  *
  * Two operators appending to the same case never fork the chain. Writing several records in parallel is only safe if
  * a batch owns its sequence numbers before it writes them, and if a batch cut short can be finished by someone else
- * (a record in the Object-Locked bucket can never be removed, so a gap would break the chain for good). So a batch:
- * 1. stores a journal of its unsigned records (batch.ts), at the same time as the records are signed;
- * 2. claims its first sequence with a conditional create of the first record (`If-None-Match: *`), tagged with the
- *    batch's range in object metadata. Losing the claim (412 PreconditionFailed, or 409 ConditionalRequestConflict
- *    while another write to the key is in flight) means nothing of the batch was stored: re-read the head and
- *    re-chain the whole batch after it;
- * 3. writes the rest in parallel. No other writer can store a different record there: a writer that reads the head
- *    sees the tag, treats the batch's last sequence as the head, and first writes any record of the batch still
- *    missing, re-signed from the journal (the hash that links the chain does not cover the signature). A conflict
- *    on such a write is checked to be the same record (same hash).
- * A record written alone (a batch of one) needs no journal and no tag. Records already stored stay valid: they are
- * the chain, because each was stored only after the record before it was claimed by the same batch or already stored.
+ * (a record in the Object-Locked bucket can never be removed, so a gap would break the chain for good). So:
+ * 1. A batch claims its first sequence s with a conditional create (`If-None-Match: *`) of its journal
+ *    `cases/<case>/custody-journal/<s>.json` (batch.ts): the batch's records, unsigned, each with its hash. The claim
+ *    goes out while the records are being signed, so it costs no round trip of its own. Every append claims this
+ *    way, a batch of one too: a record key is only ever written by the owner of the claim that covers it.
+ * 2. Once claimed, every record is written in parallel, each tagged in object metadata with its batch's range.
+ * 3. Losing a claim (412 PreconditionFailed, or 409 ConditionalRequestConflict while another write to the key is in
+ *    flight) means another writer owns s.. : read its journal, check that it links to the same head, write any of its
+ *    records not stored yet (re-signed from the journal: the hash that links the chain does not cover the signature,
+ *    so a fresh signature by the custody key gives an equally valid record), and re-chain this whole batch after it.
+ *    A writer reading the head does the same for a tagged record whose batch is incomplete. A conflict on a record
+ *    write is checked to be the same record (same hash), or the append stops (fail closed).
+ * Records already stored stay valid: each lies in a range claimed once, and links to the head its claim was made on.
+ * Every operator of a case must run a version of flz that claims this way (appends by an older one would not).
  */
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -43,7 +45,6 @@ import {
   parseBatchTag,
   serialiseJournal,
   type BatchJournal,
-  type BatchTag,
   type SealedRecord,
 } from "./batch";
 import { toJsonValue } from "./canonical";
@@ -253,72 +254,68 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   /**
-   * Writes one batch: chain locally after the head, sign every record (in parallel) while the journal is stored,
-   * claim the first sequence with a conditional create, then write the rest in parallel. Losing the claim means
-   * another writer got there first: nothing of this batch was stored, so re-read the head and re-chain all of it.
+   * Writes one batch: chain locally after the head, claim the first sequence with the journal while every record
+   * is signed (in parallel), then write the records in parallel. Losing the claim means another writer owns that
+   * sequence: nothing of this batch was stored, so follow that writer's batch and re-chain all of this one after it.
    */
   private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
     const [actor, publicKeyPem] = await Promise.all([this.callerArn(), this.ensurePublicKey()]);
     let head = this.head ?? (await this.findHead(undefined));
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt++) {
       const sealed = chainEvents(events, head, { caseId: this.caseId, actor, time: this.now().toISOString() });
-      const tag = sealed.length > 1 ? batchTagOf(sealed) : undefined;
-      const metadata = tag ? { [BATCH_METADATA_KEY]: formatBatchTag(tag) } : undefined;
-      const [records] = await Promise.all([
+      const first = sealed[0].sequence;
+      const key = journalKey(this.caseId, first);
+      const [claim, signed] = await Promise.allSettled([
+        this.createOnce(key, serialiseJournal(this.caseId, sealed), "application/json"),
         Promise.all(sealed.map((r) => this.signLimit(() => this.seal(r, publicKeyPem)))),
-        // The journal must be stored before the claim: once the first record is visible, any writer may need it.
-        tag
-          ? this.createOnce(journalKey(this.caseId, tag), serialiseJournal(this.caseId, sealed), "application/json")
-          : undefined,
-      ]).catch((err: unknown) => {
-        if (isConditionalConflict(err)) return [undefined];
-        throw err;
-      });
-      if (records) {
-        try {
-          await this.createOnce(
-            recordKey(this.caseId, records[0].sequence),
-            serialiseRecord(records[0]),
-            "application/json",
-            metadata,
-          );
-        } catch (err) {
-          if (!isConditionalConflict(err)) throw err;
-          head = await this.findHead(head);
+      ]);
+      if (claim.status === "rejected") {
+        if (!isConditionalConflict(claim.reason)) throw claim.reason;
+        const owner = await this.followClaim(first, head, sealed[0]);
+        if (owner !== "ours") {
+          head = owner;
           // A little jitter keeps two writers that keep colliding from colliding in lockstep.
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 5))));
           continue;
         }
-        // The batch owns first..last now: no other writer can store a different record there (see module comment).
-        this.head = { sequence: records[records.length - 1].sequence, hash: records[records.length - 1].hash };
-        const rest = await Promise.all(
-          records.slice(1).map((record) =>
-            this.writeLimit(() => this.storeClaimed(record, metadata)).then(
-              (stored): BatchOutcome => ({ record: stored }),
-              (error: unknown): BatchOutcome => ({ error }),
-            ),
-          ),
-        );
-        if (rest.some((o) => "error" in o)) {
-          // Make the next append re-read the head, which completes this batch from its journal.
-          this.head = undefined;
-          const key = tag ? journalKey(this.caseId, tag) : "";
-          return [
-            { record: records[0] },
-            ...rest.map((o, i): BatchOutcome =>
-              "error" in o
-                ? {
-                    error: new OperationError(
-                      `record ${records[i + 1].sequence} of case ${this.caseId} is claimed but was not stored (${describeError(o.error)}); the next append completes it from s3://${this.bucket}/${key}`,
-                    ),
-                  }
-                : o,
-            ),
-          ];
-        }
-        return [{ record: records[0] }, ...rest];
+        // The journal there is this very batch (an SDK retry of a claim that had landed): it is ours.
       }
-      head = await this.findHead(head);
+      // The batch owns first..last now: no other writer can store a different record there.
+      const last = sealed[sealed.length - 1];
+      this.head = { sequence: last.sequence, hash: last.hash };
+      const where = `s3://${this.bucket}/${key}`;
+      if (signed.status === "rejected") {
+        this.head = undefined;
+        const why = describeError(signed.reason);
+        return sealed.map((r) => ({
+          error: new OperationError(
+            `record ${r.sequence} of case ${this.caseId} is claimed but could not be signed (${why}); the next append completes it from ${where}`,
+          ),
+        }));
+      }
+      const metadata = sealed.length > 1 ? { [BATCH_METADATA_KEY]: formatBatchTag(batchTagOf(sealed)) } : undefined;
+      const outcomes = await Promise.all(
+        signed.value.map((record) =>
+          this.writeLimit(() => this.storeClaimed(record, metadata)).then(
+            (stored): BatchOutcome => ({ record: stored }),
+            (error: unknown): BatchOutcome => ({ error }),
+          ),
+        ),
+      );
+      if (outcomes.some((o) => "error" in o)) {
+        // Make the next append re-read the head, which completes this batch from its journal.
+        this.head = undefined;
+        return outcomes.map((o, i): BatchOutcome =>
+          "error" in o
+            ? {
+                error: new OperationError(
+                  `record ${sealed[i].sequence} of case ${this.caseId} is claimed but was not stored (${describeError(o.error)}); the next append completes it from ${where}`,
+                ),
+              }
+            : o,
+        );
+      }
+      return outcomes;
     }
     throw new OperationError(
       `could not append to case ${this.caseId} after ${this.maxConflictRetries} conflicting writes: other appenders keep winning; retry`,
@@ -481,7 +478,8 @@ class BucketLedger implements EvidenceBucketLedger {
   /**
    * Finds the last record (after a known head, if any) and checks that it is sound enough to link to. When it belongs
    * to a batch, the head is the batch's last record, and any record of the batch a writer left unwritten (it died
-   * midway) is written from the batch's journal first, so the chain never keeps a gap.
+   * midway) is written from the batch's journal first, so the chain never keeps a gap. Batches claimed beyond the
+   * last stored record are found when the next claim conflicts with them.
    */
   private async findHead(known: Head | undefined): Promise<Head> {
     const keys = await this.listRecordKeys(known?.sequence);
@@ -501,44 +499,84 @@ class BucketLedger implements EvidenceBucketLedger {
     }
     const tag = parseBatchTag(object?.metadata[BATCH_METADATA_KEY]);
     if (!tag) return { sequence: record.sequence, hash: record.hash };
-    return this.completeBatch(tag, record);
+    const journal = await this.readJournal(
+      tag.first,
+      `record ${record.sequence} is tagged with batch ${tag.first}-${tag.last}`,
+    );
+    if (
+      journal.last !== tag.last ||
+      journal.records[0].hash.slice(0, 16) !== tag.firstHash ||
+      journal.records[record.sequence - tag.first]?.hash !== record.hash
+    ) {
+      this.refuseJournal(tag.first, `does not hold record ${record.sequence} as stored`);
+    }
+    return this.completeBatch(journal);
   }
 
-  /** Makes sure every record of a batch is stored (writing the missing ones from its journal); returns its last. */
-  private async completeBatch(tag: BatchTag, seen: CustodyRecord): Promise<Head> {
-    const stored = new Set(
-      (await this.listRecordKeys(tag.first > 0 ? tag.first - 1 : undefined)).map((k) => k.sequence),
-    );
-    const missing = missingSequences(tag, stored);
-    const key = journalKey(this.caseId, tag);
-    const object = await this.getObject(key);
-    let journal: BatchJournal | undefined;
+  /**
+   * After losing the claim of `first`: reads the winner's journal, checks that it links to the head this batch was
+   * chained on (anything else would mean two different chains), completes it, and returns its last record as the
+   * new head. Returns `"ours"` when the journal is this batch's own (the claim had landed; only its answer was lost).
+   */
+  private async followClaim(first: number, head: Head, ourFirst: SealedRecord): Promise<Head | "ours"> {
+    const journal = await this.readJournal(first, `sequence ${first} is claimed`, true);
+    // A 409 answers a claim while the other writer's create is still in flight: try again once it has landed.
+    if (!journal) return head;
+    if (journal.records[0].hash === ourFirst.hash) return "ours";
+    if (journal.records[0].previousHash !== head.hash) {
+      this.refuseJournal(
+        first,
+        `links to ${journal.records[0].previousHash.slice(0, 12)}…, not to record ${head.sequence} (${head.hash.slice(0, 12)}…)`,
+      );
+    }
+    return this.completeBatch(journal);
+  }
+
+  /** Reads and checks the journal of the batch claimed at `first`; refuses to go on when it is missing or unsound. */
+  private async readJournal(first: number, context: string): Promise<BatchJournal>;
+  private async readJournal(first: number, context: string, allowMissing: true): Promise<BatchJournal | undefined>;
+  private async readJournal(first: number, context: string, allowMissing = false): Promise<BatchJournal | undefined> {
+    const object = await this.getObject(journalKey(this.caseId, first));
+    if (!object && allowMissing) return undefined;
+    let journal: unknown;
     try {
-      journal = object ? (JSON.parse(Buffer.from(object.bytes).toString("utf8")) as BatchJournal) : undefined;
+      journal = object ? JSON.parse(Buffer.from(object.bytes).toString("utf8")) : undefined;
     } catch {
       journal = undefined;
     }
-    const refuse = (why: string): never => {
-      throw new OperationError(
-        `record ${seen.sequence} of case ${this.caseId} belongs to batch ${tag.first}-${tag.last}, whose journal s3://${this.bucket}/${key} ${why}: refusing to append; run flz custody verify --case ${this.caseId}`,
-      );
-    };
-    if (!journal) return refuse("is missing or unreadable");
-    const problem = journalProblem(journal, this.caseId, tag);
-    if (problem) return refuse(problem);
-    // The record that led here must be the journal's, and so must the batch's claim (its first record).
-    if (journal.records[seen.sequence - tag.first]?.hash !== seen.hash) return refuse("holds another record there");
-    if (missing.includes(tag.first)) return refuse("has no stored first record (claim)");
-    const publicKeyPem = await this.ensurePublicKey();
-    const metadata = { [BATCH_METADATA_KEY]: formatBatchTag(tag) };
-    await Promise.all(
-      missing.map((sequence) =>
-        this.writeLimit(async () => {
-          const record = await this.signLimit(() => this.seal(journal.records[sequence - tag.first], publicKeyPem));
-          await this.storeClaimed(record, metadata);
-        }),
-      ),
+    if (journal === undefined) this.refuseJournal(first, `is missing or unreadable (${context})`);
+    const problem = journalProblem(journal, this.caseId, first);
+    if (problem) this.refuseJournal(first, problem);
+    return journal as BatchJournal;
+  }
+
+  private refuseJournal(first: number, why: string): never {
+    throw new OperationError(
+      `the batch journal s3://${this.bucket}/${journalKey(this.caseId, first)} of case ${this.caseId} ${why}: refusing to append; run flz custody verify --case ${this.caseId}`,
     );
+  }
+
+  /** Makes sure every record of a claimed batch is stored (writing the missing ones from its journal); returns its last. */
+  private async completeBatch(journal: BatchJournal): Promise<Head> {
+    const stored = new Set(
+      (await this.listRecordKeys(journal.first > 0 ? journal.first - 1 : undefined)).map((k) => k.sequence),
+    );
+    const missing = missingSequences(journal, stored);
+    if (missing.length > 0) {
+      const publicKeyPem = await this.ensurePublicKey();
+      const tag = batchTagOf(journal.records);
+      const metadata = journal.records.length > 1 ? { [BATCH_METADATA_KEY]: formatBatchTag(tag) } : undefined;
+      await Promise.all(
+        missing.map((sequence) =>
+          this.writeLimit(async () => {
+            const record = await this.signLimit(() =>
+              this.seal(journal.records[sequence - journal.first], publicKeyPem),
+            );
+            await this.storeClaimed(record, metadata);
+          }),
+        ),
+      );
+    }
     const end = journal.records[journal.records.length - 1];
     return { sequence: end.sequence, hash: end.hash };
   }
