@@ -8,6 +8,7 @@ import type { RecordedResource } from "../support/mock-engine";
 import { PURPOSE as PACK_PURPOSE, PURPOSE_TAG_KEY as PACK_TAG_KEY } from "../../policies/lib/purpose";
 import { PURPOSE, PURPOSE_TAG_KEY } from "../../components/tags";
 import { placementOf, runProgram } from "../support/mock-engine";
+import { previewCreateProps } from "../support/policy-harness";
 import { allOf, covers, one, statements } from "./helpers";
 
 const ARGS: ForensicLandingZoneArgs = {
@@ -256,6 +257,49 @@ describe("ForensicLandingZone", () => {
     });
   });
 
+  describe("on a first pulumi preview (every resource to be created)", () => {
+    /** Inputs holding policy documents and templates, by resource type. */
+    const DOCUMENTS: Record<string, string> = {
+      "aws:s3/bucketPolicy:BucketPolicy": "policy",
+      "aws:kms/key:Key": "policy",
+      "aws:kms/replicaKey:ReplicaKey": "policy",
+      "aws:iam/role:Role": "assumeRolePolicy",
+      "aws:iam/rolePolicy:RolePolicy": "policy",
+      "aws:cloudformation/stackSet:StackSet": "templateBody",
+      "aws:organizations/policy:Policy": "content",
+    };
+    /** `type name.input` of every document a first preview cannot know. */
+    function unknownDocuments(resources: RecordedResource[]): string[] {
+      const planned = previewCreateProps(resources);
+      return resources
+        .filter((r) => DOCUMENTS[r.type] !== undefined && r.inputs[DOCUMENTS[r.type]] !== undefined)
+        .filter((r) => planned.get(r.urn)?.inputs[DOCUMENTS[r.type]] !== r.inputs[DOCUMENTS[r.type]])
+        .map((r) => `${r.type} ${r.name}.${DOCUMENTS[r.type]}`);
+    }
+
+    it("knows every policy document and the StackSet template when the forensic account is adopted", async () => {
+      const run = await landingZone();
+      const documents = run.resources.filter((r) => DOCUMENTS[r.type] !== undefined);
+      expect(documents.length).to.be.at.least(20);
+      expect(unknownDocuments(run.resources)).to.deep.equal([]);
+    });
+
+    it("cannot know those naming a forensic account that is being created (its ID comes from Organizations)", async () => {
+      const run = await landingZone({
+        ...ARGS,
+        forensicAccount: { kind: "create", email: "f@example.com", accountName: "F", organizationalUnitName: "Forensics" },
+      });
+      const unknown = unknownDocuments(run.resources);
+      for (const expected of [
+        "aws:s3/bucketPolicy:BucketPolicy lz-evidence-bucket-policy.policy",
+        "aws:kms/key:Key lz-keys-evidence.policy",
+        "aws:organizations/policy:Policy lz-guardrails-protect-forensics.content",
+        "aws:cloudformation/stackSet:StackSet lz-roles-stackset.templateBody",
+      ])
+        expect(unknown).to.include(expected);
+    });
+  });
+
   describe("deploy-time prerequisites", () => {
     const urnOf = (r: RecordedResource) => r.urn;
 
@@ -267,6 +311,34 @@ describe("ForensicLandingZone", () => {
       )!;
       const trailKey = one(run, "aws:kms/key:Key", "-keys-trail");
       expect(trail.options?.dependsOn).to.include.members([urnOf(bucketPolicy), urnOf(trailKey)]);
+    });
+
+    it("creates every forensic key after the forensic roles its policy names (KMS rejects unknown principals)", async () => {
+      const run = await landingZone();
+      const roleUrns = ["-forensic-responder", "-forensic-investigator"].map((suffix) =>
+        urnOf(one(run, "aws:iam/role:Role", suffix)),
+      );
+      const keys = [...allOf(run, "aws:kms/key:Key"), ...allOf(run, "aws:kms/replicaKey:ReplicaKey")].filter((k) =>
+        k.name.startsWith("lz-keys-"),
+      );
+      expect(keys).to.have.length(5);
+      for (const k of keys) expect(k.options?.dependsOn, k.name).to.include.members(roleUrns);
+    });
+
+    it("deploys the member-roles StackSet after the forensic roles its template trusts", async () => {
+      const run = await landingZone();
+      const stackSet = one(run, "aws:cloudformation/stackSet:StackSet");
+      for (const suffix of ["-forensic-responder", "-forensic-investigator"])
+        expect(stackSet.options?.dependsOn).to.include(urnOf(one(run, "aws:iam/role:Role", suffix)));
+    });
+
+    it("still applies each bucket policy after its bucket, through the bucket reference", async () => {
+      const run = await landingZone();
+      for (const policy of allOf(run, "aws:s3/bucketPolicy:BucketPolicy")) {
+        const bucket = one(run, "aws:s3/bucket:Bucket", policy.name.replace(/-policy$/, ""));
+        expect(policy.propertyDependencies?.bucket, policy.name).to.deep.equal([urnOf(bucket)]);
+        expect(policy.propertyDependencies?.policy ?? [], policy.name).to.not.include(urnOf(bucket));
+      }
     });
 
     it("protects and retains the locked buckets, their settings and the forensic keys", async () => {

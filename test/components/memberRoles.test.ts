@@ -10,7 +10,7 @@ import {
   MemberRolesArgs,
   STACKSETS_SERVICE_PRINCIPAL,
 } from "../../components/memberRoles";
-import type { MemberRolesTemplate } from "../../components/documents";
+import type { MemberRolesTemplate, PolicyStatement } from "../../components/documents";
 import { placementOf, runProgram } from "../support/mock-engine";
 import { allOf, covers, json, one, statements } from "./helpers";
 
@@ -151,6 +151,44 @@ describe("MemberRoles", () => {
       .and.include("key/mrk-1")
       .and.include("key/sign")
       .and.include("flz-evidence");
+  });
+
+  it("names the forensic account's keys by purpose tag when no key ARNs are given (known at a first preview)", async () => {
+    const run = await roles({ evidenceKeyArns: undefined, signingKeyArn: undefined, trailKeyArn: undefined });
+    const pattern = `arn:aws:kms:*:${FORENSIC}:key/*`;
+    const byPurpose = (stmts: PolicyStatement[], sid: string) => {
+      const s = stmts.find((x) => x.Sid === sid);
+      expect(s, sid).to.not.equal(undefined);
+      return { resource: s!.Resource, purpose: s!.Condition?.StringEquals?.["aws:ResourceTag/flz:purpose"] };
+    };
+    const policy = (suffix: string) =>
+      statements(allOf(run, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith(suffix))!);
+    expect(byPurpose(policy("forensic-responder"), "SignCustodyRecords")).to.deep.equal({
+      resource: pattern,
+      purpose: "custody-signing",
+    });
+    expect(byPurpose(policy("forensic-responder"), "UseEvidenceKeys")).to.deep.equal({
+      resource: pattern,
+      purpose: "evidence-key",
+    });
+    expect(byPurpose(policy("forensic-investigator"), "DecryptTrailLogs")).to.deep.equal({
+      resource: pattern,
+      purpose: "trail-key",
+    });
+    const template = json<MemberRolesTemplate>(one(run, STACKSET), "templateBody");
+    const member = Object.values(template.Resources).find((r) => r.Properties.RoleName === "FlzMemberResponder")!;
+    expect(byPurpose(member.Properties.Policies[0].PolicyDocument.Statement, "UseEvidenceKeys")).to.deep.equal({
+      resource: pattern,
+      purpose: "evidence-key",
+    });
+  });
+
+  it("deploys the StackSet only after the forensic roles its template trusts exist", async () => {
+    const run = await roles();
+    const roleUrns = allOf(run, ROLE)
+      .filter((r) => r.inputs.name !== "FlzBreakGlass")
+      .map((r) => r.urn);
+    expect(one(run, STACKSET).options?.dependsOn).to.include.members(roleUrns);
   });
 
   it("refuses an empty list of target OUs", async () => {
