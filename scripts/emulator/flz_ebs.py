@@ -17,6 +17,24 @@ What this adds, and nothing else:
    cool-off can only be extended) and `DescribeLockedSnapshots` returns the locks. The lock lives on moto's own
    snapshot object, so `/moto-api/reset` clears it with everything else.
 
+3. Block data that follows the EBS semantics, so the EBS direct APIs (ListSnapshotBlocks, GetSnapshotBlock) can
+   read the snapshots evidence capture makes. moto serves those APIs only for snapshots built with StartSnapshot /
+   PutSnapshotBlock, and its EC2 side knows nothing of their data: a volume restored from such a snapshot is blank,
+   its snapshots have no blocks, and so the forensic copies that `flz capture` makes could never be hashed. In EBS,
+   a volume created from snapshot S starts with S's blocks; a snapshot of that volume (unchanged: the emulator has no
+   instance writing to disks) holds the same blocks; CopySnapshot keeps the blocks, across regions and, for a shared
+   snapshot, across accounts. So:
+   - RegisterImage keeps its BlockDeviceMappings (moto drops them and invents one 15 GiB root snapshot), checks that
+     each named snapshot exists, and DescribeImages returns them; RunInstances from such an image (directly or through
+     a launch template or Auto Scaling) creates the instance's volumes from those snapshots, as EC2 does, instead of
+     moto's blank 8 GiB root volume;
+   - CreateVolume(SnapshotId=S), CreateSnapshot (and CreateSnapshots) and CopySnapshot carry the block data along,
+     and the resulting snapshots answer the EBS direct APIs in their owner's account and region.
+   Only known data is carried: a volume or snapshot whose blocks moto never knew (every seeded image, a blank
+   volume) stays exactly as plain moto has it, so everything not built from StartSnapshot data behaves as before.
+   The blocks are shared by reference (a block is never changed after PutSnapshotBlock), and live on moto's own
+   volume objects and EBS backends, so `/moto-api/reset` clears them with everything else.
+
 Everything else is plain moto. `apply()` is idempotent and is called by moto_flz.py before the server starts.
 """
 from __future__ import annotations
@@ -176,6 +194,142 @@ def describe_locked_snapshots_response(self: ElasticBlockStore) -> ActionResult:
     return ActionResult({"Snapshots": found})
 
 
+# --- 3. block data along volumes, snapshots and images ----------------------------------------------------------
+
+
+def _existing(backends: Any, account_id: str, region: str) -> Any:
+    """The backend of an account and region if it exists (moto's own __getitem__ would create it)."""
+    per_region = dict.get(backends, account_id)
+    if per_region is None or region not in dict.keys(per_region):
+        return None
+    return dict.__getitem__(per_region, region)
+
+
+def _snapshot_blocks(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The EBS direct blocks of an EC2 snapshot, when known: kept by moto's EBS backend of the owner and region."""
+    from moto.ebs.models import ebs_backends
+
+    backend = _existing(ebs_backends, snapshot.owner_id, snapshot.ec2_backend.region_name)
+    ebs_snapshot = backend.snapshots.get(snapshot.id) if backend is not None else None
+    return ebs_snapshot.blocks if ebs_snapshot is not None else None
+
+
+def _publish_blocks(snapshot: Snapshot, blocks: dict[str, Any]) -> None:
+    """Makes a snapshot answer the EBS direct APIs in its owner's account and region, with these blocks."""
+    from moto.ebs.models import EBSSnapshot, ebs_backends
+
+    ebs_snapshot = EBSSnapshot(account_id=snapshot.owner_id, snapshot=snapshot)
+    ebs_snapshot.status = "completed"
+    ebs_snapshot.blocks = dict(blocks)
+    ebs_backends[snapshot.owner_id][snapshot.ec2_backend.region_name].snapshots[snapshot.id] = ebs_snapshot
+
+
+_moto_create_volume = EBSBackend.create_volume
+_moto_create_snapshot = EBSBackend.create_snapshot
+_moto_copy_snapshot = EBSBackend.copy_snapshot
+
+
+def create_volume(self: EBSBackend, *args: Any, **kwargs: Any) -> Any:
+    """moto's create_volume; a volume created from a snapshot with known blocks starts with those blocks."""
+    volume = _moto_create_volume(self, *args, **kwargs)
+    snapshot_id = kwargs.get("snapshot_id")
+    if snapshot_id:
+        blocks = _snapshot_blocks(self.get_snapshot(snapshot_id))
+        if blocks is not None:
+            volume.flz_blocks = dict(blocks)  # type: ignore[attr-defined]
+    return volume
+
+
+def create_snapshot(self: EBSBackend, *args: Any, **kwargs: Any) -> Snapshot:
+    """moto's create_snapshot; a snapshot of a volume with known blocks holds them."""
+    snapshot = _moto_create_snapshot(self, *args, **kwargs)
+    blocks = getattr(snapshot.volume, "flz_blocks", None)
+    if blocks is not None:
+        _publish_blocks(snapshot, blocks)
+    return snapshot
+
+
+def copy_snapshot(self: EBSBackend, *args: Any, **kwargs: Any) -> Snapshot:
+    """moto's copy_snapshot (plus sharing, section 1); the copy keeps the source's known blocks."""
+    source_id = kwargs.get("source_snapshot_id", args[0] if args else None)
+    source_region = kwargs.get("source_region", args[1] if len(args) > 1 else None)
+    copy = _moto_copy_snapshot(self, *args, **kwargs)
+    from moto.ec2.models import ec2_backends
+
+    source = ec2_backends[self.account_id][source_region].describe_snapshots(snapshot_ids=[source_id])[0]  # type: ignore[attr-defined]
+    blocks = _snapshot_blocks(source)
+    if blocks is not None:
+        _publish_blocks(copy, blocks)
+    return copy
+
+
+def register_image_response(self: Any) -> ActionResult:
+    """RegisterImage keeping its block-device mappings (each named snapshot must exist in the caller's account)."""
+    name = self._get_param("Name")
+    description = self._get_param("Description", "")
+    root_device_name = self._get_param("RootDeviceName")
+    mappings = []
+    for mapping in self._get_param("BlockDeviceMappings", []):
+        ebs = mapping.get("Ebs") or {}
+        snapshot_id = ebs.get("SnapshotId")
+        size = ebs.get("VolumeSize")
+        if snapshot_id:
+            snapshot = self.ec2_backend.get_snapshot(snapshot_id)  # InvalidSnapshot.NotFound, as EC2 answers
+            size = int(size) if size else snapshot.volume.size
+        if not mapping.get("DeviceName") or not size:
+            raise _InvalidParameter("each block-device mapping needs a DeviceName and a SnapshotId or VolumeSize")
+        mappings.append(
+            {
+                "DeviceName": mapping["DeviceName"],
+                "Ebs": {
+                    "SnapshotId": snapshot_id,
+                    "VolumeSize": int(size),
+                    "DeleteOnTermination": str(ebs.get("DeleteOnTermination", True)).lower() == "true",
+                    "VolumeType": ebs.get("VolumeType") or "gp3",
+                    "Encrypted": str(ebs.get("Encrypted", False)).lower() == "true",
+                },
+            }
+        )
+    self.error_on_dryrun()
+    image = self.ec2_backend.register_image(name, description)
+    if mappings:
+        image.flz_block_device_mappings = mappings
+        image.root_device_name = root_device_name or mappings[0]["DeviceName"]
+        image.root_device_type = "ebs"
+    return ActionResult({"ImageId": image.id})
+
+
+def _image_block_device_mappings(self: Any) -> list[dict[str, Any]]:
+    own = getattr(self, "flz_block_device_mappings", None)
+    if own is not None:
+        return own
+    return _moto_ami_mappings.fget(self)  # type: ignore[no-any-return]
+
+
+def setup_defaults(self: Any) -> None:
+    """An instance of an image with kept mappings gets its volumes from the image's snapshots, as EC2 does."""
+    image = self.ec2_backend.amis.get(self.image_id)
+    mappings = getattr(image, "flz_block_device_mappings", None) if image is not None else None
+    if not mappings:
+        _moto_setup_defaults(self)
+        return
+    for mapping in mappings:
+        ebs = mapping["Ebs"]
+        self.add_block_device(
+            ebs["VolumeSize"],
+            mapping["DeviceName"],
+            ebs["SnapshotId"],
+            ebs["Encrypted"],
+            ebs["DeleteOnTermination"],
+            None,
+            volume_type=ebs["VolumeType"],
+        )
+
+
+_moto_ami_mappings: Any = None
+_moto_setup_defaults: Any = None
+
+
 def apply() -> None:
     """Installs the extensions into moto's classes (in this process only)."""
     global _APPLIED
@@ -185,4 +339,17 @@ def apply() -> None:
     ElasticBlockStore.describe_snapshots = describe_snapshots_response  # type: ignore[method-assign]
     ElasticBlockStore.lock_snapshot = lock_snapshot_response  # type: ignore[attr-defined]
     ElasticBlockStore.describe_locked_snapshots = describe_locked_snapshots_response  # type: ignore[attr-defined]
+    global _moto_ami_mappings, _moto_setup_defaults
+    from moto.ec2.models.amis import Ami
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses.amis import AmisResponse
+
+    EBSBackend.create_volume = create_volume  # type: ignore[method-assign]
+    EBSBackend.create_snapshot = create_snapshot  # type: ignore[method-assign]
+    EBSBackend.copy_snapshot = copy_snapshot  # type: ignore[method-assign]
+    AmisResponse.register_image = register_image_response  # type: ignore[method-assign]
+    _moto_ami_mappings = Ami.block_device_mappings
+    Ami.block_device_mappings = property(_image_block_device_mappings)  # type: ignore[method-assign,assignment]
+    _moto_setup_defaults = Instance.setup_defaults
+    Instance.setup_defaults = setup_defaults  # type: ignore[method-assign]
     _APPLIED = True
