@@ -278,9 +278,7 @@ export class ForensicVpc extends pulumi.ComponentResource {
         policy: pulumi
           .all([partition.partition, identity.accountId])
           .apply(([part, account]) =>
-            JSON.stringify(
-              flowLogWritePolicy(`arn:${part}:logs:${args.region}:${account}:log-group:${logGroupName}`),
-            ),
+            JSON.stringify(flowLogWritePolicy(`arn:${part}:logs:${args.region}:${account}:log-group:${logGroupName}`)),
           ),
       },
       opt,

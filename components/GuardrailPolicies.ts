@@ -94,7 +94,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
     if (args.forensicKeyArns === undefined && args.forensicAccountId === undefined)
-      throw new Error(`GuardrailPolicies "${name}": give forensicKeyArns or forensicAccountId, so the forensic keys are protected`);
+      throw new Error(
+        `GuardrailPolicies "${name}": give forensicKeyArns or forensicAccountId, so the forensic keys are protected`,
+      );
     if (args.targetIds.length === 0)
       throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
     for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {

@@ -33,4 +33,3 @@ export function accountRootArn(accountId: string): string {
 export function bucketArn(bucketName: string): string {
   return `arn:${PARTITION}:s3:::${bucketName}`;
 }
-

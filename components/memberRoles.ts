@@ -224,7 +224,13 @@ export class MemberRoles extends pulumi.ComponentResource {
         role: responder.name,
         name: "flz-forensic-responder",
         policy: pulumi
-          .all([args.evidenceBucketArn, evidenceKeyList, optionalOutput(args.signingKeyArn), args.organizationId, keysByTag])
+          .all([
+            args.evidenceBucketArn,
+            evidenceKeyList,
+            optionalOutput(args.signingKeyArn),
+            args.organizationId,
+            keysByTag,
+          ])
           .apply(([evidenceBucketArn, evidenceKeyArns, signingKeyArn, organizationId, byTag]) =>
             JSON.stringify(
               forensicResponderPermissions({
@@ -255,21 +261,22 @@ export class MemberRoles extends pulumi.ComponentResource {
             args.athenaResultsBucketArn,
             keysByTag,
           ])
-          .apply(([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId, resultsArn, byTag]) =>
-            JSON.stringify(
-              forensicInvestigatorPermissions({
-                memberInvestigatorRoleName: names.memberInvestigator,
-                trailBucketArn,
-                evidenceBucketArn,
-                trailKeyArn,
-                evidenceKeyArns,
-                // Keys not given by ARN are named by tag; the investigator always decrypts evidence.
-                keysByTag: trailKeyArn === undefined || evidenceKeyArns === undefined ? byTag : undefined,
-                organizationId,
-                athenaResultsBucketArn: resultsArn,
-                athenaResultsPrefix: resultsArn === undefined ? undefined : args.athenaResultsPrefix,
-              }),
-            ),
+          .apply(
+            ([trailBucketArn, evidenceBucketArn, trailKeyArn, evidenceKeyArns, organizationId, resultsArn, byTag]) =>
+              JSON.stringify(
+                forensicInvestigatorPermissions({
+                  memberInvestigatorRoleName: names.memberInvestigator,
+                  trailBucketArn,
+                  evidenceBucketArn,
+                  trailKeyArn,
+                  evidenceKeyArns,
+                  // Keys not given by ARN are named by tag; the investigator always decrypts evidence.
+                  keysByTag: trailKeyArn === undefined || evidenceKeyArns === undefined ? byTag : undefined,
+                  organizationId,
+                  athenaResultsBucketArn: resultsArn,
+                  athenaResultsPrefix: resultsArn === undefined ? undefined : args.athenaResultsPrefix,
+                }),
+              ),
           ),
       },
       forensic,

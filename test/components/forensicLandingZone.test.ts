@@ -287,7 +287,12 @@ describe("ForensicLandingZone", () => {
     it("cannot know those naming a forensic account that is being created (its ID comes from Organizations)", async () => {
       const run = await landingZone({
         ...ARGS,
-        forensicAccount: { kind: "create", email: "f@example.com", accountName: "F", organizationalUnitName: "Forensics" },
+        forensicAccount: {
+          kind: "create",
+          email: "f@example.com",
+          accountName: "F",
+          organizationalUnitName: "Forensics",
+        },
       });
       const unknown = unknownDocuments(run.resources);
       for (const expected of [

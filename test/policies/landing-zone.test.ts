@@ -275,8 +275,10 @@ const DEFERRED_WHEN_ACCOUNT_IS_CREATED: Deferrable = {
   "protection SCP without the member-role deny": "the SCP names the keys of an account not yet created",
   "break-glass without MFA": "the trust policy names the root of an account not yet created",
   // The next two edit known inputs, but the iam rules read each role's whole view, trust policy included, first.
-  "responder sessions of 12 hours": "the iam rules read the role's trust policy, which names an account not yet created",
-  "AdministratorAccess on the responder": "the iam rules read the role's trust policy, which names an account not yet created",
+  "responder sessions of 12 hours":
+    "the iam rules read the role's trust policy, which names an account not yet created",
+  "AdministratorAccess on the responder":
+    "the iam rules read the role's trust policy, which names an account not yet created",
 };
 
 /** The stack configuration of the example, with the forensic account created instead of adopted. */
@@ -369,7 +371,7 @@ describe("policy pack over the landing-zone stack", function () {
         expect(baseline.mandatoryViolations, formatVerdicts(baseline)).to.equal(0);
       });
 
-      it("every rule runs: no \"can't run during preview\" (the documents are built from names, not cloud-assigned IDs)", () => {
+      it('every rule runs: no "can\'t run during preview" (the documents are built from names, not cloud-assigned IDs)', () => {
         const cannotRun = baseline.policies.flatMap((p) =>
           (p.previewUnknowns ?? []).map((u) => `${p.name} on ${u.name ?? "(stack)"}: ${u.message}`),
         );

@@ -109,9 +109,10 @@ describe("documents/keys: forensic keys named by purpose tag (IAM evaluator)", (
   describe("forensic responder", () => {
     it("uses a key of the forensic account tagged as an evidence key, under a policy that defers to IAM", async () => {
       for (const action of ["kms:Decrypt", "kms:ReEncryptFrom", "kms:GenerateDataKeyWithoutPlaintext"]) {
-        expect(await decide(responder(), action, key(FORENSIC, "k"), { context: tag("evidence-key") }), action).to.equal(
-          "Allowed",
-        );
+        expect(
+          await decide(responder(), action, key(FORENSIC, "k"), { context: tag("evidence-key") }),
+          action,
+        ).to.equal("Allowed");
       }
     });
     it("does not use a forensic-account key without the tag, or with another purpose", async () => {
@@ -154,9 +155,10 @@ describe("documents/keys: forensic keys named by purpose tag (IAM evaluator)", (
     const sharing = ["kms:DescribeKey", "kms:Decrypt", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"];
     it("uses the forensic evidence key across accounts while it carries its tag", async () => {
       for (const action of sharing) {
-        expect(await decide(memberResponder(), action, evidenceKey(), { context: tag("evidence-key") }), action).to.equal(
-          "Allowed",
-        );
+        expect(
+          await decide(memberResponder(), action, evidenceKey(), { context: tag("evidence-key") }),
+          action,
+        ).to.equal("Allowed");
       }
     });
     it("fails closed if the evidence key lost its tag (the guardrail SCP forbids removing it)", async () => {
@@ -182,15 +184,17 @@ describe("documents/keys: forensic keys named by purpose tag (IAM evaluator)", (
       expect(
         await decide(investigator(), "kms:Decrypt", target, { context: { ...tag("trail-key"), ...cloudTrail } }),
       ).to.equal("Allowed");
-      expect(await decide(investigator(), "kms:Decrypt", target, { context: tag("trail-key") })).to.not.equal("Allowed");
+      expect(await decide(investigator(), "kms:Decrypt", target, { context: tag("trail-key") })).to.not.equal(
+        "Allowed",
+      );
     });
     it("decrypts evidence under the evidence keys, and signs nothing", async () => {
       expect(
         await decide(investigator(), "kms:Decrypt", key(FORENSIC, "e"), { context: tag("evidence-key") }),
       ).to.equal("Allowed");
-      expect(await decide(investigator(), "kms:Sign", key(FORENSIC, "s"), { context: tag("custody-signing") })).to.equal(
-        "ImplicitlyDenied",
-      );
+      expect(
+        await decide(investigator(), "kms:Sign", key(FORENSIC, "s"), { context: tag("custody-signing") }),
+      ).to.equal("ImplicitlyDenied");
     });
   });
 
@@ -203,7 +207,10 @@ describe("documents/keys: forensic keys named by purpose tag (IAM evaluator)", (
       expect(keyScope("k", EVIDENCE_KEY_ARNS, BY_TAG, "evidence-key")).to.deep.equal({ Resource: EVIDENCE_KEY_ARNS });
     });
     it("refuse a role policy given neither key ARNs nor keysByTag, naming the argument", () => {
-      expect(() => memberResponderPermissions({})).to.throw(DocumentInputError, /evidenceKeyArns: missing; .*keysByTag/);
+      expect(() => memberResponderPermissions({})).to.throw(
+        DocumentInputError,
+        /evidenceKeyArns: missing; .*keysByTag/,
+      );
     });
     it("refuse a malformed forensic account", () => {
       expect(() => memberResponderPermissions({ keysByTag: { accountId: "2222" } })).to.throw(

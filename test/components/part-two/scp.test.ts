@@ -410,9 +410,10 @@ describe("guardrail SCPs with the forensic keys named by purpose tag (IAM evalua
         [BREAK_GLASS, SIGNING_KEY, "custody-signing"],
         [FORENSIC_ADMIN, TRAIL_KEY, "trail-key"],
       ]) {
-        expect(await byTag({ principal, action, resource, context: tagged(purpose) }), `${principal} ${resource}`).to.equal(
-          "ExplicitlyDenied",
-        );
+        expect(
+          await byTag({ principal, action, resource, context: tagged(purpose) }),
+          `${principal} ${resource}`,
+        ).to.equal("ExplicitlyDenied");
       }
     });
   }
@@ -455,9 +456,9 @@ describe("guardrail SCPs with the forensic keys named by purpose tag (IAM evalua
   it("lets the deployment role manage, tag and untag the forensic keys", async () => {
     const deploy = `arn:aws:iam::${FORENSIC}:role/FlzDeployment`;
     for (const action of ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:ReplicateKey"]) {
-      expect(await byTag({ principal: deploy, action, resource: EVIDENCE_KEY, context: tagged("evidence-key") })).to.equal(
-        "Allowed",
-      );
+      expect(
+        await byTag({ principal: deploy, action, resource: EVIDENCE_KEY, context: tagged("evidence-key") }),
+      ).to.equal("Allowed");
     }
     expect(
       await byTag({
@@ -481,9 +482,9 @@ describe("guardrail SCPs with the forensic keys named by purpose tag (IAM evalua
       }),
     ).to.equal("Allowed");
     const scratch = `arn:aws:kms:us-east-1:${FORENSIC}:key/6666ffff-12ab-34cd-56ef-1234567890ab`;
-    expect(
-      await byTag({ principal: FORENSIC_ADMIN, action: "kms:ScheduleKeyDeletion", resource: scratch }),
-    ).to.equal("Allowed");
+    expect(await byTag({ principal: FORENSIC_ADMIN, action: "kms:ScheduleKeyDeletion", resource: scratch })).to.equal(
+      "Allowed",
+    );
     expect(
       await byTag({
         principal: FORENSIC_ADMIN,
@@ -493,7 +494,12 @@ describe("guardrail SCPs with the forensic keys named by purpose tag (IAM evalua
       }),
     ).to.equal("Allowed");
     expect(
-      await byTag({ principal: FORENSIC_ADMIN, action: "kms:Decrypt", resource: EVIDENCE_KEY, context: tagged("evidence-key") }),
+      await byTag({
+        principal: FORENSIC_ADMIN,
+        action: "kms:Decrypt",
+        resource: EVIDENCE_KEY,
+        context: tagged("evidence-key"),
+      }),
     ).to.equal("Allowed");
   });
 
