@@ -5,8 +5,13 @@
  * (the tests check that they agree).
  */
 
-/** Tag key whose value names a resource's forensic purpose. */
-export const PURPOSE_TAG_KEY = "flz:purpose";
+import { KEY_PURPOSE, PURPOSE_TAG_KEY as DOCUMENTS_TAG_KEY } from "./documents/keys";
+
+/**
+ * Tag key whose value names a resource's forensic purpose. The documents name the forensic keys by it
+ * (`documents/keys.ts`), so it is defined there once.
+ */
+export const PURPOSE_TAG_KEY = DOCUMENTS_TAG_KEY;
 
 /** Purpose values the components set. */
 export const PURPOSE = {
@@ -15,11 +20,11 @@ export const PURPOSE = {
   /** Bucket receiving the organisation trail's logs. */
   trailBucket: "trail-logs",
   /** KMS key encrypting evidence, and its multi-region replicas. */
-  evidenceKey: "evidence-key",
+  evidenceKey: KEY_PURPOSE.evidence,
   /** KMS key encrypting trail logs. */
-  trailKey: "trail-key",
+  trailKey: KEY_PURPOSE.trail,
   /** KMS asymmetric key signing custody records. */
-  signingKey: "custody-signing",
+  signingKey: KEY_PURPOSE.signing,
   /** IAM role used by responders or investigators. */
   forensicRole: "forensic-role",
   /** IAM role for emergency access (MFA). */
