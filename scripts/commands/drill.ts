@@ -41,22 +41,25 @@ export function register(program: Command): void {
     .description(
       "Rehearses an incident on this machine, touching no AWS account: starts a private emulator (moto) on a free loopback\n" +
         "port, seeds an organisation (management, forensic, two members) with the landing zone and the stack's policy\n" +
-        "documents, plants an incident (a leaked access key that assumed a role and launched an instance with two volumes in\n" +
-        "an Auto Scaling group), then runs the runbook with the real command code: contain sessions and the key, contain the\n" +
-        "instance, capture, hash, put an artefact, verify the custody chain, compute the reporting clocks. Prints time to\n" +
-        "contain and time to evidence secured, writes drill-report.{html,md,json} and the landing-zone.json it used.\n" +
-        "Exits 1 if any step fails. Steps whose code has not been built yet are reported as NOT YET AVAILABLE, never as passed.",
+        "documents, plants an incident (a leaked access key that assumed a role and launched, from its own image, an instance\n" +
+        "with two disks of known content in an Auto Scaling group), then runs the runbook with the real command code: contain\n" +
+        "sessions and the key, contain the instance, capture, hash the forensic snapshots (each image digest must equal the\n" +
+        "SHA-256 of the disk planted), put an artefact with flz evidence put, verify the custody chain, compute the reporting\n" +
+        "clocks. Prints time to contain and time to evidence secured, writes drill-report.{html,md,json} (timeline of every\n" +
+        "ledger record, evidence checks, custody verification, deadlines) and the landing-zone.json it used.\n" +
+        "Exits 1 if any step fails or is skipped.",
     )
     .option("--scenario <name>", `what to rehearse: ${SCENARIOS.join(", ")}`, "all")
     .option("--report <dir>", "folder for the reports (default ./flz-drill/<case>)")
     .option("--case <id>", "case ID of the drill (default DRILL-<UTC time>)")
     .option("--keep", "leave the emulator running after the drill (Ctrl-C stops it) to inspect it with the AWS CLI")
-    .option("--json", "print the report as one JSON document")
+    .option("--json", "print the report as one JSON document on stdout (progress stays on stderr)")
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  flz drill                                  # everything, report in ./flz-drill/DRILL-<time>/\n" +
         "  flz drill --scenario leaked-key --report /tmp/drill\n" +
+        "  flz drill --json > drill.json                # one JSON document; progress on stderr\n" +
         "  flz drill --keep                           # then: AWS_ENDPOINT_URL=<printed> aws ec2 describe-snapshots ...\n",
     )
     .action(async (options: DrillCommandOptions) => {
@@ -99,9 +102,11 @@ export function register(program: Command): void {
         await emulator.stop();
       }
       if (!outcome.report.passed) {
-        const failed = outcome.report.runbook.steps.filter((s) => s.status === "failed").map((s) => s.id);
+        const notPassed = outcome.report.runbook.steps
+          .filter((s) => s.status !== "passed")
+          .map((s) => `${s.id} ${s.status}`);
         throw new OperationError(
-          `drill ${id} failed: ${failed.length ? `steps ${failed.join(", ")} failed` : "no step ran"}; see ${outcome.files.html}`,
+          `drill ${id} failed: ${notPassed.length ? `steps ${notPassed.join(", ")}` : "no step ran"}; see ${outcome.files.html}`,
         );
       }
     });

@@ -99,6 +99,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       incident,
       scenario: options.scenario,
       caseId,
+      landingZoneFile,
+      workDir: options.reportDir,
       onStep: (s: StepResult) =>
         say(`  ${s.status.toUpperCase()} ${s.id} (${s.durationMs} ms)${s.error ? `: ${s.error}` : ""}`),
     });

@@ -3,6 +3,9 @@
  * user's access key leaks; with it the attacker assumes a deployment role (a role session), and with that session
  * creates an Auto Scaling group whose instance has two volumes. Every call after the key's creation is made with the
  * leaked credentials or the session they obtained, so the trail of the drill matches a real one.
+ *
+ * The instance's disks have known content: the attacker's image maps two snapshots written block by block with the
+ * EBS direct APIs (disk.ts), so the runbook can check the captured evidence against the SHA-256 of the raw images.
  */
 import {
   AutoScalingClient,
@@ -14,6 +17,7 @@ import {
   DescribeInstancesCommand,
   DescribeSubnetsCommand,
   EC2Client,
+  RegisterImageCommand,
 } from "@aws-sdk/client-ec2";
 import {
   CreateAccessKeyCommand,
@@ -23,10 +27,12 @@ import {
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { EBSClient } from "@aws-sdk/client-ebs";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { ClientFactory } from "../aws/clients";
 import { sdkClient } from "../custody/clients";
 import { OperationError } from "../errors";
+import { drillDisks, writeDiskSnapshot, type PlantedDisk } from "./disk";
 
 /** What was planted: the identifiers the runbook acts on. */
 export interface PlantedIncident {
@@ -50,6 +56,10 @@ export interface PlantedIncident {
   readonly instanceId: string;
   /** The instance's volumes (two). */
   readonly volumeIds: string[];
+  /** The image the instance was launched from (its block-device mappings name the planted disks' snapshots). */
+  readonly imageId: string;
+  /** The planted disks, by device, with the SHA-256 of each raw image. */
+  readonly disks: PlantedDisk[];
 }
 
 /** Names used by the planted incident. */
@@ -58,6 +68,7 @@ export const PLANT_NAMES = {
   role: "app-deploy",
   launchTemplate: "app-web",
   asg: "app-web-asg",
+  image: "app-web-2026.03",
 } as const;
 
 const allowAll = JSON.stringify({
@@ -116,7 +127,25 @@ export async function plantIncident(account: string, region: string): Promise<Pl
     };
     const ec2 = new EC2Client({ region, credentials: sessionCredentials });
     const asg = new AutoScalingClient({ region, credentials: sessionCredentials });
-    attacker.push(ec2, asg);
+    const ebs = new EBSClient({ region, credentials: sessionCredentials });
+    attacker.push(ec2, asg, ebs);
+
+    // The attacker's image: two disks with known content (an implant on the root disk, a staged archive on the data disk).
+    const disks: PlantedDisk[] = [];
+    for (const layout of drillDisks())
+      disks.push(await writeDiskSnapshot(ebs, layout, `${PLANT_NAMES.image} ${layout.device}`));
+    const image = await ec2.send(
+      new RegisterImageCommand({
+        Name: PLANT_NAMES.image,
+        RootDeviceName: disks[0].device,
+        VirtualizationType: "hvm",
+        BlockDeviceMappings: disks.map((d) => ({
+          DeviceName: d.device,
+          Ebs: { SnapshotId: d.snapshotId, VolumeSize: d.sizeGiB, VolumeType: "gp3", DeleteOnTermination: true },
+        })),
+      }),
+    );
+    if (!image.ImageId) throw new OperationError("planting the incident failed: RegisterImage returned no image ID");
 
     const subnets = await ec2.send(
       new DescribeSubnetsCommand({ Filters: [{ Name: "default-for-az", Values: ["true"] }] }),
@@ -128,12 +157,9 @@ export async function plantIncident(account: string, region: string): Promise<Pl
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: PLANT_NAMES.launchTemplate,
         LaunchTemplateData: {
-          ImageId: "ami-12c6146b",
+          // The image maps both disks: two volumes, what the capture must take both of.
+          ImageId: image.ImageId,
           InstanceType: "t3.micro",
-          BlockDeviceMappings: [
-            // With the image's root volume, two volumes: what the capture must take both of.
-            { DeviceName: "/dev/sdb", Ebs: { VolumeSize: 4, VolumeType: "gp3", DeleteOnTermination: true } },
-          ],
           MetadataOptions: { HttpTokens: "optional" },
         },
       }),
@@ -174,6 +200,8 @@ export async function plantIncident(account: string, region: string): Promise<Pl
       autoScalingGroup: PLANT_NAMES.asg,
       instanceId,
       volumeIds,
+      imageId: image.ImageId,
+      disks,
     };
   } finally {
     for (const client of attacker) client.destroy();

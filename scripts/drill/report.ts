@@ -4,13 +4,13 @@
  */
 import type { AttachedDocument } from "./seed-org";
 import type { PlantedIncident } from "./plant";
-import type { RunbookResult, StepStatus } from "./runbook";
+import type { RunbookResult, StepStatus, TimelineEntry } from "./runbook";
 
 /** Everything the report shows. */
 export interface DrillReport {
   /** Report format version. */
   readonly version: 1;
-  /** Whether every step that ran passed (unavailable steps do not pass, and do not fail the drill). */
+  /** Whether at least one step ran and every step passed. */
   readonly passed: boolean;
   /** Steps per status. */
   readonly counts: Record<StepStatus, number>;
@@ -30,28 +30,25 @@ export interface DrillReport {
 
 /** Counts steps per status. */
 export function countSteps(runbook: RunbookResult): Record<StepStatus, number> {
-  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, unavailable: 0, skipped: 0 };
+  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, skipped: 0 };
   for (const s of runbook.steps) counts[s.status] += 1;
   return counts;
 }
 
-/** Whether the drill passed: at least one step ran and none failed. */
+/** Whether the drill passed: at least one step ran and every step passed (a skipped step could not do its job). */
 export function drillPassed(runbook: RunbookResult): boolean {
   const counts = countSteps(runbook);
-  return counts.failed === 0 && counts.passed > 0;
+  return counts.failed === 0 && counts.skipped === 0 && counts.passed > 0;
 }
 
 /** Milliseconds as `1.234 s`, or `not measured` when a phase did not complete. */
 export function formatDuration(ms: number | undefined): string {
-  return ms === undefined
-    ? "not measured (a step of the phase did not pass or is unavailable)"
-    : `${(ms / 1000).toFixed(3)} s`;
+  return ms === undefined ? "not measured (a step of the phase did not pass)" : `${(ms / 1000).toFixed(3)} s`;
 }
 
 const STATUS_LABEL: Record<StepStatus, string> = {
   passed: "PASSED",
   failed: "FAILED",
-  unavailable: "NOT YET AVAILABLE",
   skipped: "SKIPPED",
 };
 
@@ -65,6 +62,14 @@ export function summaryLines(report: DrillReport): string[] {
     );
   lines.push(`  time to contain:           ${formatDuration(r.timeToContainMs)}`);
   lines.push(`  time to evidence secured:  ${formatDuration(r.timeToEvidenceSecuredMs)}`);
+  for (const h of r.snapshotHashes ?? [])
+    lines.push(
+      `  ${h.device} forensic copy ${h.forensicSnapshotId}: ${h.matches ? "matches" : "DOES NOT MATCH"} the planted disk (SHA-256 ${h.imageSha256.slice(0, 16)}…)`,
+    );
+  if (r.artefact)
+    lines.push(
+      `  artefact ${r.artefact.location}: SHA-256 ${r.artefact.sha256.slice(0, 16)}… in record ${r.artefact.recordSequence}`,
+    );
   if (r.custody)
     lines.push(
       `  custody chain: ${r.custody.ok ? "verified" : "BROKEN"}, ${r.custody.verified} of ${r.custody.total} records`,
@@ -72,6 +77,38 @@ export function summaryLines(report: DrillReport): string[] {
   const next = r.clock?.deadlines[0];
   if (next) lines.push(`  first deadline: ${next.regime.toUpperCase()} ${next.obligation}, due ${next.dueUtc}`);
   return lines;
+}
+
+/** One line of the evidence-integrity section, and whether it is a good one. */
+export interface EvidenceLine {
+  /** The line. */
+  readonly text: string;
+  /** False for a mismatch or a check that did not run. */
+  readonly ok: boolean;
+}
+
+/** What the report says about the evidence: each forensic snapshot against its planted disk, and the artefact. */
+export function evidenceLines(r: RunbookResult): EvidenceLine[] {
+  const lines: EvidenceLine[] = (r.snapshotHashes ?? []).map((h) => ({
+    ok: h.matches,
+    text: `${h.device} (${h.volumeId}) -> forensic snapshot ${h.forensicSnapshotId}: image SHA-256 ${h.imageSha256} ${h.matches ? "equals" : "DIFFERS FROM"} the planted raw disk ${h.plantedSha256} (${h.writtenBlocks} written blocks; record ${h.recordSequence})`,
+  }));
+  if (!r.snapshotHashes && r.steps.some((s) => s.id === "hash-snapshots"))
+    lines.push({ ok: false, text: "forensic snapshots not hashed (see the runbook)" });
+  if (r.artefact)
+    lines.push({
+      ok: true,
+      text: `${r.artefact.location}: SHA-256 ${r.artefact.sha256} of ${r.artefact.bytes} bytes, computed from the local file and recorded in record ${r.artefact.recordSequence}`,
+    });
+  else if (r.steps.some((s) => s.id === "put-artefact"))
+    lines.push({ ok: false, text: "artefact not put (see the runbook)" });
+  if (lines.length === 0) lines.push({ ok: true, text: "no evidence in this scenario" });
+  return lines;
+}
+
+/** The evidence of a timeline entry: `kind location sha256`, one per item. */
+function evidenceText(t: TimelineEntry): string {
+  return t.evidence.map((e) => `${e.kind} ${e.location}${e.sha256 ? ` ${e.sha256}` : ""}`).join("; ");
 }
 
 function md(text: string): string {
@@ -87,7 +124,7 @@ export function renderMarkdown(report: DrillReport): string {
   out.push(`- Time to contain: **${formatDuration(r.timeToContainMs)}**`);
   out.push(`- Time to evidence secured: **${formatDuration(r.timeToEvidenceSecuredMs)}**`);
   out.push(
-    `- Steps: ${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.unavailable} not yet available`,
+    `- Steps: ${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.skipped} skipped`,
     "",
   );
   out.push("## Incident", "");
@@ -102,6 +139,8 @@ export function renderMarkdown(report: DrillReport): string {
       `| ${md(s.title)} | ${STATUS_LABEL[s.status]} | ${(s.durationMs / 1000).toFixed(3)} | \`${md(s.command)}\` | ${md(s.error ?? s.summary)} |`,
     );
   }
+  out.push("", "## Evidence integrity", "");
+  out.push(...evidenceLines(r).map((line) => `- ${line.text}`));
   out.push("", "## Custody verification", "");
   if (r.custody) {
     out.push(
@@ -133,11 +172,13 @@ export function renderMarkdown(report: DrillReport): string {
     "",
     "## Timeline (custody ledger)",
     "",
-    "| # | Time (UTC) | Action | Subjects | Outcome |",
-    "| ---: | --- | --- | --- | --- |",
+    "| # | Time (UTC) | Actor | Action | Subjects | Evidence (SHA-256) | Outcome |",
+    "| ---: | --- | --- | --- | --- | --- | --- |",
   );
   for (const t of r.timeline)
-    out.push(`| ${t.sequence} | ${t.time} | ${t.action} | ${md(t.subjects.join(", "))} | ${t.outcome} |`);
+    out.push(
+      `| ${t.sequence} | ${t.time} | ${md(t.actor)} | ${t.action} | ${md(t.subjects.join(", "))} | ${md(evidenceText(t))} | ${t.outcome} |`,
+    );
   out.push("", "## Policy documents of the organisation", "");
   for (const d of report.documents)
     out.push(
@@ -191,11 +232,22 @@ export function renderHtml(report: DrillReport): string {
   const timeline = r.timeline
     .map((t) =>
       row(
-        [String(t.sequence), esc(t.time), `<code>${esc(t.action)}</code>`, esc(t.subjects.join(", ")), esc(t.outcome)],
-        ` class="event"`,
+        [
+          String(t.sequence),
+          esc(t.time),
+          esc(t.actor),
+          `<code>${esc(t.action)}</code>`,
+          esc(t.subjects.join(", ")),
+          esc(evidenceText(t)),
+          esc(t.outcome),
+        ],
+        ` class="event ${t.outcome === "failed" ? "failed" : ""}"`,
       ),
     )
     .join("\n");
+  const evidence = `<ul id="evidence">${evidenceLines(r)
+    .map((line) => `<li class="${line.ok ? "passed" : "failed"}">${esc(line.text)}</li>`)
+    .join("")}</ul>`;
   const docs = report.documents
     .map(
       (d) =>
@@ -217,7 +269,7 @@ th { background: #f2f2f5; }
 code { font-size: 0.85em; }
 .verdict.passed, tr.passed .status, p.passed { color: #0a6b2d; font-weight: 600; }
 .verdict.failed, tr.failed .status, p.failed, tr.overdue { color: #a10e0e; font-weight: 600; }
-tr.unavailable .status { color: #8a5a00; font-weight: 600; }
+tr.skipped .status { color: #8a5a00; font-weight: 600; }
 .metrics { display: flex; gap: 2rem; }
 .metric strong { display: block; font-size: 1.6rem; }
 </style>
@@ -225,7 +277,7 @@ tr.unavailable .status { color: #8a5a00; font-weight: 600; }
 <body>
 <h1>Incident drill <code>${esc(r.caseId)}</code>: <span id="verdict" class="verdict ${report.passed ? "passed" : "failed"}">${verdict}</span></h1>
 <p>Scenario <code>${esc(r.scenario)}</code>, ${esc(report.startedAt)} to ${esc(report.finishedAt)}, emulator ${esc(report.endpoint)}.
-${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.unavailable} not yet available.</p>
+${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.skipped} skipped.</p>
 <div class="metrics">
 <div class="metric" id="time-to-contain">Time to contain<strong>${esc(formatDuration(r.timeToContainMs))}</strong></div>
 <div class="metric" id="time-to-evidence">Time to evidence secured<strong>${esc(formatDuration(r.timeToEvidenceSecuredMs))}</strong></div>
@@ -236,12 +288,14 @@ ${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.
 <table id="steps"><thead><tr><th>Step</th><th>Status</th><th>Seconds</th><th>Command</th><th>Result</th></tr></thead><tbody>
 ${steps}
 </tbody></table>
+<h2>Evidence integrity</h2>
+${evidence}
 <h2>Custody verification</h2>
 ${custody}
 <h2>Reporting deadlines</h2>
 ${deadlines}
 <h2>Timeline (custody ledger)</h2>
-<table id="timeline"><thead><tr><th>#</th><th>Time (UTC)</th><th>Action</th><th>Subjects</th><th>Outcome</th></tr></thead><tbody>
+<table id="timeline"><thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Subjects</th><th>Evidence (SHA-256)</th><th>Outcome</th></tr></thead><tbody>
 ${timeline}
 </tbody></table>
 <h2>Policy documents of the organisation</h2>

@@ -3,10 +3,17 @@
  * `flz` commands call, all recording in one case ledger. Each step is timed; a failing step is recorded as failed
  * and the runbook goes on where later steps do not depend on it, so one report shows everything that broke.
  */
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { PassThrough } from "node:stream";
 import { ClientFactory } from "../aws/clients";
-import { captureInstance, type CaptureResult } from "../capture/capture";
+import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { clockForCase } from "../commands/clock";
+import { runEvidencePut } from "../commands/evidence";
+import { runHash } from "../commands/hash";
 import type { ClockReport } from "../clock/deadlines";
 import { deactivateAccessKey } from "../contain/access-key";
 import type { ContainContext, ContainResult } from "../contain/common";
@@ -15,8 +22,10 @@ import { revokeSessions } from "../contain/sessions";
 import type { LandingZone } from "../contract";
 import { verifyChain, type ChainVerification } from "../custody/chain";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
-import type { JsonValue } from "../custody/types";
+import type { CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { describeError } from "../errors";
+import type { SnapshotDigest } from "../hash/snapshot";
+import type { Io } from "../output";
 import type { PlantedIncident } from "./plant";
 
 /** Drill scenarios. */
@@ -25,8 +34,8 @@ export type Scenario = "leaked-key" | "compromised-instance" | "all";
 /** Every scenario name, as `--scenario` accepts them. */
 export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all"];
 
-/** Outcome of one step. `unavailable` means the piece it needs has not been built yet: never counted as passed. */
-export type StepStatus = "passed" | "failed" | "unavailable" | "skipped";
+/** Outcome of one step. `skipped` means a step it needs did not pass (so it could not run): never counted as passed. */
+export type StepStatus = "passed" | "failed" | "skipped";
 
 /**
  * What a step counts towards. Evidence is secured when the forensic account owns locked copies (capture); hashing
@@ -52,7 +61,7 @@ export interface StepResult {
   readonly durationMs: number;
   /** One line: what happened. */
   readonly summary: string;
-  /** The error line, when failed; why, when unavailable or skipped. */
+  /** The error line, when failed; why, when skipped. */
   readonly error?: string;
 }
 
@@ -74,10 +83,66 @@ export interface RunbookResult {
   readonly capture?: CaptureResult;
   /** The custody verification, when it ran. */
   readonly custody?: ChainVerification;
+  /** The image digests of the forensic snapshots, checked against the planted disks, when hashed. */
+  readonly snapshotHashes?: SnapshotHashCheck[];
+  /** The analyst's artefact put into the evidence bucket, when put. */
+  readonly artefact?: ArtefactCheck;
   /** The reporting clocks, when computed. */
   readonly clock?: ClockReport;
-  /** The ledger's records, for the timeline. */
-  readonly timeline: { sequence: number; time: string; action: string; subjects: string[]; outcome: string }[];
+  /** Every record of the case's ledger, in order. */
+  readonly timeline: TimelineEntry[];
+}
+
+/** One ledger record, as the report's timeline shows it. */
+export interface TimelineEntry {
+  /** Sequence number. */
+  readonly sequence: number;
+  /** Time, UTC. */
+  readonly time: string;
+  /** Who appended it (STS caller ARN). */
+  readonly actor: string;
+  /** What happened. */
+  readonly action: string;
+  /** What it happened to. */
+  readonly subjects: string[];
+  /** `succeeded` or `failed`. */
+  readonly outcome: string;
+  /** The evidence it vouches for, with hashes. */
+  readonly evidence: { kind: string; location: string; sha256?: string }[];
+}
+
+/** A forensic snapshot's image digest against the raw image the drill planted on that device. */
+export interface SnapshotHashCheck {
+  /** Device of the captured volume. */
+  readonly device: string;
+  /** The captured volume. */
+  readonly volumeId: string;
+  /** The forensic account's locked copy that was hashed. */
+  readonly forensicSnapshotId: string;
+  /** Its image digest, through the EBS direct APIs. */
+  readonly imageSha256: string;
+  /** SHA-256 of the raw image planted on the device. */
+  readonly plantedSha256: string;
+  /** Whether they are equal. */
+  readonly matches: boolean;
+  /** Written blocks read and verified. */
+  readonly writtenBlocks: number;
+  /** Ledger record of the digest. */
+  readonly recordSequence: number;
+}
+
+/** The analyst's artefact, as put and as recorded. */
+export interface ArtefactCheck {
+  /** Local file the drill wrote. */
+  readonly file: string;
+  /** Where it went. */
+  readonly location: string;
+  /** SHA-256 of the local file, computed separately. */
+  readonly sha256: string;
+  /** Bytes. */
+  readonly bytes: number;
+  /** Ledger record of the upload. */
+  readonly recordSequence: number;
 }
 
 /** Options of {@link runRunbook}. */
@@ -90,6 +155,10 @@ export interface RunbookOptions {
   readonly scenario: Scenario;
   /** Case ID. */
   readonly caseId: string;
+  /** The landing-zone contract file (what `--landing-zone` names for the commands run as an operator would). */
+  readonly landingZoneFile: string;
+  /** Folder for the artefacts the drill writes (the analyst's memory image). */
+  readonly workDir: string;
   /** Milliseconds between snapshot polls. Default 200 (the emulator completes snapshots at once). */
   readonly pollIntervalMs?: number;
   /** Called as each step ends (progress lines). */
@@ -102,9 +171,9 @@ interface StepSpec {
   readonly phase: StepPhase;
   readonly command: string;
   readonly scenarios: readonly Scenario[];
-  /** Undefined: the piece is not built yet; the step is reported as unavailable with this reason. */
-  readonly run?: () => Promise<string>;
-  readonly unavailable?: string;
+  /** Why the step cannot run (a step it needs did not pass), or undefined when it can. */
+  readonly blockedBy?: () => string | undefined;
+  readonly run: () => Promise<string>;
 }
 
 /** Whether a step runs in a scenario. */
@@ -140,6 +209,8 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
   let capture: CaptureResult | undefined;
   let custody: ChainVerification | undefined;
   let clock: ClockReport | undefined;
+  let snapshotHashes: SnapshotHashCheck[] | undefined;
+  let artefact: ArtefactCheck | undefined;
   let ledger: EvidenceBucketLedger | undefined;
   try {
     ledger = await openLedger({ factory, landingZone: lz, caseId });
@@ -212,21 +283,52 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       },
       {
         id: "hash-snapshots",
-        title: "Hash the forensic snapshots through the EBS direct APIs",
+        title: "Hash the forensic snapshots through the EBS direct APIs and check them against the planted disks",
         phase: "custody",
-        command: `flz hash snapshot --case ${caseId} --snapshot <forensic snapshot>`,
+        command: `flz hash --snapshot <forensic snapshot> --region ${incident.region} --landing-zone ${options.landingZoneFile}`,
         scenarios: ["compromised-instance"],
-        unavailable:
-          "not yet available: the snapshot hashing code (scripts/hash/) landed after the drill was built and is not wired in yet; note the emulator serves the EBS direct APIs only for snapshots made with StartSnapshot",
+        blockedBy: () =>
+          capture?.snapshots.some((snap) => snap.state === "completed" && snap.forensicSnapshotId)
+            ? undefined
+            : "needs the forensic snapshots of the capture step, which did not pass",
+        run: async () => {
+          const captured = (capture?.snapshots ?? []).filter((snap) => snap.state === "completed");
+          snapshotHashes = await Promise.all(
+            captured.map((snap) =>
+              hashForensicSnapshot(l, {
+                landingZone: lz,
+                landingZoneFile: options.landingZoneFile,
+                region: incident.region,
+                device: snap.device,
+                volumeId: snap.volumeId,
+                forensicSnapshotId: snap.forensicSnapshotId ?? "",
+                plantedSha256: incident.disks.find((d) => d.device === snap.device)?.sha256,
+              }),
+            ),
+          );
+          const wrong = snapshotHashes.filter((h) => !h.matches);
+          if (wrong.length > 0) {
+            throw new Error(
+              `image digest differs from the planted disk for ${wrong.map((h) => `${h.device} (${h.forensicSnapshotId}: ${h.imageSha256.slice(0, 16)}… ≠ ${h.plantedSha256.slice(0, 16)}…)`).join(", ")}`,
+            );
+          }
+          return `${snapshotHashes.length} forensic snapshot(s) hashed; each image digest equals the SHA-256 of the raw disk planted (${snapshotHashes.map((h) => `${h.device} ${h.imageSha256.slice(0, 12)}…, record ${h.recordSequence}`).join("; ")})`;
+        },
       },
       {
         id: "put-artefact",
-        title: "Put an analyst's artefact into the evidence bucket",
+        title: "Put an analyst's memory image into the evidence bucket and check its hash in the ledger",
         phase: "custody",
-        command: `flz custody put --case ${caseId} <file>`,
+        command: `flz evidence put --case ${caseId} --kind memory --landing-zone ${options.landingZoneFile} <memory image>`,
         scenarios: ["compromised-instance"],
-        unavailable:
-          "not yet available: no function that puts an artefact into the evidence bucket with a custody record has landed in scripts/custody/",
+        run: async () => {
+          artefact = await putArtefact(l, {
+            caseId,
+            landingZoneFile: options.landingZoneFile,
+            file: writeMemoryImage(options.workDir, incident.instanceId),
+          });
+          return `${artefact.bytes} bytes -> ${artefact.location}; SHA-256 ${artefact.sha256.slice(0, 16)}… recorded as record ${artefact.recordSequence}`;
+        },
       },
       {
         id: "verify-custody",
@@ -265,8 +367,9 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         startedAt: new Date(start).toISOString(),
       };
       let step: StepResult;
-      if (!spec.run) {
-        step = { ...base, status: "unavailable", durationMs: 0, summary: "not run", error: spec.unavailable };
+      const blocked = spec.blockedBy?.();
+      if (blocked) {
+        step = { ...base, status: "skipped", durationMs: 0, summary: "not run", error: blocked };
       } else {
         try {
           const summary = await spec.run();
@@ -296,17 +399,161 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       capture,
       custody,
       clock,
-      timeline: records.map((r) => ({
-        sequence: r.sequence,
-        time: r.time,
-        action: r.action,
-        subjects: r.subjects,
-        outcome: r.outcome ?? "succeeded",
-      })),
+      snapshotHashes,
+      artefact,
+      timeline: records.map(timelineEntry),
     };
   } finally {
     factory.destroy();
   }
+}
+
+/** A record as the timeline shows it. */
+export function timelineEntry(record: CustodyRecord): TimelineEntry {
+  return {
+    sequence: record.sequence,
+    time: record.time,
+    actor: record.actor,
+    action: record.action,
+    subjects: record.subjects,
+    outcome: record.outcome ?? "succeeded",
+    evidence: (record.evidence ?? []).map((e) => ({
+      kind: e.kind,
+      location: e.location,
+      ...(e.sha256 ? { sha256: e.sha256 } : {}),
+    })),
+  };
+}
+
+/** An output the drill reads instead of the terminal: the commands it runs print as they would for an operator. */
+export function bufferIo(): { io: Io; text: () => string } {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on("data", (c: Buffer) => chunks.push(c));
+  err.resume();
+  return { io: { out, err, isTty: false }, text: () => Buffer.concat(chunks).toString("utf8") };
+}
+
+/** Where and what to hash for {@link hashForensicSnapshot}. */
+interface SnapshotToHash {
+  readonly landingZone: LandingZone;
+  readonly landingZoneFile: string;
+  readonly region: string;
+  readonly device: string;
+  readonly volumeId: string;
+  readonly forensicSnapshotId: string;
+  readonly plantedSha256: string | undefined;
+}
+
+/**
+ * Hashes a forensic snapshot as `flz hash --snapshot` does (its own code path, reading the contract file), then
+ * records the digest in the case's ledger. `flz hash` only reads and records nothing itself (its module says why),
+ * so the drill appends the record an operator's runbook would: the image digest as the snapshot's evidence hash,
+ * with the planted disk's digest beside it, and outcome failed when they differ.
+ */
+async function hashForensicSnapshot(ledger: CustodyLedger, target: SnapshotToHash): Promise<SnapshotHashCheck> {
+  if (!target.plantedSha256) throw new Error(`no disk was planted on device ${target.device} of ${target.volumeId}`);
+  const { io } = bufferIo();
+  const digest = (await runHash(
+    [],
+    { snapshot: target.forensicSnapshotId, region: target.region, landingZone: target.landingZoneFile, json: true },
+    io,
+  )) as SnapshotDigest;
+  const matches = digest.imageSha256 === target.plantedSha256;
+  const location = snapshotArn(target.region, target.forensicSnapshotId);
+  const record = await ledger.append({
+    action: "evidence.snapshot.hashed",
+    subjects: [location, target.volumeId],
+    outcome: matches ? "succeeded" : "failed",
+    ...(matches
+      ? {}
+      : { error: `image digest ${digest.imageSha256} differs from the planted disk's ${target.plantedSha256}` }),
+    evidence: [
+      {
+        kind: "snapshot",
+        location,
+        sha256: digest.imageSha256,
+        bytes: digest.volumeSizeGiB * 2 ** 30,
+        details: {
+          account: target.landingZone.forensicAccountId,
+          region: target.region,
+          snapshotId: target.forensicSnapshotId,
+          device: target.device,
+          volumeId: target.volumeId,
+          blockSize: digest.blockSize,
+          writtenBlocks: digest.writtenBlocks,
+          linearChecksum: digest.linearChecksum,
+          plantedSha256: target.plantedSha256,
+        },
+      },
+    ],
+    details: { method: "EBS direct APIs (flz hash --snapshot)", blocksPerSecond: Math.round(digest.blocksPerSecond) },
+  });
+  return {
+    device: target.device,
+    volumeId: target.volumeId,
+    forensicSnapshotId: target.forensicSnapshotId,
+    imageSha256: digest.imageSha256,
+    plantedSha256: target.plantedSha256,
+    matches,
+    writtenBlocks: digest.writtenBlocks,
+    recordSequence: record.sequence,
+  };
+}
+
+/** Writes the analyst's fake memory image (3 MiB, deterministic) for the artefact step; returns its path. */
+export function writeMemoryImage(dir: string, instanceId: string): string {
+  const folder = path.join(dir, "artefacts");
+  mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `${instanceId}-memory.lime`);
+  const image = Buffer.alloc(3 * 2 ** 20);
+  // Pseudo-random pages from a hash chain: incompressible and the same on every run.
+  let seed = createHash("sha256").update(`FLZ-DRILL memory of ${instanceId}`).digest();
+  for (let offset = 0; offset < image.length; offset += seed.length) {
+    seed.copy(image, offset);
+    seed = createHash("sha256").update(seed).digest();
+  }
+  image.write(`FLZ-DRILL fake memory image of ${instanceId}\n`, 0, "utf8");
+  writeFileSync(file, image);
+  return file;
+}
+
+/**
+ * Puts the artefact with `flz evidence put` (the command's own code path: its own client factory and ledger, as a
+ * second operator), then checks that the case's ledger, read back, holds the artefact with the SHA-256 of the file
+ * computed here separately.
+ */
+async function putArtefact(
+  ledger: CustodyLedger,
+  request: { caseId: string; landingZoneFile: string; file: string },
+): Promise<ArtefactCheck> {
+  const bytes = await readFile(request.file);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const { io } = bufferIo();
+  const put = await runEvidencePut(
+    request.file,
+    { case: request.caseId, kind: "memory", landingZone: request.landingZoneFile, json: true },
+    io,
+  );
+  if (!put) throw new Error("flz evidence put returned nothing (was it a dry run?)");
+  const recorded = (await ledger.records()).find((r) => r.sequence === put.record.sequence);
+  const item = recorded?.evidence?.find((e) => e.location === put.evidence.location);
+  if (!recorded || recorded.action !== "evidence.put" || !item) {
+    throw new Error(`the ledger has no evidence.put record ${put.record.sequence} for ${put.evidence.location}`);
+  }
+  if (item.sha256 !== sha256 || item.bytes !== bytes.length) {
+    throw new Error(
+      `the ledger records ${item.sha256} (${item.bytes} bytes) for ${put.evidence.location}, but the file is ${sha256} (${bytes.length} bytes)`,
+    );
+  }
+  return {
+    file: request.file,
+    location: put.evidence.location,
+    sha256,
+    bytes: bytes.length,
+    recordSequence: recorded.sequence,
+  };
 }
 
 /** A JSON-safe copy of a value (drops undefined), for the JSON report. */

@@ -1,6 +1,12 @@
 import { expect } from "chai";
 import { parseScenario } from "../../../scripts/commands/drill";
-import { drillPassed, renderHtml, renderMarkdown, type DrillReport } from "../../../scripts/drill/report";
+import {
+  drillPassed,
+  evidenceLines,
+  renderHtml,
+  renderMarkdown,
+  type DrillReport,
+} from "../../../scripts/drill/report";
 import { phaseDuration, stepRunsIn, type RunbookResult, type StepResult } from "../../../scripts/drill/runbook";
 import { UsageError } from "../../../scripts/errors";
 
@@ -37,12 +43,12 @@ describe("drill report decisions", () => {
     expect(phaseDuration(steps, "contain", "2026-03-02T09:00:00.000Z")).to.equal(2250);
   });
 
-  it("does not time a phase with a failed or unavailable step", () => {
+  it("does not time a phase with a failed or skipped step", () => {
     expect(
       phaseDuration(
         [
           step("a", "passed", "evidence", "2026-03-02T09:00:01.000Z", 5),
-          step("b", "unavailable", "evidence", "2026-03-02T09:00:01.000Z", 0),
+          step("b", "skipped", "evidence", "2026-03-02T09:00:01.000Z", 0),
         ],
         "evidence",
         "2026-03-02T09:00:00.000Z",
@@ -57,24 +63,12 @@ describe("drill report decisions", () => {
     ).to.equal(undefined);
   });
 
-  it("fails the drill on any failed step, and never passes a drill where nothing ran", () => {
-    expect(
-      drillPassed(
-        runbook([
-          step("a", "passed", "contain", "2026-03-02T09:00:01.000Z", 5),
-          step("b", "unavailable", "custody", "2026-03-02T09:00:01.000Z", 0),
-        ]),
-      ),
-    ).to.equal(true);
-    expect(
-      drillPassed(
-        runbook([
-          step("a", "passed", "contain", "2026-03-02T09:00:01.000Z", 5),
-          step("b", "failed", "custody", "2026-03-02T09:00:01.000Z", 0),
-        ]),
-      ),
-    ).to.equal(false);
-    expect(drillPassed(runbook([step("b", "unavailable", "custody", "2026-03-02T09:00:01.000Z", 0)]))).to.equal(false);
+  it("passes a drill only when steps ran and every one passed: a failed or skipped step fails it", () => {
+    const a = step("a", "passed", "contain", "2026-03-02T09:00:01.000Z", 5);
+    expect(drillPassed(runbook([a]))).to.equal(true);
+    expect(drillPassed(runbook([a, step("b", "failed", "custody", "2026-03-02T09:00:01.000Z", 0)]))).to.equal(false);
+    expect(drillPassed(runbook([a, step("b", "skipped", "custody", "2026-03-02T09:00:01.000Z", 0)]))).to.equal(false);
+    expect(drillPassed(runbook([]))).to.equal(false);
   });
 
   it("selects steps by scenario", () => {
@@ -83,37 +77,91 @@ describe("drill report decisions", () => {
     expect(stepRunsIn(["compromised-instance"], "all")).to.equal(true);
   });
 
-  it("escapes what it puts in the HTML and marks unavailable steps as such", () => {
-    const report: DrillReport = {
-      version: 1,
-      passed: true,
-      counts: { passed: 1, failed: 0, unavailable: 1, skipped: 0 },
-      startedAt: "2026-03-02T09:00:00.000Z",
-      finishedAt: "2026-03-02T09:00:09.000Z",
-      endpoint: "http://127.0.0.1:1",
-      incident: {
-        account: "333333333333",
-        region: "eu-west-1",
-        userName: "u",
-        accessKeyId: "AKIA",
-        roleName: "r",
-        sessionArn: "arn",
-        sessionIssuedAt: "",
-        autoScalingGroup: "g",
-        instanceId: "i-1",
-        volumeIds: ["vol-1", "vol-2"],
-      },
-      documents: [],
-      runbook: runbook([
+  const report = (overrides: Partial<RunbookResult> = {}): DrillReport => ({
+    version: 1,
+    passed: false,
+    counts: { passed: 1, failed: 0, skipped: 1 },
+    startedAt: "2026-03-02T09:00:00.000Z",
+    finishedAt: "2026-03-02T09:00:09.000Z",
+    endpoint: "http://127.0.0.1:1",
+    incident: {
+      account: "333333333333",
+      region: "eu-west-1",
+      userName: "u",
+      accessKeyId: "AKIA",
+      roleName: "r",
+      sessionArn: "arn",
+      sessionIssuedAt: "",
+      autoScalingGroup: "g",
+      instanceId: "i-1",
+      volumeIds: ["vol-1", "vol-2"],
+      imageId: "ami-1",
+      disks: [],
+    },
+    documents: [],
+    runbook: {
+      ...runbook([
         step("a", "passed", "contain", "2026-03-02T09:00:01.000Z", 5),
-        step("b", "unavailable", "custody", "2026-03-02T09:00:01.000Z", 0),
+        step("hash-snapshots", "skipped", "custody", "2026-03-02T09:00:01.000Z", 0),
       ]),
-    };
-    const html = renderHtml(report);
+      ...overrides,
+    },
+  });
+
+  it("escapes what it puts in the HTML and marks skipped steps as such", () => {
+    const html = renderHtml(report());
     expect(html).to.contain("step a &lt;b&gt;");
     expect(html).not.to.contain("step a <b>");
-    expect(html).to.match(/data-step="b"><td>[^<]*&lt;b&gt;<\/td><td><span class="status">NOT YET AVAILABLE<\/span>/);
-    expect(renderMarkdown(report)).to.match(/\| step b <b> \| NOT YET AVAILABLE \|/);
+    expect(html).to.match(
+      /data-step="hash-snapshots"><td>[^<]*&lt;b&gt;<\/td><td><span class="status">SKIPPED<\/span>/,
+    );
+    expect(renderMarkdown(report())).to.match(/\| step hash-snapshots <b> \| SKIPPED \|/);
+  });
+
+  it("states each evidence check, a digest that differs from the planted disk and a check that did not run included", () => {
+    const hash = (device: string, matches: boolean) => ({
+      device,
+      volumeId: `vol-${device}`,
+      forensicSnapshotId: `snap-${device}`,
+      imageSha256: "a".repeat(64),
+      plantedSha256: matches ? "a".repeat(64) : "b".repeat(64),
+      matches,
+      writtenBlocks: 3,
+      recordSequence: 7,
+    });
+    expect(evidenceLines(report({ snapshotHashes: [hash("xvda", true), hash("sdb", false)] }).runbook)).to.deep.equal([
+      {
+        ok: true,
+        text: `xvda (vol-xvda) -> forensic snapshot snap-xvda: image SHA-256 ${"a".repeat(64)} equals the planted raw disk ${"a".repeat(64)} (3 written blocks; record 7)`,
+      },
+      {
+        ok: false,
+        text: `sdb (vol-sdb) -> forensic snapshot snap-sdb: image SHA-256 ${"a".repeat(64)} DIFFERS FROM the planted raw disk ${"b".repeat(64)} (3 written blocks; record 7)`,
+      },
+    ]);
+    expect(evidenceLines(report().runbook)).to.deep.equal([
+      { ok: false, text: "forensic snapshots not hashed (see the runbook)" },
+    ]);
+  });
+
+  it("lists every ledger record in the timeline with its actor and evidence hashes, escaped", () => {
+    const timeline = [
+      {
+        sequence: 0,
+        time: "2026-03-02T09:00:01.000Z",
+        actor: "arn:aws:sts::222222222222:assumed-role/R/<x>",
+        action: "evidence.put",
+        subjects: ["s3://b/k"],
+        outcome: "succeeded",
+        evidence: [{ kind: "memory", location: "s3://b/k", sha256: "c".repeat(64) }],
+      },
+    ];
+    const html = renderHtml(report({ timeline }));
+    expect(html).to.contain(`<td>memory s3://b/k ${"c".repeat(64)}</td>`);
+    expect(html).to.contain("assumed-role/R/&lt;x&gt;");
+    expect(renderMarkdown(report({ timeline }))).to.contain(
+      `| 0 | 2026-03-02T09:00:01.000Z | arn:aws:sts::222222222222:assumed-role/R/<x> | evidence.put | s3://b/k | memory s3://b/k ${"c".repeat(64)} | succeeded |`,
+    );
   });
 
   it("refuses an unknown scenario with the valid ones", () => {
