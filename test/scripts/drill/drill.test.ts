@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -165,5 +166,47 @@ describe("flz drill (whole rehearsal against its own emulator)", function () {
       expect(await page.locator("script, link, img, iframe").count()).to.equal(0);
       await page.close();
     });
+  });
+});
+
+describe("flz drill --json (the command, as a process)", function () {
+  this.timeout(120_000);
+
+  it("prints exactly one JSON document on stdout, the report, with progress on stderr", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "flz-drill-json-"));
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(__dirname, "../../../bin/flz"),
+          "drill",
+          "--scenario",
+          "leaked-key",
+          "--json",
+          "--report",
+          dir,
+          "--case",
+          "DRILL-JSON-1",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.code, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as DrillReport;
+    expect(report.passed).to.equal(true);
+    expect(report.runbook.caseId).to.equal("DRILL-JSON-1");
+    expect(report.runbook.steps.map((s) => s.id)).to.deep.equal([
+      "contain-sessions",
+      "contain-access-key",
+      "verify-custody",
+      "clock",
+    ]);
+    expect(report).to.deep.equal(JSON.parse(readFileSync(path.join(dir, "drill-report.json"), "utf8")));
+    expect(run.stderr).to.match(/seeding the organisation/);
   });
 });
