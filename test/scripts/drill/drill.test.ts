@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser } from "playwright-core";
-import { runDrill, type DrillOutcome } from "../../../scripts/drill/drill";
+import { useEmulatorEnvironment } from "../../../scripts/drill/drill";
 import { drillDisks, rawImageSha256 } from "../../../scripts/drill/disk";
 import type { DrillReport } from "../../../scripts/drill/report";
 
@@ -22,15 +22,46 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-describe("flz drill (whole rehearsal against its own emulator)", function () {
+/** Runs `bin/flz` as an operator would; resolves with its exit code and output. */
+function runFlz(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "../../../bin/flz"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// The drill runs as the command, in its own process: as operators and CI run it, and out of reach of any SDK client
+// mock another test file of this process may have installed.
+describe("flz drill (the whole rehearsal, as a process against its own emulator)", function () {
   this.timeout(120_000);
-  let outcome: DrillOutcome;
-  let endpointBefore: string | undefined;
+  let outcome: { report: DrillReport; files: { json: string; markdown: string; html: string; landingZone: string } };
+  let run: { code: number | null; stdout: string; stderr: string };
 
   before(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "flz-drill-"));
-    endpointBefore = process.env.AWS_ENDPOINT_URL;
-    outcome = await runDrill({ scenario: "all", reportDir: dir, caseId: "DRILL-CI-1" });
+    run = await runFlz(["drill", "--json", "--report", dir, "--case", "DRILL-CI-1"]);
+    const file = (name: string): string => path.join(dir, name);
+    outcome = {
+      report: JSON.parse(run.stdout) as DrillReport,
+      files: {
+        json: file("drill-report.json"),
+        markdown: file("drill-report.md"),
+        html: file("drill-report.html"),
+        landingZone: file("landing-zone.json"),
+      },
+    };
+  });
+
+  it("exits 0 and prints exactly one JSON document, the report it wrote, with progress on stderr", () => {
+    expect(run.code, run.stderr).to.equal(0);
+    expect(outcome.report).to.deep.equal(JSON.parse(readFileSync(outcome.files.json, "utf8")));
+    expect(run.stderr).to.match(/seeding the organisation/);
   });
 
   it("passes: every step of the runbook ran and passed", () => {
@@ -127,8 +158,7 @@ describe("flz drill (whole rehearsal against its own emulator)", function () {
     expect(md).to.match(/\| Revoke sessions of role app-deploy .* \| PASSED \|/);
   });
 
-  it("restores the environment and stops its emulator", async () => {
-    expect(process.env.AWS_ENDPOINT_URL).to.equal(endpointBefore);
+  it("stops its emulator at the end", async () => {
     const res = await fetch(outcome.report.endpoint).catch((err: Error) => err);
     expect(res).to.be.instanceOf(Error);
   });
@@ -169,44 +199,20 @@ describe("flz drill (whole rehearsal against its own emulator)", function () {
   });
 });
 
-describe("flz drill --json (the command, as a process)", function () {
-  this.timeout(120_000);
-
-  it("prints exactly one JSON document on stdout, the report, with progress on stderr", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "flz-drill-json-"));
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          path.join(__dirname, "../../../bin/flz"),
-          "drill",
-          "--scenario",
-          "leaked-key",
-          "--json",
-          "--report",
-          dir,
-          "--case",
-          "DRILL-JSON-1",
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-    expect(run.code, run.stderr).to.equal(0);
-    const report = JSON.parse(run.stdout) as DrillReport;
-    expect(report.passed).to.equal(true);
-    expect(report.runbook.caseId).to.equal("DRILL-JSON-1");
-    expect(report.runbook.steps.map((s) => s.id)).to.deep.equal([
-      "contain-sessions",
-      "contain-access-key",
-      "verify-custody",
-      "clock",
+describe("drill environment", () => {
+  it("points the SDK at the emulator with dummy credentials, and puts the environment back", () => {
+    const before = { ...process.env };
+    process.env.AWS_PROFILE = "prod-admin";
+    const restore = useEmulatorEnvironment("http://127.0.0.1:1");
+    expect([process.env.AWS_ENDPOINT_URL, process.env.AWS_ACCESS_KEY_ID, process.env.AWS_PROFILE]).to.deep.equal([
+      "http://127.0.0.1:1",
+      "drill",
+      undefined,
     ]);
-    expect(report).to.deep.equal(JSON.parse(readFileSync(path.join(dir, "drill-report.json"), "utf8")));
-    expect(run.stderr).to.match(/seeding the organisation/);
+    restore();
+    expect(process.env.AWS_PROFILE).to.equal("prod-admin");
+    expect(process.env.AWS_ENDPOINT_URL).to.equal(before.AWS_ENDPOINT_URL);
+    if (before.AWS_PROFILE === undefined) delete process.env.AWS_PROFILE;
+    else process.env.AWS_PROFILE = before.AWS_PROFILE;
   });
 });
