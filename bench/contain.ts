@@ -17,7 +17,6 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientFactory, type ClientClass, type ConfigurableClient, type Placement } from "../scripts/aws/clients";
 import { containInstance } from "../scripts/contain/instance";
 import type { LandingZone } from "../scripts/contract";
-import { sdkClient } from "../scripts/custody/clients";
 import { openLedger } from "../scripts/custody/ledger";
 import { startEmulator } from "../scripts/emulator";
 import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
@@ -134,11 +133,11 @@ async function measure(
     // Warm up what every command pays once per process (role assumption in both accounts, the ledger's head), so the
     // figures are containment's own.
     await Promise.all([
-      sdkClient(factory, STSClient, { region }).send(new GetCallerIdentityCommand({})),
-      sdkClient(factory, STSClient, { account, region }).send(new GetCallerIdentityCommand({})),
+      factory.client(STSClient, { region }).send(new GetCallerIdentityCommand({})),
+      factory.client(STSClient, { account, region }).send(new GetCallerIdentityCommand({})),
       ledger.records(),
     ]);
-    const ec2 = sdkClient(factory, EC2Client, { account, region });
+    const ec2 = factory.client(EC2Client, { account, region });
     factory.calls.length = 0;
     const r0 = performance.now();
     await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -182,11 +181,11 @@ export async function main(): Promise<void> {
   try {
     const lz = await seedLandingZone();
     const placement = { account: SEED_ACCOUNTS.members[0], region: "us-east-1" };
-    const ec2 = sdkClient(admin, EC2Client, placement);
+    const ec2 = admin.client(EC2Client, placement);
     const net = await network(ec2);
     const first = await launch(ec2, net);
     const second = await launch(ec2, net);
-    const asg = await autoScalingGroup(ec2, sdkClient(admin, AutoScalingClient, placement), net.subnetId, {
+    const asg = await autoScalingGroup(ec2, admin.client(AutoScalingClient, placement), net.subnetId, {
       min: 0,
       desired: 1,
       max: 2,

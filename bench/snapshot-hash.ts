@@ -14,7 +14,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { ClientFactory } from "../scripts/aws/clients";
-import { sdkClient } from "../scripts/custody/clients";
 import { startEmulator } from "../scripts/emulator";
 import { hashSnapshot } from "../scripts/hash/snapshot";
 import { blockBytes, uploadSnapshot } from "../test/scripts/hash/ebs-fixtures";
@@ -38,7 +37,7 @@ async function emulatorRuns(latencyMs: number): Promise<void> {
   delete process.env.AWS_SESSION_TOKEN;
   try {
     const setup = new ClientFactory({});
-    const uploader = sdkClient(setup, EBSClient, { region: "us-east-1" });
+    const uploader = setup.client(EBSClient, { region: "us-east-1" });
     {
       const snapshotId = await uploadSnapshot(
         uploader,
@@ -57,7 +56,7 @@ async function emulatorRuns(latencyMs: number): Promise<void> {
         Array.from({ length: blocks }, (_, index) => ({ index, data: blockBytes(index, 512) })),
       );
       const factory = new ClientFactory({ injectedLatencyMs: latencyMs });
-      const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+      const ebs = factory.client(EBSClient, { region: "us-east-1" });
       const digest = await hashSnapshot({ ebs, snapshotId, concurrency });
       line("emulator (512 B blocks)", concurrency, latencyMs, digest.writtenBlocks, digest.blocksPerSecond);
       factory.destroy();

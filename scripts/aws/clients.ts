@@ -17,8 +17,10 @@ export const CASE_SESSION_TAG = "flz-case";
 
 /** The part of an SDK v3 client the factory configures. */
 export interface ConfigurableClient {
-  // The SDK's own stack type: a hand-written structural one is not assignable from real clients' overloaded `add`.
-  middlewareStack: MiddlewareStack<object, MetadataBearer>;
+  // Deliberately opaque: each client's stack is typed by its own service's inputs and outputs, and the overloaded
+  // `add` makes no common supertype assignable from every client class (EBS's, for one). The factory only adds a
+  // middleware that ignores inputs and outputs, so it narrows at that one place.
+  readonly middlewareStack: object;
   destroy(): void;
 }
 
@@ -94,7 +96,7 @@ export class ClientFactory {
     });
     const latency = this.options.injectedLatencyMs ?? 0;
     if (latency > 0) {
-      client.middlewareStack.add(
+      (client.middlewareStack as MiddlewareStack<object, MetadataBearer>).add(
         (next) => async (args) => {
           await new Promise((r) => setTimeout(r, latency));
           return next(args);
@@ -119,7 +121,11 @@ export class ClientFactory {
     const creds = this.options.forensicRoleArn
       ? fromTemporaryCredentials({
           masterCredentials: this.options.credentials,
-          params: { RoleArn: this.options.forensicRoleArn, RoleSessionName: sessionNameFor(this.options.caseId), DurationSeconds: 3600 },
+          params: {
+            RoleArn: this.options.forensicRoleArn,
+            RoleSessionName: sessionNameFor(this.options.caseId),
+            DurationSeconds: 3600,
+          },
           clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
         })
       : this.options.credentials;
@@ -131,7 +137,9 @@ export class ClientFactory {
     if (account === undefined) return this.forensicCredentials();
     const cached = this.credentials.get(account);
     if (cached) return cached;
-    const tags = this.options.caseId ? [{ Key: CASE_SESSION_TAG, Value: this.options.caseId.slice(0, 256) }] : undefined;
+    const tags = this.options.caseId
+      ? [{ Key: CASE_SESSION_TAG, Value: this.options.caseId.slice(0, 256) }]
+      : undefined;
     const creds = fromTemporaryCredentials({
       masterCredentials: this.forensicCredentials(),
       params: {

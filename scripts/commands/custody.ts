@@ -16,7 +16,6 @@ import {
   writeCaseFolder,
   type ExportManifest,
 } from "../custody/case-files";
-import { sdkClient } from "../custody/clients";
 import { checkEvidence } from "../custody/evidence-check";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
@@ -270,7 +269,7 @@ async function gatherOnline(
     publicKeyPem = pem;
   }
   const verification = verifyChain(entries, { caseId, publicKeyPem });
-  const s3 = sdkClient(factory, S3Client, { region: lz.homeRegion });
+  const s3 = factory.client(S3Client, { region: lz.homeRegion });
   const evidence = await checkEvidence(s3, verification.records);
   return {
     source: `s3://${ledger.bucket}/${custodyPrefix(caseId)}`,

@@ -7,7 +7,6 @@ import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../aws/clients";
 import { loadLandingZone } from "../contract";
-import { sdkClient } from "../custody/clients";
 import {
   EVIDENCE_KINDS,
   evidenceKey,
@@ -152,7 +151,7 @@ export async function runEvidencePut(
   });
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
-    const s3 = sdkClient(factory, S3Client, { region: lz.homeRegion });
+    const s3 = factory.client(S3Client, { region: lz.homeRegion });
     const location = `s3://${lz.evidenceBucket}/${key}`;
     let evidence: EvidenceItem;
     try {

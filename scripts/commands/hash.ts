@@ -7,7 +7,6 @@ import type { Command } from "commander";
 import { EBSClient } from "@aws-sdk/client-ebs";
 import { ClientFactory } from "../aws/clients";
 import { loadLandingZone } from "../contract";
-import { sdkClient } from "../custody/clients";
 import { OperationError, UsageError } from "../errors";
 import { ManifestWriter } from "../hash/blocks";
 import { hashFile, type FileDigest } from "../hash/file";
@@ -216,7 +215,7 @@ async function hashOneSnapshot(
     forensicRoleArn: lz?.forensicResponderRoleArn,
   });
   try {
-    const ebs = sdkClient(factory, EBSClient, { account: request.account, region: request.region });
+    const ebs = factory.client(EBSClient, { account: request.account, region: request.region });
     const digest = await hashSnapshot({
       ebs,
       snapshotId: request.snapshotId,

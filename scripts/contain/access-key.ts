@@ -9,7 +9,6 @@ import {
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
-import { sdkClient } from "../custody/clients";
 import type { JsonValue } from "../custody/types";
 import { UsageError } from "../errors";
 import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
@@ -92,7 +91,7 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
       `--user ${args.user} is not an IAM user name: give the name (not the ARN) of a user in account ${ctx.account}`,
     );
   }
-  const iam = sdkClient(ctx.factory, IAMClient, { account: ctx.account, region: ctx.region });
+  const iam = ctx.factory.client(IAMClient, { account: ctx.account, region: ctx.region });
   const listed = await iam.send(new ListAccessKeysCommand({ UserName: args.user })).catch((err: unknown) => {
     if (awsErrorName(err) === "NoSuchEntityException" || awsErrorName(err) === "NoSuchEntity") {
       throw new UsageError(
@@ -185,7 +184,7 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
 /** Puts the key back in the status recorded in an {@link AccessKeyUndo}. */
 export async function undoAccessKey(ctx: ContainContext, undo: AccessKeyUndo): Promise<string[]> {
   if (!ctx.dryRun) {
-    const iam = sdkClient(ctx.factory, IAMClient, { account: undo.account, region: undo.region });
+    const iam = ctx.factory.client(IAMClient, { account: undo.account, region: undo.region });
     await iam.send(
       new UpdateAccessKeyCommand({
         UserName: undo.user,

@@ -33,7 +33,6 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
-import { sdkClient } from "../custody/clients";
 import type { JsonValue } from "../custody/types";
 import { describeError, OperationError, UsageError } from "../errors";
 import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
@@ -399,8 +398,8 @@ async function leaveAutoScaling(
 export async function containInstance(ctx: ContainContext, args: ContainInstanceArgs): Promise<ContainResult> {
   const id = requireInstanceId(args.instanceId);
   const now = args.now ?? new Date();
-  const ec2 = sdkClient(ctx.factory, EC2Client, { account: ctx.account, region: ctx.region });
-  const autoscaling = sdkClient(ctx.factory, AutoScalingClient, { account: ctx.account, region: ctx.region });
+  const ec2 = ctx.factory.client(EC2Client, { account: ctx.account, region: ctx.region });
+  const autoscaling = ctx.factory.client(AutoScalingClient, { account: ctx.account, region: ctx.region });
 
   // One round of independent reads; the Auto Scaling read runs on (its second call needs the first).
   const asgRead = describeAutoScaling(autoscaling, id);
@@ -519,8 +518,8 @@ export async function undoInstance(
   ctx: ContainContext,
   undo: InstanceUndo,
 ): Promise<{ lines: string[]; failures: string[] }> {
-  const ec2 = sdkClient(ctx.factory, EC2Client, { account: undo.account, region: undo.region });
-  const autoscaling = sdkClient(ctx.factory, AutoScalingClient, { account: undo.account, region: undo.region });
+  const ec2 = ctx.factory.client(EC2Client, { account: undo.account, region: undo.region });
+  const autoscaling = ctx.factory.client(AutoScalingClient, { account: undo.account, region: undo.region });
   const id = undo.instanceId;
   const lines: string[] = [];
   const failures: string[] = [];

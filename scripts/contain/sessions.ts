@@ -12,7 +12,6 @@ import {
 } from "@aws-sdk/client-iam";
 import { normalizeCutoff, revokeSessionsPolicy, revokeSessionsPolicyName } from "../../components/documents/revoke";
 import type { PolicyDocument } from "../../components/documents/types";
-import { sdkClient } from "../custody/clients";
 import { UsageError } from "../errors";
 import { awsErrorName, type ContainContext, type ContainResult, recordChanges } from "./common";
 
@@ -118,7 +117,7 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
   }
   const caseId = ctx.ledger.caseId;
   const policyName = revokeSessionsPolicyName(caseId);
-  const iam = sdkClient(ctx.factory, IAMClient, { account: ctx.account, region: ctx.region });
+  const iam = ctx.factory.client(IAMClient, { account: ctx.account, region: ctx.region });
 
   const [role, existing] = await Promise.all([
     iam.send(new GetRoleCommand({ RoleName: args.role })).catch((err: unknown) => {
@@ -181,7 +180,7 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
 
 /** Restores the inline policy recorded in a {@link SessionsUndo}: the previous document, or no policy at all. */
 export async function undoSessions(ctx: ContainContext, undo: SessionsUndo): Promise<string[]> {
-  const iam = sdkClient(ctx.factory, IAMClient, { account: undo.account, region: undo.region });
+  const iam = ctx.factory.client(IAMClient, { account: undo.account, region: undo.region });
   if (undo.previousDocument === null) {
     if (!ctx.dryRun) {
       await iam

@@ -49,7 +49,6 @@ import {
 } from "./batch";
 import { toJsonValue } from "./canonical";
 import type { StoredRecord } from "./chain";
-import { sdkClient } from "./clients";
 import {
   buildUnsignedRecord,
   custodyPrefix,
@@ -167,9 +166,9 @@ class BucketLedger implements EvidenceBucketLedger {
     this.caseId = options.caseId;
     this.bucket = lz.evidenceBucket;
     this.keyArn = lz.custodySigningKeyArn;
-    this.s3 = sdkClient(options.factory, S3Client, { region: lz.homeRegion });
-    this.kms = sdkClient(options.factory, KMSClient, { region: regionOfKeyArn(lz.custodySigningKeyArn) });
-    this.sts = sdkClient(options.factory, STSClient, { region: lz.homeRegion });
+    this.s3 = options.factory.client(S3Client, { region: lz.homeRegion });
+    this.kms = options.factory.client(KMSClient, { region: regionOfKeyArn(lz.custodySigningKeyArn) });
+    this.sts = options.factory.client(STSClient, { region: lz.homeRegion });
     this.now = options.now ?? (() => new Date());
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);

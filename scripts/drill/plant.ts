@@ -30,7 +30,6 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { EBSClient } from "@aws-sdk/client-ebs";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { ClientFactory } from "../aws/clients";
-import { sdkClient } from "../custody/clients";
 import { OperationError } from "../errors";
 import { drillDisks, writeDiskSnapshot, type PlantedDisk } from "./disk";
 
@@ -81,7 +80,7 @@ export async function plantIncident(account: string, region: string): Promise<Pl
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   const attacker: { destroy(): void }[] = [];
   try {
-    const iam = sdkClient(admin, IAMClient, { account, region });
+    const iam = admin.client(IAMClient, { account, region });
     await iam.send(new CreateUserCommand({ UserName: PLANT_NAMES.user }));
 
     const key = await iam.send(new CreateAccessKeyCommand({ UserName: PLANT_NAMES.user }));

@@ -27,7 +27,6 @@ import {
 } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { sdkClient } from "../custody/clients";
 import { SEED_ACCOUNTS, seedLandingZone, type SeedOptions } from "../emulator/seed";
 
 /** Role the drill's responders sign in with, in the management account (trusted by the forensic roles). */
@@ -92,7 +91,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
   // An administrator reaches every account through its admin role, as the deployment does.
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
-    const s3 = sdkClient(admin, S3Client, { account: forensic, region: lz.homeRegion });
+    const s3 = admin.client(S3Client, { account: forensic, region: lz.homeRegion });
     const evidenceArn = `arn:aws:s3:::${lz.evidenceBucket}`;
     const trailBucketArn = `arn:aws:s3:::${lz.trailBucket}`;
     // The evidence bucket's policy is built but not attached: it refuses plain HTTP (correctly), and the emulator
@@ -124,7 +123,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
 
     const forensicRoles = [lz.forensicResponderRoleArn, lz.forensicInvestigatorRoleArn];
     for (const region of lz.regions) {
-      const kms = sdkClient(admin, KMSClient, { account: forensic, region });
+      const kms = admin.client(KMSClient, { account: forensic, region });
       const keyArn = lz.evidenceKeyArns[region];
       const policy = evidenceKeyPolicy({
         keyAccountId: forensic,
@@ -136,7 +135,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
       documents.push({ account: forensic, target: `key:${keyArn}`, builder: "evidenceKeyPolicy" });
     }
     const signingRegion = lz.custodySigningKeyArn.split(":")[3];
-    await sdkClient(admin, KMSClient, { account: forensic, region: signingRegion }).send(
+    await admin.client(KMSClient, { account: forensic, region: signingRegion }).send(
       new PutKeyPolicyCommand({
         KeyId: lz.custodySigningKeyArn,
         PolicyName: "default",
@@ -153,7 +152,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
 
     // The contract names no trail key (the CLI never uses it), but the investigator's permissions do: create one
     // with the stack's trail key policy.
-    const homeKms = sdkClient(admin, KMSClient, { account: forensic, region: lz.homeRegion });
+    const homeKms = admin.client(KMSClient, { account: forensic, region: lz.homeRegion });
     const trailKey = await homeKms.send(
       new CreateKeyCommand({
         Description: "flz trail key (drill)",
@@ -180,7 +179,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
     documents.push({ account: forensic, target: `key:${trailKeyArn}`, builder: "trailKeyPolicy" });
 
     const evidenceKeyArns = lz.regions.map((r) => lz.evidenceKeyArns[r]);
-    const forensicIam = sdkClient(admin, IAMClient, { account: forensic, region: lz.homeRegion });
+    const forensicIam = admin.client(IAMClient, { account: forensic, region: lz.homeRegion });
     const trust = forensicRoleTrust({
       trustedPrincipalArns: [DRILL_RESPONDER_PRINCIPAL],
       organizationId: lz.organizationId,
@@ -220,7 +219,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
     );
 
     for (const account of members) {
-      const iam = sdkClient(admin, IAMClient, { account, region: lz.homeRegion });
+      const iam = admin.client(IAMClient, { account, region: lz.homeRegion });
       documents.push(
         ...(await createRole(
           iam,

@@ -33,16 +33,7 @@ describe("emulator extension: snapshot block data follows volumes, snapshots, co
   const region = "eu-west-1";
   let factory: ClientFactory;
   const ec2 = (account: string, r = region) => factory.client(EC2Client, { account, region: r });
-  // test/scripts/hash/snapshot-mocked.test.ts creates its EBSClient mock when mocha loads it, which replaces
-  // EBSClient.prototype.send for the whole test process until that suite ends. This suite talks to the emulator, so
-  // its clients keep the SDK's own send, inherited from the client's base class.
-  const realSend = (Object.getPrototypeOf(EBSClient.prototype) as { send: EBSClient["send"] }).send;
-  const unmocked = (client: EBSClient): EBSClient => {
-    client.send = realSend.bind(client) as EBSClient["send"];
-    return client;
-  };
-  const ebs = (account: string, r = region) =>
-    unmocked(factory.client(EBSClient as never, { account, region: r }) as unknown as EBSClient);
+  const ebs = (account: string, r = region) => factory.client(EBSClient, { account, region: r });
 
   beforeEach(() => {
     factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
@@ -218,7 +209,8 @@ describe("emulator extension: snapshot block data follows volumes, snapshots, co
     const snap = await snapshotOf(OWNER, blank.VolumeId);
     // One attempt: plain moto answers this with a server error, which the SDK would otherwise retry for seconds.
     const once = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole", maxAttempts: 1 });
-    const listed = await unmocked(once.client(EBSClient as never, { account: OWNER, region }) as unknown as EBSClient)
+    const listed = await once
+      .client(EBSClient, { account: OWNER, region })
       .send(new ListSnapshotBlocksCommand({ SnapshotId: snap }))
       .then(
         () => "listed",

@@ -17,10 +17,9 @@ import {
   RunInstancesCommand,
   type Instance,
 } from "@aws-sdk/client-ec2";
-import { ClientFactory } from "../../../scripts/aws/clients";
+import { ClientFactory, type ClientClass, type ConfigurableClient } from "../../../scripts/aws/clients";
 import type { ContainContext } from "../../../scripts/contain/common";
 import type { LandingZone } from "../../../scripts/contract";
-import { sdkClient } from "../../../scripts/custody/clients";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyLedger } from "../../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
@@ -43,7 +42,7 @@ export interface ContainWorld {
   /** A responder context in the member account. */
   context(dryRun?: boolean): ContainContext;
   /** A client acting in the member account as its owner (builds fixtures, reads state). */
-  owner<C>(Client: new (config: never) => C): C;
+  owner<C extends ConfigurableClient>(Client: ClientClass<C>): C;
   /** Releases every client. */
   close(): void;
 }
@@ -67,7 +66,7 @@ export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorl
     lzFile,
     ledger,
     context: (dryRun = false) => ({ factory: responder, ledger, account: MEMBER, region: REGION, dryRun }),
-    owner: (Client) => sdkClient(admin, Client, { account: MEMBER, region: REGION }),
+    owner: (Client) => admin.client(Client, { account: MEMBER, region: REGION }),
     close: () => {
       responder.destroy();
       admin.destroy();

@@ -7,7 +7,6 @@ import * as path from "node:path";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { runExport, runShow, runVerify } from "../../../scripts/commands/custody";
 import { runEvidencePut } from "../../../scripts/commands/evidence";
-import { sdkClient } from "../../../scripts/custody/clients";
 import { OperationError } from "../../../scripts/errors";
 import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
@@ -59,7 +58,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
     expect(a?.evidence.details?.retentionMode).to.equal("COMPLIANCE");
     expect(b?.evidence.details?.parts).to.equal(3);
     expect(b?.evidence.details?.s3ChecksumSha256).to.be.a("string");
-    const s3 = sdkClient(world.factory(), S3Client, { region: world.lz.homeRegion });
+    const s3 = world.factory().client(S3Client, { region: world.lz.homeRegion });
     const key = (a?.evidence.location ?? "").replace(`s3://${world.lz.evidenceBucket}/`, "");
     expect(key).to.match(/^cases\/IR-EV\/evidence\/log\/\d{8}T\d{6}Z-auth\.log$/);
     const head = await s3.send(

@@ -11,7 +11,6 @@ import {
   type BatchTag,
 } from "../../../scripts/custody/batch";
 import { verifyChain } from "../../../scripts/custody/chain";
-import { sdkClient } from "../../../scripts/custody/clients";
 import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
 import { GENESIS_HASH, recordKey } from "../../../scripts/custody/record";
 import type { CustodyRecord } from "../../../scripts/custody/types";
@@ -24,7 +23,7 @@ function beforePut(
   factory: ClientFactory,
   hook: (input: PutObjectCommandInput) => Promise<void>,
 ): void {
-  const s3 = sdkClient(factory, S3Client, { region: world.lz.homeRegion });
+  const s3 = factory.client(S3Client, { region: world.lz.homeRegion });
   s3.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === "PutObjectCommand") await hook(args.input as PutObjectCommandInput);
@@ -42,7 +41,7 @@ describe("custody ledger group commit (emulator)", () => {
   });
   afterEach(() => world.close());
 
-  const s3 = (): S3Client => sdkClient(world.factory(), S3Client, { region: world.lz.homeRegion });
+  const s3 = (): S3Client => world.factory().client(S3Client, { region: world.lz.homeRegion });
   const journals = async (caseId: string): Promise<string[]> =>
     (
       (await s3().send(new ListObjectsV2Command({ Bucket: world.lz.evidenceBucket, Prefix: journalPrefix(caseId) })))

@@ -3,7 +3,6 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import * as fc from "fast-check";
 import { CreateKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { verifyChain, type StoredRecord } from "../../../scripts/custody/chain";
-import { sdkClient } from "../../../scripts/custody/clients";
 import { buildUnsignedRecord, recordHash, serialiseRecord, signingStatement } from "../../../scripts/custody/record";
 import type { CustodyRecord } from "../../../scripts/custody/types";
 import { useEmulator } from "../../support/emulator";
@@ -34,7 +33,7 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
     for (let i = 0; i < RECORDS; i++) await ledger.append(sampleEvent(i));
     chain = await ledger.storedRecords();
     publicKeyPem = (await ledger.storedPublicKey()) ?? "";
-    const kms = sdkClient(world.factory(), KMSClient, { region: world.lz.homeRegion });
+    const kms = world.factory().client(KMSClient, { region: world.lz.homeRegion });
     const other = await kms.send(
       new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY", Description: "not the custody key" }),
     );

@@ -2,8 +2,15 @@
 // once and then good data): the real calls are exercised against aws-sdk-client-mock.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { mockClient } from "aws-sdk-client-mock";
-import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
+import {
+  EBSClient,
+  GetSnapshotBlockCommand,
+  ListSnapshotBlocksCommand,
+  type EBSClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from "@aws-sdk/client-ebs";
 import { backoffMs, hashSnapshot } from "../../../scripts/hash/snapshot";
 import { blockBytes } from "./ebs-fixtures";
 
@@ -27,8 +34,13 @@ function blockResponse(data: Buffer, checksumOf: Buffer = data) {
 }
 
 describe("snapshot hashing: paging, throttling, refetching and the reorder window (mocked EBS)", () => {
-  const mock = mockClient(EBSClient);
+  // Created in before(), not at load time: a client mock replaces EBSClient's send for the whole process, and the
+  // suites that talk to the emulator must keep the real one.
+  let mock: AwsStub<ServiceInputTypes, ServiceOutputTypes, EBSClientResolvedConfig>;
   const ebs = new EBSClient({ region: "us-east-1" });
+  before(() => {
+    mock = mockClient(EBSClient);
+  });
   afterEach(() => mock.reset());
   after(() => mock.restore());
 
@@ -121,13 +133,11 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
   it("keeps fetches within the reorder window while blocks complete out of order", async () => {
     const indices = Array.from({ length: 40 }, (_, i) => i * 3);
     const written = new Map(indices.map((i) => [i, blockBytes(i, BLOCK)]));
-    mock
-      .on(ListSnapshotBlocksCommand)
-      .resolves({
-        Blocks: indices.map((BlockIndex) => ({ BlockIndex, BlockToken: "t" })),
-        BlockSize: BLOCK,
-        VolumeSize: 1,
-      });
+    mock.on(ListSnapshotBlocksCommand).resolves({
+      Blocks: indices.map((BlockIndex) => ({ BlockIndex, BlockToken: "t" })),
+      BlockSize: BLOCK,
+      VolumeSize: 1,
+    });
     let inFlight = 0;
     let maxInFlight = 0;
     let consumed = 0;

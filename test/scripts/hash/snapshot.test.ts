@@ -6,7 +6,6 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { EBSClient } from "@aws-sdk/client-ebs";
 import { ClientFactory } from "../../../scripts/aws/clients";
-import { sdkClient } from "../../../scripts/custody/clients";
 import { hashSnapshot } from "../../../scripts/hash/snapshot";
 import { runHash } from "../../../scripts/commands/hash";
 import { readFileSync } from "node:fs";
@@ -39,7 +38,7 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
 
   it("computes the image digest of a sparse snapshot equal to sha256sum of the raw image, with the block size the API reports", async function () {
     this.timeout(120000);
-    const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+    const ebs = factory.client(EBSClient, { region: "us-east-1" });
     const blockSize = 512; // what the emulator reports; AWS reports 524288, and the tool takes whichever is reported
     const lastIndex = 2 ** 30 / blockSize - 1;
     const blocks = [0, 1, 2, 9, 100, 4097, 65536, lastIndex].map((index) => ({
@@ -67,7 +66,7 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
 
   it("hashes a snapshot with no written blocks as an all-zero image", async function () {
     this.timeout(120000);
-    const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+    const ebs = factory.client(EBSClient, { region: "us-east-1" });
     const snapshotId = await uploadSnapshot(ebs, 1, []);
     const digest = await hashSnapshot({ ebs, snapshotId });
     const zeros = createHash("sha256");
@@ -79,7 +78,7 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
 
   it("flz hash --snapshot --json prints the digest facts and writes the written blocks to the manifest", async function () {
     this.timeout(60000);
-    const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+    const ebs = factory.client(EBSClient, { region: "us-east-1" });
     const blocks = [5, 6, 300].map((index) => ({ index, data: blockBytes(index, 512) }));
     const snapshotId = await uploadSnapshot(ebs, 1, blocks);
     const manifest = path.join(dir, "snap.jsonl");
@@ -100,7 +99,7 @@ describe("snapshot hashing through the EBS direct APIs (emulator)", () => {
   });
 
   it("reports a block whose data does not match the checksum it was uploaded with, by index", async () => {
-    const ebs = sdkClient(factory, EBSClient, { region: "us-east-1" });
+    const ebs = factory.client(EBSClient, { region: "us-east-1" });
     const blocks: UploadBlock[] = [
       { index: 3, data: blockBytes(3, 512) },
       {
