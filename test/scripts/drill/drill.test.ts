@@ -166,7 +166,11 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
   describe("HTML report in headless Chromium", () => {
     let browser: Browser | undefined;
     before(async function () {
-      if (!existsSync(CHROMIUM)) this.skip();
+      // A developer without Chromium may skip the browser check; CI installs it (.ci/run) and must never skip it.
+      if (!existsSync(CHROMIUM)) {
+        if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs Debian's chromium`);
+        this.skip();
+      }
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     });
     after(async () => browser?.close());
