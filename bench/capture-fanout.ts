@@ -13,7 +13,13 @@
  * Run: npx ts-node --transpile-only bench/capture-fanout.ts
  */
 import { createHash } from "node:crypto";
-import { AttachVolumeCommand, CreateVolumeCommand, DescribeSnapshotsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { ClientFactory } from "../scripts/aws/clients";
 import { captureInstance, CopyQueue } from "../scripts/capture/capture";
 import { parseCaptureRequest } from "../scripts/capture/plan";
@@ -32,8 +38,20 @@ class MemoryLedger implements CustodyLedger {
   constructor(readonly caseId: string) {}
   async append(event: CustodyEvent): Promise<CustodyRecord> {
     const previousHash = this.stored.at(-1)?.hash ?? "0".repeat(64);
-    const body = { ...event, version: 1 as const, sequence: this.stored.length, case: this.caseId, time: new Date().toISOString(), actor: "bench", previousHash };
-    const record = { ...body, hash: createHash("sha256").update(JSON.stringify(body)).digest("hex"), signature: { keyArn: "none", algorithm: "ECDSA_SHA_256" as const, value: "" } };
+    const body = {
+      ...event,
+      version: 1 as const,
+      sequence: this.stored.length,
+      case: this.caseId,
+      time: new Date().toISOString(),
+      actor: "bench",
+      previousHash,
+    };
+    const record = {
+      ...body,
+      hash: createHash("sha256").update(JSON.stringify(body)).digest("hex"),
+      signature: { keyArn: "none", algorithm: "ECDSA_SHA_256" as const, value: "" },
+    };
     this.stored.push(record);
     return record;
   }
@@ -46,11 +64,24 @@ async function launch(region: string, volumes: number): Promise<string> {
   const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const ec2 = factory.client(EC2Client, { account: MEMBER, region });
-    const run = await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: `${region}a` } }));
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        Placement: { AvailabilityZone: `${region}a` },
+      }),
+    );
     const instanceId = run.Instances?.[0]?.InstanceId ?? "";
     for (let i = 1; i < volumes; i++) {
       const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 8 }));
-      await ec2.send(new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: vol.VolumeId, Device: `/dev/sd${String.fromCharCode(102 + i)}` }));
+      await ec2.send(
+        new AttachVolumeCommand({
+          InstanceId: instanceId,
+          VolumeId: vol.VolumeId,
+          Device: `/dev/sd${String.fromCharCode(102 + i)}`,
+        }),
+      );
     }
     return instanceId;
   } finally {
@@ -67,7 +98,11 @@ async function warmEmulator(regions: string[]): Promise<void> {
   try {
     await Promise.all(
       [MEMBER, SEED_ACCOUNTS.forensic].flatMap((account) =>
-        regions.map((region) => factory.client(EC2Client, { account, region }).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], MaxResults: 5 }))),
+        regions.map((region) =>
+          factory
+            .client(EC2Client, { account, region })
+            .send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], MaxResults: 5 })),
+        ),
       ),
     );
   } finally {
@@ -76,15 +111,29 @@ async function warmEmulator(regions: string[]): Promise<void> {
 }
 
 /** Captures `perRegion` volumes in each region at once; returns wall milliseconds. */
-async function scenario(reset: () => Promise<void>, regions: string[], perRegion: number, ledgerKind: "memory" | "s3", run: number): Promise<number> {
+async function scenario(
+  reset: () => Promise<void>,
+  regions: string[],
+  perRegion: number,
+  ledgerKind: "memory" | "s3",
+  run: number,
+): Promise<number> {
   await reset();
   const lz: LandingZone = await seedLandingZone();
-  const targets = await Promise.all(regions.map(async (region) => ({ region, instanceId: await launch(region, perRegion) })));
+  const targets = await Promise.all(
+    regions.map(async (region) => ({ region, instanceId: await launch(region, perRegion) })),
+  );
   await warmEmulator(regions);
   const caseId = `BENCH-${regions.length}x${perRegion}-${ledgerKind}-${run}`;
-  const factory = new ClientFactory({ caseId, memberRoleName: lz.memberResponderRoleName, forensicRoleArn: lz.forensicResponderRoleArn, injectedLatencyMs: LATENCY_MS });
+  const factory = new ClientFactory({
+    caseId,
+    memberRoleName: lz.memberResponderRoleName,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    injectedLatencyMs: LATENCY_MS,
+  });
   try {
-    const ledger = ledgerKind === "memory" ? new MemoryLedger(caseId) : await openLedger({ factory, landingZone: lz, caseId });
+    const ledger =
+      ledgerKind === "memory" ? new MemoryLedger(caseId) : await openLedger({ factory, landingZone: lz, caseId });
     const queue = new CopyQueue();
     const started = performance.now();
     const results = await Promise.all(
@@ -100,7 +149,8 @@ async function scenario(reset: () => Promise<void>, regions: string[], perRegion
     );
     const elapsed = performance.now() - started;
     const captured = results.flatMap((r) => r.snapshots).filter((s) => s.state === "completed" && s.locked).length;
-    if (captured !== regions.length * perRegion) throw new Error(`expected ${regions.length * perRegion} locked snapshots, got ${captured}`);
+    if (captured !== regions.length * perRegion)
+      throw new Error(`expected ${regions.length * perRegion} locked snapshots, got ${captured}`);
     return elapsed;
   } finally {
     factory.destroy();

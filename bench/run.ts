@@ -20,9 +20,13 @@ if (unknown.length > 0) {
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : available) {
   process.stdout.write(`\n== bench/${name}\n`);
-  const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`)], {
-    stdio: "inherit",
-  });
+  const result = spawnSync(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", path.join(__dirname, `${name}.ts`)],
+    {
+      stdio: "inherit",
+    },
+  );
   if (result.status !== 0) failed += 1;
 }
 process.exit(failed > 0 ? 1 : 0);

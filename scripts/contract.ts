@@ -29,10 +29,19 @@ export const landingZoneSchema = z
   })
   .superRefine((lz, ctx) => {
     if (!lz.regions.includes(lz.homeRegion)) {
-      ctx.addIssue({ code: "custom", path: ["homeRegion"], message: `${lz.homeRegion} is not one of regions [${lz.regions.join(", ")}]` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["homeRegion"],
+        message: `${lz.homeRegion} is not one of regions [${lz.regions.join(", ")}]`,
+      });
     }
     for (const r of lz.regions) {
-      if (!lz.evidenceKeyArns[r]) ctx.addIssue({ code: "custom", path: ["evidenceKeyArns", r], message: `no evidence key for governed region ${r}` });
+      if (!lz.evidenceKeyArns[r])
+        ctx.addIssue({
+          code: "custom",
+          path: ["evidenceKeyArns", r],
+          message: `no evidence key for governed region ${r}`,
+        });
     }
   });
 
@@ -52,13 +61,17 @@ export function parseLandingZone(value: unknown, source = "landing-zone contract
 /** Reads the contract from `--landing-zone <file>` or `FLZ_LANDING_ZONE`. */
 export function loadLandingZone(file: string | undefined = process.env.FLZ_LANDING_ZONE): LandingZone {
   if (!file) {
-    throw new UsageError("no landing zone: pass --landing-zone <file> (the JSON of `pulumi stack output --json`) or set FLZ_LANDING_ZONE");
+    throw new UsageError(
+      "no landing zone: pass --landing-zone <file> (the JSON of `pulumi stack output --json`) or set FLZ_LANDING_ZONE",
+    );
   }
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read landing zone file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(
+      `cannot read landing zone file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let json: unknown;
   try {

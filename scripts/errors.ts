@@ -31,7 +31,8 @@ export function exitCodeOf(err: unknown): number {
 
 /** One line describing an error, without a stack trace; AWS errors keep their code. */
 export function describeError(err: unknown): string {
-  if (err instanceof UsageError || err instanceof OperationError || err instanceof DocumentInputError) return err.message;
+  if (err instanceof UsageError || err instanceof OperationError || err instanceof DocumentInputError)
+    return err.message;
   if (err && typeof err === "object") {
     const e = err as { name?: string; message?: string; Code?: string };
     const code = e.Code ?? e.name;

@@ -60,7 +60,12 @@ export async function withQuotaBackoff<T>(fn: () => Promise<T>, options: QuotaBa
     } catch (err) {
       const name = errorName(err);
       if (!name || !retryOn.includes(name) || attempt >= maxAttempts) throw err;
-      const delay = backoffDelay(attempt, options.baseDelayMs ?? 2000, options.maxDelayMs ?? 60000, options.random ?? Math.random);
+      const delay = backoffDelay(
+        attempt,
+        options.baseDelayMs ?? 2000,
+        options.maxDelayMs ?? 60000,
+        options.random ?? Math.random,
+      );
       if (options.deadline !== undefined && now() + delay > options.deadline) throw err;
       options.onRetry?.(attempt, delay, err);
       await sleep(delay);

@@ -182,23 +182,42 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
 
   const fail = async (message: string, cause: unknown, subjects: string[]): Promise<never> => {
     const line = `${message}: ${describeError(cause)}`;
-    await ledger.append({ action: "capture.failed", subjects, outcome: "failed", error: line, details: requestDetails(request) });
+    await ledger.append({
+      action: "capture.failed",
+      subjects,
+      outcome: "failed",
+      error: line,
+      details: requestDetails(request),
+    });
     throw new OperationError(line, { cause });
   };
 
   // Who is acting, in both accounts: the member call is where role assumption (and its AccessDenied) happens.
   const forensicCaller = await callerArn(factory.client(STSClient, { region: lz.homeRegion })).catch((err: unknown) => {
-    throw new OperationError(`cannot act as the forensic responder ${lz.forensicResponderRoleArn}: ${describeError(err)}`, { cause: err });
+    throw new OperationError(
+      `cannot act as the forensic responder ${lz.forensicResponderRoleArn}: ${describeError(err)}`,
+      { cause: err },
+    );
   });
-  const memberCaller = await callerArn(factory.client(STSClient, { ...member, region: request.region })).catch((err: unknown) =>
-    fail(`cannot assume the member responder role ${factory.memberRoleArn(request.account)}`, err, [request.instanceId, request.account]),
+  const memberCaller = await callerArn(factory.client(STSClient, { ...member, region: request.region })).catch(
+    (err: unknown) =>
+      fail(`cannot assume the member responder role ${factory.memberRoleArn(request.account)}`, err, [
+        request.instanceId,
+        request.account,
+      ]),
   );
 
   const memberSource = factory.client(EC2Client, { ...member, region: request.region });
   const instance = await locateInstance(options, memberSource).catch((err: unknown) =>
     err instanceof InstanceNotFoundError
       ? ledger
-          .append({ action: "capture.failed", subjects: [request.instanceId], outcome: "failed", error: err.message, details: requestDetails(request) })
+          .append({
+            action: "capture.failed",
+            subjects: [request.instanceId],
+            outcome: "failed",
+            error: err.message,
+            details: requestDetails(request),
+          })
           .then(() => Promise.reject(err))
       : fail(`cannot describe instance ${request.instanceId}`, err, [request.instanceId]),
   );
@@ -220,7 +239,10 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
     earlierArtefacts: new Map(
       earlier
         .filter((r) => r.action === "capture.artefact.stored" && r.evidence?.[0])
-        .map((r) => [r.subjects[0], { kind: r.evidence?.[0].kind ?? "", location: r.evidence?.[0].location, sha256: r.evidence?.[0].sha256 }]),
+        .map((r) => [
+          r.subjects[0],
+          { kind: r.evidence?.[0].kind ?? "", location: r.evidence?.[0].location, sha256: r.evidence?.[0].sha256 },
+        ]),
     ),
     now,
   };
@@ -242,7 +264,10 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
     },
   });
 
-  const [artefacts, snapshots] = await Promise.all([storeInstanceArtefacts(ctx, instance), Promise.all(existing.map((v) => captureVolume(ctx, v)))]);
+  const [artefacts, snapshots] = await Promise.all([
+    storeInstanceArtefacts(ctx, instance),
+    Promise.all(existing.map((v) => captureVolume(ctx, v))),
+  ]);
   const errors = failureLines({ snapshots, artefacts });
   await ledger.append({
     action: errors.length ? "capture.finished-with-failures" : "capture.completed",
@@ -292,14 +317,20 @@ export class InstanceNotFoundError extends OperationError {}
  * Finds the instance in the requested region; when it is not there, looks in the landing zone's other regions so
  * the operator is told where it is rather than only that it is missing.
  */
-export async function locateInstance(options: Pick<CaptureOptions, "factory" | "landingZone" | "request">, ec2: EC2Client): Promise<Instance> {
+export async function locateInstance(
+  options: Pick<CaptureOptions, "factory" | "landingZone" | "request">,
+  ec2: EC2Client,
+): Promise<Instance> {
   const { request, factory, landingZone: lz } = options;
   const instance = await describeInstance(ec2, request.instanceId);
   if (instance) return instance;
   const others = [...new Set([lz.homeRegion, ...lz.regions])].filter((r) => r !== request.region);
   const found = await Promise.all(
     others.map(async (region) => {
-      const there = await describeInstance(factory.client(EC2Client, { account: request.account, region }), request.instanceId).catch(() => undefined);
+      const there = await describeInstance(
+        factory.client(EC2Client, { account: request.account, region }),
+        request.instanceId,
+      ).catch(() => undefined);
       return there ? region : undefined;
     }),
   );
@@ -315,7 +346,10 @@ export async function locateInstance(options: Pick<CaptureOptions, "factory" | "
 }
 
 /** The clients and facts {@link findExisting} needs. */
-type LookupContext = Pick<Context, "request" | "lz" | "destination" | "memberSource" | "memberDestination" | "forensicDestination">;
+type LookupContext = Pick<
+  Context,
+  "request" | "lz" | "destination" | "memberSource" | "memberDestination" | "forensicDestination"
+>;
 
 /** What exists already for these volumes, from the snapshots' tags, their share attribute and their locks. */
 async function findExisting(ctx: LookupContext, volumes: AttachedVolume[]): Promise<VolumeCapture[]> {
@@ -323,12 +357,17 @@ async function findExisting(ctx: LookupContext, volumes: AttachedVolume[]): Prom
   const stage = (s: SnapshotRef) => s.tags[CAPTURE_TAG.stage];
   const [memberSource, memberDestination, forensic] = await Promise.all([
     findCaptureSnapshots(ctx.memberSource, request.caseId, request.instanceId),
-    ctx.destination.crossRegion ? findCaptureSnapshots(ctx.memberDestination, request.caseId, request.instanceId) : Promise.resolve([]),
+    ctx.destination.crossRegion
+      ? findCaptureSnapshots(ctx.memberDestination, request.caseId, request.instanceId)
+      : Promise.resolve([]),
     findCaptureSnapshots(ctx.forensicDestination, request.caseId, request.instanceId),
   ]);
   // Cross-region, the evidence copies live in the destination region; the source snapshots in the instance's.
   const member = ctx.destination.crossRegion
-    ? [...memberSource.filter((s) => stage(s) === "source"), ...memberDestination.filter((s) => stage(s) === "evidence-copy")]
+    ? [
+        ...memberSource.filter((s) => stage(s) === "source"),
+        ...memberDestination.filter((s) => stage(s) === "evidence-copy"),
+      ]
     : memberSource;
   const copies = member.filter((s) => stage(s) === "evidence-copy").map((s) => s.snapshotId);
   const [shared, locked] = await Promise.all([
@@ -349,11 +388,22 @@ async function recordOnce(ctx: Context, subject: string, event: CustodyEvent): P
   ctx.recorded.add(key);
 }
 
-function snapshotEvidence(region: string, account: string, snap: SnapshotRef, extra: { [key: string]: JsonValue } = {}) {
+function snapshotEvidence(
+  region: string,
+  account: string,
+  snap: SnapshotRef,
+  extra: { [key: string]: JsonValue } = {},
+) {
   return {
     kind: "snapshot",
     location: snapshotArn(region, snap.snapshotId),
-    details: { account, region, snapshotId: snap.snapshotId, ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}), ...extra },
+    details: {
+      account,
+      region,
+      snapshotId: snap.snapshotId,
+      ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
+      ...extra,
+    },
   };
 }
 
@@ -383,16 +433,35 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
       ...options.quotaBackoff,
       deadline: ctx.deadline,
       sleep: options.sleep,
-      onRetry: (attempt, delay) => progress.note(`${volume.volumeId}: copy quota full (ResourceLimitExceeded), retry ${attempt} in ${Math.round(delay / 1000)} s`),
+      onRetry: (attempt, delay) =>
+        progress.note(
+          `${volume.volumeId}: copy quota full (ResourceLimitExceeded), retry ${attempt} in ${Math.round(delay / 1000)} s`,
+        ),
     });
-  const subjects = () => [volume.volumeId, request.instanceId, ...[source, evidenceCopy, forensic].flatMap((s) => (s ? [s.snapshotId] : []))];
+  const subjects = () => [
+    volume.volumeId,
+    request.instanceId,
+    ...[source, evidenceCopy, forensic].flatMap((s) => (s ? [s.snapshotId] : [])),
+  ];
 
   try {
     // 1. Snapshot the volume in the member account.
     if (!source) {
       const capturedAt = ctx.now().toISOString();
-      const tags = captureTags({ caseId: request.caseId, instanceId: request.instanceId, account: request.account, volume, stage: "source", capturedAt });
-      source = await createSnapshot(ctx.memberSource, volume.volumeId, tags, `flz case ${request.caseId}: ${request.instanceId} ${volume.device} (${volume.volumeId})`);
+      const tags = captureTags({
+        caseId: request.caseId,
+        instanceId: request.instanceId,
+        account: request.account,
+        volume,
+        stage: "source",
+        capturedAt,
+      });
+      source = await createSnapshot(
+        ctx.memberSource,
+        volume.volumeId,
+        tags,
+        `flz case ${request.caseId}: ${request.instanceId} ${volume.device} (${volume.volumeId})`,
+      );
       progress.update(volume.volumeId, "snapshot", 0);
     } else {
       progress.note(`${volume.volumeId}: found snapshot ${source.snapshotId} from an earlier run`);
@@ -401,7 +470,12 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
     await recordOnce(ctx, created.snapshotId, {
       action: "capture.snapshot.created",
       subjects: [created.snapshotId, volume.volumeId, request.instanceId],
-      evidence: [snapshotEvidence(request.region, request.account, created, { volumeId: volume.volumeId, device: volume.device })],
+      evidence: [
+        snapshotEvidence(request.region, request.account, created, {
+          volumeId: volume.volumeId,
+          device: volume.device,
+        }),
+      ],
       details: {
         volumeId: volume.volumeId,
         device: volume.device,
@@ -423,15 +497,39 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
               sourceSnapshotId: done.snapshotId,
               sourceRegion: request.region,
               kmsKeyArn: destination.kmsKeyArn,
-              tags: captureTags({ caseId: request.caseId, instanceId: request.instanceId, account: request.account, volume, stage: "evidence-copy", capturedAt, sourceSnapshotId: done.snapshotId }),
+              tags: captureTags({
+                caseId: request.caseId,
+                instanceId: request.instanceId,
+                account: request.account,
+                volume,
+                stage: "evidence-copy",
+                capturedAt,
+                sourceSnapshotId: done.snapshotId,
+              }),
               description: `flz case ${request.caseId}: evidence copy of ${done.snapshotId} (${volume.volumeId})`,
             }),
           );
           await recordOnce(ctx, id, {
             action: "capture.snapshot.copied",
             subjects: [id, done.snapshotId, volume.volumeId],
-            evidence: [snapshotEvidence(destination.region, request.account, { ...done, snapshotId: id, kmsKeyId: destination.kmsKeyArn }, { sourceSnapshotId: done.snapshotId })],
-            details: { stage: "evidence-copy", sourceSnapshotId: done.snapshotId, sourceRegion: request.region, destinationSnapshotId: id, destinationRegion: destination.region, kmsKeyArn: destination.kmsKeyArn, sourceCompletedAt: ctx.now().toISOString(), startedAt },
+            evidence: [
+              snapshotEvidence(
+                destination.region,
+                request.account,
+                { ...done, snapshotId: id, kmsKeyId: destination.kmsKeyArn },
+                { sourceSnapshotId: done.snapshotId },
+              ),
+            ],
+            details: {
+              stage: "evidence-copy",
+              sourceSnapshotId: done.snapshotId,
+              sourceRegion: request.region,
+              destinationSnapshotId: id,
+              destinationRegion: destination.region,
+              kmsKeyArn: destination.kmsKeyArn,
+              sourceCompletedAt: ctx.now().toISOString(),
+              startedAt,
+            },
           });
           progress.update(volume.volumeId, "evidence copy", 0);
           return wait(ctx.memberDestination, { snapshotId: id, state: "pending", tags: {} }, "evidence copy");
@@ -442,10 +540,18 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
           action: "capture.snapshot.copied",
           subjects: [evidenceCopy.snapshotId, created.snapshotId, volume.volumeId],
           evidence: [snapshotEvidence(destination.region, request.account, evidenceCopy)],
-          details: { stage: "evidence-copy", sourceSnapshotId: created.snapshotId, destinationSnapshotId: evidenceCopy.snapshotId, kmsKeyArn: destination.kmsKeyArn, recoveredFromTags: true },
+          details: {
+            stage: "evidence-copy",
+            sourceSnapshotId: created.snapshotId,
+            destinationSnapshotId: evidenceCopy.snapshotId,
+            kmsKeyArn: destination.kmsKeyArn,
+            recoveredFromTags: true,
+          },
         });
         const pending = evidenceCopy;
-        evidenceCopy = await ctx.queue.run(request.account, destination.region, () => wait(ctx.memberDestination, pending, "evidence copy"));
+        evidenceCopy = await ctx.queue.run(request.account, destination.region, () =>
+          wait(ctx.memberDestination, pending, "evidence copy"),
+        );
       }
       const copy = evidenceCopy;
 
@@ -454,7 +560,13 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
       await recordOnce(ctx, copy.snapshotId, {
         action: "capture.snapshot.shared",
         subjects: [copy.snapshotId, forensicAccount],
-        details: { snapshotId: copy.snapshotId, account: request.account, region: destination.region, sharedWith: forensicAccount, recoveredFromTags: start.shared },
+        details: {
+          snapshotId: copy.snapshotId,
+          account: request.account,
+          region: destination.region,
+          sharedWith: forensicAccount,
+          recoveredFromTags: start.shared,
+        },
       });
 
       // 4. Copy again in the forensic account, so the forensic account owns the evidence.
@@ -465,15 +577,39 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
             sourceSnapshotId: copy.snapshotId,
             sourceRegion: destination.region,
             kmsKeyArn: destination.kmsKeyArn,
-            tags: captureTags({ caseId: request.caseId, instanceId: request.instanceId, account: request.account, volume, stage: "forensic", capturedAt, sourceSnapshotId: created.snapshotId }),
+            tags: captureTags({
+              caseId: request.caseId,
+              instanceId: request.instanceId,
+              account: request.account,
+              volume,
+              stage: "forensic",
+              capturedAt,
+              sourceSnapshotId: created.snapshotId,
+            }),
             description: `flz case ${request.caseId}: forensic copy of ${created.snapshotId} (${volume.volumeId} of ${request.instanceId})`,
           }),
         );
         await recordOnce(ctx, id, {
           action: "capture.snapshot.copied",
           subjects: [id, copy.snapshotId, volume.volumeId],
-          evidence: [snapshotEvidence(destination.region, forensicAccount, { ...copy, snapshotId: id, kmsKeyId: destination.kmsKeyArn }, { sourceSnapshotId: copy.snapshotId })],
-          details: { stage: "forensic", sourceSnapshotId: copy.snapshotId, sourceAccount: request.account, destinationSnapshotId: id, destinationAccount: forensicAccount, region: destination.region, kmsKeyArn: destination.kmsKeyArn, startedAt },
+          evidence: [
+            snapshotEvidence(
+              destination.region,
+              forensicAccount,
+              { ...copy, snapshotId: id, kmsKeyId: destination.kmsKeyArn },
+              { sourceSnapshotId: copy.snapshotId },
+            ),
+          ],
+          details: {
+            stage: "forensic",
+            sourceSnapshotId: copy.snapshotId,
+            sourceAccount: request.account,
+            destinationSnapshotId: id,
+            destinationAccount: forensicAccount,
+            region: destination.region,
+            kmsKeyArn: destination.kmsKeyArn,
+            startedAt,
+          },
         });
         progress.update(volume.volumeId, "forensic copy", 0);
         return wait(ctx.forensicDestination, { snapshotId: id, state: "pending", tags: {} }, "forensic copy");
@@ -484,10 +620,17 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
         action: "capture.snapshot.copied",
         subjects: [forensic.snapshotId, volume.volumeId],
         evidence: [snapshotEvidence(destination.region, forensicAccount, forensic)],
-        details: { stage: "forensic", destinationSnapshotId: forensic.snapshotId, kmsKeyArn: destination.kmsKeyArn, recoveredFromTags: true },
+        details: {
+          stage: "forensic",
+          destinationSnapshotId: forensic.snapshotId,
+          kmsKeyArn: destination.kmsKeyArn,
+          recoveredFromTags: true,
+        },
       });
       const pending = forensic;
-      forensic = await ctx.queue.run(forensicAccount, destination.region, () => wait(ctx.forensicDestination, pending, "forensic copy"));
+      forensic = await ctx.queue.run(forensicAccount, destination.region, () =>
+        wait(ctx.forensicDestination, pending, "forensic copy"),
+      );
     }
     const evidence = forensic;
 
@@ -501,7 +644,14 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
     await recordOnce(ctx, `lock:${evidence.snapshotId}`, {
       action: "capture.snapshot.locked",
       subjects: [evidence.snapshotId, `lock:${evidence.snapshotId}`],
-      details: { snapshotId: evidence.snapshotId, account: forensicAccount, region: destination.region, mode: "compliance", lockDays: request.lockDays, ...lockDetails },
+      details: {
+        snapshotId: evidence.snapshotId,
+        account: forensicAccount,
+        region: destination.region,
+        mode: "compliance",
+        lockDays: request.lockDays,
+        ...lockDetails,
+      },
     });
     progress.update(volume.volumeId, "locked", 100);
     return {
@@ -515,7 +665,13 @@ async function captureVolume(ctx: Context, start: VolumeCapture): Promise<Snapsh
   } catch (err) {
     const line = describeError(err);
     progress.note(`${volume.volumeId}: failed: ${line}`);
-    await ctx.options.ledger.append({ action: "capture.snapshot.failed", subjects: subjects(), outcome: "failed", error: line, details: { volumeId: volume.volumeId, device: volume.device } });
+    await ctx.options.ledger.append({
+      action: "capture.snapshot.failed",
+      subjects: subjects(),
+      outcome: "failed",
+      error: line,
+      details: { volumeId: volume.volumeId, device: volume.device },
+    });
     return {
       ...base,
       sourceSnapshotId: source?.snapshotId,
@@ -536,8 +692,18 @@ async function storeInstanceArtefacts(ctx: Context, instance: Instance): Promise
   const stamp = ctx.now().toISOString().replace(/[:.]/g, "-");
   const kmsKeyArn = lz.evidenceKeyArns[lz.homeRegion] ?? ctx.destination.kmsKeyArn;
   const items: { kind: string; file: string; contentType: string; body: () => Promise<string> }[] = [
-    { kind: "instance-record", file: "describe-instances.json", contentType: "application/json", body: async () => `${JSON.stringify(instance, null, 2)}\n` },
-    { kind: "console-output", file: "console-output.txt", contentType: "text/plain; charset=utf-8", body: () => consoleOutput(ctx.memberSource, request.instanceId) },
+    {
+      kind: "instance-record",
+      file: "describe-instances.json",
+      contentType: "application/json",
+      body: async () => `${JSON.stringify(instance, null, 2)}\n`,
+    },
+    {
+      kind: "console-output",
+      file: "console-output.txt",
+      contentType: "text/plain; charset=utf-8",
+      body: () => consoleOutput(ctx.memberSource, request.instanceId),
+    },
   ];
   const stored: ArtefactResult[] = [];
   for (const item of items) {
@@ -549,18 +715,37 @@ async function storeInstanceArtefacts(ctx: Context, instance: Instance): Promise
     }
     let artefact: StoredArtefact;
     try {
-      artefact = await storeArtefact(s3, { bucket: lz.evidenceBucket, key: `${prefix}/${stamp}-${item.file}`, body: await item.body(), contentType: item.contentType, kmsKeyArn });
+      artefact = await storeArtefact(s3, {
+        bucket: lz.evidenceBucket,
+        key: `${prefix}/${stamp}-${item.file}`,
+        body: await item.body(),
+        contentType: item.contentType,
+        kmsKeyArn,
+      });
     } catch (err) {
       const line = `cannot store the ${item.kind} of ${request.instanceId}: ${describeError(err)}`;
       ctx.progress.note(line);
-      await ctx.options.ledger.append({ action: "capture.artefact.failed", subjects: [subject, request.instanceId], outcome: "failed", error: line });
+      await ctx.options.ledger.append({
+        action: "capture.artefact.failed",
+        subjects: [subject, request.instanceId],
+        outcome: "failed",
+        error: line,
+      });
       stored.push({ kind: item.kind, error: line });
       continue;
     }
     await recordOnce(ctx, subject, {
       action: "capture.artefact.stored",
       subjects: [subject, request.instanceId],
-      evidence: [{ kind: item.kind, location: artefact.location, sha256: artefact.sha256, bytes: artefact.bytes, details: artefact.versionId ? { versionId: artefact.versionId } : {} }],
+      evidence: [
+        {
+          kind: item.kind,
+          location: artefact.location,
+          sha256: artefact.sha256,
+          bytes: artefact.bytes,
+          details: artefact.versionId ? { versionId: artefact.versionId } : {},
+        },
+      ],
     });
     stored.push({ kind: item.kind, location: artefact.location, sha256: artefact.sha256 });
   }

@@ -86,16 +86,35 @@ function positiveInteger(value: string | undefined, flag: string, fallback: numb
 export function parseCaptureRequest(raw: RawCaptureOptions): CaptureRequest {
   const required = (value: string | undefined, flag: string, pattern: RegExp, valid: string): string => {
     if (value === undefined || value === "") throw new UsageError(`${flag} is required: ${valid}`);
-    if (!pattern.test(value) || value.includes("..")) throw new UsageError(`${flag} ${JSON.stringify(value)} is not valid: ${valid}`);
+    if (!pattern.test(value) || value.includes(".."))
+      throw new UsageError(`${flag} ${JSON.stringify(value)} is not valid: ${valid}`);
     return value;
   };
-  const caseId = required(raw.case, "--case", CASE_ID, "1-128 letters, digits and . _ + = @ -, starting with a letter or digit");
-  const instanceId = required(raw.instance, "--instance", INSTANCE_ID, "an EC2 instance ID such as i-0123456789abcdef0");
-  const account = required(raw.account, "--account", ACCOUNT_ID, "the 12-digit ID of the member account that owns the instance");
+  const caseId = required(
+    raw.case,
+    "--case",
+    CASE_ID,
+    "1-128 letters, digits and . _ + = @ -, starting with a letter or digit",
+  );
+  const instanceId = required(
+    raw.instance,
+    "--instance",
+    INSTANCE_ID,
+    "an EC2 instance ID such as i-0123456789abcdef0",
+  );
+  const account = required(
+    raw.account,
+    "--account",
+    ACCOUNT_ID,
+    "the 12-digit ID of the member account that owns the instance",
+  );
   const region = required(raw.region, "--region", REGION, "the instance's region, such as eu-west-1");
   const volumeIds = [...new Set(raw.volume ?? [])];
   for (const v of volumeIds) {
-    if (!VOLUME_ID.test(v)) throw new UsageError(`--volume ${JSON.stringify(v)} is not valid: an EBS volume ID such as vol-0123456789abcdef0`);
+    if (!VOLUME_ID.test(v))
+      throw new UsageError(
+        `--volume ${JSON.stringify(v)} is not valid: an EBS volume ID such as vol-0123456789abcdef0`,
+      );
   }
   return {
     caseId,
@@ -142,7 +161,8 @@ export interface AttachedVolume {
 /** Picks the volumes to capture: all attached ones, or the named ones, each of which must be attached. */
 export function selectVolumes(attached: AttachedVolume[], requested: string[], instanceId: string): AttachedVolume[] {
   if (requested.length === 0) {
-    if (attached.length === 0) throw new UsageError(`instance ${instanceId} has no EBS volumes attached: nothing to snapshot`);
+    if (attached.length === 0)
+      throw new UsageError(`instance ${instanceId} has no EBS volumes attached: nothing to snapshot`);
     return attached;
   }
   const byId = new Map(attached.map((v) => [v.volumeId, v]));
@@ -210,7 +230,8 @@ export interface VolumeCapture {
 }
 
 /** The next thing to do for a volume. */
-export type CaptureStep = "snapshot" | "wait-source" | "copy" | "wait-copy" | "share" | "forensic-copy" | "wait-forensic" | "lock" | "done";
+export type CaptureStep =
+  "snapshot" | "wait-source" | "copy" | "wait-copy" | "share" | "forensic-copy" | "wait-forensic" | "lock" | "done";
 
 /**
  * The next step of a volume's capture. A snapshot in `error` is not retried here (the caller reports it): evidence
@@ -232,7 +253,11 @@ export function remainingSteps(v: VolumeCapture): CaptureStep[] {
   const order: CaptureStep[] = ["snapshot", "copy", "share", "forensic-copy", "lock"];
   const next = nextStep(v);
   if (next === "done") return [];
-  const waitsFor: Partial<Record<CaptureStep, CaptureStep>> = { "wait-source": "copy", "wait-copy": "share", "wait-forensic": "lock" };
+  const waitsFor: Partial<Record<CaptureStep, CaptureStep>> = {
+    "wait-source": "copy",
+    "wait-copy": "share",
+    "wait-forensic": "lock",
+  };
   const from = waitsFor[next] ?? next;
   return order.slice(order.indexOf(from));
 }
@@ -243,12 +268,21 @@ export function remainingSteps(v: VolumeCapture): CaptureStep[] {
  */
 export function resumeState(
   volumes: AttachedVolume[],
-  found: { member: SnapshotRef[]; forensic: SnapshotRef[]; sharedWithForensic: ReadonlySet<string>; locked: ReadonlySet<string> },
+  found: {
+    member: SnapshotRef[];
+    forensic: SnapshotRef[];
+    sharedWithForensic: ReadonlySet<string>;
+    locked: ReadonlySet<string>;
+  },
 ): VolumeCapture[] {
   const pick = (refs: SnapshotRef[], volumeId: string, stage: SnapshotStage): SnapshotRef | undefined =>
     refs
-      .filter((r) => r.tags[CAPTURE_TAG.volume] === volumeId && r.tags[CAPTURE_TAG.stage] === stage && r.state !== "error")
-      .sort((a, b) => (a.startTime ?? "").localeCompare(b.startTime ?? "") || a.snapshotId.localeCompare(b.snapshotId))[0];
+      .filter(
+        (r) => r.tags[CAPTURE_TAG.volume] === volumeId && r.tags[CAPTURE_TAG.stage] === stage && r.state !== "error",
+      )
+      .sort(
+        (a, b) => (a.startTime ?? "").localeCompare(b.startTime ?? "") || a.snapshotId.localeCompare(b.snapshotId),
+      )[0];
   return volumes.map((volume) => {
     const source = pick(found.member, volume.volumeId, "source");
     const evidenceCopy = pick(found.member, volume.volumeId, "evidence-copy");
@@ -279,7 +313,11 @@ export function planLines(request: CaptureRequest, destination: Destination, vol
   ];
   for (const v of volumes) {
     const steps = remainingSteps(v);
-    const existing = [v.source && `source ${v.source.snapshotId}`, v.evidenceCopy && `evidence copy ${v.evidenceCopy.snapshotId}`, v.forensic && `forensic copy ${v.forensic.snapshotId}`]
+    const existing = [
+      v.source && `source ${v.source.snapshotId}`,
+      v.evidenceCopy && `evidence copy ${v.evidenceCopy.snapshotId}`,
+      v.forensic && `forensic copy ${v.forensic.snapshotId}`,
+    ]
       .filter(Boolean)
       .join(", ");
     lines.push(

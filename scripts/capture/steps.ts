@@ -99,7 +99,9 @@ export async function sharedWith(ec2: EC2Client, snapshotIds: string[], account:
   const shared = new Set<string>();
   await Promise.all(
     snapshotIds.map(async (SnapshotId) => {
-      const out = await ec2.send(new DescribeSnapshotAttributeCommand({ SnapshotId, Attribute: "createVolumePermission" }));
+      const out = await ec2.send(
+        new DescribeSnapshotAttributeCommand({ SnapshotId, Attribute: "createVolumePermission" }),
+      );
       if ((out.CreateVolumePermissions ?? []).some((p) => p.UserId === account)) shared.add(SnapshotId);
     }),
   );
@@ -110,11 +112,18 @@ export async function sharedWith(ec2: EC2Client, snapshotIds: string[], account:
 export async function lockedSnapshots(ec2: EC2Client, snapshotIds: string[]): Promise<Set<string>> {
   if (snapshotIds.length === 0) return new Set();
   const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: snapshotIds }));
-  return new Set((out.Snapshots ?? []).filter((s) => s.LockState && s.LockState !== "expired").map((s) => s.SnapshotId ?? ""));
+  return new Set(
+    (out.Snapshots ?? []).filter((s) => s.LockState && s.LockState !== "expired").map((s) => s.SnapshotId ?? ""),
+  );
 }
 
 /** Starts a snapshot of a volume, tagged at creation (so even a run killed right after it is findable). */
-export async function createSnapshot(ec2: EC2Client, volumeId: string, tags: Record<string, string>, description: string): Promise<SnapshotRef> {
+export async function createSnapshot(
+  ec2: EC2Client,
+  volumeId: string,
+  tags: Record<string, string>,
+  description: string,
+): Promise<SnapshotRef> {
   const out = await ec2.send(
     new CreateSnapshotCommand({
       VolumeId: volumeId,
@@ -132,7 +141,13 @@ export async function createSnapshot(ec2: EC2Client, volumeId: string, tags: Rec
  */
 export async function copySnapshot(
   ec2: EC2Client,
-  options: { sourceSnapshotId: string; sourceRegion: string; kmsKeyArn: string; tags: Record<string, string>; description: string },
+  options: {
+    sourceSnapshotId: string;
+    sourceRegion: string;
+    kmsKeyArn: string;
+    tags: Record<string, string>;
+    description: string;
+  },
 ): Promise<string> {
   const out = await ec2.send(
     new CopySnapshotCommand({
@@ -151,7 +166,12 @@ export async function copySnapshot(
 /** Shares a snapshot with one account (createVolumePermission), never publicly. */
 export async function shareSnapshot(ec2: EC2Client, snapshotId: string, account: string): Promise<void> {
   await ec2.send(
-    new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: "createVolumePermission", OperationType: "add", UserIds: [account] }),
+    new ModifySnapshotAttributeCommand({
+      SnapshotId: snapshotId,
+      Attribute: "createVolumePermission",
+      OperationType: "add",
+      UserIds: [account],
+    }),
   );
 }
 
@@ -165,7 +185,9 @@ export interface LockResult {
 
 /** Locks a snapshot in compliance mode, with no cool-off: nobody, root included, can delete it for `days` days. */
 export async function lockSnapshot(ec2: EC2Client, snapshotId: string, days: number): Promise<LockResult> {
-  const out = await ec2.send(new LockSnapshotCommand({ SnapshotId: snapshotId, LockMode: "compliance", LockDuration: days }));
+  const out = await ec2.send(
+    new LockSnapshotCommand({ SnapshotId: snapshotId, LockMode: "compliance", LockDuration: days }),
+  );
   return { lockState: out.LockState ?? "compliance", expiresOn: out.LockExpiresOn?.toISOString() };
 }
 
@@ -207,7 +229,9 @@ export async function waitForSnapshot(ec2: EC2Client, snapshotId: string, option
       sleep: options.sleep,
       now: options.now,
       onTimeout: () =>
-        new OperationError(`${options.what} ${snapshotId} still pending at ${last}% when --max-wait ran out: run the same command again to resume`),
+        new OperationError(
+          `${options.what} ${snapshotId} still pending at ${last}% when --max-wait ran out: run the same command again to resume`,
+        ),
     },
   );
 }
@@ -251,7 +275,12 @@ export async function storeArtefact(
       IfNoneMatch: "*",
     }),
   );
-  return { location: `s3://${options.bucket}/${options.key}`, sha256: sha256Hex(bytes), bytes: bytes.length, versionId: out.VersionId };
+  return {
+    location: `s3://${options.bucket}/${options.key}`,
+    sha256: sha256Hex(bytes),
+    bytes: bytes.length,
+    versionId: out.VersionId,
+  };
 }
 
 /** The instance's console output, decoded (empty when the instance has produced none yet). */

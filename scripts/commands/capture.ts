@@ -52,7 +52,9 @@ function collect(value: string, previous: string[]): string[] {
 export function register(program: Command): void {
   program
     .command("capture")
-    .description("Capture an EC2 instance's EBS volumes as locked snapshots owned by the forensic account, recorded in the case's custody ledger.")
+    .description(
+      "Capture an EC2 instance's EBS volumes as locked snapshots owned by the forensic account, recorded in the case's custody ledger.",
+    )
     .option("--case <id>", "case ID (tags, session name, custody ledger)")
     .option("--instance <id>", "EC2 instance ID, e.g. i-0abc123def4567890")
     .option("--account <id>", "12-digit ID of the member account that owns the instance")
@@ -85,7 +87,11 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
     maxWait: flags.maxWait,
   });
   const lz = loadLandingZone(flags.landingZone);
-  const factory = new ClientFactory({ caseId: request.caseId, memberRoleName: lz.memberResponderRoleName, forensicRoleArn: lz.forensicResponderRoleArn });
+  const factory = new ClientFactory({
+    caseId: request.caseId,
+    memberRoleName: lz.memberResponderRoleName,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+  });
   try {
     if (flags.dryRun) {
       await dryRun(factory, lz, request, io, flags.json === true);
@@ -97,7 +103,9 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
     else printHuman(io, result);
     const failures = failureLines(result);
     if (failures.length > 0) {
-      throw new OperationError(`capture of ${request.instanceId} is incomplete (rerun the same command to resume): ${failures.join("; ")}`);
+      throw new OperationError(
+        `capture of ${request.instanceId} is incomplete (rerun the same command to resume): ${failures.join("; ")}`,
+      );
     }
     return result;
   } finally {
@@ -105,7 +113,13 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
   }
 }
 
-async function dryRun(factory: ClientFactory, lz: LandingZone, request: CaptureRequest, io: Io, json: boolean): Promise<void> {
+async function dryRun(
+  factory: ClientFactory,
+  lz: LandingZone,
+  request: CaptureRequest,
+  io: Io,
+  json: boolean,
+): Promise<void> {
   const { destination, volumes } = await inspectCapture({ factory, landingZone: lz, request });
   if (json) {
     printJson(io, {
@@ -129,7 +143,11 @@ async function dryRun(factory: ClientFactory, lz: LandingZone, request: CaptureR
     return;
   }
   const lines = planLines(request, destination, volumes);
-  lines.splice(lines.length - 1, 0, `  instance record and console output -> s3://${lz.evidenceBucket}/cases/${request.caseId}/artefacts/ (unless already stored)`);
+  lines.splice(
+    lines.length - 1,
+    0,
+    `  instance record and console output -> s3://${lz.evidenceBucket}/cases/${request.caseId}/artefacts/ (unless already stored)`,
+  );
   for (const line of lines) printLine(io, line);
 }
 
@@ -137,11 +155,18 @@ function printHuman(io: Io, result: CaptureResult): void {
   printLine(io, `case ${result.case}: instance ${result.instance} (account ${result.account}, ${result.region})`);
   for (const s of result.snapshots) {
     if (s.state === "completed") {
-      printLine(io, `  ${s.volumeId} (${s.device}): ${s.forensicSnapshotId} in the forensic account, ${s.locked ? "locked (compliance)" : "NOT locked"}; source ${s.sourceSnapshotId}, evidence copy ${s.evidenceCopySnapshotId ?? "-"}`);
+      printLine(
+        io,
+        `  ${s.volumeId} (${s.device}): ${s.forensicSnapshotId} in the forensic account, ${s.locked ? "locked (compliance)" : "NOT locked"}; source ${s.sourceSnapshotId}, evidence copy ${s.evidenceCopySnapshotId ?? "-"}`,
+      );
     } else {
       printLine(io, `  ${s.volumeId} (${s.device}): FAILED: ${s.error}`);
     }
   }
-  for (const a of result.artefacts) printLine(io, a.error ? `  ${a.kind}: FAILED: ${a.error}` : `  ${a.kind}: ${a.location} sha256 ${a.sha256}`);
-  printLine(io, `every step is recorded in the custody ledger of case ${result.case}; compliance-locked snapshots cannot be deleted until the lock ends`);
+  for (const a of result.artefacts)
+    printLine(io, a.error ? `  ${a.kind}: FAILED: ${a.error}` : `  ${a.kind}: ${a.location} sha256 ${a.sha256}`);
+  printLine(
+    io,
+    `every step is recorded in the custody ledger of case ${result.case}; compliance-locked snapshots cannot be deleted until the lock ends`,
+  );
 }

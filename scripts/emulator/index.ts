@@ -59,7 +59,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`emulator did not start on ${endpoint} within ${options.startTimeoutMs ?? 30000} ms: ${stderr.trim()}`)),
+      () =>
+        reject(
+          new Error(
+            `emulator did not start on ${endpoint} within ${options.startTimeoutMs ?? 30000} ms: ${stderr.trim()}`,
+          ),
+        ),
       options.startTimeoutMs ?? 30000,
     );
     child.once("exit", (code) => {

@@ -6,7 +6,12 @@
  * In the emulator, calls act in the account of their credentials and STS AssumeRole into another account ID
  * returns credentials acting there (REFERENCE.md), so each account is reached by assuming a role in it.
  */
-import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
@@ -66,13 +71,21 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
     for (const region of regions) {
       const kms = factory.client(KMSClient, { account: forensic, region });
       const key = await kms.send(
-        new CreateKeyCommand({ Description: `flz evidence key (${region})`, KeySpec: "SYMMETRIC_DEFAULT", KeyUsage: "ENCRYPT_DECRYPT" }),
+        new CreateKeyCommand({
+          Description: `flz evidence key (${region})`,
+          KeySpec: "SYMMETRIC_DEFAULT",
+          KeyUsage: "ENCRYPT_DECRYPT",
+        }),
       );
       evidenceKeyArns[region] = key.KeyMetadata?.Arn ?? "";
     }
     const kmsHome = factory.client(KMSClient, { account: forensic, region: homeRegion });
     const signing = await kmsHome.send(
-      new CreateKeyCommand({ Description: "flz custody signing key", KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }),
+      new CreateKeyCommand({
+        Description: "flz custody signing key",
+        KeySpec: "ECC_NIST_P256",
+        KeyUsage: "SIGN_VERIFY",
+      }),
     );
 
     return {

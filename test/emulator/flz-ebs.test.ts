@@ -37,7 +37,12 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
 
   async function share(snapshotId: string, account: string): Promise<void> {
     await ec2(OWNER).send(
-      new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: "createVolumePermission", OperationType: "add", UserIds: [account] }),
+      new ModifySnapshotAttributeCommand({
+        SnapshotId: snapshotId,
+        Attribute: "createVolumePermission",
+        OperationType: "add",
+        UserIds: [account],
+      }),
     );
   }
 
@@ -48,7 +53,9 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
     expect(byId.Snapshots?.map((s) => [s.SnapshotId, s.OwnerId])).to.deep.equal([[id, OWNER]]);
     const byOwner = await ec2(RECIPIENT).send(new DescribeSnapshotsCommand({ OwnerIds: [OWNER] }));
     expect(byOwner.Snapshots?.map((s) => s.SnapshotId)).to.deep.equal([id]);
-    const restorable = await ec2(RECIPIENT).send(new DescribeSnapshotsCommand({ RestorableByUserIds: ["self"], OwnerIds: [OWNER] }));
+    const restorable = await ec2(RECIPIENT).send(
+      new DescribeSnapshotsCommand({ RestorableByUserIds: ["self"], OwnerIds: [OWNER] }),
+    );
     expect(restorable.Snapshots?.map((s) => s.SnapshotId)).to.deep.equal([id]);
   });
 
@@ -93,7 +100,12 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
     const elsewhere = await ec2(RECIPIENT, "us-east-1").send(new DescribeSnapshotsCommand({ OwnerIds: [OWNER] }));
     expect(elsewhere.Snapshots).to.deep.equal([]);
     await ec2(OWNER).send(
-      new ModifySnapshotAttributeCommand({ SnapshotId: id, Attribute: "createVolumePermission", OperationType: "remove", UserIds: [RECIPIENT] }),
+      new ModifySnapshotAttributeCommand({
+        SnapshotId: id,
+        Attribute: "createVolumePermission",
+        OperationType: "remove",
+        UserIds: [RECIPIENT],
+      }),
     );
     const after = await ec2(RECIPIENT).send(new DescribeSnapshotsCommand({ OwnerIds: [OWNER] }));
     expect(after.Snapshots).to.deep.equal([]);
@@ -102,7 +114,9 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
   it("leaves the attribute to the owner: the recipient cannot read or change it", async () => {
     const id = await ownerSnapshot();
     await share(id, RECIPIENT);
-    const attr = await ec2(OWNER).send(new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: "createVolumePermission" }));
+    const attr = await ec2(OWNER).send(
+      new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: "createVolumePermission" }),
+    );
     expect(attr.CreateVolumePermissions).to.deep.equal([{ UserId: RECIPIENT }]);
     await ec2(RECIPIENT)
       .send(new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: "createVolumePermission" }))
@@ -114,7 +128,9 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
 
   it("records a compliance lock and returns it from DescribeLockedSnapshots", async () => {
     const id = await ownerSnapshot();
-    const lock = await ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 30 }));
+    const lock = await ec2(OWNER).send(
+      new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 30 }),
+    );
     expect(lock.LockState).to.equal("compliance");
     expect(lock.LockDuration).to.equal(30);
     const days = ((lock.LockExpiresOn?.getTime() ?? 0) - (lock.LockCreatedOn?.getTime() ?? 0)) / 86_400_000;
@@ -122,7 +138,12 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
     const listed = await ec2(OWNER).send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }));
     expect(listed.Snapshots?.map((s) => [s.SnapshotId, s.LockState])).to.deep.equal([[id, "compliance"]]);
     const cooling = await ec2(OWNER).send(
-      new LockSnapshotCommand({ SnapshotId: await ownerSnapshot(), LockMode: "compliance", LockDuration: 1, CoolOffPeriod: 2 }),
+      new LockSnapshotCommand({
+        SnapshotId: await ownerSnapshot(),
+        LockMode: "compliance",
+        LockDuration: 1,
+        CoolOffPeriod: 2,
+      }),
     );
     expect(cooling.LockState).to.equal("compliance-cooloff");
   });
@@ -135,11 +156,22 @@ describe("emulator extension: cross-account snapshot sharing and snapshot lock",
         () => expect.fail(`expected ${code}`),
         (err: { name?: string }) => expect(err.name).to.equal(code),
       );
-    await refused(ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 1 })), "InvalidParameterValue");
-    await refused(ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance" })), "InvalidParameterValue");
+    await refused(
+      ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 1 })),
+      "InvalidParameterValue",
+    );
+    await refused(
+      ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance" })),
+      "InvalidParameterValue",
+    );
     await share(id, RECIPIENT);
-    await refused(ec2(RECIPIENT).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 90 })), "InvalidSnapshot.NotFound");
-    const extended = await ec2(OWNER).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 60 }));
+    await refused(
+      ec2(RECIPIENT).send(new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 90 })),
+      "InvalidSnapshot.NotFound",
+    );
+    const extended = await ec2(OWNER).send(
+      new LockSnapshotCommand({ SnapshotId: id, LockMode: "compliance", LockDuration: 60 }),
+    );
     expect(extended.LockDuration).to.equal(60);
   });
 });

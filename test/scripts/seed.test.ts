@@ -11,7 +11,11 @@ describe("emulator seed and client factory", () => {
 
   it("seeds a landing zone whose contract validates and whose evidence bucket is COMPLIANCE-locked", async () => {
     const lz = parseLandingZone(await seedLandingZone());
-    const factory = new ClientFactory({ forensicRoleArn: lz.forensicResponderRoleArn, memberRoleName: lz.memberResponderRoleName, caseId: "IR-1" });
+    const factory = new ClientFactory({
+      forensicRoleArn: lz.forensicResponderRoleArn,
+      memberRoleName: lz.memberResponderRoleName,
+      caseId: "IR-1",
+    });
     const lock = await factory
       .client(S3Client, { region: lz.homeRegion })
       .send(new GetObjectLockConfigurationCommand({ Bucket: lz.evidenceBucket }));
@@ -27,7 +31,9 @@ describe("emulator seed and client factory", () => {
     });
     const forensic = await factory.client(STSClient, { region: "us-east-1" }).send(new GetCallerIdentityCommand({}));
     expect(forensic.Account).to.equal(SEED_ACCOUNTS.forensic);
-    const member = await factory.client(STSClient, { account: SEED_ACCOUNTS.members[0], region: "eu-west-1" }).send(new GetCallerIdentityCommand({}));
+    const member = await factory
+      .client(STSClient, { account: SEED_ACCOUNTS.members[0], region: "eu-west-1" })
+      .send(new GetCallerIdentityCommand({}));
     expect(member.Account).to.equal(SEED_ACCOUNTS.members[0]);
     expect(member.Arn).to.contain("FlzMemberResponder/flz-IR-2026-7");
     factory.destroy();

@@ -6,7 +6,11 @@ import { placementOf, runProgram } from "./mock-engine";
 class Box extends pulumi.ComponentResource {
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super("flz:test:Box", name, {}, opts);
-    const provider = new aws.Provider(`${name}-eu`, { region: "eu-west-1", allowedAccountIds: ["222222222222"] }, { parent: this });
+    const provider = new aws.Provider(
+      `${name}-eu`,
+      { region: "eu-west-1", allowedAccountIds: ["222222222222"] },
+      { parent: this },
+    );
     new aws.s3.Bucket(`${name}-bucket`, { objectLockEnabled: true }, { parent: this, provider });
     this.registerOutputs({});
   }
@@ -51,7 +55,10 @@ describe("recording mock engine property dependencies", () => {
   it("records which resource each input came from", async () => {
     const run = await runProgram(() => {
       const bucket = new aws.s3.Bucket("pd-bucket", {});
-      new aws.s3.BucketVersioning("pd-versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+      new aws.s3.BucketVersioning("pd-versioning", {
+        bucket: bucket.id,
+        versioningConfiguration: { status: "Enabled" },
+      });
       return {};
     });
     const bucket = run.resources.find((r) => r.name === "pd-bucket");

@@ -74,7 +74,10 @@ interface RegisterRequestLike {
   getName(): string;
 }
 interface MonitorLike {
-  registerResource(req: RegisterRequestLike, cb: (err: unknown, res: { getUrn(): string } | undefined) => void): Promise<void>;
+  registerResource(
+    req: RegisterRequestLike,
+    cb: (err: unknown, res: { getUrn(): string } | undefined) => void,
+  ): Promise<void>;
 }
 
 const recorded: RecordedResource[] = [];
@@ -93,7 +96,12 @@ function physicalId(type: string, name: string, inputs: Record<string, unknown>)
 }
 
 /** Outputs a real provider would compute that programs commonly read (ARNs, IDs). */
-function computedState(type: string, name: string, inputs: Record<string, unknown>, id: string): Record<string, unknown> {
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  id: string,
+): Record<string, unknown> {
   const region = "us-east-1";
   const account = MOCK_MANAGEMENT_ACCOUNT_ID;
   const state: Record<string, unknown> = { ...inputs };
@@ -133,7 +141,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 function invokeResult(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: MOCK_MANAGEMENT_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_MANAGEMENT_ACCOUNT_ID}:root`, userId: "AIDAMOCK", id: MOCK_MANAGEMENT_ACCOUNT_ID };
+      return {
+        accountId: MOCK_MANAGEMENT_ACCOUNT_ID,
+        arn: `arn:aws:iam::${MOCK_MANAGEMENT_ACCOUNT_ID}:root`,
+        userId: "AIDAMOCK",
+        id: MOCK_MANAGEMENT_ACCOUNT_ID,
+      };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
     case "aws:index/getRegion:getRegion":
@@ -143,7 +156,14 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
         id: MOCK_ORGANIZATION_ID,
         arn: `arn:aws:organizations::${MOCK_MANAGEMENT_ACCOUNT_ID}:organization/${MOCK_ORGANIZATION_ID}`,
         masterAccountId: MOCK_MANAGEMENT_ACCOUNT_ID,
-        roots: [{ id: MOCK_ROOT_ID, arn: `arn:aws:organizations::${MOCK_MANAGEMENT_ACCOUNT_ID}:root/${MOCK_ORGANIZATION_ID}/${MOCK_ROOT_ID}`, name: "Root", policyTypes: [] }],
+        roots: [
+          {
+            id: MOCK_ROOT_ID,
+            arn: `arn:aws:organizations::${MOCK_MANAGEMENT_ACCOUNT_ID}:root/${MOCK_ORGANIZATION_ID}/${MOCK_ROOT_ID}`,
+            name: "Root",
+            policyTypes: [],
+          },
+        ],
         awsServiceAccessPrincipals: [
           "cloudtrail.amazonaws.com",
           "member.org.stacksets.cloudformation.amazonaws.com",
@@ -245,7 +265,10 @@ async function resolveDeep(value: unknown): Promise<unknown> {
  * @param program builds the resources; its return value is treated as the stack's exports.
  * @param config stack configuration as `project:key` → string value (Pulumi.yaml config is not read under mocks).
  */
-export function runProgram<T>(program: () => T | Promise<T>, config: Record<string, string> = {}): Promise<ProgramRun<Awaited<T>>> {
+export function runProgram<T>(
+  program: () => T | Promise<T>,
+  config: Record<string, string> = {},
+): Promise<ProgramRun<Awaited<T>>> {
   const run = queue.then(async () => {
     await installMockEngine();
     recorded.length = 0;
@@ -268,7 +291,10 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** The provider resource a recorded resource is deployed through, if any. */
-export function providerOf(run: { resources: RecordedResource[] }, resource: RecordedResource): RecordedResource | undefined {
+export function providerOf(
+  run: { resources: RecordedResource[] },
+  resource: RecordedResource,
+): RecordedResource | undefined {
   if (!resource.provider) return undefined;
   const urn = resource.provider.split("::").slice(0, -1).join("::");
   return run.resources.find((r) => r.urn === urn);
@@ -288,7 +314,10 @@ export function providerInput<T>(provider: RecordedResource, key: string): T | u
 }
 
 /** Where a resource lands: the account and region its provider points at (undefined = the default provider). */
-export function placementOf(run: { resources: RecordedResource[] }, resource: RecordedResource): { account?: string; region?: string } {
+export function placementOf(
+  run: { resources: RecordedResource[] },
+  resource: RecordedResource,
+): { account?: string; region?: string } {
   const provider = providerOf(run, resource);
   if (!provider) return { account: MOCK_MANAGEMENT_ACCOUNT_ID, region: undefined };
   const allowed = providerInput<string[]>(provider, "allowedAccountIds");

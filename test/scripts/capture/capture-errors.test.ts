@@ -1,7 +1,13 @@
 import { expect } from "chai";
 // Role assumption goes through the SDK credential provider's own STS client (nested-clients), not client-sts.
 import { AssumeRoleCommand, STSClient as CredentialProviderSts } from "@aws-sdk/nested-clients/sts";
-import { CopySnapshotCommand, DescribeSnapshotsCommand, EC2Client, type DescribeSnapshotsCommandInput, type DescribeSnapshotsCommandOutput } from "@aws-sdk/client-ec2";
+import {
+  CopySnapshotCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type DescribeSnapshotsCommandInput,
+  type DescribeSnapshotsCommandOutput,
+} from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { main } from "../../../scripts/cli";
 import type { LandingZone } from "../../../scripts/contract";
@@ -9,7 +15,13 @@ import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
-import { captureFactory, launchInstance, withCapturedProcessOutput, writeContract, type TestInstance } from "./fixtures";
+import {
+  captureFactory,
+  launchInstance,
+  withCapturedProcessOutput,
+  writeContract,
+  type TestInstance,
+} from "./fixtures";
 
 const MEMBER = SEED_ACCOUNTS.members[0];
 const REGION = "eu-west-1";
@@ -54,20 +66,39 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
     restore = [];
   });
 
-  const args = (caseId: string) => ["capture", "--case", caseId, "--instance", instance.instanceId, "--account", MEMBER, "--region", REGION, "--landing-zone", contract];
+  const args = (caseId: string) => [
+    "capture",
+    "--case",
+    caseId,
+    "--instance",
+    instance.instanceId,
+    "--account",
+    MEMBER,
+    "--region",
+    REGION,
+    "--landing-zone",
+    contract,
+  ];
 
   it("stops with one line naming the member role when its assumption is denied, and records the failure", async () => {
     const memberRole = `arn:aws:iam::${MEMBER}:role/${lz.memberResponderRoleName}`;
     const sts = mockClient(CredentialProviderSts);
     restore.push(() => sts.restore());
     sts.send.callThrough();
-    sts.on(AssumeRoleCommand, { RoleArn: memberRole }).rejects(
-      awsError("AccessDenied", `User: arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-200 is not authorized to perform: sts:AssumeRole on resource: ${memberRole}`),
-    );
+    sts
+      .on(AssumeRoleCommand, { RoleArn: memberRole })
+      .rejects(
+        awsError(
+          "AccessDenied",
+          `User: arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-200 is not authorized to perform: sts:AssumeRole on resource: ${memberRole}`,
+        ),
+      );
     const run = await flz(args("IR-200"));
     expect(run.code).to.equal(1);
     expect(run.stderr.trim().split("\n")).to.have.length(1);
-    expect(run.stderr).to.match(new RegExp(`^flz: cannot assume the member responder role ${memberRole}: AccessDenied: .*sts:AssumeRole`));
+    expect(run.stderr).to.match(
+      new RegExp(`^flz: cannot assume the member responder role ${memberRole}: AccessDenied: .*sts:AssumeRole`),
+    );
     const records = await ledgerRecords(lz, "IR-200");
     expect(records.map((r) => [r.action, r.outcome])).to.deep.equal([["capture.failed", "failed"]]);
     expect(records[0].error).to.contain("AccessDenied");
@@ -77,29 +108,54 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
     const ec2 = mockClient(EC2Client);
     restore.push(() => ec2.restore());
     ec2.send.callThrough();
-    ec2.on(CopySnapshotCommand).rejects(awsError("AccessDenied", "The key arn:aws:kms:eu-west-1:222222222222:key/x is not usable: kms:ReEncryptFrom denied"));
+    ec2
+      .on(CopySnapshotCommand)
+      .rejects(
+        awsError(
+          "AccessDenied",
+          "The key arn:aws:kms:eu-west-1:222222222222:key/x is not usable: kms:ReEncryptFrom denied",
+        ),
+      );
     const run = await flz([...args("IR-201"), "--json"]);
     expect(run.code).to.equal(1);
     const result = JSON.parse(run.stdout) as { snapshots: { state: string; error: string; locked: boolean }[] };
     expect(result.snapshots.every((s) => s.state === "error" && !s.locked)).to.equal(true);
-    expect(run.stderr.trim().split("\n").at(-1)).to.match(/^flz: capture of i-\w+ is incomplete \(rerun the same command to resume\): vol-\w+: AccessDenied: .*kms:ReEncryptFrom denied/);
+    expect(run.stderr.trim().split("\n").at(-1)).to.match(
+      /^flz: capture of i-\w+ is incomplete \(rerun the same command to resume\): vol-\w+: AccessDenied: .*kms:ReEncryptFrom denied/,
+    );
     const failed = (await ledgerRecords(lz, "IR-201")).filter((r) => r.outcome === "failed");
-    expect(failed.map((r) => r.action)).to.include.members(["capture.snapshot.failed", "capture.finished-with-failures"]);
+    expect(failed.map((r) => r.action)).to.include.members([
+      "capture.snapshot.failed",
+      "capture.finished-with-failures",
+    ]);
   });
 
   it("reports a snapshot copy that ends in error with its StateMessage, exits 1, and records it", async () => {
-    const original = EC2Client.prototype.send as (this: EC2Client, command: DescribeSnapshotsCommand) => Promise<DescribeSnapshotsCommandOutput>;
+    const original = EC2Client.prototype.send as (
+      this: EC2Client,
+      command: DescribeSnapshotsCommand,
+    ) => Promise<DescribeSnapshotsCommandOutput>;
     const ec2 = mockClient(EC2Client);
     restore.push(() => ec2.restore());
     ec2.send.callThrough();
     // The waiter's poll (by snapshot ID) sees the copy under the evidence key fail, which is how AWS reports a key
     // problem: later, as State error with a StateMessage, not as an error of CopySnapshot. (moto's source snapshot is
     // completed on creation, so the copy is the first snapshot waited for.)
-    ec2.on(DescribeSnapshotsCommand).callsFake(async (input: DescribeSnapshotsCommandInput, getClient: () => EC2Client) => {
-      const real = await original.call(getClient(), new DescribeSnapshotsCommand(input));
-      if (!input.SnapshotIds) return real;
-      return { ...real, Snapshots: (real.Snapshots ?? []).map((s) => ({ ...s, State: "error", Progress: "37%", StateMessage: "Snapshot creation failed: the volume's KMS key is disabled" })) };
-    });
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .callsFake(async (input: DescribeSnapshotsCommandInput, getClient: () => EC2Client) => {
+        const real = await original.call(getClient(), new DescribeSnapshotsCommand(input));
+        if (!input.SnapshotIds) return real;
+        return {
+          ...real,
+          Snapshots: (real.Snapshots ?? []).map((s) => ({
+            ...s,
+            State: "error",
+            Progress: "37%",
+            StateMessage: "Snapshot creation failed: the volume's KMS key is disabled",
+          })),
+        };
+      });
     const run = await flz([...args("IR-202"), "--volume", instance.volumeIds[1]]);
     expect(run.code).to.equal(1);
     expect(run.stderr.trim().split("\n").at(-1), run.stderr).to.match(

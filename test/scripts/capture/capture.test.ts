@@ -1,6 +1,14 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { CopySnapshotCommand, CreateSnapshotCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from "@aws-sdk/client-ec2";
+import {
+  CopySnapshotCommand,
+  CreateSnapshotCommand,
+  DescribeLockedSnapshotsCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type Snapshot,
+} from "@aws-sdk/client-ec2";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { ClientFactory } from "../../../scripts/aws/clients";
@@ -12,7 +20,13 @@ import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
-import { captureFactory, launchInstance, withCapturedProcessOutput, writeContract, type TestInstance } from "./fixtures";
+import {
+  captureFactory,
+  launchInstance,
+  withCapturedProcessOutput,
+  writeContract,
+  type TestInstance,
+} from "./fixtures";
 
 const MEMBER = SEED_ACCOUNTS.members[0];
 const FORENSIC = SEED_ACCOUNTS.forensic;
@@ -25,11 +39,20 @@ async function emulatorState(lz: LandingZone): Promise<string> {
     const parts: string[] = [];
     for (const account of [MEMBER, FORENSIC]) {
       for (const region of lz.regions) {
-        const out = await factory.client(EC2Client, { account, region }).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
-        parts.push(`${account}/${region}: ${(out.Snapshots ?? []).map((s) => s.SnapshotId).sort().join(",")}`);
+        const out = await factory
+          .client(EC2Client, { account, region })
+          .send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
+        parts.push(
+          `${account}/${region}: ${(out.Snapshots ?? [])
+            .map((s) => s.SnapshotId)
+            .sort()
+            .join(",")}`,
+        );
       }
     }
-    const objects = await factory.client(S3Client, { account: FORENSIC, region: lz.homeRegion }).send(new ListObjectsV2Command({ Bucket: lz.evidenceBucket }));
+    const objects = await factory
+      .client(S3Client, { account: FORENSIC, region: lz.homeRegion })
+      .send(new ListObjectsV2Command({ Bucket: lz.evidenceBucket }));
     parts.push(`objects: ${(objects.Contents ?? []).map((o) => o.Key).join(",")}`);
     return parts.join("\n");
   } finally {
@@ -40,7 +63,9 @@ async function emulatorState(lz: LandingZone): Promise<string> {
 async function ownSnapshots(account: string, region: string): Promise<Snapshot[]> {
   const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
-    const out = await factory.client(EC2Client, { account, region }).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
+    const out = await factory
+      .client(EC2Client, { account, region })
+      .send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
     return out.Snapshots ?? [];
   } finally {
     factory.destroy();
@@ -75,12 +100,36 @@ describe("flz capture on the emulator", function () {
     instance = await launchInstance(MEMBER, REGION, 1);
   });
 
-  const baseArgs = (caseId: string) => ["capture", "--case", caseId, "--instance", instance.instanceId, "--account", MEMBER, "--region", REGION, "--landing-zone", contract];
+  const baseArgs = (caseId: string) => [
+    "capture",
+    "--case",
+    caseId,
+    "--instance",
+    instance.instanceId,
+    "--account",
+    MEMBER,
+    "--region",
+    REGION,
+    "--landing-zone",
+    contract,
+  ];
 
   it("captures every volume into locked, forensic-owned snapshots under the evidence key, and prints one JSON document", async () => {
     const run = await flz([...baseArgs("IR-100"), "--json"]);
     expect(run.code, run.stderr).to.equal(0);
-    const result = JSON.parse(run.stdout) as { case: string; instance: string; snapshots: { volumeId: string; sourceSnapshotId: string; forensicSnapshotId: string; evidenceCopySnapshotId: string; kmsKeyArn: string; state: string; locked: boolean }[] };
+    const result = JSON.parse(run.stdout) as {
+      case: string;
+      instance: string;
+      snapshots: {
+        volumeId: string;
+        sourceSnapshotId: string;
+        forensicSnapshotId: string;
+        evidenceCopySnapshotId: string;
+        kmsKeyArn: string;
+        state: string;
+        locked: boolean;
+      }[];
+    };
     expect(result.case).to.equal("IR-100");
     expect(result.instance).to.equal(instance.instanceId);
     expect(result.snapshots.map((s) => s.volumeId).sort()).to.deep.equal([...instance.volumeIds].sort());
@@ -102,8 +151,16 @@ describe("flz capture on the emulator", function () {
       expect(locks.Snapshots?.find((l) => l.SnapshotId === s.forensicSnapshotId)?.LockState).to.equal("compliance");
     }
     // The shared copy is shared with the forensic account and nobody else.
-    const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, { account: MEMBER, region: REGION });
-    const attr = await member.send(new DescribeSnapshotAttributeCommand({ SnapshotId: result.snapshots[0].evidenceCopySnapshotId, Attribute: "createVolumePermission" }));
+    const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, {
+      account: MEMBER,
+      region: REGION,
+    });
+    const attr = await member.send(
+      new DescribeSnapshotAttributeCommand({
+        SnapshotId: result.snapshots[0].evidenceCopySnapshotId,
+        Attribute: "createVolumePermission",
+      }),
+    );
     expect(attr.CreateVolumePermissions).to.deep.equal([{ UserId: FORENSIC }]);
   });
 
@@ -114,33 +171,57 @@ describe("flz capture on the emulator", function () {
     const actions = records.map((r) => r.action);
     expect(actions[0]).to.equal("capture.started");
     expect(actions.at(-1)).to.equal("capture.completed");
-    expect(records[0].details?.memberCaller).to.match(new RegExp(`^arn:aws:sts::${MEMBER}:assumed-role/${lz.memberResponderRoleName}/flz-IR-101`));
+    expect(records[0].details?.memberCaller).to.match(
+      new RegExp(`^arn:aws:sts::${MEMBER}:assumed-role/${lz.memberResponderRoleName}/flz-IR-101`),
+    );
     expect(records[0].details?.forensicCaller).to.contain(FORENSIC);
     for (const action of ["capture.snapshot.created", "capture.snapshot.shared", "capture.snapshot.locked"]) {
-      expect(actions.filter((a) => a === action), action).to.have.length(instance.volumeIds.length);
+      expect(
+        actions.filter((a) => a === action),
+        action,
+      ).to.have.length(instance.volumeIds.length);
     }
     expect(actions.filter((a) => a === "capture.snapshot.copied")).to.have.length(2 * instance.volumeIds.length);
     const copied = records.find((r) => r.action === "capture.snapshot.copied" && r.details?.stage === "forensic");
     expect(copied?.details?.kmsKeyArn).to.equal(lz.evidenceKeyArns[REGION]);
 
-    const s3 = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(S3Client, { account: FORENSIC, region: lz.homeRegion });
+    const s3 = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(S3Client, {
+      account: FORENSIC,
+      region: lz.homeRegion,
+    });
     const artefacts = records.filter((r) => r.action === "capture.artefact.stored").flatMap((r) => r.evidence ?? []);
     expect(artefacts.map((a) => a.kind).sort()).to.deep.equal(["console-output", "instance-record"]);
     for (const a of artefacts) {
       const key = a.location.replace(`s3://${lz.evidenceBucket}/`, "");
       expect(key).to.match(new RegExp(`^cases/IR-101/artefacts/${MEMBER}/${REGION}/${instance.instanceId}/`));
-      const body = await (await s3.send(new GetObjectCommand({ Bucket: lz.evidenceBucket, Key: key }))).Body?.transformToByteArray();
-      expect(createHash("sha256").update(body ?? new Uint8Array()).digest("hex"), a.kind).to.equal(a.sha256);
+      const body = await (
+        await s3.send(new GetObjectCommand({ Bucket: lz.evidenceBucket, Key: key }))
+      ).Body?.transformToByteArray();
+      expect(
+        createHash("sha256")
+          .update(body ?? new Uint8Array())
+          .digest("hex"),
+        a.kind,
+      ).to.equal(a.sha256);
     }
     const record = artefacts.find((a) => a.kind === "instance-record");
-    const json = await (await s3.send(new GetObjectCommand({ Bucket: lz.evidenceBucket, Key: record?.location.replace(`s3://${lz.evidenceBucket}/`, "") }))).Body?.transformToString();
+    const json = await (
+      await s3.send(
+        new GetObjectCommand({
+          Bucket: lz.evidenceBucket,
+          Key: record?.location.replace(`s3://${lz.evidenceBucket}/`, ""),
+        }),
+      )
+    ).Body?.transformToString();
     expect(JSON.parse(json ?? "{}").InstanceId).to.equal(instance.instanceId);
   });
 
   it("captures only the named volume with --volume", async () => {
     const run = await flz([...baseArgs("IR-102"), "--volume", instance.volumeIds[1], "--json"]);
     expect(run.code, run.stderr).to.equal(0);
-    expect((JSON.parse(run.stdout) as { snapshots: { volumeId: string }[] }).snapshots.map((s) => s.volumeId)).to.deep.equal([instance.volumeIds[1]]);
+    expect(
+      (JSON.parse(run.stdout) as { snapshots: { volumeId: string }[] }).snapshots.map((s) => s.volumeId),
+    ).to.deep.equal([instance.volumeIds[1]]);
   });
 
   it("resumes: a second run finds everything by its tags and captures nothing twice", async () => {
@@ -160,7 +241,12 @@ describe("flz capture on the emulator", function () {
 
   it("continues an interrupted capture from what exists: a forensic copy refused on the key, then a rerun", async () => {
     const caseId = "IR-104";
-    const request = parseCaptureRequest({ case: caseId, instance: instance.instanceId, account: MEMBER, region: REGION });
+    const request = parseCaptureRequest({
+      case: caseId,
+      instance: instance.instanceId,
+      account: MEMBER,
+      region: REGION,
+    });
     const factory = captureFactory(lz, caseId);
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
     // moto does not enforce KMS key policies: make the forensic account's copy fail as AWS does when the key policy
@@ -168,7 +254,16 @@ describe("flz capture on the emulator", function () {
     const forensicEc2 = factory.client(EC2Client, { region: REGION });
     const mock = mockClient(forensicEc2);
     mock.send.callThrough();
-    mock.on(CopySnapshotCommand).rejects(Object.assign(new Error("User: arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-104 is not authorized to perform: kms:CreateGrant"), { name: "AccessDenied" }));
+    mock
+      .on(CopySnapshotCommand)
+      .rejects(
+        Object.assign(
+          new Error(
+            "User: arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-104 is not authorized to perform: kms:CreateGrant",
+          ),
+          { name: "AccessDenied" },
+        ),
+      );
     const failed = await captureInstance({ factory, landingZone: lz, request, ledger });
     mock.restore();
     factory.destroy();
@@ -184,9 +279,16 @@ describe("flz capture on the emulator", function () {
 
     const rerun = await flz([...baseArgs(caseId), "--json"]);
     expect(rerun.code, rerun.stderr).to.equal(0);
-    const result = JSON.parse(rerun.stdout) as { snapshots: { sourceSnapshotId: string; evidenceCopySnapshotId: string; locked: boolean }[] };
-    expect((await ownSnapshots(MEMBER, REGION)).map((s) => s.SnapshotId).sort(), "no new member snapshots").to.deep.equal(memberBefore);
-    expect(result.snapshots.map((s) => s.sourceSnapshotId)).to.deep.equal(failed.snapshots.map((s) => s.sourceSnapshotId));
+    const result = JSON.parse(rerun.stdout) as {
+      snapshots: { sourceSnapshotId: string; evidenceCopySnapshotId: string; locked: boolean }[];
+    };
+    expect(
+      (await ownSnapshots(MEMBER, REGION)).map((s) => s.SnapshotId).sort(),
+      "no new member snapshots",
+    ).to.deep.equal(memberBefore);
+    expect(result.snapshots.map((s) => s.sourceSnapshotId)).to.deep.equal(
+      failed.snapshots.map((s) => s.sourceSnapshotId),
+    );
     expect(result.snapshots.every((s) => s.locked)).to.equal(true);
     const records = await ledgerRecords(lz, caseId);
     expect(records.filter((r) => r.action === "capture.snapshot.created")).to.have.length(instance.volumeIds.length);
@@ -195,7 +297,10 @@ describe("flz capture on the emulator", function () {
 
   it("adopts a snapshot a killed run made but never recorded: found by its tags, recorded as recovered, not re-taken", async () => {
     // What a run killed between CreateSnapshot and its ledger append leaves behind: a tagged snapshot, no record.
-    const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, { account: MEMBER, region: REGION });
+    const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, {
+      account: MEMBER,
+      region: REGION,
+    });
     const volumeId = instance.volumeIds[1];
     const orphan = await member.send(
       new CreateSnapshotCommand({
@@ -204,7 +309,14 @@ describe("flz capture on the emulator", function () {
           {
             ResourceType: "snapshot",
             Tags: Object.entries(
-              captureTags({ caseId: "IR-110", instanceId: instance.instanceId, account: MEMBER, volume: { volumeId, device: "/dev/sdf" }, stage: "source", capturedAt: "2026-01-01T00:00:00.000Z" }),
+              captureTags({
+                caseId: "IR-110",
+                instanceId: instance.instanceId,
+                account: MEMBER,
+                volume: { volumeId, device: "/dev/sdf" },
+                stage: "source",
+                capturedAt: "2026-01-01T00:00:00.000Z",
+              }),
             ).map(([Key, Value]) => ({ Key, Value })),
           },
         ],
@@ -212,35 +324,69 @@ describe("flz capture on the emulator", function () {
     );
     const run = await flz([...baseArgs("IR-110"), "--volume", volumeId, "--json"]);
     expect(run.code, run.stderr).to.equal(0);
-    expect((JSON.parse(run.stdout) as { snapshots: { sourceSnapshotId: string }[] }).snapshots[0].sourceSnapshotId).to.equal(orphan.SnapshotId);
+    expect(
+      (JSON.parse(run.stdout) as { snapshots: { sourceSnapshotId: string }[] }).snapshots[0].sourceSnapshotId,
+    ).to.equal(orphan.SnapshotId);
     const created = (await ledgerRecords(lz, "IR-110")).filter((r) => r.action === "capture.snapshot.created");
     expect(created).to.have.length(1);
     expect(created[0].subjects[0]).to.equal(orphan.SnapshotId);
     expect(created[0].details?.recoveredFromTags).to.equal(true);
-    expect((await ownSnapshots(MEMBER, REGION)).filter((s) => s.Tags?.some((t) => t.Key === "flz:stage" && t.Value === "source"))).to.have.length(1);
+    expect(
+      (await ownSnapshots(MEMBER, REGION)).filter((s) =>
+        s.Tags?.some((t) => t.Key === "flz:stage" && t.Value === "source"),
+      ),
+    ).to.have.length(1);
   });
 
   it("--dry-run prints the plan and changes nothing in AWS or the ledger", async () => {
     const before = await emulatorState(lz);
     const run = await flz([...baseArgs("IR-105"), "--dry-run"]);
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.contain(`${instance.volumeIds[0]} (/dev/sda1): would snapshot -> copy -> share -> forensic-copy -> lock`);
+    expect(run.stdout).to.contain(
+      `${instance.volumeIds[0]} (/dev/sda1): would snapshot -> copy -> share -> forensic-copy -> lock`,
+    );
     expect(run.stdout).to.contain("dry run: nothing was changed");
     expect(await emulatorState(lz)).to.equal(before);
     expect(await ledgerRecords(lz, "IR-105")).to.deep.equal([]);
   });
 
   it("fails with one line, exit 1 and a ledger record for an unknown instance", async () => {
-    const run = await flz(["capture", "--case", "IR-106", "--instance", "i-0123456789abcdef0", "--account", MEMBER, "--region", REGION, "--landing-zone", contract]);
+    const run = await flz([
+      "capture",
+      "--case",
+      "IR-106",
+      "--instance",
+      "i-0123456789abcdef0",
+      "--account",
+      MEMBER,
+      "--region",
+      REGION,
+      "--landing-zone",
+      contract,
+    ]);
     expect(run.code).to.equal(1);
     expect(run.stderr.trim().split("\n")).to.have.length(1);
-    expect(run.stderr).to.match(/^flz: instance i-0123456789abcdef0 not found in account 333333333333 \(looked in eu-west-1, us-east-1\)/);
+    expect(run.stderr).to.match(
+      /^flz: instance i-0123456789abcdef0 not found in account 333333333333 \(looked in eu-west-1, us-east-1\)/,
+    );
     const records = await ledgerRecords(lz, "IR-106");
     expect(records.map((r) => [r.action, r.outcome])).to.deep.equal([["capture.failed", "failed"]]);
   });
 
   it("names the instance's real region when it is asked for in another one", async () => {
-    const run = await flz(["capture", "--case", "IR-107", "--instance", instance.instanceId, "--account", MEMBER, "--region", "us-east-1", "--landing-zone", contract]);
+    const run = await flz([
+      "capture",
+      "--case",
+      "IR-107",
+      "--instance",
+      instance.instanceId,
+      "--account",
+      MEMBER,
+      "--region",
+      "us-east-1",
+      "--landing-zone",
+      contract,
+    ]);
     expect(run.code).to.equal(1);
     expect(run.stderr.trim()).to.equal(
       `flz: instance ${instance.instanceId} is not in us-east-1 but in eu-west-1 (account ${MEMBER}): run again with --region eu-west-1`,
@@ -250,17 +396,49 @@ describe("flz capture on the emulator", function () {
 
   it("copies evidence from an ungoverned region into the home region (cross-region copy)", async () => {
     const far = await launchInstance(MEMBER, "us-west-2", 0);
-    const run = await flz(["capture", "--case", "IR-108", "--instance", far.instanceId, "--account", MEMBER, "--region", "us-west-2", "--landing-zone", contract, "--json"]);
+    const run = await flz([
+      "capture",
+      "--case",
+      "IR-108",
+      "--instance",
+      far.instanceId,
+      "--account",
+      MEMBER,
+      "--region",
+      "us-west-2",
+      "--landing-zone",
+      contract,
+      "--json",
+    ]);
     expect(run.code, run.stderr).to.equal(0);
-    const result = JSON.parse(run.stdout) as { destinationRegion: string; snapshots: { forensicSnapshotId: string; kmsKeyArn: string }[] };
+    const result = JSON.parse(run.stdout) as {
+      destinationRegion: string;
+      snapshots: { forensicSnapshotId: string; kmsKeyArn: string }[];
+    };
     expect(result.destinationRegion).to.equal(lz.homeRegion);
     expect(result.snapshots[0].kmsKeyArn).to.equal(lz.evidenceKeyArns[lz.homeRegion]);
-    expect((await ownSnapshots(FORENSIC, lz.homeRegion)).map((s) => s.SnapshotId)).to.include(result.snapshots[0].forensicSnapshotId);
+    expect((await ownSnapshots(FORENSIC, lz.homeRegion)).map((s) => s.SnapshotId)).to.include(
+      result.snapshots[0].forensicSnapshotId,
+    );
   });
 
   it("refuses bad usage with exit 2 and a line naming the value", async () => {
-    const run = await flz(["capture", "--case", "IR-109", "--instance", "i-nope", "--account", MEMBER, "--region", REGION, "--landing-zone", contract]);
+    const run = await flz([
+      "capture",
+      "--case",
+      "IR-109",
+      "--instance",
+      "i-nope",
+      "--account",
+      MEMBER,
+      "--region",
+      REGION,
+      "--landing-zone",
+      contract,
+    ]);
     expect(run.code).to.equal(2);
-    expect(run.stderr.trim()).to.equal('flz: --instance "i-nope" is not valid: an EC2 instance ID such as i-0123456789abcdef0');
+    expect(run.stderr.trim()).to.equal(
+      'flz: --instance "i-nope" is not valid: an EC2 instance ID such as i-0123456789abcdef0',
+    );
   });
 });

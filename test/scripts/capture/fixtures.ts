@@ -25,7 +25,15 @@ export async function launchInstance(account: string, region: string, extraVolum
   const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const ec2 = factory.client(EC2Client, { account, region });
-    const run = await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", MinCount: 1, MaxCount: 1, InstanceType: "t3.micro", Placement: { AvailabilityZone: `${region}a` } }));
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: "t3.micro",
+        Placement: { AvailabilityZone: `${region}a` },
+      }),
+    );
     const instance = run.Instances?.[0];
     const instanceId = instance?.InstanceId ?? "";
     const volumeIds = (instance?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.VolumeId ?? "");
@@ -50,7 +58,12 @@ export function writeContract(lz: LandingZone): string {
 
 /** A client factory as `flz capture` builds it. */
 export function captureFactory(lz: LandingZone, caseId: string): ClientFactory {
-  return new ClientFactory({ caseId, memberRoleName: lz.memberResponderRoleName, forensicRoleArn: lz.forensicResponderRoleArn, maxAttempts: 2 });
+  return new ClientFactory({
+    caseId,
+    memberRoleName: lz.memberResponderRoleName,
+    forensicRoleArn: lz.forensicResponderRoleArn,
+    maxAttempts: 2,
+  });
 }
 
 /**
@@ -62,9 +75,21 @@ export class MemoryLedger implements CustodyLedger {
   constructor(readonly caseId: string) {}
   async append(event: CustodyEvent): Promise<CustodyRecord> {
     const previousHash = this.stored.at(-1)?.hash ?? "0".repeat(64);
-    const body = { ...event, version: 1 as const, sequence: this.stored.length, case: this.caseId, time: new Date().toISOString(), actor: "test", previousHash };
+    const body = {
+      ...event,
+      version: 1 as const,
+      sequence: this.stored.length,
+      case: this.caseId,
+      time: new Date().toISOString(),
+      actor: "test",
+      previousHash,
+    };
     const hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-    const record: CustodyRecord = { ...body, hash, signature: { keyArn: "none", algorithm: "ECDSA_SHA_256", value: "" } };
+    const record: CustodyRecord = {
+      ...body,
+      hash,
+      signature: { keyArn: "none", algorithm: "ECDSA_SHA_256", value: "" },
+    };
     this.stored.push(record);
     return record;
   }
@@ -91,7 +116,9 @@ export function memoryIo(): CapturedIo {
 }
 
 /** Runs `fn` with process.stdout and process.stderr captured (for commands run through `main()`). */
-export async function withCapturedProcessOutput<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: string; stderr: string }> {
+export async function withCapturedProcessOutput<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; stdout: string; stderr: string }> {
   const originalOut = process.stdout.write.bind(process.stdout);
   const originalErr = process.stderr.write.bind(process.stderr);
   let stdout = "";

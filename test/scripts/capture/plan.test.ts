@@ -53,16 +53,30 @@ describe("capture request validation", () => {
   }
 
   it("deduplicates repeated --volume values", () => {
-    expect(parseCaptureRequest({ ...valid, volume: ["vol-0aaaaaaaaaaaaaaaa", "vol-0aaaaaaaaaaaaaaaa"] }).volumeIds).to.deep.equal(["vol-0aaaaaaaaaaaaaaaa"]);
+    expect(
+      parseCaptureRequest({ ...valid, volume: ["vol-0aaaaaaaaaaaaaaaa", "vol-0aaaaaaaaaaaaaaaa"] }).volumeIds,
+    ).to.deep.equal(["vol-0aaaaaaaaaaaaaaaa"]);
   });
 });
 
 describe("capture decisions", () => {
-  const lz = { homeRegion: "us-east-1", regions: ["us-east-1", "eu-west-1"], evidenceKeyArns: { "us-east-1": "arn:aws:kms:us-east-1:2:key/a", "eu-west-1": "arn:aws:kms:eu-west-1:2:key/b" } } as unknown as LandingZone;
+  const lz = {
+    homeRegion: "us-east-1",
+    regions: ["us-east-1", "eu-west-1"],
+    evidenceKeyArns: { "us-east-1": "arn:aws:kms:us-east-1:2:key/a", "eu-west-1": "arn:aws:kms:eu-west-1:2:key/b" },
+  } as unknown as LandingZone;
 
   it("keeps evidence in a governed region under that region's key, and brings it home from an ungoverned one", () => {
-    expect(destinationFor(lz, "eu-west-1")).to.deep.equal({ region: "eu-west-1", kmsKeyArn: "arn:aws:kms:eu-west-1:2:key/b", crossRegion: false });
-    expect(destinationFor(lz, "ap-south-1")).to.deep.equal({ region: "us-east-1", kmsKeyArn: "arn:aws:kms:us-east-1:2:key/a", crossRegion: true });
+    expect(destinationFor(lz, "eu-west-1")).to.deep.equal({
+      region: "eu-west-1",
+      kmsKeyArn: "arn:aws:kms:eu-west-1:2:key/b",
+      crossRegion: false,
+    });
+    expect(destinationFor(lz, "ap-south-1")).to.deep.equal({
+      region: "us-east-1",
+      kmsKeyArn: "arn:aws:kms:us-east-1:2:key/a",
+      crossRegion: true,
+    });
   });
 
   it("selects every attached volume by default, and refuses a named volume that is not attached, listing the attached ones", () => {
@@ -72,11 +86,19 @@ describe("capture decisions", () => {
     ];
     expect(selectVolumes(attached, [], "i-1")).to.deep.equal(attached);
     expect(selectVolumes(attached, ["vol-2"], "i-1")).to.deep.equal([attached[1]]);
-    expect(() => selectVolumes(attached, ["vol-9"], "i-1")).to.throw("--volume vol-9 is not attached to instance i-1: attached volumes are vol-1 (/dev/xvda), vol-2 (/dev/sdf)");
+    expect(() => selectVolumes(attached, ["vol-9"], "i-1")).to.throw(
+      "--volume vol-9 is not attached to instance i-1: attached volumes are vol-1 (/dev/xvda), vol-2 (/dev/sdf)",
+    );
     expect(() => selectVolumes([], [], "i-1")).to.throw(/no EBS volumes attached/);
   });
 
-  const ref = (snapshotId: string, stage: string, volume = "vol-1", state = "completed", startTime = "2026-01-01T00:00:00.000Z"): SnapshotRef => ({
+  const ref = (
+    snapshotId: string,
+    stage: string,
+    volume = "vol-1",
+    state = "completed",
+    startTime = "2026-01-01T00:00:00.000Z",
+  ): SnapshotRef => ({
     snapshotId,
     state,
     startTime,
@@ -89,13 +111,26 @@ describe("capture decisions", () => {
     expect(nextStep(v({}))).to.equal("snapshot");
     expect(nextStep(v({ source: ref("s1", "source", "vol-1", "pending") }))).to.equal("wait-source");
     expect(nextStep(v({ source: ref("s1", "source") }))).to.equal("copy");
-    expect(nextStep(v({ source: ref("s1", "source"), evidenceCopy: ref("c1", "evidence-copy", "vol-1", "pending") }))).to.equal("wait-copy");
+    expect(
+      nextStep(v({ source: ref("s1", "source"), evidenceCopy: ref("c1", "evidence-copy", "vol-1", "pending") })),
+    ).to.equal("wait-copy");
     expect(nextStep(v({ source: ref("s1", "source"), evidenceCopy: ref("c1", "evidence-copy") }))).to.equal("share");
-    expect(nextStep(v({ source: ref("s1", "source"), evidenceCopy: ref("c1", "evidence-copy"), shared: true }))).to.equal("forensic-copy");
-    expect(nextStep(v({ source: ref("s1", "source"), forensic: ref("f1", "forensic", "vol-1", "pending") }))).to.equal("wait-forensic");
+    expect(
+      nextStep(v({ source: ref("s1", "source"), evidenceCopy: ref("c1", "evidence-copy"), shared: true })),
+    ).to.equal("forensic-copy");
+    expect(nextStep(v({ source: ref("s1", "source"), forensic: ref("f1", "forensic", "vol-1", "pending") }))).to.equal(
+      "wait-forensic",
+    );
     expect(nextStep(v({ source: ref("s1", "source"), forensic: ref("f1", "forensic") }))).to.equal("lock");
-    expect(nextStep(v({ source: ref("s1", "source"), forensic: ref("f1", "forensic"), locked: true }))).to.equal("done");
-    expect(remainingSteps(v({ source: ref("s1", "source", "vol-1", "pending") }))).to.deep.equal(["copy", "share", "forensic-copy", "lock"]);
+    expect(nextStep(v({ source: ref("s1", "source"), forensic: ref("f1", "forensic"), locked: true }))).to.equal(
+      "done",
+    );
+    expect(remainingSteps(v({ source: ref("s1", "source", "vol-1", "pending") }))).to.deep.equal([
+      "copy",
+      "share",
+      "forensic-copy",
+      "lock",
+    ]);
     expect(remainingSteps(v({}))).to.deep.equal(["snapshot", "copy", "share", "forensic-copy", "lock"]);
   });
 
@@ -141,7 +176,14 @@ describe("capture decisions", () => {
     const p = lineProgress((l) => lines.push(l));
     for (const pct of [0, 5, 10, 30, 31, 60, 99, 100]) p.update("vol-1", "snapshot", pct);
     p.update("vol-1", "evidence copy", 0);
-    expect(lines).to.deep.equal(["vol-1: snapshot 0%", "vol-1: snapshot 30%", "vol-1: snapshot 60%", "vol-1: snapshot 99%", "vol-1: snapshot 100%", "vol-1: evidence copy 0%"]);
+    expect(lines).to.deep.equal([
+      "vol-1: snapshot 0%",
+      "vol-1: snapshot 30%",
+      "vol-1: snapshot 60%",
+      "vol-1: snapshot 99%",
+      "vol-1: snapshot 100%",
+      "vol-1: evidence copy 0%",
+    ]);
   });
 });
 
@@ -157,7 +199,10 @@ describe("copy queue and quota backoff", () => {
       inFlight.set(region, (inFlight.get(region) ?? 0) - 1);
       return region;
     };
-    const runs = [...Array(45)].flatMap(() => [queue.run("1", "eu-west-1", task("eu-west-1")), queue.run("1", "us-east-1", task("us-east-1"))]);
+    const runs = [...Array(45)].flatMap(() => [
+      queue.run("1", "eu-west-1", task("eu-west-1")),
+      queue.run("1", "us-east-1", task("us-east-1")),
+    ]);
     expect(await Promise.all(runs)).to.have.length(90);
     expect(peak.get("eu-west-1")).to.equal(20);
     expect(peak.get("us-east-1")).to.equal(20);
@@ -181,23 +226,32 @@ describe("copy queue and quota backoff", () => {
   it("does not retry other errors, gives up after its attempts, and never sleeps past the deadline", async () => {
     const denied = Object.assign(new Error("no"), { name: "AccessDenied" });
     let calls = 0;
-    await withQuotaBackoff(async () => {
-      calls++;
-      throw denied;
-    }, { sleep: async () => {} }).catch((e: unknown) => expect(e).to.equal(denied));
+    await withQuotaBackoff(
+      async () => {
+        calls++;
+        throw denied;
+      },
+      { sleep: async () => {} },
+    ).catch((e: unknown) => expect(e).to.equal(denied));
     expect(calls).to.equal(1);
     const limit = Object.assign(new Error("full"), { name: "ResourceLimitExceeded" });
     calls = 0;
-    await withQuotaBackoff(async () => {
-      calls++;
-      throw limit;
-    }, { sleep: async () => {}, maxAttempts: 3 }).catch((e: unknown) => expect(e).to.equal(limit));
+    await withQuotaBackoff(
+      async () => {
+        calls++;
+        throw limit;
+      },
+      { sleep: async () => {}, maxAttempts: 3 },
+    ).catch((e: unknown) => expect(e).to.equal(limit));
     expect(calls).to.equal(3);
     calls = 0;
-    await withQuotaBackoff(async () => {
-      calls++;
-      throw limit;
-    }, { sleep: async () => {}, deadline: Date.now() + 100, baseDelayMs: 1000 }).catch((e: unknown) => expect(e).to.equal(limit));
+    await withQuotaBackoff(
+      async () => {
+        calls++;
+        throw limit;
+      },
+      { sleep: async () => {}, deadline: Date.now() + 100, baseDelayMs: 1000 },
+    ).catch((e: unknown) => expect(e).to.equal(limit));
     expect(calls).to.equal(1);
     expect(backoffDelay(30, 2000, 60000, () => 1)).to.equal(60000);
   });
@@ -216,13 +270,21 @@ describe("waiting for a snapshot", () => {
       .resolvesOnce({ Snapshots: [{ SnapshotId: "snap-1", State: "pending", Progress: "55%" }] })
       .resolves({ Snapshots: [{ SnapshotId: "snap-1", State: "completed", Progress: "100%" }] });
     const seen: number[] = [];
-    const done = await waitForSnapshot(ec2, "snap-1", { what: "snapshot", intervalMs: 1000, deadline: Date.now() + 60_000, sleep: async () => {}, onProgress: (p) => seen.push(p) });
+    const done = await waitForSnapshot(ec2, "snap-1", {
+      what: "snapshot",
+      intervalMs: 1000,
+      deadline: Date.now() + 60_000,
+      sleep: async () => {},
+      onProgress: (p) => seen.push(p),
+    });
     expect(done.state).to.equal("completed");
     expect(seen).to.deep.equal([10, 55, 100]);
   });
 
   it("stops at --max-wait with a line that says how far it got and how to resume", async () => {
-    mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-2", State: "pending", Progress: "42%" }] });
+    mock
+      .on(DescribeSnapshotsCommand)
+      .resolves({ Snapshots: [{ SnapshotId: "snap-2", State: "pending", Progress: "42%" }] });
     let clock = 0;
     const err = await waitForSnapshot(ec2, "snap-2", {
       what: "forensic copy",
@@ -231,7 +293,9 @@ describe("waiting for a snapshot", () => {
       sleep: async (ms) => void (clock += ms),
       now: () => clock,
     }).catch((e: Error) => e);
-    expect((err as Error).message).to.equal("forensic copy snap-2 still pending at 42% when --max-wait ran out: run the same command again to resume");
+    expect((err as Error).message).to.equal(
+      "forensic copy snap-2 still pending at 42% when --max-wait ran out: run the same command again to resume",
+    );
     expect(clock).to.be.within(2000, 3000);
   });
 });
