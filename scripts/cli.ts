@@ -4,35 +4,42 @@
  */
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "./errors";
-import * as captureCommand from "./commands/capture";
-import * as clockCommand from "./commands/clock";
-import * as drillCommand from "./commands/drill";
-import * as containCommand from "./commands/contain";
-import * as hashCommand from "./commands/hash";
-import * as evidenceCommand from "./commands/evidence";
-import * as custodyCommand from "./commands/custody";
 
 /** A command module: adds its command (with options, help and action) to the program. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-/** The commands, in the order `flz --help` lists them. */
-function commandModules(): CommandModule[] {
-  return [
-    // one line per command file; keep the list sorted by lifecycle phase
-    captureCommand,
-    hashCommand,
-    evidenceCommand,
-    custodyCommand,
-    clockCommand,
-    drillCommand,
-    containCommand,
-  ];
+/**
+ * The commands, in the order `flz --help` lists them (by lifecycle phase), each loaded on demand: a responder typing
+ * `flz hash` should not wait for the SDK clients of every other command to load.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- synchronous on-demand loading is the point here; import()
+   would make building the program asynchronous for every caller. */
+const COMMANDS: ReadonlyArray<{ readonly name: string; load(): CommandModule }> = [
+  { name: "capture", load: () => require("./commands/capture") as CommandModule },
+  { name: "hash", load: () => require("./commands/hash") as CommandModule },
+  { name: "evidence", load: () => require("./commands/evidence") as CommandModule },
+  { name: "custody", load: () => require("./commands/custody") as CommandModule },
+  { name: "contain", load: () => require("./commands/contain") as CommandModule },
+  { name: "clock", load: () => require("./commands/clock") as CommandModule },
+  { name: "drill", load: () => require("./commands/drill") as CommandModule },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The modules to register: only the named command when argv names one, every command otherwise (help, errors). */
+function commandModules(argv: readonly string[] | undefined): CommandModule[] {
+  const named = argv?.slice(2).find((arg) => !arg.startsWith("-"));
+  const only = COMMANDS.find((c) => c.name === named);
+  return (only ? [only] : COMMANDS).map((c) => c.load());
 }
 
-/** Builds the program; exported for tests that run commands in-process. */
-export function buildProgram(): Command {
+/**
+ * Builds the program; exported for tests that run commands in-process.
+ *
+ * @param argv when given, only the command it names is loaded (start-up time); without it, every command.
+ */
+export function buildProgram(argv?: readonly string[]): Command {
   const program = new Command();
   program
     .name("flz")
@@ -43,13 +50,13 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const module of commandModules()) module.register(program);
+  for (const module of commandModules(argv)) module.register(program);
   return program;
 }
 
 /** Runs the CLI; resolves with the exit code (also set on `process.exitCode`). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   let code = 0;
   try {
     await program.parseAsync(argv);

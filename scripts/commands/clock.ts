@@ -157,7 +157,7 @@ export function printClock(io: Io, report: ClockReport, json: boolean): void {
 export function register(program: Command): void {
   const cmd = program
     .command("clock")
-    .summary("reporting deadlines (GDPR, NIS2, DORA, SEC, HIPAA, NYDFS, CIRCIA) from the incident's start events")
+    .summary("Reporting deadlines (GDPR, NIS2, DORA, SEC, HIPAA, NYDFS, CIRCIA) from the incident's start events.")
     .description(
       "Computes every reporting deadline of the chosen regimes from the incident's start events, sorted by due time, in UTC\n" +
         "and in your zone, marked OVERDUE or DUE SOON relative to --now. An obligation whose start event was not given is\n" +

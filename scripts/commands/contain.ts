@@ -179,7 +179,7 @@ export function register(program: Command): void {
   const contain = program
     .command("contain")
     .summary(
-      "precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo",
+      "Precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo.",
     )
     .description(
       "Contains a compromised principal or instance in a member account, through the member responder role (the session " +
@@ -191,7 +191,7 @@ export function register(program: Command): void {
   common(
     contain
       .command("sessions")
-      .summary("deny every session of a role issued before a cutoff")
+      .summary("Deny every session of a role issued before a cutoff.")
       .description(
         "Adds the inline policy FlzRevokeOlderSessions-<case> to the role: Deny * * when aws:TokenIssueTime is before the cutoff. " +
           "Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. Re-running " +
@@ -217,7 +217,7 @@ export function register(program: Command): void {
   common(
     contain
       .command("access-key")
-      .summary("deactivate a user's access key (never deleted) and list the user's other keys")
+      .summary("Deactivate a user's access key (never deleted) and list the user's other keys.")
       .description(
         "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), then " +
           "lists every other key of the user with its last use, so a second stolen key is seen at once.",
@@ -239,7 +239,7 @@ export function register(program: Command): void {
   common(
     contain
       .command("instance")
-      .summary("protect and isolate an instance: protections, Auto Scaling Standby, network quarantine, IMDSv2")
+      .summary("Protect and isolate an instance: protections, Auto Scaling Standby, network quarantine, IMDSv2.")
       .description(
         "At once and independently: termination and stop protection; volumes kept on termination; Standby in its Auto " +
           "Scaling group (detach when Standby would breach the minimum size); IMDSv2 required; case tags. Network isolation " +
@@ -272,7 +272,7 @@ export function register(program: Command): void {
   common(
     contain
       .command("undo")
-      .summary("reverse one recorded containment action, and record the reversal")
+      .summary("Reverse one recorded containment action, and record the reversal.")
       .description(
         "Reads the record at --action from the case's ledger and restores what it changed: security groups, instance " +
           "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status. " +

@@ -37,7 +37,7 @@ export function parseScenario(text: string | undefined): Scenario {
 export function register(program: Command): void {
   program
     .command("drill")
-    .summary("rehearse an incident end to end against a local AWS emulator and write a report")
+    .summary("Rehearse an incident end to end against a local AWS emulator and write a report.")
     .description(
       "Rehearses an incident on this machine, touching no AWS account: starts a private emulator (moto) on a free loopback\n" +
         "port, seeds an organisation (management, forensic, two members) with the landing zone and the stack's policy\n" +
