@@ -78,8 +78,15 @@ export function roleOf(props: Props, logicalName: string): RoleView {
   return {
     name: asString(props.name) ?? logicalName,
     where: `role ${asString(props.name) ?? logicalName}`,
-    trust: props.assumeRolePolicy,
-    inlinePolicies: asArray(props.inlinePolicies).map((p) => asRecord(p)?.policy),
+    // Read on use: during a first preview the trust and inline documents are often unknown (they name ARNs of
+    // resources not created yet), and a rule that needs only the session length or the managed policies must still
+    // decide rather than be reported as unable to run.
+    get trust() {
+      return props.assumeRolePolicy;
+    },
+    get inlinePolicies() {
+      return asArray(props.inlinePolicies).map((p) => asRecord(p)?.policy);
+    },
     managedPolicyArns: stringList(props.managedPolicyArns),
     maxSessionDuration: asNumber(props.maxSessionDuration),
     tags: Object.fromEntries(
@@ -232,10 +239,11 @@ export const iamNoWildcardAdmin: ResourceRule = {
     }
     for (const role of rolesOfResource(args)) {
       if (isBreakGlass(role, config)) continue;
-      if (role.inlinePolicies.some(grantsFullAdmin))
-        report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
+      // Managed policies first: they are known at a first preview, inline documents often are not.
       if (role.managedPolicyArns.some((arn) => ADMIN_POLICY_ARN.test(arn)))
         report(`${role.where} has AdministratorAccess: only the break-glass role may.`);
+      if (role.inlinePolicies.some(grantsFullAdmin))
+        report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
     }
   },
 };
