@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument } from "./documents/types";
+import { flowLogKeyPolicy, flowLogTrustPolicy, flowLogWritePolicy } from "./documents/network";
 import { PURPOSE, purposeTags } from "./tags";
 
 /**
@@ -46,64 +46,6 @@ export function subnetCidr(vpcCidr: string, index: number): string {
     throw new Error(`cidrBlock "${vpcCidr}" is not an IPv4 block of /22 or larger, e.g. 10.77.0.0/16`);
   const [a, b, c] = [Number(match[1]), Number(match[2]), Number(match[3])];
   return `${a}.${b}.${c + index}.0/24`;
-}
-
-/**
- * Key policy for the flow-log key: the account administers it; CloudWatch Logs in this region may use it, only for log
- * groups of this account (`kms:EncryptionContext:aws:logs:arn`).
- */
-export function flowLogKeyPolicy(accountId: string, region: string, partition = "aws"): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AccountAdministers",
-        Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "CloudWatchLogsEncrypts",
-        Effect: "Allow",
-        Principal: { Service: `logs.${region}.amazonaws.com` },
-        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        Resource: "*",
-        Condition: {
-          ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` },
-        },
-      },
-    ],
-  };
-}
-
-/** Trust policy of the flow-log delivery role: only VPC Flow Logs, only on behalf of this account. */
-export function flowLogTrustPolicy(accountId: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ],
-  };
-}
-
-/** Permissions of the flow-log delivery role: write to one log group. */
-export function flowLogWritePolicy(logGroupArn: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-        Resource: [logGroupArn, `${logGroupArn}:*`],
-      },
-    ],
-  };
 }
 
 /**

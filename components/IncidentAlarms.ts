@@ -5,102 +5,16 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TRAIL_TAMPERING_ACTIONS } from "./documents/scp";
-import type { PolicyDocument } from "./documents/types";
-
-/** An EventBridge event pattern (a JSON object). */
-export type EventPattern = Record<string, unknown>;
-
-/** Assumptions of the break-glass role, recorded by CloudTrail in the role's account. */
-export function breakGlassPattern(breakGlassRoleArn: string): EventPattern {
-  return {
-    source: ["aws.sts"],
-    "detail-type": ["AWS API Call via CloudTrail"],
-    detail: {
-      eventSource: ["sts.amazonaws.com"],
-      eventName: ["AssumeRole"],
-      requestParameters: { roleArn: [breakGlassRoleArn] },
-    },
-  };
-}
-
-/** Calls that stop, delete or narrow a trail (the same list the trail guardrail SCP denies). */
-export function trailChangePattern(): EventPattern {
-  return {
-    source: ["aws.cloudtrail"],
-    "detail-type": ["AWS API Call via CloudTrail"],
-    detail: {
-      eventSource: ["cloudtrail.amazonaws.com"],
-      eventName: TRAIL_TAMPERING_ACTIONS.map((a) => a.split(":")[1]),
-    },
-  };
-}
-
-/** GuardDuty findings at or above a severity (7 = High; GuardDuty scores 1.0 to 8.9, Critical from 9). */
-export function guardDutyFindingPattern(minimumSeverity: number): EventPattern {
-  return {
-    source: ["aws.guardduty"],
-    "detail-type": ["GuardDuty Finding"],
-    detail: { severity: [{ numeric: [">=", minimumSeverity] }] },
-  };
-}
-
-/**
- * Key policy of the alarm topic's key: the account administers it; EventBridge may use it to publish into the
- * encrypted topic (it cannot otherwise: SNS calls KMS on the publisher's behalf).
- */
-export function alarmKeyPolicy(accountId: string, partition = "aws"): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AccountAdministers",
-        Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "EventBridgePublishesEncrypted",
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-        Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ],
-  };
-}
-
-/** Topic policy: only the given rules may publish; the account keeps managing the topic and its subscriptions. */
-export function alarmTopicPolicy(topicArn: string, ruleArns: string[], accountId: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AccountManagesTopic",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-        Action: [
-          "sns:GetTopicAttributes",
-          "sns:SetTopicAttributes",
-          "sns:Subscribe",
-          "sns:ListSubscriptionsByTopic",
-          "sns:TagResource",
-        ],
-        Resource: topicArn,
-      },
-      {
-        Sid: "OnlyIncidentRulesPublish",
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: "sns:Publish",
-        Resource: topicArn,
-        Condition: { ArnEquals: { "aws:SourceArn": ruleArns } },
-      },
-    ],
-  };
-}
+import {
+  alarmKeyPolicy,
+  alarmTopicPolicy,
+  breakGlassPattern,
+  eventForwarderPolicy,
+  eventForwarderTrust,
+  guardDutyFindingPattern,
+  trailChangeBusPolicy,
+  trailChangePattern,
+} from "./documents/alarms";
 
 /** One alarm subscription. */
 export interface AlarmSubscription {
@@ -253,20 +167,7 @@ export class IncidentAlarms extends pulumi.ComponentResource {
         eventBusName: "default",
         policy: pulumi
           .all([forensicBusArn, args.managementAccountId as pulumi.Input<string>])
-          .apply(([busArn, account]) =>
-            JSON.stringify({
-              Version: "2012-10-17",
-              Statement: [
-                {
-                  Sid: "ManagementForwardsTrailChanges",
-                  Effect: "Allow",
-                  Principal: { AWS: `arn:aws:iam::${account}:root` },
-                  Action: "events:PutEvents",
-                  Resource: busArn,
-                },
-              ],
-            }),
-          ),
+          .apply(([busArn, account]) => JSON.stringify(trailChangeBusPolicy(busArn, account))),
       },
       { parent: this, provider: args.provider },
     );
@@ -274,10 +175,7 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       `${name}-forward`,
       {
         description: "Forwards trail-change events to the forensic account",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: JSON.stringify(eventForwarderTrust()),
       },
       management,
     );
@@ -285,12 +183,7 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       `${name}-forward`,
       {
         role: role.id,
-        policy: forensicBusArn.apply((arn) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: arn }],
-          }),
-        ),
+        policy: forensicBusArn.apply((arn) => JSON.stringify(eventForwarderPolicy(arn))),
       },
       management,
     );

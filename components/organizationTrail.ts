@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { trailLogDeliveryPolicy, trailLogDeliveryTrust } from "./documents/trail";
 
 /** An advanced event selector, exactly as CloudTrail takes it. */
 export type AdvancedEventSelector = aws.types.input.cloudtrail.TrailAdvancedEventSelector;
@@ -132,17 +133,7 @@ export class OrganizationTrail extends pulumi.ComponentResource {
       {
         description: "Lets the flz organisation trail deliver to its CloudWatch Logs group",
         maxSessionDuration: 3600,
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceArn": sourceArn } },
-            },
-          ],
-        }),
+        assumeRolePolicy: sourceArn.apply((arn) => JSON.stringify(trailLogDeliveryTrust(arn))),
       },
       { parent: this },
     );
@@ -150,16 +141,7 @@ export class OrganizationTrail extends pulumi.ComponentResource {
       `${name}-cloudwatch`,
       {
         role: role.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-              Resource: pulumi.interpolate`${group.arn}:*`,
-            },
-          ],
-        }),
+        policy: group.arn.apply((arn) => JSON.stringify(trailLogDeliveryPolicy(arn))),
       },
       { parent: this },
     );

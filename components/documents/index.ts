@@ -13,3 +13,6 @@ export * from "./revoke";
 export * from "./stackset";
 export * from "./scp";
 export * from "./regions";
+export * from "./network";
+export * from "./alarms";
+export * from "./trail";

@@ -91,12 +91,18 @@ export const SIGNING_KEY_ADMIN_ACTIONS: readonly string[] = [
 ];
 
 /**
- * The standard "Enable IAM policies" statement: the key account's root may do everything with the key, which in
- * KMS means IAM policies of that account may grant use of it. Without it the key could become unmanageable.
+ * The standard "Enable IAM policies" statement, the one place every key policy gets it from: the key account's root
+ * may do everything with the key, which in KMS means IAM policies of that account may grant use of it. Without it the
+ * key could become unmanageable. `sid` defaults to `EnableIamPolicies`; keys that shipped with another Sid keep
+ * theirs, because changing a Sid rewrites the deployed key policy for nothing.
  */
-function enableIamPolicies(partition: string, keyAccountId: string): PolicyStatement {
+export function accountAdministersKey(
+  partition: string,
+  keyAccountId: string,
+  sid = "EnableIamPolicies",
+): PolicyStatement {
   return {
-    Sid: "EnableIamPolicies",
+    Sid: sid,
     Effect: "Allow",
     Principal: { AWS: `arn:${partition}:iam::${keyAccountId}:root` },
     Action: "kms:*",
@@ -125,7 +131,7 @@ export function trailKeyPolicy(args: TrailKeyPolicyArgs): PolicyDocument {
   const trailArn = requireArn("trailArn", args.trailArn, "cloudtrail");
   const partition = partitionOf(trailArn);
   const statements: PolicyStatement[] = [
-    enableIamPolicies(partition, keyAccountId),
+    accountAdministersKey(partition, keyAccountId),
     {
       Sid: "AllowCloudTrailEncrypt",
       Effect: "Allow",
@@ -186,7 +192,7 @@ export function evidenceKeyPolicy(args: EvidenceKeyPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      enableIamPolicies(partition, keyAccountId),
+      accountAdministersKey(partition, keyAccountId),
       {
         Sid: "AllowMemberRespondersUseKey",
         Effect: "Allow",
