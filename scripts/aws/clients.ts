@@ -160,3 +160,24 @@ export class ClientFactory {
     this.clients.clear();
   }
 }
+
+/** The two role fields of the landing-zone contract that decide how a responder's clients authenticate. */
+export interface ResponderRoles {
+  /** The forensic responder role, assumed first (the contract's `forensicResponderRoleArn`). */
+  readonly forensicResponderRoleArn?: string;
+  /** The responder role's name in every member account (the contract's `memberResponderRoleName`). */
+  readonly memberResponderRoleName?: string;
+}
+
+/**
+ * The factory every responder command uses: forensic calls through the landing zone's forensic responder role,
+ * member calls through its member responder role, the case ID (if any) in every member session. Without a landing
+ * zone, the operator's own credentials act in the forensic account and no member account can be reached.
+ */
+export function responderFactory(lz: ResponderRoles | undefined, caseId?: string): ClientFactory {
+  return new ClientFactory({
+    caseId,
+    forensicRoleArn: lz?.forensicResponderRoleArn,
+    memberRoleName: lz?.memberResponderRoleName,
+  });
+}

@@ -4,12 +4,13 @@
  * records every step in the case's custody ledger.
  */
 import type { Command } from "commander";
-import { ClientFactory } from "../aws/clients";
+import type { ClientFactory } from "../aws/clients";
 import { captureInstance, failureLines, inspectCapture, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest, planLines, type CaptureRequest } from "../capture/plan";
 import { barProgress, lineProgress, type CaptureProgress } from "../capture/progress";
 import { loadLandingZone, type LandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
+import { withResponderFactory } from "./case";
 import { OperationError } from "../errors";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 
@@ -87,12 +88,7 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
     maxWait: flags.maxWait,
   });
   const lz = loadLandingZone(flags.landingZone);
-  const factory = new ClientFactory({
-    caseId: request.caseId,
-    memberRoleName: lz.memberResponderRoleName,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-  });
-  try {
+  return withResponderFactory(lz, request.caseId, async (factory) => {
     if (flags.dryRun) {
       await dryRun(factory, lz, request, io, flags.json === true);
       return undefined;
@@ -108,9 +104,7 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
       );
     }
     return result;
-  } finally {
-    factory.destroy();
-  }
+  });
 }
 
 async function dryRun(

@@ -3,13 +3,12 @@
  * the times given on the command line or read from the case's custody ledger.
  */
 import { Command } from "commander";
-import { ClientFactory } from "../aws/clients";
 import { clockCustodyEvent, eventsFromLedger, type EventSource } from "../clock/case-events";
 import { computeClock, formatClock, parseRegimes, type ClockReport, type IncidentTimes } from "../clock/deadlines";
 import { REGIMES, START_EVENTS, type StartEvent } from "../clock/regimes";
 import { checkTimeZone, formatDate, parseCalendarDate, parseInstant, systemTimeZone } from "../clock/time";
 import { loadLandingZone } from "../contract";
-import { openLedger } from "../custody/ledger";
+import { withCaseLedger } from "./case";
 import type { CustodyLedger, CustodyRecord } from "../custody/types";
 import { UsageError } from "../errors";
 import { note, printJson, printLine, processIo, type Io } from "../output";
@@ -224,13 +223,7 @@ export function register(program: Command): void {
 async function runForCase(io: Io, options: ClockCommandOptions, caseId: string): Promise<void> {
   clockSettings(options); // bad flags fail before any AWS call
   const lz = loadLandingZone(options.landingZone);
-  const factory = new ClientFactory({
-    caseId,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-    memberRoleName: lz.memberResponderRoleName,
-  });
-  try {
-    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+  await withCaseLedger(lz, caseId, async (ledger) => {
     const result = await clockForCase(ledger, options);
     if (options.json) {
       printJson(io, {
@@ -250,7 +243,5 @@ async function runForCase(io: Io, options: ClockCommandOptions, caseId: string):
         ? `recorded in case ${caseId} as record ${result.record.sequence} (${result.record.action})`
         : `dry run: nothing recorded in case ${caseId}`,
     );
-  } finally {
-    factory.destroy();
-  }
+  });
 }

@@ -3,7 +3,6 @@
  * `access-key`, `instance` and `undo`; each records what it did, with its undo information, in the case's ledger.
  */
 import { Command } from "commander";
-import { ClientFactory } from "../aws/clients";
 import { deactivateAccessKey } from "../contain/access-key";
 import {
   requireAccountId,
@@ -19,7 +18,7 @@ import { captureInstance } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { barProgress, lineProgress } from "../capture/progress";
 import { loadLandingZone, type LandingZone } from "../contract";
-import { openLedger } from "../custody/ledger";
+import { withCaseLedger } from "./case";
 import { describeError, OperationError, UsageError } from "../errors";
 import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
@@ -87,13 +86,7 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
   if (options.region !== undefined) requireRegion(options.region);
   const lz = loadLandingZone(options.landingZone);
   const region = requireRegion(options.region ?? lz.homeRegion);
-  const factory = new ClientFactory({
-    caseId,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-    memberRoleName: lz.memberResponderRoleName,
-  });
-  try {
-    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+  await withCaseLedger(lz, caseId, async (ledger, factory) => {
     const result = await runner({ factory, ledger, account, region, dryRun: Boolean(options.dryRun) }, lz, io);
     const json = Boolean(options.json);
     // People see the containment at once; a JSON document waits for the capture so it can include its outcome.
@@ -120,9 +113,7 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
         `${failures.length} step(s) failed (the others were applied and recorded): ${failures.join("; ")}`,
       );
     }
-  } finally {
-    factory.destroy();
-  }
+  });
 }
 
 function common(cmd: Command, accountRequired = true): Command {

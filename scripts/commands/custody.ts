@@ -17,7 +17,8 @@ import {
   type ExportManifest,
 } from "../custody/case-files";
 import { checkEvidence } from "../custody/evidence-check";
-import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
+import type { EvidenceBucketLedger } from "../custody/ledger";
+import { withCaseLedger } from "./case";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
 import { renderHtml, renderMarkdown, verdictLine, verdictOk, type EvidenceCheck } from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
@@ -156,16 +157,7 @@ async function withLedger<T>(
   fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
 ): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
-  const factory = new ClientFactory({
-    caseId,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-    memberRoleName: lz.memberResponderRoleName,
-  });
-  try {
-    return await fn(await openLedger({ factory, landingZone: lz, caseId }), lz, factory);
-  } finally {
-    factory.destroy();
-  }
+  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory));
 }
 
 /** Parses what can be parsed, for display (verification is separate and strict). */

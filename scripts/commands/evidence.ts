@@ -5,7 +5,6 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
-import { ClientFactory } from "../aws/clients";
 import { loadLandingZone } from "../contract";
 import {
   EVIDENCE_KINDS,
@@ -14,7 +13,7 @@ import {
   uploadEvidence,
   type EvidenceKind,
 } from "../custody/evidence-upload";
-import { openLedger } from "../custody/ledger";
+import { withCaseLedger } from "./case";
 import { isValidCaseId } from "../custody/record";
 import type { CustodyRecord, EvidenceItem } from "../custody/types";
 import { describeError, OperationError, UsageError } from "../errors";
@@ -144,13 +143,7 @@ export async function runEvidencePut(
       );
     return undefined;
   }
-  const factory = new ClientFactory({
-    caseId,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-    memberRoleName: lz.memberResponderRoleName,
-  });
-  try {
-    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+  return withCaseLedger(lz, caseId, async (ledger, factory) => {
     const s3 = factory.client(S3Client, { region: lz.homeRegion });
     const location = `s3://${lz.evidenceBucket}/${key}`;
     let evidence: EvidenceItem;
@@ -191,7 +184,5 @@ export async function runEvidencePut(
       );
     }
     return { evidence, record };
-  } finally {
-    factory.destroy();
-  }
+  });
 }

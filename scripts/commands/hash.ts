@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { EBSClient } from "@aws-sdk/client-ebs";
-import { ClientFactory } from "../aws/clients";
+import { withResponderFactory } from "./case";
 import { loadLandingZone } from "../contract";
 import { OperationError, UsageError } from "../errors";
 import { ManifestWriter } from "../hash/blocks";
@@ -210,11 +210,7 @@ async function hashOneSnapshot(
     request.account !== undefined || flags.landingZone || process.env.FLZ_LANDING_ZONE
       ? loadLandingZone(flags.landingZone)
       : undefined;
-  const factory = new ClientFactory({
-    memberRoleName: lz?.memberResponderRoleName,
-    forensicRoleArn: lz?.forensicResponderRoleArn,
-  });
-  try {
+  return withResponderFactory(lz, undefined, async (factory) => {
     const ebs = factory.client(EBSClient, { account: request.account, region: request.region });
     const digest = await hashSnapshot({
       ebs,
@@ -266,7 +262,5 @@ async function hashOneSnapshot(
       );
     }
     return digest;
-  } finally {
-    factory.destroy();
-  }
+  });
 }
