@@ -129,22 +129,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       },
       this.settingOpts(protect),
     );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      this.settingOpts(protect),
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      this.settingOpts(protect),
-    );
+    const publicAccess = this.privateAccess(name, bucket.id, protect);
 
     // From the explicit name when there is one: known before the bucket exists (see arns.ts); `bucket: bucket.id`
     // below still orders the policy after the bucket.
@@ -191,6 +176,31 @@ export class EvidenceBucket extends pulumi.ComponentResource {
   }
 
   /**
+   * Keeps a bucket of the component private: every kind of public access blocked, and ACLs off (the bucket owner owns
+   * every object). Returns the public-access block, which each bucket policy waits for: S3 rejects concurrent changes
+   * to the policy and the public-access block of one bucket.
+   */
+  private privateAccess(name: string, bucket: pulumi.Input<string>, protect: boolean): aws.s3.BucketPublicAccessBlock {
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      {
+        bucket,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      this.settingOpts(protect),
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      this.settingOpts(protect),
+    );
+    return publicAccess;
+  }
+
+  /**
    * The separate server-access-log bucket. It carries no default retention (S3 refuses to deliver access logs
    * into a bucket with one) and uses SSE-S3 (log delivery cannot use SSE-KMS), but is versioned, private, TLS- and
    * organisation-only, and accepts logs only from the evidence bucket.
@@ -221,22 +231,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
       this.settingOpts(protect),
     );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${logName}-public-access`,
-      {
-        bucket: logs.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      this.settingOpts(protect),
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${logName}-ownership`,
-      { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      this.settingOpts(protect),
-    );
+    const publicAccess = this.privateAccess(logName, logs.id, protect);
     const policy = new aws.s3.BucketPolicy(
       `${logName}-policy`,
       {

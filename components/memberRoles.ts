@@ -157,35 +157,39 @@ export class MemberRoles extends pulumi.ComponentResource {
         ? pulumi.output([...given])
         : pulumi.output(args.forensicAccountId).apply((id) => [accountRootArn(id)]);
 
-    const responder = new aws.iam.Role(
-      `${name}-forensic-responder`,
-      {
-        name: names.forensicResponder,
-        description: "flz: captures evidence and contains incidents through the member responder roles",
-        tags: purposeTags(PURPOSE.forensicRole),
-        maxSessionDuration: maxSessionSeconds,
-        assumeRolePolicy: pulumi
-          .all([principals(args.responderPrincipalArns), args.organizationId])
-          .apply(([trustedPrincipalArns, organizationId]) =>
-            JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
-          ),
-      },
-      forensic,
+    // The responder and the investigator differ only in name, purpose and who may assume them.
+    const forensicRole = (
+      suffix: string,
+      roleName: string,
+      description: string,
+      trusted: readonly string[] | undefined,
+    ): aws.iam.Role =>
+      new aws.iam.Role(
+        `${name}-${suffix}`,
+        {
+          name: roleName,
+          description,
+          tags: purposeTags(PURPOSE.forensicRole),
+          maxSessionDuration: maxSessionSeconds,
+          assumeRolePolicy: pulumi
+            .all([principals(trusted), args.organizationId])
+            .apply(([trustedPrincipalArns, organizationId]) =>
+              JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
+            ),
+        },
+        forensic,
+      );
+    const responder = forensicRole(
+      "forensic-responder",
+      names.forensicResponder,
+      "flz: captures evidence and contains incidents through the member responder roles",
+      args.responderPrincipalArns,
     );
-    const investigator = new aws.iam.Role(
-      `${name}-forensic-investigator`,
-      {
-        name: names.forensicInvestigator,
-        description: "flz: reads trail logs and evidence, and the member accounts read-only",
-        tags: purposeTags(PURPOSE.forensicRole),
-        maxSessionDuration: maxSessionSeconds,
-        assumeRolePolicy: pulumi
-          .all([principals(args.investigatorPrincipalArns), args.organizationId])
-          .apply(([trustedPrincipalArns, organizationId]) =>
-            JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
-          ),
-      },
-      forensic,
+    const investigator = forensicRole(
+      "forensic-investigator",
+      names.forensicInvestigator,
+      "flz: reads trail logs and evidence, and the member accounts read-only",
+      args.investigatorPrincipalArns,
     );
     const breakGlass = new aws.iam.Role(
       `${name}-break-glass`,
