@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
-import { ClientFactory } from "../aws/clients";
+import { responderFactory } from "../aws/clients";
 import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { clockForCase } from "../commands/clock";
@@ -199,11 +199,7 @@ function containSummary(result: ContainResult): string {
 /** Runs the runbook. Never throws for a failed step: the step is reported as failed. */
 export async function runRunbook(options: RunbookOptions): Promise<RunbookResult> {
   const { landingZone: lz, incident, scenario, caseId } = options;
-  const factory = new ClientFactory({
-    caseId,
-    forensicRoleArn: lz.forensicResponderRoleArn,
-    memberRoleName: lz.memberResponderRoleName,
-  });
+  const factory = responderFactory(lz, caseId);
   const startedAt = new Date().toISOString();
   const steps: StepResult[] = [];
   let capture: CaptureResult | undefined;
