@@ -3,31 +3,26 @@ import {
   DocumentInputError,
   accessLogBucketPolicy,
   evidenceBucketPolicy,
-  forensicInvestigatorPermissions,
-  forensicResponderPermissions,
   trailBucketPolicy,
 } from "../../../components/documents";
 import {
   ACCESS_LOG_BUCKET_ARN,
   EVIDENCE_BUCKET_ARN,
-  EVIDENCE_KEY_ARNS,
   FORENSIC,
   MANAGEMENT,
   MEMBER,
-  MEMBER_INVESTIGATOR_NAME,
-  MEMBER_RESPONDER_NAME,
   ORG,
   OTHER_ORG,
-  SIGNING_KEY_ARN,
   TRAIL_ARN,
   TRAIL_BUCKET_ARN,
-  TRAIL_KEY_ARN,
   anonymous,
   decide,
   outsider,
   role,
   service,
   type Target,
+  forensicResponder,
+  forensicInvestigator,
 } from "./simulate";
 
 const trailBucket = (key = ""): Target => ({
@@ -61,32 +56,6 @@ const cloudTrail = (trailArn = TRAIL_ARN) =>
 const withAcl = { context: { "s3:x-amz-acl": "bucket-owner-full-control" } };
 const orgLogKey = `AWSLogs/${ORG}/${MEMBER}/CloudTrail/us-east-1/2024/05/01/log.json.gz`;
 const managementLogKey = `AWSLogs/${MANAGEMENT}/CloudTrail/us-east-1/2024/05/01/log.json.gz`;
-
-const forensicResponder = () =>
-  role(
-    FORENSIC,
-    "FlzForensicResponder",
-    ORG,
-    forensicResponderPermissions({
-      memberResponderRoleName: MEMBER_RESPONDER_NAME,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      evidenceKeyArns: EVIDENCE_KEY_ARNS,
-      signingKeyArn: SIGNING_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
-const forensicInvestigator = () =>
-  role(
-    FORENSIC,
-    "FlzForensicInvestigator",
-    ORG,
-    forensicInvestigatorPermissions({
-      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
-      trailBucketArn: TRAIL_BUCKET_ARN,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      trailKeyArn: TRAIL_KEY_ARN,
-    }),
-  );
 
 describe("documents/bucket: trail bucket policy", () => {
   it("lets CloudTrail write this trail's organisation logs with bucket-owner-full-control", async () => {

@@ -4,27 +4,22 @@ import {
   SIGNING_KEY_ADMIN_ACTIONS,
   custodySigningKeyPolicy,
   evidenceKeyPolicy,
-  forensicInvestigatorPermissions,
-  forensicResponderPermissions,
   memberResponderPermissions,
   trailKeyPolicy,
 } from "../../../components/documents";
 import {
   ADMIN,
-  EVIDENCE_BUCKET_ARN,
   EVIDENCE_KEY_ARNS,
   FORENSIC,
   FORENSIC_INVESTIGATOR_ARN,
   FORENSIC_RESPONDER_ARN,
   MANAGEMENT,
   MEMBER,
-  MEMBER_INVESTIGATOR_NAME,
   MEMBER_RESPONDER_NAME,
   ORG,
   OUTSIDER_ACCOUNT,
   SIGNING_KEY_ARN,
   TRAIL_ARN,
-  TRAIL_BUCKET_ARN,
   TRAIL_KEY_ARN,
   decide,
   outsider,
@@ -33,6 +28,8 @@ import {
   withContext,
   type Caller,
   type Target,
+  forensicResponder,
+  forensicInvestigator as sharedInvestigator,
 } from "./simulate";
 
 const KMS_ALL = {
@@ -71,32 +68,7 @@ const trailKey = (): Target => ({
   }),
 });
 
-const forensicResponder = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicResponder",
-    ORG,
-    forensicResponderPermissions({
-      memberResponderRoleName: MEMBER_RESPONDER_NAME,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      evidenceKeyArns: EVIDENCE_KEY_ARNS,
-      signingKeyArn: SIGNING_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
-const forensicInvestigator = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicInvestigator",
-    ORG,
-    forensicInvestigatorPermissions({
-      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
-      trailBucketArn: TRAIL_BUCKET_ARN,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      trailKeyArn: TRAIL_KEY_ARN,
-      evidenceKeyArns: EVIDENCE_KEY_ARNS,
-    }),
-  );
+const forensicInvestigator = (): Caller => sharedInvestigator({ evidenceKeyArns: EVIDENCE_KEY_ARNS });
 /** The member responder role of an organisation member account, with its StackSet permissions. */
 const memberResponder = (account = MEMBER, org: string | null = ORG): Caller =>
   role(account, MEMBER_RESPONDER_NAME, org, memberResponderPermissions({ evidenceKeyArns: EVIDENCE_KEY_ARNS }));

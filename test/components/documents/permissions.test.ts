@@ -6,7 +6,6 @@ import {
   trailKeyPolicy,
   MEMBER_RESPONDER_LOGICAL_ID,
   forensicInvestigatorPermissions,
-  forensicResponderPermissions,
   memberInvestigatorManagedPolicyArns,
   memberInvestigatorPermissions,
   memberResponderPermissions,
@@ -31,6 +30,8 @@ import {
   type Caller,
   type RequestOptions,
   type Target,
+  forensicResponder,
+  forensicInvestigator as sharedInvestigator,
 } from "./simulate";
 
 /** The member-roles template exactly as the StackSet deploys it. */
@@ -47,32 +48,7 @@ const inlinePolicy = (logicalId: string): PolicyDocument =>
 /** The member responder role of a member account with the permissions the StackSet gives it. */
 const memberResponder = (): Caller =>
   role(MEMBER, MEMBER_RESPONDER_NAME, ORG, inlinePolicy(MEMBER_RESPONDER_LOGICAL_ID));
-const forensicResponder = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicResponder",
-    ORG,
-    forensicResponderPermissions({
-      memberResponderRoleName: MEMBER_RESPONDER_NAME,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      evidenceKeyArns: EVIDENCE_KEY_ARNS,
-      signingKeyArn: SIGNING_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
-const forensicInvestigator = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicInvestigator",
-    ORG,
-    forensicInvestigatorPermissions({
-      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
-      trailBucketArn: TRAIL_BUCKET_ARN,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      trailKeyArn: TRAIL_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
+const forensicInvestigator = (): Caller => sharedInvestigator({ organizationId: ORG });
 
 /** Resources of the member account, by type. */
 const inMember = (resource: string): Target => ({

@@ -13,7 +13,12 @@ import {
 } from "@cloud-copilot/iam-simulate";
 // iam-policy is iam-simulate's own parser (installed with it); used only to name the key policy, see decide().
 import { createValidatedPolicy, validateResourcePolicy } from "@cloud-copilot/iam-policy";
-import type { PolicyDocument } from "../../../components/documents";
+import {
+  forensicInvestigatorPermissions,
+  forensicResponderPermissions,
+  type ForensicInvestigatorPermissionsArgs,
+  type PolicyDocument,
+} from "../../../components/documents";
 
 /** The organisation of the landing zone in every test. */
 export const ORG = "o-exampleorg1";
@@ -194,3 +199,33 @@ export async function decide(
 export function allowed(verdict: Verdict): boolean {
   return verdict === "Allowed";
 }
+
+/** The forensic responder role with the permissions the stack gives it. */
+export const forensicResponder = (): Caller =>
+  role(
+    FORENSIC,
+    "FlzForensicResponder",
+    ORG,
+    forensicResponderPermissions({
+      memberResponderRoleName: MEMBER_RESPONDER_NAME,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      evidenceKeyArns: EVIDENCE_KEY_ARNS,
+      signingKeyArn: SIGNING_KEY_ARN,
+      organizationId: ORG,
+    }),
+  );
+
+/** The forensic investigator role; `extra` adds the optional grants a suite is about (evidence keys, organisation). */
+export const forensicInvestigator = (extra: Partial<ForensicInvestigatorPermissionsArgs> = {}): Caller =>
+  role(
+    FORENSIC,
+    "FlzForensicInvestigator",
+    ORG,
+    forensicInvestigatorPermissions({
+      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
+      trailBucketArn: TRAIL_BUCKET_ARN,
+      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+      trailKeyArn: TRAIL_KEY_ARN,
+      ...extra,
+    }),
+  );

@@ -3,16 +3,12 @@ import {
   CASE_SESSION_TAG_KEY,
   DocumentInputError,
   breakGlassTrust,
-  forensicInvestigatorPermissions,
-  forensicResponderPermissions,
   forensicRoleTrust,
   memberRoleTrust,
   type PolicyDocument,
 } from "../../../components/documents";
 import {
   ADMIN,
-  EVIDENCE_BUCKET_ARN,
-  EVIDENCE_KEY_ARNS,
   FORENSIC,
   FORENSIC_INVESTIGATOR_ARN,
   FORENSIC_RESPONDER_ARN,
@@ -22,9 +18,6 @@ import {
   MEMBER_RESPONDER_NAME,
   ORG,
   OTHER_ORG,
-  SIGNING_KEY_ARN,
-  TRAIL_BUCKET_ARN,
-  TRAIL_KEY_ARN,
   decide,
   outsider,
   role,
@@ -33,37 +26,14 @@ import {
   type Caller,
   type RequestOptions,
   type Target,
+  forensicResponder,
+  forensicInvestigator as sharedInvestigator,
 } from "./simulate";
 
 const IR_TEAM_ARN = `arn:aws:iam::${MANAGEMENT}:role/IncidentResponseTeam`;
 const BREAK_GLASS_USER = "break-glass-alice";
 
-const forensicResponder = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicResponder",
-    ORG,
-    forensicResponderPermissions({
-      memberResponderRoleName: MEMBER_RESPONDER_NAME,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      evidenceKeyArns: EVIDENCE_KEY_ARNS,
-      signingKeyArn: SIGNING_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
-const forensicInvestigator = (): Caller =>
-  role(
-    FORENSIC,
-    "FlzForensicInvestigator",
-    ORG,
-    forensicInvestigatorPermissions({
-      memberInvestigatorRoleName: MEMBER_INVESTIGATOR_NAME,
-      trailBucketArn: TRAIL_BUCKET_ARN,
-      evidenceBucketArn: EVIDENCE_BUCKET_ARN,
-      trailKeyArn: TRAIL_KEY_ARN,
-      organizationId: ORG,
-    }),
-  );
+const forensicInvestigator = (): Caller => sharedInvestigator({ organizationId: ORG });
 
 /** The member responder role of `account`, as the StackSet deploys it. */
 const memberResponderRole = (account = MEMBER, resourceOrg = ORG): { target: Target; options: RequestOptions } => ({
