@@ -115,27 +115,4 @@ export function memoryIo(): CapturedIo {
   return { out, err, isTty: false, stdout: () => o, stderr: () => e };
 }
 
-/** Runs `fn` with process.stdout and process.stderr captured (for commands run through `main()`). */
-export async function withCapturedProcessOutput<T>(
-  fn: () => Promise<T>,
-): Promise<{ value: T; stdout: string; stderr: string }> {
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  let stdout = "";
-  let stderr = "";
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const value = await fn();
-    return { value, stdout, stderr };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
-}
+export { withCapturedProcessOutput } from "../../support/cli";

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ClientFactory } from "../../../scripts/aws/clients";
-import { main } from "../../../scripts/cli";
+import { runFlz } from "../../support/cli";
 import { CLOCK_ACTION, eventsFromLedger } from "../../../scripts/clock/case-events";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../../scripts/custody/types";
@@ -76,34 +76,20 @@ describe("flz clock --case (emulator)", () => {
       const ledger = await openLedger({ factory, landingZone: lz, caseId: "IR-CLOCK-1" });
       const first = await ledger.append({ action: "case.opened", subjects: ["IR-CLOCK-1"] });
 
-      let out = "";
-      const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string | Uint8Array) => (
-        (out += chunk.toString()),
-        true
-      )) as typeof process.stdout.write;
-      let code: number;
-      try {
-        code = await main([
-          "node",
-          "flz",
-          "clock",
-          "--case",
-          "IR-CLOCK-1",
-          "--landing-zone",
-          file,
-          "--regime",
-          "gdpr,sec",
-          "--determined-at",
-          "2026-03-04T21:00:00Z",
-          "--tz",
-          "UTC",
-          "--json",
-        ]);
-      } finally {
-        process.stdout.write = write;
-        process.exitCode = 0;
-      }
+      const { code, out } = await runFlz([
+        "clock",
+        "--case",
+        "IR-CLOCK-1",
+        "--landing-zone",
+        file,
+        "--regime",
+        "gdpr,sec",
+        "--determined-at",
+        "2026-03-04T21:00:00Z",
+        "--tz",
+        "UTC",
+        "--json",
+      ]);
       expect(code).to.equal(0);
       const printed = JSON.parse(out);
       expect(printed.events.aware).to.equal(first.time.replace(/\.\d{3}Z$/, "Z"));

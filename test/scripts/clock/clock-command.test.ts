@@ -1,28 +1,8 @@
 import { expect } from "chai";
-import { main } from "../../../scripts/cli";
+import { runFlz } from "../../support/cli";
 
 /** Runs `flz <args>` in-process and captures what it writes. */
-async function flz(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    (out += chunk.toString()),
-    true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    (err += chunk.toString()),
-    true
-  )) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "flz", ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-    process.exitCode = 0;
-  }
-}
+const flz = (...args: string[]) => runFlz(args);
 
 describe("flz clock", () => {
   it("prints the deadlines as JSON, earliest first, with local times in --tz", async () => {

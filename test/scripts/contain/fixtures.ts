@@ -170,26 +170,4 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
   };
 }
 
-/** Runs `flz <args>` in-process and captures what it writes. */
-export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import("../../../scripts/cli");
-  let out = "";
-  let err = "";
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    (out += chunk.toString()),
-    true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    (err += chunk.toString()),
-    true
-  )) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "flz", ...args]);
-    process.exitCode = 0;
-    return { code, out, err };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+export { runFlz as runCli } from "../../support/cli";
