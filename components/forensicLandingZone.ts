@@ -17,6 +17,7 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import { AlarmSubscription, IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import { QuarantineDelegation } from "./QuarantineDelegation";
 
 /** Guardrail SCPs (see {@link GuardrailPolicies}). */
 export interface GuardrailSettings {
@@ -154,6 +155,12 @@ export interface ForensicLandingZoneArgs {
   readonly forensicVpc?: ForensicVpcSettings;
   /** Incident alarms in every governed region. Default on, no subscriptions. */
   readonly alarms?: AlarmSettings;
+  /**
+   * Publish the organisation's delegation policy that lets the forensic responder role manage quarantine SCPs (see
+   * {@link QuarantineDelegation}). Default true: `flz contain sessions` and `access-key` revoke sessions through it.
+   * Turn it off only when the organisation already has a resource policy, and merge the quarantine statements into it.
+   */
+  readonly quarantineDelegation?: boolean;
 }
 
 /** Key prefix of Athena query results in the evidence bucket (the only place investigators may write). */
@@ -201,6 +208,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     readonly forensicVpc?: ForensicVpc;
     /** Incident alarms by region. */
     readonly alarms: Readonly<Record<string, IncidentAlarms>>;
+    /** Delegated management of quarantine SCPs. */
+    readonly quarantineDelegation?: QuarantineDelegation;
   };
 
   constructor(name: string, args: ForensicLandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -488,7 +497,20 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         );
       }
     }
-    this.parts = { guardrails, detection, investigation, forensicVpc, alarms };
+    const quarantineDelegation =
+      args.quarantineDelegation === false
+        ? undefined
+        : new QuarantineDelegation(
+            `${name}-quarantine-delegation`,
+            {
+              managementProvider: management,
+              organizationId: organization.id,
+              managementAccountId,
+              responderRoleArn: responderArn,
+            },
+            { parent: this },
+          );
+    this.parts = { guardrails, detection, investigation, forensicVpc, alarms, quarantineDelegation };
 
     this.organizationId = organization.id;
     this.forensicAccountId = account.accountId;

@@ -25,7 +25,7 @@
 import { createHash } from "node:crypto";
 import { PURPOSE_TAG_KEY } from "./keys";
 import { SCP_MAX_CHARACTERS } from "./scp";
-import type { PolicyDocument, PolicyStatement } from "./types";
+import type { PolicyCondition, PolicyDocument, PolicyStatement } from "./types";
 import { normalizeCutoff } from "./revoke";
 import { DocumentInputError, requireAccountId, requireArn, requireOrganizationId } from "./validate";
 
@@ -118,7 +118,7 @@ export function quarantineStatement(args: QuarantineStatementArgs): PolicyStatem
     );
   }
   const cutoff = normalizeCutoff(args.cutoff);
-  const principal =
+  const principal: PolicyCondition =
     args.subject.kind === "principal"
       ? { ArnEquals: { "aws:PrincipalArn": args.subject.principalArn } }
       : {
