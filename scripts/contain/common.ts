@@ -2,6 +2,7 @@
  * What every containment action shares: where it acts, the ledger it records in, what it reports back, and the
  * small validators of the identifiers operators type under pressure.
  */
+import { quarantineSubjectKey, type QuarantineSubject } from "../../components/documents/quarantine";
 import type { ClientFactory } from "../aws/clients";
 import type { CustodyEvent, CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { isValidCaseId } from "../custody/record";
@@ -106,4 +107,24 @@ export async function recordChanges(ledger: CustodyLedger, event: CustodyEvent):
       { cause: err },
     );
   }
+}
+
+/** Target key of a quarantine statement (see `intent.ts`). */
+export function quarantineTarget(subject: QuarantineSubject): string {
+  return `quarantine:${quarantineSubjectKey(subject)}`;
+}
+
+/** Target key of an access key. */
+export function accessKeyTarget(account: string, accessKeyId: string): string {
+  return `access-key:${account}:${accessKeyId}`;
+}
+
+/** Target key of an instance. */
+export function instanceTarget(account: string, region: string, instanceId: string): string {
+  return `instance:${account}:${region}:${instanceId}`;
+}
+
+/** Target key of a subnet (its network ACL association). */
+export function subnetTarget(account: string, region: string, subnetId: string): string {
+  return `subnet:${account}:${region}:${subnetId}`;
 }
