@@ -322,8 +322,8 @@ async function isolate(
   await Promise.all(
     plan.interfaces.map((eni) =>
       step(failures, `isolate interface ${eni.id}`, async () => {
-        await ec2
-          .send(
+        try {
+          await ec2.send(
             new ModifyNetworkInterfaceAttributeCommand({
               NetworkInterfaceId: eni.id,
               ConnectionTrackingSpecification: {
@@ -332,11 +332,11 @@ async function isolate(
                 UdpTimeout: min.udpTimeout,
               },
             }),
-          )
-          .catch((err: unknown) => {
-            // Not every interface type takes timeouts; the swap must still happen, the failure is reported.
-            failures.push(`connection-tracking timeouts of ${eni.id}: ${describeError(err)}`);
-          });
+          );
+        } catch (err) {
+          // Not every interface type takes timeouts; the swap must still happen, the failure is reported.
+          failures.push(`connection-tracking timeouts of ${eni.id}: ${describeError(err)}`);
+        }
         await ec2.send(
           new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [allowAllId] }),
         );

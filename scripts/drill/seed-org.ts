@@ -228,7 +228,6 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
           memberRoleTrust({ forensicRoleArn: lz.forensicResponderRoleArn }),
           memberResponderPermissions({
             evidenceKeyArns,
-            protectedRoleNames: [lz.memberResponderRoleName, lz.memberInvestigatorRoleName],
             forensicAccountId: forensic,
           }),
           { trust: "memberRoleTrust", inline: "memberResponderPermissions" },

@@ -111,14 +111,12 @@ describe("flz contain sessions and access-key: organisation-level quarantine (em
       const [policy] = await quarantinePolicies(world);
       const neutered = policy.statements.map((s) => ({ ...s, Action: "iam:NoSuchAction" }));
       // The management account, which SCPs never bind, rewrites it.
-      await world
-        .adminOf(OrganizationsClient, SEED_ACCOUNTS.management)
-        .send(
-          new UpdatePolicyCommand({
-            PolicyId: policy.id,
-            Content: JSON.stringify({ Version: "2012-10-17", Statement: neutered }),
-          }),
-        );
+      await world.adminOf(OrganizationsClient, SEED_ACCOUNTS.management).send(
+        new UpdatePolicyCommand({
+          PolicyId: policy.id,
+          Content: JSON.stringify({ Version: "2012-10-17", Statement: neutered }),
+        }),
+      );
 
       const rerun = await revoke("2026-03-01T10:00:00Z");
       expect(rerun.notes.join("\n")).to.contain(
