@@ -2,7 +2,8 @@
  * Seeds the drill's organisation in the emulator: the landing zone's runtime pieces from `seedLandingZone()`, plus
  * the same policy documents the stack attaches (`components/documents/`): the evidence and trail bucket policies,
  * the evidence and custody signing key policies, the forensic roles with their trust and permissions, and the
- * member responder and investigator roles in every member account with theirs.
+ * member responder and investigator roles in every member account with theirs; and the organisation (every account a
+ * member) with the delegation policy for quarantine SCPs.
  *
  * The emulator does not enforce IAM, bucket or key policies (REFERENCE.md), so attaching them proves that the
  * documents are well-formed, accepted by the APIs and present where an operator would look for them, not that
@@ -21,13 +22,14 @@ import {
   memberInvestigatorPermissions,
   memberResponderPermissions,
   memberRoleTrust,
+  quarantineDelegationPolicy,
   trailBucketPolicy,
   trailKeyPolicy,
   type PolicyDocument,
 } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { SEED_ACCOUNTS, seedLandingZone, type SeedOptions } from "../emulator/seed";
+import { SEED_ACCOUNTS, seedLandingZone, seedOrganization, type SeedOptions } from "../emulator/seed";
 
 /** Role the drill's responders sign in with, in the management account (trusted by the forensic roles). */
 export const DRILL_RESPONDER_PRINCIPAL = `arn:aws:iam::${SEED_ACCOUNTS.management}:role/IncidentResponseTeam`;
@@ -84,10 +86,27 @@ async function createRole(
 
 /** Seeds the organisation (management, forensic, two members) and attaches the stack's documents. */
 export async function seedOrganisation(options: SeedOptions = {}): Promise<SeededOrganisation> {
-  const lz = await seedLandingZone(options);
+  const seeded = await seedLandingZone(options);
+  // The organisation itself, every account a member, and the delegation that lets the forensic responder manage
+  // quarantine SCPs (how contain sessions and access-key revoke): the same document the stack publishes.
+  const organization = await seedOrganization({
+    delegation: ({ organizationId, managementAccountId }) =>
+      quarantineDelegationPolicy({
+        organizationId,
+        managementAccountId,
+        responderRoleArn: seeded.forensicResponderRoleArn,
+      }),
+  });
+  const lz: LandingZone = { ...seeded, organizationId: organization.organizationId };
   const forensic = lz.forensicAccountId;
   const members = [...SEED_ACCOUNTS.members];
-  const documents: AttachedDocument[] = [];
+  const documents: AttachedDocument[] = [
+    {
+      account: SEED_ACCOUNTS.management,
+      target: "organization:resource-policy",
+      builder: "quarantineDelegationPolicy",
+    },
+  ];
   // An administrator reaches every account through its admin role, as the deployment does.
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
