@@ -23,8 +23,8 @@ import { describeError, OperationError, UsageError } from "../errors";
 import { awsErrorName, instanceTarget, subnetTarget, type ContainContext, type ContainResult } from "./common";
 import {
   INTENT_ACTION,
+  completes,
   intentFor,
-  intentSequenceOf,
   recordCompletion,
   recordIntent,
   targetsOf,
@@ -101,7 +101,7 @@ export function openInstanceIntent(records: readonly CustodyRecord[], target: st
         r.action === INTENT_ACTION &&
         intentFor(r) === INSTANCE_ACTION &&
         targetsOf(r).includes(target) &&
-        !records.some((c) => intentSequenceOf(c) === r.sequence) &&
+        !records.some((c) => completes(c, r.sequence)) &&
         undoneBy(records, [r.sequence]) === undefined,
     )
     .pop();

@@ -70,6 +70,17 @@ export function isIntent(record: CustodyRecord): boolean {
   return record.action === INTENT_ACTION;
 }
 
+/**
+ * Whether a record completes the intent at `sequence`: it names it (`details.intent`), or lists it among the intents it
+ * supersedes (`details.supersedes`: an intent whose append was interrupted inside the ledger's own protocol, written by
+ * the ledger only after the rerun had already recorded a fresh intent; nothing had been changed under it).
+ */
+export function completes(record: CustodyRecord, sequence: number): boolean {
+  if (intentSequenceOf(record) === sequence) return true;
+  const superseded = record.details?.supersedes;
+  return Array.isArray(superseded) && superseded.includes(sequence);
+}
+
 /** The completion action an intent announces. */
 export function intentFor(record: CustodyRecord): string | undefined {
   const value = record.details?.for;
@@ -118,7 +129,7 @@ export function findOpenIntent(
       isIntent(r) &&
       intentFor(r) === action &&
       [...targetsOf(r)].sort().join("\n") === wanted &&
-      !records.some((c) => intentSequenceOf(c) === r.sequence) &&
+      !records.some((c) => completes(c, r.sequence)) &&
       undoneBy(records, [r.sequence]) === undefined,
   );
   return open[open.length - 1];
@@ -128,9 +139,7 @@ export function findOpenIntent(
 export function openIntents(records: readonly CustodyRecord[]): CustodyRecord[] {
   return records.filter(
     (r) =>
-      isIntent(r) &&
-      !records.some((c) => intentSequenceOf(c) === r.sequence) &&
-      undoneBy(records, [r.sequence]) === undefined,
+      isIntent(r) && !records.some((c) => completes(c, r.sequence)) && undoneBy(records, [r.sequence]) === undefined,
   );
 }
 
@@ -175,10 +184,25 @@ export async function recordCompletion(
   event: CustodyEvent,
 ): Promise<CustodyRecord> {
   try {
+    // Intents of the same action on the same targets that no record closes and that precede ours were interrupted
+    // before anything was changed (otherwise the rerun would have found and continued them): this completion closes them.
+    const records = await ledger.records();
+    const superseded = records
+      .filter(
+        (r) =>
+          r.sequence < intent.sequence &&
+          isIntent(r) &&
+          intentFor(r) === intentFor(intent) &&
+          targetsOf(r).some((t) => targetsOf(intent).includes(t)) &&
+          !records.some((c) => completes(c, r.sequence)) &&
+          undoneBy(records, [r.sequence]) === undefined,
+      )
+      .map((r) => r.sequence);
     return await ledger.append({
       ...event,
       details: {
         ...(event.details ?? {}),
+        ...(superseded.length > 0 ? { supersedes: superseded } : {}),
         intent: intent.sequence,
         // A rerun may reach further than the interrupted run planned (a subnet added): its targets join the intent's.
         targets: [...new Set([...targetsOf(intent), ...extraTargets(event)])],
