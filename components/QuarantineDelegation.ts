@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { quarantineDelegationPolicy } from "./documents/quarantine";
+import { quarantineDelegationPolicy } from "./documents/quarantine-delegation";
 
 /** Arguments of {@link QuarantineDelegation}. */
 export interface QuarantineDelegationArgs {

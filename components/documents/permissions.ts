@@ -7,7 +7,7 @@
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
 import { KEY_PURPOSE, keyScope, mergeConditions, type ForensicKeysByTag, type KeyScope } from "./keys";
-import { quarantineResponderStatements } from "./quarantine";
+import { quarantineResponderStatements } from "./quarantine-delegation";
 import {
   DocumentInputError,
   partitionOf,

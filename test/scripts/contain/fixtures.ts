@@ -32,7 +32,7 @@ import type { LandingZone } from "../../../scripts/contract";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyLedger } from "../../../scripts/custody/types";
 import { seedLandingZone, seedOrganization, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
-import { quarantineDelegationPolicy } from "../../../components/documents/quarantine";
+import { quarantineDelegationPolicy } from "../../../components/documents/quarantine-delegation";
 import { openTestCase } from "../../support/cases";
 
 /** The member account the tests contain things in. */
