@@ -307,7 +307,8 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     {
       Sid: "DeactivateAccessKeys",
       Effect: "Allow",
-      Action: ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
+      // GetUser: the user's ARN (with its path) is what the quarantine statement names as aws:PrincipalArn.
+      Action: ["iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
       Resource: `arn:${p}:iam::*:user/*`,
     },
     {
