@@ -4,9 +4,9 @@
  */
 import { quarantineSubjectKey, type QuarantineSubject } from "../../components/documents/quarantine";
 import type { ClientFactory } from "../aws/clients";
-import type { CustodyEvent, CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
+import type { CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { isValidCaseId } from "../custody/record";
-import { describeError, OperationError, UsageError } from "../errors";
+import { UsageError } from "../errors";
 
 /** Where and how a containment action runs. */
 export interface ContainContext {
@@ -92,21 +92,6 @@ export function partitionOf(region: string): string {
 export function awsErrorName(err: unknown): string | undefined {
   if (err && typeof err === "object" && "name" in err) return String((err as { name: unknown }).name);
   return undefined;
-}
-
-/**
- * Appends the record of changes already made. If the ledger refuses, the changes stay made, so the error carries the
- * undo information: without it nobody could reverse them with `contain undo`.
- */
-export async function recordChanges(ledger: CustodyLedger, event: CustodyEvent): Promise<CustodyRecord> {
-  try {
-    return await ledger.append(event);
-  } catch (err) {
-    throw new OperationError(
-      `${event.action} was applied but could not be recorded in the ledger of case ${ledger.caseId} (${describeError(err)}); keep this undo information: ${JSON.stringify(event.undo ?? null)}`,
-      { cause: err },
-    );
-  }
 }
 
 /** Target key of a quarantine statement (see `intent.ts`). */
