@@ -41,9 +41,7 @@ Examples:
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1 --dry-run
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1 \\
-      --volume vol-0aaa1111bbbb22223 --lock-days 730 --max-wait 480 --json > capture.json
-
-Exit codes: 0 every volume captured and locked, 1 a step failed (rerun to resume), 2 bad usage.`;
+      --volume vol-0aaa1111bbbb22223 --lock-days 730 --max-wait 480 --json > capture.json`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

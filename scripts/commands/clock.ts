@@ -146,8 +146,9 @@ export async function clockForCase(ledger: CustodyLedger, options: ClockCommandO
   return { report, sources, record };
 }
 
-/** Prints a clock report for people or, with `--json`, as one JSON document. */
+/** Prints a clock report for people or, with `--json`, as one JSON document; warnings also go to stderr. */
 export function printClock(io: Io, report: ClockReport, json: boolean): void {
+  for (const warning of report.warnings) note(io, `warning: ${warning}`);
   if (json) printJson(io, report);
   else for (const line of formatClock(report)) printLine(io, line);
 }
@@ -226,6 +227,7 @@ async function runForCase(io: Io, options: ClockCommandOptions, caseId: string):
   await withCaseLedger(lz, caseId, async (ledger) => {
     const result = await clockForCase(ledger, options);
     if (options.json) {
+      for (const warning of result.report.warnings) note(io, `warning: ${warning}`);
       printJson(io, {
         case: caseId,
         ...result.report,

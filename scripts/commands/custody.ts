@@ -2,7 +2,7 @@
  * `flz custody show|verify|export`: read, re-check and hand over a case's chain of custody (DESIGN.md §6).
  * `verify --from <dir>` works fully offline on an exported folder; everything else reads the evidence bucket.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -23,7 +23,7 @@ import { custodyPrefix, isValidCaseId } from "../custody/record";
 import { renderHtml, renderMarkdown, verdictLine, verdictOk, type EvidenceCheck } from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
-import { note, printJson, printLine, processIo, type Io } from "../output";
+import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
 
 /** Flags shared by the custody subcommands. */
 export interface CustodyFlags {
@@ -83,9 +83,7 @@ Examples:
   $ flz custody verify --case IR-2026-042
   $ aws kms get-public-key --key-id <custodySigningKeyArn> --query PublicKey --output text | base64 -d \\
       | openssl pkey -pubin -inform DER -out custody.pem
-  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json
-
-Exit codes: 0 verified, 1 broken (the first broken record is named), 2 bad usage.`;
+  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json`;
 
 const HELP_EXPORT = `
 Writes <out>/records/<seq>.json (each record byte for byte), <out>/public-key.pem, <out>/case.json, and a report for
@@ -157,7 +155,8 @@ async function withLedger<T>(
   fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
 ): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
-  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory));
+  // Reading a case is allowed whatever its record 0 says: an examiner must be told a damaged chain is BROKEN.
+  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read" });
 }
 
 /** Parses what can be parsed, for display (verification is separate and strict). */
@@ -350,6 +349,8 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
   const caseId = requireCase(flags);
   if (!flags.out)
     throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
+  // Checked (and created) before anything is read: a typo in --out must not cost a whole export.
+  prepareOutputFolder(flags.out, "--out");
   const out = flags.out;
   const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
     const g = await gatherOnline(ledger, lz, factory, caseId, undefined, io);
@@ -368,7 +369,6 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       headHash: verdict.headHash,
       exportedAt,
     };
-    mkdirSync(out, { recursive: true });
     writeCaseFolder(out, g.entries, g.publicKeyPem, manifest);
     const reportInput = {
       caseId,

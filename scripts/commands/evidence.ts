@@ -52,9 +52,7 @@ be deleted or overwritten by anyone, root included, until the retention ends. Th
 Examples:
   $ flz evidence put --case IR-2026-042 --kind memory ./i-0abc.lime --dry-run
   $ flz evidence put --case IR-2026-042 --kind memory ./i-0abc.lime
-  $ flz evidence put --case IR-2026-042 --kind log ./auth.log.gz --json
-
-Exit codes: 0 uploaded and recorded, 1 failed (a failed upload is recorded too), 2 bad usage.`;
+  $ flz evidence put --case IR-2026-042 --kind log ./auth.log.gz --json`;
 
 /** Adds `flz evidence put` to the program. */
 export function register(program: Command): void {

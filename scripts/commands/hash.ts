@@ -58,9 +58,7 @@ Examples:
   $ flz hash /dev/nvme1n1 --manifest nvme1n1.manifest.jsonl --json
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --account 333333333333 --concurrency 128 \\
-      --manifest snap.manifest.jsonl --json
-
-Exit codes: 0 hashed, 1 a read failed or a block failed its checksum, 2 bad usage.`;
+      --manifest snap.manifest.jsonl --json`;
 
 /** Validates the flags and files into a request; throws {@link UsageError} naming the bad value. */
 export function parseHashRequest(files: string[], flags: HashFlags): HashRequest {
