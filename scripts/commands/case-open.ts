@@ -44,7 +44,7 @@ export function parseCaseOpening(caseId: string, flags: CaseOpenFlags, now: Date
   requireCaseIdFormat(caseId);
   const title = flags.title?.trim() ?? "";
   if (!title) throw new UsageError('--title is required: a short title, e.g. --title "Leaked key of ci-deployer"');
-  if (title.length > MAX_TITLE || /[\u0000-\u001f\u007f]/.test(title))
+  if (title.length > MAX_TITLE || /\p{Cc}/u.test(title))
     throw new UsageError(
       `--title must be one line of at most ${MAX_TITLE} characters (got ${title.length} characters${/[\n\r]/.test(title) ? " over several lines" : ""})`,
     );
@@ -58,7 +58,7 @@ export function parseCaseOpening(caseId: string, flags: CaseOpenFlags, now: Date
       `--aware-at ${JSON.stringify(flags.awareAt)} is in the future (now is ${now.toISOString()}): give when the organisation became aware`,
     );
   const by = (flags.by ?? defaultOpener()).trim();
-  if (!by || by.length > MAX_TITLE || /[\u0000-\u001f\u007f]/.test(by))
+  if (!by || by.length > MAX_TITLE || /\p{Cc}/u.test(by))
     throw new UsageError(`--by must name who opens the case, on one line (e.g. --by "Alice Martin, IR lead")`);
   return { caseId, title, awarenessTime: aware.toISOString(), openedBy: by };
 }

@@ -20,7 +20,15 @@ import { checkEvidence } from "../custody/evidence-check";
 import type { EvidenceBucketLedger } from "../custody/ledger";
 import { withCaseLedger } from "./case";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
-import { renderHtml, renderMarkdown, verdictLine, verdictOk, type EvidenceCheck } from "../custody/report";
+import {
+  parsedRecords,
+  renderHtml,
+  renderMarkdown,
+  unreadableRecords,
+  verdictLine,
+  verdictOk,
+  type EvidenceCheck,
+} from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
 import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
@@ -377,8 +385,9 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       publicKeySha256: verdict.publicKeySha256,
       generatedAt: exportedAt,
       verification: g.verification,
-      records: readableRecords(g.entries),
+      records: parsedRecords(g.entries),
       evidenceChecks: g.evidence,
+      unreadable: unreadableRecords(g.entries),
     };
     writeFileSync(path.join(out, "report.html"), renderHtml(reportInput));
     writeFileSync(path.join(out, "report.md"), renderMarkdown(reportInput));

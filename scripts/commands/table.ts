@@ -5,7 +5,7 @@
 
 /** A cell made safe to print: control characters as `\n`, `\x1b`, ... escapes. */
 export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+  return text.replace(/\p{Cc}/gu, (c) => {
     if (c === "\n") return "\\n";
     if (c === "\t") return "\\t";
     if (c === "\r") return "\\r";
