@@ -119,7 +119,8 @@ export interface CaseClockResult {
 /** Parses `--aware-record`. */
 export function parseRecordSequence(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()))
+  // At most 15 digits: a longer number is no sequence, and would be echoed back as 1e+23.
+  if (!/^\d{1,15}$/.test(text.trim()))
     throw new UsageError(
       `--aware-record ${JSON.stringify(text)} is not a record sequence number: use 0 for the first record, 1 for the next, ...`,
     );

@@ -118,11 +118,14 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
 
 function common(cmd: Command, accountRequired = true): Command {
   return cmd
-    .option("--case <id>", "case ID: names the ledger, the role session and the tags (required)")
+    .option(
+      "--case <id>",
+      "case ID, opened with flz case open: names the ledger, the role session and the tags (required)",
+    )
     .option(
       "--account <id>",
       accountRequired
-        ? "member account to act in (12 digits, required)"
+        ? "member account to act in, 12 digits (required)"
         : "member account (optional: the record says where)",
     )
     .option("--region <region>", "region to act in (default: the landing zone's home region)")
@@ -269,7 +272,10 @@ export function register(program: Command): void {
           "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status. " +
           "The account and region come from the record.",
       )
-      .option("--action <sequence>", "sequence number of the record to reverse (printed by the contain command)"),
+      .option(
+        "--action <sequence>",
+        "sequence number of the record to reverse, printed by the contain command (required)",
+      ),
     false,
   )
     .addHelpText("after", "\nExample:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")

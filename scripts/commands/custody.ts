@@ -120,7 +120,7 @@ export function register(program: Command): void {
   custody
     .command("show")
     .description("List a case's custody records: sequence, time, actor, action, subjects, hashes.")
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID (required)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option("--json", "print the records as JSON")
     .addHelpText("after", HELP_SHOW)
@@ -132,7 +132,7 @@ export function register(program: Command): void {
     .description(
       "Re-check the chain, every signature (offline, with the public key) and every reachable evidence hash.",
     )
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID (required)")
     .option(
       "--public-key <pem>",
       "custody public key (PEM) to verify with; default: the case's stored copy, checked against KMS",
@@ -147,8 +147,8 @@ export function register(program: Command): void {
   custody
     .command("export")
     .description("Export every record, the public key and an HTML + Markdown report to a folder.")
-    .option("--case <id>", "case ID")
-    .option("--out <dir>", "folder to write (created if missing)")
+    .option("--case <id>", "case ID (required)")
+    .option("--out <dir>", "folder to write; created if missing, its parent must exist (required)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option("--json", "print what was written as JSON")
     .addHelpText("after", HELP_EXPORT)

@@ -65,7 +65,7 @@ export function register(program: Command): void {
       "Upload a file with S3 SHA-256 checksums and record its SHA-256 (computed in the same read) in the case's ledger.",
     )
     .argument("<file>", "the artefact to upload")
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID, opened with flz case open (required)")
     .option("--kind <kind>", `what it is: ${EVIDENCE_KINDS.join(", ")}`, "other")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option(

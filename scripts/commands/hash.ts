@@ -93,6 +93,17 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
   };
 }
 
+/**
+ * A line in the format `sha256sum` prints and `sha256sum -c` checks. A name with a backslash, a newline or a carriage
+ * return is escaped the way GNU coreutils does (`\\`, `\n`, `\r`, and a leading backslash on the line), so a
+ * file name can never forge a second line for `sha256sum -c`.
+ */
+export function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\\\n\r]/.test(name)) return `${sha256}  ${name}`;
+  const escaped = name.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+  return `\\${sha256}  ${escaped}`;
+}
+
 /** Every 10 s, a progress line on stderr (hashing a large device or snapshot takes minutes to hours). */
 export function progressNotes(
   io: Io,
@@ -174,7 +185,7 @@ async function hashFiles(
     }
     manifest?.summary({ source: file, bytes: digest.bytes, sha256: digest.sha256 });
     results.push(digest);
-    if (!json) printLine(io, `${digest.sha256}  ${file}`);
+    if (!json) printLine(io, sha256sumLine(digest.sha256, file));
   }
   if (json) {
     printJson(

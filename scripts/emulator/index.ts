@@ -50,7 +50,12 @@ export function emulatorExitLine(python: string, code: number | null, stderr: st
   const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
   if (missing)
     return `${python} has no ${missing[1]} module: the emulator needs moto 5.2.1: pip install 'moto[server]==5.2.1' for ${python} (or point FLZ_PYTHON at a Python that has it)`;
-  const last = stderr.trim().split("\n").filter((l) => l.trim()).pop() ?? "no output";
+  const last =
+    stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim())
+      .pop() ?? "no output";
   return `the emulator (${python}) exited with code ${code ?? "null"} before it was ready: ${last}`;
 }
 

@@ -296,7 +296,7 @@ td code.hash { white-space: normal; overflow-wrap: anywhere; }
 tr.bad td, section.record.bad { background: #fdecea; }
 section.record { border: 1px solid #ccc; padding: .4em .6em; margin: .6em 0; break-inside: avoid; }
 dl { display: grid; grid-template-columns: 9em 1fr; gap: .15em .8em; margin: .3em 0; }
-dt { font-weight: 600; }
+dt { font-weight: 600; overflow-wrap: anywhere; min-width: 0; }
 dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 ul.facts { margin: 0; padding-left: 1.1em; }
 .small { font-size: .85em; color: #444; }
@@ -304,10 +304,11 @@ ul.facts { margin: 0; padding-left: 1.1em; }
 col.c-seq { width: 4.5em; } col.c-kind { width: 8em; } col.c-bytes { width: 7.5em; }
 col.c-step { width: 22%; } col.c-cmd { width: 30%; }
 col.c-time { width: 12.5em; } col.c-status { width: 8em; } col.c-outcome { width: 7em; } col.c-num { width: 6em; }
-.passed, p.passed { color: #0a6b2d; font-weight: 600; }
-.failed, p.failed { color: #a10e0e; font-weight: 600; }
-.skipped { color: #8a5a00; font-weight: 600; }
-.not-in-scenario { color: #555; }
+tr.passed .status, p.passed, li.passed { color: #0a6b2d; font-weight: 600; }
+tr.failed .status, p.failed, li.failed, tr.overdue td { color: #a10e0e; font-weight: 600; }
+tr.skipped .status { color: #8a5a00; font-weight: 600; }
+tr.not-in-scenario td { color: #666; }
+span.verdict { display: inline-block; padding: .1em .5em; margin: 0; }
 .metrics { display: flex; gap: 2rem; flex-wrap: wrap; }
 .metric strong { display: block; font-size: 1.4rem; }
 footer { color: #555; font-size: 12px; }
