@@ -221,7 +221,7 @@ export function register(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
+      "\nExamples:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
     )
     .action(async (options: ContainCommonOptions & { user?: string; key?: string }) => {
       if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
@@ -278,7 +278,7 @@ export function register(program: Command): void {
       ),
     false,
   )
-    .addHelpText("after", "\nExample:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
+    .addHelpText("after", "\nExamples:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
     .action(async (options: ContainCommonOptions & { action?: string }) => {
       const sequence = parseSequence(options.action);
       await run(options, false, (ctx) =>
