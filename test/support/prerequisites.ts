@@ -53,7 +53,9 @@ function ensurePython(): boolean {
     return false;
   }
   if (moto.stdout.trim() !== "5.2.1")
-    say(`note: moto ${moto.stdout.trim()} found; the tests are written against 5.2.1 (pip install 'moto[server]==5.2.1')`);
+    say(
+      `note: moto ${moto.stdout.trim()} found; the tests are written against 5.2.1 (pip install 'moto[server]==5.2.1')`,
+    );
   return true;
 }
 
