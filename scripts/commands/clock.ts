@@ -224,6 +224,7 @@ export function register(program: Command): void {
 
 async function runForCase(io: Io, options: ClockCommandOptions, caseId: string): Promise<void> {
   clockSettings(options); // bad flags fail before any AWS call
+  parseRecordSequence(options.awareRecord);
   const lz = loadLandingZone(options.landingZone);
   await withCaseLedger(lz, caseId, async (ledger) => {
     const result = await clockForCase(ledger, options);
