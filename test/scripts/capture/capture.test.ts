@@ -415,7 +415,7 @@ describe("flz capture on the emulator", function () {
       "--landing-zone",
       contract,
     ]);
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(2); // an instance not where it was named: bad usage, as in every command
     expect(run.stderr.trim()).to.equal(
       `flz: instance ${instance.instanceId} is not in us-east-1 but in eu-west-1 (account ${MEMBER}): run again with --region eu-west-1`,
     );
