@@ -120,11 +120,14 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
 
 function common(cmd: Command, accountRequired = true): Command {
   return cmd
-    .option("--case <id>", "case ID: names the ledger, the role session and the tags (required)")
+    .option(
+      "--case <id>",
+      "case ID, opened with flz case open: names the ledger, the role session and the tags (required)",
+    )
     .option(
       "--account <id>",
       accountRequired
-        ? "member account to act in (12 digits, required)"
+        ? "member account to act in, 12 digits (required)"
         : "member account (optional: the record says where)",
     )
     .option("--region <region>", "region to act in (default: the landing zone's home region)")
@@ -234,7 +237,7 @@ export function register(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
+      "\nExamples:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
     )
     .action(
       async (
@@ -312,11 +315,14 @@ export function register(program: Command): void {
           "is undone to the state before it began. Refused when a later record changed the same target and is still in " +
           "effect (it names that record): undo the later one first, or give --force. The account and region come from the record.",
       )
-      .option("--action <sequence>", "sequence number of the record to reverse (printed by the contain command)")
+      .option(
+        "--action <sequence>",
+        "sequence number of the record to reverse, printed by the contain command (required)",
+      )
       .option("--force", "undo even though a later record changed the same target (its change is discarded)"),
     false,
   )
-    .addHelpText("after", "\nExample:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
+    .addHelpText("after", "\nExamples:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
     .action(async (options: ContainCommonOptions & { action?: string; force?: boolean }) => {
       const sequence = parseSequence(options.action);
       await run(options, false, (ctx) =>
@@ -337,25 +343,35 @@ export function register(program: Command): void {
         "to it, protections or IMDSv2 turned off, Standby left, a subnet's quarantine ACL swapped out; and containments " +
         "interrupted before they completed. Changes nothing. Exit 0 when everything is in effect, 1 when something is not.",
     )
-    .option("--case <id>", "case ID (required)")
+    .option("--case <id>", "case ID, opened with flz case open (required)")
     .option(
       "--landing-zone <file>",
       "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)",
     )
     .option("--json", "print one JSON document")
-    .addHelpText("after", "\nExample:\n  flz contain status --case IR-2026-0042\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  flz contain status --case IR-2026-0042\n  flz contain status --case IR-2026-0042 --json\n",
+    )
     .action(async (options: { case?: string; landingZone?: string; json?: boolean }) => {
       const io = processIo();
       const caseId = requireCaseId(options.case);
       const lz = loadLandingZone(options.landingZone);
-      await withCaseLedger(lz, caseId, async (ledger, factory) => {
-        const status = await containmentStatus({ factory, ledger, region: lz.homeRegion });
-        if (options.json) printJson(io, status as unknown as JsonValue);
-        else for (const line of formatStatus(status)) printLine(io, line);
-        const bad = status.containments.filter((c) => c.state !== "in-effect").length + status.interrupted.length;
-        if (bad > 0) {
-          throw new OperationError(`${bad} containment(s) of case ${caseId} are not in effect as recorded (see above)`);
-        }
-      });
+      await withCaseLedger(
+        lz,
+        caseId,
+        async (ledger, factory) => {
+          const status = await containmentStatus({ factory, ledger, region: lz.homeRegion });
+          if (options.json) printJson(io, status as unknown as JsonValue);
+          else for (const line of formatStatus(status)) printLine(io, line);
+          const bad = status.containments.filter((c) => c.state !== "in-effect").length + status.interrupted.length;
+          if (bad > 0) {
+            throw new OperationError(
+              `${bad} containment(s) of case ${caseId} are not in effect as recorded (see above)`,
+            );
+          }
+        },
+        { access: "read" },
+      );
     });
 }

@@ -203,9 +203,43 @@ describe("flz contain sessions and access-key: organisation-level quarantine (em
       });
       expect(result.record?.undo).to.include({ kind: "access-key", accessKeyId: stolen, previousStatus: "Active" });
 
+      const preview = await undoAction(world.context(true), { sequence: result.record?.sequence ?? -1 });
+      expect(preview.changes.map((c) => c.description)).to.include(
+        `set access key ${stolen} of user ci-bot back to Active`,
+      );
+      expect(await statuses()).to.deep.equal({ [stolen]: "Inactive", [spare]: "Active" });
+
       await undoAction(world.context(), { sequence: result.record?.sequence ?? -1 });
       expect(await statuses()).to.deep.equal({ [stolen]: "Active", [spare]: "Active" });
       expect(await quarantinePolicies(world)).to.deep.equal([]);
+    });
+
+    it("changes nothing on a dry run", async () => {
+      const result = await deactivateAccessKey(world.context(true), { user: "ci-bot", key: stolen });
+      expect(result.changes.map((c) => c.description)).to.include(
+        `deactivate access key ${stolen} of user ci-bot (Active -> Inactive; the key is kept)`,
+      );
+      expect(await statuses()).to.deep.equal({ [stolen]: "Active", [spare]: "Active" });
+      expect(await quarantinePolicies(world)).to.deep.equal([]);
+      expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
+    });
+
+    it("refuses an unknown user, a key of another user and a temporary key, naming them", async () => {
+      const user = await deactivateAccessKey(world.context(), { user: "ghost", key: stolen }).catch((e: unknown) => e);
+      expect((user as Error).message).to.equal(
+        "user ghost does not exist in account 333333333333: give the name of an existing IAM user",
+      );
+      const key = await deactivateAccessKey(world.context(), { user: "ci-bot", key: "AKIAIOSFODNN7EXAMPLE" }).catch(
+        (e: unknown) => e,
+      );
+      expect(key).to.be.instanceOf(UsageError);
+      expect((key as Error).message).to.contain("access key AKIAIOSFODNN7EXAMPLE is not a key of user ci-bot");
+      const temporary = await deactivateAccessKey(world.context(), {
+        user: "ci-bot",
+        key: "ASIAIOSFODNN7EXAMPLE",
+      }).catch((e: unknown) => e);
+      expect((temporary as Error).message).to.match(/temporary session key .* flz contain sessions/);
+      expect(await statuses()).to.deep.equal({ [stolen]: "Active", [spare]: "Active" });
     });
 
     it("leaves federated sessions alone with --keep-federated-sessions, and says so", async () => {
