@@ -224,25 +224,30 @@ export async function readyGroup(ec2: EC2Client, vpcId: string, action: GroupAct
     }
     return id;
   }
-  const calls: Promise<unknown>[] = [];
-  if (action.authorizeIngress.length > 0)
-    calls.push(
-      ec2.send(
-        new AuthorizeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.authorizeIngress }),
-      ),
-    );
-  if (action.authorizeEgress.length > 0)
-    calls.push(
-      ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.authorizeEgress })),
-    );
-  if (action.revokeIngress.length > 0)
-    calls.push(
-      ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: action.revokeIngress })),
-    );
-  if (action.revokeEgress.length > 0)
-    calls.push(
-      ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: action.revokeEgress })),
-    );
+  // One call per rule set: a rule already there, or already gone, is the state wanted (an interrupted run may have
+  // made the change), and EC2 refuses a whole call when one of its rules is a duplicate.
+  const calls: Promise<unknown>[] = [
+    ...action.authorizeIngress.map((p) =>
+      ec2
+        .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: [p] }))
+        .catch(tolerate(["InvalidPermission.Duplicate"])),
+    ),
+    ...action.authorizeEgress.map((p) =>
+      ec2
+        .send(new AuthorizeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: [p] }))
+        .catch(tolerate(["InvalidPermission.Duplicate"])),
+    ),
+    ...action.revokeIngress.map((p) =>
+      ec2
+        .send(new RevokeSecurityGroupIngressCommand({ GroupId: action.id, IpPermissions: [p] }))
+        .catch(tolerate(["InvalidPermission.NotFound"])),
+    ),
+    ...action.revokeEgress.map((p) =>
+      ec2
+        .send(new RevokeSecurityGroupEgressCommand({ GroupId: action.id, IpPermissions: [p] }))
+        .catch(tolerate(["InvalidPermission.NotFound"])),
+    ),
+  ];
   await Promise.all(calls);
   return action.id;
 }

@@ -17,9 +17,12 @@ import {
 import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
   ModifyNetworkInterfaceAttributeCommand,
   type EC2ClientResolvedConfig,
   type Instance,
@@ -247,6 +250,44 @@ describe("flz contain instance where the emulator cannot go (aws-sdk-client-mock
     expect(ledger.stored[0].undo?.interfaces).to.deep.equal([
       { id: "eni-1", groups: ["sg-app"], connectionTracking: null },
     ]);
+  });
+
+  it("repairs the containment groups one rule set at a time, taking a rule already added or removed as done", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance()] }] });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({
+      SecurityGroups: [
+        {
+          GroupId: "sg-allow",
+          VpcId: "vpc-1",
+          Tags: [{ Key: CONTAINMENT_TAG, Value: "allow-all" }],
+          IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+          IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        },
+        {
+          GroupId: "sg-iso",
+          VpcId: "vpc-1",
+          Tags: [{ Key: CONTAINMENT_TAG, Value: "isolation" }],
+          IpPermissions: [],
+          IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        },
+      ],
+    });
+    // What an interrupted run left: its changes landed after this run read the groups.
+    const duplicate = Object.assign(new Error("The specified rule already exists"), {
+      name: "InvalidPermission.Duplicate",
+    });
+    const gone = Object.assign(new Error("The specified rule does not exist"), { name: "InvalidPermission.NotFound" });
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(duplicate);
+    ec2.on(AuthorizeSecurityGroupEgressCommand).rejects(duplicate);
+    ec2.on(RevokeSecurityGroupEgressCommand).rejects(gone);
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    const result = await containInstance(ctx, { instanceId: ID });
+    expect(result.failures).to.deep.equal([]);
+    expect(
+      ec2.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input.IpPermissions),
+    ).to.deep.equal([[{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }]]);
+    const groups = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
+    expect(groups.filter((g) => g !== undefined)).to.deep.equal([["sg-allow"], ["sg-iso"]]);
   });
 
   it("leaves an interface already in the isolation group alone", async () => {
