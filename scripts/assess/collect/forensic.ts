@@ -4,12 +4,7 @@
  */
 import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from "@aws-sdk/client-eventbridge";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import {
-  DescribeKeyCommand,
-  GetKeyPolicyCommand,
-  GetKeyRotationStatusCommand,
-  KMSClient,
-} from "@aws-sdk/client-kms";
+import { DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   GetBucketPolicyCommand,
   GetBucketVersioningCommand,
@@ -68,7 +63,12 @@ function regionOf(arn: string, fallback: string): string {
 }
 
 /** Reads one key: its metadata, rotation (symmetric keys only) and policy. */
-export async function key(factory: ClientFactory, arn: string, purpose: KeyFacts["purpose"], home: string): Promise<KeyFacts> {
+export async function key(
+  factory: ClientFactory,
+  arn: string,
+  purpose: KeyFacts["purpose"],
+  home: string,
+): Promise<KeyFacts> {
   const region = regionOf(arn, home);
   const kms = factory.client(KMSClient, { region });
   const metadata = await attempt(
@@ -83,9 +83,13 @@ export async function key(factory: ClientFactory, arn: string, purpose: KeyFacts
   const symmetric = !metadata.ok || metadata.value.spec === "SYMMETRIC_DEFAULT";
   const [rotation, policy] = await Promise.all([
     symmetric
-      ? attempt<boolean | null>(async () => (await kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }))).KeyRotationEnabled === true)
+      ? attempt<boolean | null>(
+          async () => (await kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }))).KeyRotationEnabled === true,
+        )
       : Promise.resolve<Read<boolean | null>>({ ok: true, value: null }),
-    attempt(async () => (await kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }))).Policy ?? "{}"),
+    attempt(
+      async () => (await kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" }))).Policy ?? "{}",
+    ),
   ]);
   return { arn, purpose, region, metadata, rotation, policy };
 }
@@ -118,7 +122,9 @@ async function alarms(factory: ClientFactory, region: string): Promise<AlarmFact
         name: r.Name ?? "",
         state: r.State ?? "",
         pattern: r.EventPattern,
-        targets: ((await events.send(new ListTargetsByRuleCommand({ Rule: r.Name }))).Targets ?? []).map((t) => t.Arn ?? ""),
+        targets: ((await events.send(new ListTargetsByRuleCommand({ Rule: r.Name }))).Targets ?? []).map(
+          (t) => t.Arn ?? "",
+        ),
       })),
     );
   });
@@ -129,8 +135,14 @@ async function alarms(factory: ClientFactory, region: string): Promise<AlarmFact
     Object.fromEntries(
       await Promise.all(
         topics.map(async (TopicArn) => {
-          const subs = await allPages(paginateListSubscriptionsByTopic({ client: sns }, { TopicArn }), (p) => p.Subscriptions);
-          return [TopicArn, subs.filter((s) => s.SubscriptionArn && s.SubscriptionArn !== "PendingConfirmation").length];
+          const subs = await allPages(
+            paginateListSubscriptionsByTopic({ client: sns }, { TopicArn }),
+            (p) => p.Subscriptions,
+          );
+          return [
+            TopicArn,
+            subs.filter((s) => s.SubscriptionArn && s.SubscriptionArn !== "PendingConfirmation").length,
+          ];
         }),
       ),
     ),

@@ -33,7 +33,9 @@ export const DETECTION_PRINCIPALS = ["guardduty.amazonaws.com", "securityhub.ama
 const INNER_CONCURRENCY = 8;
 
 /** Summarises basic or advanced event selectors into what the checks need. */
-export function summariseSelectors(out: Pick<GetEventSelectorsCommandOutput, "EventSelectors" | "AdvancedEventSelectors">): TrailSelectors {
+export function summariseSelectors(
+  out: Pick<GetEventSelectorsCommandOutput, "EventSelectors" | "AdvancedEventSelectors">,
+): TrailSelectors {
   const kinds = new Set<string>();
   const excluded = new Set<string>();
   let s3Data: TrailSelectors["s3Data"] = "none";
@@ -76,7 +78,12 @@ export function summariseSelectors(out: Pick<GetEventSelectorsCommandOutput, "Ev
         : kinds.has("WriteOnly")
           ? "WriteOnly"
           : "None";
-  return { management, excludedSources: [...excluded].sort(), s3Data, s3Buckets: s3Data === "some" ? [...buckets].sort() : [] };
+  return {
+    management,
+    excludedSources: [...excluded].sort(),
+    s3Data,
+    s3Buckets: s3Data === "some" ? [...buckets].sort() : [],
+  };
 }
 
 async function trails(factory: ClientFactory, region: string): Promise<TrailFacts[]> {
@@ -155,7 +162,10 @@ async function ancestry(org: OrganizationsClient, accounts: readonly string[]): 
     let p = parentOf.get(child);
     if (!p) {
       p = limit(async () => {
-        const parents = await allPages(paginateListParents({ client: org }, { ChildId: child }), (page) => page.Parents);
+        const parents = await allPages(
+          paginateListParents({ client: org }, { ChildId: child }),
+          (page) => page.Parents,
+        );
         return parents[0] ? { id: parents[0].Id ?? "", type: parents[0].Type ?? "" } : undefined;
       });
       parentOf.set(child, p);

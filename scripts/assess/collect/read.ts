@@ -23,7 +23,8 @@ export async function attempt<T>(fn: () => Promise<T>, absent: Record<string, T>
     return { ok: true, value: await fn() };
   } catch (err) {
     const name = errorName(err);
-    if (name !== undefined && Object.prototype.hasOwnProperty.call(absent, name)) return { ok: true, value: absent[name] };
+    if (name !== undefined && Object.prototype.hasOwnProperty.call(absent, name))
+      return { ok: true, value: absent[name] };
     return { ok: false, error: reason(err) };
   }
 }

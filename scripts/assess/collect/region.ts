@@ -51,7 +51,10 @@ export const SNAPSHOT_COPY_QUOTA = /concurrent snapshot copies per destination r
 
 /** Whether a key policy lets the account's own IAM policies (or its principals through a service) use the key. */
 export function accountMayUseKey(policy: string, account: string): boolean {
-  const allowed = new Set([...principalsAllowed(policy, "kms:Decrypt"), ...principalsAllowed(policy, "kms:CreateGrant")]);
+  const allowed = new Set([
+    ...principalsAllowed(policy, "kms:Decrypt"),
+    ...principalsAllowed(policy, "kms:CreateGrant"),
+  ]);
   return allowed.has(`arn:aws:iam::${account}:root`) || allowed.has(account) || allowed.has("*(conditional)");
 }
 
@@ -63,7 +66,9 @@ async function guardDuty(factory: ClientFactory, at: Placement): Promise<Read<Gu
     const DetectorId = ids[0];
     const [detector, administrator] = await Promise.all([
       gd.send(new GetDetectorCommand({ DetectorId })),
-      attempt(async () => (await gd.send(new GetGuardDutyAdministratorCommand({ DetectorId }))).Administrator?.AccountId),
+      attempt(
+        async () => (await gd.send(new GetGuardDutyAdministratorCommand({ DetectorId }))).Administrator?.AccountId,
+      ),
     ]);
     return {
       detectorId: DetectorId,
@@ -89,7 +94,10 @@ async function keys(
           const m = (await kms.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
           if (m?.KeyManager === "AWS") return [id, { manager: "AWS", accountMayUse: true }] as const;
           const policy = (await kms.send(new GetKeyPolicyCommand({ KeyId: id, PolicyName: "default" }))).Policy ?? "{}";
-          return [id, { manager: m?.KeyManager ?? "CUSTOMER", accountMayUse: accountMayUseKey(policy, at.account) }] as const;
+          return [
+            id,
+            { manager: m?.KeyManager ?? "CUSTOMER", accountMayUse: accountMayUseKey(policy, at.account) },
+          ] as const;
         }),
       ),
     ),
@@ -111,111 +119,128 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
     (p.Vpcs ?? []).map((v) => ({ id: v.VpcId ?? "", isDefault: v.IsDefault === true })),
   );
   const resolver = factory.client(Route53ResolverClient, at);
-  const [gd, securityHub, detective, flowLogs, queryLogs, queryLogGroups, instances, launchTemplates, ssmOnline, ebsDefault, volumes, quota] =
-    await Promise.all([
-      guardDuty(factory, at),
-      attempt<{ enabled: boolean; administrator?: string }>(
-        async () => {
-          const hub = factory.client(SecurityHubClient, at);
-          await hub.send(new DescribeHubCommand({}));
-          const admin = await attempt(async () => (await hub.send(new GetSecurityHubAdministratorCommand({}))).Administrator?.AccountId);
-          return { enabled: true, administrator: admin.ok ? admin.value : undefined };
-        },
-        // Security Hub answers InvalidAccessException for an account that is not subscribed.
-        { InvalidAccessException: { enabled: false }, ResourceNotFoundException: { enabled: false } },
-      ),
-      attempt(async () => {
-        const d = factory.client(DetectiveClient, at);
-        const [graphs, invitations] = await Promise.all([
-          allPages(paginateListGraphs({ client: d }, {}), (p) => (p.GraphList ?? []).map((g) => g.Arn ?? "")),
-          allPages(paginateListInvitations({ client: d }, {}), (p) => p.Invitations),
-        ]);
-        return { graphs, memberships: invitations.filter((i) => i.Status === "ENABLED").map((i) => i.GraphArn ?? "") };
-      }),
-      attempt(() =>
-        allPages(paginateDescribeFlowLogs({ client: ec2 }, {}), (p) =>
-          (p.FlowLogs ?? []).map(
-            (f): FlowLogFacts => ({
-              resourceId: f.ResourceId ?? "",
-              status: f.FlowLogStatus ?? "",
-              destinationType: f.LogDestinationType ?? "cloud-watch-logs",
-              logGroup: f.LogGroupName || (f.LogDestination?.includes(":log-group:") ? logGroupName(f.LogDestination) : undefined),
-            }),
-          ),
-        ),
-      ),
-      attempt(() =>
-        allPages(paginateListResolverQueryLogConfigAssociations({ client: resolver }, {}), (p) =>
-          (p.ResolverQueryLogConfigAssociations ?? []).map((a) => ({
-            resourceId: a.ResourceId ?? "",
-            status: a.Status ?? "",
-            configId: a.ResolverQueryLogConfigId ?? "",
-          })),
-        ),
-      ),
-      attempt(async () =>
-        Object.fromEntries(
-          await allPages(paginateListResolverQueryLogConfigs({ client: resolver }, {}), (p) =>
-            (p.ResolverQueryLogConfigs ?? []).map((c) => [c.Id ?? "", c.DestinationArn ?? ""] as [string, string]),
-          ),
-        ),
-      ),
-      attempt(() =>
-        allPages(paginateDescribeInstances({ client: ec2 }, {}), (p) =>
-          (p.Reservations ?? [])
-            .flatMap((r) => r.Instances ?? [])
-            .filter((i) => i.State?.Name !== "terminated")
-            .map(
-              (i): InstanceFacts => ({
-                id: i.InstanceId ?? "",
-                state: i.State?.Name ?? "",
-                httpTokens: i.MetadataOptions?.HttpTokens ?? "optional",
-                volumeIds: (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId ?? "").filter((v) => v),
-              }),
-            ),
-        ),
-      ),
-      attempt(async () => {
-        const templates = await allPages(paginateDescribeLaunchTemplates({ client: ec2 }, {}), (p) => p.LaunchTemplates);
-        return Promise.all(
-          templates.map(async (t) => {
-            const v = await ec2.send(
-              new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: t.LaunchTemplateId, Versions: ["$Default"] }),
-            );
-            return {
-              id: t.LaunchTemplateId ?? "",
-              name: t.LaunchTemplateName ?? "",
-              httpTokens: v.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.MetadataOptions?.HttpTokens,
-            };
-          }),
+  const [
+    gd,
+    securityHub,
+    detective,
+    flowLogs,
+    queryLogs,
+    queryLogGroups,
+    instances,
+    launchTemplates,
+    ssmOnline,
+    ebsDefault,
+    volumes,
+    quota,
+  ] = await Promise.all([
+    guardDuty(factory, at),
+    attempt<{ enabled: boolean; administrator?: string }>(
+      async () => {
+        const hub = factory.client(SecurityHubClient, at);
+        await hub.send(new DescribeHubCommand({}));
+        const admin = await attempt(
+          async () => (await hub.send(new GetSecurityHubAdministratorCommand({}))).Administrator?.AccountId,
         );
-      }),
-      attempt(() =>
-        allPages(paginateDescribeInstanceInformation({ client: factory.client(SSMClient, at) }, {}), (p) =>
-          (p.InstanceInformationList ?? []).filter((i) => i.PingStatus === "Online").map((i) => i.InstanceId ?? ""),
+        return { enabled: true, administrator: admin.ok ? admin.value : undefined };
+      },
+      // Security Hub answers InvalidAccessException for an account that is not subscribed.
+      { InvalidAccessException: { enabled: false }, ResourceNotFoundException: { enabled: false } },
+    ),
+    attempt(async () => {
+      const d = factory.client(DetectiveClient, at);
+      const [graphs, invitations] = await Promise.all([
+        allPages(paginateListGraphs({ client: d }, {}), (p) => (p.GraphList ?? []).map((g) => g.Arn ?? "")),
+        allPages(paginateListInvitations({ client: d }, {}), (p) => p.Invitations),
+      ]);
+      return { graphs, memberships: invitations.filter((i) => i.Status === "ENABLED").map((i) => i.GraphArn ?? "") };
+    }),
+    attempt(() =>
+      allPages(paginateDescribeFlowLogs({ client: ec2 }, {}), (p) =>
+        (p.FlowLogs ?? []).map((f): FlowLogFacts => ({
+          resourceId: f.ResourceId ?? "",
+          status: f.FlowLogStatus ?? "",
+          destinationType: f.LogDestinationType ?? "cloud-watch-logs",
+          logGroup:
+            f.LogGroupName || (f.LogDestination?.includes(":log-group:") ? logGroupName(f.LogDestination) : undefined),
+        })),
+      ),
+    ),
+    attempt(() =>
+      allPages(paginateListResolverQueryLogConfigAssociations({ client: resolver }, {}), (p) =>
+        (p.ResolverQueryLogConfigAssociations ?? []).map((a) => ({
+          resourceId: a.ResourceId ?? "",
+          status: a.Status ?? "",
+          configId: a.ResolverQueryLogConfigId ?? "",
+        })),
+      ),
+    ),
+    attempt(async () =>
+      Object.fromEntries(
+        await allPages(paginateListResolverQueryLogConfigs({ client: resolver }, {}), (p) =>
+          (p.ResolverQueryLogConfigs ?? []).map((c) => [c.Id ?? "", c.DestinationArn ?? ""] as [string, string]),
         ),
       ),
-      attempt(async () => {
-        const [enabled, keyId] = await Promise.all([
-          ec2.send(new GetEbsEncryptionByDefaultCommand({})),
-          ec2.send(new GetEbsDefaultKmsKeyIdCommand({})),
-        ]);
-        return { enabled: enabled.EbsEncryptionByDefault === true, kmsKeyId: keyId.KmsKeyId };
-      }),
-      attempt(() =>
-        allPages(paginateDescribeVolumes({ client: ec2 }, {}), (p) =>
-          (p.Volumes ?? []).map((v) => ({ id: v.VolumeId ?? "", encrypted: v.Encrypted === true, kmsKeyId: v.KmsKeyId })),
-        ),
+    ),
+    attempt(() =>
+      allPages(paginateDescribeInstances({ client: ec2 }, {}), (p) =>
+        (p.Reservations ?? [])
+          .flatMap((r) => r.Instances ?? [])
+          .filter((i) => i.State?.Name !== "terminated")
+          .map((i): InstanceFacts => ({
+            id: i.InstanceId ?? "",
+            state: i.State?.Name ?? "",
+            httpTokens: i.MetadataOptions?.HttpTokens ?? "optional",
+            volumeIds: (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId ?? "").filter((v) => v),
+          })),
       ),
-      attempt(async () => {
-        const sq = factory.client(ServiceQuotasClient, at);
-        const applied = await allPages(paginateListServiceQuotas({ client: sq }, { ServiceCode: "ebs" }), (p) => p.Quotas);
-        const found = applied.find((q) => SNAPSHOT_COPY_QUOTA.test(q.QuotaName ?? ""));
-        if (found?.Value !== undefined) return found.Value;
-        const defaults = await allPages(paginateListAWSDefaultServiceQuotas({ client: sq }, { ServiceCode: "ebs" }), (p) => p.Quotas);
-        return defaults.find((q) => SNAPSHOT_COPY_QUOTA.test(q.QuotaName ?? ""))?.Value ?? null;
-      }),
-    ]);
+    ),
+    attempt(async () => {
+      const templates = await allPages(paginateDescribeLaunchTemplates({ client: ec2 }, {}), (p) => p.LaunchTemplates);
+      return Promise.all(
+        templates.map(async (t) => {
+          const v = await ec2.send(
+            new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: t.LaunchTemplateId, Versions: ["$Default"] }),
+          );
+          return {
+            id: t.LaunchTemplateId ?? "",
+            name: t.LaunchTemplateName ?? "",
+            httpTokens: v.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.MetadataOptions?.HttpTokens,
+          };
+        }),
+      );
+    }),
+    attempt(() =>
+      allPages(paginateDescribeInstanceInformation({ client: factory.client(SSMClient, at) }, {}), (p) =>
+        (p.InstanceInformationList ?? []).filter((i) => i.PingStatus === "Online").map((i) => i.InstanceId ?? ""),
+      ),
+    ),
+    attempt(async () => {
+      const [enabled, keyId] = await Promise.all([
+        ec2.send(new GetEbsEncryptionByDefaultCommand({})),
+        ec2.send(new GetEbsDefaultKmsKeyIdCommand({})),
+      ]);
+      return { enabled: enabled.EbsEncryptionByDefault === true, kmsKeyId: keyId.KmsKeyId };
+    }),
+    attempt(() =>
+      allPages(paginateDescribeVolumes({ client: ec2 }, {}), (p) =>
+        (p.Volumes ?? []).map((v) => ({ id: v.VolumeId ?? "", encrypted: v.Encrypted === true, kmsKeyId: v.KmsKeyId })),
+      ),
+    ),
+    attempt(async () => {
+      const sq = factory.client(ServiceQuotasClient, at);
+      const applied = await allPages(
+        paginateListServiceQuotas({ client: sq }, { ServiceCode: "ebs" }),
+        (p) => p.Quotas,
+      );
+      const found = applied.find((q) => SNAPSHOT_COPY_QUOTA.test(q.QuotaName ?? ""));
+      if (found?.Value !== undefined) return found.Value;
+      const defaults = await allPages(
+        paginateListAWSDefaultServiceQuotas({ client: sq }, { ServiceCode: "ebs" }),
+        (p) => p.Quotas,
+      );
+      return defaults.find((q) => SNAPSHOT_COPY_QUOTA.test(q.QuotaName ?? ""))?.Value ?? null;
+    }),
+  ]);
   const keyIds = [
     ...(volumes.ok ? volumes.value.filter((v) => v.kmsKeyId).map((v) => v.kmsKeyId as string) : []),
     ...(ebsDefault.ok && ebsDefault.value.enabled && ebsDefault.value.kmsKeyId ? [ebsDefault.value.kmsKeyId] : []),
@@ -235,7 +260,10 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
       (
         await Promise.all(
           [...new Set(groupNames)].map(async (name) => {
-            const found = await allPages(paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: name }), (p) => p.logGroups);
+            const found = await allPages(
+              paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: name }),
+              (p) => p.logGroups,
+            );
             const g = found.find((x) => x.logGroupName === name);
             return g ? [{ name, retentionDays: g.retentionInDays }] : [];
           }),
