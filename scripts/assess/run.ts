@@ -130,7 +130,7 @@ export async function runAssessment(run: AssessmentRun): Promise<AssessmentOutco
   progress.start(total, keptUnits);
 
   const organization = unit<OrganizationFacts>("organization", `management account (${lz.homeRegion})`, () =>
-    collectOrganization(run.management, lz.homeRegion, run.accounts),
+    collectOrganization(run.management, lz.homeRegion, [...new Set([...run.accounts, lz.forensicAccountId])]),
   );
   const forensic = organization.then((org) => {
     const trailKey =

@@ -26,8 +26,11 @@ import type { ClientFactory } from "../../aws/clients";
 import type { OrgPolicy, OrganizationFacts, TrailFacts, TrailSelectors } from "../facts";
 import { allPages, attempt, isoTime } from "./read";
 
-/** Service principals whose delegated administrator the detection checks compare. */
-export const DETECTION_PRINCIPALS = ["guardduty.amazonaws.com", "securityhub.amazonaws.com", "detective.amazonaws.com"];
+/**
+ * Service principals whose delegated administrator the checks compare: GuardDuty (FLZ-DET-02). Security Hub and
+ * Detective membership is read in each account instead, where it shows whether the account is actually covered.
+ */
+export const DELEGATED_PRINCIPALS = ["guardduty.amazonaws.com"];
 
 /** Calls in flight at once inside one scope (ancestry, policies). */
 const INNER_CONCURRENCY = 8;
@@ -223,7 +226,7 @@ export async function collectOrganization(
       attempt(async () =>
         Object.fromEntries(
           await Promise.all(
-            DETECTION_PRINCIPALS.map(async (ServicePrincipal) => [
+            DELEGATED_PRINCIPALS.map(async (ServicePrincipal) => [
               ServicePrincipal,
               await allPages(paginateListDelegatedAdministrators({ client: org }, { ServicePrincipal }), (p) =>
                 (p.DelegatedAdministrators ?? []).map((d) => d.Id ?? ""),
