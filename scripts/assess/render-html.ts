@@ -24,8 +24,9 @@ function table(id: string, head: string[], rows: string[]): string {
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#111}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f3f3f3}code{font-size:.9em;word-break:break-all}
+td.sev{overflow-wrap:normal;white-space:nowrap}
 .score{font-size:2rem;font-weight:700}.partial{color:#a00;font-weight:700}
 .critical{background:#fdd}.high{background:#fed}.medium{background:#ffd}.low{background:#eef}
 td.works{color:#060}td.fails{color:#a00;font-weight:600}
@@ -111,7 +112,7 @@ export function renderHtml(report: AssessmentReport): string {
       ["#", "Severity", "Check", "Where", "What", "Breaks", "Fix"],
       report.gaps.map((g) => {
         const c = checkDefinition(g.check);
-        return `<tr class="${g.severity}" data-check="${esc(g.check)}" data-rank="${g.rank}" data-status="${g.status}"><td>${g.rank}</td><td>${g.severity}</td><td><b>${esc(g.check)}</b> ${esc(c.title)}</td><td>${esc(placeOf(g))}</td><td>${esc(g.message)}${g.evidence.length ? `<br><code>${esc(g.evidence.join(" · "))}</code>` : ""}</td><td>${esc(breaksText(g))}</td><td>${esc(c.fix)}</td></tr>`;
+        return `<tr class="${g.severity}" data-check="${esc(g.check)}" data-rank="${g.rank}" data-status="${g.status}"><td>${g.rank}</td><td class="sev">${g.severity}</td><td><b>${esc(g.check)}</b> ${esc(c.title)}</td><td>${esc(placeOf(g))}</td><td>${esc(g.message)}${g.evidence.length ? `<br><code>${esc(g.evidence.join(" · "))}</code>` : ""}</td><td>${esc(breaksText(g))}</td><td>${esc(c.fix)}</td></tr>`;
       }),
     ),
   );
@@ -122,7 +123,7 @@ export function renderHtml(report: AssessmentReport): string {
       ["Check", "Severity", "NIST SP 800-61", "Well-Architected", "Reads", "Why it matters on the day"],
       report.checks.map(
         (c) =>
-          `<tr data-check="${esc(c.id)}"><td><b>${esc(c.id)}</b> ${esc(c.title)}</td><td>${c.severity}</td><td>${esc(c.phase)}</td><td>${esc(c.wellArchitected)}</td><td>${esc(c.reads.join(", "))}</td><td>${esc(c.why)}</td></tr>`,
+          `<tr data-check="${esc(c.id)}"><td><b>${esc(c.id)}</b> ${esc(c.title)}</td><td class="sev">${c.severity}</td><td>${esc(c.phase)}</td><td>${esc(c.wellArchitected)}</td><td>${esc(c.reads.join(", "))}</td><td>${esc(c.why)}</td></tr>`,
       ),
     ),
   );
