@@ -44,7 +44,7 @@ export interface AssessmentRun {
   readonly detectionAdminAccountId?: string;
   /** Hours after which a trail's last delivery counts as stale. Default 24. */
   readonly deliveryMaxAgeHours?: number;
-  /** Units read at once. Default 8. */
+  /** Units read at once. Default 16 (units of different accounts do not share API rate limits). */
   readonly concurrency?: number;
   /** Resume file; without it nothing is kept. */
   readonly state?: StateFile;
@@ -87,7 +87,7 @@ export async function runAssessment(run: AssessmentRun): Promise<AssessmentOutco
   const lz = run.landingZone;
   const now = run.now ?? (() => new Date());
   const progress = run.progress ?? silentAssessProgress;
-  const limit = pLimit(Math.max(1, run.concurrency ?? 8));
+  const limit = pLimit(Math.max(1, run.concurrency ?? 16));
   const total = 2 + run.accounts.length * (1 + run.regions.length);
   let read = 0;
   let resumed = 0;
