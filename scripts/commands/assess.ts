@@ -236,7 +236,7 @@ export function register(program: Command): void {
     .description(
       "Reads the organisation, read-only: the management account's Organizations and trail settings (--management-role), the\n" +
         "forensic account as the forensic investigator, and every account and region as the member investigator (the role is\n" +
-        "actually assumed). Runs 36 checks (trail, buckets, keys, roles, break-glass, SCPs/RCPs, detection, flow and DNS logs,\n" +
+        "actually assumed). Runs 39 checks (trail, buckets, keys, roles, break-glass, SCPs/RCPs, detection, flow and DNS logs,\n" +
         "IMDSv2, SSM, EBS keys, quotas, retention) and tells, for a leaked access key, a compromised instance and a stolen role\n" +
         "session, whether each runbook step (contain, capture, hash, hunt) would work today in each account and which check\n" +
         "breaks it. The register is ranked by that. Scores per account and for the organisation. An account or region that\n" +

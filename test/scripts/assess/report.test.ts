@@ -1,7 +1,7 @@
 // The register's decisions and renderings without AWS: ranking, scores, baseline, selectors, retention, the
 // resume file, SARIF 2.1.0 structure, and the HTML page in headless Chromium (rendered, printable on A4, inert).
 import { expect } from "chai";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -212,6 +212,11 @@ describe("flz assess register", () => {
     expect(run.results?.[0].level).to.equal("error"); // the stopped trail is critical
     expect(run.invocations?.[0].executionSuccessful).to.equal(false); // a region was not read
     expect(run.invocations?.[0].toolExecutionNotifications?.[0].message.text).to.contain("eu-west-1");
+  });
+
+  it("documents every check in docs/assess.md", () => {
+    const doc = readFileSync(path.join(__dirname, "..", "..", "..", "docs", "assess.md"), "utf8");
+    expect(CHECKS.filter((c) => !doc.includes(`### ${c.id}: ${c.title}`)).map((c) => c.id)).to.deep.equal([]);
   });
 
   it("writes Markdown with the scenarios, the ranked register and the checks", () => {
