@@ -17,6 +17,8 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import { AlarmSubscription, IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import type { ForensicResourceProtection } from "./documents/rcp";
+import { deploymentPrincipalIn, GLOBAL_EVENTS_REGION, trustedRoleNames, trustedRolesIn } from "./landingZoneSettings";
 
 /** Guardrail SCPs (see {@link GuardrailPolicies}). */
 export interface GuardrailSettings {
@@ -32,11 +34,10 @@ export interface GuardrailSettings {
   /** Root or OU IDs of the workload baseline. Default: `targetIds`. */
   readonly workloadTargetIds?: readonly string[];
   /**
-   * The role the deployment acts as inside governed accounts: the only principal (with the StackSet execution role)
-   * the SCPs let change what they freeze. Default `arn:aws:iam::*:role/<forensicAccountAdminRoleName>`, the role this
-   * program assumes in the forensic account (the key protection applies there too).
+   * Root or OU IDs the evidence-protection RCP (`flz-protect-evidence`) is attached to. Default: `targetIds`. It must
+   * sit above the forensic account; the RESOURCE_CONTROL_POLICY type must be enabled on the root.
    */
-  readonly deploymentRoleArn?: string;
+  readonly resourceControlTargetIds?: readonly string[];
 }
 
 /** Detection delegation (see {@link DetectionDelegation}); every governed region. */
@@ -49,6 +50,12 @@ export interface DetectionSettings {
   readonly detective?: boolean;
   /** Delegated administrator account. Default: the forensic account. Another account is reached through `forensicAccountAdminRoleName` there. */
   readonly adminAccountId?: string;
+  /** Adopt the GuardDuty detector that already exists in the administrator account. Default false (one is created). */
+  readonly adoptGuardDutyDetector?: boolean;
+  /** Adopt Security Hub already enabled in the administrator account. Default false (it is enabled). */
+  readonly adoptSecurityHub?: boolean;
+  /** Existing Detective behaviour graphs of the administrator account, by region, to adopt. Default none (created). */
+  readonly detectiveGraphArns?: Readonly<Record<string, string>>;
 }
 
 /** Investigation workspace (see {@link InvestigationWorkspace}). */
@@ -127,8 +134,19 @@ export interface ForensicLandingZoneArgs {
   readonly additionalEventSelectors?: readonly AdvancedEventSelector[];
   /** When set, the trail is also delivered to CloudWatch Logs, kept this many days. Default: not delivered. */
   readonly cloudWatchLogsRetentionDays?: number;
-  /** Who may assume the forensic responder role. Default: the forensic account's root. */
-  readonly responderPrincipalArns?: readonly string[];
+  /**
+   * Who may assume the forensic responder role (the only role that writes custody records and signs them). Required
+   * and named: the account root would let every administrator of the forensic account become the signer.
+   */
+  readonly responderPrincipalArns: readonly string[];
+  /**
+   * The deployment principal: the role the deployment acts as inside governed accounts, the role this program's
+   * providers assume in the forensic account (`forensicAccountAdminRoleName`). Required and explicit, because every
+   * freeze (bucket and key policies, the RCP and SCPs) says "everyone except the deployment role", and needs its name.
+   * `arn:aws:iam::*:role/<name>` (any account) or `arn:aws:iam::<forensic account>:role/<name>`; its name must be the
+   * admin role name, or the next `pulumi up` would be refused by the policies it deployed.
+   */
+  readonly deploymentRoleArn: string;
   /** Who may assume the forensic investigator role. Default: the forensic account's root. */
   readonly investigatorPrincipalArns?: readonly string[];
   /** Who may assume the break-glass role (with MFA). Default: the forensic account's root. */
@@ -226,14 +244,28 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       ? pulumi.output(args.managementAccountId)
       : organization.masterAccountId;
     const names: RoleNames = { ...DEFAULT_ROLE_NAMES, ...args.roleNames };
+    const adminRoleName = args.forensicAccountAdminRoleName ?? "OrganizationAccountAccessRole";
     const trailName = args.trailName ?? "flz-organization-trail";
     // Known before the trail exists: both the trail key's and the trail bucket's policies name it.
     const organizationTrailArn = managementAccountId.apply((id) => trailArn(args.homeRegion, id, trailName));
 
+    // IAM and Organizations deliver their events to EventBridge in us-east-1 only: the alarms need a provider there.
+    const alarmsOn = args.alarms?.enabled ?? true;
+    const globalRegionExtra = alarmsOn && !args.regions.includes(GLOBAL_EVENTS_REGION) ? [GLOBAL_EVENTS_REGION] : [];
     const account = new ForensicAccount(
       `${name}-forensic-account`,
-      { source: args.forensicAccount, adminRoleName: args.forensicAccountAdminRoleName, regions: args.regions },
+      {
+        source: args.forensicAccount,
+        adminRoleName: args.forensicAccountAdminRoleName,
+        regions: args.regions,
+        additionalProviderRegions: globalRegionExtra,
+      },
       inManagement,
+    );
+    // The deployment principal as the forensic account sees it: the admin role the providers assume there (checked to
+    // be the configured deploymentRoleArn's role).
+    const deploymentPrincipal = account.accountId.apply((id) =>
+      deploymentPrincipalIn(args.deploymentRoleArn, adminRoleName, id),
     );
     const home = account.providerFor(args.homeRegion);
     const prefix = args.bucketPrefix ?? "flz";
@@ -284,11 +316,25 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         memberResponderRoleName: names.memberResponder,
         forensicRoleArns: [responderArn, investigatorArn],
         signerRoleArn: responderArn,
+        deploymentPrincipalArn: deploymentPrincipal,
         deletionWindowInDays: args.keyDeletionWindowDays,
         namedPrincipals: roles.forensicRoles,
       },
       { parent: this },
     );
+
+    // The preventive controls of docs/threat-model.md, in the bucket and key policies, the protection SCP and the RCP.
+    const accessLogBucketArns = [trailBucketName, evidenceBucketName].map((n) => n.apply((b) => bucketArn(`${b}-logs`)));
+    const protection: pulumi.Output<ForensicResourceProtection> = pulumi
+      .all([evidenceBucketName, trailBucketName, ...accessLogBucketArns, deploymentPrincipal, responderArn, account.accountId])
+      .apply(([evidence, trail, trailLogs, evidenceLogs, deployment, responder, accountId]) => ({
+        evidenceBucketArn: bucketArn(evidence),
+        trailBucketArn: bucketArn(trail),
+        accessLogBucketArns: [trailLogs, evidenceLogs],
+        deploymentPrincipalArn: deployment,
+        caseWriterArns: [responder],
+        keys: { accountId },
+      }));
 
     const trailBucket = new EvidenceBucket(
       `${name}-trail-bucket`,
@@ -299,6 +345,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         organizationId: organization.id,
         accountId: account.accountId,
         cloudTrailWriter: { managementAccountId, trailArn: organizationTrailArn },
+        protection,
       },
       { parent: this, provider: home },
     );
@@ -310,6 +357,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         kmsKeyArn: keys.evidenceKeyArn,
         organizationId: organization.id,
         accountId: account.accountId,
+        protection,
       },
       { parent: this, provider: home },
     );
@@ -326,7 +374,10 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         cloudWatchLogs: args.cloudWatchLogsRetentionDays
           ? { retentionDays: args.cloudWatchLogsRetentionDays }
           : undefined,
-        prerequisites: [trailBucket.bucketPolicy, keys.trailKey],
+        // CloudTrail checks the bucket policy and the key at creation; the lock configuration must be in place before
+        // the first log file is delivered, or early logs land without a default retention.
+        prerequisites: [trailBucket.bucketPolicy, trailBucket.objectLock, keys.trailKey],
+        excludedDataEventBucketArns: [trailBucketName.apply(bucketArn), ...accessLogBucketArns],
       },
       inManagement,
     );
@@ -342,17 +393,16 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       );
     }
 
-    // Management-account providers per governed region (detection registrations are regional).
+    // Management-account providers per governed region (detection registrations are regional), and in us-east-1 for
+    // forwarding Organizations events.
     const managementProviders: Record<string, aws.Provider> = { [args.homeRegion]: management };
-    for (const region of args.regions.filter((r) => r !== args.homeRegion)) {
+    for (const region of [...args.regions, ...globalRegionExtra].filter((r) => r !== args.homeRegion)) {
       managementProviders[region] = new aws.Provider(
         `${name}-management-${region}`,
         { region, allowedAccountIds: args.managementAccountId ? [args.managementAccountId] : undefined },
         { parent: this },
       );
     }
-    const adminRoleName = args.forensicAccountAdminRoleName ?? "OrganizationAccountAccessRole";
-
     let guardrails: GuardrailPolicies | undefined;
     const guardrailSettings = args.guardrails ?? {};
     if (guardrailSettings.enabled ?? true) {
@@ -373,10 +423,17 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           protectForensics: true,
           workloadBaseline: guardrailSettings.workloadBaseline ?? false,
           trailArn: organizationTrailArn,
-          deploymentRoleArn: guardrailSettings.deploymentRoleArn ?? `arn:aws:iam::*:role/${adminRoleName}`,
+          deploymentRoleArn: args.deploymentRoleArn,
           memberRoleNames: [names.memberResponder, names.memberInvestigator],
           // By purpose tag (the tag ForensicKeys sets), so the SCP is known at a first preview.
           forensicAccountId: account.accountId,
+          forensicRoleArns: pulumi
+            .all([account.accountId, responderArn, investigatorArn, forensicRole(names.breakGlass)])
+            .apply(([id, ...own]) => [...own, ...trustedRolesIn(id, args)]),
+          forensicResources: protection,
+          resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
+            ? [...guardrailSettings.resourceControlTargetIds]
+            : undefined,
         },
         { parent: this },
       );
@@ -418,12 +475,20 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         `${name}-detection`,
         {
           regions: [...args.regions],
+          homeRegion: args.homeRegion,
           managementProviders,
           adminProviders,
           adminAccountId: adminAccountId ?? account.accountId,
           guardDuty: settings.guardDuty,
           securityHub: settings.securityHub,
           detective: settings.detective,
+          adoptGuardDutyDetector: settings.adoptGuardDutyDetector,
+          adoptSecurityHub: settings.adoptSecurityHub,
+          detectiveGraphArns: settings.detectiveGraphArns,
+          organizationRootId: organization.roots.apply((roots) => roots[0]?.id ?? ""),
+          existingAccounts: organization.accounts.apply((accounts) =>
+            (accounts ?? []).map((a) => ({ id: a.id, email: a.email })),
+          ),
         },
         { parent: this },
       );
@@ -440,12 +505,6 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           resultsPrefix: ATHENA_RESULTS_PREFIX,
           trailBucket: trailBucket.bucketName,
           organizationId: organization.id,
-          // Every account of the organisation, with the management and forensic accounts even if the list is short.
-          accountIds: pulumi
-            .all([organization.accounts, managementAccountId, account.accountId])
-            .apply(([accounts, management, forensic]) => [
-              ...new Set([...(accounts ?? []).map((a) => a.id), management, forensic]),
-            ]),
           governedRegions: [...args.regions],
           bytesScannedCutoffPerQuery: args.investigation?.bytesScannedCutoffPerQuery,
         },
@@ -470,18 +529,49 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     }
 
     const alarms: Record<string, IncidentAlarms> = {};
-    if (args.alarms?.enabled ?? true) {
-      for (const region of args.regions) {
+    if (alarmsOn) {
+      // What AWS cannot prevent (the management account, which no SCP or RCP binds), the alarms detect: every change to
+      // the forensic buckets, keys and roles, every use of the deployment role, and every Organizations change of the
+      // guardrails or the forensic account (docs/threat-model.md, "Detective controls").
+      const policyIds = guardrails
+        ? pulumi
+            .all([guardrails.protectionPolicyId, guardrails.workloadPolicyId, guardrails.resourceControlPolicyId])
+            .apply((ids) => ids.filter((id) => id !== ""))
+        : pulumi.output([] as string[]);
+      const protectedRoleNames = [
+        names.forensicResponder,
+        names.forensicInvestigator,
+        names.breakGlass,
+        adminRoleName,
+        ...trustedRoleNames(args),
+      ];
+      for (const region of [...args.regions, ...globalRegionExtra]) {
         const atHome = region === args.homeRegion;
+        const global = region === GLOBAL_EVENTS_REGION;
         alarms[region] = new IncidentAlarms(
           `${name}-alarms-${region}`,
           {
             provider: account.providerFor(region),
             // Built from the name: the rule's event pattern is known at a first preview, and needs no role to exist.
             breakGlassRoleArn: forensicRole(names.breakGlass),
-            // The trail is managed in the home region: forward its changes from the management account there.
-            managementProvider: atHome ? management : undefined,
-            managementAccountId: atHome ? managementAccountId : undefined,
+            watchedRoleArns: [deploymentPrincipal],
+            // The trail is managed in the home region: forward its changes from the management account there; the
+            // Organizations events arrive in us-east-1: forward those there.
+            trailChanges: atHome,
+            managementProvider: atHome || global ? managementProviders[region] : undefined,
+            managementAccountId: atHome || global ? managementAccountId : undefined,
+            protectedBucketNames: atHome
+              ? [evidenceBucketName, trailBucketName, evidenceBucketName.apply((b) => `${b}-logs`), trailBucketName.apply((b) => `${b}-logs`)]
+              : undefined,
+            protectedKeys: true,
+            globalServiceEvents: global,
+            protectedRoleNames: global ? [...new Set(protectedRoleNames)] : undefined,
+            organizationGuardrails: global
+              ? pulumi.all([policyIds, account.accountId]).apply(([ids, forensicAccountId]) => ({
+                  policyIds: ids,
+                  forensicAccountId,
+                }))
+              : undefined,
             subscriptions: args.alarms?.subscriptions ? [...args.alarms.subscriptions] : undefined,
           },
           { parent: this },

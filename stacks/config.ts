@@ -40,7 +40,8 @@ export const CONFIG_KEYS = {
   lambdaDataEvents: "log Lambda invocations organisation-wide (default false)",
   additionalEventSelectors: "further CloudTrail advanced event selectors (list of {name, fieldSelectors})",
   cloudWatchLogsRetentionDays: "also deliver the trail to CloudWatch Logs, kept this many days (default: off)",
-  responderPrincipals: "principal ARNs that may assume the forensic responder role (default: the forensic account)",
+  responderPrincipals:
+    "principal ARNs (roles or users, named; not an account root) that may assume the forensic responder role (required)",
   investigatorPrincipals:
     "principal ARNs that may assume the forensic investigator role (default: the forensic account)",
   breakGlassPrincipals: "principal ARNs that may assume the break-glass role with MFA (default: the forensic account)",
@@ -58,7 +59,12 @@ export const CONFIG_KEYS = {
     "also attach the workload baseline SCP: IMDSv2, no IMDSv1 credentials, no unencrypted volumes (default false)",
   workloadGuardrailTargetIds: "root or OU IDs of the workload baseline (list; default guardrailTargetIds)",
   deploymentRoleArn:
-    "role the deployment acts as in governed accounts, exempt from the SCPs (default arn:aws:iam::*:role/<forensicAccountAdminRoleName>)",
+    "role the deployment acts as in governed accounts, the only principal the freezes exempt (required; arn:aws:iam::*:role/<forensicAccountAdminRoleName>)",
+  resourceControlTargetIds:
+    "root or OU IDs the evidence-protection RCP is attached to (list; default guardrailTargetIds, else the root)",
+  guardDutyAdoptExisting: "use the GuardDuty detector that already exists in the administrator account (default false)",
+  securityHubAdoptExisting: "use Security Hub already enabled in the administrator account (default false)",
+  detectiveGraphArns: "existing Detective behaviour graphs of the administrator account to adopt, by region (map region: ARN)",
   detection: "delegate GuardDuty, Security Hub and Detective (default true; false leaves all three out)",
   guardDuty: "delegate GuardDuty with auto-enable for all members (default true)",
   securityHub: "delegate Security Hub with auto-enable and default standards (default true)",
@@ -93,6 +99,7 @@ export class StackConfigError extends Error {
 const ACCOUNT_ID = /^\d{12}$/;
 const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const DETECTIVE_GRAPH_ARN = /^arn:aws:detective:[a-z0-9-]+:\d{12}:graph:[0-9a-f]+$/;
 const PRINCIPAL_ARN =
   /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
@@ -370,12 +377,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   }
 
   const partTwo = partTwoSettings(keys, optionalBool, homeRegion, forensicAccount, managementAccountId);
+  const adminRoleName = roleName("forensicAccountAdminRoleName");
+  const deployment = deploymentRole(keys, adminRoleName, forensicAccount);
   const trailName = get("trailName");
   const bucketPrefix = get("bucketPrefix");
   const selectors = get("additionalEventSelectors");
   return {
     forensicAccount,
-    forensicAccountAdminRoleName: roleName("forensicAccountAdminRoleName"),
+    forensicAccountAdminRoleName: deployment.adminRoleName,
+    deploymentRoleArn: deployment.arn,
     managementAccountId,
     homeRegion,
     regions,
@@ -396,7 +406,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     additionalEventSelectors:
       selectors === undefined ? undefined : eventSelectors("additionalEventSelectors", selectors),
     cloudWatchLogsRetentionDays,
-    responderPrincipalArns: principals("responderPrincipals"),
+    responderPrincipalArns: responderPrincipals(principals),
     investigatorPrincipalArns: principals("investigatorPrincipals"),
     breakGlassPrincipalArns: principals("breakGlassPrincipals"),
     roleNames: definedRoleNames,
@@ -414,8 +424,66 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   };
 }
 
+/**
+ * The responder principals: required, and never an account root (which would let every administrator of that account
+ * become the custody signer; docs/threat-model.md).
+ */
+function responderPrincipals(principals: (key: ConfigKey) => string[] | undefined): string[] {
+  const arns = principals("responderPrincipals");
+  if (arns === undefined)
+    throw new StackConfigError(
+      "responderPrincipals",
+      "missing; valid: the roles or users that may act as the forensic responder, e.g. [arn:aws:iam::222222222222:role/IncidentResponder]",
+    );
+  const root = arns.find((arn) => arn.endsWith(":root"));
+  if (root !== undefined)
+    throw new StackConfigError(
+      "responderPrincipals",
+      `${shown(root)} is an account root (every principal of that account); valid: named roles or users such as arn:aws:iam::222222222222:role/IncidentResponder`,
+    );
+  return arns;
+}
+
+/**
+ * The deployment role: required, and the role the deployment acts as in the forensic account, so its name is the
+ * forensic account's admin role name (given or, when not, taken from it) and its account is `*` or the forensic account.
+ */
+function deploymentRole(
+  keys: Map<string, string>,
+  adminRoleName: string | undefined,
+  forensicAccount: ForensicAccountSource,
+): { arn: string; adminRoleName: string } {
+  const value = keys.get("deploymentRoleArn");
+  const example = `arn:aws:iam::*:role/${adminRoleName ?? "OrganizationAccountAccessRole"}`;
+  if (value === undefined || value.trim() === "")
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `missing; valid: the role the deployment acts as in the forensic account, e.g. ${example}`,
+    );
+  const match = DEPLOYMENT_ROLE_ARN.exec(value);
+  if (!match)
+    throw new StackConfigError("deploymentRoleArn", `${shown(value)} is not valid; valid: a role ARN such as ${example}`);
+  const [, account, name] = match;
+  if (adminRoleName !== undefined && name !== adminRoleName)
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names role ${name}, but forensicAccountAdminRoleName is ${adminRoleName}; valid: ${example}`,
+    );
+  if (forensicAccount.kind === "adopt" && account !== "*" && account !== forensicAccount.accountId)
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names account ${account}, not the forensic account ${forensicAccount.accountId}; valid: ${example}`,
+    );
+  if (forensicAccount.kind === "create" && account !== "*")
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names account ${account}, but the forensic account is created (its ID is not known yet); valid: ${example}`,
+    );
+  return { arn: value, adminRoleName: name };
+}
+
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/[\w+=,.@/-]+$/;
+const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const SUBSCRIPTION_PROTOCOLS = ["email", "email-json", "https", "http", "sqs", "lambda", "sms", "firehose"];
 
 /** A CIDR block of /16 to /22 (the forensic VPC carves /24 subnets from it). */
@@ -429,6 +497,28 @@ function cidrBlock(key: string, value: string): string {
       `${shown(value)} is not valid; valid: an IPv4 block from /16 to /22 such as 10.77.0.0/16`,
     );
   return value;
+}
+
+/** Detective graphs to adopt: a map region → graph ARN (YAML map; Pulumi passes it as JSON text). */
+function graphArns(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const valid = "a map of region: arn:aws:detective:<region>:<account>:graph:<id>";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new StackConfigError("detectiveGraphArns", `${shown(value)} is not valid; valid: ${valid}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new StackConfigError("detectiveGraphArns", `${shown(value)} is not a map; valid: ${valid}`);
+  const result: Record<string, string> = {};
+  for (const [r, arn] of Object.entries(parsed as Record<string, unknown>)) {
+    region("detectiveGraphArns", r);
+    if (typeof arn !== "string" || !DETECTIVE_GRAPH_ARN.test(arn) || arn.split(":")[3] !== r)
+      throw new StackConfigError("detectiveGraphArns", `${shown(String(arn))} (for ${r}) is not valid; valid: ${valid}`);
+    result[r] = arn;
+  }
+  return result;
 }
 
 /** Alarm subscriptions: a list of {protocol, endpoint}. */
@@ -473,28 +563,19 @@ function partTwoSettings(
           matching(key, id, OU_OR_ROOT, "the root ID such as r-ab12 or OU IDs such as ou-ab12-cd34ef56"),
         );
   };
-  const deploymentRole = get("deploymentRoleArn");
   const guardrails = {
     enabled: optionalBool("guardrails"),
     targetIds: targets("guardrailTargetIds"),
     workloadBaseline: optionalBool("workloadBaseline"),
     workloadTargetIds: targets("workloadGuardrailTargetIds"),
-    deploymentRoleArn:
-      deploymentRole === undefined
-        ? undefined
-        : matching(
-            "deploymentRoleArn",
-            deploymentRole,
-            DEPLOYMENT_ROLE_ARN,
-            "a role ARN, any account allowed: arn:aws:iam::*:role/FlzDeployment or arn:aws:iam::111111111111:role/FlzDeployment",
-          ),
+    resourceControlTargetIds: targets("resourceControlTargetIds"),
   };
   if (guardrails.enabled === false) {
     for (const key of [
       "guardrailTargetIds",
       "workloadBaseline",
       "workloadGuardrailTargetIds",
-      "deploymentRoleArn",
+      "resourceControlTargetIds",
     ] as const)
       if (keys.has(key))
         throw new StackConfigError(key, "is set but guardrails is false; remove it or set guardrails: true");
@@ -512,7 +593,15 @@ function partTwoSettings(
       `${shown(adminAccountId)} is the management account; delegate to the forensic or a security account`,
     );
   if (!detectionOn) {
-    for (const key of ["guardDuty", "securityHub", "detective", "detectionAdminAccountId"] as const)
+    for (const key of [
+      "guardDuty",
+      "securityHub",
+      "detective",
+      "detectionAdminAccountId",
+      "guardDutyAdoptExisting",
+      "securityHubAdoptExisting",
+      "detectiveGraphArns",
+    ] as const)
       if (keys.has(key))
         throw new StackConfigError(key, "is set but detection is false; remove it or set detection: true");
   }
@@ -521,6 +610,9 @@ function partTwoSettings(
         guardDuty: optionalBool("guardDuty"),
         securityHub: optionalBool("securityHub"),
         detective: optionalBool("detective"),
+        adoptGuardDutyDetector: optionalBool("guardDutyAdoptExisting"),
+        adoptSecurityHub: optionalBool("securityHubAdoptExisting"),
+        detectiveGraphArns: graphArns(get("detectiveGraphArns")),
         // Delegating to the forensic account itself needs no extra provider: say so by leaving the ID out.
         adminAccountId:
           forensicAccount.kind === "adopt" && adminAccountId === forensicAccount.accountId ? undefined : adminAccountId,
