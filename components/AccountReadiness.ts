@@ -94,10 +94,15 @@ const readinessProvider: pulumi.dynamic.ResourceProvider = {
       const result = await waitUntilReady(
         async () => {
           const assumed = await base.send(
-            new sts.AssumeRoleCommand({ RoleArn: inputs.roleArn, RoleSessionName: "flz-readiness", DurationSeconds: 900 }),
+            new sts.AssumeRoleCommand({
+              RoleArn: inputs.roleArn,
+              RoleSessionName: "flz-readiness",
+              DurationSeconds: 900,
+            }),
           );
           const credentials = assumed.Credentials;
-          if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error("AssumeRole returned no credentials");
+          if (!credentials?.AccessKeyId || !credentials.SecretAccessKey)
+            throw new Error("AssumeRole returned no credentials");
           const session = new sts.STSClient({
             region: inputs.region,
             credentials: {
@@ -131,7 +136,7 @@ const readinessProvider: pulumi.dynamic.ResourceProvider = {
 /** The check itself: a dynamic resource whose `roleArn` output is set only once the role is assumable. */
 class ReadinessCheck extends pulumi.dynamic.Resource {
   /** The admin role ARN, echoed by the provider once ready. */
-  public declare readonly roleArn: pulumi.Output<string>;
+  declare public readonly roleArn: pulumi.Output<string>;
 
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
     super(readinessProvider, name, props, opts, "flz-readiness");

@@ -157,7 +157,8 @@ export class DetectionDelegation extends pulumi.ComponentResource {
 
       if (args.detective ?? true) {
         const adopted = args.detectiveGraphArns?.[region];
-        const graph = adopted === undefined ? new aws.detective.Graph(`${name}-detective-${region}`, {}, admin) : undefined;
+        const graph =
+          adopted === undefined ? new aws.detective.Graph(`${name}-detective-${region}`, {}, admin) : undefined;
         const arn = graph ? graph.graphArn : pulumi.output(adopted as string);
         const registration = new aws.detective.OrganizationAdminAccount(
           `${name}-detective-admin-${region}`,
@@ -236,7 +237,8 @@ export class DetectionDelegation extends pulumi.ComponentResource {
       `${name}-securityhub-policy`,
       {
         name: "flz-security-hub",
-        description: "Forensic landing zone: Security Hub on in every account, AWS Foundational Security Best Practices",
+        description:
+          "Forensic landing zone: Security Hub on in every account, AWS Foundational Security Best Practices",
         configurationPolicy: {
           serviceEnabled: true,
           enabledStandardArns: [foundationalStandardArn(region)],

@@ -153,7 +153,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
                 keysByTag: forensicAccountId === undefined ? undefined : { accountId: forensicAccountId },
                 deploymentRoleArn,
               }),
-              ...(resources === undefined ? [] : [protectForensicResourcesScp(resources as ForensicResourceProtection)]),
+              ...(resources === undefined
+                ? []
+                : [protectForensicResourcesScp(resources as ForensicResourceProtection)]),
             ]),
           ),
         );

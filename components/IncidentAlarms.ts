@@ -75,7 +75,10 @@ export interface IncidentAlarmsArgs {
    * With `managementProvider` and `globalServiceEvents`: forward the management account's changes of these guardrail
    * policies and of the forensic account (Organizations events) here, where a rule alarms. Default none.
    */
-  readonly organizationGuardrails?: pulumi.Input<{ policyIds: pulumi.Input<string>[]; forensicAccountId: pulumi.Input<string> }>;
+  readonly organizationGuardrails?: pulumi.Input<{
+    policyIds: pulumi.Input<string>[];
+    forensicAccountId: pulumi.Input<string>;
+  }>;
 }
 
 /**
@@ -97,7 +100,10 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       throw new Error(
         `IncidentAlarms "${name}": guardDutyMinimumSeverity ${severity} is outside 0 to 10 (0 turns the rule off)`,
       );
-    if (!args.globalServiceEvents && (args.protectedRoleNames !== undefined || args.organizationGuardrails !== undefined)) {
+    if (
+      !args.globalServiceEvents &&
+      (args.protectedRoleNames !== undefined || args.organizationGuardrails !== undefined)
+    ) {
       throw new Error(
         `IncidentAlarms "${name}": protectedRoleNames and organizationGuardrails need globalServiceEvents (us-east-1): IAM and Organizations events reach EventBridge nowhere else`,
       );
@@ -161,7 +167,11 @@ export class IncidentAlarms extends pulumi.ComponentResource {
         "A forensic bucket's configuration was changed, or an object deletion was tried",
       ]);
     if (args.protectedKeys)
-      patterns.push(["key-change", JSON.stringify(forensicKeyChangePattern()), "A KMS key's policy, state, tags or grants changed"]);
+      patterns.push([
+        "key-change",
+        JSON.stringify(forensicKeyChangePattern()),
+        "A KMS key's policy, state, tags or grants changed",
+      ]);
     if (args.protectedRoleNames !== undefined)
       patterns.push([
         "forensic-role-change",
@@ -217,7 +227,8 @@ export class IncidentAlarms extends pulumi.ComponentResource {
     const forwarded: Array<[string, pulumi.Input<string>]> = [];
     if (args.trailChanges ?? true) forwarded.push(["trail-change", JSON.stringify(trailChangePattern())]);
     if (guardrailPattern !== undefined) forwarded.push(["organization-guardrail-change", guardrailPattern]);
-    if (args.managementProvider && forwarded.length > 0) this.forwardManagementEvents(name, args, identity.accountId, forwarded);
+    if (args.managementProvider && forwarded.length > 0)
+      this.forwardManagementEvents(name, args, identity.accountId, forwarded);
 
     this.topicArn = topic.arn;
     this.topicKeyArn = key.arn;

@@ -121,7 +121,12 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
     const parameters = pulumi
       .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId])
       .apply(([bucket, trailPrefix, organizationId]) =>
-        cloudTrailTableParameters({ bucket, prefix: trailPrefix, organizationId, firstDay: args.firstDay ?? "2020/01/01" }),
+        cloudTrailTableParameters({
+          bucket,
+          prefix: trailPrefix,
+          organizationId,
+          firstDay: args.firstDay ?? "2020/01/01",
+        }),
       );
     const location = pulumi
       .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId])

@@ -103,7 +103,14 @@ export class ForensicKeys extends pulumi.ComponentResource {
             args.deploymentPrincipalArn,
           ])
           .apply(
-            ([keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns, deploymentPrincipalArn]) =>
+            ([
+              keyAccountId,
+              managementAccountId,
+              organizationId,
+              trailArn,
+              investigatorRoleArns,
+              deploymentPrincipalArn,
+            ]) =>
               JSON.stringify(
                 trailKeyPolicy({
                   keyAccountId,

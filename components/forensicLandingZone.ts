@@ -324,9 +324,18 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     );
 
     // The preventive controls of docs/threat-model.md, in the bucket and key policies, the protection SCP and the RCP.
-    const accessLogBucketArns = [trailBucketName, evidenceBucketName].map((n) => n.apply((b) => bucketArn(`${b}-logs`)));
+    const accessLogBucketArns = [trailBucketName, evidenceBucketName].map((n) =>
+      n.apply((b) => bucketArn(`${b}-logs`)),
+    );
     const protection: pulumi.Output<ForensicResourceProtection> = pulumi
-      .all([evidenceBucketName, trailBucketName, ...accessLogBucketArns, deploymentPrincipal, responderArn, account.accountId])
+      .all([
+        evidenceBucketName,
+        trailBucketName,
+        ...accessLogBucketArns,
+        deploymentPrincipal,
+        responderArn,
+        account.accountId,
+      ])
       .apply(([evidence, trail, trailLogs, evidenceLogs, deployment, responder, accountId]) => ({
         evidenceBucketArn: bucketArn(evidence),
         trailBucketArn: bucketArn(trail),
@@ -561,7 +570,12 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
             managementProvider: atHome || global ? managementProviders[region] : undefined,
             managementAccountId: atHome || global ? managementAccountId : undefined,
             protectedBucketNames: atHome
-              ? [evidenceBucketName, trailBucketName, evidenceBucketName.apply((b) => `${b}-logs`), trailBucketName.apply((b) => `${b}-logs`)]
+              ? [
+                  evidenceBucketName,
+                  trailBucketName,
+                  evidenceBucketName.apply((b) => `${b}-logs`),
+                  trailBucketName.apply((b) => `${b}-logs`),
+                ]
               : undefined,
             protectedKeys: true,
             globalServiceEvents: global,

@@ -19,7 +19,11 @@ const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}|\*):role\/(?:(.*)\/)?([\w+=,.@-
  * (`adminRoleName`), or names another account: the bucket and key policies would then refuse the deployment itself on
  * its next update.
  */
-export function deploymentPrincipalIn(deploymentRoleArn: string, adminRoleName: string, forensicAccountId: string): string {
+export function deploymentPrincipalIn(
+  deploymentRoleArn: string,
+  adminRoleName: string,
+  forensicAccountId: string,
+): string {
   const match = ROLE_ARN.exec(deploymentRoleArn);
   if (!match) {
     throw new Error(

@@ -64,7 +64,8 @@ export const CONFIG_KEYS = {
     "root or OU IDs the evidence-protection RCP is attached to (list; default guardrailTargetIds, else the root)",
   guardDutyAdoptExisting: "use the GuardDuty detector that already exists in the administrator account (default false)",
   securityHubAdoptExisting: "use Security Hub already enabled in the administrator account (default false)",
-  detectiveGraphArns: "existing Detective behaviour graphs of the administrator account to adopt, by region (map region: ARN)",
+  detectiveGraphArns:
+    "existing Detective behaviour graphs of the administrator account to adopt, by region (map region: ARN)",
   detection: "delegate GuardDuty, Security Hub and Detective (default true; false leaves all three out)",
   guardDuty: "delegate GuardDuty with auto-enable for all members (default true)",
   securityHub: "delegate Security Hub with auto-enable and default standards (default true)",
@@ -462,7 +463,10 @@ function deploymentRole(
     );
   const match = DEPLOYMENT_ROLE_ARN.exec(value);
   if (!match)
-    throw new StackConfigError("deploymentRoleArn", `${shown(value)} is not valid; valid: a role ARN such as ${example}`);
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} is not valid; valid: a role ARN such as ${example}`,
+    );
   const [, account, name] = match;
   if (adminRoleName !== undefined && name !== adminRoleName)
     throw new StackConfigError(
@@ -515,7 +519,10 @@ function graphArns(value: string | undefined): Record<string, string> | undefine
   for (const [r, arn] of Object.entries(parsed as Record<string, unknown>)) {
     region("detectiveGraphArns", r);
     if (typeof arn !== "string" || !DETECTIVE_GRAPH_ARN.test(arn) || arn.split(":")[3] !== r)
-      throw new StackConfigError("detectiveGraphArns", `${shown(String(arn))} (for ${r}) is not valid; valid: ${valid}`);
+      throw new StackConfigError(
+        "detectiveGraphArns",
+        `${shown(String(arn))} (for ${r}) is not valid; valid: ${valid}`,
+      );
     result[r] = arn;
   }
   return result;

@@ -199,6 +199,7 @@ export function accessLogBucketPolicy(args: AccessLogBucketPolicyArgs): PolicyDo
       StringEquals: { "aws:SourceAccount": sourceAccountId },
     },
   });
-  if (args.protection !== undefined) statements.push(...protectedBucketStatements(args.protection, "access-log", bucketArn));
+  if (args.protection !== undefined)
+    statements.push(...protectedBucketStatements(args.protection, "access-log", bucketArn));
   return { Version: "2012-10-17", Statement: statements };
 }

@@ -136,7 +136,8 @@ function check(args: ForensicResourceProtection): Checked {
   return {
     evidence: requireArn("evidenceBucketArn", args.evidenceBucketArn, "s3"),
     trail: requireArn("trailBucketArn", args.trailBucketArn, "s3"),
-    logs: args.accessLogBucketArns === undefined ? [] : requireArns("accessLogBucketArns", args.accessLogBucketArns, "s3"),
+    logs:
+      args.accessLogBucketArns === undefined ? [] : requireArns("accessLogBucketArns", args.accessLogBucketArns, "s3"),
     deployment,
     writers,
     signers: args.signerArns === undefined ? writers : requireArns("signerArns", args.signerArns, "iam"),
