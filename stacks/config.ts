@@ -7,8 +7,8 @@ import type { ForensicLandingZoneArgs } from "../components/forensicLandingZone"
 import type { AdvancedEventSelector } from "../components/organizationTrail";
 import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
-import type { AlarmSubscription } from "../components/IncidentAlarms";
 import { COMMERCIAL_REGIONS } from "../components/documents/regions";
+import { partTwoSettings } from "./config-part-two";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
@@ -97,10 +97,10 @@ export class StackConfigError extends Error {
   }
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+export const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const DETECTIVE_GRAPH_ARN = /^arn:aws:detective:[a-z0-9-]+:\d{12}:graph:[0-9a-f]+$/;
+export const DETECTIVE_GRAPH_ARN = /^arn:aws:detective:[a-z0-9-]+:\d{12}:graph:[0-9a-f]+$/;
 const PRINCIPAL_ARN =
   /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
@@ -123,7 +123,7 @@ function projectKeys(raw: Readonly<Record<string, string>>): Map<string, string>
 }
 
 /** Quotes a value for an error message. */
-const shown = (value: string): string => JSON.stringify(value);
+export const shown = (value: string): string => JSON.stringify(value);
 
 /** A list value: JSON array text (how Pulumi passes YAML lists) or comma-separated text. */
 function list(key: string, value: string): string[] {
@@ -144,7 +144,7 @@ function list(key: string, value: string): string[] {
 }
 
 /** A whole number within bounds. */
-function integer(key: string, value: string, min: number, max: number): number {
+export function integer(key: string, value: string, min: number, max: number): number {
   const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new StackConfigError(key, `${shown(value)} is not a whole number from ${min} to ${max}`);
@@ -160,13 +160,13 @@ function boolean(key: string, value: string): boolean {
 }
 
 /** A value matching a pattern. */
-function matching(key: string, value: string, pattern: RegExp, valid: string): string {
+export function matching(key: string, value: string, pattern: RegExp, valid: string): string {
   if (!pattern.test(value)) throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
   return value;
 }
 
 /** A non-empty list without duplicates whose items each match `item`. */
-function uniqueList(key: string, value: string, item: (entry: string) => string): string[] {
+export function uniqueList(key: string, value: string, item: (entry: string) => string): string[] {
   const entries = list(key, value).map(item);
   if (entries.length === 0) throw new StackConfigError(key, `${shown(value)} is empty; name at least one`);
   const seen = new Set<string>();
@@ -177,7 +177,7 @@ function uniqueList(key: string, value: string, item: (entry: string) => string)
   return entries;
 }
 
-function region(key: string, value: string): string {
+export function region(key: string, value: string): string {
   if (!KNOWN_REGIONS.includes(value)) {
     throw new StackConfigError(key, `${shown(value)} is not a known AWS region; valid: ${KNOWN_REGIONS.join(", ")}`);
   }
@@ -486,180 +486,4 @@ function deploymentRole(
   return { arn: value, adminRoleName: name };
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
-const SUBSCRIPTION_PROTOCOLS = ["email", "email-json", "https", "http", "sqs", "lambda", "sms", "firehose"];
-
-/** A CIDR block of /16 to /22 (the forensic VPC carves /24 subnets from it). */
-function cidrBlock(key: string, value: string): string {
-  const match = CIDR.exec(value);
-  const octetsOk = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255);
-  const prefix = match ? Number(match[5]) : -1;
-  if (!octetsOk || prefix < 16 || prefix > 22)
-    throw new StackConfigError(
-      key,
-      `${shown(value)} is not valid; valid: an IPv4 block from /16 to /22 such as 10.77.0.0/16`,
-    );
-  return value;
-}
-
-/** Detective graphs to adopt: a map region → graph ARN (YAML map; Pulumi passes it as JSON text). */
-function graphArns(value: string | undefined): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  const valid = "a map of region: arn:aws:detective:<region>:<account>:graph:<id>";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new StackConfigError("detectiveGraphArns", `${shown(value)} is not valid; valid: ${valid}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new StackConfigError("detectiveGraphArns", `${shown(value)} is not a map; valid: ${valid}`);
-  const result: Record<string, string> = {};
-  for (const [r, arn] of Object.entries(parsed as Record<string, unknown>)) {
-    region("detectiveGraphArns", r);
-    if (typeof arn !== "string" || !DETECTIVE_GRAPH_ARN.test(arn) || arn.split(":")[3] !== r)
-      throw new StackConfigError(
-        "detectiveGraphArns",
-        `${shown(String(arn))} (for ${r}) is not valid; valid: ${valid}`,
-      );
-    result[r] = arn;
-  }
-  return result;
-}
-
-/** Alarm subscriptions: a list of {protocol, endpoint}. */
-function subscriptions(key: string, value: string): AlarmSubscription[] {
-  const valid = `a list of {protocol, endpoint} with protocol one of ${SUBSCRIPTION_PROTOCOLS.join(", ")}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
-  }
-  if (!Array.isArray(parsed)) throw new StackConfigError(key, `${shown(value)} is not a list; valid: ${valid}`);
-  return parsed.map((item: unknown, index) => {
-    const s = item as { protocol?: unknown; endpoint?: unknown } | null;
-    if (
-      typeof s !== "object" ||
-      s === null ||
-      typeof s.protocol !== "string" ||
-      !SUBSCRIPTION_PROTOCOLS.includes(s.protocol) ||
-      typeof s.endpoint !== "string" ||
-      s.endpoint.trim() === ""
-    )
-      throw new StackConfigError(key, `item ${index} ${JSON.stringify(item)} is not valid; valid: ${valid}`);
-    return { protocol: s.protocol, endpoint: s.endpoint };
-  });
-}
-
-/** The part-two settings (guardrails, detection, investigation, forensic VPC, alarms), each switchable. */
-function partTwoSettings(
-  keys: Map<string, string>,
-  optionalBool: (key: ConfigKey) => boolean | undefined,
-  homeRegion: string,
-  forensicAccount: ForensicAccountSource,
-  managementAccountId: string | undefined,
-): Pick<ForensicLandingZoneArgs, "guardrails" | "detection" | "investigation" | "forensicVpc" | "alarms"> {
-  const get = (key: ConfigKey): string | undefined => keys.get(key);
-  const targets = (key: ConfigKey): string[] | undefined => {
-    const value = get(key);
-    return value === undefined
-      ? undefined
-      : uniqueList(key, value, (id) =>
-          matching(key, id, OU_OR_ROOT, "the root ID such as r-ab12 or OU IDs such as ou-ab12-cd34ef56"),
-        );
-  };
-  const guardrails = {
-    enabled: optionalBool("guardrails"),
-    targetIds: targets("guardrailTargetIds"),
-    workloadBaseline: optionalBool("workloadBaseline"),
-    workloadTargetIds: targets("workloadGuardrailTargetIds"),
-    resourceControlTargetIds: targets("resourceControlTargetIds"),
-  };
-  if (guardrails.enabled === false) {
-    for (const key of [
-      "guardrailTargetIds",
-      "workloadBaseline",
-      "workloadGuardrailTargetIds",
-      "resourceControlTargetIds",
-    ] as const)
-      if (keys.has(key))
-        throw new StackConfigError(key, "is set but guardrails is false; remove it or set guardrails: true");
-  }
-
-  const detectionOn = optionalBool("detection") ?? true;
-  const adminRaw = get("detectionAdminAccountId");
-  const adminAccountId =
-    adminRaw === undefined
-      ? undefined
-      : matching("detectionAdminAccountId", adminRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 333333333333");
-  if (adminAccountId !== undefined && adminAccountId === managementAccountId)
-    throw new StackConfigError(
-      "detectionAdminAccountId",
-      `${shown(adminAccountId)} is the management account; delegate to the forensic or a security account`,
-    );
-  if (!detectionOn) {
-    for (const key of [
-      "guardDuty",
-      "securityHub",
-      "detective",
-      "detectionAdminAccountId",
-      "guardDutyAdoptExisting",
-      "securityHubAdoptExisting",
-      "detectiveGraphArns",
-    ] as const)
-      if (keys.has(key))
-        throw new StackConfigError(key, "is set but detection is false; remove it or set detection: true");
-  }
-  const detection = detectionOn
-    ? {
-        guardDuty: optionalBool("guardDuty"),
-        securityHub: optionalBool("securityHub"),
-        detective: optionalBool("detective"),
-        adoptGuardDutyDetector: optionalBool("guardDutyAdoptExisting"),
-        adoptSecurityHub: optionalBool("securityHubAdoptExisting"),
-        detectiveGraphArns: graphArns(get("detectiveGraphArns")),
-        // Delegating to the forensic account itself needs no extra provider: say so by leaving the ID out.
-        adminAccountId:
-          forensicAccount.kind === "adopt" && adminAccountId === forensicAccount.accountId ? undefined : adminAccountId,
-      }
-    : (false as const);
-
-  const cutoff = get("investigationBytesScannedCutoff");
-  const investigation = {
-    enabled: optionalBool("investigation"),
-    bytesScannedCutoffPerQuery:
-      cutoff === undefined
-        ? undefined
-        : integer("investigationBytesScannedCutoff", cutoff, 10_000_000, Number.MAX_SAFE_INTEGER),
-  };
-
-  const zonesRaw = get("forensicVpcZones");
-  const zones =
-    zonesRaw === undefined
-      ? undefined
-      : uniqueList("forensicVpcZones", zonesRaw, (zone) =>
-          matching(
-            "forensicVpcZones",
-            zone,
-            new RegExp(`^${homeRegion}[a-z]$`),
-            `zones of the home region ${homeRegion} such as ${homeRegion}a`,
-          ),
-        );
-  if (zones !== undefined && zones.length < 2)
-    throw new StackConfigError("forensicVpcZones", `${shown(zonesRaw ?? "")} names one zone; valid: two or more zones`);
-  const cidr = get("forensicVpcCidr");
-  const forensicVpc = {
-    enabled: optionalBool("forensicVpc"),
-    cidrBlock: cidr === undefined ? undefined : cidrBlock("forensicVpcCidr", cidr),
-    availabilityZones: zones,
-  };
-
-  const subs = get("alarmSubscriptions");
-  const alarms = {
-    enabled: optionalBool("alarms"),
-    subscriptions: subs === undefined ? undefined : subscriptions("alarmSubscriptions", subs),
-  };
-  return { guardrails, detection, investigation, forensicVpc, alarms };
-}
