@@ -17,7 +17,13 @@ import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
 import type { ForensicResourceProtection } from "./documents/rcp";
-import { deploymentPrincipalIn, GLOBAL_EVENTS_REGION, trustedRoleNames, trustedRolesIn } from "./landingZoneSettings";
+import {
+  deploymentPrincipalIn,
+  GLOBAL_EVENTS_REGION,
+  missingPolicyTypes,
+  trustedRoleNames,
+  trustedRolesIn,
+} from "./landingZoneSettings";
 import type { DetectionDelegation } from "./DetectionDelegation";
 import { alarmsPart, detectionPart } from "./landingZoneParts";
 import { ATHENA_RESULTS_PREFIX, type ForensicLandingZoneArgs, type LandingZoneOutputs } from "./landingZoneArgs";
@@ -188,7 +194,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         trailBucketArn: bucketArn(trail),
         accessLogBucketArns: [trailLogs, evidenceLogs],
         deploymentPrincipalArn: deployment,
-        caseWriterArns: [responder],
+        caseWriterArns: [responder, ...(args.caseAutomationRoleArns ?? [])],
         keys: { accountId },
       }));
 
@@ -262,6 +268,15 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     let guardrails: GuardrailPolicies | undefined;
     const guardrailSettings = args.guardrails ?? {};
     if (guardrailSettings.enabled ?? true) {
+      organization.roots.apply((roots) => {
+        const missing = missingPolicyTypes(roots[0], ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]);
+        if (missing.length > 0)
+          void pulumi.log.warn(
+            `policy types not enabled on the organisation root: ${missing.join(", ")}; the guardrails cannot be attached until they are: \`aws organizations enable-policy-type --root-id ${roots[0]?.id ?? "r-..."} --policy-type <type>\` for each, from the management account`,
+            this,
+          );
+        return missing;
+      });
       const root = organization.roots.apply((roots) => {
         const id = roots[0]?.id;
         if (!id) throw new Error("ForensicLandingZone: Organizations returned no root; set guardrailTargetIds");

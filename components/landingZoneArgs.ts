@@ -136,6 +136,12 @@ export interface ForensicLandingZoneArgs {
    * admin role name, or the next `pulumi up` would be refused by the policies it deployed.
    */
   readonly deploymentRoleArn: string;
+  /**
+   * Roles of the forensic account that write and sign custody records besides the forensic responder (response
+   * automation, DESIGN.md §12). They join the responder in the evidence bucket's and RCP's case-writer rule and in the
+   * signing rule. Default none: only the responder writes under `cases/` and signs.
+   */
+  readonly caseAutomationRoleArns?: readonly string[];
   /** Who may assume the forensic investigator role. Default: the forensic account's root. */
   readonly investigatorPrincipalArns?: readonly string[];
   /** Who may assume the break-glass role (with MFA). Default: the forensic account's root. */

@@ -88,3 +88,21 @@ export function trustedRoleNames(principals: TrustedPrincipals): string[] {
     ),
   ];
 }
+
+/** A root as `getOrganization` returns it: its ID and the policy types enabled on it. */
+export interface OrganizationRoot {
+  /** `r-...`. */
+  readonly id: string;
+  /** Policy types and their status on the root. */
+  readonly policyTypes?: ReadonlyArray<{ readonly type: string; readonly status: string }>;
+}
+
+/**
+ * The organisation policy types the guardrails need that are not enabled on the root: attaching an SCP or RCP of a
+ * type that is not enabled fails (`PolicyTypeNotEnabledException`), half-way through a deployment. A pure check, so
+ * the landing zone can say so at preview.
+ */
+export function missingPolicyTypes(root: OrganizationRoot | undefined, needed: readonly string[]): string[] {
+  const enabled = new Set((root?.policyTypes ?? []).filter((p) => p.status === "ENABLED").map((p) => p.type));
+  return needed.filter((type) => !enabled.has(type));
+}

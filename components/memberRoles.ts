@@ -353,7 +353,13 @@ export class MemberRoles extends pulumi.ComponentResource {
         },
         templateBody,
       },
-      { parent: this, ignoreChanges: ["administrationRoleArn"], dependsOn: [responder, investigator] },
+      {
+        parent: this,
+        ignoreChanges: ["administrationRoleArn"],
+        dependsOn: [responder, investigator],
+        // Updating the template rolls out to every account: the provider's 30-minute default is too short at scale.
+        customTimeouts: { update: args.instanceTimeout ?? "2h" },
+      },
     );
     new aws.cloudformation.StackSetInstance(
       `${name}-instances`,

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { deploymentPrincipalIn, trustedRoleNames, trustedRolesIn } from "../../components/landingZoneSettings";
+import {
+  deploymentPrincipalIn,
+  missingPolicyTypes,
+  trustedRoleNames,
+  trustedRolesIn,
+} from "../../components/landingZoneSettings";
 import { waitUntilReady } from "../../components/AccountReadiness";
 
 describe("landing zone settings", () => {
@@ -32,6 +37,22 @@ describe("landing zone settings", () => {
       "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_IR_0123",
     ]);
     expect(trustedRoleNames(principals)).to.deep.equal(["AWSReservedSSO_IR_0123", "IncidentResponseTeam"]);
+  });
+});
+
+describe("organisation policy types", () => {
+  it("names the policy types the guardrails need that the root has not enabled", () => {
+    const root = {
+      id: "r-exam",
+      policyTypes: [
+        { type: "SERVICE_CONTROL_POLICY", status: "ENABLED" },
+        { type: "RESOURCE_CONTROL_POLICY", status: "PENDING_DISABLE" },
+      ],
+    };
+    expect(missingPolicyTypes(root, ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"])).to.deep.equal([
+      "RESOURCE_CONTROL_POLICY",
+    ]);
+    expect(missingPolicyTypes(undefined, ["SERVICE_CONTROL_POLICY"])).to.deep.equal(["SERVICE_CONTROL_POLICY"]);
   });
 });
 
