@@ -16,6 +16,14 @@ import {
   requireRoleName,
 } from "./validate";
 
+/**
+ * Tag keys `flz contain instance` puts on a contained instance (and its undo restores or removes): the case and the
+ * time of containment (`scripts/contain/instance-plan.ts`, `CASE_TAG` and `CONTAINED_AT_TAG`). The member responder may
+ * set or remove these keys on instances and no others, so it cannot rewrite tags that the account's own tag-based
+ * policies trust.
+ */
+export const INSTANCE_CONTAINMENT_TAG_KEYS: readonly string[] = ["flz:case", "flz:contained-at"];
+
 /** Arguments of {@link memberResponderPermissions}. */
 export interface MemberResponderPermissionsArgs {
   /** The evidence keys (one per governed region) that snapshot copies are re-encrypted under. Or `keysByTag`. */
@@ -205,6 +213,18 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Action: "ec2:CreateTags",
       Resource: [snapshots, ec2("security-group")],
     },
+    {
+      // Containment marks the instance with the case, and undo puts the previous values back or removes the keys.
+      // `Null aws:TagKeys false` refuses a DeleteTags without tags, which would remove every tag of the instance.
+      Sid: "MarkContainedInstances",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: ec2("instance"),
+      Condition: {
+        "ForAllValues:StringEquals": { "aws:TagKeys": [...INSTANCE_CONTAINMENT_TAG_KEYS] },
+        Null: { "aws:TagKeys": "false" },
+      },
+    },
     { Sid: "ReadConsoleOutput", Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: ec2("instance") },
     {
       Sid: "ProtectAndIsolateInstances",
@@ -233,7 +253,13 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     {
       Sid: "HoldAutoScalingInstances",
       Effect: "Allow",
-      Action: ["autoscaling:EnterStandby", "autoscaling:ExitStandby", "autoscaling:DetachInstances"],
+      // AttachInstances is the undo of a detach (when Standby would have taken the group below its minimum).
+      Action: [
+        "autoscaling:EnterStandby",
+        "autoscaling:ExitStandby",
+        "autoscaling:DetachInstances",
+        "autoscaling:AttachInstances",
+      ],
       Resource: `arn:${p}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`,
     },
     {

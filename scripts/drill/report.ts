@@ -2,6 +2,7 @@
  * The drill's report: one data structure, rendered as JSON (for machines), Markdown (for the ticket) and a single
  * self-contained HTML page (for people). Pure functions; the command writes the files.
  */
+import { summaryLine, type AuthorizationSummary } from "../oracle/summary";
 import type { AttachedDocument } from "./seed-org";
 import type { PlantedIncident } from "./plant";
 import type { RunbookResult, StepStatus, TimelineEntry } from "./runbook";
@@ -26,6 +27,8 @@ export interface DrillReport {
   readonly documents: AttachedDocument[];
   /** The runbook's outcome. */
   readonly runbook: RunbookResult;
+  /** The authorization oracle's verdict on every AWS call of the drill (absent in reports of older versions). */
+  readonly authorization?: AuthorizationSummary;
 }
 
 /** Counts steps per status. */
@@ -60,6 +63,10 @@ export function summaryLines(report: DrillReport): string[] {
     lines.push(
       `  ${STATUS_LABEL[s.status].padEnd(17)} ${s.id.padEnd(18)} ${(s.durationMs / 1000).toFixed(3).padStart(7)} s  ${s.error ?? s.summary}`,
     );
+  if (report.authorization) {
+    lines.push(`  ${summaryLine(report.authorization)}`);
+    for (const problem of report.authorization.problems) lines.push(`    ${problem}`);
+  }
   lines.push(`  time to contain:           ${formatDuration(r.timeToContainMs)}`);
   lines.push(`  time to evidence secured:  ${formatDuration(r.timeToEvidenceSecuredMs)}`);
   for (const h of r.snapshotHashes ?? [])

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { responderFactory } from "../aws/clients";
+import { withCallLabel } from "../aws/observer";
 import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { clockForCase } from "../commands/clock";
@@ -196,6 +197,13 @@ function containSummary(result: ContainResult): string {
   return `${changed}${result.record ? ` (record ${result.record.sequence})` : ""}`;
 }
 
+/** The command a step runs, without its arguments (`flz contain sessions`), labelling the AWS calls it makes. */
+export function commandLabel(command: string): string {
+  const words = command.split(/\s+/);
+  const end = words.findIndex((w) => w.startsWith("-") || w.startsWith("<"));
+  return words.slice(0, end === -1 ? words.length : end).join(" ");
+}
+
 /** Runs the runbook. Never throws for a failed step: the step is reported as failed. */
 export async function runRunbook(options: RunbookOptions): Promise<RunbookResult> {
   const { landingZone: lz, incident, scenario, caseId } = options;
@@ -209,7 +217,9 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
   let artefact: ArtefactCheck | undefined;
   let ledger: EvidenceBucketLedger | undefined;
   try {
-    ledger = await openLedger({ factory, landingZone: lz, caseId });
+    ledger = await withCallLabel("flz custody (ledger of every case command)", () =>
+      openLedger({ factory, landingZone: lz, caseId }),
+    );
     const l = ledger;
     const ctx: ContainContext = {
       factory,
@@ -368,7 +378,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         step = { ...base, status: "skipped", durationMs: 0, summary: "not run", error: blocked };
       } else {
         try {
-          const summary = await spec.run();
+          const summary = await withCallLabel(commandLabel(spec.command), () => spec.run());
           step = { ...base, status: "passed", durationMs: Date.now() - start, summary };
         } catch (err) {
           if (process.env.FLZ_DEBUG) console.error(err);

@@ -231,6 +231,10 @@ export async function resourcesOf(
               `arn:aws:autoscaling:${region}:${ctx.account}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${group}`,
           ]
         : [];
+    } else if (type.name === "user" && !str(input.UserName) && str(input.AccessKeyId)) {
+      // GetAccessKeyLastUsed names only the key; IAM authorizes it on the key's user (learned from ListAccessKeys).
+      const user = ctx.state.keyUsers.get(`${ctx.account}|${str(input.AccessKeyId)}`);
+      arns = user ? [`arn:aws:iam::${ctx.account}:user/${user}`] : [];
     } else if (type.name === "snapshot" && op === "ec2:CopySnapshot") {
       // "Resource-level permissions specified for this action apply to both the snapshot copy and the source
       // snapshot" (Service Authorization Reference): the source, in SourceRegion, and the copy.

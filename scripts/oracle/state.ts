@@ -52,6 +52,8 @@ export class OracleState {
   readonly keyArns = new Map<string, string>();
   /** Auto Scaling group ARNs by `account|region|name`. */
   readonly groupArns = new Map<string, string>();
+  /** The user of each access key, by `account|key ID` (IAM authorizes key operations on the user). */
+  readonly keyUsers = new Map<string, string>();
   /** When each role session was issued, by `roleArn|sessionName`. */
   readonly sessions = new Map<string, Date>();
 
@@ -173,6 +175,19 @@ export class OracleState {
           if (name) this.addTags(`asg:${account}|${region}|${name}`, tagsOf(r.Tags));
         }
         break;
+      case "iam:ListAccessKeys":
+        for (const k of list(output.AccessKeyMetadata)) {
+          const r = rec(k);
+          if (str(r.AccessKeyId) && str(r.UserName))
+            this.keyUsers.set(`${account}|${str(r.AccessKeyId)}`, str(r.UserName) as string);
+        }
+        break;
+      case "iam:CreateAccessKey": {
+        const key = rec(output.AccessKey);
+        if (str(key.AccessKeyId) && str(key.UserName))
+          this.keyUsers.set(`${account}|${str(key.AccessKeyId)}`, str(key.UserName) as string);
+        break;
+      }
       case "sts:AssumeRole":
         this.sessions.set(`${str(input.RoleArn)}|${str(input.RoleSessionName)}`, call.startedAt);
         break;

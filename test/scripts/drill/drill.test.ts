@@ -81,6 +81,15 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     ]);
   });
 
+  it("made only AWS calls that the stack's policies authorize (every call evaluated by the authorization oracle)", () => {
+    const auth = outcome.report.authorization;
+    expect(auth?.checked, auth?.note).to.equal(true);
+    expect(auth?.problems, auth?.problems.join("\n")).to.deep.equal([]);
+    // The oracle saw the runbook's calls (containment, capture, hashing, custody), not only the set-up.
+    expect(auth?.evaluatedCalls).to.be.greaterThan(50);
+    expect(auth?.requests).to.be.at.least(auth?.evaluatedCalls ?? 0);
+  });
+
   it("contained, captured both volumes into locked forensic snapshots, and measured both times", () => {
     const r = outcome.report.runbook;
     expect(r.timeToContainMs).to.be.a("number").and.greaterThan(0);
