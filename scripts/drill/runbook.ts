@@ -394,7 +394,8 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       steps.push(step);
       options.onStep?.(step);
     }
-    const records = await l.records().catch(() => []);
+    // The report's timeline reads the ledger as `flz custody show` does.
+    const records = await withCallLabel("flz custody show", () => l.records()).catch(() => []);
     return {
       caseId,
       scenario,

@@ -4,7 +4,7 @@
  * out: {@link loadOracle} loads them only when they are installed and otherwise says so, so shipped code never depends
  * on them and the drill still runs (reporting that authorization was not checked).
  */
-import { setCallObserver } from "../aws/observer";
+import { callObserver, setCallObserver } from "../aws/observer";
 import { AuthorizationOracle, type Simulator } from "./oracle";
 import type { IamData } from "./requests";
 import type { OracleWorld } from "./world";
@@ -62,9 +62,20 @@ export function loadOracle(world: OracleWorld): LoadedOracle {
   return { oracle: new AuthorizationOracle(world, data as unknown as IamData, simulator) };
 }
 
-/** Installs `oracle` as the process's call observer; returns a function that removes it again. */
+/**
+ * Installs `oracle` as the process's call observer, alongside any observer already installed (a drill run inside a
+ * test process is seen by both the drill's oracle and the test's); returns a function that puts the previous back.
+ */
 export function installOracle(oracle: AuthorizationOracle): () => void {
-  const previous = setCallObserver(oracle.observer);
+  const outer = callObserver();
+  const previous = setCallObserver(
+    outer
+      ? (call) => {
+          oracle.observer(call);
+          outer(call);
+        }
+      : oracle.observer,
+  );
   return () => {
     setCallObserver(previous);
   };

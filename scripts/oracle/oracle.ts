@@ -93,6 +93,22 @@ export interface Decision {
   readonly verdict: Verdict;
   /** The statements or documents that decided it (the denying ones for a denial, the granting ones for an allow). */
   readonly deciding: readonly string[];
+  /** For an allowed request, the statements that granted it. */
+  readonly grants: readonly Grant[];
+}
+
+/** A statement that granted a request. */
+export interface Grant {
+  /** Policy type (`identity`, `resource`, ...). */
+  readonly kind: string;
+  /** Policy name (the inline policy's name, `bucket policy`, `key policy`, `trust policy`). */
+  readonly policy: string;
+  /** Its builder in `components/documents/`. */
+  readonly builder: string;
+  /** The statement's Sid. */
+  readonly sid?: string;
+  /** How messages name the document. */
+  readonly document: string;
 }
 
 /** One recorded call and what the oracle made of it. */
@@ -375,7 +391,7 @@ export class AuthorizationOracle {
     call: ObservedCall,
     request: AuthorizationRequest,
   ): Promise<Decision | string> {
-    if (request.alwaysAllowed) return { request, verdict: "Allowed", deciding: [request.alwaysAllowed] };
+    if (request.alwaysAllowed) return { request, verdict: "Allowed", deciding: [request.alwaysAllowed], grants: [] };
     const identity = this.identityPolicies(principal);
     if (typeof identity === "string") return identity;
     const resourcePolicy = this.resourcePolicy(request);
@@ -424,9 +440,22 @@ export class AuthorizationOracle {
       result.resultType === "single"
         ? (single.ignoredContextKeys ?? [])
         : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+    const safeVerdict = result.overallResult as Verdict;
+    const grants =
+      single && safeVerdict === "Allowed"
+        ? this.simulator.getGrantReasons(single.analysis).map((g) => this.grantOf(g, identity, resourcePolicy))
+        : [];
+    const deciding = !single
+      ? []
+      : safeVerdict === "Allowed"
+        ? grants.map((g) => `${g.sid ? `statement ${g.sid}` : "a statement"} of ${g.document}`)
+        : this.simulator
+            .getDenialReasons(single.analysis)
+            .map((d) => this.describeDenial(d, identity, resourcePolicy, principal, request));
     // iam-simulate understands variable keys only as `prefix/name`, and KMS encryption-context keys are
-    // `kms:EncryptionContext:<name>`: it drops them. Such requests go through its unsafe entry point (no context
-    // filtering), which names no deciding statement.
+    // `kms:EncryptionContext:<name>`: it drops them from the evaluation above. Such requests are decided by its unsafe
+    // entry point (no context filtering), which names no statement; when both verdicts agree, the statements found
+    // without the encryption context are the deciding ones.
     if (ignored.some((k) => /^kms:encryptioncontext:/i.test(k))) {
       const verdict = this.simulator.runUnsafeSimulation(
         {
@@ -435,17 +464,38 @@ export class AuthorizationOracle {
         },
         {},
       ) as Verdict;
-      return { request, verdict, deciding: [this.describeDocuments(identity, resourcePolicy, verdict)] };
+      if (verdict !== safeVerdict)
+        return { request, verdict, deciding: [this.describeDocuments(identity, resourcePolicy, verdict)], grants: [] };
     }
-    const verdict = result.overallResult as Verdict;
-    if (!single) return { request, verdict, deciding: [] };
-    const deciding =
-      verdict === "Allowed"
-        ? this.simulator.getGrantReasons(single.analysis).map((g) => this.describeGrant(g, identity, resourcePolicy))
-        : this.simulator
-            .getDenialReasons(single.analysis)
-            .map((d) => this.describeDenial(d, identity, resourcePolicy, principal, request));
-    return { request, verdict, deciding };
+    return { request, verdict: safeVerdict, deciding, grants };
+  }
+
+  private grantOf(g: GrantReason, identity: NamedDocument[], resource: NamedDocument | undefined): Grant {
+    if (g.policyType === "identity") {
+      const doc = identity.find((p) => p.name === g.policyIdentifier);
+      return {
+        kind: "identity",
+        policy: g.policyIdentifier ?? "?",
+        builder: doc?.builder ?? "?",
+        sid: g.statementId,
+        document: this.documentName("identity", g.policyIdentifier, identity, resource),
+      };
+    }
+    if (g.policyType === "resource")
+      return {
+        kind: "resource",
+        policy: resource?.name ?? "resource policy",
+        builder: resource?.builder ?? "?",
+        sid: g.statementId,
+        document: this.documentName("resource", undefined, identity, resource),
+      };
+    return {
+      kind: g.policyType,
+      policy: g.policyIdentifier ?? "?",
+      builder: "?",
+      sid: g.statementId,
+      document: this.documentName(g.policyType, g.policyIdentifier, identity, resource),
+    };
   }
 
   private documentName(
@@ -462,11 +512,6 @@ export class AuthorizationOracle {
     if (kind === "scp") return `service control policy ${id ?? "?"}`;
     if (kind === "rcp") return `resource control policy ${id ?? "?"}`;
     return `${kind} policy ${id ?? ""}`.trim();
-  }
-
-  private describeGrant(g: GrantReason, identity: NamedDocument[], resource: NamedDocument | undefined): string {
-    const statement = g.statementId ? `statement ${g.statementId}` : `statement #${g.statementIndex}`;
-    return `${statement} of ${this.documentName(g.policyType, g.policyIdentifier, identity, resource)}`;
   }
 
   private describeDenial(
