@@ -332,6 +332,7 @@ export class AuthorizationOracle {
         },
       };
     }
+    if (request.action.startsWith("organizations:")) return this.world.organizationsResourcePolicy;
     if (request.action.startsWith("sts:") && arn.includes(":role/")) {
       const account = arn.split(":")[4];
       const name = arn.slice(arn.lastIndexOf("/") + 1);

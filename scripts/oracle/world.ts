@@ -107,6 +107,11 @@ export interface OracleWorld {
   /** Resource control policies, root first. */
   readonly resourceControlPolicies: readonly WorldOrgPolicies[];
   /**
+   * The Organizations resource policy of the management account (delegated policy management), if the stack deploys
+   * one: the resource policy of every `organizations:` request made from another account.
+   */
+  readonly organizationsResourcePolicy?: NamedDocument;
+  /**
    * Roles whose calls the oracle records but does not evaluate, with why: they stand for someone outside the landing
    * zone whose permissions the stack does not decide.
    */

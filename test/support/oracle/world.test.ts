@@ -60,6 +60,8 @@ function worldDocuments(world: OracleWorld): Record<string, PolicyDocument> {
     for (const p of level.policies) docs[`scp ${p.name} on ${level.target}`] = p.document;
   for (const level of world.resourceControlPolicies)
     for (const p of level.policies) docs[`rcp ${p.name} on ${level.target}`] = p.document;
+  if (world.organizationsResourcePolicy)
+    docs["organizations resource policy"] = world.organizationsResourcePolicy.document;
   return docs;
 }
 
@@ -124,6 +126,8 @@ function stackDocuments(resources: RecordedResource[], world: OracleWorld): Reco
       expect(document, `${key.name}: every ${purpose} key carries one policy`).to.deep.equal(docs[slot]);
     docs[slot] = document;
   }
+  for (const policy of ofType(resources, "aws:organizations/resourcePolicy:ResourcePolicy"))
+    docs["organizations resource policy"] = parse(policy.inputs.content);
   const attachments = ofType(resources, "aws:organizations/policyAttachment:PolicyAttachment");
   for (const policy of ofType(resources, "aws:organizations/policy:Policy")) {
     const kind =
