@@ -273,6 +273,10 @@ export class AuthorizationOracle {
     const targetName = target.slice(target.lastIndexOf("/") + 1);
     if (call.operation === "AssumeRole" && this.world.outsideRoles[targetName] !== undefined)
       principal = `assuming ${targetName}, ${this.world.outsideRoles[targetName]}`;
+    // The operator's own credentials used directly (no landing zone given, or a test building its fixtures): their
+    // permissions are the organisation's, not this stack's. Only their entry into the forensic roles is the stack's.
+    else if (call.identity.kind === "base" && !(call.signingName === "sts" && call.operation === "AssumeRole"))
+      principal = "made with the operator's own credentials, not through the landing zone's roles";
     const account = typeof principal === "string" ? (call.account ?? this.world.forensicAccountId) : principal.account;
     // Learn first from what the emulator answered (even for outside principals: their fixtures are what later calls
     // act on), so this call's own outputs (a created snapshot's ID) are known.
