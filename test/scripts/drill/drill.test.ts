@@ -159,8 +159,9 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
   it("writes the contract it used and the JSON and Markdown reports", () => {
     const json = JSON.parse(readFileSync(outcome.files.json, "utf8")) as DrillReport;
     expect(json.runbook.caseId).to.equal("DRILL-CI-1");
+    // The stack's own bucket naming (<prefix>-evidence-<account>-<home region>), as the seed now uses it.
     expect(JSON.parse(readFileSync(outcome.files.landingZone, "utf8")).evidenceBucket).to.equal(
-      "flz-evidence-222222222222",
+      "flz-evidence-222222222222-us-east-1",
     );
     const md = readFileSync(outcome.files.markdown, "utf8");
     expect(md).to.match(/^# Incident drill DRILL-CI-1: PASSED/);
