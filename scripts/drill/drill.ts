@@ -130,6 +130,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       documents: seeded.documents,
       runbook,
       authorization,
+      custodySigningKeyArn: landingZone.custodySigningKeyArn,
     };
     const files = {
       json: path.join(options.reportDir, "drill-report.json"),
