@@ -228,7 +228,7 @@ function containSummary(result: ContainResult): string {
 /** The command a step runs, without its arguments (`flz contain sessions`), labelling the AWS calls it makes. */
 export function commandLabel(command: string): string {
   const words = command.split(/\s+/);
-  const end = words.findIndex((w) => w.startsWith("-") || w.startsWith("<"));
+  const end = words.findIndex((w) => !/^[a-z][a-z-]*$/.test(w));
   return words.slice(0, end === -1 ? words.length : end).join(" ");
 }
 

@@ -32,6 +32,7 @@ describe("docs/permissions.md: the permissions every command uses, measured", fu
     expect(problemsOf(records)).to.deep.equal([]);
     const labels = new Set(records.filter((r) => r.principal).map((r) => r.call.label));
     for (const command of [
+      "flz case open",
       "flz contain sessions",
       "flz contain access-key",
       "flz contain instance",
