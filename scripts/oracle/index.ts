@@ -12,6 +12,7 @@ import type { OracleWorld } from "./world";
 export {
   AuthorizationOracle,
   DENIAL_ADVICE,
+  UNMODELED,
   denialMessage,
   problemsOf,
   type CallRecord,

@@ -127,6 +127,13 @@ export interface CallRecord {
   readonly decisions: readonly Decision[];
 }
 
+/**
+ * Prefix of the reason for calls by roles the world does not hold (a test's own fixture landing zone, or a role of a
+ * feature whose documents have not been added to the world yet): recorded, not evaluated, and listed at the end of
+ * every test run so the gap stays visible.
+ */
+export const UNMODELED = "unmodeled role";
+
 const FULL_AWS_ACCESS: PolicyDocument = {
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
@@ -221,6 +228,8 @@ export class AuthorizationOracle {
     if (outside !== undefined) return `made as ${name}, ${outside}`;
     if (!this.inOrganization(account))
       return `made as ${identity.roleArn}, an account outside the emulator's organisation (a test's own fixture landing zone)`;
+    if (!this.role(name, account))
+      return `${UNMODELED}: made as ${identity.roleArn}, a role the oracle's world (scripts/oracle/world.ts) does not hold`;
     if (identity.assumedBy.kind === "role") {
       const via = this.principalOf(identity.assumedBy);
       if (typeof via === "string") return via;
@@ -271,8 +280,11 @@ export class AuthorizationOracle {
     // Assuming a role that stands for someone outside the landing zone is that outsider's own first step.
     const target = typeof call.input.RoleArn === "string" ? call.input.RoleArn : "";
     const targetName = target.slice(target.lastIndexOf("/") + 1);
+    const targetAccount = target.split(":")[4] ?? "";
     if (call.operation === "AssumeRole" && this.world.outsideRoles[targetName] !== undefined)
       principal = `assuming ${targetName}, ${this.world.outsideRoles[targetName]}`;
+    else if (call.operation === "AssumeRole" && target !== "" && !this.role(targetName, targetAccount))
+      principal = `${UNMODELED}: assuming ${target}, a role the oracle's world (scripts/oracle/world.ts) does not hold`;
     // The operator's own credentials used directly (no landing zone given, or a test building its fixtures): their
     // permissions are the organisation's, not this stack's. Only their entry into the forensic roles is the stack's.
     else if (call.identity.kind === "base" && !(call.signingName === "sts" && call.operation === "AssumeRole"))

@@ -11,6 +11,7 @@
 import type { Context, Done, Func, Test } from "mocha";
 import {
   DENIAL_ADVICE,
+  UNMODELED,
   emulatorWorld,
   installOracle,
   loadOracle,
@@ -75,6 +76,14 @@ export const mochaHooks = {
     const evaluated = oracle.records.filter((r) => r.principal !== undefined);
     const requests = evaluated.reduce((n, r) => n + r.decisions.length, 0);
     const outside = oracle.records.length - evaluated.length;
+    // Roles the world does not hold are a gap of the oracle, not a pass: name them on every run.
+    const unmodeled = [
+      ...new Set(oracle.records.filter((r) => r.outside?.startsWith(UNMODELED)).map((r) => r.outside)),
+    ];
+    if (unmodeled.length > 0)
+      console.error(
+        `authorization oracle: calls not evaluated, by roles its world does not hold:\n  ${unmodeled.join("\n  ")}`,
+      );
     if (process.env.FLZ_ORACLE_SUMMARY)
       console.error(
         `authorization oracle: ${evaluated.length} calls evaluated (${requests} requests), ${outside} calls by principals outside the landing zone`,
