@@ -1,54 +1,52 @@
 /**
  * The case's custody ledger over the Object-Locked evidence bucket (DESIGN.md §6). Each event becomes one record at
  * `cases/<case>/custody/<seq>.json`: canonical JSON, hash-chained to the record before it, signed by the custody key in
- * KMS (ECDSA P-256 over a short RAW statement), written once with a conditional create (`If-None-Match: *`) and an S3
- * SHA-256 checksum, and kept by the bucket's default COMPLIANCE retention.
+ * KMS (ECDSA P-256 over a short RAW statement), written once with a conditional create (`If-None-Match: *`), an S3
+ * SHA-256 checksum and an explicit COMPLIANCE retention that is read back after the write (retention.ts).
  *
  * Group commit: appends that arrive while a write is in flight are queued, and the next flush writes them as one
- * batch. The batch is chained locally (hashes need no round trip), every record is signed on its own (one KMS Sign
- * each, in parallel), and the records are written in parallel. That turns ~90 strictly sequential Sign + PutObject
- * pairs of a 16-volume capture into a handful of batches, each a few round trips long.
+ * batch: chained locally, each record signed on its own (in parallel), written in parallel.
  *
- * Two operators appending to the same case never fork the chain. Writing several records in parallel is only safe if
- * a batch owns its sequence numbers before it writes them, and if a batch cut short can be finished by someone else
- * (a record in the Object-Locked bucket can never be removed, so a gap would break the chain for good). So:
- * 1. A batch claims its first sequence s with a conditional create (`If-None-Match: *`) of its journal
- *    `cases/<case>/custody-journal/<s>.json` (batch.ts): the batch's records, unsigned, each with its hash. The claim
- *    goes out while the records are being signed, so it costs no round trip of its own. Every append claims this
- *    way, a batch of one too: a record key is only ever written by the owner of the claim that covers it.
- * 2. Once claimed, every record is written in parallel, each tagged in object metadata with its batch's range.
- * 3. Losing a claim (412 PreconditionFailed, or 409 ConditionalRequestConflict while another write to the key is in
- *    flight) means another writer owns s.. : read its journal, check that it links to the same head, write any of its
- *    records not stored yet (re-signed from the journal: the hash that links the chain does not cover the signature,
- *    so a fresh signature by the custody key gives an equally valid record), and re-chain this whole batch after it.
- *    A writer reading the head does the same for a tagged record whose batch is incomplete. A conflict on a record
- *    write is checked to be the same record (same hash), or the append stops (fail closed).
- * Records already stored stay valid: each lies in a range claimed once, and links to the head its claim was made on.
- * Every operator of a case must run a version of flz that claims this way (appends by an older one would not).
+ * The protocol (docs/custody.md has the argument why no writer of the bucket can subvert it):
+ * 1. A batch's records are signed by their author first. Then the batch claims its first sequence s with a
+ *    conditional create of its journal `cases/<case>/custody-journal/<s>.json`, which holds those signed records.
+ * 2. Once claimed, the records are written in parallel, and their retention (and the journal's) is checked.
+ * 3. Losing a claim (412 PreconditionFailed, or 409 ConditionalRequestConflict) means other writers own s.. : the
+ *    loser lists everything claimed after its head, checks every claimed journal (every record's signature against
+ *    the custody public key from KMS, links, hashes), follows all of them at once, backs off with jitter, re-signs its
+ *    own records for their new places and claims again. It gives up only after many attempts in a row in which no
+ *    claim could be followed (no progress); while other writers' batches keep landing it keeps going.
+ * 4. Records a writer claimed but did not write (it died) are copied into place, byte for byte from its journal,
+ *    after the same checks: when a writer opens the case, by the writer that followed the claim once the claim is a
+ *    little old, or by `flz custody complete`. Nobody signs a record they did not author, and nothing that does not
+ *    verify against the key from KMS is copied, linked to or signed after: such a journal or record is refused by name.
  */
-import { createHash } from "node:crypto";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { GetPublicKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
+import { KMSClient, GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import type { ClientFactory } from "../aws/clients";
+import { realSleep, type Sleep } from "../aws/backoff";
 import type { LandingZone } from "../contract";
 import { describeError, OperationError, UsageError } from "../errors";
+import { auditInventory } from "./audit";
 import {
   BATCH_METADATA_KEY,
   batchTagOf,
   chainEvents,
   formatBatchTag,
   journalKey,
+  journalPrefix,
   journalProblem,
   missingSequences,
-  parseBatchTag,
   serialiseJournal,
   type BatchJournal,
   type SealedRecord,
 } from "./batch";
 import { toJsonValue } from "./canonical";
-import type { StoredRecord } from "./chain";
+import { verifyChain, type StoredRecord } from "./chain";
+import { indexListing, planOpen, uncoveredRecords, type ClaimListing, type Slot } from "./claims";
+import { readCaseInventory, type CaseInventory } from "./inventory";
 import {
   buildUnsignedRecord,
   custodyPrefix,
@@ -56,15 +54,17 @@ import {
   isValidCaseId,
   publicKeyKey,
   publicKeyPemFromDer,
-  recordHash,
   recordKey,
-  sequenceOfFileName,
   serialiseRecord,
   SIGNING_ALGORITHM,
   signatureIsValid,
   signingStatement,
 } from "./record";
+import { custodyRetentionDays, retainUntilFor, retentionProblem } from "./retention";
+import { CustodyStore, isConditionalConflict } from "./store";
 import type { CustodyEvent, CustodyLedger, CustodyRecord } from "./types";
+
+export { isConditionalConflict, isMissingObject, sha256Base64 } from "./store";
 
 /** Options of {@link openLedger}. */
 export interface OpenLedgerOptions {
@@ -76,46 +76,80 @@ export interface OpenLedgerOptions {
   readonly caseId: string;
   /** Clock, for tests. Default: the system clock. */
   readonly now?: () => Date;
-  /** How many times an append re-reads the head and retries after losing a conditional create. Default 50. */
-  readonly maxConflictRetries?: number;
+  /**
+   * Claim attempts in a row that make no progress (no claim after the head could be followed) before an append gives
+   * up. Default 40. Conflicts in which other writers' batches are followed never count: an append keeps going for as
+   * long as the case's chain keeps growing.
+   */
+  readonly maxStalledAttempts?: number;
   /** Most records written in one batch (group commit). Default 256 (a journal of a few hundred KiB). */
   readonly maxBatch?: number;
   /** Most KMS Sign requests, and most S3 writes, in flight at once. Default 32. */
   readonly parallelRequests?: number;
+  /** Days of COMPLIANCE retention asked for. Default: the bucket's COMPLIANCE default, at least 365 (retention.ts). */
+  readonly retentionDays?: number;
+  /** First backoff after a lost claim, ms (doubling per conflict in a row, full jitter). Default 10. */
+  readonly backoffBaseMs?: number;
+  /** Longest backoff after a lost claim, ms. Default 400. */
+  readonly backoffMaxMs?: number;
+  /**
+   * A journal this writer followed is copied from (its missing records written) once it is this old, ms: younger,
+   * its author is most likely still writing it. Default 2000.
+   */
+  readonly completionGraceMs?: number;
+  /** Randomness for the jitter, for tests. */
+  readonly random?: () => number;
+  /** Sleep, for tests. */
+  readonly sleep?: Sleep;
+  /** Attempts per object read (truncated bodies, resets). Default 6. */
+  readonly readAttempts?: number;
+}
+
+/** What {@link EvidenceBucketLedger.complete} found and did. */
+export interface Completion {
+  /** Journals that held records not yet written under their own keys. */
+  readonly journals: string[];
+  /** Sequences copied from those journals (or that would be, in a dry run). */
+  readonly sequences: number[];
+  /** The last claimed record afterwards, if any. */
+  readonly head?: { readonly sequence: number; readonly hash: string };
 }
 
 /** The S3-backed ledger: the {@link CustodyLedger} contract plus what `flz custody` needs to verify and export. */
 export interface EvidenceBucketLedger extends CustodyLedger {
   /** The evidence bucket holding the case. */
   readonly bucket: string;
-  /** The case's stored copy of the custody public key (PEM), or undefined when the case has no records yet. */
+  /** The case's stored copy of the custody public key (PEM), or undefined when none. Never a trust anchor. */
   storedPublicKey(): Promise<string | undefined>;
   /** The custody key's public key as KMS returns it now (PEM). */
   kmsPublicKey(): Promise<string>;
-  /** Every stored record's bytes, in sequence order (for verification and export). */
+  /** The first stored version of every record key, in sequence order (what an export holds). */
   storedRecords(): Promise<StoredRecord[]>;
+  /** Every version and delete marker under the case's prefix (or only its custody objects), read. */
+  inventory(scope?: "case" | "custody"): Promise<CaseInventory>;
+  /** Copies records claimed but never written (their writer stopped) from their verified journals; signs nothing. */
+  complete(options?: { readonly dryRun?: boolean }): Promise<Completion>;
 }
 
+/** The last claimed record: its sequence and hash, and the first sequence of its batch (whose journal exists). */
 interface Head {
   readonly sequence: number;
   readonly hash: string;
+  readonly first?: number;
 }
 
-/** Whether an S3 error means a conditional create lost to another writer. */
-export function isConditionalConflict(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    e?.name === "PreconditionFailed" ||
-    e?.name === "ConditionalRequestConflict" ||
-    e?.$metadata?.httpStatusCode === 412 ||
-    e?.$metadata?.httpStatusCode === 409
-  );
+/** What a writer needs before its first batch: who it is, the trusted key, the retention to ask for. */
+interface WriterContext {
+  readonly actor: string;
+  readonly publicKeyPem: string;
+  readonly retentionDays: number;
 }
 
-/** Whether an S3 error means the object does not exist. */
-export function isMissingObject(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
+/** A journal followed but not yet seen complete. */
+interface Debt {
+  readonly key: string;
+  readonly journal: BatchJournal;
+  readonly since: number;
 }
 
 /** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
@@ -124,11 +158,6 @@ export function regionOfKeyArn(arn: string): string {
   if (!region)
     throw new UsageError(`custody signing key ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
   return region;
-}
-
-/** Base64 SHA-256 of bytes, as S3's `ChecksumSHA256` wants it. */
-export function sha256Base64(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("base64");
 }
 
 /** Opens a case's ledger in the evidence bucket. Nothing is written until the first append. */
@@ -144,16 +173,19 @@ export async function openLedger(options: OpenLedgerOptions): Promise<EvidenceBu
 class BucketLedger implements EvidenceBucketLedger {
   readonly caseId: string;
   readonly bucket: string;
-  private readonly s3: S3Client;
+  private readonly store: CustodyStore;
   private readonly kms: KMSClient;
   private readonly sts: STSClient;
   private readonly keyArn: string;
   private readonly now: () => Date;
-  private readonly maxConflictRetries: number;
+  private readonly options: OpenLedgerOptions;
+  private readonly maxStalled: number;
   private actor?: Promise<string>;
-  private publicKey?: Promise<string>;
   private kmsKey?: Promise<string>;
+  private context?: Promise<WriterContext>;
   private head?: Head;
+  private needsPublicKey = false;
+  private debts: Debt[] = [];
   // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
   private pending: PendingAppend[] = [];
   private flushing = false;
@@ -163,14 +195,18 @@ class BucketLedger implements EvidenceBucketLedger {
 
   constructor(options: OpenLedgerOptions) {
     const lz = options.landingZone;
+    this.options = options;
     this.caseId = options.caseId;
     this.bucket = lz.evidenceBucket;
     this.keyArn = lz.custodySigningKeyArn;
-    this.s3 = options.factory.client(S3Client, { region: lz.homeRegion });
+    this.store = new CustodyStore(options.factory.client(S3Client, { region: lz.homeRegion }), lz.evidenceBucket, {
+      readAttempts: options.readAttempts,
+      sleep: options.sleep,
+    });
     this.kms = options.factory.client(KMSClient, { region: regionOfKeyArn(lz.custodySigningKeyArn) });
     this.sts = options.factory.client(STSClient, { region: lz.homeRegion });
     this.now = options.now ?? (() => new Date());
-    this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    this.maxStalled = Math.max(1, options.maxStalledAttempts ?? 40);
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.signLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
     this.writeLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
@@ -195,25 +231,43 @@ class BucketLedger implements EvidenceBucketLedger {
     });
   }
 
+  /**
+   * Every record of the case that verifies, in sequence order, records claimed but not yet written included (their
+   * journals verified): what capture, containment and clock act on. A chain that does not verify with the key from
+   * KMS is refused, by name, rather than acted upon (an undo must never run a planted record's instructions).
+   */
   async records(): Promise<CustodyRecord[]> {
-    return (await this.storedRecords()).map(
-      (entry) => JSON.parse(Buffer.from(entry.bytes).toString("utf8")) as CustodyRecord,
-    );
+    const [inventory, publicKeyPem] = await Promise.all([this.inventory("custody"), this.kmsPublicKey()]);
+    const audit = auditInventory(inventory, { caseId: this.caseId, publicKeyPem });
+    const chain = verifyChain(audit.entries, { caseId: this.caseId, publicKeyPem });
+    if (chain.problem)
+      throw new OperationError(
+        `the custody chain of case ${this.caseId} does not verify: ${chain.problem.reason} (${chain.problem.location}); nothing is acted on until it does: run flz custody verify --case ${this.caseId}`,
+      );
+    return chain.records;
   }
 
   async storedRecords(): Promise<StoredRecord[]> {
-    const keys = await this.listRecordKeys();
-    const limit = pLimit(16);
+    const listing = indexListing(this.caseId, await this.store.listVersions(custodyPrefix(this.caseId)));
+    const limit = pLimit(32);
     const entries = await Promise.all(
-      keys.map(({ key, sequence }) =>
-        limit(async () => ({ location: key, sequence, bytes: (await this.getBytes(key)) ?? new Uint8Array() })),
+      [...listing.records].map(([sequence, slot]) =>
+        limit(async (): Promise<StoredRecord> => {
+          const read = await this.store.read(slot.key, slot.versionId);
+          return { location: slot.key, sequence, versionId: slot.versionId, bytes: read?.bytes ?? new Uint8Array() };
+        }),
       ),
     );
     return entries.sort((a, b) => a.sequence - b.sequence);
   }
 
+  inventory(scope: "case" | "custody" = "case"): Promise<CaseInventory> {
+    return readCaseInventory(this.store, this.caseId, { scope });
+  }
+
   async storedPublicKey(): Promise<string | undefined> {
-    return this.getText(publicKeyKey(this.caseId));
+    const read = await this.store.read(publicKeyKey(this.caseId));
+    return read ? Buffer.from(read.bytes).toString("utf8") : undefined;
   }
 
   kmsPublicKey(): Promise<string> {
@@ -228,6 +282,17 @@ class BucketLedger implements EvidenceBucketLedger {
     });
     this.kmsKey.catch(() => (this.kmsKey = undefined));
     return this.kmsKey;
+  }
+
+  async complete(options: { readonly dryRun?: boolean } = {}): Promise<Completion> {
+    const ctx = await this.writerContext();
+    const opened = await this.openHead(ctx, !options.dryRun);
+    if (!options.dryRun) this.head = opened.head;
+    return {
+      journals: opened.journals,
+      sequences: opened.copied,
+      head: opened.head.sequence >= 0 ? { sequence: opened.head.sequence, hash: opened.head.hash } : undefined,
+    };
   }
 
   /** Group commit: writes everything queued, one batch after another, until the queue is empty. */
@@ -253,113 +318,198 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   /**
-   * Writes one batch: chain locally after the head, claim the first sequence with the journal while every record
-   * is signed (in parallel), then write the records in parallel. Losing the claim means another writer owns that
-   * sequence: nothing of this batch was stored, so follow that writer's batch and re-chain all of this one after it.
+   * Writes one batch: chain locally after the head, sign every record (in parallel), claim the first sequence with
+   * the journal of signed records, then write the records in parallel and check the retention S3 gave them. Losing
+   * the claim means other writers own those sequences: follow all of them, back off, and re-chain after them.
    */
   private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
-    const [actor, publicKeyPem] = await Promise.all([this.callerArn(), this.ensurePublicKey()]);
-    let head = this.head ?? (await this.findHead(undefined));
-    for (let attempt = 0; attempt <= this.maxConflictRetries; attempt++) {
-      const sealed = chainEvents(events, head, { caseId: this.caseId, actor, time: this.now().toISOString() });
-      const first = sealed[0].sequence;
+    const ctx = await this.writerContext();
+    if (!this.head) {
+      const opened = await this.openHead(ctx, true);
+      this.head = opened.head;
+      this.needsPublicKey = !opened.hasPublicKey;
+    }
+    await this.settleDebts(ctx, false);
+    let head = this.head;
+    let stalled = 0;
+    let conflicts = 0;
+    // The event time is when the batch set out; a batch that must follow other writers keeps it.
+    const time = this.now().toISOString();
+    let signedAfter: { head: Head; records: CustodyRecord[] } | undefined;
+    for (;;) {
+      if (signedAfter?.head !== head) {
+        const sealed = chainEvents(events, head, { caseId: this.caseId, actor: ctx.actor, time });
+        signedAfter = { head, records: await Promise.all(sealed.map((r) => this.signLimit(() => this.seal(r, ctx)))) };
+      }
+      const signed = signedAfter.records;
+      const first = signed[0].sequence;
       const key = journalKey(this.caseId, first);
-      const [claim, signed] = await Promise.allSettled([
-        this.createOnce(key, serialiseJournal(this.caseId, sealed), "application/json"),
-        Promise.all(sealed.map((r) => this.signLimit(() => this.seal(r, publicKeyPem)))),
-      ]);
-      if (claim.status === "rejected") {
-        if (!isConditionalConflict(claim.reason)) throw claim.reason;
-        const owner = await this.followClaim(first, head, sealed[0]);
-        if (owner !== "ours") {
-          head = owner;
-          // A little jitter keeps two writers that keep colliding from colliding in lockstep.
-          await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 5))));
+      const body = serialiseJournal(this.caseId, signed);
+      try {
+        await this.store.createOnce(key, body, { contentType: "application/json", retainUntil: this.retainUntil(ctx) });
+      } catch (err) {
+        if (!isConditionalConflict(err)) throw err;
+        const followed = await this.follow(head, ctx, { first, body });
+        if (!followed.ours) {
+          const progressed = followed.head.sequence > head.sequence;
+          stalled = progressed ? 0 : stalled + 1;
+          if (stalled >= this.maxStalled)
+            throw new OperationError(
+              `could not append to case ${this.caseId}: ${stalled} attempts in a row found sequence ${first} claimed without a journal that could be read yet; retry`,
+            );
+          if (progressed) head = followed.head;
+          this.head = head;
+          conflicts += 1;
+          await this.backoff(conflicts);
           continue;
         }
-        // The journal there is this very batch (an SDK retry of a claim that had landed): it is ours.
+        // The journal there is this very batch's (an SDK retry of a claim that had landed): it is ours.
       }
-      // The batch owns first..last now: no other writer can store a different record there.
-      const last = sealed[sealed.length - 1];
-      this.head = { sequence: last.sequence, hash: last.hash };
-      const where = `s3://${this.bucket}/${key}`;
-      if (signed.status === "rejected") {
-        this.head = undefined;
-        const why = describeError(signed.reason);
-        return sealed.map((r) => ({
-          error: new OperationError(
-            `record ${r.sequence} of case ${this.caseId} is claimed but could not be signed (${why}); the next append completes it from ${where}`,
-          ),
-        }));
-      }
-      const metadata = sealed.length > 1 ? { [BATCH_METADATA_KEY]: formatBatchTag(batchTagOf(sealed)) } : undefined;
-      const outcomes = await Promise.all(
-        signed.value.map((record) =>
-          this.writeLimit(() => this.storeClaimed(record, metadata)).then(
-            (stored): BatchOutcome => ({ record: stored }),
+      return this.writeClaimed(signed, key, ctx);
+    }
+  }
+
+  /** Writes the records of a batch this writer has claimed, and checks the retention of everything written. */
+  private async writeClaimed(signed: CustodyRecord[], key: string, ctx: WriterContext): Promise<BatchOutcome[]> {
+    const last = signed[signed.length - 1];
+    this.head = { sequence: last.sequence, hash: last.hash, first: signed[0].sequence };
+    const where = this.store.url(key);
+    const tag = formatBatchTag(batchTagOf(signed));
+    const extra: Promise<void>[] = [this.checkRetention(key, undefined, ctx, `the batch journal ${where}`)];
+    if (this.needsPublicKey) {
+      this.needsPublicKey = false;
+      extra.push(this.storePublicKey(ctx));
+    }
+    const [sideResults, outcomes] = await Promise.all([
+      Promise.allSettled(extra),
+      Promise.all(
+        signed.map((record) =>
+          this.writeLimit(() => this.storeRecord(record, tag, ctx)).then(
+            (): BatchOutcome => ({ record }),
             (error: unknown): BatchOutcome => ({ error }),
           ),
         ),
-      );
-      if (outcomes.some((o) => "error" in o)) {
-        // Make the next append re-read the head, which completes this batch from its journal.
-        this.head = undefined;
-        return outcomes.map((o, i): BatchOutcome =>
-          "error" in o
-            ? {
-                error: new OperationError(
-                  `record ${sealed[i].sequence} of case ${this.caseId} is claimed but was not stored (${describeError(o.error)}); the next append completes it from ${where}`,
+      ),
+    ]);
+    const sideFailure = sideResults.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason as unknown;
+    if (!outcomes.some((o) => "error" in o) && sideFailure === undefined) return outcomes;
+    // The next append re-opens the case, which completes this batch from its journal if a record is missing.
+    this.head = undefined;
+    return outcomes.map((o, i): BatchOutcome => {
+      const sequence = signed[i].sequence;
+      if (!("error" in o) && sideFailure === undefined) return o;
+      if ("error" in o)
+        return {
+          error:
+            o.error instanceof OperationError
+              ? o.error
+              : new OperationError(
+                  `record ${sequence} of case ${this.caseId} is claimed (signed, in ${where}) but was not stored (${describeError(o.error)}); the next append or flz custody complete --case ${this.caseId} copies it into place`,
                 ),
-              }
-            : o,
-        );
-      }
-      return outcomes;
-    }
-    throw new OperationError(
-      `could not append to case ${this.caseId} after ${this.maxConflictRetries} conflicting writes: other appenders keep winning; retry`,
-    );
+        };
+      return {
+        error:
+          sideFailure instanceof OperationError
+            ? sideFailure
+            : new OperationError(
+                `record ${sequence} of case ${this.caseId} was stored, but ${describeError(sideFailure)}`,
+              ),
+      };
+    });
   }
 
-  /** Signs a sealed record and checks the signature against the case's public key. */
-  private async seal(unsigned: SealedRecord, publicKeyPem: string): Promise<CustodyRecord> {
+  /** Signs one of this writer's own records, and checks the signature with the custody key's public key from KMS. */
+  private async seal(unsigned: SealedRecord, ctx: WriterContext): Promise<CustodyRecord> {
     const signature = await this.sign(signingStatement(unsigned, this.keyArn));
     const record: CustodyRecord = {
       ...unsigned,
       signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature },
     };
-    // Fail closed: never store a record that the case's public key would reject.
-    if (!signatureIsValid(record, publicKeyPem)) {
+    // Fail closed: never store a record that the custody public key would reject.
+    if (!signatureIsValid(record, ctx.publicKeyPem)) {
       throw new OperationError(
-        `custody key ${this.keyArn} produced a signature that does not verify with the case's public key ${publicKeyKey(this.caseId)}`,
+        `custody key ${this.keyArn} produced a signature that does not verify with its own public key from KMS`,
       );
     }
     return record;
   }
 
   /**
-   * Stores a record at a sequence its batch has claimed. A conditional conflict there can only be another writer
-   * completing the same batch from its journal: the stored record must then carry the same hash, or the chain is
-   * not what this batch claimed and nothing more is written (fail closed).
+   * Stores a record at a sequence claimed by its batch (this writer's, or a journal being completed), then checks
+   * its retention. A conditional conflict there means the record is already stored: it must be these very bytes, or
+   * the chain is not what the claim says and nothing more is written (fail closed).
    */
-  private async storeClaimed(
-    record: CustodyRecord,
-    metadata: Record<string, string> | undefined,
-  ): Promise<CustodyRecord> {
+  private async storeRecord(record: CustodyRecord, tag: string, ctx: WriterContext): Promise<void> {
     const key = recordKey(this.caseId, record.sequence);
+    const bytes = serialiseRecord(record);
+    let versionId: string | undefined;
     try {
-      await this.createOnce(key, serialiseRecord(record), "application/json", metadata);
-      return record;
+      versionId = await this.store.createOnce(key, bytes, {
+        contentType: "application/json",
+        metadata: { [BATCH_METADATA_KEY]: tag },
+        retainUntil: this.retainUntil(ctx),
+      });
     } catch (err) {
       if (!isConditionalConflict(err)) throw err;
-      const stored = parseRecord(await this.getObject(key));
-      if (stored?.hash !== record.hash || recordHash(stored) !== record.hash) {
+      const stored = await this.store.read(key);
+      if (!stored || Buffer.from(stored.bytes).toString("utf8") !== bytes) {
         throw new OperationError(
-          `s3://${this.bucket}/${key} holds a record other than the one its batch claimed: refusing to go on; run flz custody verify --case ${this.caseId}`,
+          `${this.store.url(key)} holds a record other than the one its batch claimed: refusing to go on; run flz custody verify --case ${this.caseId}`,
         );
       }
-      return stored;
+      versionId = stored.versionId;
     }
+    await this.checkRetention(key, versionId, ctx, `record ${record.sequence} (${this.store.url(key)})`);
+  }
+
+  /** Reads back the retention S3 gave a version this writer stored; throws when it is not what custody needs. */
+  private async checkRetention(
+    key: string,
+    versionId: string | undefined,
+    ctx: WriterContext,
+    what: string,
+  ): Promise<void> {
+    const head = await this.store.head(key, versionId);
+    const problem = head
+      ? retentionProblem(head.lock, head.lastModified, ctx.retentionDays)
+      : "was not found when its retention was read back";
+    if (problem)
+      throw new OperationError(
+        `${what} was stored, but ${problem}: S3 did not apply the COMPLIANCE retention the ledger asked for; stop, and check the evidence bucket's Object Lock configuration`,
+      );
+  }
+
+  /** Stores the case's copy of the public key (a convenience for examiners, never trusted on its own). */
+  private async storePublicKey(ctx: WriterContext): Promise<void> {
+    const key = publicKeyKey(this.caseId);
+    let versionId: string | undefined;
+    try {
+      versionId = await this.store.createOnce(key, ctx.publicKeyPem, {
+        contentType: "application/x-pem-file",
+        retainUntil: this.retainUntil(ctx),
+      });
+    } catch (err) {
+      // Another writer stored it first (or someone planted one: verify names a copy that is not the KMS key's).
+      if (isConditionalConflict(err)) return;
+      throw err;
+    }
+    await this.checkRetention(key, versionId, ctx, `the public key copy ${this.store.url(key)}`);
+  }
+
+  private retainUntil(ctx: WriterContext): Date {
+    return retainUntilFor(this.now(), ctx.retentionDays);
+  }
+
+  private writerContext(): Promise<WriterContext> {
+    this.context ??= Promise.all([this.callerArn(), this.kmsPublicKey(), this.store.defaultRetention()]).then(
+      ([actor, publicKeyPem, bucketDefault]) => ({
+        actor,
+        publicKeyPem,
+        retentionDays: this.options.retentionDays ?? custodyRetentionDays(bucketDefault),
+      }),
+    );
+    this.context.catch(() => (this.context = undefined));
+    return this.context;
   }
 
   private callerArn(): Promise<string> {
@@ -370,32 +520,6 @@ class BucketLedger implements EvidenceBucketLedger {
     });
     this.actor.catch(() => (this.actor = undefined));
     return this.actor;
-  }
-
-  /** The case's public key: the stored copy, checked against KMS; stored from KMS on the case's first append. */
-  private ensurePublicKey(): Promise<string> {
-    this.publicKey ??= (async () => {
-      const fromKms = await this.kmsPublicKey();
-      const key = publicKeyKey(this.caseId);
-      let stored = await this.getText(key);
-      if (stored === undefined) {
-        try {
-          await this.createOnce(key, fromKms, "application/x-pem-file");
-          stored = fromKms;
-        } catch (err) {
-          if (!isConditionalConflict(err)) throw err;
-          stored = await this.getText(key);
-        }
-      }
-      if (stored?.trim() !== fromKms.trim()) {
-        throw new OperationError(
-          `s3://${this.bucket}/${key} is not the public key of custody key ${this.keyArn}: refusing to append to case ${this.caseId}`,
-        );
-      }
-      return stored;
-    })();
-    this.publicKey.catch(() => (this.publicKey = undefined));
-    return this.publicKey;
   }
 
   private async sign(message: Buffer): Promise<string> {
@@ -411,173 +535,209 @@ class BucketLedger implements EvidenceBucketLedger {
     return Buffer.from(res.Signature).toString("base64");
   }
 
-  /** Writes an object only if the key does not exist yet, with an S3-verified SHA-256 of exactly these bytes. */
-  private async createOnce(
-    key: string,
-    body: string,
-    contentType: string,
-    metadata?: Record<string, string>,
-  ): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        Metadata: metadata,
-        IfNoneMatch: "*",
-        ChecksumAlgorithm: "SHA256",
-        ChecksumSHA256: sha256Base64(body),
-      }),
-    );
+  private async backoff(conflicts: number): Promise<void> {
+    const base = this.options.backoffBaseMs ?? 10;
+    const max = this.options.backoffMaxMs ?? 400;
+    const random = this.options.random ?? Math.random;
+    await (this.options.sleep ?? realSleep)(Math.round(random() * Math.min(max, base * 2 ** Math.min(conflicts, 10))));
   }
 
-  private async getBytes(key: string): Promise<Uint8Array | undefined> {
-    return (await this.getObject(key))?.bytes;
+  /**
+   * Lists the record and journal prefixes and indexes them. In parallel, a claim can land between the two listings
+   * (its record seen, its journal not); `sequential` lists the records first, so every record listed has its journal,
+   * created before it, in the journal listing that follows.
+   */
+  private async listClaims(sequential = false): Promise<ClaimListing> {
+    const records = () => this.store.listVersions(custodyPrefix(this.caseId));
+    const journals = () => this.store.listVersions(journalPrefix(this.caseId));
+    if (sequential) {
+      const r = await records();
+      return indexListing(this.caseId, [...r, ...(await journals())]);
+    }
+    const [r, j] = await Promise.all([records(), journals()]);
+    return indexListing(this.caseId, [...r, ...j]);
   }
 
-  /** An object's bytes and user metadata, or undefined when it does not exist. */
-  private async getObject(key: string): Promise<StoredObject | undefined> {
+  /**
+   * Lists the journals claimed after a head. The listing starts after the journal of the head's own batch, a key that
+   * exists: S3 lists the keys after a key marker, and the emulator drops the first version at or after it, which is
+   * then that journal and nothing else (both are filtered to keys after the marker).
+   */
+  private async listJournalsAfter(head: Head): Promise<ClaimListing> {
+    const marker = head.first !== undefined ? journalKey(this.caseId, head.first) : undefined;
+    return indexListing(this.caseId, await this.store.listVersions(journalPrefix(this.caseId), marker));
+  }
+
+  /**
+   * Reads and checks the journal that claimed `first`; refuses, by name, one that is not a journal of records signed
+   * by the custody key (a planted journal: nothing of it is copied, linked to or signed after).
+   */
+  private async readJournal(
+    first: number,
+    slot: Slot,
+    ctx: WriterContext,
+    previousHash?: string,
+  ): Promise<{ journal: BatchJournal; text: string }> {
+    const read = await this.store.read(slot.key, slot.versionId);
+    const text = read ? Buffer.from(read.bytes).toString("utf8") : "";
+    let value: unknown;
     try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { bytes: (await res.Body?.transformToByteArray()) ?? new Uint8Array(), metadata: res.Metadata ?? {} };
-    } catch (err) {
-      if (isMissingObject(err)) return undefined;
-      throw err;
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const problem =
+      value === undefined
+        ? "is missing or not JSON"
+        : journalProblem(value, { caseId: this.caseId, first, publicKeyPem: ctx.publicKeyPem, previousHash });
+    if (problem)
+      throw new OperationError(
+        `the batch journal ${this.store.url(slot.key)} (version ${slot.versionId}) of case ${this.caseId} ${problem}: it is not a claim made by flz, so nothing of it is copied or signed; refusing to append; run flz custody verify --case ${this.caseId}`,
+      );
+    return { journal: value as BatchJournal, text };
+  }
+
+  /**
+   * Opens the case for writing: finds the last claimed record and makes sure every claim's records are stored,
+   * copying missing ones from their journals (when `write`). Refuses a case with a record no claim accounts for.
+   */
+  private async openHead(
+    ctx: WriterContext,
+    write: boolean,
+  ): Promise<{ head: Head; copied: number[]; journals: string[]; hasPublicKey: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const listing = await this.listClaims(attempt > 0);
+      const plan = planOpen(listing);
+      const read = await Promise.all(
+        plan.toRead.map(async (first) => ({
+          first,
+          ...(await this.readJournal(first, listing.journals.get(first) as Slot, ctx)),
+        })),
+      );
+      const last = read.find((r) => r.first === plan.lastJournal)?.journal;
+      const end = last?.records[last.records.length - 1];
+      const head: Head = end
+        ? { sequence: end.sequence, hash: end.hash, first: plan.lastJournal }
+        : { sequence: -1, hash: GENESIS_HASH };
+      // A record beyond the last claim: a claim that landed between the two listings (look again, records first),
+      // or an object no flz claim accounts for (refuse).
+      if (uncoveredRecords(listing, head.sequence).length > 0) {
+        if (attempt === 0) continue;
+        this.refuseUncovered(listing, head.sequence);
+      }
+      const stored = new Set(listing.records.keys());
+      const copied: number[] = [];
+      const journals: string[] = [];
+      for (const { first, journal } of read) {
+        const missing = missingSequences(journal, stored);
+        if (missing.length === 0) continue;
+        journals.push(this.store.url(journalKey(this.caseId, first)));
+        copied.push(...missing);
+        if (write) await this.copyFromJournal(journal, missing, ctx);
+      }
+      return { head, copied, journals, hasPublicKey: listing.hasPublicKey };
     }
   }
 
-  private async getText(key: string): Promise<string | undefined> {
-    const bytes = await this.getBytes(key);
-    return bytes === undefined ? undefined : Buffer.from(bytes).toString("utf8");
+  /** Refuses to append to a case that holds a record beyond its last claim (no flz claim covers it). */
+  private refuseUncovered(listing: ClaimListing, head: number): void {
+    const uncovered = uncoveredRecords(listing, head);
+    if (uncovered.length === 0) return;
+    const key = listing.records.get(uncovered[0])?.key ?? recordKey(this.caseId, uncovered[0]);
+    throw new OperationError(
+      `${this.store.url(key)} is stored beyond the last claimed record ${head} of case ${this.caseId}: no flz claim covers it (a writer other than flz put it there); refusing to append around it; run flz custody verify --case ${this.caseId}`,
+    );
   }
 
-  private async listRecordKeys(after?: number): Promise<{ key: string; sequence: number }[]> {
-    const prefix = custodyPrefix(this.caseId);
-    const found: { key: string; sequence: number }[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ContinuationToken: token,
-          StartAfter: token || after === undefined ? undefined : recordKey(this.caseId, after),
+  /**
+   * After losing the claim of `ours.first`: lists everything claimed after `head`, checks every journal, and follows
+   * them all, in order, to the end. Returns `ours` when the journal at `ours.first` is this very batch's.
+   */
+  private async follow(
+    head: Head,
+    ctx: WriterContext,
+    ours: { first: number; body: string },
+  ): Promise<{ head: Head; ours: boolean }> {
+    for (let listingAttempt = 0; ; listingAttempt++) {
+      const listing = await this.listJournalsAfter(head);
+      const firsts = [...listing.journals.keys()].filter((f) => f > head.sequence).sort((a, b) => a - b);
+      const texts = await Promise.all(
+        firsts.map(async (first) => {
+          const slot = listing.journals.get(first) as Slot;
+          const read = await this.store.read(slot.key, slot.versionId);
+          return { first, slot, text: read ? Buffer.from(read.bytes).toString("utf8") : "" };
         }),
       );
-      for (const object of page.Contents ?? []) {
-        const sequence = object.Key ? sequenceOfFileName(object.Key.slice(prefix.length)) : undefined;
-        if (object.Key && sequence !== undefined) found.push({ key: object.Key, sequence });
+      let cursor = head;
+      for (const { first, slot, text } of texts) {
+        if (first !== cursor.sequence + 1) break;
+        if (first === ours.first && text === ours.body) return { head: cursor, ours: true };
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          value = undefined;
+        }
+        const problem =
+          value === undefined
+            ? "is missing or not JSON"
+            : journalProblem(value, {
+                caseId: this.caseId,
+                first,
+                publicKeyPem: ctx.publicKeyPem,
+                previousHash: cursor.hash,
+              });
+        if (problem)
+          throw new OperationError(
+            `the batch journal ${this.store.url(slot.key)} (version ${slot.versionId}) of case ${this.caseId} ${problem}: it is not a claim made by flz, so nothing of it is copied or signed; refusing to append; run flz custody verify --case ${this.caseId}`,
+          );
+        const journal = value as BatchJournal;
+        if (!this.debts.some((d) => d.key === slot.key)) this.debts.push({ key: slot.key, journal, since: Date.now() });
+        const end = journal.records[journal.records.length - 1];
+        cursor = { sequence: end.sequence, hash: end.hash, first };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return found.sort((a, b) => a.sequence - b.sequence);
+      // A claim beyond the end that nothing leads to: one page of a listing read while claims landed (look again), or
+      // a journal no flz writer would make (refuse).
+      const stray = firsts.find((f) => f > cursor.sequence + 1);
+      if (stray === undefined) return { head: cursor, ours: false };
+      if (listingAttempt >= 1)
+        throw new OperationError(
+          `the batch journal ${this.store.url(journalKey(this.caseId, stray))} claims sequence ${stray} of case ${this.caseId}, after a gap from the last claimed record ${cursor.sequence}: no flz writer claims that way; refusing to append; run flz custody verify --case ${this.caseId}`,
+        );
+      head = cursor;
+    }
   }
 
   /**
-   * Finds the last record (after a known head, if any) and checks that it is sound enough to link to. When it belongs
-   * to a batch, the head is the batch's last record, and any record of the batch a writer left unwritten (it died
-   * midway) is written from the batch's journal first, so the chain never keeps a gap. Batches claimed beyond the
-   * last stored record are found when the next claim conflicts with them.
+   * Copies the missing records of journals this writer followed while their authors were presumably still writing,
+   * once they are {@link OpenLedgerOptions.completionGraceMs} old (or all of them, with `force`).
    */
-  private async findHead(known: Head | undefined): Promise<Head> {
-    const keys = await this.listRecordKeys(known?.sequence);
-    const last = keys[keys.length - 1];
-    if (!last) return known ?? { sequence: -1, hash: GENESIS_HASH };
-    const object = await this.getObject(last.key);
-    const record = parseRecord(object);
-    if (!record) {
-      throw new OperationError(
-        `s3://${this.bucket}/${last.key} is not a readable custody record: refusing to append; run flz custody verify --case ${this.caseId}`,
-      );
-    }
-    if (record.sequence !== last.sequence || recordHash(record) !== record.hash) {
-      throw new OperationError(
-        `the last record of case ${this.caseId} (s3://${this.bucket}/${last.key}) fails its hash check: refusing to append; run flz custody verify --case ${this.caseId}`,
-      );
-    }
-    const tag = parseBatchTag(object?.metadata[BATCH_METADATA_KEY]);
-    if (!tag) return { sequence: record.sequence, hash: record.hash };
-    const journal = await this.readJournal(
-      tag.first,
-      `record ${record.sequence} is tagged with batch ${tag.first}-${tag.last}`,
+  private async settleDebts(ctx: WriterContext, force: boolean): Promise<void> {
+    const grace = this.options.completionGraceMs ?? 2000;
+    const due = this.debts.filter((d) => force || Date.now() - d.since >= grace);
+    if (due.length === 0) return;
+    const from = Math.min(...due.map((d) => d.journal.first));
+    const listed = await this.store.listVersions(
+      custodyPrefix(this.caseId),
+      from > 0 ? recordKey(this.caseId, from - 1) : undefined,
     );
-    if (
-      journal.last !== tag.last ||
-      journal.records[0].hash.slice(0, 16) !== tag.firstHash ||
-      journal.records[record.sequence - tag.first]?.hash !== record.hash
-    ) {
-      this.refuseJournal(tag.first, `does not hold record ${record.sequence} as stored`);
+    const stored = new Set(indexListing(this.caseId, listed).records.keys());
+    for (const debt of due) {
+      const missing = missingSequences(debt.journal, stored);
+      if (missing.length > 0) await this.copyFromJournal(debt.journal, missing, ctx);
     }
-    return this.completeBatch(journal);
+    this.debts = this.debts.filter((d) => !due.includes(d));
   }
 
-  /**
-   * After losing the claim of `first`: reads the winner's journal, checks that it links to the head this batch was
-   * chained on (anything else would mean two different chains), completes it, and returns its last record as the
-   * new head. Returns `"ours"` when the journal is this batch's own (the claim had landed; only its answer was lost).
-   */
-  private async followClaim(first: number, head: Head, ourFirst: SealedRecord): Promise<Head | "ours"> {
-    const journal = await this.readJournal(first, `sequence ${first} is claimed`, true);
-    // A 409 answers a claim while the other writer's create is still in flight: try again once it has landed.
-    if (!journal) return head;
-    if (journal.records[0].hash === ourFirst.hash) return "ours";
-    if (journal.records[0].previousHash !== head.hash) {
-      this.refuseJournal(
-        first,
-        `links to ${journal.records[0].previousHash.slice(0, 12)}…, not to record ${head.sequence} (${head.hash.slice(0, 12)}…)`,
-      );
-    }
-    return this.completeBatch(journal);
-  }
-
-  /** Reads and checks the journal of the batch claimed at `first`; refuses to go on when it is missing or unsound. */
-  private async readJournal(first: number, context: string): Promise<BatchJournal>;
-  private async readJournal(first: number, context: string, allowMissing: true): Promise<BatchJournal | undefined>;
-  private async readJournal(first: number, context: string, allowMissing = false): Promise<BatchJournal | undefined> {
-    const object = await this.getObject(journalKey(this.caseId, first));
-    if (!object && allowMissing) return undefined;
-    let journal: unknown;
-    try {
-      journal = object ? JSON.parse(Buffer.from(object.bytes).toString("utf8")) : undefined;
-    } catch {
-      journal = undefined;
-    }
-    if (journal === undefined) this.refuseJournal(first, `is missing or unreadable (${context})`);
-    const problem = journalProblem(journal, this.caseId, first);
-    if (problem) this.refuseJournal(first, problem);
-    return journal as BatchJournal;
-  }
-
-  private refuseJournal(first: number, why: string): never {
-    throw new OperationError(
-      `the batch journal s3://${this.bucket}/${journalKey(this.caseId, first)} of case ${this.caseId} ${why}: refusing to append; run flz custody verify --case ${this.caseId}`,
+  /** Writes records of a checked journal under their own keys: the author's signed bytes, never re-signed. */
+  private async copyFromJournal(journal: BatchJournal, missing: number[], ctx: WriterContext): Promise<void> {
+    const tag = formatBatchTag(batchTagOf(journal.records));
+    await Promise.all(
+      missing.map((sequence) =>
+        // The author's signed record, serialised canonically: the very bytes the author would have written.
+        this.writeLimit(() => this.storeRecord(journal.records[sequence - journal.first], tag, ctx)),
+      ),
     );
-  }
-
-  /** Makes sure every record of a claimed batch is stored (writing the missing ones from its journal); returns its last. */
-  private async completeBatch(journal: BatchJournal): Promise<Head> {
-    const stored = new Set(
-      (await this.listRecordKeys(journal.first > 0 ? journal.first - 1 : undefined)).map((k) => k.sequence),
-    );
-    const missing = missingSequences(journal, stored);
-    if (missing.length > 0) {
-      const publicKeyPem = await this.ensurePublicKey();
-      const tag = batchTagOf(journal.records);
-      const metadata = journal.records.length > 1 ? { [BATCH_METADATA_KEY]: formatBatchTag(tag) } : undefined;
-      await Promise.all(
-        missing.map((sequence) =>
-          this.writeLimit(async () => {
-            const record = await this.signLimit(() =>
-              this.seal(journal.records[sequence - journal.first], publicKeyPem),
-            );
-            await this.storeClaimed(record, metadata);
-          }),
-        ),
-      );
-    }
-    const end = journal.records[journal.records.length - 1];
-    return { sequence: end.sequence, hash: end.hash };
   }
 }
 
@@ -591,12 +751,6 @@ interface PendingAppend {
 /** What became of one event of a batch. */
 type BatchOutcome = { readonly record: CustodyRecord } | { readonly error: unknown };
 
-/** An object read back: its bytes and user metadata. */
-interface StoredObject {
-  readonly bytes: Uint8Array;
-  readonly metadata: Record<string, string>;
-}
-
 /** A placement used only to validate an event when it is queued. */
 const PROBE_PLACEMENT = {
   sequence: 0,
@@ -605,14 +759,3 @@ const PROBE_PLACEMENT = {
   actor: "probe",
   previousHash: GENESIS_HASH,
 };
-
-/** Parses a stored record; undefined when absent or not JSON. */
-function parseRecord(object: StoredObject | undefined): CustodyRecord | undefined {
-  if (!object) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(object.bytes).toString("utf8")) as CustodyRecord;
-    return typeof value === "object" && value !== null ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectRetentionCommand, S3Client } from "@aws-sdk/client-s3";
 import { runExport, runShow, runVerify } from "../../../scripts/commands/custody";
 import { runEvidencePut } from "../../../scripts/commands/evidence";
 import { OperationError } from "../../../scripts/errors";
@@ -66,6 +66,18 @@ describe("flz custody and flz evidence put (emulator)", () => {
     );
     expect(Buffer.from(head.ChecksumSHA256 ?? "", "base64").toString("hex")).to.equal(a?.evidence.sha256);
 
+    // Emulator gap: S3 gives a completed multipart upload the bucket's default retention; moto gives it none, and
+    // verify rightly calls a version without COMPLIANCE retention BROKEN. Apply what S3 would have applied.
+    const multipartKey = (b?.evidence.location ?? "").replace(`s3://${world.lz.evidenceBucket}/`, "");
+    await s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: world.lz.evidenceBucket,
+        Key: multipartKey,
+        VersionId: b?.evidence.details?.versionId as string | undefined,
+        Retention: { Mode: "COMPLIANCE", RetainUntilDate: new Date(Date.now() + 86400000) },
+        ChecksumAlgorithm: "SHA256",
+      }),
+    );
     const verdict = await runVerify({ case: "IR-EV", landingZone, json: true }, captureIo());
     expect(verdict.ok).to.equal(true);
     expect(verdict.evidence.map((e) => e.status)).to.deep.equal(["verified", "verified"]);
