@@ -92,11 +92,6 @@ export interface OpenLedgerOptions {
   readonly backoffBaseMs?: number;
   /** Longest backoff after a lost claim, ms. Default 400. */
   readonly backoffMaxMs?: number;
-  /**
-   * A journal this writer followed is copied from (its missing records written) once it is this old, ms: younger,
-   * its author is most likely still writing it. Default 2000.
-   */
-  readonly completionGraceMs?: number;
   /** Randomness for the jitter, for tests. */
   readonly random?: () => number;
   /** Sleep, for tests. */
@@ -145,13 +140,6 @@ interface WriterContext {
   readonly retentionDays: number;
 }
 
-/** A journal followed but not yet seen complete. */
-interface Debt {
-  readonly key: string;
-  readonly journal: BatchJournal;
-  readonly since: number;
-}
-
 /** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
 export function regionOfKeyArn(arn: string): string {
   const region = arn.split(":")[3];
@@ -185,7 +173,8 @@ class BucketLedger implements EvidenceBucketLedger {
   private context?: Promise<WriterContext>;
   private head?: Head;
   private needsPublicKey = false;
-  private debts: Debt[] = [];
+  /** Recent lost claims, decaying on every won claim: sets the backoff window, so contention spreads writers out. */
+  private contention = 0;
   // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
   private pending: PendingAppend[] = [];
   private flushing = false;
@@ -329,10 +318,8 @@ class BucketLedger implements EvidenceBucketLedger {
       this.head = opened.head;
       this.needsPublicKey = !opened.hasPublicKey;
     }
-    await this.settleDebts(ctx, false);
     let head = this.head;
     let stalled = 0;
-    let conflicts = 0;
     // The event time is when the batch set out; a batch that must follow other writers keeps it.
     const time = this.now().toISOString();
     let signedAfter: { head: Head; records: CustodyRecord[] } | undefined;
@@ -359,12 +346,13 @@ class BucketLedger implements EvidenceBucketLedger {
             );
           if (progressed) head = followed.head;
           this.head = head;
-          conflicts += 1;
-          await this.backoff(conflicts);
+          this.contention = Math.min(this.contention + 1, 10);
+          await this.backoff();
           continue;
         }
         // The journal there is this very batch's (an SDK retry of a claim that had landed): it is ours.
       }
+      this.contention = Math.floor(this.contention / 2);
       return this.writeClaimed(signed, key, ctx);
     }
   }
@@ -535,11 +523,15 @@ class BucketLedger implements EvidenceBucketLedger {
     return Buffer.from(res.Signature).toString("base64");
   }
 
-  private async backoff(conflicts: number): Promise<void> {
+  /**
+   * Waits after a lost claim: full jitter over a window that doubles with the writer's recent lost claims (and shrinks
+   * as it wins), so writers that keep colliding spread out instead of colliding in lockstep.
+   */
+  private async backoff(): Promise<void> {
     const base = this.options.backoffBaseMs ?? 10;
     const max = this.options.backoffMaxMs ?? 400;
     const random = this.options.random ?? Math.random;
-    await (this.options.sleep ?? realSleep)(Math.round(random() * Math.min(max, base * 2 ** Math.min(conflicts, 10))));
+    await (this.options.sleep ?? realSleep)(Math.round(random() * Math.min(max, base * 2 ** this.contention)));
   }
 
   /**
@@ -558,28 +550,23 @@ class BucketLedger implements EvidenceBucketLedger {
     return indexListing(this.caseId, [...r, ...j]);
   }
 
-  /**
-   * Lists the journals claimed after a head. The listing starts after the journal of the head's own batch, a key that
-   * exists: S3 lists the keys after a key marker, and the emulator drops the first version at or after it, which is
-   * then that journal and nothing else (both are filtered to keys after the marker).
-   */
-  private async listJournalsAfter(head: Head): Promise<ClaimListing> {
-    const marker = head.first !== undefined ? journalKey(this.caseId, head.first) : undefined;
-    return indexListing(this.caseId, await this.store.listVersions(journalPrefix(this.caseId), marker));
+  /** Reads and checks the journal that claimed `first` (see {@link checkJournal}). */
+  private async readJournal(first: number, slot: Slot, ctx: WriterContext): Promise<{ journal: BatchJournal }> {
+    const read = await this.store.read(slot.key, slot.versionId);
+    return { journal: this.checkJournal(read ? Buffer.from(read.bytes).toString("utf8") : "", first, slot, ctx) };
   }
 
   /**
-   * Reads and checks the journal that claimed `first`; refuses, by name, one that is not a journal of records signed
-   * by the custody key (a planted journal: nothing of it is copied, linked to or signed after).
+   * Checks a journal's text; refuses, by name, one that is not a journal of records signed by the custody key (a
+   * planted journal: nothing of it is copied, linked to or signed after).
    */
-  private async readJournal(
+  private checkJournal(
+    text: string,
     first: number,
     slot: Slot,
     ctx: WriterContext,
     previousHash?: string,
-  ): Promise<{ journal: BatchJournal; text: string }> {
-    const read = await this.store.read(slot.key, slot.versionId);
-    const text = read ? Buffer.from(read.bytes).toString("utf8") : "";
+  ): BatchJournal {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -594,7 +581,7 @@ class BucketLedger implements EvidenceBucketLedger {
       throw new OperationError(
         `the batch journal ${this.store.url(slot.key)} (version ${slot.versionId}) of case ${this.caseId} ${problem}: it is not a claim made by flz, so nothing of it is copied or signed; refusing to append; run flz custody verify --case ${this.caseId}`,
       );
-    return { journal: value as BatchJournal, text };
+    return value as BatchJournal;
   }
 
   /**
@@ -650,83 +637,39 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   /**
-   * After losing the claim of `ours.first`: lists everything claimed after `head`, checks every journal, and follows
-   * them all, in order, to the end. Returns `ours` when the journal at `ours.first` is this very batch's.
+   * After losing the claim of `ours.first`: follows every batch claimed after `head`, in order, to the end (each
+   * journal read and checked: every record's signature against the key from KMS, the links, the hashes), and returns
+   * the last claimed record. Returns `ours` when the journal at `ours.first` is this very batch's. One read per
+   * claimed batch, and one that finds the next sequence unclaimed.
    */
   private async follow(
     head: Head,
     ctx: WriterContext,
     ours: { first: number; body: string },
   ): Promise<{ head: Head; ours: boolean }> {
-    for (let listingAttempt = 0; ; listingAttempt++) {
-      const listing = await this.listJournalsAfter(head);
-      const firsts = [...listing.journals.keys()].filter((f) => f > head.sequence).sort((a, b) => a - b);
-      const texts = await Promise.all(
-        firsts.map(async (first) => {
-          const slot = listing.journals.get(first) as Slot;
-          const read = await this.store.read(slot.key, slot.versionId);
-          return { first, slot, text: read ? Buffer.from(read.bytes).toString("utf8") : "" };
-        }),
-      );
-      let cursor = head;
-      for (const { first, slot, text } of texts) {
-        if (first !== cursor.sequence + 1) break;
-        if (first === ours.first && text === ours.body) return { head: cursor, ours: true };
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch {
-          value = undefined;
+    let cursor = head;
+    for (;;) {
+      const first = cursor.sequence + 1;
+      const key = journalKey(this.caseId, first);
+      const found = await this.store.readCurrent(key);
+      let slot: Slot | undefined =
+        found && found !== "delete-marker" ? { key, versionId: found.versionId ?? "null" } : undefined;
+      let bytes = found && found !== "delete-marker" ? found.bytes : undefined;
+      if (found === "delete-marker") {
+        // The claim is hidden under a delete marker: it is still the claim (its first version).
+        const versions = indexListing(this.caseId, await this.store.listVersions(key)).journals.get(first);
+        if (versions) {
+          slot = versions;
+          bytes = (await this.store.read(key, versions.versionId))?.bytes;
         }
-        const problem =
-          value === undefined
-            ? "is missing or not JSON"
-            : journalProblem(value, {
-                caseId: this.caseId,
-                first,
-                publicKeyPem: ctx.publicKeyPem,
-                previousHash: cursor.hash,
-              });
-        if (problem)
-          throw new OperationError(
-            `the batch journal ${this.store.url(slot.key)} (version ${slot.versionId}) of case ${this.caseId} ${problem}: it is not a claim made by flz, so nothing of it is copied or signed; refusing to append; run flz custody verify --case ${this.caseId}`,
-          );
-        const journal = value as BatchJournal;
-        if (!this.debts.some((d) => d.key === slot.key)) this.debts.push({ key: slot.key, journal, since: Date.now() });
-        const end = journal.records[journal.records.length - 1];
-        cursor = { sequence: end.sequence, hash: end.hash, first };
       }
-      // A claim beyond the end that nothing leads to: one page of a listing read while claims landed (look again), or
-      // a journal no flz writer would make (refuse).
-      const stray = firsts.find((f) => f > cursor.sequence + 1);
-      if (stray === undefined) return { head: cursor, ours: false };
-      if (listingAttempt >= 1)
-        throw new OperationError(
-          `the batch journal ${this.store.url(journalKey(this.caseId, stray))} claims sequence ${stray} of case ${this.caseId}, after a gap from the last claimed record ${cursor.sequence}: no flz writer claims that way; refusing to append; run flz custody verify --case ${this.caseId}`,
-        );
-      head = cursor;
+      if (!slot) return { head: cursor, ours: false };
+      const text = bytes ? Buffer.from(bytes).toString("utf8") : "";
+      if (first === ours.first && text === ours.body) return { head: cursor, ours: true };
+      const journal = this.checkJournal(text, first, slot, ctx, cursor.hash);
+      const end = journal.records[journal.records.length - 1];
+      cursor = { sequence: end.sequence, hash: end.hash, first };
     }
-  }
-
-  /**
-   * Copies the missing records of journals this writer followed while their authors were presumably still writing,
-   * once they are {@link OpenLedgerOptions.completionGraceMs} old (or all of them, with `force`).
-   */
-  private async settleDebts(ctx: WriterContext, force: boolean): Promise<void> {
-    const grace = this.options.completionGraceMs ?? 2000;
-    const due = this.debts.filter((d) => force || Date.now() - d.since >= grace);
-    if (due.length === 0) return;
-    const from = Math.min(...due.map((d) => d.journal.first));
-    const listed = await this.store.listVersions(
-      custodyPrefix(this.caseId),
-      from > 0 ? recordKey(this.caseId, from - 1) : undefined,
-    );
-    const stored = new Set(indexListing(this.caseId, listed).records.keys());
-    for (const debt of due) {
-      const missing = missingSequences(debt.journal, stored);
-      if (missing.length > 0) await this.copyFromJournal(debt.journal, missing, ctx);
-    }
-    this.debts = this.debts.filter((d) => !due.includes(d));
   }
 
   /** Writes records of a checked journal under their own keys: the author's signed bytes, never re-signed. */

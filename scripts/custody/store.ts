@@ -98,10 +98,21 @@ export function isMissingObject(err: unknown): boolean {
   );
 }
 
-/** A GetObject of a delete marker's version answers 405 MethodNotAllowed: the version exists but holds no object. */
+/**
+ * Whether a read met a delete marker: GetObject of a marker's version answers 405 MethodNotAllowed, and of a key whose
+ * current version is a marker, 404 with `x-amz-delete-marker: true` (S3 user guide, "Working with delete markers").
+ */
 function isDeleteMarkerRead(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === "MethodNotAllowed" || e?.$metadata?.httpStatusCode === 405;
+  const e = err as {
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+    $response?: { headers?: Record<string, string | undefined> };
+  };
+  return (
+    e?.name === "MethodNotAllowed" ||
+    e?.$metadata?.httpStatusCode === 405 ||
+    e?.$response?.headers?.["x-amz-delete-marker"] === "true"
+  );
 }
 
 const TRANSIENT_CODES = new Set([
@@ -207,6 +218,15 @@ export class CustodyStore {
    * backoff). Undefined when the object or version does not exist, or the version is a delete marker.
    */
   async read(key: string, versionId?: string): Promise<ReadVersion | undefined> {
+    const read = await this.readCurrent(key, versionId);
+    return read === "delete-marker" ? undefined : read;
+  }
+
+  /**
+   * Like {@link read}, but tells a key whose current version is a delete marker (S3 answers 404 with
+   * `x-amz-delete-marker: true`) from a key that holds nothing: the versions under a marker still count.
+   */
+  async readCurrent(key: string, versionId?: string): Promise<ReadVersion | "delete-marker" | undefined> {
     return this.retrying(`read ${this.url(key)}${versionId ? ` (version ${versionId})` : ""}`, async () => {
       let res;
       try {
@@ -214,7 +234,8 @@ export class CustodyStore {
           new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId, ChecksumMode: "ENABLED" }),
         );
       } catch (err) {
-        if (isMissingObject(err) || isDeleteMarkerRead(err)) return undefined;
+        if (isDeleteMarkerRead(err)) return "delete-marker";
+        if (isMissingObject(err)) return undefined;
         throw err;
       }
       const bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
