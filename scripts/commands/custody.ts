@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { ClientFactory } from "../aws/clients";
 import { loadLandingZone, type LandingZone } from "../contract";
-import { auditInventory } from "../custody/audit";
+import { auditInventory, combine } from "../custody/audit";
 import {
   readCaseFolder,
   readPublicKeyFile,
@@ -17,11 +17,11 @@ import {
   writeCaseFolder,
   type ExportManifest,
 } from "../custody/case-files";
-import { parseRecordBytes, shapeProblem, type StoredRecord } from "../custody/chain";
+import { formatRanges, parseRecordBytes, shapeProblem, type StoredRecord } from "../custody/chain";
 import type { EvidenceBucketLedger } from "../custody/ledger";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
 import { renderHtml, renderMarkdown } from "../custody/report";
-import type { CustodyRecord, JsonValue } from "../custody/types";
+import type { CustodyRecord } from "../custody/types";
 import type { CustodyFinding } from "../custody/verdict";
 import {
   gatherOffline,
@@ -177,32 +177,21 @@ async function withLedger<T>(
 }
 
 /**
- * Parses, for display, every record that is well-formed (verification is separate and strict, and names the
- * others): a record with a byte-order mark, bad JSON or missing fields is left out here instead of crashing a table
- * or a report. Records held only in a journal keep their `heldInJournal` mark.
+ * Parses, for display, every record whose stored bytes are a well-formed record (verification is separate and strict,
+ * and names the others): a record with a byte-order mark, bad JSON, missing fields or altered bytes is left out here
+ * instead of crashing a table or a report, or being shown as if it were sound. Records held only in a journal keep
+ * their `heldInJournal` mark.
  */
 export function readableRecords(entries: StoredRecord[]): (CustodyRecord & { heldInJournal?: string })[] {
   const out: (CustodyRecord & { heldInJournal?: string })[] = [];
   for (const entry of entries) {
     const parsed = parseRecordBytes(entry.bytes);
-    const value = "value" in parsed ? parsed.value : lenient(entry.bytes);
-    if (!value || shapeProblem(value)) continue;
-    const record = { ...(value as unknown as CustodyRecord), sequence: entry.sequence };
+    if (!("value" in parsed) || shapeProblem(parsed.value)) continue;
+    const record = parsed.value as unknown as CustodyRecord;
+    if (record.sequence !== entry.sequence) continue;
     out.push(entry.heldInJournal ? { ...record, heldInJournal: entry.heldInJournal } : record);
   }
   return out.sort((a, b) => a.sequence - b.sequence);
-}
-
-/** A non-canonical but well-formed record is still shown (verification names it as altered). */
-function lenient(bytes: Uint8Array): { [key: string]: JsonValue } | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as { [key: string]: JsonValue })
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A short form of an actor ARN for tables: the role and session. */
@@ -219,7 +208,9 @@ export async function runShow(flags: CustodyFlags, io: Io): Promise<CustodyRecor
       ledger.inventory("custody"),
       ledger.kmsPublicKey().catch(() => undefined),
     ]);
-    const audit = auditInventory(inventory, { caseId, publicKeyPem });
+    const expect = { caseId, publicKeyPem };
+    const audit = auditInventory(inventory, expect);
+    const checked = combine(audit, expect);
     const records = readableRecords(audit.entries);
     const pending = pendingFindings(audit.entries);
     if (flags.json) {
@@ -249,7 +240,7 @@ export async function runShow(flags: CustodyFlags, io: Io): Promise<CustodyRecor
       for (const row of rows) printLine(io, fmt(row));
     }
     for (const f of pending) note(io, f);
-    for (const f of audit.findings.filter((x) => x.severity === "broken"))
+    for (const f of (checked.findings ?? []).filter((x) => x.severity === "broken"))
       note(io, `warning: ${f.reason}${f.key ? ` (${f.key}${f.versionId ? `, version ${f.versionId}` : ""})` : ""}`);
     if (records.length > 0)
       note(io, `${records.length} records; run flz custody verify --case ${caseId} to check them`);
@@ -264,7 +255,7 @@ function pendingFindings(entries: readonly StoredRecord[]): string[] {
     byJournal.set(e.heldInJournal as string, [...(byJournal.get(e.heldInJournal as string) ?? []), e.sequence]);
   return [...byJournal].map(
     ([journal, seqs]) =>
-      `records ${seqs.join(", ")} are claimed and signed by their author in ${journal} but not yet written: the next append to the case, or flz custody complete --case <id>, copies them into place`,
+      `${seqs.length === 1 ? `record ${seqs[0]} is` : `records ${formatRanges(seqs)} are`} claimed (signed by the writer that claimed ${seqs.length === 1 ? "it" : "them"}) in ${journal} but not yet written: the next append to the case, or flz custody complete, writes ${seqs.length === 1 ? "it" : "them"}`,
   );
 }
 

@@ -319,7 +319,10 @@ export function combine(
   const chain = verifyChain(audit.entries, { caseId: expect.caseId, publicKeyPem: expect.publicKeyPem });
   const problemAt = chain.problem?.sequence;
   const standalone = problemAt === undefined ? [] : standaloneFindings(audit.entries, problemAt, expect, problemAt);
-  const findings = [...(chain.findings ?? []), ...audit.findings, ...standalone, ...extra].sort(byPlace);
+  // A specific reason the key is missing (KMS unreachable, no --public-key) replaces the chain's generic one.
+  const specific = extra.some((f) => f.severity === "unverified");
+  const chainFindings = (chain.findings ?? []).filter((f) => !(specific && f.severity === "unverified"));
+  const findings = [...chainFindings, ...audit.findings, ...standalone, ...extra].sort(byPlace);
   const status = statusOf(findings, chain.total);
   const firstBroken = findings.find((f) => f.severity === "broken");
   const problem =

@@ -261,7 +261,10 @@ function heldFindings(held: StoredRecord[]): CustodyFinding[] {
     severity: "pending" as const,
     sequence: sequences[0],
     key: journal,
-    reason: `${sequences.length === 1 ? `record ${sequences[0]} is` : `records ${formatRanges(sequences)} are`} claimed and signed by their author in the batch journal ${journal}, but not yet written under their own keys: the next append to the case (or flz custody complete) copies them into place`,
+    reason:
+      sequences.length === 1
+        ? `record ${sequences[0]} is claimed and signed by its author in the batch journal ${journal}, but not yet written under its own key: the next append to the case (or flz custody complete) copies it into place`
+        : `records ${formatRanges(sequences)} are claimed and signed by their author in the batch journal ${journal}, but not yet written under their own keys: the next append to the case (or flz custody complete) copies them into place`,
   }));
 }
 
