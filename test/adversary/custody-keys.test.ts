@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { publicKeyFingerprint } from "../../scripts/custody/case-files";
-import { publicKeyKey, recordKey, recordHash } from "../../scripts/custody/record";
-import type { CustodyRecord } from "../../scripts/custody/types";
+import { publicKeyKey, recordKey, recordHash, withoutSeal } from "../../scripts/custody/record";
+import type { CustodyRecord, JsonValue } from "../../scripts/custody/types";
 import { openTestCase } from "../support/cases";
 import { runFlz } from "../support/cli";
 import { useEmulator } from "../support/emulator";
@@ -59,7 +59,10 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
     let previousHash = "0".repeat(64);
     const forged: CustodyRecord[] = [];
     for (const r of records) {
-      const { hash: _h, signature: _s, ...body } = r;
+      const body = withoutSeal(r as unknown as { [key: string]: JsonValue }) as unknown as Omit<
+        CustodyRecord,
+        "hash" | "signature"
+      >;
       const changed =
         r.sequence === 1 ? { ...body, subjects: ["arn:aws:ec2:us-east-1:333333333333:instance/i-decoy"] } : body;
       const unsigned = { ...changed, previousHash };
@@ -138,7 +141,9 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
     // The insider rewrites the folder: record 1 re-signed under its own key, and its key as public-key.pem.
     const own = await insider.ownSigningKey();
     const original = JSON.parse(readFileSync(path.join(out, "records", "00000001.json"), "utf8")) as CustodyRecord;
-    const { hash: _h, signature: _s, ...body } = { ...original, subjects: ["decoy"] };
+    const body = withoutSeal({ ...original, subjects: ["decoy"] } as unknown as {
+      [key: string]: JsonValue;
+    }) as unknown as Omit<CustodyRecord, "hash" | "signature">;
     const [forged] = await insider.sign([{ ...body, hash: recordHash(body) }], own.arn, world.lz.custodySigningKeyArn);
     writeFileSync(path.join(out, "records", "00000001.json"), recordBytes(forged));
     writeFileSync(path.join(out, "public-key.pem"), own.publicKeyPem);
