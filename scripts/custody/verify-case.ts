@@ -6,7 +6,7 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describeError } from "../errors";
-import { auditFolder, auditInventory, combine } from "./audit";
+import { auditFolder, auditInventory, combine, type AuditExpectations, type CaseAudit } from "./audit";
 import type { CaseFolder, ExportedJournal } from "./case-files";
 import { publicKeyFingerprint } from "./case-files";
 import type { ChainVerification, StoredRecord } from "./chain";
@@ -106,6 +106,20 @@ function witnessed(
   return out;
 }
 
+/** The verification of an audit, with the witness's findings when the examiner gave one (checked against the chain). */
+function withWitness(
+  audit: CaseAudit,
+  expect: AuditExpectations,
+  keyFindings: CustodyFinding[],
+  inputs: VerifyInputs,
+  bucket: string | undefined,
+  inventory?: CaseInventory,
+): ChainVerification {
+  const first = combine(audit, expect, keyFindings);
+  if (!inputs.witness && !inputs.pinnedHeads?.length) return first;
+  return combine(audit, expect, [...keyFindings, ...witnessed(inputs, first, bucket, inventory)]);
+}
+
 /**
  * Verifies a case in the evidence bucket: every version and delete marker under its prefix, with the public key from
  * KMS (or the examiner's). When KMS cannot be read and the examiner supplied no key, the signatures are not checked
@@ -142,8 +156,7 @@ export async function gatherOnline(
           },
         ]
       : [];
-  const first = combine(audit, expect, kmsFinding);
-  const verification = combine(audit, expect, [...kmsFinding, ...witnessed(inputs, first, ledger.bucket, inventory)]);
+  const verification = withWitness(audit, expect, kmsFinding, inputs, ledger.bucket, inventory);
   const evidence = await checkEvidence(s3, verification.records);
   return {
     source: `s3://${ledger.bucket}/${custodyPrefix(inputs.caseId)}`,
@@ -190,9 +203,8 @@ export function gatherOffline(folder: CaseFolder, source: string, inputs: Verify
           reason: `no --public-key given: pass the key you obtained from KMS yourself (aws kms get-public-key); the folder's own public-key.pem${folder.publicKeyPem ? ` (SHA-256 ${safeFingerprint(folder.publicKeyPem)})` : ""} is never trusted on its own`,
         },
       ];
-  const first = combine(audit, expect, keyFinding);
   const bucket = /^s3:\/\/([^/]+)\//.exec(folder.manifest?.source ?? "")?.[1];
-  const verification = combine(audit, expect, [...keyFinding, ...witnessed(inputs, first, bucket)]);
+  const verification = withWitness(audit, expect, keyFinding, inputs, bucket);
   return {
     source,
     keyArn: folder.manifest?.keyArn ?? "unknown",
