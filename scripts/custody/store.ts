@@ -275,12 +275,12 @@ export class CustodyStore {
 
   /**
    * Every version and delete marker under a prefix, in key order (oldest version of a key first), paging through the
-   * whole listing. With `after`, only keys that sort after it (S3 starts after the key marker; the emulator includes
-   * it, so it is filtered here as well).
+   * whole listing. Always from the start of the prefix: the emulator drops the first version at or after a key marker
+   * given alone (S3 lists the keys after it), so only the markers of S3's own pagination are ever sent.
    */
-  async listVersions(prefix: string, after?: string): Promise<ObjectVersion[]> {
+  async listVersions(prefix: string): Promise<ObjectVersion[]> {
     const found: ObjectVersion[] = [];
-    let keyMarker = after;
+    let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (;;) {
       const page = await this.s3.send(
@@ -318,7 +318,7 @@ export class CustodyStore {
       keyMarker = page.NextKeyMarker;
       versionIdMarker = page.NextVersionIdMarker;
     }
-    const wanted = after === undefined ? found : found.filter((v) => v.key > after);
+    const wanted = found;
     // S3 lists a key's versions newest first (and its delete markers apart from them). Return keys in order and,
     // within a key, versions oldest first, then delete markers oldest first: the first version written under a key
     // is the one a conditional create put there; anything after it was written over it. Timestamps have whole-second

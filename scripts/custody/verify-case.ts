@@ -204,7 +204,9 @@ export function gatherOffline(folder: CaseFolder, source: string, inputs: Verify
         },
       ];
   const bucket = /^s3:\/\/([^/]+)\//.exec(folder.manifest?.source ?? "")?.[1];
-  const verification = withWitness(audit, expect, keyFinding, inputs, bucket);
+  const plain = combine(audit, expect, keyFinding);
+  const manifest = manifestFindings(folder, plain);
+  const verification = withWitness(audit, expect, [...keyFinding, ...manifest], inputs, bucket);
   return {
     source,
     keyArn: folder.manifest?.keyArn ?? "unknown",
@@ -215,6 +217,26 @@ export function gatherOffline(folder: CaseFolder, source: string, inputs: Verify
     verification,
     evidence: [],
   };
+}
+
+/**
+ * The export's own case.json against the folder: a mismatch means records were removed from (or added to) the folder
+ * after the export. A match proves nothing on its own (whoever cuts the records can edit case.json too): the
+ * witnesses are what an examiner relies on.
+ */
+function manifestFindings(folder: CaseFolder, chain: ChainVerification): CustodyFinding[] {
+  const m = folder.manifest;
+  if (!m || typeof m.records !== "number") return [];
+  const held = folder.entries.length;
+  const head = chain.headHash ?? null;
+  if (m.records === held && (m.headHash ?? null) === head) return [];
+  return [
+    {
+      severity: "broken",
+      key: "case.json",
+      reason: `the export's case.json lists ${m.records} records with head ${m.headHash ?? "none"}, but the folder holds ${held} with head ${head ?? "none"}: records were removed from or added to the folder after the export`,
+    },
+  ];
 }
 
 function safeFingerprint(pem: string): string {
