@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
 import { responderFactory } from "../aws/clients";
 import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
@@ -20,7 +21,9 @@ import type { ContainContext, ContainResult } from "../contain/common";
 import { containInstance } from "../contain/instance";
 import { revokeSessions } from "../contain/sessions";
 import type { LandingZone } from "../contract";
-import { verifyChain, type ChainVerification } from "../custody/chain";
+import type { ChainVerification } from "../custody/chain";
+import { custodyVerdict } from "../custody/verdict";
+import { gatherOnline } from "../custody/verify-case";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
 import type { CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { describeError } from "../errors";
@@ -333,10 +336,18 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         command: `flz custody verify --case ${caseId}`,
         scenarios: ["leaked-key", "compromised-instance"],
         run: async () => {
-          custody = verifyChain(await l.storedRecords(), { caseId, publicKeyPem: await l.kmsPublicKey() });
-          if (!custody.ok)
-            throw new Error(`chain broken at record ${custody.problem?.sequence}: ${custody.problem?.reason}`);
-          return `${custody.verified} of ${custody.total} records verified; head ${custody.headHash?.slice(0, 16)}...`;
+          // The command's own verification: every version and delete marker under the case, retention, chain,
+          // signatures with the key from KMS, and the S3 evidence the records name.
+          const gathered = await gatherOnline(
+            l,
+            factory.client(S3Client, { region: lz.homeRegion }),
+            lz.custodySigningKeyArn,
+            { caseId },
+          );
+          custody = gathered.verification;
+          const verdict = custodyVerdict(custody, gathered.evidence);
+          if (verdict.status !== "VERIFIED") throw new Error(verdict.line);
+          return `${custody.verified} of ${custody.total} records verified, every object version audited; head ${custody.headHash?.slice(0, 16)}...`;
         },
       },
       {
