@@ -11,6 +11,7 @@ import { OperationError } from "../../../scripts/errors";
 import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
 import { captureIo } from "../hash/io";
+import { openTestCase } from "../../support/cases";
 import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -43,6 +44,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
     writeFileSync(small, "Jan  1 00:00:01 host sshd[1]: Accepted publickey for root\n");
     const large = path.join(dir, "mem.lime");
     writeFileSync(large, blockBytes(42, 11 * 1024 * 1024 + 7));
+    await openTestCase(await world.ledger("IR-EV"));
     const io = captureIo();
     const a = await runEvidencePut(small, { case: "IR-EV", kind: "log", landingZone }, io);
     const b = await runEvidencePut(large, { case: "IR-EV", kind: "memory", landingZone, partSizeMib: "5" }, io);
@@ -86,10 +88,11 @@ describe("flz custody and flz evidence put (emulator)", () => {
   it("evidence put --dry-run changes nothing, and bad kinds are refused by name", async () => {
     const file = path.join(dir, "x.bin");
     writeFileSync(file, "x");
+    await openTestCase(await world.ledger("IR-DRY"));
     const io = captureIo();
     await runEvidencePut(file, { case: "IR-DRY", kind: "disk-image", landingZone, dryRun: true }, io);
     expect(io.stdout()).to.contain(`s3://${world.lz.evidenceBucket}/cases/IR-DRY/evidence/disk-image/`);
-    expect(await (await world.ledger("IR-DRY")).records()).to.have.length(0);
+    expect((await (await world.ledger("IR-DRY")).records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
     expect(
       (await rejection(runEvidencePut(file, { case: "IR-DRY", kind: "ram", landingZone }, io))).message,
     ).to.contain("--kind ram");
@@ -97,7 +100,8 @@ describe("flz custody and flz evidence put (emulator)", () => {
 
   it("show lists every record; export writes records, key and report; verify --from passes offline and names tampering", async () => {
     const ledger = await world.ledger("IR-EXP");
-    for (let i = 0; i < 4; i++) await ledger.append(sampleEvent(i));
+    await openTestCase(ledger);
+    for (let i = 1; i < 4; i++) await ledger.append(sampleEvent(i));
     const shown = captureIo();
     await runShow({ case: "IR-EXP", landingZone }, shown);
     const lines = shown.stdout().trim().split("\n");
@@ -152,11 +156,12 @@ describe("flz custody and flz evidence put (emulator)", () => {
   });
 
   it("verify online fails closed on an empty case and on a stranger's public key", async () => {
-    expect((await rejection(runVerify({ case: "IR-NONE", landingZone }, captureIo()))).message).to.contain(
-      "has no custody records",
+    // An unknown case: refused (by the case gate, or as a case without records), never VERIFIED.
+    expect((await rejection(runVerify({ case: "IR-NONE", landingZone }, captureIo()))).message).to.match(
+      /has no custody records|does not exist/,
     );
     const ledger = await world.ledger("IR-K");
-    await ledger.append(sampleEvent(0));
+    await openTestCase(ledger);
     const stranger = path.join(dir, "stranger.pem");
     mkdirSync(dir, { recursive: true });
     writeFileSync(
