@@ -42,7 +42,7 @@ function quietIo(): Io {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ startTimeoutMs: 180000 });
   process.env.AWS_ENDPOINT_URL = emulator.endpoint;
   process.env.AWS_ACCESS_KEY_ID = "testing";
   process.env.AWS_SECRET_ACCESS_KEY = "testing";

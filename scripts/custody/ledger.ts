@@ -12,16 +12,17 @@
  *    conditional create of its journal `cases/<case>/custody-journal/<s>.json`, which holds those signed records.
  * 2. Once claimed, the records are written in parallel, and their retention (and the journal's) is checked.
  * 3. Losing a claim (412 PreconditionFailed, or 409 ConditionalRequestConflict) means other writers own s.. : the
- *    loser lists everything claimed after its head, checks every claimed journal (every record's signature against
- *    the custody public key from KMS, links, hashes), follows all of them at once, backs off with jitter, re-signs its
- *    own records for their new places and claims again. It gives up only after many attempts in a row in which no
- *    claim could be followed (no progress); while other writers' batches keep landing it keeps going.
- * 4. Records a writer claimed but did not write (it died) are copied into place, byte for byte from its journal,
- *    after the same checks: when a writer opens the case, by the writer that followed the claim once the claim is a
- *    little old, or by `flz custody complete`. Nobody signs a record they did not author, and nothing that does not
- *    verify against the key from KMS is copied, linked to or signed after: such a journal or record is refused by name.
+ *    loser reads the claimed journals one after another to the first unclaimed sequence, checks each (every record's
+ *    signature against the custody public key from KMS, links, hashes), follows them all at once, backs off with
+ *    jitter, re-signs its own records for their new places and claims again (claim-reader.ts). It gives up only after
+ *    many attempts in a row in which no claim could be followed (no progress); while other writers' batches keep
+ *    landing it keeps going.
+ * 4. Records a writer claimed but did not write (it stopped) are copied into place, byte for byte from its journal,
+ *    after the same checks: when a writer opens the case (its first append in a process), or by `flz custody
+ *    complete`. Nobody signs a record they did not author (record-writer.ts holds the only Sign), and nothing that
+ *    does not verify against the key from KMS is copied, linked to or signed after: it is refused by name.
  */
-import { KMSClient, GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
+import { KMSClient, GetPublicKeyCommand } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
@@ -30,22 +31,11 @@ import { realSleep, type Sleep } from "../aws/backoff";
 import type { LandingZone } from "../contract";
 import { describeError, OperationError, UsageError } from "../errors";
 import { auditInventory } from "./audit";
-import {
-  BATCH_METADATA_KEY,
-  batchTagOf,
-  chainEvents,
-  formatBatchTag,
-  journalKey,
-  journalPrefix,
-  journalProblem,
-  missingSequences,
-  serialiseJournal,
-  type BatchJournal,
-  type SealedRecord,
-} from "./batch";
+import { chainEvents, journalKey, serialiseJournal } from "./batch";
 import { toJsonValue } from "./canonical";
 import { verifyChain, type StoredRecord } from "./chain";
-import { indexListing, planOpen, uncoveredRecords, type ClaimListing, type Slot } from "./claims";
+import { ClaimReader, type Head } from "./claim-reader";
+import { indexListing } from "./claims";
 import { readCaseInventory, type CaseInventory } from "./inventory";
 import {
   buildUnsignedRecord,
@@ -54,13 +44,9 @@ import {
   isValidCaseId,
   publicKeyKey,
   publicKeyPemFromDer,
-  recordKey,
-  serialiseRecord,
-  SIGNING_ALGORITHM,
-  signatureIsValid,
-  signingStatement,
 } from "./record";
-import { custodyRetentionDays, retainUntilFor, retentionProblem } from "./retention";
+import { RecordWriter, type WriterContext } from "./record-writer";
+import { custodyRetentionDays } from "./retention";
 import { CustodyStore, isConditionalConflict } from "./store";
 import type { CustodyEvent, CustodyLedger, CustodyRecord } from "./types";
 
@@ -126,20 +112,6 @@ export interface EvidenceBucketLedger extends CustodyLedger {
   complete(options?: { readonly dryRun?: boolean }): Promise<Completion>;
 }
 
-/** The last claimed record: its sequence and hash, and the first sequence of its batch (whose journal exists). */
-interface Head {
-  readonly sequence: number;
-  readonly hash: string;
-  readonly first?: number;
-}
-
-/** What a writer needs before its first batch: who it is, the trusted key, the retention to ask for. */
-interface WriterContext {
-  readonly actor: string;
-  readonly publicKeyPem: string;
-  readonly retentionDays: number;
-}
-
 /** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
 export function regionOfKeyArn(arn: string): string {
   const region = arn.split(":")[3];
@@ -162,6 +134,8 @@ class BucketLedger implements EvidenceBucketLedger {
   readonly caseId: string;
   readonly bucket: string;
   private readonly store: CustodyStore;
+  private readonly claims: ClaimReader;
+  private readonly writer: RecordWriter;
   private readonly kms: KMSClient;
   private readonly sts: STSClient;
   private readonly keyArn: string;
@@ -179,8 +153,6 @@ class BucketLedger implements EvidenceBucketLedger {
   private pending: PendingAppend[] = [];
   private flushing = false;
   private readonly maxBatch: number;
-  private readonly signLimit: ReturnType<typeof pLimit>;
-  private readonly writeLimit: ReturnType<typeof pLimit>;
 
   constructor(options: OpenLedgerOptions) {
     const lz = options.landingZone;
@@ -192,13 +164,20 @@ class BucketLedger implements EvidenceBucketLedger {
       readAttempts: options.readAttempts,
       sleep: options.sleep,
     });
+    this.claims = new ClaimReader(this.store, this.caseId);
     this.kms = options.factory.client(KMSClient, { region: regionOfKeyArn(lz.custodySigningKeyArn) });
     this.sts = options.factory.client(STSClient, { region: lz.homeRegion });
     this.now = options.now ?? (() => new Date());
     this.maxStalled = Math.max(1, options.maxStalledAttempts ?? 40);
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
-    this.signLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
-    this.writeLimit = pLimit(Math.max(1, options.parallelRequests ?? 32));
+    this.writer = new RecordWriter({
+      store: this.store,
+      kms: this.kms,
+      keyArn: this.keyArn,
+      caseId: this.caseId,
+      now: this.now,
+      parallelRequests: options.parallelRequests ?? 32,
+    });
   }
 
   append(event: CustodyEvent): Promise<CustodyRecord> {
@@ -326,17 +305,17 @@ class BucketLedger implements EvidenceBucketLedger {
     for (;;) {
       if (signedAfter?.head !== head) {
         const sealed = chainEvents(events, head, { caseId: this.caseId, actor: ctx.actor, time });
-        signedAfter = { head, records: await Promise.all(sealed.map((r) => this.signLimit(() => this.seal(r, ctx)))) };
+        signedAfter = { head, records: await this.writer.sealAll(sealed, ctx) };
       }
       const signed = signedAfter.records;
       const first = signed[0].sequence;
       const key = journalKey(this.caseId, first);
       const body = serialiseJournal(this.caseId, signed);
       try {
-        await this.store.createOnce(key, body, { contentType: "application/json", retainUntil: this.retainUntil(ctx) });
+        await this.writer.claim(key, body, ctx);
       } catch (err) {
         if (!isConditionalConflict(err)) throw err;
-        const followed = await this.follow(head, ctx, { first, body });
+        const followed = await this.claims.follow(head, ctx.publicKeyPem, { first, body });
         if (!followed.ours) {
           const progressed = followed.head.sequence > head.sequence;
           stalled = progressed ? 0 : stalled + 1;
@@ -362,23 +341,13 @@ class BucketLedger implements EvidenceBucketLedger {
     const last = signed[signed.length - 1];
     this.head = { sequence: last.sequence, hash: last.hash, first: signed[0].sequence };
     const where = this.store.url(key);
-    const tag = formatBatchTag(batchTagOf(signed));
-    const extra: Promise<void>[] = [this.checkRetention(key, undefined, ctx, `the batch journal ${where}`)];
+    const extra: Promise<void>[] = [this.writer.checkRetention(key, undefined, ctx, `the batch journal ${where}`)];
     if (this.needsPublicKey) {
       this.needsPublicKey = false;
-      extra.push(this.storePublicKey(ctx));
+      extra.push(this.writer.storePublicKey(ctx));
     }
-    const [sideResults, outcomes] = await Promise.all([
-      Promise.allSettled(extra),
-      Promise.all(
-        signed.map((record) =>
-          this.writeLimit(() => this.storeRecord(record, tag, ctx)).then(
-            (): BatchOutcome => ({ record }),
-            (error: unknown): BatchOutcome => ({ error }),
-          ),
-        ),
-      ),
-    ]);
+    const [sideResults, stored] = await Promise.all([Promise.allSettled(extra), this.writer.storeAll(signed, ctx)]);
+    const outcomes = stored.map((o, i): BatchOutcome => ("error" in o ? o : { record: signed[i] }));
     const sideFailure = sideResults.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason as unknown;
     if (!outcomes.some((o) => "error" in o) && sideFailure === undefined) return outcomes;
     // The next append re-opens the case, which completes this batch from its journal if a record is missing.
@@ -406,88 +375,6 @@ class BucketLedger implements EvidenceBucketLedger {
     });
   }
 
-  /** Signs one of this writer's own records, and checks the signature with the custody key's public key from KMS. */
-  private async seal(unsigned: SealedRecord, ctx: WriterContext): Promise<CustodyRecord> {
-    const signature = await this.sign(signingStatement(unsigned, this.keyArn));
-    const record: CustodyRecord = {
-      ...unsigned,
-      signature: { keyArn: this.keyArn, algorithm: SIGNING_ALGORITHM, value: signature },
-    };
-    // Fail closed: never store a record that the custody public key would reject.
-    if (!signatureIsValid(record, ctx.publicKeyPem)) {
-      throw new OperationError(
-        `custody key ${this.keyArn} produced a signature that does not verify with its own public key from KMS`,
-      );
-    }
-    return record;
-  }
-
-  /**
-   * Stores a record at a sequence claimed by its batch (this writer's, or a journal being completed), then checks
-   * its retention. A conditional conflict there means the record is already stored: it must be these very bytes, or
-   * the chain is not what the claim says and nothing more is written (fail closed).
-   */
-  private async storeRecord(record: CustodyRecord, tag: string, ctx: WriterContext): Promise<void> {
-    const key = recordKey(this.caseId, record.sequence);
-    const bytes = serialiseRecord(record);
-    let versionId: string | undefined;
-    try {
-      versionId = await this.store.createOnce(key, bytes, {
-        contentType: "application/json",
-        metadata: { [BATCH_METADATA_KEY]: tag },
-        retainUntil: this.retainUntil(ctx),
-      });
-    } catch (err) {
-      if (!isConditionalConflict(err)) throw err;
-      const stored = await this.store.read(key);
-      if (!stored || Buffer.from(stored.bytes).toString("utf8") !== bytes) {
-        throw new OperationError(
-          `${this.store.url(key)} holds a record other than the one its batch claimed: refusing to go on; run flz custody verify --case ${this.caseId}`,
-        );
-      }
-      versionId = stored.versionId;
-    }
-    await this.checkRetention(key, versionId, ctx, `record ${record.sequence} (${this.store.url(key)})`);
-  }
-
-  /** Reads back the retention S3 gave a version this writer stored; throws when it is not what custody needs. */
-  private async checkRetention(
-    key: string,
-    versionId: string | undefined,
-    ctx: WriterContext,
-    what: string,
-  ): Promise<void> {
-    const head = await this.store.head(key, versionId);
-    const problem = head
-      ? retentionProblem(head.lock, head.lastModified, ctx.retentionDays)
-      : "was not found when its retention was read back";
-    if (problem)
-      throw new OperationError(
-        `${what} was stored, but ${problem}: S3 did not apply the COMPLIANCE retention the ledger asked for; stop, and check the evidence bucket's Object Lock configuration`,
-      );
-  }
-
-  /** Stores the case's copy of the public key (a convenience for examiners, never trusted on its own). */
-  private async storePublicKey(ctx: WriterContext): Promise<void> {
-    const key = publicKeyKey(this.caseId);
-    let versionId: string | undefined;
-    try {
-      versionId = await this.store.createOnce(key, ctx.publicKeyPem, {
-        contentType: "application/x-pem-file",
-        retainUntil: this.retainUntil(ctx),
-      });
-    } catch (err) {
-      // Another writer stored it first (or someone planted one: verify names a copy that is not the KMS key's).
-      if (isConditionalConflict(err)) return;
-      throw err;
-    }
-    await this.checkRetention(key, versionId, ctx, `the public key copy ${this.store.url(key)}`);
-  }
-
-  private retainUntil(ctx: WriterContext): Date {
-    return retainUntilFor(this.now(), ctx.retentionDays);
-  }
-
   private writerContext(): Promise<WriterContext> {
     this.context ??= Promise.all([this.callerArn(), this.kmsPublicKey(), this.store.defaultRetention()]).then(
       ([actor, publicKeyPem, bucketDefault]) => ({
@@ -510,19 +397,6 @@ class BucketLedger implements EvidenceBucketLedger {
     return this.actor;
   }
 
-  private async sign(message: Buffer): Promise<string> {
-    const res = await this.kms.send(
-      new SignCommand({
-        KeyId: this.keyArn,
-        Message: message,
-        MessageType: "RAW",
-        SigningAlgorithm: SIGNING_ALGORITHM,
-      }),
-    );
-    if (!res.Signature) throw new OperationError(`KMS returned no signature from custody key ${this.keyArn}`);
-    return Buffer.from(res.Signature).toString("base64");
-  }
-
   /**
    * Waits after a lost claim: full jitter over a window that doubles with the writer's recent lost claims (and shrinks
    * as it wins), so writers that keep colliding spread out instead of colliding in lockstep.
@@ -535,152 +409,21 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   /**
-   * Lists the record and journal prefixes and indexes them. In parallel, a claim can land between the two listings
-   * (its record seen, its journal not); `sequential` lists the records first, so every record listed has its journal,
-   * created before it, in the journal listing that follows.
-   */
-  private async listClaims(sequential = false): Promise<ClaimListing> {
-    const records = () => this.store.listVersions(custodyPrefix(this.caseId));
-    const journals = () => this.store.listVersions(journalPrefix(this.caseId));
-    if (sequential) {
-      const r = await records();
-      return indexListing(this.caseId, [...r, ...(await journals())]);
-    }
-    const [r, j] = await Promise.all([records(), journals()]);
-    return indexListing(this.caseId, [...r, ...j]);
-  }
-
-  /** Reads and checks the journal that claimed `first` (see {@link checkJournal}). */
-  private async readJournal(first: number, slot: Slot, ctx: WriterContext): Promise<{ journal: BatchJournal }> {
-    const read = await this.store.read(slot.key, slot.versionId);
-    return { journal: this.checkJournal(read ? Buffer.from(read.bytes).toString("utf8") : "", first, slot, ctx) };
-  }
-
-  /**
-   * Checks a journal's text; refuses, by name, one that is not a journal of records signed by the custody key (a
-   * planted journal: nothing of it is copied, linked to or signed after).
-   */
-  private checkJournal(
-    text: string,
-    first: number,
-    slot: Slot,
-    ctx: WriterContext,
-    previousHash?: string,
-  ): BatchJournal {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    const problem =
-      value === undefined
-        ? "is missing or not JSON"
-        : journalProblem(value, { caseId: this.caseId, first, publicKeyPem: ctx.publicKeyPem, previousHash });
-    if (problem)
-      throw new OperationError(
-        `the batch journal ${this.store.url(slot.key)} (version ${slot.versionId}) of case ${this.caseId} ${problem}: it is not a claim made by flz, so nothing of it is copied or signed; refusing to append; run flz custody verify --case ${this.caseId}`,
-      );
-    return value as BatchJournal;
-  }
-
-  /**
-   * Opens the case for writing: finds the last claimed record and makes sure every claim's records are stored,
-   * copying missing ones from their journals (when `write`). Refuses a case with a record no claim accounts for.
+   * Opens the case for writing: finds the last claimed record (every journal relied on checked against the key from
+   * KMS) and, when `write`, copies the records of claims their writers never wrote.
    */
   private async openHead(
     ctx: WriterContext,
     write: boolean,
   ): Promise<{ head: Head; copied: number[]; journals: string[]; hasPublicKey: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      const listing = await this.listClaims(attempt > 0);
-      const plan = planOpen(listing);
-      const read = await Promise.all(
-        plan.toRead.map(async (first) => ({
-          first,
-          ...(await this.readJournal(first, listing.journals.get(first) as Slot, ctx)),
-        })),
-      );
-      const last = read.find((r) => r.first === plan.lastJournal)?.journal;
-      const end = last?.records[last.records.length - 1];
-      const head: Head = end
-        ? { sequence: end.sequence, hash: end.hash, first: plan.lastJournal }
-        : { sequence: -1, hash: GENESIS_HASH };
-      // A record beyond the last claim: a claim that landed between the two listings (look again, records first),
-      // or an object no flz claim accounts for (refuse).
-      if (uncoveredRecords(listing, head.sequence).length > 0) {
-        if (attempt === 0) continue;
-        this.refuseUncovered(listing, head.sequence);
-      }
-      const stored = new Set(listing.records.keys());
-      const copied: number[] = [];
-      const journals: string[] = [];
-      for (const { first, journal } of read) {
-        const missing = missingSequences(journal, stored);
-        if (missing.length === 0) continue;
-        journals.push(this.store.url(journalKey(this.caseId, first)));
-        copied.push(...missing);
-        if (write) await this.copyFromJournal(journal, missing, ctx);
-      }
-      return { head, copied, journals, hasPublicKey: listing.hasPublicKey };
-    }
-  }
-
-  /** Refuses to append to a case that holds a record beyond its last claim (no flz claim covers it). */
-  private refuseUncovered(listing: ClaimListing, head: number): void {
-    const uncovered = uncoveredRecords(listing, head);
-    if (uncovered.length === 0) return;
-    const key = listing.records.get(uncovered[0])?.key ?? recordKey(this.caseId, uncovered[0]);
-    throw new OperationError(
-      `${this.store.url(key)} is stored beyond the last claimed record ${head} of case ${this.caseId}: no flz claim covers it (a writer other than flz put it there); refusing to append around it; run flz custody verify --case ${this.caseId}`,
-    );
-  }
-
-  /**
-   * After losing the claim of `ours.first`: follows every batch claimed after `head`, in order, to the end (each
-   * journal read and checked: every record's signature against the key from KMS, the links, the hashes), and returns
-   * the last claimed record. Returns `ours` when the journal at `ours.first` is this very batch's. One read per
-   * claimed batch, and one that finds the next sequence unclaimed.
-   */
-  private async follow(
-    head: Head,
-    ctx: WriterContext,
-    ours: { first: number; body: string },
-  ): Promise<{ head: Head; ours: boolean }> {
-    let cursor = head;
-    for (;;) {
-      const first = cursor.sequence + 1;
-      const key = journalKey(this.caseId, first);
-      const found = await this.store.readCurrent(key);
-      let slot: Slot | undefined =
-        found && found !== "delete-marker" ? { key, versionId: found.versionId ?? "null" } : undefined;
-      let bytes = found && found !== "delete-marker" ? found.bytes : undefined;
-      if (found === "delete-marker") {
-        // The claim is hidden under a delete marker: it is still the claim (its first version).
-        const versions = indexListing(this.caseId, await this.store.listVersions(key)).journals.get(first);
-        if (versions) {
-          slot = versions;
-          bytes = (await this.store.read(key, versions.versionId))?.bytes;
-        }
-      }
-      if (!slot) return { head: cursor, ours: false };
-      const text = bytes ? Buffer.from(bytes).toString("utf8") : "";
-      if (first === ours.first && text === ours.body) return { head: cursor, ours: true };
-      const journal = this.checkJournal(text, first, slot, ctx, cursor.hash);
-      const end = journal.records[journal.records.length - 1];
-      cursor = { sequence: end.sequence, hash: end.hash, first };
-    }
-  }
-
-  /** Writes records of a checked journal under their own keys: the author's signed bytes, never re-signed. */
-  private async copyFromJournal(journal: BatchJournal, missing: number[], ctx: WriterContext): Promise<void> {
-    const tag = formatBatchTag(batchTagOf(journal.records));
-    await Promise.all(
-      missing.map((sequence) =>
-        // The author's signed record, serialised canonically: the very bytes the author would have written.
-        this.writeLimit(() => this.storeRecord(journal.records[sequence - journal.first], tag, ctx)),
-      ),
-    );
+    const opened = await this.claims.open(ctx.publicKeyPem);
+    if (write) for (const u of opened.unwritten) await this.writer.copyFromJournal(u.journal, u.missing, ctx);
+    return {
+      head: opened.head,
+      copied: opened.unwritten.flatMap((u) => u.missing),
+      journals: opened.unwritten.map((u) => this.store.url(u.key)),
+      hasPublicKey: opened.hasPublicKey,
+    };
   }
 }
 

@@ -147,6 +147,9 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
     const [forged] = await insider.sign([{ ...body, hash: recordHash(body) }], own.arn, world.lz.custodySigningKeyArn);
     writeFileSync(path.join(out, "records", "00000001.json"), recordBytes(forged));
     writeFileSync(path.join(out, "public-key.pem"), own.publicKeyPem);
+    // ...and, being careful, the head hash in case.json too.
+    const manifest = JSON.parse(readFileSync(path.join(out, "case.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(path.join(out, "case.json"), JSON.stringify({ ...manifest, headHash: forged.hash }));
 
     const offline = ["custody", "verify", "--case", caseId, "--from", out, "--json"];
     const alone = await runFlz(offline);
