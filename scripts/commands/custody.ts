@@ -3,7 +3,7 @@
  * (DESIGN.md §6, docs/custody.md). `verify --from <dir>` works fully offline on an exported folder; everything else
  * reads the evidence bucket, every object version and delete marker under the case.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -20,7 +20,7 @@ import {
 import { formatRanges, parseRecordBytes, shapeProblem, type StoredRecord } from "../custody/chain";
 import type { EvidenceBucketLedger } from "../custody/ledger";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
-import { renderHtml, renderMarkdown } from "../custody/report";
+import { parsedRecords, renderHtml, renderMarkdown, unreadableRecords } from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
 import type { CustodyFinding } from "../custody/verdict";
 import {
@@ -32,7 +32,7 @@ import {
   type VerifyInputs,
 } from "../custody/verify-case";
 import { OperationError, UsageError } from "../errors";
-import { note, printJson, printLine, processIo, type Io } from "../output";
+import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
 import { withCaseLedger } from "./case";
 
 export type { CustodyVerdict } from "../custody/verify-case";
@@ -94,7 +94,7 @@ Examples:
   $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json
   $ flz custody verify --case IR-2026-042 --witness ./trail-events/ --expect-head 5d1e...
 
-Exit codes: 0 VERIFIED, 1 BROKEN, INCOMPLETE or UNVERIFIED, 2 bad usage.`;
+Only VERIFIED exits 0.`;
 
 const HELP_EXPORT = `
 Writes <out>/records/<seq>.json (each record byte for byte), <out>/journals/ (records claimed but not yet written, if
@@ -132,7 +132,7 @@ export function register(program: Command): void {
     .description("Show, verify, export and complete a case's signed, hash-chained custody ledger.");
   const common = (c: Command): Command =>
     c
-      .option("--case <id>", "case ID")
+      .option("--case <id>", "case ID (required)")
       .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
       .option("--json", "print JSON");
   common(custody.command("show"))
@@ -153,7 +153,7 @@ export function register(program: Command): void {
     });
   common(custody.command("export"))
     .description("Export every record, the public key, the verdict and an HTML + Markdown report to a folder.")
-    .option("--out <dir>", "folder to write (created if missing)")
+    .option("--out <dir>", "folder to write; created if missing, its parent must exist (required)")
     .addHelpText("after", HELP_EXPORT)
     .action(async (flags: CustodyFlags) => {
       await runExport(flags, processIo());
@@ -173,7 +173,8 @@ async function withLedger<T>(
   fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
 ): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
-  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory));
+  // Reading a case is allowed whatever its record 0 says: an examiner must be told a damaged chain is BROKEN.
+  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read" });
 }
 
 /**
@@ -322,6 +323,8 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
   const caseId = requireCase(flags);
   if (!flags.out)
     throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
+  // Checked (and created) before anything is read: a typo in --out must not cost a whole export.
+  prepareOutputFolder(flags.out, "--out");
   const out = flags.out;
   const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
     const g = await gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, {
@@ -345,7 +348,6 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       status: verdict.status,
       findings: verdict.findings,
     };
-    mkdirSync(out, { recursive: true });
     writeCaseFolder(out, g.entries, g.keySource === "kms" ? g.publicKeyPem : undefined, manifest, g.pendingJournals);
     const reportInput = {
       caseId,
@@ -354,8 +356,9 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       publicKeySha256: verdict.publicKeySha256 ?? "none: no trusted public key was available",
       generatedAt: exportedAt,
       verification: g.verification,
-      records: readableRecords(g.entries),
+      records: parsedRecords(g.entries),
       evidenceChecks: g.evidence,
+      unreadable: unreadableRecords(g.entries),
     };
     writeFileSync(path.join(out, "report.html"), renderHtml(reportInput));
     writeFileSync(path.join(out, "report.md"), renderMarkdown(reportInput));
