@@ -297,7 +297,7 @@ export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVer
     for (const check of verdict.evidence)
       printLine(io, `evidence of record ${check.sequence}: ${check.status}: ${check.location} (${check.detail})`);
   }
-  if (!verdict.ok) throw new OperationError(`custody of case ${caseId} is not verified: ${verdict.verdict}`);
+  if (!verdict.ok) throw new OperationError(`custody of case ${caseId} does not verify: ${verdict.verdict}`);
   return verdict;
 }
 
@@ -382,7 +382,7 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
     );
   }
   if (!result.verdict.ok)
-    throw new OperationError(`exported, but custody of case ${caseId} is not verified: ${result.verdict.verdict}`);
+    throw new OperationError(`exported, but custody of case ${caseId} does not verify: ${result.verdict.verdict}`);
   return result;
 }
 

@@ -91,7 +91,7 @@ describe("malformed custody records: named by show, verify and export, never a c
       const out = path.join(dir, caseId);
       const exported = await runFlz(["custody", "export", "--case", caseId, "--landing-zone", lzFile, "--out", out]);
       expect(exported.code).to.equal(1);
-      expect(exported.err).to.match(/is not verified: BROKEN: record 3/);
+      expect(exported.err).to.match(/does not verify: BROKEN: record 3/);
       expect(exported.err).to.not.match(/aborted|\n\s+at /);
       for (const file of ["report.html", "report.md", "case.json", "records/00000003.json"])
         expect(existsSync(path.join(out, file)), file).to.equal(true);
