@@ -17,3 +17,4 @@ export * from "./network";
 export * from "./alarms";
 export * from "./trail";
 export * from "./assess";
+export * from "./rcp";

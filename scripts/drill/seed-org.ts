@@ -23,6 +23,7 @@ import {
   memberRoleTrust,
   trailBucketPolicy,
   trailKeyPolicy,
+  type ForensicResourceProtection,
   type PolicyDocument,
 } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
@@ -94,11 +95,20 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
     const s3 = admin.client(S3Client, { account: forensic, region: lz.homeRegion });
     const evidenceArn = `arn:aws:s3:::${lz.evidenceBucket}`;
     const trailBucketArn = `arn:aws:s3:::${lz.trailBucket}`;
+    // The deployment acts in the forensic account as its admin role, as the stack's providers do.
+    const deploymentPrincipalArn = `arn:aws:iam::${forensic}:role/OrganizationAccountAccessRole`;
+    const protection: ForensicResourceProtection = {
+      evidenceBucketArn: evidenceArn,
+      trailBucketArn,
+      deploymentPrincipalArn,
+      caseWriterArns: [lz.forensicResponderRoleArn],
+      keys: { accountId: forensic },
+    };
     // The evidence bucket's policy is built but not attached: it refuses plain HTTP (correctly), and the emulator
     // speaks only plain HTTP; moto also evaluates its conditions without any request context, so every object
     // request would be refused and the drill could record nothing. The trail bucket, which the drill never
     // writes, carries its policy.
-    evidenceBucketPolicy({ bucketArn: evidenceArn, organizationId: lz.organizationId });
+    evidenceBucketPolicy({ bucketArn: evidenceArn, organizationId: lz.organizationId, protection });
     documents.push({
       account: forensic,
       target: `bucket:${lz.evidenceBucket}`,
@@ -115,6 +125,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
             organizationId: lz.organizationId,
             managementAccountId: SEED_ACCOUNTS.management,
             trailArn: lz.trailArn,
+            protection,
           }),
         ),
       }),
@@ -130,6 +141,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
         organizationId: lz.organizationId,
         memberResponderRoleName: lz.memberResponderRoleName,
         forensicRoleArns: forensicRoles,
+        deploymentPrincipalArn,
       });
       await kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default", Policy: json(policy) }));
       documents.push({ account: forensic, target: `key:${keyArn}`, builder: "evidenceKeyPolicy" });
@@ -144,6 +156,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
             keyAccountId: forensic,
             organizationId: lz.organizationId,
             signerRoleArn: lz.forensicResponderRoleArn,
+            deploymentPrincipalArn,
           }),
         ),
       }),
@@ -172,6 +185,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
             organizationId: lz.organizationId,
             trailArn: lz.trailArn,
             investigatorRoleArns: [lz.forensicInvestigatorRoleArn],
+            deploymentPrincipalArn,
           }),
         ),
       }),

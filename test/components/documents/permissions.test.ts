@@ -32,6 +32,7 @@ import {
   type Target,
   forensicResponder,
   forensicInvestigator as sharedInvestigator,
+  DEPLOYMENT_ARN,
 } from "./simulate";
 
 /** The member-roles template exactly as the StackSet deploys it. */
@@ -254,6 +255,7 @@ describe("documents/permissions: forensic responder", () => {
       resource: SIGNING_KEY_ARN,
       account: FORENSIC,
       policy: custodySigningKeyPolicy({
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
         keyAccountId: FORENSIC,
         organizationId: ORG,
         signerRoleArn: FORENSIC_RESPONDER_ARN,
@@ -263,6 +265,7 @@ describe("documents/permissions: forensic responder", () => {
       resource: TRAIL_KEY_ARN,
       account: FORENSIC,
       policy: trailKeyPolicy({
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
         keyAccountId: FORENSIC,
         managementAccountId: "111111111111",
         organizationId: ORG,

@@ -85,6 +85,7 @@ import {
   breakGlassTrust,
   custodySigningKeyPolicy,
   evidenceBucketPolicy,
+  type ForensicResourceProtection,
   evidenceKeyPolicy,
   memberRoleTrust,
   protectForensicKeysScp,
@@ -347,6 +348,16 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
     const trailBucket = `flz-trail-${forensic}`;
     const evidenceBucket = `flz-evidence-${forensic}`;
 
+    // The deployment acts in the forensic account as its admin role, as the stack's providers do (seed-org.ts).
+    const deploymentPrincipalArn = forensicRole("OrganizationAccountAccessRole");
+    const protection: ForensicResourceProtection = {
+      evidenceBucketArn: `arn:aws:s3:::${evidenceBucket}`,
+      trailBucketArn: `arn:aws:s3:::${trailBucket}`,
+      deploymentPrincipalArn,
+      caseWriterArns: [forensicRole(ROLES.forensicResponder)],
+      keys: { accountId: forensic },
+    };
+
     // Forensic keys.
     const evidenceKeyArns: Record<string, string> = {};
     for (const region of REGIONS) {
@@ -355,6 +366,7 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
         organizationId: orgId,
         memberResponderRoleName: ROLES.memberResponder,
         forensicRoleArns: [forensicRole(ROLES.forensicResponder), forensicRole(ROLES.forensicInvestigator)],
+        deploymentPrincipalArn,
       });
       evidenceKeyArns[region] = await key(admin.client(KMSClient, f(region)), "SYMMETRIC_DEFAULT", policy, ready);
     }
@@ -367,6 +379,7 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
           keyAccountId: forensic,
           organizationId: orgId,
           signerRoleArn: forensicRole(ROLES.forensicResponder),
+          deploymentPrincipalArn,
         })
       : {
           Version: "2012-10-17",
@@ -385,6 +398,7 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
             organizationId: orgId,
             trailArn,
             investigatorRoleArns: [forensicRole(ROLES.forensicInvestigator)],
+            deploymentPrincipalArn,
           }),
           true,
         )
@@ -427,8 +441,14 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
       const arn = `arn:aws:s3:::${bucket}`;
       const policy =
         purpose === "trail"
-          ? trailBucketPolicy({ bucketArn: arn, organizationId: orgId, managementAccountId: MANAGEMENT, trailArn })
-          : evidenceBucketPolicy({ bucketArn: arn, organizationId: orgId });
+          ? trailBucketPolicy({
+              bucketArn: arn,
+              organizationId: orgId,
+              managementAccountId: MANAGEMENT,
+              trailArn,
+              protection,
+            })
+          : evidenceBucketPolicy({ bucketArn: arn, organizationId: orgId, protection });
       await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: json(policy) }));
     }
 
