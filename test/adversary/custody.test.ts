@@ -21,6 +21,7 @@ import { openTestCase } from "../support/cases";
 import { useEmulator } from "../support/emulator";
 import {
   ADMIN,
+  DEPLOYMENT_ARN,
   FORENSIC,
   ORG,
   SIGNING_KEY_ARN,
@@ -90,6 +91,7 @@ describe("adversary: custody records against an insider who can write the eviden
         keyAccountId: FORENSIC,
         organizationId: ORG,
         signerRoleArn: FORENSIC_RESPONDER_ARN,
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
       }),
     };
     expect(await decide(role(FORENSIC, "Administrator", ORG, ADMIN), "kms:Sign", key)).to.not.equal("Allowed");
