@@ -27,7 +27,7 @@ import { custodyPrefix, GENESIS_HASH, recordKey, serialiseRecord, signingStateme
 import { retainUntilFor } from "../scripts/custody/retention";
 import { sha256Base64 } from "../scripts/custody/store";
 import type { CustodyRecord } from "../scripts/custody/types";
-import { startEmulator } from "../scripts/emulator";
+import { benchEmulator } from "./support/emulator";
 import { seedLandingZone } from "../scripts/emulator/seed";
 import type { Io } from "../scripts/output";
 import { Writable } from "node:stream";
@@ -42,13 +42,7 @@ function quietIo(): Io {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator({ startTimeoutMs: 180000 });
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  process.env.AWS_REGION = "us-east-1";
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const emulator = await benchEmulator();
   const dir = mkdtempSync(path.join(tmpdir(), "flz-bench-verify-"));
   const lz = await seedLandingZone();
   const factory = new ClientFactory({ forensicRoleArn: lz.forensicResponderRoleArn });

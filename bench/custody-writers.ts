@@ -14,7 +14,7 @@ import { ClientFactory } from "../scripts/aws/clients";
 import { loadLandingZone } from "../scripts/contract";
 import { verifyChain } from "../scripts/custody/chain";
 import { openLedger } from "../scripts/custody/ledger";
-import { startEmulator } from "../scripts/emulator";
+import { benchEmulator } from "./support/emulator";
 import { seedLandingZone } from "../scripts/emulator/seed";
 import { openTestCase } from "../test/support/cases";
 import { runWriters, type WritersOutcome } from "../test/support/custody-writers";
@@ -71,13 +71,7 @@ function perRecord(outcome: WritersOutcome, records: number): string {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator({ startTimeoutMs: 180000 });
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  process.env.AWS_REGION = "us-east-1";
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const emulator = await benchEmulator();
   const dir = mkdtempSync(path.join(tmpdir(), "flz-bench-writers-"));
   try {
     const file = path.join(dir, "lz.json");

@@ -291,25 +291,19 @@ export class CustodyStore {
           VersionIdMarker: versionIdMarker,
         }),
       );
-      for (const v of page.Versions ?? []) {
-        if (!v.Key) continue;
+      const entries = [
+        ...(page.Versions ?? []).map((v) => ({ ...v, deleteMarker: false })),
+        ...(page.DeleteMarkers ?? []).map((m) => ({ ...m, Size: undefined, deleteMarker: true })),
+      ];
+      for (const e of entries) {
+        if (!e.Key) continue;
         found.push({
-          key: v.Key,
-          versionId: v.VersionId ?? "null",
-          deleteMarker: false,
-          isLatest: v.IsLatest === true,
-          lastModified: v.LastModified,
-          size: v.Size,
-        });
-      }
-      for (const m of page.DeleteMarkers ?? []) {
-        if (!m.Key) continue;
-        found.push({
-          key: m.Key,
-          versionId: m.VersionId ?? "null",
-          deleteMarker: true,
-          isLatest: m.IsLatest === true,
-          lastModified: m.LastModified,
+          key: e.Key,
+          versionId: e.VersionId ?? "null",
+          deleteMarker: e.deleteMarker,
+          isLatest: e.IsLatest === true,
+          lastModified: e.LastModified,
+          size: e.Size,
         });
       }
       if (!page.IsTruncated) break;

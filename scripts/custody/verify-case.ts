@@ -228,13 +228,15 @@ function manifestFindings(folder: CaseFolder, chain: ChainVerification): Custody
   const m = folder.manifest;
   if (!m || typeof m.records !== "number") return [];
   const held = folder.entries.length;
+  // The head hash is comparable only when the export verified the whole chain (otherwise it names the verified part).
   const head = chain.headHash ?? null;
-  if (m.records === held && (m.headHash ?? null) === head) return [];
+  const headDiffers = m.status === "VERIFIED" && (m.headHash ?? null) !== head;
+  if (m.records === held && !headDiffers) return [];
   return [
     {
       severity: "broken",
       key: "case.json",
-      reason: `the export's case.json lists ${m.records} records with head ${m.headHash ?? "none"}, but the folder holds ${held} with head ${head ?? "none"}: records were removed from or added to the folder after the export`,
+      reason: `the export's case.json lists ${m.records} records${m.status === "VERIFIED" ? ` with head ${m.headHash ?? "none"}` : ""}, but the folder holds ${held}${headDiffers ? ` with head ${head ?? "none"}` : ""}: records were removed from or added to the folder after the export`,
     },
   ];
 }

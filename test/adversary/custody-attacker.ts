@@ -4,11 +4,8 @@
  * PutObjectLockConfiguration) and create KMS keys of its own, but may not call `kms:Sign` with the custody key. Every
  * helper here is a plain SDK call, as such a principal would make it; nothing goes through flz.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, PutObjectLockConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../../scripts/aws/clients";
 import { chainEvents, serialiseJournal, type SealedRecord } from "../../scripts/custody/batch";
 import { publicKeyPemFromDer, serialiseRecord, signingStatement } from "../../scripts/custody/record";
@@ -47,6 +44,17 @@ export class Insider {
   async hide(key: string): Promise<string> {
     const res = await this.s3.send(new DeleteObjectCommand({ Bucket: this.lz.evidenceBucket, Key: key }));
     return res.VersionId ?? "";
+  }
+
+  /** Removes the evidence bucket's default retention (leaves Object Lock enabled, with no default rule). */
+  async removeDefaultRetention(): Promise<void> {
+    await this.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: this.lz.evidenceBucket,
+        ObjectLockConfiguration: { ObjectLockEnabled: "Enabled" },
+        ChecksumAlgorithm: "SHA256",
+      }),
+    );
   }
 
   /** A signing key of the insider's own (allowed: it is not the custody key), and its public key. */
@@ -123,13 +131,6 @@ export function journalOf(caseId: string, records: (SealedRecord | CustodyRecord
 /** A record's stored bytes. */
 export function recordBytes(record: CustodyRecord): string {
   return serialiseRecord(record);
-}
-
-/** Writes the landing-zone contract to a temporary file for the CLI. */
-export function landingZoneFile(lz: LandingZone): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "flz-adversary-")), "lz.json");
-  writeFileSync(file, JSON.stringify(lz));
-  return file;
 }
 
 /** Runs `flz custody verify --json` as a user would: its exit code and the verdict it printed. */

@@ -5,8 +5,7 @@
  * KMS, UNVERIFIED (exit 1) without one, and never VERIFIED on the strength of a public-key.pem.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { publicKeyFingerprint } from "../../scripts/custody/case-files";
 import { publicKeyKey, recordKey, recordHash, withoutSeal } from "../../scripts/custody/record";
@@ -14,8 +13,8 @@ import type { CustodyRecord, JsonValue } from "../../scripts/custody/types";
 import { openTestCase } from "../support/cases";
 import { runFlz } from "../support/cli";
 import { useEmulator } from "../support/emulator";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "../scripts/custody/fixtures";
-import { Insider, landingZoneFile, recordBytes, verifyCase } from "./custody-attacker";
+import { sampleEvent, useCustodyWorld, type CustodyWorld } from "../scripts/custody/fixtures";
+import { Insider, recordBytes, verifyCase } from "./custody-attacker";
 
 /** Points KMS (only KMS) at a loopback port nobody listens on, for the duration of `fn`. */
 async function withKmsUnreachable<T>(fn: () => Promise<T>): Promise<T> {
@@ -31,21 +30,16 @@ async function withKmsUnreachable<T>(fn: () => Promise<T>): Promise<T> {
 
 describe("adversary: the custody trust anchor (public key) against an insider", () => {
   useEmulator();
+  const suite = useCustodyWorld();
   let world: CustodyWorld;
   let insider: Insider;
-  let lzFile: string;
   let dir: string;
-  beforeEach(async () => {
-    world = await custodyWorld();
+  beforeEach(() => {
+    world = suite.world();
+    dir = suite.dir();
     insider = new Insider(world.lz);
-    lzFile = landingZoneFile(world.lz);
-    dir = mkdtempSync(path.join(tmpdir(), "flz-keys-"));
   });
-  afterEach(() => {
-    insider.close();
-    world.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => insider.close());
 
   /** Opens a case with three more records and has the insider re-sign all of them (record 1 altered) under its key. */
   async function resignedCase(
@@ -80,7 +74,7 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
   it("a chain re-signed under the insider's key with a replaced public-key.pem: BROKEN with the key from KMS, every replacement named", async () => {
     const caseId = "IR-RESIGNED";
     const { records, pem } = await resignedCase(caseId);
-    const { code, verdict } = await verifyCase(caseId, lzFile);
+    const { code, verdict } = await verifyCase(caseId, suite.lzFile());
     expect(code).to.equal(1);
     expect(verdict.status).to.equal("BROKEN");
     expect(verdict.publicKeySource).to.equal("kms");
@@ -100,7 +94,7 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
   it("the same, with KMS unreachable: UNVERIFIED and exit 1; the replaced public-key.pem is never used", async () => {
     const caseId = "IR-RESIGNED-NOKMS";
     await resignedCase(caseId);
-    const { code, verdict } = await withKmsUnreachable(() => verifyCase(caseId, lzFile));
+    const { code, verdict } = await withKmsUnreachable(() => verifyCase(caseId, suite.lzFile()));
     expect(code).to.equal(1);
     expect(verdict.ok).to.equal(false);
     expect(verdict.status).to.not.equal("VERIFIED");
@@ -116,14 +110,14 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
     await openTestCase(ledger);
     await ledger.append(sampleEvent(0));
     const kmsPem = await ledger.kmsPublicKey();
-    const { code, verdict } = await withKmsUnreachable(() => verifyCase(caseId, lzFile));
+    const { code, verdict } = await withKmsUnreachable(() => verifyCase(caseId, suite.lzFile()));
     expect(code).to.equal(1);
     expect(verdict.status).to.equal("UNVERIFIED");
     expect(verdict.verdict).to.match(/^UNVERIFIED: could not obtain the custody public key from KMS/);
     expect(verdict.verified).to.equal(0);
     const file = path.join(dir, "custody.pem");
     writeFileSync(file, kmsPem);
-    const supplied = await withKmsUnreachable(() => verifyCase(caseId, lzFile, ["--public-key", file]));
+    const supplied = await withKmsUnreachable(() => verifyCase(caseId, suite.lzFile(), ["--public-key", file]));
     expect(supplied.code).to.equal(0);
     expect(supplied.verdict).to.include({ status: "VERIFIED", publicKeySource: "examiner", verified: 2 });
   });
@@ -134,9 +128,7 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
     await openTestCase(ledger);
     await ledger.append(sampleEvent(0));
     const out = path.join(dir, "export");
-    expect(
-      (await runFlz(["custody", "export", "--case", caseId, "--landing-zone", lzFile, "--out", out])).code,
-    ).to.equal(0);
+    expect((await suite.custody("export", caseId, "--out", out)).code).to.equal(0);
     const kmsPem = readFileSync(path.join(out, "public-key.pem"), "utf8");
     // The insider rewrites the folder: record 1 re-signed under its own key, and its key as public-key.pem.
     const own = await insider.ownSigningKey();

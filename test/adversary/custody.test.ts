@@ -6,12 +6,7 @@
  * policies is the landing zone's (test/adversary/landing-zone*.test.ts); these tests assume those writes got through.
  */
 import { expect } from "chai";
-import {
-  HeadObjectCommand,
-  ListObjectVersionsCommand,
-  PutObjectLockConfigurationCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { journalKey } from "../../scripts/custody/batch";
 import { openLedger, type EvidenceBucketLedger } from "../../scripts/custody/ledger";
@@ -30,13 +25,12 @@ import {
   role,
 } from "../components/documents/simulate";
 import { custodySigningKeyPolicy } from "../../components/documents";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "../scripts/custody/fixtures";
+import { sampleEvent, useCustodyWorld, type CustodyWorld } from "../scripts/custody/fixtures";
 import {
   forgedContainment,
   forgedRecords,
   Insider,
   journalOf,
-  landingZoneFile,
   recordBytes,
   recordSigns,
   verifyCase,
@@ -55,18 +49,14 @@ const DAY = 24 * 60 * 60 * 1000;
 
 describe("adversary: custody records against an insider who can write the evidence bucket", () => {
   useEmulator();
+  const suite = useCustodyWorld();
   let world: CustodyWorld;
   let insider: Insider;
-  let lzFile: string;
-  beforeEach(async () => {
-    world = await custodyWorld();
+  beforeEach(() => {
+    world = suite.world();
     insider = new Insider(world.lz);
-    lzFile = landingZoneFile(world.lz);
   });
-  afterEach(() => {
-    insider.close();
-    world.close();
-  });
+  afterEach(() => insider.close());
 
   /** A responder ledger of its own (as a new process) whose KMS Sign statements are recorded. */
   async function responder(caseId: string): Promise<{ ledger: EvidenceBucketLedger; signed: string[] }> {
@@ -127,7 +117,7 @@ describe("adversary: custody records against an insider who can write the eviden
 
     // What undo and capture read never includes the planted record.
     expect((await first.records()).map((r) => r.action)).to.deep.equal(["case.opened", sampleEvent(0).action]);
-    const { code, verdict } = await verifyCase(caseId, lzFile);
+    const { code, verdict } = await verifyCase(caseId, suite.lzFile());
     expect(code).to.equal(1);
     expect(verdict.status).to.equal("BROKEN");
     const named = verdict.findings.find((f) => f.key === journalKey(caseId, 2));
@@ -152,7 +142,7 @@ describe("adversary: custody records against an insider who can write the eviden
       new ListObjectVersionsCommand({ Bucket: world.lz.evidenceBucket, Prefix: `cases/${caseId}/custody/` }),
     );
     expect(listed.Versions ?? [], "no record was written").to.have.length(0);
-    const { code, verdict } = await verifyCase(caseId, lzFile);
+    const { code, verdict } = await verifyCase(caseId, suite.lzFile());
     expect(code).to.equal(1);
     expect(verdict.status).to.equal("BROKEN");
     expect(verdict.findings.map((f) => f.key)).to.include(journalKey(caseId, 0));
@@ -166,7 +156,7 @@ describe("adversary: custody records against an insider who can write the eviden
     for (const key of [recordKey(caseId, 3), recordKey(caseId, 4), journalKey(caseId, 3), journalKey(caseId, 4)])
       markers.set(key, await insider.hide(key));
 
-    const { code, verdict } = await verifyCase(caseId, lzFile);
+    const { code, verdict } = await verifyCase(caseId, suite.lzFile());
     expect(code).to.equal(1);
     expect(verdict.status).to.equal("BROKEN");
     for (const [key, versionId] of markers) {
@@ -203,7 +193,7 @@ describe("adversary: custody records against an insider who can write the eviden
     await insider.hide(recordKey(caseId, 3));
     const overMarker = await insider.put(recordKey(caseId, 3), recordBytes(forged), { ifNoneMatch: true });
 
-    const { verdict } = await verifyCase(caseId, lzFile);
+    const { verdict } = await verifyCase(caseId, suite.lzFile());
     expect(verdict.status).to.equal("BROKEN");
     expect(verdict.findings.find((f) => f.versionId === plain)?.reason).to.match(/record 2 has 2 versions/);
     expect(verdict.findings.find((f) => f.versionId === overMarker)?.reason).to.match(/record 3 has 2 versions/);
@@ -221,7 +211,7 @@ describe("adversary: custody records against an insider who can write the eviden
     const { ledger } = await responder(caseId);
     const next = await ledger.append({ action: "test.after-overwrite", subjects: ["x"] });
     expect(next.sequence).to.equal(last.sequence + 1);
-    const { verdict } = await verifyCase(caseId, lzFile);
+    const { verdict } = await verifyCase(caseId, suite.lzFile());
     expect(verdict.status).to.equal("BROKEN");
     const finding = verdict.findings.find((f) => f.versionId === junk);
     expect(finding?.key).to.equal(recordKey(caseId, 1));
@@ -237,7 +227,7 @@ describe("adversary: custody records against an insider who can write the eviden
     expect(refused.message).to.contain(recordKey(caseId, 9));
     expect(refused.message).to.match(/no flz claim covers it.*refusing to append/);
     expect(signed).to.have.length(0);
-    const { verdict } = await verifyCase(caseId, lzFile);
+    const { verdict } = await verifyCase(caseId, suite.lzFile());
     expect(verdict.status).to.equal("BROKEN");
     expect(verdict.problem?.reason).to.match(/record 3 is missing: the chain jumps from 2 to 9/);
     expect(
@@ -248,13 +238,7 @@ describe("adversary: custody records against an insider who can write the eviden
   it("retention removed before the case's first write: every ledger write still carries COMPLIANCE retention of a year or more", async () => {
     // The emulator refuses to change Object Lock on a bucket that holds objects (S3 allows it); the bucket is empty
     // here, before the case exists, which is when the insider acts.
-    await insider.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: world.lz.evidenceBucket,
-        ObjectLockConfiguration: { ObjectLockEnabled: "Enabled" },
-        ChecksumAlgorithm: "SHA256",
-      }),
-    );
+    await insider.removeDefaultRetention();
     const caseId = "IR-NO-DEFAULT";
     await caseWith(caseId, 2);
     const listed = await insider.s3.send(
@@ -270,17 +254,11 @@ describe("adversary: custody records against an insider who can write the eviden
         Date.now() + MIN_CUSTODY_RETENTION_DAYS * DAY - DAY,
       );
     }
-    expect((await verifyCase(caseId, lzFile)).verdict.status).to.equal("VERIFIED");
+    expect((await verifyCase(caseId, suite.lzFile())).verdict.status).to.equal("VERIFIED");
   });
 
   it("a write that S3 stored without retention is reported by the append that made it, and named by verify", async () => {
-    await insider.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: world.lz.evidenceBucket,
-        ObjectLockConfiguration: { ObjectLockEnabled: "Enabled" },
-        ChecksumAlgorithm: "SHA256",
-      }),
-    );
+    await insider.removeDefaultRetention();
     const caseId = "IR-UNLOCKED";
     await caseWith(caseId, 0);
     // Something between the ledger and S3 drops the retention headers (what a bucket without them would store).
@@ -298,7 +276,7 @@ describe("adversary: custody records against an insider who can write the eviden
     const refused = await rejection(stripped.append({ action: "test.unlocked", subjects: ["x"] }));
     expect(refused.message).to.match(/has no Object Lock retention \(it can be deleted\)/);
     expect(refused.message).to.match(/S3 did not apply the COMPLIANCE retention the ledger asked for/);
-    const { verdict } = await verifyCase(caseId, lzFile);
+    const { verdict } = await verifyCase(caseId, suite.lzFile());
     expect(verdict.status).to.equal("BROKEN");
     expect(
       verdict.findings.find((f) => f.key === recordKey(caseId, 1) && /no Object Lock retention/.test(f.reason)),

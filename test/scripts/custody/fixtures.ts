@@ -1,7 +1,11 @@
 /** Shared set-up of the custody tests: a seeded landing zone and forensic-account factories for one case. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import type { LandingZone } from "../../../scripts/contract";
 import { seedLandingZone } from "../../../scripts/emulator/seed";
+import { runFlz } from "../../support/cli";
 import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
 import type { CustodyEvent } from "../../../scripts/custody/types";
 
@@ -47,5 +51,46 @@ export function sampleEvent(i: number): CustodyEvent {
       i % 3 === 0
         ? [{ kind: "snapshot", location: `snap-0${i}`, sha256: "ab".repeat(32), bytes: 1024 * i }]
         : undefined,
+  };
+}
+
+/** What {@link useCustodyWorld} gives a suite: the world, a scratch folder, and the contract written into it. */
+export interface CustodySuite {
+  /** The seeded landing zone of the current test. */
+  world(): CustodyWorld;
+  /** A scratch folder, removed after the test. */
+  dir(): string;
+  /** The landing-zone contract file (`<dir>/lz.json`), for the CLI's `--landing-zone`. */
+  lzFile(): string;
+  /** Runs `flz custody <sub> --case <id> --landing-zone <lzFile> <rest...>` in-process: exit code and output. */
+  custody(sub: string, caseId: string, ...rest: string[]): Promise<{ code: number; out: string; err: string }>;
+}
+
+/**
+ * Mocha hooks for a suite that drives custody commands against the emulator: before each test, a freshly seeded
+ * landing zone, a scratch folder and the contract file in it; after each, both released. Call inside a describe
+ * block, after {@link useEmulator}.
+ */
+export function useCustodyWorld(): CustodySuite {
+  let world: CustodyWorld | undefined;
+  let dir = "";
+  beforeEach(async () => {
+    world = await custodyWorld();
+    dir = mkdtempSync(path.join(tmpdir(), "flz-custody-"));
+    writeFileSync(path.join(dir, "lz.json"), JSON.stringify(world.lz));
+  });
+  afterEach(() => {
+    world?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    world: () => {
+      if (!world) throw new Error("useCustodyWorld: no world outside a test");
+      return world;
+    },
+    dir: () => dir,
+    lzFile: () => path.join(dir, "lz.json"),
+    custody: (sub, caseId, ...rest) =>
+      runFlz(["custody", sub, "--case", caseId, "--landing-zone", path.join(dir, "lz.json"), ...rest]),
   };
 }

@@ -1,6 +1,5 @@
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../../../scripts/aws/clients";
@@ -9,7 +8,7 @@ import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { openTestCase } from "../../support/cases";
 import { runFlz } from "../../support/cli";
 import { useEmulator } from "../../support/emulator";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
+import { sampleEvent, useCustodyWorld } from "./fixtures";
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -36,32 +35,20 @@ const KINDS: { name: string; make: (genuine: Buffer) => Buffer; reason: RegExp }
 
 describe("malformed custody records: named by show, verify and export, never a crash", () => {
   useEmulator();
-  let world: CustodyWorld;
-  let dir: string;
-  let lzFile: string;
-  beforeEach(async () => {
-    world = await custodyWorld();
-    dir = mkdtempSync(path.join(tmpdir(), "flz-malformed-"));
-    lzFile = path.join(dir, "lz.json");
-    writeFileSync(lzFile, JSON.stringify(world.lz));
-  });
-  afterEach(() => {
-    world.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useCustodyWorld();
 
   /** An opened case of records 0-2 whose trailing record 3 the insider writes with `bytes`. */
   async function caseWithTrailing(caseId: string, make: (genuine: Buffer) => Buffer): Promise<void> {
-    const ledger = await world.ledger(caseId);
+    const ledger = await suite.world().ledger(caseId);
     await openTestCase(ledger);
     await ledger.append(sampleEvent(0));
     await ledger.append(sampleEvent(1));
     const genuine = Buffer.from((await ledger.storedRecords())[2].bytes);
     const insider = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
     try {
-      await insider.client(S3Client, { account: SEED_ACCOUNTS.forensic, region: world.lz.homeRegion }).send(
+      await insider.client(S3Client, { account: SEED_ACCOUNTS.forensic, region: suite.world().lz.homeRegion }).send(
         new PutObjectCommand({
-          Bucket: world.lz.evidenceBucket,
+          Bucket: suite.world().lz.evidenceBucket,
           Key: recordKey(caseId, 3),
           Body: make(genuine),
           ChecksumAlgorithm: "SHA256",
@@ -77,19 +64,19 @@ describe("malformed custody records: named by show, verify and export, never a c
       const caseId = `IR-MALFORMED-${i}`;
       await caseWithTrailing(caseId, kind.make);
 
-      const verify = await runFlz(["custody", "verify", "--case", caseId, "--landing-zone", lzFile, "--json"]);
+      const verify = await suite.custody("verify", caseId, "--json");
       expect(verify.code, verify.err).to.equal(1);
       const verdict = JSON.parse(verify.out) as { status: string; problem: { location: string; reason: string } };
       expect(verdict.status).to.equal("BROKEN");
       expect(verdict.problem.location).to.contain(recordKey(caseId, 3));
       expect(verdict.problem.reason).to.match(kind.reason);
 
-      const show = await runFlz(["custody", "show", "--case", caseId, "--landing-zone", lzFile]);
+      const show = await suite.custody("show", caseId);
       expect(show.code, show.err).to.equal(0);
       expect(show.out.trim().split("\n")).to.have.length(4);
 
-      const out = path.join(dir, caseId);
-      const exported = await runFlz(["custody", "export", "--case", caseId, "--landing-zone", lzFile, "--out", out]);
+      const out = path.join(suite.dir(), caseId);
+      const exported = await suite.custody("export", caseId, "--out", out);
       expect(exported.code).to.equal(1);
       expect(exported.err).to.match(/does not verify: BROKEN: record 3/);
       expect(exported.err).to.not.match(/aborted|\n\s+at /);
@@ -102,14 +89,12 @@ describe("malformed custody records: named by show, verify and export, never a c
 
   it("offline: every kind of damage to an exported record is named with the file and the reason", async () => {
     const caseId = "IR-MALFORMED-OFFLINE";
-    const ledger = await world.ledger(caseId);
+    const ledger = await suite.world().ledger(caseId);
     await openTestCase(ledger);
     for (let i = 0; i < 3; i++) await ledger.append(sampleEvent(i));
-    const out = path.join(dir, "export");
-    expect(
-      (await runFlz(["custody", "export", "--case", caseId, "--landing-zone", lzFile, "--out", out])).code,
-    ).to.equal(0);
-    const pem = path.join(dir, "kms.pem");
+    const out = path.join(suite.dir(), "export");
+    expect((await suite.custody("export", caseId, "--out", out)).code).to.equal(0);
+    const pem = path.join(suite.dir(), "kms.pem");
     writeFileSync(pem, await ledger.kmsPublicKey());
     const file = path.join(out, "records", "00000002.json");
     const genuine = readFileSync(file);

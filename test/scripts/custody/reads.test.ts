@@ -1,13 +1,9 @@
 import { expect } from "chai";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { openTestCase } from "../../support/cases";
-import { runFlz } from "../../support/cli";
 import { emulator, useEmulator } from "../../support/emulator";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
+import { sampleEvent, useCustodyWorld } from "./fixtures";
 
 /**
  * A loopback proxy in front of the emulator that breaks the first read of every custody record: either the body is
@@ -65,21 +61,11 @@ async function faultyProxy(
 
 describe("custody verify reads through truncated bodies and connection resets", () => {
   useEmulator();
-  let world: CustodyWorld;
-  let dir: string;
-  let lzFile: string;
+  const suite = useCustodyWorld();
   beforeEach(async () => {
-    world = await custodyWorld();
-    dir = mkdtempSync(path.join(tmpdir(), "flz-reads-"));
-    lzFile = path.join(dir, "lz.json");
-    writeFileSync(lzFile, JSON.stringify(world.lz));
-    const ledger = await world.ledger("IR-READS");
+    const ledger = await suite.world().ledger("IR-READS");
     await openTestCase(ledger);
     for (let i = 0; i < 5; i++) await ledger.append(sampleEvent(i));
-  });
-  afterEach(() => {
-    world.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const fault of ["truncate", "reset"] as const) {
@@ -88,7 +74,7 @@ describe("custody verify reads through truncated bodies and connection resets", 
       const saved = process.env.AWS_ENDPOINT_URL;
       process.env.AWS_ENDPOINT_URL = proxy.url;
       try {
-        const run = await runFlz(["custody", "verify", "--case", "IR-READS", "--landing-zone", lzFile, "--json"]);
+        const run = await suite.custody("verify", "IR-READS", "--json");
         expect(run.code, run.err).to.equal(0);
         expect(JSON.parse(run.out)).to.include({ status: "VERIFIED", verified: 6 });
         expect(proxy.faults(), "every record's first read was broken").to.be.at.least(6);

@@ -1,6 +1,5 @@
 import { expect } from "chai";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
@@ -10,7 +9,7 @@ import { parseWitnessText, witnessFindings, type WitnessEvent } from "../../../s
 import { openTestCase } from "../../support/cases";
 import { runFlz } from "../../support/cli";
 import { useEmulator } from "../../support/emulator";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
+import { sampleEvent, useCustodyWorld } from "./fixtures";
 
 const BUCKET = "flz-evidence-222222222222";
 const RESPONDER = "arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-W";
@@ -120,47 +119,29 @@ describe("head witness: CloudTrail data events of the evidence bucket", () => {
 
 describe("head witness end to end: an exported copy with its tail cut off (emulator, offline verify)", () => {
   useEmulator();
-  let world: CustodyWorld;
-  let dir: string;
-  beforeEach(async () => {
-    world = await custodyWorld();
-    dir = mkdtempSync(path.join(tmpdir(), "flz-witness-"));
-  });
-  afterEach(() => {
-    world.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useCustodyWorld();
 
   it("verifies the cut copy without a witness, and calls it BROKEN with the trail's events or the pinned head hash", async () => {
     const caseId = "IR-WITNESS";
-    const ledger = await world.ledger(caseId);
+    const ledger = await suite.world().ledger(caseId);
     await openTestCase(ledger);
     for (let i = 0; i < 3; i++) await ledger.append(sampleEvent(i));
-    const lzFile = path.join(dir, "lz.json");
-    writeFileSync(lzFile, JSON.stringify(world.lz));
-    const out = path.join(dir, "export");
-    const exported = await runFlz([
-      "custody",
-      "export",
-      "--case",
-      caseId,
-      "--landing-zone",
-      lzFile,
-      "--out",
-      out,
-      "--json",
-    ]);
+    const out = path.join(suite.dir(), "export");
+    const exported = await suite.custody("export", caseId, "--out", out, "--json");
     const head = (JSON.parse(exported.out) as { verdict: { headHash: string } }).verdict.headHash;
-    const pem = path.join(dir, "kms.pem");
+    const pem = path.join(suite.dir(), "kms.pem");
     writeFileSync(pem, await ledger.kmsPublicKey());
 
     // The trail's log file of those writes (what CloudTrail delivered, gzipped), built from the bucket's own versions.
-    const versions = await world
+    const versions = await suite
+      .world()
       .factory()
-      .client(S3Client, { region: world.lz.homeRegion })
-      .send(new ListObjectVersionsCommand({ Bucket: world.lz.evidenceBucket, Prefix: `cases/${caseId}/custody/` }));
+      .client(S3Client, { region: suite.world().lz.homeRegion })
+      .send(
+        new ListObjectVersionsCommand({ Bucket: suite.world().lz.evidenceBucket, Prefix: `cases/${caseId}/custody/` }),
+      );
     const records = (versions.Versions ?? []).filter((v) => /\d{8}\.json$/.test(v.Key ?? ""));
-    const trail = path.join(dir, "trail");
+    const trail = path.join(suite.dir(), "trail");
     const logs = path.join(
       trail,
       "AWSLogs",
