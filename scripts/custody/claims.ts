@@ -3,10 +3,38 @@
  * sequences, which records are stored, what must be read to find the head, and what a writer must refuse because no
  * claim accounts for it. ledger.ts does the I/O around these.
  */
-import { journalPrefix } from "./batch";
-import { classifyKey } from "./inventory";
-import { custodyPrefix } from "./record";
+import { firstOfJournalName, journalPrefix } from "./batch";
+import { custodyPrefix, publicKeyKey, sequenceOfFileName } from "./record";
 import type { ObjectVersion } from "./store";
+
+/** What an object under a case's prefix is, by its key. */
+export type ObjectRole =
+  /** `custody/<seq>.json`: a record. */
+  | "record"
+  /** `custody/public-key.pem`: the case's copy of the custody public key. */
+  | "public-key"
+  /** `custody-journal/<first>.json`: a batch journal. */
+  | "journal"
+  /** Anything else under `custody/` or `custody-journal/`: nothing flz writes. */
+  | "foreign"
+  /** Anything else under the case (evidence, artefacts). */
+  | "case-object";
+
+/** The role of a key under a case's prefix, and the sequence it names (records and journals). */
+export function classifyKey(caseId: string, key: string): { role: ObjectRole; sequence?: number } {
+  const records = custodyPrefix(caseId);
+  const journals = journalPrefix(caseId);
+  if (key === publicKeyKey(caseId)) return { role: "public-key" };
+  if (key.startsWith(records)) {
+    const sequence = sequenceOfFileName(key.slice(records.length));
+    return sequence === undefined ? { role: "foreign" } : { role: "record", sequence };
+  }
+  if (key.startsWith(journals)) {
+    const first = firstOfJournalName(key.slice(journals.length));
+    return first === undefined ? { role: "foreign" } : { role: "journal", sequence: first };
+  }
+  return { role: "case-object" };
+}
 
 /** The first version of a key (the one a conditional create put there), by sequence. */
 export interface Slot {

@@ -1,3 +1,5 @@
+export { classifyKey, type ObjectRole } from "./claims";
+
 /**
  * Everything stored under a case's prefix, every version and delete marker of it, read once: what `flz custody
  * verify` audits and what the ledger reads records from. A plain listing (ListObjectsV2) shows only current versions,
@@ -5,39 +7,11 @@
  * the version listing shows both, and each version's own Object Lock state is read with it.
  */
 import pLimit from "p-limit";
-import { firstOfJournalName, journalPrefix } from "./batch";
-import { custodyPrefix, publicKeyKey, sequenceOfFileName } from "./record";
+import { journalKey, journalPrefix } from "./batch";
+import { classifyKey, indexListing, planOpen, type ObjectRole } from "./claims";
+import { custodyPrefix } from "./record";
 import type { VersionLock } from "./retention";
 import type { CustodyStore, ObjectVersion } from "./store";
-
-/** What an object under a case's prefix is, by its key. */
-export type ObjectRole =
-  /** `custody/<seq>.json`: a record. */
-  | "record"
-  /** `custody/public-key.pem`: the case's copy of the custody public key. */
-  | "public-key"
-  /** `custody-journal/<first>.json`: a batch journal. */
-  | "journal"
-  /** Anything else under `custody/` or `custody-journal/`: nothing flz writes. */
-  | "foreign"
-  /** Anything else under the case (evidence, artefacts). */
-  | "case-object";
-
-/** The role of a key under a case's prefix, and the sequence it names (records and journals). */
-export function classifyKey(caseId: string, key: string): { role: ObjectRole; sequence?: number } {
-  const records = custodyPrefix(caseId);
-  const journals = journalPrefix(caseId);
-  if (key === publicKeyKey(caseId)) return { role: "public-key" };
-  if (key.startsWith(records)) {
-    const sequence = sequenceOfFileName(key.slice(records.length));
-    return sequence === undefined ? { role: "foreign" } : { role: "record", sequence };
-  }
-  if (key.startsWith(journals)) {
-    const first = firstOfJournalName(key.slice(journals.length));
-    return first === undefined ? { role: "foreign" } : { role: "journal", sequence: first };
-  }
-  return { role: "case-object" };
-}
 
 /** One version or delete marker under the case's prefix, with what was read of it. */
 export interface InventoryEntry extends ObjectVersion {
@@ -74,6 +48,12 @@ export interface InventoryOptions {
    * read with HeadObject). `custody`: only the records, the public key and the journals.
    */
   readonly scope?: "case" | "custody";
+  /**
+   * `all` (default): every version of every journal is read, so the audit can name a planted one. `needed`: only the
+   * journals a reader of the chain needs, those whose records are not all stored and the last one (a journal whose
+   * records are all stored adds nothing to the chain); the others are listed without their bytes.
+   */
+  readonly journals?: "all" | "needed";
   /** Reads in flight at once. Default 32. */
   readonly concurrency?: number;
 }
@@ -96,13 +76,17 @@ export async function readCaseInventory(
   const scope = options.scope ?? "case";
   const prefixes = scope === "case" ? [`cases/${caseId}/`] : [custodyPrefix(caseId), journalPrefix(caseId)];
   const listed = (await Promise.all(prefixes.map((p) => store.listVersions(p)))).flat();
+  const plan = planOpen(indexListing(caseId, listed));
+  const neededJournals = new Set(plan.toRead.map((first) => journalKey(caseId, first)));
+  const skip = (v: ObjectVersion, role: ObjectRole): boolean =>
+    options.journals === "needed" && role === "journal" && !neededJournals.has(v.key);
   const limit = pLimit(Math.max(1, options.concurrency ?? 32));
   const entries = await Promise.all(
     listed.map((version) =>
       limit(async (): Promise<InventoryEntry> => {
         const { role, sequence } = classifyKey(caseId, version.key);
         const base = { ...version, role, sequence };
-        if (version.deleteMarker) return base;
+        if (version.deleteMarker || skip(version, role)) return base;
         try {
           if (readsBytes(role)) {
             const read = await store.read(version.key, version.versionId);

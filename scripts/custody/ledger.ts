@@ -205,7 +205,10 @@ class BucketLedger implements EvidenceBucketLedger {
    * KMS is refused, by name, rather than acted upon (an undo must never run a planted record's instructions).
    */
   async records(): Promise<CustodyRecord[]> {
-    const [inventory, publicKeyPem] = await Promise.all([this.inventory("custody"), this.kmsPublicKey()]);
+    const [inventory, publicKeyPem] = await Promise.all([
+      readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed" }),
+      this.kmsPublicKey(),
+    ]);
     const audit = auditInventory(inventory, { caseId: this.caseId, publicKeyPem });
     const chain = verifyChain(audit.entries, { caseId: this.caseId, publicKeyPem });
     if (chain.problem)

@@ -15,7 +15,7 @@
  * Pure: parse what the examiner supplies and compare it with what was verified.
  */
 import type { ChainVerification } from "./chain";
-import { classifyKey } from "./inventory";
+import { classifyKey } from "./claims";
 import type { CustodyFinding } from "./verdict";
 
 /** One S3 API call as CloudTrail recorded it, reduced to what the witness needs. */
