@@ -69,9 +69,10 @@ describe("flz custody and flz evidence put (emulator)", () => {
     expect(Buffer.from(head.ChecksumSHA256 ?? "", "base64").toString("hex")).to.equal(a?.evidence.sha256);
 
     // Emulator gap: S3 gives a completed multipart upload the bucket's default retention; moto gives it none, and
-    // verify rightly calls a version without COMPLIANCE retention BROKEN. Apply what S3 would have applied.
+    // verify rightly calls a version without COMPLIANCE retention BROKEN. Apply what S3 would have applied, as the
+    // account's administrator: S3 stands in here, not the responder (which may lock custody keys only).
     const multipartKey = (b?.evidence.location ?? "").replace(`s3://${world.lz.evidenceBucket}/`, "");
-    await s3.send(
+    await world.administratorS3().send(
       new PutObjectRetentionCommand({
         Bucket: world.lz.evidenceBucket,
         Key: multipartKey,

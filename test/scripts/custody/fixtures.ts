@@ -2,9 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import type { LandingZone } from "../../../scripts/contract";
-import { seedLandingZone } from "../../../scripts/emulator/seed";
+import { SEED_ACCOUNTS, seedLandingZone } from "../../../scripts/emulator/seed";
 import { runFlz } from "../../support/cli";
 import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
 import type { CustodyEvent } from "../../../scripts/custody/types";
@@ -14,6 +15,12 @@ export interface CustodyWorld {
   readonly lz: LandingZone;
   /** A new factory (its own clients, as a second operator would have) acting in the forensic account. */
   factory(caseId?: string): ClientFactory;
+  /**
+   * S3 as the forensic account's administrator (the organisation's access role, outside the authorization oracle's
+   * world): for a test that stands in for what S3 itself would have done where the emulator does not, never for a
+   * call flz makes.
+   */
+  administratorS3(): S3Client;
   /** Opens a ledger for a case through a new factory. */
   ledger(caseId: string): Promise<EvidenceBucketLedger>;
   /** Releases every factory made. */
@@ -33,9 +40,15 @@ export async function custodyWorld(): Promise<CustodyWorld> {
     factories.push(f);
     return f;
   };
+  const administratorS3 = (): S3Client => {
+    const f = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    factories.push(f);
+    return f.client(S3Client, { account: SEED_ACCOUNTS.forensic, region: lz.homeRegion });
+  };
   return {
     lz,
     factory,
+    administratorS3,
     ledger: (caseId) => openLedger({ factory: factory(caseId), landingZone: lz, caseId }),
     close: () => factories.forEach((f) => f.destroy()),
   };

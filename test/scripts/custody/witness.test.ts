@@ -15,7 +15,12 @@ const BUCKET = "flz-evidence-222222222222";
 const RESPONDER = "arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-W";
 
 /** A CloudTrail S3 data event, as the organisation trail's log files hold it (CloudTrail user guide, S3 examples). */
-function trailEvent(eventName: string, key: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function trailEvent(
+  eventName: string,
+  key: string,
+  extra: Record<string, unknown> = {},
+  bucket = BUCKET,
+): Record<string, unknown> {
   return {
     eventVersion: "1.09",
     userIdentity: { type: "AssumedRole", arn: RESPONDER, accountId: "222222222222" },
@@ -23,10 +28,10 @@ function trailEvent(eventName: string, key: string, extra: Record<string, unknow
     eventSource: "s3.amazonaws.com",
     eventName,
     awsRegion: "us-east-1",
-    requestParameters: { bucketName: BUCKET, Host: `${BUCKET}.s3.us-east-1.amazonaws.com`, key },
+    requestParameters: { bucketName: bucket, Host: `${bucket}.s3.us-east-1.amazonaws.com`, key },
     responseElements: null,
     readOnly: false,
-    resources: [{ type: "AWS::S3::Object", ARN: `arn:aws:s3:::${BUCKET}/${key}` }],
+    resources: [{ type: "AWS::S3::Object", ARN: `arn:aws:s3:::${bucket}/${key}` }],
     eventType: "AwsApiCall",
     eventCategory: "Data",
     ...extra,
@@ -159,7 +164,12 @@ describe("head witness end to end: an exported copy with its tail cut off (emula
       gzipSync(
         JSON.stringify({
           Records: records.map((v) =>
-            trailEvent("PutObject", v.Key ?? "", { responseElements: { "x-amz-version-id": v.VersionId } }),
+            trailEvent(
+              "PutObject",
+              v.Key ?? "",
+              { responseElements: { "x-amz-version-id": v.VersionId } },
+              suite.world().lz.evidenceBucket,
+            ),
           ),
         }),
       ),
