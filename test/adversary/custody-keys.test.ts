@@ -45,9 +45,7 @@ describe("adversary: the custody trust anchor (public key) against an insider", 
   async function resignedCase(
     caseId: string,
   ): Promise<{ records: CustodyRecord[]; forged: CustodyRecord[]; pem: string }> {
-    const ledger = await world.ledger(caseId);
-    await openTestCase(ledger);
-    for (let i = 0; i < 3; i++) await ledger.append(sampleEvent(i));
+    const ledger = await world.openedCase(caseId, 3);
     const records = await ledger.records();
     const own = await insider.ownSigningKey();
     let previousHash = "0".repeat(64);

@@ -25,7 +25,7 @@ import {
   role,
 } from "../components/documents/simulate";
 import { custodySigningKeyPolicy } from "../../components/documents";
-import { sampleEvent, useCustodyWorld, type CustodyWorld } from "../scripts/custody/fixtures";
+import { rejection, sampleEvent, useCustodyWorld, type CustodyWorld } from "../scripts/custody/fixtures";
 import {
   forgedContainment,
   forgedRecords,
@@ -35,15 +35,6 @@ import {
   recordSigns,
   verifyCase,
 } from "./custody-attacker";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a refusal");
-}
 
 const DAY = 24 * 60 * 60 * 1000;
 

@@ -12,16 +12,7 @@ import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
 import { captureIo } from "../hash/io";
 import { openTestCase } from "../../support/cases";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
-}
+import { custodyWorld, rejection, type CustodyWorld } from "./fixtures";
 
 describe("flz custody and flz evidence put (emulator)", () => {
   useEmulator();
@@ -100,9 +91,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
   });
 
   it("show lists every record; export writes records, key and report; verify --from passes offline and names tampering", async () => {
-    const ledger = await world.ledger("IR-EXP");
-    await openTestCase(ledger);
-    for (let i = 0; i < 4; i++) await ledger.append(sampleEvent(i));
+    await world.openedCase("IR-EXP", 4);
     const shown = captureIo();
     await runShow({ case: "IR-EXP", landingZone }, shown);
     const lines = shown.stdout().trim().split("\n");

@@ -9,6 +9,7 @@ import { SEED_ACCOUNTS, seedLandingZone } from "../../../scripts/emulator/seed";
 import { runFlz } from "../../support/cli";
 import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
 import type { CustodyEvent } from "../../../scripts/custody/types";
+import { openTestCase } from "../../support/cases";
 
 /** A seeded landing zone and a way to open ledgers on it as the forensic responder. */
 export interface CustodyWorld {
@@ -23,8 +24,20 @@ export interface CustodyWorld {
   administratorS3(): S3Client;
   /** Opens a ledger for a case through a new factory. */
   ledger(caseId: string): Promise<EvidenceBucketLedger>;
+  /** Opens a ledger, opens the case in it (`case.opened`) and appends `events` records of {@link sampleEvent}. */
+  openedCase(caseId: string, events: number): Promise<EvidenceBucketLedger>;
   /** Releases every factory made. */
   close(): void;
+}
+
+/** Awaits a promise that must fail, and returns its error. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a failure");
 }
 
 /** Seeds the emulator and returns a {@link CustodyWorld}. */
@@ -45,11 +58,20 @@ export async function custodyWorld(): Promise<CustodyWorld> {
     factories.push(f);
     return f.client(S3Client, { account: SEED_ACCOUNTS.forensic, region: lz.homeRegion });
   };
+  const ledger = (caseId: string): Promise<EvidenceBucketLedger> =>
+    openLedger({ factory: factory(caseId), landingZone: lz, caseId });
+  const openedCase = async (caseId: string, events: number): Promise<EvidenceBucketLedger> => {
+    const opened = await ledger(caseId);
+    await openTestCase(opened);
+    for (let i = 0; i < events; i++) await opened.append(sampleEvent(i));
+    return opened;
+  };
   return {
     lz,
     factory,
     administratorS3,
-    ledger: (caseId) => openLedger({ factory: factory(caseId), landingZone: lz, caseId }),
+    ledger,
+    openedCase,
     close: () => factories.forEach((f) => f.destroy()),
   };
 }

@@ -89,9 +89,7 @@ describe("malformed custody records: named by show, verify and export, never a c
 
   it("offline: every kind of damage to an exported record is named with the file and the reason", async () => {
     const caseId = "IR-MALFORMED-OFFLINE";
-    const ledger = await suite.world().ledger(caseId);
-    await openTestCase(ledger);
-    for (let i = 0; i < 3; i++) await ledger.append(sampleEvent(i));
+    const ledger = await suite.world().openedCase(caseId, 3);
     const out = path.join(suite.dir(), "export");
     expect((await suite.custody("export", caseId, "--out", out)).code).to.equal(0);
     const pem = path.join(suite.dir(), "kms.pem");

@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openTestCase } from "../../support/cases";
 import { emulator, useEmulator } from "../../support/emulator";
-import { sampleEvent, useCustodyWorld } from "./fixtures";
+import { useCustodyWorld } from "./fixtures";
 
 /**
  * A loopback proxy in front of the emulator that breaks the first read of every custody record: either the body is
@@ -63,9 +62,7 @@ describe("custody verify reads through truncated bodies and connection resets", 
   useEmulator();
   const suite = useCustodyWorld();
   beforeEach(async () => {
-    const ledger = await suite.world().ledger("IR-READS");
-    await openTestCase(ledger);
-    for (let i = 0; i < 5; i++) await ledger.append(sampleEvent(i));
+    await suite.world().openedCase("IR-READS", 5);
   });
 
   for (const fault of ["truncate", "reset"] as const) {

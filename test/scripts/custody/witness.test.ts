@@ -6,10 +6,9 @@ import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import type { ChainVerification } from "../../../scripts/custody/chain";
 import { recordKey } from "../../../scripts/custody/record";
 import { parseWitnessText, witnessFindings, type WitnessEvent } from "../../../scripts/custody/witness";
-import { openTestCase } from "../../support/cases";
 import { runFlz } from "../../support/cli";
 import { useEmulator } from "../../support/emulator";
-import { sampleEvent, useCustodyWorld } from "./fixtures";
+import { useCustodyWorld } from "./fixtures";
 
 const BUCKET = "flz-evidence-222222222222";
 const RESPONDER = "arn:aws:sts::222222222222:assumed-role/FlzForensicResponder/flz-IR-W";
@@ -128,9 +127,7 @@ describe("head witness end to end: an exported copy with its tail cut off (emula
 
   it("verifies the cut copy without a witness, and calls it BROKEN with the trail's events or the pinned head hash", async () => {
     const caseId = "IR-WITNESS";
-    const ledger = await suite.world().ledger(caseId);
-    await openTestCase(ledger);
-    for (let i = 0; i < 3; i++) await ledger.append(sampleEvent(i));
+    const ledger = await suite.world().openedCase(caseId, 3);
     const out = path.join(suite.dir(), "export");
     const exported = await suite.custody("export", caseId, "--out", out, "--json");
     const head = (JSON.parse(exported.out) as { verdict: { headHash: string } }).verdict.headHash;
