@@ -16,6 +16,7 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import { QuarantineDelegation } from "./QuarantineDelegation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
   deploymentPrincipalIn,
@@ -72,6 +73,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     readonly forensicVpc?: ForensicVpc;
     /** Incident alarms by region. */
     readonly alarms: Readonly<Record<string, IncidentAlarms>>;
+    /** Delegated management of quarantine SCPs. */
+    readonly quarantineDelegation?: QuarantineDelegation;
   };
 
   constructor(name: string, args: ForensicLandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -378,7 +381,20 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           subscriptions: args.alarms?.subscriptions,
         })
       : {};
-    this.parts = { guardrails, detection, investigation, forensicVpc, alarms };
+    const quarantineDelegation =
+      args.quarantineDelegation === false
+        ? undefined
+        : new QuarantineDelegation(
+            `${name}-quarantine-delegation`,
+            {
+              managementProvider: management,
+              organizationId: organization.id,
+              managementAccountId,
+              responderRoleArn: responderArn,
+            },
+            { parent: this },
+          );
+    this.parts = { guardrails, detection, investigation, forensicVpc, alarms, quarantineDelegation };
 
     this.organizationId = organization.id;
     this.forensicAccountId = account.accountId;

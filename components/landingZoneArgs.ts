@@ -167,6 +167,12 @@ export interface ForensicLandingZoneArgs {
   readonly forensicVpc?: ForensicVpcSettings;
   /** Incident alarms in every governed region. Default on, no subscriptions. */
   readonly alarms?: AlarmSettings;
+  /**
+   * Publish the organisation's delegation policy that lets the forensic responder role manage quarantine SCPs (see
+   * `QuarantineDelegation`). Default true: `flz contain sessions` and `access-key` revoke sessions through it. Turn it
+   * off only when the organisation already has a resource policy, and merge the quarantine statements into it.
+   */
+  readonly quarantineDelegation?: boolean;
 }
 
 /** Key prefix of Athena query results in the evidence bucket (the only place investigators may write). */

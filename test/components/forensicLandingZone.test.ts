@@ -112,6 +112,10 @@ describe("ForensicLandingZone", () => {
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role break-glass",
       "aws:ec2/vpc:Vpc forensic-network",
+      // Not read by the pack: what keeps the forensic responder from re-tagging or detaching the guardrails, and the
+      // delegation that lets it manage quarantine SCPs (documents/quarantine.ts).
+      "aws:organizations/policy:Policy guardrail",
+      "aws:organizations/resourcePolicy:ResourcePolicy quarantine-delegation",
     ]);
   });
 
