@@ -6,8 +6,7 @@ import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { describeError, exitCodeOf } from "../errors";
 import { Io, processIo, printJson, printLine } from "../output";
-import { formatVerdicts } from "../../test/support/policy-harness";
-import { formatPlan } from "./format";
+import { formatPlan, formatVerdicts } from "./format";
 import { DEFAULT_STACK_CONFIG, planProgram, verdictOf } from "./plan";
 
 interface PlanFlags {

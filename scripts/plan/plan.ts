@@ -9,8 +9,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "../../test/support/mock-engine";
-import { evaluatePack, type PackVerdict, type PolicyVerdict } from "../../test/support/policy-harness";
+import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "./mock-engine";
+import { evaluatePack, type PackVerdict, type PolicyVerdict } from "./evaluate";
 import { UsageError } from "../errors";
 
 /** Repository root (this file lives in scripts/plan/). */

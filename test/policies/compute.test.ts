@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import { ebsEncryptionByDefault, ebsVolumesEncrypted, ec2Imdsv2Required } from "../../policies/compute";
 import { expectNotApplicable, expectPass, expectViolation, provider, res } from "./helpers";
 

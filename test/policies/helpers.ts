@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import type { Rule } from "../../policies/lib/types";
-import type { RecordedResource } from "../support/mock-engine";
-import { evaluatePack, type PolicyVerdict } from "../support/policy-harness";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
+import { evaluatePack, type PolicyVerdict } from "../../scripts/plan/evaluate";
 
 const URN_PREFIX = "urn:pulumi:test::policy-test::";
 

@@ -5,8 +5,9 @@
  */
 import { expect } from "chai";
 import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../scripts/plan/plan";
-import { runProgram, type RecordedResource } from "../support/mock-engine";
-import { evaluatePack, formatVerdicts, type EvaluateOptions, type PackVerdict } from "../support/policy-harness";
+import { runProgram, type RecordedResource } from "../../scripts/plan/mock-engine";
+import { evaluatePack, type EvaluateOptions, type PackVerdict } from "../../scripts/plan/evaluate";
+import { formatVerdicts } from "../../scripts/plan/format";
 import { res } from "./helpers";
 
 type Mutation = (resources: RecordedResource[]) => RecordedResource[];

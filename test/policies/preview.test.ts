@@ -13,8 +13,9 @@ import { trailKmsEncrypted } from "../../policies/trail";
 import { linkOf } from "../../policies/lib/resources";
 import { containsUnknown, read, UNKNOWN, UNKNOWN_SENTINELS } from "../../policies/lib/unknowns";
 import type { Rule, StackRule } from "../../policies/lib/types";
-import type { RecordedResource } from "../support/mock-engine";
-import { asAnalyzerDelivers, evaluatePack, previewCreateProps } from "../support/policy-harness";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
+import { asAnalyzerDelivers, previewCreateProps } from "../../scripts/plan/delivery";
+import { evaluatePack } from "../../scripts/plan/evaluate";
 import { doc, res } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
