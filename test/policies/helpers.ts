@@ -4,9 +4,11 @@
  */
 import { expect } from "chai";
 import type { PolicyPackConfig } from "@pulumi/policy";
+import { allRules } from "../../policies/pack";
 import type { Rule } from "../../policies/lib/types";
 import type { RecordedResource } from "../../scripts/plan/mock-engine";
-import { evaluatePack, type PolicyVerdict } from "../../scripts/plan/evaluate";
+import { evaluatePack, type EvaluateOptions, type PackVerdict, type PolicyVerdict } from "../../scripts/plan/evaluate";
+import { expectProtocolAgrees } from "./support/agreement";
 
 const URN_PREFIX = "urn:pulumi:test::policy-test::";
 
@@ -45,10 +47,22 @@ export async function verdictOf(
   resources: RecordedResource[],
   config?: PolicyPackConfig,
 ): Promise<PolicyVerdict> {
-  const verdict = await evaluatePack(resources, { rules: [rule], config });
+  const verdict = await evaluateBoth(resources, { rules: [rule], config });
   const only = verdict.policies[0];
   if (!only) throw new Error("no verdict");
   return only;
+}
+
+/**
+ * `evaluatePack` in process, and the same evaluation through the live pack over the Analyzer protocol: the verdicts
+ * must be equal (see support/agreement.ts). Returns the in-process verdict.
+ */
+export async function evaluateBoth(resources: RecordedResource[], options: EvaluateOptions = {}): Promise<PackVerdict> {
+  const verdict = await evaluatePack(resources, options);
+  // Probe rules written for a test are not in the pack the CLI loads: only the pack's own rules can be compared.
+  if ((options.rules ?? allRules).every((r) => allRules.includes(r)))
+    await expectProtocolAgrees(resources, options, verdict.policies);
+  return verdict;
 }
 
 /** Asserts the rule applied and found nothing. */

@@ -8,7 +8,7 @@ import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../sc
 import { runProgram, type RecordedResource } from "../../scripts/plan/mock-engine";
 import { evaluatePack, type EvaluateOptions, type PackVerdict } from "../../scripts/plan/evaluate";
 import { formatVerdicts } from "../../scripts/plan/format";
-import { res } from "./helpers";
+import { evaluateBoth, res } from "./helpers";
 
 type Mutation = (resources: RecordedResource[]) => RecordedResource[];
 
@@ -323,7 +323,7 @@ async function checkMutants(
   const survivors: string[] = [];
   const killedBy: Record<string, string[]> = {};
   for (const [name, mutate] of Object.entries(MUTATIONS)) {
-    const verdict = await evaluatePack(mutate(resources), options);
+    const verdict = await evaluateBoth(mutate(resources), options);
     const fresh = [...mandatoryKeys(verdict)].filter((k) => !before.has(k));
     if (fresh.length === 0) survivors.push(name);
     else killedBy[name] = [...new Set(fresh.map((k) => k.split("|")[0] ?? ""))];
@@ -365,7 +365,7 @@ describe("policy pack over the landing-zone stack", function () {
     describe(mode.label, () => {
       let baseline: PackVerdict;
       before(async () => {
-        baseline = await evaluatePack(resources, mode.options);
+        baseline = await evaluateBoth(resources, mode.options);
       });
 
       it("the example stack passes every mandatory rule", () => {
@@ -391,7 +391,7 @@ describe("policy pack over the landing-zone stack", function () {
     let baseline: PackVerdict;
     before(async () => {
       created = await exampleStack(createdAccountConfig());
-      baseline = await evaluatePack(created, options);
+      baseline = await evaluateBoth(created, options);
     });
 
     it("passes every mandatory rule", () => {

@@ -15,8 +15,7 @@ import { containsUnknown, read, UNKNOWN, UNKNOWN_SENTINELS } from "../../policie
 import type { Rule, StackRule } from "../../policies/lib/types";
 import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import { asAnalyzerDelivers, previewCreateProps } from "../../scripts/plan/delivery";
-import { evaluatePack } from "../../scripts/plan/evaluate";
-import { doc, res } from "./helpers";
+import { doc, evaluateBoth, res } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkProxy = require("@pulumi/policy/proxy") as { unknownStringValue: string };
@@ -52,7 +51,7 @@ const lockOf = (bucket: RecordedResource, mode = "COMPLIANCE", days = 365) =>
   );
 
 async function verdict(rule: Rule, resources: RecordedResource[], preview = true) {
-  const v = await evaluatePack(resources, { rules: [rule], ...(preview ? PREVIEW : {}) });
+  const v = await evaluateBoth(resources, { rules: [rule], ...(preview ? PREVIEW : {}) });
   const only = v.policies[0];
   if (!only) throw new Error("no verdict");
   return only;
