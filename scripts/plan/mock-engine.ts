@@ -1,13 +1,15 @@
 /**
  * The recording mock engine: runs a Pulumi program under `pulumi.runtime.setMocks` and records every resource the
  * program registers (type, name, parent, provider, inputs), so tests, the policy harness and `npm run plan` can
- * inspect what `pulumi up` would create without the Pulumi CLI or AWS.
+ * inspect what `pulumi up` would create without the Pulumi CLI or AWS. Invokes the programs rely on answer as the
+ * provider would (caller identity, partition, region, organisation, and `getPolicyDocument` computed in full).
  *
  * There is one mock monitor per process (REFERENCE.md), so this module installs it once; programs run one at a
  * time through {@link runProgram}, which clears the record first.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { computePolicyDocument, type PolicyDocumentArgs } from "./policy-document";
 
 /** Account ID the mock engine pretends to deploy from (the management account). */
 export const MOCK_MANAGEMENT_ACCOUNT_ID = "111111111111";
@@ -174,6 +176,9 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
         ],
         featureSet: "ALL",
       };
+    case "aws:iam/getPolicyDocument:getPolicyDocument":
+      // Computed as the provider computes it, so documents built this way are checked offline.
+      return computePolicyDocument(inputs as PolicyDocumentArgs);
     default:
       return {};
   }
