@@ -4,6 +4,7 @@
  * sessions stay short; break-glass needs MFA. Roles are read from `aws.iam.Role` and its policies, and from the
  * CloudFormation templates of StackSets (how member-account roles are usually deployed).
  */
+import { resourceRule } from "./lib/rule";
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { deferToUpdate, read, UNKNOWN } from "./lib/unknowns";
@@ -170,7 +171,7 @@ export function openTrustProblem(trust: unknown, restrictingKeys: readonly strin
 }
 
 /** No trust policy admits `*` without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId. */
-export const iamTrustRestricted: ResourceRule = {
+export const iamTrustRestricted: ResourceRule = resourceRule({
   name: "iam-trust-restricted",
   description:
     'Checks whether any role trust policy (including roles in StackSet templates) lets "*" assume it without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId.',
@@ -187,7 +188,7 @@ export const iamTrustRestricted: ResourceRule = {
       if (problem) report(`${role.where}: ${problem}`);
     }
   },
-};
+});
 
 const ADMIN_POLICY_ARN = /^arn:aws[a-z-]*:iam::aws:policy\/AdministratorAccess$/;
 
@@ -202,7 +203,7 @@ export function grantsFullAdmin(document: unknown): boolean {
 const ADMIN_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
 
 /** No `Action: *` on `Resource: *` outside the break-glass role. */
-export const iamNoWildcardAdmin: ResourceRule = {
+export const iamNoWildcardAdmin: ResourceRule = resourceRule({
   name: "iam-no-wildcard-admin",
   description:
     'Checks whether any role or policy other than the break-glass role allows Action "*" on Resource "*" (inline, managed, or AdministratorAccess).',
@@ -246,7 +247,7 @@ export const iamNoWildcardAdmin: ResourceRule = {
         report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
     }
   },
-};
+});
 
 interface SessionConfig extends RoleConfig {
   maxSessionSeconds: number;
@@ -265,7 +266,7 @@ const SESSION_SCHEMA: RuleConfigSchema = {
 };
 
 /** Forensic roles keep short sessions. */
-export const iamForensicRoleSessionDuration: ResourceRule = {
+export const iamForensicRoleSessionDuration: ResourceRule = resourceRule({
   name: "iam-forensic-role-session-duration",
   description:
     "Checks whether forensic roles (responder, investigator, break-glass; by purpose tag or name) keep sessions at or under the configured maximum (1 hour by default).",
@@ -285,7 +286,7 @@ export const iamForensicRoleSessionDuration: ResourceRule = {
         );
     }
   },
-};
+});
 
 /** Whether an Allow trust statement demands MFA (present and not merely "if exists"). */
 export function requiresMfa(statement: Statement): boolean {
@@ -297,7 +298,7 @@ export function requiresMfa(statement: Statement): boolean {
 const MFA_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
 
 /** The break-glass role requires MFA to assume. */
-export const iamBreakGlassMfa: ResourceRule = {
+export const iamBreakGlassMfa: ResourceRule = resourceRule({
   name: "iam-break-glass-mfa",
   description: "Checks whether every statement allowing someone to assume the break-glass role requires MFA.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -322,7 +323,7 @@ export const iamBreakGlassMfa: ResourceRule = {
         );
     }
   },
-};
+});
 
 /** Every IAM rule. */
 export const iamRules: ResourceRule[] = [

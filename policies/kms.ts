@@ -4,6 +4,7 @@
  * quietest way to destroy encrypted evidence), no key policy opens the key to everyone, and custody records are
  * signed with an asymmetric SIGN_VERIFY key whose public half examiners can use offline.
  */
+import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import {
@@ -28,7 +29,7 @@ export function isSymmetricEncryptionKey(props: Props): boolean {
 }
 
 /** Symmetric keys rotate their key material. */
-export const kmsSymmetricKeyRotation: ResourceRule = {
+export const kmsSymmetricKeyRotation: ResourceRule = resourceRule({
   name: "kms-symmetric-key-rotation",
   description: "Checks whether symmetric customer-managed KMS keys rotate their key material automatically.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -39,7 +40,7 @@ export const kmsSymmetricKeyRotation: ResourceRule = {
     if (!isSymmetricEncryptionKey(key)) args.notApplicable("Only symmetric encryption keys can rotate automatically.");
     if (asBoolean(key.enableKeyRotation) !== true) report("enableKeyRotation is off: set enableKeyRotation: true.");
   }),
-};
+});
 
 interface DeletionConfig {
   purposeTagKey: string;
@@ -138,7 +139,7 @@ export function forensicKeys(
 }
 
 /** Evidence, trail and signing keys have the maximum deletion window. */
-export const kmsForensicKeyDeletionWindow: StackRule = {
+export const kmsForensicKeyDeletionWindow: StackRule = stackRule({
   name: "kms-forensic-key-deletion-window",
   description:
     "Checks whether KMS keys protecting evidence, trail logs or custody signatures (and their replicas) have the maximum 30-day deletion window.",
@@ -170,7 +171,7 @@ export const kmsForensicKeyDeletionWindow: StackRule = {
       }
     }
   },
-};
+});
 
 const DECRYPT_ACTIONS = [
   "kms:Decrypt",
@@ -196,7 +197,7 @@ export function publicKeyPolicyProblem(document: unknown): string | undefined {
 }
 
 /** No key policy grants `kms:*` or decryption to `*` without a restricting condition. */
-export const kmsKeyPolicyNotPublic: ResourceRule = {
+export const kmsKeyPolicyNotPublic: ResourceRule = resourceRule({
   name: "kms-key-policy-not-public",
   description:
     'Checks whether any KMS key policy grants kms:* or decryption to "*" without a condition restricting the caller.',
@@ -210,7 +211,7 @@ export const kmsKeyPolicyNotPublic: ResourceRule = {
     const problem = publicKeyPolicyProblem(key.policy);
     if (problem) report(problem);
   }),
-};
+});
 
 interface SigningConfig {
   purposeTagKey: string;
@@ -229,7 +230,7 @@ const SIGNING_SCHEMA: RuleConfigSchema = {
 };
 
 /** Custody signing keys are asymmetric SIGN_VERIFY keys of an accepted spec. */
-export const kmsCustodySigningKey: ResourceRule = {
+export const kmsCustodySigningKey: ResourceRule = resourceRule({
   name: "kms-custody-signing-key",
   description:
     "Checks whether keys tagged for custody signing are asymmetric SIGN_VERIFY keys of an accepted spec (ECC_NIST_P256 by default).",
@@ -251,7 +252,7 @@ export const kmsCustodySigningKey: ResourceRule = {
     if (!stringList(allowedKeySpecs).includes(spec))
       report(`customerMasterKeySpec is ${spec}: use one of ${stringList(allowedKeySpecs).join(", ")}.`);
   }),
-};
+});
 
 /** Every KMS rule. */
 export const kmsRules: Array<ResourceRule | StackRule> = [

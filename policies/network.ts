@@ -2,6 +2,7 @@
  * Network rules. A VPC used for forensic analysis (tagged with the forensic-network purpose) has no path to or from
  * the internet: evidence volumes are attached there, and malware under analysis must not call home.
  */
+import { stackRule } from "./lib/rule";
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
@@ -43,7 +44,7 @@ export function internetPaths(
 }
 
 /** Forensic VPCs have no internet, egress-only or NAT gateway. */
-export const forensicVpcNoInternet: StackRule = {
+export const forensicVpcNoInternet: StackRule = stackRule({
   name: "forensic-vpc-no-internet",
   description:
     "Checks whether a VPC tagged for forensic analysis has no internet gateway, egress-only internet gateway or NAT gateway.",
@@ -70,7 +71,7 @@ export const forensicVpcNoInternet: StackRule = {
         );
     }
   },
-};
+});
 
 /** Every network rule. */
 export const networkRules: StackRule[] = [forensicVpcNoInternet];

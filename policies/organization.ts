@@ -3,6 +3,7 @@
  * member accounts from switching it off or tampering with the forensic roles; and a program that is a forensic
  * landing zone must contain every part an investigation depends on.
  */
+import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { coversAction, statementsOf } from "./lib/documents";
@@ -115,7 +116,7 @@ function requireOrganizationTrail(args: StackValidationArgs): void {
 }
 
 /** SCPs protect the organisation trail. */
-export const scpProtectsOrganizationTrail: StackRule = {
+export const scpProtectsOrganizationTrail: StackRule = stackRule({
   name: "scp-protects-organization-trail",
   description:
     "Checks whether, when the program creates an organisation trail, an attached service control policy denies stopping, deleting or changing trails.",
@@ -134,7 +135,7 @@ export const scpProtectsOrganizationTrail: StackRule = {
       `No attached SCP denies ${found.missing.join(", ")}: member accounts could blind the organisation trail`,
     );
   },
-};
+});
 
 interface RoleScpConfig {
   protectedRoleActions: string[];
@@ -159,7 +160,7 @@ const ROLE_SCP_SCHEMA: RuleConfigSchema = {
 };
 
 /** SCPs protect the forensic roles in member accounts. */
-export const scpProtectsForensicRoles: StackRule = {
+export const scpProtectsForensicRoles: StackRule = stackRule({
   name: "scp-protects-forensic-roles",
   description:
     "Checks whether, when the program creates an organisation trail, an attached service control policy denies changing or deleting the forensic roles.",
@@ -178,7 +179,7 @@ export const scpProtectsForensicRoles: StackRule = {
       `No attached SCP denies ${found.missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles`,
     );
   },
-};
+});
 
 interface CompleteConfig {
   purposeTagKey: string;
@@ -254,7 +255,7 @@ export function missingParts(resources: readonly PolicyResource[], config: Compl
 }
 
 /** A forensic landing zone contains all its parts. */
-export const landingZoneComplete: StackRule = {
+export const landingZoneComplete: StackRule = stackRule({
   name: "landing-zone-complete",
   description:
     "Checks whether a program that is a forensic landing zone (uses flz: components or purpose tags) contains an organisation trail, a locked trail bucket, a locked evidence bucket, a custody signing key and an auto-deploying member-roles StackSet.",
@@ -268,13 +269,13 @@ export const landingZoneComplete: StackRule = {
     const missing = missingParts(args.resources, config);
     if (missing.length > 0) report(`The landing zone lacks ${missing.join("; ")}.`);
   },
-};
+});
 
 /** AWS's limit on the size of one SCP document, in characters. */
 export const SCP_MAX_CHARACTERS = 5120;
 
 /** SCPs fit AWS's size limit (otherwise the create or update fails at deploy time, leaving the old guardrail). */
-export const scpSizeLimit: ResourceRule = {
+export const scpSizeLimit: ResourceRule = resourceRule({
   name: "scp-size-limit",
   description: `Checks whether every service control policy's content fits AWS's limit of ${SCP_MAX_CHARACTERS} characters.`,
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -292,7 +293,7 @@ export const scpSizeLimit: ResourceRule = {
         `content is ${content.length} characters: AWS refuses SCPs over ${SCP_MAX_CHARACTERS}; shorten or split it.`,
       );
   }),
-};
+});
 
 /** Every organisation rule. */
 export const organizationRules: Array<StackRule | ResourceRule> = [

@@ -53,6 +53,10 @@ export function validatePackConfig(config: PolicyPackConfig, rules: readonly Rul
               ? Array.isArray(value)
               : type === undefined || typeof value === type;
       if (!ok) throw new Error(`policy config ${name}.${key} is ${JSON.stringify(value)}; expected ${String(type)}`);
+      if (schema.enum && !schema.enum.includes(value as never))
+        throw new Error(
+          `policy config ${name}.${key} is ${JSON.stringify(value)}; valid: ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`,
+        );
       if (
         typeof value === "number" &&
         ((schema.minimum !== undefined && value < schema.minimum) ||

@@ -90,6 +90,18 @@ function providerOf(
   return m;
 }
 
+/** Sends `ConfigureStack` with the stack's tags (the pack keeps the last ones it was sent). */
+export async function configureStack(pack: LivePack, tags: Record<string, string>): Promise<void> {
+  const request = message("AnalyzerStackConfigureRequest");
+  set(request, "Stack", "test");
+  set(request, "Project", "policy-test");
+  set(request, "Organization", "organization");
+  set(request, "DryRun", true);
+  const map = (request.getTagsMap as () => { set(k: string, v: string): void }).call(request);
+  for (const [key, value] of Object.entries(tags)) map.set(key, value);
+  await call(pack.client, "configureStack", request);
+}
+
 /** Sends `Configure` for one evaluation: every rule of the pack, those not evaluated disabled. */
 export async function configure(pack: LivePack, rules: readonly Rule[], config?: PolicyPackConfig): Promise<void> {
   const request = message("ConfigureAnalyzerRequest");
@@ -143,6 +155,7 @@ export async function verdictsOverProtocol(
 ): Promise<PolicyVerdict[]> {
   const rules = opts.rules ?? allRules;
   const secrets = opts.secrets ?? DEFAULT_SECRET_PROPERTIES;
+  await configureStack(pack, opts.stackTags ?? {});
   await configure(pack, rules, opts.config);
   const planned = opts.preview === "create" ? previewCreateProps(resources) : undefined;
   const inputs = (r: RecordedResource) => planned?.get(r.urn)?.inputs ?? r.inputs;
