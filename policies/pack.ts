@@ -4,6 +4,7 @@
  */
 import { computeRules } from "./compute";
 import { iamRules } from "./iam";
+import { iamPermissionRules } from "./iam-permissions";
 import { investigationRules } from "./investigation";
 import { networkRules } from "./network";
 import { kmsRules } from "./kms";
@@ -20,7 +21,7 @@ export const rulesByDomain: Record<string, Rule[]> = {
   trail: trailRules,
   storage: storageRules,
   kms: kmsRules,
-  iam: iamRules,
+  iam: [...iamRules, ...iamPermissionRules],
   compute: computeRules,
   organization: organizationRules,
   network: networkRules,
