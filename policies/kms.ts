@@ -7,13 +7,6 @@
 import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import {
-  admitsEveryone,
-  coversAction,
-  grantsAllActionsOf,
-  hasRestrictingCondition,
-  statementsOf,
-} from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { attachedTo, linkOf, ofTypes, purposeOf, TYPES, validateTypes, type Link } from "./lib/resources";
 import { deferToUpdate, elements, read, readPath, UNKNOWN, type Maybe } from "./lib/unknowns";
@@ -173,46 +166,6 @@ export const kmsForensicKeyDeletionWindow: StackRule = stackRule({
   },
 });
 
-const DECRYPT_ACTIONS = [
-  "kms:Decrypt",
-  "kms:ReEncryptFrom",
-  "kms:CreateGrant",
-  "kms:ScheduleKeyDeletion",
-  "kms:PutKeyPolicy",
-];
-
-/** Why a key policy opens the key to everyone, or undefined. */
-export function publicKeyPolicyProblem(document: unknown): string | undefined {
-  const statements = statementsOf(document);
-  if (!statements) return "the key policy is not a readable policy document: the pack cannot prove it is not public.";
-  for (const s of statements) {
-    if (s.effect !== "Allow" || !admitsEveryone(s) || hasRestrictingCondition(s)) continue;
-    if (grantsAllActionsOf(s, "kms"))
-      return `statement ${s.sid ?? "(no Sid)"} grants kms:* to "*": name the principals.`;
-    const risky = DECRYPT_ACTIONS.filter((a) => coversAction(s, a));
-    if (risky.length > 0)
-      return `statement ${s.sid ?? "(no Sid)"} allows ${risky.join(", ")} to "*" without restricting the caller: add aws:PrincipalOrgID, kms:CallerAccount or kms:ViaService.`;
-  }
-  return undefined;
-}
-
-/** No key policy grants `kms:*` or decryption to `*` without a restricting condition. */
-export const kmsKeyPolicyNotPublic: ResourceRule = resourceRule({
-  name: "kms-key-policy-not-public",
-  description:
-    'Checks whether any KMS key policy grants kms:* or decryption to "*" without a condition restricting the caller.',
-  enforcementLevel: DEFAULT_ENFORCEMENT,
-  severity: "critical",
-  remediationSteps:
-    'Grant KMS actions to named principals, or add StringEquals aws:PrincipalOrgID / kms:CallerAccount / kms:ViaService to statements for "*".',
-  configSchema: { properties: {} },
-  validateResource: validateTypes([...TYPES.key, ...TYPES.replicaKey, ...TYPES.keyPolicy], (key, _args, report) => {
-    if (key.policy === undefined) return; // AWS applies the default key policy: the account root only.
-    const problem = publicKeyPolicyProblem(key.policy);
-    if (problem) report(problem);
-  }),
-});
-
 interface SigningConfig {
   purposeTagKey: string;
   allowedKeySpecs: string[];
@@ -258,6 +211,5 @@ export const kmsCustodySigningKey: ResourceRule = resourceRule({
 export const kmsRules: Array<ResourceRule | StackRule> = [
   kmsSymmetricKeyRotation,
   kmsForensicKeyDeletionWindow,
-  kmsKeyPolicyNotPublic,
   kmsCustodySigningKey,
 ];

@@ -8,6 +8,7 @@ import { iamPermissionRules } from "./iam-permissions";
 import { investigationRules } from "./investigation";
 import { networkRules } from "./network";
 import { kmsRules } from "./kms";
+import { kmsAccessRules } from "./kms-access";
 import { organizationRules } from "./organization";
 import { storageRules } from "./storage";
 import { trailRules } from "./trail";
@@ -20,7 +21,7 @@ export const PACK_NAME = "forensic-landing-zone";
 export const rulesByDomain: Record<string, Rule[]> = {
   trail: trailRules,
   storage: storageRules,
-  kms: kmsRules,
+  kms: [...kmsRules, ...kmsAccessRules],
   iam: [...iamRules, ...iamPermissionRules],
   compute: computeRules,
   organization: organizationRules,

@@ -30,7 +30,7 @@ const publicPolicy = () => [
 ];
 
 describe("the pack as the Pulumi CLI loads it (Analyzer protocol)", function () {
-  this.timeout(180_000);
+  this.timeout(600_000);
 
   it("tolerates an unimplemented Handshake and accepts ConfigureStack with the stack's tags", async () => {
     const pack = await livePack();

@@ -41,6 +41,13 @@ export async function expectProtocolAgrees(
   agreement.verdicts += live.length;
 }
 
+// Started before the first test, with time to spare: type-checking the pack is the slow part, and a busy machine
+// must not turn it into a test timeout.
+before(function startPack() {
+  this.timeout(600_000);
+  return livePack().then(() => undefined);
+});
+
 after(async function stopLivePack() {
   this.timeout(30_000);
   if (!pack) return;

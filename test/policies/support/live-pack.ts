@@ -117,9 +117,10 @@ function pluginEnv(): NodeJS.ProcessEnv {
  * it exits before printing its port (a type error in the pack, a missing dependency).
  *
  * @param packDir the policy pack folder (default: the repository's `policies/`).
- * @param timeoutMs how long loading may take (type-checking the pack takes seconds).
+ * @param timeoutMs how long loading may take (type-checking the pack takes about 6 s of CPU: minutes on a loaded
+ *   machine).
  */
-export async function startLivePack(packDir = POLICIES_DIR, timeoutMs = 120_000): Promise<LivePack> {
+export async function startLivePack(packDir = POLICIES_DIR, timeoutMs = 600_000): Promise<LivePack> {
   const engine = await startEngine();
   // The language host resolves the runner from the pack's folder, not from its own installation.
   const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
