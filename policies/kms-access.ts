@@ -103,7 +103,9 @@ export function crossAccountControlProblem(
     if (s.effect !== "Allow" || s.notPrincipal) continue;
     const control = grantsAllActionsOf(s, "kms")
       ? "kms:*"
-      : KEY_CONTROL_ACTIONS.find((a) => coversAction(s, a) && !(a === "kms:CreateGrant" && grantsOnlyForAwsResources(s)));
+      : KEY_CONTROL_ACTIONS.find(
+          (a) => coversAction(s, a) && !(a === "kms:CreateGrant" && grantsOnlyForAwsResources(s)),
+        );
     if (!control) continue;
     for (const account of grantedAccounts(s))
       if (!controllers.has(account)) controllers.set(account, `${control} (statement ${s.sid ?? "(no Sid)"})`);
