@@ -3,6 +3,7 @@
  * `npm run plan` import this; only `index.ts` hands it to `PolicyPack` (constructing one starts a gRPC server).
  */
 import { computeRules } from "./compute";
+import { detectionRules } from "./detection";
 import { iamRules } from "./iam";
 import { iamPermissionRules } from "./iam-permissions";
 import { investigationRules } from "./investigation";
@@ -27,6 +28,7 @@ export const rulesByDomain: Record<string, Rule[]> = {
   organization: organizationRules,
   network: networkRules,
   investigation: investigationRules,
+  detection: detectionRules,
 };
 
 /** Every rule of the pack. */
