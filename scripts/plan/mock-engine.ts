@@ -184,6 +184,16 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
   }
 }
 
+/** The account a provider reference (`<urn>::<id>`) is pinned to: its `allowedAccountIds`, else its assumed role's. */
+function providerAccount(reference: string): string | undefined {
+  const urn = reference.split("::").slice(0, -1).join("::");
+  const provider = recorded.find((r) => r.urn === urn) ?? recorded.find((r) => reference.startsWith(`${r.urn}::`));
+  if (!provider) return undefined;
+  const allowed = providerInput<string[]>(provider, "allowedAccountIds");
+  const roles = providerInput<Array<{ roleArn?: string }>>(provider, "assumeRoles");
+  return allowed?.[0] ?? roles?.[0]?.roleArn?.split(":")[4];
+}
+
 const mocks: pulumi.runtime.Mocks = {
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
@@ -204,7 +214,12 @@ const mocks: pulumi.runtime.Mocks = {
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
     calls.push({ token: args.token, inputs });
-    return invokeResult(args.token, inputs);
+    const result = invokeResult(args.token, inputs);
+    // Through an explicit provider pinned to an account, the caller is in that account (as with real credentials).
+    const account = args.provider ? providerAccount(args.provider) : undefined;
+    if (account && args.token === "aws:index/getCallerIdentity:getCallerIdentity")
+      return { ...result, accountId: account, arn: `arn:aws:iam::${account}:root`, id: account };
+    return result;
   },
 };
 
