@@ -7,6 +7,7 @@
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./purpose";
 import { isOneOf, TYPES } from "./resources";
+import { read, UNKNOWN } from "./unknowns";
 import { asArray, asNumber, asRecord, asString, stringList, type Props } from "./values";
 
 /** A role as the rules see it, whether it is a Pulumi resource or a role inside a StackSet template. */
@@ -64,9 +65,14 @@ export function rolesInTemplate(templateBody: unknown, where: string): RoleView[
 
 /** The role view of an `aws.iam.Role` resource. */
 export function roleOf(props: Props, logicalName: string): RoleView {
+  // A generated name is unknown until the role exists: fall back to the logical name rather than stop the rule.
+  const named = read(props, "name");
+  const name = (named === UNKNOWN ? undefined : asString(named)) ?? logicalName;
+  // Tags unknown during a preview carry no purpose: the role is then neither exempt nor forensic by tag.
+  const tagged = read(props, "tags");
   return {
-    name: asString(props.name) ?? logicalName,
-    where: `role ${asString(props.name) ?? logicalName}`,
+    name,
+    where: `role ${name}`,
     // Read on use: during a first preview the trust and inline documents are often unknown (they name ARNs of
     // resources not created yet), and a rule that needs only the session length or the managed policies must still
     // decide rather than be reported as unable to run.
@@ -79,7 +85,9 @@ export function roleOf(props: Props, logicalName: string): RoleView {
     managedPolicyArns: stringList(props.managedPolicyArns),
     maxSessionDuration: asNumber(props.maxSessionDuration),
     tags: Object.fromEntries(
-      Object.entries(asRecord(props.tags) ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
+      Object.keys(asRecord(tagged === UNKNOWN ? undefined : tagged) ?? {})
+        .map((k) => [k, read(tagged, k)] as const)
+        .filter((e): e is readonly [string, string] => typeof e[1] === "string"),
     ),
   };
 }
