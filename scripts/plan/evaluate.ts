@@ -321,7 +321,8 @@ export async function evaluatePack(
   options: EvaluateOptions = {},
 ): Promise<PackVerdict> {
   const rules = options.rules ?? allRules;
-  if (options.config) validatePackConfig(options.config, rules);
+  // A config may name any rule of the pack, also when only some rules are evaluated (as one file serves every run).
+  if (options.config) validatePackConfig(options.config, [...allRules, ...rules.filter((r) => !allRules.includes(r))]);
   const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
   const views = viewsFor(resources, options.preview);
   let stack: PolicyResource[] | undefined;
