@@ -185,8 +185,9 @@ export const MUTATIONS: Record<string, Mutation> = {
     }),
     provider: p,
   })),
-  "unencrypted EBS volume added": addBeside(KEY, (p) => ({
-    ...res("aws:ebs/volume:Volume", "scratch", { availabilityZone: "us-east-1a", size: 10 }),
+  // In a governed region EBS encryption by default encrypts it anyway (no weakening): add it where the stack has none.
+  "unencrypted EBS volume added in a region without encryption by default": addBeside(KEY, (p) => ({
+    ...res("aws:ebs/volume:Volume", "scratch", { region: "ap-south-1", availabilityZone: "ap-south-1a", size: 10 }),
     provider: p,
   })),
   "member-roles StackSet missing": remove("aws:cloudformation/stackSet:StackSet"),
