@@ -310,11 +310,6 @@ const DEFERRED_WHEN_ACCOUNT_IS_CREATED: Deferrable = {
   "trail protection SCP without the StopLogging deny": "the SCP names the keys of an account not yet created",
   "protection SCP without the member-role deny": "the SCP names the keys of an account not yet created",
   "break-glass without MFA": "the trust policy names the root of an account not yet created",
-  // The next two edit known inputs, but the iam rules read each role's whole view, trust policy included, first.
-  "responder sessions of 12 hours":
-    "the iam rules read the role's trust policy, which names an account not yet created",
-  "AdministratorAccess on the responder":
-    "the iam rules read the role's trust policy, which names an account not yet created",
 };
 
 /** The stack configuration of the example, with the forensic account created instead of adopted. */
