@@ -13,7 +13,7 @@ import pLimit from "p-limit";
 import { withQuotaBackoff, type QuotaBackoffOptions, type Sleep } from "../aws/backoff";
 import type { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { describeError, OperationError } from "../errors";
+import { describeError, NotFoundError, OperationError } from "../errors";
 import type { CustodyEvent, CustodyLedger, JsonValue } from "../custody/types";
 import {
   CAPTURE_TAG,
@@ -310,8 +310,11 @@ function requestDetails(request: CaptureRequest): { [key: string]: JsonValue } {
   };
 }
 
-/** The instance is not where the operator said (exit 1): the message says where it is, or where it was looked for. */
-export class InstanceNotFoundError extends OperationError {}
+/**
+ * The instance is not where the operator said (exit 2, as an unknown name is in every command): the message says where
+ * it is, or where it was looked for.
+ */
+export class InstanceNotFoundError extends NotFoundError {}
 
 /**
  * Finds the instance in the requested region; when it is not there, looks in the landing zone's other regions so

@@ -58,9 +58,7 @@ Examples:
   $ flz hash /dev/nvme1n1 --manifest nvme1n1.manifest.jsonl --json
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --account 333333333333 --concurrency 128 \\
-      --manifest snap.manifest.jsonl --json
-
-Exit codes: 0 hashed, 1 a read failed or a block failed its checksum, 2 bad usage.`;
+      --manifest snap.manifest.jsonl --json`;
 
 /** Validates the flags and files into a request; throws {@link UsageError} naming the bad value. */
 export function parseHashRequest(files: string[], flags: HashFlags): HashRequest {
@@ -93,6 +91,17 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
     concurrency,
     manifest: flags.manifest,
   };
+}
+
+/**
+ * A line in the format `sha256sum` prints and `sha256sum -c` checks. A name with a backslash, a newline or a carriage
+ * return is escaped the way GNU coreutils does (`\\`, `\n`, `\r`, and a leading backslash on the line), so a
+ * file name can never forge a second line for `sha256sum -c`.
+ */
+export function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\\\n\r]/.test(name)) return `${sha256}  ${name}`;
+  const escaped = name.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+  return `\\${sha256}  ${escaped}`;
 }
 
 /** Every 10 s, a progress line on stderr (hashing a large device or snapshot takes minutes to hours). */
@@ -176,7 +185,7 @@ async function hashFiles(
     }
     manifest?.summary({ source: file, bytes: digest.bytes, sha256: digest.sha256 });
     results.push(digest);
-    if (!json) printLine(io, `${digest.sha256}  ${file}`);
+    if (!json) printLine(io, sha256sumLine(digest.sha256, file));
   }
   if (json) {
     printJson(
