@@ -34,9 +34,7 @@ function mandatory(verdict: PackVerdict): string[] {
 describe("ordinary programs get no mandatory violation", function () {
   this.timeout(300_000);
   let total = 0;
-  after(() =>
-    console.log(`      ordinary-program corpus: ${CORPUS.length} programs, ${total} mandatory violations`),
-  );
+  after(() => console.log(`      ordinary-program corpus: ${CORPUS.length} programs, ${total} mandatory violations`));
 
   it("has at least ten programs of different kinds", () => {
     expect(CORPUS.length).to.be.at.least(10);

@@ -8,7 +8,7 @@ import { allRules } from "../../policies/pack";
 import type { Rule } from "../../policies/lib/types";
 import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import { evaluatePack, type EvaluateOptions, type PackVerdict, type PolicyVerdict } from "../../scripts/plan/evaluate";
-import { expectProtocolAgrees } from "./support/agreement";
+import { countCase, expectProtocolAgrees } from "./support/agreement";
 
 const URN_PREFIX = "urn:pulumi:test::policy-test::";
 
@@ -79,6 +79,7 @@ export async function expectPass(
     `${rule.name} should pass`,
   ).to.deep.equal([]);
   expect(v.status).to.equal("pass");
+  countCase(rule.name, "pass");
 }
 
 /** Asserts the rule reported a violation whose message matches `pattern`; returns the violations. */
@@ -95,6 +96,7 @@ export async function expectViolation(
     v.violations.some((x) => pattern.test(x.message)),
     `messages: ${v.violations.map((x) => x.message).join(" | ")}`,
   ).to.equal(true);
+  countCase(rule.name, "fail");
   return v;
 }
 

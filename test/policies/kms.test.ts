@@ -1,9 +1,5 @@
 import type { RecordedResource } from "../../scripts/plan/mock-engine";
-import {
-  kmsCustodySigningKey,
-  kmsForensicKeyDeletionWindow,
-  kmsSymmetricKeyRotation,
-} from "../../policies/kms";
+import { kmsCustodySigningKey, kmsForensicKeyDeletionWindow, kmsSymmetricKeyRotation } from "../../policies/kms";
 import { kmsKeyPolicyNotPublic } from "../../policies/kms-access";
 import { doc, expectNotApplicable, expectPass, expectViolation, provider, res } from "./helpers";
 

@@ -38,7 +38,11 @@ export const webService: CorpusProgram = {
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, encrypted: "true" } }],
     });
-    const lb = new aws.lb.LoadBalancer("web", { loadBalancerType: "application", subnets: subnets.map((s) => s.id), securityGroups: [sg.id] });
+    const lb = new aws.lb.LoadBalancer("web", {
+      loadBalancerType: "application",
+      subnets: subnets.map((s) => s.id),
+      securityGroups: [sg.id],
+    });
     const target = new aws.lb.TargetGroup("web", { port: 80, protocol: "HTTP", vpcId: vpc.id });
     new aws.autoscaling.Group("web", {
       minSize: 2,
@@ -109,11 +113,20 @@ export const queueWorker: CorpusProgram = {
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: queue.arn },
+          {
+            Effect: "Allow",
+            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            Resource: queue.arn,
+          },
         ],
       }),
     });
-    const fn = new aws.lambda.Function("worker", { runtime: "nodejs20.x", handler: "index.handler", role: role.arn, code: lambdaCode() });
+    const fn = new aws.lambda.Function("worker", {
+      runtime: "nodejs20.x",
+      handler: "index.handler",
+      role: role.arn,
+      code: lambdaCode(),
+    });
     logGroup("worker-logs");
     new aws.lambda.EventSourceMapping("worker", { eventSourceArn: queue.arn, functionName: fn.name, batchSize: 10 });
     return { queueUrl: queue.url };
@@ -133,16 +146,31 @@ export const serverlessApi: CorpusProgram = {
     const role = serviceRole("api", "lambda.amazonaws.com");
     new aws.iam.RolePolicy("api-table", {
       role: role.id,
-      policy: table.arn.apply((arn) =>
-        aws.iam.getPolicyDocumentOutput({
-          statements: [{ actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], resources: [arn] }],
-        }).json,
+      policy: table.arn.apply(
+        (arn) =>
+          aws.iam.getPolicyDocumentOutput({
+            statements: [{ actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], resources: [arn] }],
+          }).json,
       ),
     });
-    const fn = new aws.lambda.Function("api", { runtime: "nodejs20.x", handler: "index.handler", role: role.arn, code: lambdaCode() });
+    const fn = new aws.lambda.Function("api", {
+      runtime: "nodejs20.x",
+      handler: "index.handler",
+      role: role.arn,
+      code: lambdaCode(),
+    });
     const api = new aws.apigatewayv2.Api("api", { protocolType: "HTTP" });
-    const integration = new aws.apigatewayv2.Integration("api", { apiId: api.id, integrationType: "AWS_PROXY", integrationUri: fn.arn, payloadFormatVersion: "2.0" });
-    new aws.apigatewayv2.Route("api", { apiId: api.id, routeKey: "GET /items", target: pulumi.interpolate`integrations/${integration.id}` });
+    const integration = new aws.apigatewayv2.Integration("api", {
+      apiId: api.id,
+      integrationType: "AWS_PROXY",
+      integrationUri: fn.arn,
+      payloadFormatVersion: "2.0",
+    });
+    new aws.apigatewayv2.Route("api", {
+      apiId: api.id,
+      routeKey: "GET /items",
+      target: pulumi.interpolate`integrations/${integration.id}`,
+    });
     const access = logGroup("api-access");
     new aws.apigatewayv2.Stage("api", {
       apiId: api.id,
@@ -150,7 +178,12 @@ export const serverlessApi: CorpusProgram = {
       autoDeploy: true,
       accessLogSettings: { destinationArn: access.arn, format: '{"requestId":"$context.requestId"}' },
     });
-    new aws.lambda.Permission("api", { action: "lambda:InvokeFunction", function: fn.name, principal: "apigateway.amazonaws.com", sourceArn: pulumi.interpolate`${api.executionArn}/*/*` });
+    new aws.lambda.Permission("api", {
+      action: "lambda:InvokeFunction",
+      function: fn.name,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
+    });
     return { endpoint: api.apiEndpoint };
   },
 };
@@ -180,11 +213,17 @@ export const containerCluster: CorpusProgram = {
           name: "app",
           image: "public.ecr.aws/nginx/nginx:stable",
           portMappings: [{ containerPort: 80 }],
-          logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logs.name, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app" } },
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: { "awslogs-group": logs.name, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app" },
+          },
         },
       ]),
     });
-    const sg = new aws.ec2.SecurityGroup("svc", { vpcId: vpc.id, egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] });
+    const sg = new aws.ec2.SecurityGroup("svc", {
+      vpcId: vpc.id,
+      egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+    });
     new aws.ecs.Service("svc", {
       cluster: cluster.arn,
       taskDefinition: definition.arn,
@@ -213,12 +252,20 @@ export const dataPipeline: CorpusProgram = {
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [lake.arn, pulumi.interpolate`${lake.arn}/*`] },
+          {
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:ListBucket"],
+            Resource: [lake.arn, pulumi.interpolate`${lake.arn}/*`],
+          },
           { Effect: "Allow", Action: ["kms:Decrypt"], Resource: key.arn },
         ],
       }),
     });
-    new aws.glue.Crawler("lake", { databaseName: database.name, role: crawlerRole.arn, s3Targets: [{ path: pulumi.interpolate`s3://${lake.bucket}/raw/` }] });
+    new aws.glue.Crawler("lake", {
+      databaseName: database.name,
+      role: crawlerRole.arn,
+      s3Targets: [{ path: pulumi.interpolate`s3://${lake.bucket}/raw/` }],
+    });
     new aws.athena.Workgroup("lake", {
       configuration: {
         enforceWorkgroupConfiguration: true,

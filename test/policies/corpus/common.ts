@@ -42,7 +42,11 @@ export function networkWithFlowLogs(
   const vpc = new aws.ec2.Vpc(name, { cidrBlock: "10.20.0.0/16", enableDnsHostnames: true }, opts);
   const subnets = ["a", "b"].map(
     (az, i) =>
-      new aws.ec2.Subnet(`${name}-${az}`, { vpcId: vpc.id, cidrBlock: `10.20.${i}.0/24`, availabilityZone: `us-east-1${az}` }, opts),
+      new aws.ec2.Subnet(
+        `${name}-${az}`,
+        { vpcId: vpc.id, cidrBlock: `10.20.${i}.0/24`, availabilityZone: `us-east-1${az}` },
+        opts,
+      ),
   );
   const group = logGroup(`${name}-flow`, opts);
   const role = serviceRole(`${name}-flow-role`, "vpc-flow-logs.amazonaws.com", opts);
@@ -132,20 +136,35 @@ export function privateBucket(
   const bucket = new aws.s3.Bucket(name, options.bucketArgs ?? {}, opts);
   new aws.s3.BucketPublicAccessBlock(
     `${name}-pab`,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     opts,
   );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-sse`,
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }] },
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }],
+    },
     opts,
   );
-  new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+  new aws.s3.BucketVersioning(
+    `${name}-versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
   if (options.policy !== false) tlsOnlyPolicy(name, bucket, [], opts);
   return bucket;
 }
 
 /** A trivial Lambda bundle (the corpus checks configuration, not code). */
 export function lambdaCode(): pulumi.asset.AssetArchive {
-  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({});") });
+  return new pulumi.asset.AssetArchive({
+    "index.js": new pulumi.asset.StringAsset("exports.handler = async () => ({});"),
+  });
 }

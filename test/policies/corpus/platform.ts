@@ -23,8 +23,16 @@ export const oidcDeployRole: CorpusProgram = {
             actions: ["sts:AssumeRoleWithWebIdentity"],
             principals: [{ type: "Federated", identifiers: [arn] }],
             conditions: [
-              { test: "StringEquals", variable: "token.actions.githubusercontent.com:aud", values: ["sts.amazonaws.com"] },
-              { test: "StringLike", variable: "token.actions.githubusercontent.com:sub", values: ["repo:example/web:ref:refs/heads/main"] },
+              {
+                test: "StringEquals",
+                variable: "token.actions.githubusercontent.com:aud",
+                values: ["sts.amazonaws.com"],
+              },
+              {
+                test: "StringLike",
+                variable: "token.actions.githubusercontent.com:sub",
+                values: ["repo:example/web:ref:refs/heads/main"],
+              },
             ],
           },
         ],
@@ -35,9 +43,21 @@ export const oidcDeployRole: CorpusProgram = {
       role: role.id,
       policy: aws.iam.getPolicyDocumentOutput({
         statements: [
-          { sid: "Site", actions: ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], resources: ["arn:aws:s3:::example-web", "arn:aws:s3:::example-web/*"] },
-          { sid: "Invalidate", actions: ["cloudfront:CreateInvalidation"], resources: [`arn:aws:cloudfront::${ACCOUNT}:distribution/*`] },
-          { sid: "PassAppRole", actions: ["iam:PassRole"], resources: [`arn:aws:iam::${ACCOUNT}:role/example-web-app`] },
+          {
+            sid: "Site",
+            actions: ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+            resources: ["arn:aws:s3:::example-web", "arn:aws:s3:::example-web/*"],
+          },
+          {
+            sid: "Invalidate",
+            actions: ["cloudfront:CreateInvalidation"],
+            resources: [`arn:aws:cloudfront::${ACCOUNT}:distribution/*`],
+          },
+          {
+            sid: "PassAppRole",
+            actions: ["iam:PassRole"],
+            resources: [`arn:aws:iam::${ACCOUNT}:role/example-web-app`],
+          },
         ],
       }).json,
     });
@@ -69,7 +89,13 @@ export const accountBaseline: CorpusProgram = {
         policy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Sid: "Account", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" },
+            {
+              Sid: "Account",
+              Effect: "Allow",
+              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+              Action: "kms:*",
+              Resource: "*",
+            },
             {
               Sid: "CloudTrailEncrypts",
               Effect: "Allow",
@@ -83,7 +109,10 @@ export const accountBaseline: CorpusProgram = {
       },
       home,
     );
-    const logs = privateBucket("trail-logs", trailKey, home, { policy: false, bucketArgs: { objectLockEnabled: true } });
+    const logs = privateBucket("trail-logs", trailKey, home, {
+      policy: false,
+      bucketArgs: { objectLockEnabled: true },
+    });
     new aws.s3.BucketObjectLockConfiguration(
       "trail-logs-lock",
       { bucket: logs.id, rule: { defaultRetention: { mode: "COMPLIANCE", days: 365 } } },
@@ -93,7 +122,14 @@ export const accountBaseline: CorpusProgram = {
       "trail-logs",
       logs,
       [
-        { Sid: "AclCheck", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:GetBucketAcl", Resource: logs.arn, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } },
+        {
+          Sid: "AclCheck",
+          Effect: "Allow",
+          Principal: { Service: "cloudtrail.amazonaws.com" },
+          Action: "s3:GetBucketAcl",
+          Resource: logs.arn,
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        },
         {
           Sid: "Write",
           Effect: "Allow",
@@ -117,7 +153,11 @@ export const accountBaseline: CorpusProgram = {
       },
       { ...home, dependsOn: [policy] },
     );
-    new aws.iam.AccountPasswordPolicy("passwords", { minimumPasswordLength: 16, requireSymbols: true, passwordReusePrevention: 24 }, home);
+    new aws.iam.AccountPasswordPolicy(
+      "passwords",
+      { minimumPasswordLength: 16, requireSymbols: true, passwordReusePrevention: 24 },
+      home,
+    );
     return {};
   },
 };
@@ -155,18 +195,32 @@ export const multiRegion: CorpusProgram = {
       const bucket = new aws.s3.BucketV2(`assets-${region}`, {}, opts);
       new aws.s3.BucketServerSideEncryptionConfigurationV2(
         `assets-${region}-sse`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }] },
+        {
+          bucket: bucket.id,
+          rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }],
+        },
         opts,
       );
       new aws.s3.BucketPublicAccessBlock(
         `assets-${region}-pab`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        {
+          bucket: bucket.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
         opts,
       );
       new aws.sns.Topic(`alerts-${region}`, { kmsMasterKeyId: key.id }, opts);
       new aws.dynamodb.Table(
         `sessions-${region}`,
-        { billingMode: "PAY_PER_REQUEST", hashKey: "id", attributes: [{ name: "id", type: "S" }], serverSideEncryption: { enabled: true, kmsKeyArn: key.arn } },
+        {
+          billingMode: "PAY_PER_REQUEST",
+          hashKey: "id",
+          attributes: [{ name: "id", type: "S" }],
+          serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+        },
         opts,
       );
       logGroup(`app-${region}`, opts);

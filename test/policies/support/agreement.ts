@@ -12,6 +12,16 @@ import { comparable, verdictsOverProtocol, type ProtocolOptions } from "./protoc
 
 let pack: Promise<LivePack> | undefined;
 
+/** Per rule, how many compliant (`pass`) and violating (`fail`) cases the rule tests asserted in this run. */
+export const caseCounts = new Map<string, { pass: number; fail: number }>();
+
+/** Counts one asserted case of a rule (for the printed summary). */
+export function countCase(rule: string, outcome: "pass" | "fail"): void {
+  const entry = caseCounts.get(rule) ?? { pass: 0, fail: 0 };
+  entry[outcome] += 1;
+  caseCounts.set(rule, entry);
+}
+
 /** How many evaluations and rule verdicts the live pack agreed on in this run. */
 export const agreement = { evaluations: 0, verdicts: 0 };
 
@@ -53,6 +63,12 @@ after(async function stopLivePack() {
   if (!pack) return;
   const running = await pack.catch(() => undefined);
   await running?.close();
+  if (caseCounts.size > 0)
+    console.log(
+      `  rule cases asserted (compliant/violating): ${[...caseCounts.entries()]
+        .map(([rule, c]) => `${rule} ${c.pass}/${c.fail}`)
+        .join(", ")}`,
+    );
   if (agreement.evaluations === 0) return;
   // Printed for the closing note: how much of the corpus went through the protocol, all of it in agreement.
   console.log(
