@@ -4,6 +4,9 @@
  * resources (a pure function over RecordedResource[]) and must be caught by a new mandatory violation.
  */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { PolicyPackConfig } from "@pulumi/policy";
 import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../scripts/plan/plan";
 import { runProgram, type RecordedResource } from "../../scripts/plan/mock-engine";
 import { evaluatePack, type EvaluateOptions, type PackVerdict } from "../../scripts/plan/evaluate";
@@ -435,6 +438,27 @@ describe("policy pack over the landing-zone stack", function () {
         "first preview, forensic account created",
         options,
         DEFERRED_WHEN_ACCOUNT_IS_CREATED,
+      );
+    });
+
+    it("fails closed with config.preview-ci.json: every rule that would defer reports a mandatory violation instead", async () => {
+      const ci = JSON.parse(
+        readFileSync(path.join(__dirname, "..", "..", "policies", "config.preview-ci.json"), "utf8"),
+      ) as PolicyPackConfig;
+      const strict = await evaluatePack(created, { ...options, config: ci });
+      const deferring = baseline.policies.filter((p) => p.status === "cannot-run").map((p) => p.name);
+      expect(deferring.length, "rules that defer at this preview").to.be.greaterThan(0);
+      expect(strict.previewUnknowns, formatVerdicts(strict)).to.equal(0);
+      for (const name of deferring) {
+        const verdict = strict.policies.find((p) => p.name === name);
+        expect(verdict?.status, name).to.equal("fail");
+        expect(
+          verdict?.violations.every((v) => /^cannot verify during preview/.test(v.message)),
+          name,
+        ).to.equal(true);
+      }
+      console.log(
+        `      preview-only CI config on the created-account first preview: ${deferring.length} deferring rules fail closed (${deferring.join(", ")})`,
       );
     });
   });
