@@ -16,3 +16,4 @@ export * from "./regions";
 export * from "./network";
 export * from "./alarms";
 export * from "./trail";
+export * from "./assess";

@@ -6,7 +6,16 @@
  */
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
-import { KEY_PURPOSE, keyScope, mergeConditions, type ForensicKeysByTag, type KeyScope } from "./keys";
+import {
+  KEY_PURPOSE,
+  PURPOSE_TAG_KEY,
+  accountKeyPattern,
+  keyScope,
+  mergeConditions,
+  type ForensicKeysByTag,
+  type KeyScope,
+} from "./keys";
+import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
 import {
   DocumentInputError,
   partitionOf,
@@ -80,6 +89,11 @@ export interface ForensicInvestigatorPermissionsArgs {
   readonly decryptEvidence?: boolean;
   /** When given, the member role may be assumed only in accounts of this organisation. */
   readonly organizationId?: string;
+  /**
+   * The custody signing key, whose configuration `flz assess` reads (with key ARNs; `keysByTag` covers it by tag).
+   * Default: none.
+   */
+  readonly signingKeyArn?: string;
   /** When given, the Athena query-results bucket the investigator writes to. Default: none. */
   readonly athenaResultsBucketArn?: string;
   /**
@@ -293,8 +307,9 @@ export function memberInvestigatorManagedPolicyArns(partition = "aws"): string[]
 
 /**
  * Inline additions to the managed policies for the member investigator: the read-only calls an investigation
- * needs that `SecurityAudit` and `ViewOnlyAccess` leave out (log events, CloudTrail event history, console output).
- * All reads; none of them changes anything.
+ * needs that `SecurityAudit` and `ViewOnlyAccess` leave out (log events, CloudTrail event history, console output),
+ * and the reads of `flz assess` named explicitly (so they are provable from this document alone, whatever the
+ * managed policies hold). All reads; none of them changes anything.
  */
 export function memberInvestigatorPermissions(): PolicyDocument {
   return {
@@ -315,6 +330,7 @@ export function memberInvestigatorPermissions(): PolicyDocument {
         ],
         Resource: "*",
       },
+      memberAssessmentStatement(),
     ],
   };
 }
@@ -483,6 +499,29 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
       Resource: "*",
     },
   ];
+  // flz assess reads the forensic keys' configuration (state, rotation, policy): every forensic key, by tag or by ARN.
+  const assessedKeys: KeyScope =
+    args.trailKeyArn === undefined && args.keysByTag !== undefined
+      ? {
+          Resource: accountKeyPattern(args.keysByTag),
+          Condition: {
+            StringEquals: {
+              [`aws:ResourceTag/${args.keysByTag.tagKey ?? PURPOSE_TAG_KEY}`]: [
+                KEY_PURPOSE.evidence,
+                KEY_PURPOSE.trail,
+                KEY_PURPOSE.signing,
+              ],
+            },
+          },
+        }
+      : {
+          Resource: [
+            ...(Array.isArray(trailKey.Resource) ? trailKey.Resource : [trailKey.Resource]),
+            ...(args.evidenceKeyArns ?? []),
+            ...(args.signingKeyArn !== undefined ? [requireArn("signingKeyArn", args.signingKeyArn, "kms")] : []),
+          ],
+        };
+  statements.push(...forensicAssessmentStatements([trailBucketArn, evidenceBucketArn], assessedKeys));
   const evidenceByArn = args.evidenceKeyArns !== undefined && args.evidenceKeyArns.length > 0;
   if (evidenceByArn || (args.keysByTag !== undefined && args.decryptEvidence !== false)) {
     statements.push(
