@@ -141,11 +141,17 @@ export class ClientFactory {
       priority: "high",
       name: "flzGiveUp",
     });
-    stack.add(attemptMiddleware({ ...attempt, observers: this.observers }) as unknown as DeserializeMiddleware<object, MetadataBearer>, {
-      step: "deserialize",
-      priority: "high",
-      name: "flzAttempt",
-    });
+    stack.add(
+      attemptMiddleware({ ...attempt, observers: this.observers }) as unknown as DeserializeMiddleware<
+        object,
+        MetadataBearer
+      >,
+      {
+        step: "deserialize",
+        priority: "high",
+        name: "flzAttempt",
+      },
+    );
     const latency = this.options.injectedLatencyMs ?? 0;
     if (latency > 0) {
       stack.add(

@@ -71,7 +71,11 @@ const NAMED: Record<string, keyof Omit<TimeoutPolicy, "operations">> = {
  * `all` sets the default and every operation's budget at once (later pairs still refine it), `min-upload-rate` is
  * bytes per second. Throws a {@link UsageError} naming the first bad pair.
  */
-export function parseTimeouts(spec: string, base: TimeoutPolicy = DEFAULT_TIMEOUTS, source = TIMEOUTS_ENV): TimeoutPolicy {
+export function parseTimeouts(
+  spec: string,
+  base: TimeoutPolicy = DEFAULT_TIMEOUTS,
+  source = TIMEOUTS_ENV,
+): TimeoutPolicy {
   const policy: { -readonly [K in keyof TimeoutPolicy]: TimeoutPolicy[K] } = {
     ...base,
     operations: { ...base.operations },
@@ -123,6 +127,11 @@ export function attemptBudgetMs(policy: TimeoutPolicy, operation: string, bodyBy
  * Longest time one call may take through the factory before its error reaches the caller: every attempt at its full
  * budget, plus the longest backoff between attempts. What a test of "no command hangs" measures against.
  */
-export function callBudgetMs(policy: TimeoutPolicy, operation: string, maxAttempts: number, maxBackoffMs = 20_000): number {
+export function callBudgetMs(
+  policy: TimeoutPolicy,
+  operation: string,
+  maxAttempts: number,
+  maxBackoffMs = 20_000,
+): number {
   return maxAttempts * (policy.connectMs + attemptBudgetMs(policy, operation)) + (maxAttempts - 1) * maxBackoffMs;
 }

@@ -28,7 +28,13 @@
  * Processes are told apart by `AWS_SDK_UA_APP_ID`, which the SDK appends to its user agent as `app/<id>`.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Socket } from "node:net";
 
 /** What the proxy can do to a request. */
@@ -109,7 +115,12 @@ export interface FaultProxy {
 }
 
 /** Names an S3 REST request. */
-function s3Operation(method: string, path: string, query: URLSearchParams, headers: IncomingMessage["headers"]): string {
+function s3Operation(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  headers: IncomingMessage["headers"],
+): string {
   const [, , ...rest] = path.split("/");
   const hasKey = rest.join("/") !== "";
   const has = (q: string) => query.has(q);
