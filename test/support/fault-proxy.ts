@@ -317,10 +317,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       out.end(body);
     });
 
-  const send = (res: ServerResponse, answer: Upstream): void => {
+  const send = (res: ServerResponse, answer: Upstream, method: string): void => {
     const headers = { ...answer.headers };
     delete headers["transfer-encoding"];
-    headers["content-length"] = String(answer.body.length);
+    // A HEAD answer's Content-Length is the object's, not its (empty) body's.
+    if (method !== "HEAD") headers["content-length"] = String(answer.body.length);
     res.writeHead(answer.status, headers);
     res.end(answer.body);
   };
@@ -439,7 +440,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
             break;
         }
       }
-      if (!socket.destroyed) send(res, answer);
+      if (!socket.destroyed) send(res, answer, req.method ?? "GET");
     })().catch(() => req.socket.destroy());
   });
   server.on("connection", (socket: Socket) => {
