@@ -288,7 +288,6 @@ export async function uploadEvidence(options: UploadEvidenceOptions): Promise<Ev
         marker = page.NextPartNumberMarker;
       }
     } else {
-      const started = Date.now();
       const made = await lookBeforeRetry({
         change: async () => {
           const out = await s3.send(
@@ -302,9 +301,9 @@ export async function uploadEvidence(options: UploadEvidenceOptions): Promise<Ev
           if (!out.UploadId) throw new OperationError(`CreateMultipartUpload of ${location} returned no upload ID`);
           return out.UploadId;
         },
-        look: async () =>
-          (await pendingUploads(s3, bucket, key)).find((u) => (u.initiated?.getTime() ?? started) >= started - 300_000)
-            ?.uploadId,
+        // The key is this put's own (its intent named it, with the upload time in it): an open upload of exactly this
+        // key is the one whose answer was lost. (Not filtered by its Initiated time: the emulator reports a fixed one.)
+        look: async () => (await pendingUploads(s3, bucket, key)).at(-1)?.uploadId,
         unknownOutcome: isRetryableFault,
       });
       uploadId = made.value;

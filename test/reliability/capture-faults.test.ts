@@ -102,7 +102,7 @@ describe("capture under faults and crashes (fault proxy, flz as a process)", fun
       active.map((r) => r.hits),
       "every fault was applied",
     ).to.not.include(0);
-    for (const r of runs) expect(r.overBudget, `a run exceeded ${BUDGET_MS} ms`).to.equal(false);
+    for (const r of runs) expect(r.overBudget, `a run exceeded ${BUDGET_MS} ms: ${r.stderr}`).to.equal(false);
     expect(last.code, `final run: ${last.stderr}`).to.equal(0);
     expect(problems).to.deep.equal([]);
     if (kind === "kill") expect(runs[0].killed, "the first run was killed").to.equal(true);
@@ -188,8 +188,8 @@ describe("capture under faults and crashes (fault proxy, flz as a process)", fun
       "record reads truncated 3 times",
       [{ operation: "s3:GetObject", resource: /\/custody\//, fault: "truncate", times: 3 }],
     ],
-    ["every EC2 call throttled, 12 in all", [{ operation: "ec2:*", fault: "throttle", times: 12 }]],
-    ["every S3 call answered 503, 6 in all", [{ operation: "s3:*", fault: "503", times: 6 }]],
+    ["every second EC2 call throttled, 12 in all", [{ operation: "ec2:*", fault: "throttle", every: 2, times: 12 }]],
+    ["every third S3 call answered 503, 8 in all", [{ operation: "s3:*", fault: "503", every: 3, times: 8 }]],
   ];
   faults.forEach(([name, rules], i) => {
     it(`completes in one run: ${name}`, () => scenario("fault", name, rules, `IR-FAULT-${i}`));

@@ -23,7 +23,7 @@
  * is sent until the caller gives up, or for `ms`), `delay` (the answer `ms` late). `when: "before"` acts before the
  * emulator sees the request (it is not applied); `"after"` forwards it first (it is applied, the answer is damaged or
  * lost). Rules match in the order added; `skip` lets that many matching requests through first, `times` (default 1)
- * bounds how many are hit. Every request is logged in {@link FaultProxy.log}.
+ * bounds how many are hit, `every` hits only every Nth. Every request is logged in {@link FaultProxy.log}.
  *
  * Processes are told apart by `AWS_SDK_UA_APP_ID`, which the SDK appends to its user agent as `app/<id>`.
  */
@@ -54,6 +54,8 @@ export interface FaultRule {
   readonly skip?: number;
   /** Matching requests hit. Default 1; `Infinity` for every one. */
   readonly times?: number;
+  /** Hit only every Nth matching request after `skip` (the others pass). Default 1: each one. */
+  readonly every?: number;
   /** `stall`: release after this many ms instead of holding until the caller gives up. `delay`: the delay. */
   readonly ms?: number;
   /** Only requests of the process with this `AWS_SDK_UA_APP_ID`. */
@@ -346,6 +348,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         if (r.hits >= (r.times ?? 1) || !matches(r, observed)) continue;
         r.seen++;
         if (r.seen <= (r.skip ?? 0)) continue;
+        if ((r.seen - (r.skip ?? 0)) % Math.max(1, r.every ?? 1) !== 0) continue;
         r.hits++;
         rule = r;
         break;
