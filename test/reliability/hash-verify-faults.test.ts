@@ -176,7 +176,7 @@ describe("hash and verify under faults and crashes (fault proxy, flz as a proces
     ],
     ["the listing reset twice", [{ operation: "s3:ListObjectsV2", fault: "reset", times: 2 }]],
     ["KMS GetPublicKey stalled", [{ operation: "kms:GetPublicKey", fault: "stall" }]],
-    ["every S3 call throttled, 8 in all", [{ operation: "s3:*", fault: "throttle", times: 8 }]],
+    ["every second S3 call throttled, 8 in all", [{ operation: "s3:*", fault: "throttle", every: 2, times: 8 }]],
   ];
   verifyFaults.forEach(([name, rules]) => {
     it(`verify: ${name}`, async () => {
