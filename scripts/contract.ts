@@ -48,14 +48,32 @@ export const landingZoneSchema = z
 /** The landing zone as the CLI sees it. */
 export type LandingZone = z.infer<typeof landingZoneSchema>;
 
-/** Validates a parsed contract; throws a {@link UsageError} naming every bad field. */
+/** How many schema problems a message names before it says how many more there are. */
+const PROBLEMS_SHOWN = 3;
+
+/** One schema problem in a few words: the field and what is wrong with it. */
+function problemText(issue: z.core.$ZodIssue): string {
+  const where = issue.path.map(String).join(".") || "(root)";
+  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return `${where}: missing`;
+  if (issue.code === "invalid_type") return `${where}: ${issue.message.replace(/^Invalid input: /, "")}`;
+  return `${where}: ${issue.message}`;
+}
+
+/**
+ * Validates a parsed contract; throws a {@link UsageError} of one line naming the first few bad fields (a file of
+ * the wrong shape would otherwise produce a dump of every field) and what the file should be.
+ */
 export function parseLandingZone(value: unknown, source = "landing-zone contract"): LandingZone {
-  // `pulumi stack output --json --show-secrets` prints plain values; tolerate `{ value: ... }` wrappers from
-  // `pulumi stack export`-style tooling by unwrapping them.
   const result = landingZoneSchema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-  throw new UsageError(`${source} is invalid: ${problems.join("; ")}`);
+  const looksLikeExport = typeof value === "object" && value !== null && "deployment" in value;
+  const problems = result.error.issues.map(problemText);
+  const shown = problems.slice(0, PROBLEMS_SHOWN).join("; ");
+  const more = problems.length > PROBLEMS_SHOWN ? ` (and ${problems.length - PROBLEMS_SHOWN} more)` : "";
+  const hint = looksLikeExport
+    ? "this looks like `pulumi stack export`: write the file with `pulumi stack output --json --show-secrets`"
+    : "expected the JSON that `pulumi stack output --json --show-secrets` prints for the landing-zone stack";
+  throw new UsageError(`${source} is invalid: ${shown}${more}; ${hint}`);
 }
 
 /** Reads the contract from `--landing-zone <file>` or `FLZ_LANDING_ZONE`. */
@@ -70,14 +88,16 @@ export function loadLandingZone(file: string | undefined = process.env.FLZ_LANDI
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new UsageError(
-      `cannot read landing zone file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `cannot read landing zone file ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : ((err as NodeJS.ErrnoException).code ?? String(err))}; pass --landing-zone <file> (the JSON of pulumi stack output --json) or set FLZ_LANDING_ZONE`,
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`landing zone file ${file} is not JSON: ${(err as Error).message}`);
+    throw new UsageError(
+      `landing zone file ${file} is not JSON (${(err as Error).message.split("\n")[0]}): write it with pulumi stack output --json --show-secrets`,
+    );
   }
   return parseLandingZone(json, `landing zone file ${file}`);
 }

@@ -97,6 +97,9 @@ export const NON_IDEMPOTENT_OPERATIONS: ReadonlySet<string> = new Set([
   "CreateMultipartUpload",
 ]);
 
+/** Marks an error whose message names the call that gave up (errors.ts prints it as it is). */
+export const GAVE_UP = Symbol.for("flz.gaveUp");
+
 /** Marks an error the retry strategy must not retry. */
 const NO_SDK_RETRY = Symbol.for("flz.noSdkRetry");
 
@@ -364,6 +367,7 @@ export function giveUpMiddleware(ctx: Pick<AttemptContext, "account" | "region" 
         const message = `${service} ${operation}${resource ? ` ${resource}` : ""} (${where}): ${why}; ${retries}`;
         try {
           e.message = message;
+          Object.defineProperty(err, GAVE_UP, { value: true, configurable: true });
         } catch {
           // A frozen error keeps its own message.
         }

@@ -15,7 +15,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { realSleep } from "../aws/backoff";
 import { newRun, runMayBeAlive } from "../custody/intent";
 import type { CustodyRecord, JsonValue } from "../custody/types";
-import { describeError, OperationError } from "../errors";
+import { describeError, NotFoundError, OperationError } from "../errors";
 import { storeInstanceArtefacts, type ArtefactResult } from "./artefacts";
 import {
   CopyQueue,
@@ -326,8 +326,11 @@ function requestDetails(request: CaptureRequest): { [key: string]: JsonValue } {
   };
 }
 
-/** The instance is not where the operator said (exit 1): the message says where it is, or where it was looked for. */
-export class InstanceNotFoundError extends OperationError {}
+/**
+ * The instance is not where the operator said (exit 2, as an unknown name is in every command): the message says where
+ * it is, or where it was looked for.
+ */
+export class InstanceNotFoundError extends NotFoundError {}
 
 /**
  * Finds the instance in the requested region; when it is not there, looks in the landing zone's other regions so

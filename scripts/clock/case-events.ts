@@ -4,9 +4,10 @@
  *
  * Where each start event comes from, strongest first: the command line; a record the operator names; earlier
  * `clock.deadlines.computed` records of the case (the latest that gives the event wins); and, for awareness only,
- * the time of the case's first record (the moment somebody opened the case is the latest the organisation can
- * claim to have become aware).
+ * the awareness time stated when the case was opened (record 0, `case.opened`), or, for a case started before
+ * `flz case open` existed, the time of its first record (the latest the organisation can claim to have become aware).
  */
+import { openingOf } from "../cases/registry";
 import type { CustodyEvent, CustodyRecord, JsonValue } from "../custody/types";
 import { UsageError } from "../errors";
 import type { ClockReport, IncidentTimes } from "./deadlines";
@@ -18,7 +19,11 @@ export const CLOCK_ACTION = "clock.deadlines.computed";
 
 /** Where a start event's time came from. */
 export type EventSource =
-  "command line" | `record ${number}` | `first record (${string})` | `earlier clock record ${number}`;
+  | "command line"
+  | "case opening (record 0)"
+  | `record ${number}`
+  | `first record (${string})`
+  | `earlier clock record ${number}`;
 
 /** Start events read from a case, with their sources. */
 export interface CaseEvents {
@@ -46,8 +51,14 @@ export function eventsFromLedger(records: readonly CustodyRecord[], options: Eve
   const sources: Partial<Record<StartEvent, EventSource>> = {};
   if (options.awareRecord === undefined && records.length > 0) {
     const first = records[0];
-    times.aware = new Date(first.time);
-    sources.aware = `first record (${first.action})`;
+    const opened = first.sequence === 0 ? openingOf(first) : undefined;
+    if (opened && "opening" in opened) {
+      times.aware = new Date(opened.opening.awarenessTime);
+      sources.aware = "case opening (record 0)";
+    } else {
+      times.aware = new Date(first.time);
+      sources.aware = `first record (${first.action})`;
+    }
   }
   for (const record of records) {
     if (record.action !== CLOCK_ACTION || record.outcome === "failed") continue;
@@ -110,6 +121,7 @@ export function clockCustodyEvent(
         status: d.status,
       })),
       waiting: report.waiting.map((w) => ({ regime: w.regime, obligation: w.obligation, waitingFor: w.waitingFor })),
+      ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
     },
   };
 }

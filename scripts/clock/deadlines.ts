@@ -23,6 +23,7 @@ import {
   formatUtc,
   instantOfWallTime,
 } from "./time";
+import { consistencyWarnings } from "./consistency";
 import { addUsBusinessDays, type SkippedDay } from "./us-business-days";
 
 /** The times of the events that start clocks; absent events leave their obligations waiting. */
@@ -65,8 +66,10 @@ export interface Deadline {
   readonly dueLocal: string;
   /** Overdue, due soon or open, relative to {@link ClockReport.now}. */
   readonly status: DeadlineStatus;
-  /** Hours from now to the deadline (negative when overdue), one decimal. */
+  /** Hours from now to the deadline (negative when overdue), one decimal, rounded down (never more time than there is). */
   readonly hoursLeft: number;
+  /** Whole minutes from now to the deadline, rounded down (negative when overdue). */
+  readonly minutesLeft: number;
   /** Days a business-day count passed over (SEC), with the reason. */
   readonly skipped?: SkippedDay[];
   /** Caveat, when the rule is simplified. */
@@ -103,6 +106,8 @@ export interface ClockReport {
   readonly deadlines: Deadline[];
   /** Obligations waiting for their start event. */
   readonly waiting: WaitingObligation[];
+  /** Start events that contradict each other or lie in the future (see consistency.ts); empty when none. */
+  readonly warnings: string[];
 }
 
 /** Due time of one rule from its start instant, and the days a business-day count skipped. */
@@ -141,7 +146,12 @@ export function parseRegimes(text: string): Regime[] {
     .split(",")
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s.length > 0);
-  if (names.length === 0 || names.includes("all")) return [...REGIMES];
+  // An empty list is a mistake (an unset shell variable), not a request for everything.
+  if (names.length === 0)
+    throw new UsageError(
+      `--regime ${JSON.stringify(text)} names no regime: use a comma-separated list of ${REGIMES.join(", ")}, or all`,
+    );
+  if (names.includes("all")) return [...REGIMES];
   const unknown = names.filter((n) => !(REGIMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
     throw new UsageError(
@@ -185,7 +195,9 @@ export function computeClock(times: IncidentTimes, options: ClockOptions): Clock
       dueUtc: formatUtc(due),
       dueLocal: formatInZone(due, options.timeZone),
       status: statusOf(due, options.now, dueSoon),
-      hoursLeft: Math.round((due.getTime() - options.now.getTime()) / 360_000) / 10,
+      // Rounded down: time left is never shown larger than it is (59 d 23 h 59 m must not read as 60 d).
+      hoursLeft: Math.floor((due.getTime() - options.now.getTime()) / 360_000) / 10,
+      minutesLeft: Math.floor((due.getTime() - options.now.getTime()) / 60_000),
       ...(skipped && skipped.length > 0 ? { skipped } : {}),
       ...(rule.note ? { note: rule.note } : {}),
     });
@@ -197,15 +209,27 @@ export function computeClock(times: IncidentTimes, options: ClockOptions): Clock
     const t = times[e];
     if (t) events[e] = formatUtc(t);
   }
-  return { now: formatUtc(options.now), timeZone: options.timeZone, regimes, events, deadlines, waiting };
+  return {
+    now: formatUtc(options.now),
+    timeZone: options.timeZone,
+    regimes,
+    events,
+    deadlines,
+    waiting,
+    warnings: consistencyWarnings(times, options.now),
+  };
 }
 
 const STATUS_MARK: Record<DeadlineStatus, string> = { overdue: "OVERDUE", "due-soon": "DUE SOON", open: "" };
 
-function humanLeft(hours: number): string {
-  const abs = Math.abs(hours);
-  const text = abs >= 48 ? `${Math.floor(abs / 24)} d ${Math.round(abs % 24)} h` : `${abs.toFixed(1)} h`;
-  return hours < 0 ? `${text} ago` : `in ${text}`;
+/** Minutes as `in 2 d 3 h 4 m` or `1 h 5 m ago`; the minutes are already rounded down (see minutesLeft). */
+export function humanLeft(minutes: number): string {
+  const abs = Math.abs(minutes);
+  const d = Math.floor(abs / 1440);
+  const h = Math.floor((abs % 1440) / 60);
+  const m = abs % 60;
+  const text = d > 0 ? `${d} d ${h} h ${m} m` : h > 0 ? `${h} h ${m} m` : `${m} m`;
+  return minutes < 0 ? `${text} ago` : `in ${text}`;
 }
 
 /** The report as lines for people: one line per deadline, then what is waiting. */
@@ -218,7 +242,7 @@ export function formatClock(report: ClockReport): string[] {
     const mark = STATUS_MARK[d.status];
     lines.push(
       `  ${mark.padEnd(8)} ${d.dueUtc}  ${d.dueLocal}  ${d.regime.toUpperCase().padEnd(regimeWidth)} ${d.obligation}` +
-        ` (${d.period} after ${d.startEvent}; ${humanLeft(d.hoursLeft)}; ${d.citation})`,
+        ` (${d.period} after ${d.startEvent}; ${humanLeft(d.minutesLeft)}; ${d.citation})`,
     );
     if (d.skipped) lines.push(`           skipped: ${d.skipped.map((s) => `${s.date} ${s.reason}`).join(", ")}`);
     if (d.note) lines.push(`           note: ${d.note}`);

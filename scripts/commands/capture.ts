@@ -45,9 +45,7 @@ Examples:
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1 --dry-run
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1
   $ flz capture --case IR-2026-042 --instance i-0abc123def4567890 --account 333333333333 --region eu-west-1 \\
-      --volume vol-0aaa1111bbbb22223 --lock-days 730 --max-wait 480 --json > capture.json
-
-Exit codes: 0 every volume captured and locked, 1 a step failed (rerun to resume), 2 bad usage.`;
+      --volume vol-0aaa1111bbbb22223 --lock-days 730 --max-wait 480 --json > capture.json`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -60,10 +58,10 @@ export function register(program: Command): void {
     .description(
       "Capture an EC2 instance's EBS volumes as locked snapshots owned by the forensic account, recorded in the case's custody ledger.",
     )
-    .option("--case <id>", "case ID (tags, session name, custody ledger)")
-    .option("--instance <id>", "EC2 instance ID, e.g. i-0abc123def4567890")
-    .option("--account <id>", "12-digit ID of the member account that owns the instance")
-    .option("--region <region>", "region of the instance, e.g. eu-west-1")
+    .option("--case <id>", "case ID, opened with flz case open (tags, session name, custody ledger) (required)")
+    .option("--instance <id>", "EC2 instance ID, e.g. i-0abc123def4567890 (required)")
+    .option("--account <id>", "12-digit ID of the member account that owns the instance (required)")
+    .option("--region <region>", "region of the instance, e.g. eu-west-1 (required)")
     .option("--volume <vol-id>", "capture only this volume (repeatable); default: every attached volume", collect, [])
     .option("--landing-zone <file>", "outputs contract JSON (`pulumi stack output --json`); default $FLZ_LANDING_ZONE")
     .option("--lock-days <n>", "days the forensic copies stay under a compliance snapshot lock (1-36500)", "365")

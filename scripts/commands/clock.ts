@@ -119,7 +119,8 @@ export interface CaseClockResult {
 /** Parses `--aware-record`. */
 export function parseRecordSequence(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()))
+  // At most 15 digits: a longer number is no sequence, and would be echoed back as 1e+23.
+  if (!/^\d{1,15}$/.test(text.trim()))
     throw new UsageError(
       `--aware-record ${JSON.stringify(text)} is not a record sequence number: use 0 for the first record, 1 for the next, ...`,
     );
@@ -146,8 +147,9 @@ export async function clockForCase(ledger: CustodyLedger, options: ClockCommandO
   return { report, sources, record };
 }
 
-/** Prints a clock report for people or, with `--json`, as one JSON document. */
+/** Prints a clock report for people or, with `--json`, as one JSON document; warnings also go to stderr. */
 export function printClock(io: Io, report: ClockReport, json: boolean): void {
+  for (const warning of report.warnings) note(io, `warning: ${warning}`);
   if (json) printJson(io, report);
   else for (const line of formatClock(report)) printLine(io, line);
 }
@@ -222,10 +224,12 @@ export function register(program: Command): void {
 
 async function runForCase(io: Io, options: ClockCommandOptions, caseId: string): Promise<void> {
   clockSettings(options); // bad flags fail before any AWS call
+  parseRecordSequence(options.awareRecord);
   const lz = loadLandingZone(options.landingZone);
   await withCaseLedger(lz, caseId, async (ledger) => {
     const result = await clockForCase(ledger, options);
     if (options.json) {
+      for (const warning of result.report.warnings) note(io, `warning: ${warning}`);
       printJson(io, {
         case: caseId,
         ...result.report,

@@ -118,11 +118,14 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
 
 function common(cmd: Command, accountRequired = true): Command {
   return cmd
-    .option("--case <id>", "case ID: names the ledger, the role session and the tags (required)")
+    .option(
+      "--case <id>",
+      "case ID, opened with flz case open: names the ledger, the role session and the tags (required)",
+    )
     .option(
       "--account <id>",
       accountRequired
-        ? "member account to act in (12 digits, required)"
+        ? "member account to act in, 12 digits (required)"
         : "member account (optional: the record says where)",
     )
     .option("--region <region>", "region to act in (default: the landing zone's home region)")
@@ -218,7 +221,7 @@ export function register(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nExample:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
+      "\nExamples:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
     )
     .action(async (options: ContainCommonOptions & { user?: string; key?: string }) => {
       if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
@@ -269,10 +272,13 @@ export function register(program: Command): void {
           "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status. " +
           "The account and region come from the record.",
       )
-      .option("--action <sequence>", "sequence number of the record to reverse (printed by the contain command)"),
+      .option(
+        "--action <sequence>",
+        "sequence number of the record to reverse, printed by the contain command (required)",
+      ),
     false,
   )
-    .addHelpText("after", "\nExample:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
+    .addHelpText("after", "\nExamples:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
     .action(async (options: ContainCommonOptions & { action?: string }) => {
       const sequence = parseSequence(options.action);
       await run(options, false, (ctx) =>

@@ -2,7 +2,7 @@
  * `flz custody show|verify|export`: read, re-check and hand over a case's chain of custody (DESIGN.md §6).
  * `verify --from <dir>` works fully offline on an exported folder; everything else reads the evidence bucket.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -20,10 +20,18 @@ import { checkEvidence } from "../custody/evidence-check";
 import type { EvidenceBucketLedger } from "../custody/ledger";
 import { withCaseLedger } from "./case";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
-import { renderHtml, renderMarkdown, verdictLine, verdictOk, type EvidenceCheck } from "../custody/report";
+import {
+  parsedRecords,
+  renderHtml,
+  renderMarkdown,
+  unreadableRecords,
+  verdictLine,
+  verdictOk,
+  type EvidenceCheck,
+} from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
-import { note, printJson, printLine, processIo, type Io } from "../output";
+import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
 
 /** Flags shared by the custody subcommands. */
 export interface CustodyFlags {
@@ -83,9 +91,7 @@ Examples:
   $ flz custody verify --case IR-2026-042
   $ aws kms get-public-key --key-id <custodySigningKeyArn> --query PublicKey --output text | base64 -d \\
       | openssl pkey -pubin -inform DER -out custody.pem
-  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json
-
-Exit codes: 0 verified, 1 broken (the first broken record is named), 2 bad usage.`;
+  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json`;
 
 const HELP_EXPORT = `
 Writes <out>/records/<seq>.json (each record byte for byte), <out>/public-key.pem, <out>/case.json, and a report for
@@ -114,7 +120,7 @@ export function register(program: Command): void {
   custody
     .command("show")
     .description("List a case's custody records: sequence, time, actor, action, subjects, hashes.")
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID (required)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option("--json", "print the records as JSON")
     .addHelpText("after", HELP_SHOW)
@@ -126,7 +132,7 @@ export function register(program: Command): void {
     .description(
       "Re-check the chain, every signature (offline, with the public key) and every reachable evidence hash.",
     )
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID (required)")
     .option(
       "--public-key <pem>",
       "custody public key (PEM) to verify with; default: the case's stored copy, checked against KMS",
@@ -141,8 +147,8 @@ export function register(program: Command): void {
   custody
     .command("export")
     .description("Export every record, the public key and an HTML + Markdown report to a folder.")
-    .option("--case <id>", "case ID")
-    .option("--out <dir>", "folder to write (created if missing)")
+    .option("--case <id>", "case ID (required)")
+    .option("--out <dir>", "folder to write; created if missing, its parent must exist (required)")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option("--json", "print what was written as JSON")
     .addHelpText("after", HELP_EXPORT)
@@ -157,7 +163,8 @@ async function withLedger<T>(
   fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
 ): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
-  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory));
+  // Reading a case is allowed whatever its record 0 says: an examiner must be told a damaged chain is BROKEN.
+  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read" });
 }
 
 /** Parses what can be parsed, for display (verification is separate and strict). */
@@ -350,6 +357,8 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
   const caseId = requireCase(flags);
   if (!flags.out)
     throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
+  // Checked (and created) before anything is read: a typo in --out must not cost a whole export.
+  prepareOutputFolder(flags.out, "--out");
   const out = flags.out;
   const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
     const g = await gatherOnline(ledger, lz, factory, caseId, undefined, io);
@@ -368,7 +377,6 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       headHash: verdict.headHash,
       exportedAt,
     };
-    mkdirSync(out, { recursive: true });
     writeCaseFolder(out, g.entries, g.publicKeyPem, manifest);
     const reportInput = {
       caseId,
@@ -377,8 +385,9 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
       publicKeySha256: verdict.publicKeySha256,
       generatedAt: exportedAt,
       verification: g.verification,
-      records: readableRecords(g.entries),
+      records: parsedRecords(g.entries),
       evidenceChecks: g.evidence,
+      unreadable: unreadableRecords(g.entries),
     };
     writeFileSync(path.join(out, "report.html"), renderHtml(reportInput));
     writeFileSync(path.join(out, "report.md"), renderMarkdown(reportInput));

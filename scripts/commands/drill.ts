@@ -3,12 +3,13 @@
  * landing zone, plants an incident, runs the runbook with the real command code, and writes a report.
  */
 import { Command } from "commander";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { runDrill } from "../drill/drill";
 import { summaryLines } from "../drill/report";
 import { SCENARIOS, type Scenario } from "../drill/runbook";
 import { OperationError, UsageError } from "../errors";
-import { note, printJson, printLine, processIo } from "../output";
+import { note, prepareOutputFolder, printJson, printLine, processIo } from "../output";
 
 /** Options of `flz drill`, as commander parses them. */
 export interface DrillCommandOptions {
@@ -22,6 +23,15 @@ export interface DrillCommandOptions {
   readonly keep?: boolean;
   /** `--json`. */
   readonly json?: boolean;
+}
+
+/** Creates a folder in the current one unless it exists (the default report location's parent). */
+function ensureFolder(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
 }
 
 /** Validates `--scenario`. */
@@ -78,7 +88,9 @@ export function register(program: Command): void {
           .toISOString()
           .replace(/[-:]/g, "")
           .replace(/\.\d{3}/, "")}`;
-      const reportDir = path.resolve(options.report ?? path.join("flz-drill", id));
+      // Checked before the emulator starts: a report that cannot be written would waste the whole drill.
+      if (options.report === undefined) ensureFolder("flz-drill");
+      const reportDir = prepareOutputFolder(options.report ?? path.join("flz-drill", id), "--report");
       const outcome = await runDrill({
         scenario,
         reportDir,

@@ -52,9 +52,7 @@ the old upload is aborted and the rerun says so.
 Examples:
   $ flz evidence put --case IR-2026-042 --kind memory ./i-0abc.lime --dry-run
   $ flz evidence put --case IR-2026-042 --kind memory ./i-0abc.lime
-  $ flz evidence put --case IR-2026-042 --kind log ./auth.log.gz --json
-
-Exit codes: 0 uploaded and recorded, 1 failed (a failed upload is recorded too), 2 bad usage.`;
+  $ flz evidence put --case IR-2026-042 --kind log ./auth.log.gz --json`;
 
 /** Adds `flz evidence put` to the program. */
 export function register(program: Command): void {
@@ -67,7 +65,7 @@ export function register(program: Command): void {
       "Upload a file with S3 SHA-256 checksums and record its SHA-256 (computed in the same read) in the case's ledger.",
     )
     .argument("<file>", "the artefact to upload")
-    .option("--case <id>", "case ID")
+    .option("--case <id>", "case ID, opened with flz case open (required)")
     .option("--kind <kind>", `what it is: ${EVIDENCE_KINDS.join(", ")}`, "other")
     .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
     .option(

@@ -81,9 +81,7 @@ Examples:
 
 With --case, each digest is appended to the case's custody ledger (evidence.file.hashed, evidence.snapshot.hashed), once
 per artefact and digest: hashing the same thing again with the same result records nothing new. Block reads that time
-out, are reset or come back truncated are retried per block; throttling is counted where it happens.
-
-Exit codes: 0 hashed, 1 a read failed or a block failed its checksum, 2 bad usage.`;
+out, are reset or come back truncated are retried per block; throttling is counted where it happens.`;
 
 /** Validates the flags and files into a request; throws {@link UsageError} naming the bad value. */
 export function parseHashRequest(files: string[], flags: HashFlags): HashRequest {
@@ -134,6 +132,17 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
     checkpointBytes,
     resume: flags.resume === true,
   };
+}
+
+/**
+ * A line in the format `sha256sum` prints and `sha256sum -c` checks. A name with a backslash, a newline or a carriage
+ * return is escaped the way GNU coreutils does (`\\`, `\n`, `\r`, and a leading backslash on the line), so a
+ * file name can never forge a second line for `sha256sum -c`.
+ */
+export function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\\\n\r]/.test(name)) return `${sha256}  ${name}`;
+  const escaped = name.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+  return `\\${sha256}  ${escaped}`;
 }
 
 /** Every 10 s, a progress line on stderr (hashing a large device or snapshot takes minutes to hours). */
@@ -250,7 +259,7 @@ async function hashFiles(
     }
     manifest?.summary({ source: file, bytes: digest.bytes, sha256: digest.sha256 });
     results.push(digest);
-    if (!json) printLine(io, `${digest.sha256}  ${file}`);
+    if (!json) printLine(io, sha256sumLine(digest.sha256, file));
   }
   if (json) {
     printJson(

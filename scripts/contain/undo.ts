@@ -15,7 +15,8 @@ export const UNDO_ACTION = "contain.undone";
 
 /** Parses `--action`: a record sequence number. */
 export function parseSequence(text: string | undefined): number {
-  if (text === undefined || !/^\d+$/.test(text.trim())) {
+  // At most 15 digits: a longer number is no sequence, and would be echoed back as 1e+23.
+  if (text === undefined || !/^\d{1,15}$/.test(text.trim())) {
     throw new UsageError(
       `--action ${text ?? "(missing)"} is not a record sequence number: give the number a contain command printed, such as 3`,
     );

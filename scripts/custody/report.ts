@@ -1,11 +1,27 @@
 /**
- * The custody report for lawyers and examiners (HTML and Markdown, same content): case summary, verification
- * verdict, timeline of every record, and every artefact with its hashes and locations. Pure functions over the
- * records and the verification result; every value from a record is escaped, because records carry text that came
- * from the incident (tags, names) and the report is opened in a browser.
+ * The custody report for lawyers and examiners (HTML and Markdown, same content), an exhibit that prints on A4 with
+ * every column: case summary, the verification verdict, the timeline, every record in detail (what it changed, its
+ * undo links, its evidence with hashes and locations), the evidence inventory, the evidence checks, records that could
+ * not be read, how an examiner re-verifies offline, and a glossary. Pure functions over the records and the
+ * verification result. The verdict is rendered from the verification result alone, and every value from a record is
+ * escaped (records carry text from the incident), under a Content-Security-Policy that lets nothing but the page's
+ * own stylesheet apply.
  */
+import { contentSecurityPolicy, esc, md } from "../report/escape";
+import {
+  EXHIBIT_CSS,
+  evidenceInventory,
+  examinerHtml,
+  examinerMarkdown,
+  inventoryHtml,
+  inventoryMarkdown,
+  recordDetailHtml,
+  recordDetailMarkdown,
+  recordViews,
+  type RecordView,
+} from "../report/records";
 import type { ChainVerification } from "./chain";
-import type { CustodyRecord, EvidenceItem, JsonValue } from "./types";
+import type { CustodyRecord } from "./types";
 
 /** One evidence check made by an online `verify` (S3 objects): what it found. */
 export interface EvidenceCheck {
@@ -37,6 +53,60 @@ export interface CaseReportInput {
   readonly records: CustodyRecord[];
   /** Evidence checks, when the report was made online. */
   readonly evidenceChecks?: EvidenceCheck[];
+  /** Stored records that could not be read at all (not JSON, a byte-order mark, not an object), named. */
+  readonly unreadable?: UnreadableRecord[];
+}
+
+/** A stored record that could not be read, and why. */
+export interface UnreadableRecord {
+  /** Sequence from its object key or file name. */
+  readonly sequence: number;
+  /** Where it was read. */
+  readonly location: string;
+  /** Why it could not be read. */
+  readonly reason: string;
+}
+
+/**
+ * Every stored record that parses as a JSON object, as stored (malformed ones included, which the report shows as
+ * they are), with the sequence its key gives it.
+ */
+export function parsedRecords(
+  entries: readonly { sequence: number; location: string; bytes: Uint8Array }[],
+): CustodyRecord[] {
+  const out: CustodyRecord[] = [];
+  for (const e of entries) {
+    try {
+      const value: unknown = JSON.parse(Buffer.from(e.bytes).toString("utf8"));
+      if (typeof value === "object" && value !== null && !Array.isArray(value))
+        out.push({ ...(value as CustodyRecord), sequence: e.sequence });
+    } catch {
+      // named by unreadableRecords
+    }
+  }
+  return out;
+}
+
+/** Names every stored record that is not a readable JSON object (a BOM, bad JSON, not UTF-8, not an object). */
+export function unreadableRecords(
+  entries: readonly { sequence: number; location: string; bytes: Uint8Array }[],
+): UnreadableRecord[] {
+  const out: UnreadableRecord[] = [];
+  for (const e of entries) {
+    let reason: string | undefined;
+    try {
+      const textOf = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(e.bytes);
+      if (textOf.startsWith("\uFEFF")) reason = "starts with a UTF-8 byte-order mark (not canonical JSON)";
+      else {
+        const value: unknown = JSON.parse(textOf);
+        if (typeof value !== "object" || value === null || Array.isArray(value)) reason = "is not a JSON object";
+      }
+    } catch (err) {
+      reason = err instanceof SyntaxError ? "is not valid JSON" : "is not valid UTF-8";
+    }
+    if (reason) out.push({ sequence: e.sequence, location: e.location, reason });
+  }
+  return out;
 }
 
 /** The one-line verdict a report and `verify` print. */
@@ -54,28 +124,12 @@ export function verdictOk(v: ChainVerification, evidenceChecks: EvidenceCheck[] 
   return verdictLine(v, evidenceChecks).startsWith("VERIFIED");
 }
 
-interface ArtefactRow {
-  readonly sequence: number;
-  readonly item: EvidenceItem;
-}
-
-function artefacts(records: CustodyRecord[]): ArtefactRow[] {
-  return records.flatMap((r) => (r.evidence ?? []).map((item) => ({ sequence: r.sequence, item })));
-}
-
-function compact(value: { [key: string]: JsonValue } | undefined): string {
-  if (!value || Object.keys(value).length === 0) return "";
-  return Object.entries(value)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-    .join(", ");
-}
-
 function summaryRows(input: CaseReportInput): [string, string][] {
-  const times = input.records.map((r) => r.time).sort();
-  const actors = [...new Set(input.records.map((r) => r.actor))];
+  const times = input.records.map((r) => String(r.time)).sort();
+  const actors = [...new Set(input.records.map((r) => String(r.actor)))];
   return [
     ["Case", input.caseId],
-    ["Records", String(input.records.length)],
+    ["Records", `${input.verification.total} stored, ${input.verification.verified} verified`],
     ["First event", times[0] ?? "—"],
     ["Last event", times[times.length - 1] ?? "—"],
     ["Actors", actors.join("; ") || "—"],
@@ -87,151 +141,105 @@ function summaryRows(input: CaseReportInput): [string, string][] {
   ];
 }
 
-const md = (text: string): string =>
-  text
-    .replace(/\\/g, "\\\\")
-    .replace(/\|/g, "\\|")
-    .replace(/[\r\n]+/g, " ")
-    .replace(/([*_`<>[\]])/g, "\\$1");
+function views(input: CaseReportInput): RecordView[] {
+  return recordViews(input.records, input.caseId, input.verification.verified);
+}
 
 /** The report as Markdown. */
 export function renderMarkdown(input: CaseReportInput): string {
   const v = input.verification;
+  const all = views(input);
   const lines: string[] = [];
   lines.push(`# Chain of custody report: case ${md(input.caseId)}`, "");
   lines.push(`**Verification:** ${md(verdictLine(v, input.evidenceChecks))}`, "");
-  lines.push("## Case summary", "", "| | |", "|---|---|");
+  lines.push("## Case summary", "", "| | |", "| --- | --- |");
   for (const [k, val] of summaryRows(input)) lines.push(`| ${md(k)} | ${md(val)} |`);
   lines.push(
     "",
     "## Timeline",
     "",
-    "| # | Time (UTC) | Actor | Action | Subjects | Outcome | Record hash | Status |",
-    "|---|---|---|---|---|---|---|---|",
+    "| # | Time (UTC) | Action | Outcome | Status |",
+    "| ---: | --- | --- | --- | --- |",
   );
-  for (const r of input.records) {
-    const status = r.sequence < v.verified ? "verified" : "NOT VERIFIED";
+  for (const r of all)
     lines.push(
-      `| ${r.sequence} | ${md(r.time)} | ${md(r.actor)} | ${md(r.action)} | ${md(r.subjects.join(", "))} | ${md(r.outcome ?? "succeeded")}${r.error ? `: ${md(r.error)}` : ""} | \`${r.hash}\` | ${status} |`,
+      `| ${r.sequence} | ${md(r.time)} | ${md(r.action)} | ${md(r.outcome)} | ${r.verified ? "verified" : "NOT VERIFIED"} |`,
     );
-  }
-  lines.push("", "## Artefacts", "");
-  const rows = artefacts(input.records);
-  if (rows.length === 0) lines.push("No record names an artefact.");
-  else {
-    lines.push("| Record | Kind | Location | SHA-256 | Bytes | Details |", "|---|---|---|---|---|---|");
-    for (const { sequence, item } of rows) {
-      lines.push(
-        `| ${sequence} | ${md(item.kind)} | ${md(item.location)} | \`${md(item.sha256 ?? "—")}\` | ${item.bytes ?? "—"} | ${md(compact(item.details))} |`,
-      );
-    }
-  }
+  lines.push("", "## Records in detail", "");
+  for (const r of all) lines.push(...recordDetailMarkdown(r));
+  lines.push("## Evidence inventory", "", ...inventoryMarkdown(evidenceInventory(all)));
   if (input.evidenceChecks && input.evidenceChecks.length > 0) {
-    lines.push("", "## Evidence checks", "", "| Record | Location | Result | How |", "|---|---|---|---|");
+    lines.push("## Evidence checks", "", "| Record | Location | Result | How |", "| ---: | --- | --- | --- |");
     for (const c of input.evidenceChecks)
-      lines.push(`| ${c.sequence} | ${md(c.location)} | ${c.status} | ${md(c.detail)} |`);
+      lines.push(`| ${c.sequence} | ${md(c.location)} | ${md(c.status)} | ${md(c.detail)} |`);
+    lines.push("");
   }
-  lines.push("", "## How to re-check", "");
-  lines.push("- Each file in `records/` is the record exactly as stored (RFC 8785 canonical JSON).");
-  lines.push(
-    "- `hash` = SHA-256 of the record's canonical JSON without `hash` and `signature`; `previousHash` links to the record before.",
-  );
-  lines.push(
-    "- `signature.value` = ECDSA P-256 (SHA-256, DER, base64) by the custody key over the canonical statement",
-  );
-  lines.push(
-    '  `{"case","hash","keyArn","previousHash","purpose":"flz custody record","sequence"}`; verify with `public-key.pem`,',
-  );
-  lines.push("  after comparing its fingerprint with `aws kms get-public-key` for the key above.");
-  lines.push("- Offline: `flz custody verify --case <id> --from <this folder> --public-key <pem from KMS>`.", "");
+  if (input.unreadable && input.unreadable.length > 0) {
+    lines.push("## Records that could not be read", "");
+    for (const u of input.unreadable) lines.push(`- Record ${u.sequence} (${md(u.location)}) ${md(u.reason)}`);
+    lines.push("");
+  }
+  lines.push(...examinerMarkdown(input.caseId, input.keyArn));
+  lines.push(`Generated by flz at ${md(input.generatedAt)}.`, "");
   return lines.join("\n");
 }
 
-const esc = (text: string): string =>
-  text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-
-/** The report as a self-contained HTML page (no scripts, no external resources). */
+/** The report as a self-contained HTML page (no scripts, no external resources, no style but its own). */
 export function renderHtml(input: CaseReportInput): string {
   const v = input.verification;
+  // The verdict and its colour come from the verification result and nothing else.
   const verdict = verdictLine(v, input.evidenceChecks);
   const ok = verdictOk(v, input.evidenceChecks);
-  const rows = artefacts(input.records);
+  const all = views(input);
   const summary = summaryRows(input)
     .map(([k, val]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(val)}</td></tr>`)
     .join("\n");
-  const timeline = input.records
-    .map((r) => {
-      const verified = r.sequence < v.verified;
-      return `<tr class="${verified ? "ok" : "bad"}" data-sequence="${r.sequence}"><td>${r.sequence}</td><td>${esc(r.time)}</td><td class="wrap">${esc(r.actor)}</td><td>${esc(r.action)}</td><td class="wrap">${r.subjects.map(esc).join("<br>")}</td><td>${esc(r.outcome ?? "succeeded")}${r.error ? `: ${esc(r.error)}` : ""}</td><td><code>${esc(r.hash)}</code></td><td>${verified ? "verified" : "NOT VERIFIED"}</td></tr>`;
-    })
+  const timeline = all
+    .map(
+      (r) =>
+        `<tr class="${r.verified ? "ok" : "bad"}" data-sequence="${r.sequence}"><td><a href="#record-${r.sequence}">${r.sequence}</a></td><td>${esc(r.time)}</td><td><code>${esc(r.action)}</code></td><td>${esc(r.outcome)}</td><td>${r.verified ? "verified" : "NOT VERIFIED"}</td></tr>`,
+    )
     .join("\n");
-  const artefactRows =
-    rows.length === 0
-      ? `<p>No record names an artefact.</p>`
-      : `<table><thead><tr><th>Record</th><th>Kind</th><th>Location</th><th>SHA-256</th><th>Bytes</th><th>Details</th></tr></thead><tbody>
-${rows
-  .map(
-    ({ sequence, item }) =>
-      `<tr><td>${sequence}</td><td>${esc(item.kind)}</td><td class="wrap">${esc(item.location)}</td><td><code>${esc(item.sha256 ?? "—")}</code></td><td>${item.bytes ?? "—"}</td><td class="wrap">${esc(compact(item.details))}</td></tr>`,
-  )
-  .join("\n")}
-</tbody></table>`;
   const checks =
     input.evidenceChecks && input.evidenceChecks.length > 0
-      ? `<h2>Evidence checks</h2><table><thead><tr><th>Record</th><th>Location</th><th>Result</th><th>How</th></tr></thead><tbody>
-${input.evidenceChecks.map((c) => `<tr class="${c.status === "verified" ? "ok" : c.status === "not-checked" ? "" : "bad"}"><td>${c.sequence}</td><td class="wrap">${esc(c.location)}</td><td>${c.status}</td><td>${esc(c.detail)}</td></tr>`).join("\n")}
+      ? `<h2>Evidence checks</h2><table id="evidence-checks"><colgroup><col class="c-seq"><col><col class="c-status"><col></colgroup><thead><tr><th>Record</th><th>Location</th><th>Result</th><th>How</th></tr></thead><tbody>
+${input.evidenceChecks.map((c) => `<tr class="${c.status === "verified" ? "ok" : c.status === "not-checked" ? "" : "bad"}"><td>${esc(c.sequence)}</td><td>${esc(c.location)}</td><td>${esc(c.status)}</td><td>${esc(c.detail)}</td></tr>`).join("\n")}
 </tbody></table>`
+      : "";
+  const unreadable =
+    input.unreadable && input.unreadable.length > 0
+      ? `<h2>Records that could not be read</h2><ul id="unreadable">${input.unreadable.map((u) => `<li>Record ${esc(u.sequence)} (${esc(u.location)}) ${esc(u.reason)}</li>`).join("")}</ul>`
       : "";
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(EXHIBIT_CSS)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Chain of custody: ${esc(input.caseId)}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #1b1b1b; }
-h1 { font-size: 1.5em; margin-bottom: .3em; }
-.verdict { padding: .8em 1em; border-radius: 4px; font-weight: 600; margin: 1em 0; }
-.verdict.pass { background: #e6f4ea; border: 1px solid #1e7e34; color: #145523; }
-.verdict.fail { background: #fdecea; border: 1px solid #b3261e; color: #7a1a14; }
-table { border-collapse: collapse; margin: .5em 0 1.5em; width: 100%; }
-th, td { border: 1px solid #ccc; padding: .3em .5em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.wrap { word-break: break-all; }
-code { font-size: 11px; word-break: break-all; }
-tr.bad td { background: #fdecea; }
-.summary th { width: 16em; }
-footer { color: #555; font-size: 12px; }
-@media print { body { margin: 0; } }
-</style>
+<style>${EXHIBIT_CSS}</style>
 </head>
 <body>
 <h1>Chain of custody report: case <span id="case-id">${esc(input.caseId)}</span></h1>
 <div id="verdict" class="verdict ${ok ? "pass" : "fail"}">${esc(verdict)}</div>
 <h2>Case summary</h2>
-<table class="summary"><tbody>
+<table class="summary"><colgroup><col class="c-time"><col></colgroup><tbody>
 ${summary}
 </tbody></table>
 <h2>Timeline</h2>
-<table id="timeline"><thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Subjects</th><th>Outcome</th><th>Record hash</th><th>Status</th></tr></thead><tbody>
+<table id="timeline"><colgroup><col class="c-seq"><col class="c-time"><col><col class="c-outcome"><col class="c-status"></colgroup><thead><tr><th>#</th><th>Time (UTC)</th><th>Action</th><th>Outcome</th><th>Status</th></tr></thead><tbody>
 ${timeline}
 </tbody></table>
-<h2>Artefacts</h2>
-${artefactRows}
+<h2>Records in detail</h2>
+<div id="records">
+${all.map(recordDetailHtml).join("\n")}
+</div>
+<h2>Evidence inventory</h2>
+${inventoryHtml(evidenceInventory(all))}
 ${checks}
-<h2>How to re-check</h2>
-<ul>
-<li>Each file in <code>records/</code> is the record exactly as stored (RFC 8785 canonical JSON).</li>
-<li><code>hash</code> is the SHA-256 of the record's canonical JSON without <code>hash</code> and <code>signature</code>; <code>previousHash</code> links to the record before (64 zeros for the first).</li>
-<li><code>signature.value</code> is an ECDSA P-256 signature (SHA-256, DER, base64) by the custody key over the canonical statement <code>{"case","hash","keyArn","previousHash","purpose":"flz custody record","sequence"}</code>. Verify it with <code>public-key.pem</code> after comparing its fingerprint above with <code>aws kms get-public-key</code>.</li>
-<li>Offline: <code>flz custody verify --case ${esc(input.caseId)} --from &lt;this folder&gt; --public-key &lt;pem from KMS&gt;</code>.</li>
-</ul>
-<footer>Generated by flz ${esc(input.generatedAt)}.</footer>
+${unreadable}
+${examinerHtml(input.caseId, input.keyArn)}
+<footer>Generated by flz at ${esc(input.generatedAt)}.</footer>
 </body>
 </html>
 `;

@@ -114,6 +114,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       incident,
       documents: seeded.documents,
       runbook,
+      custodySigningKeyArn: landingZone.custodySigningKeyArn,
     };
     const files = {
       json: path.join(options.reportDir, "drill-report.json"),

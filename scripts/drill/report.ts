@@ -1,16 +1,32 @@
 /**
  * The drill's report: one data structure, rendered as JSON (for machines), Markdown (for the ticket) and a single
- * self-contained HTML page (for people). Pure functions; the command writes the files.
+ * self-contained HTML page (for people) that prints on A4 with every column. Pure functions; the command writes the
+ * files. Counts, steps and metrics agree: a step the scenario does not include is listed as "not in this scenario"
+ * (neither a pass nor a failure), a metric of a phase the scenario does not run says so, and the custody verification
+ * covers exactly the records of the timeline. Every value from the ledger is escaped, under a Content-Security-Policy
+ * that lets only the page's own stylesheet apply.
  */
+import { contentSecurityPolicy, esc, md, mdCode } from "../report/escape";
+import {
+  EXHIBIT_CSS,
+  evidenceInventory,
+  examinerHtml,
+  examinerMarkdown,
+  inventoryHtml,
+  inventoryMarkdown,
+  recordDetailHtml,
+  recordDetailMarkdown,
+  recordViews,
+} from "../report/records";
 import type { AttachedDocument } from "./seed-org";
 import type { PlantedIncident } from "./plant";
-import type { RunbookResult, StepStatus, TimelineEntry } from "./runbook";
+import { phaseRan, type RunbookResult, type StepPhase, type StepStatus, type TimelineEntry } from "./runbook";
 
 /** Everything the report shows. */
 export interface DrillReport {
   /** Report format version. */
   readonly version: 1;
-  /** Whether at least one step ran and every step passed. */
+  /** Whether at least one step ran and every step of the scenario passed. */
   readonly passed: boolean;
   /** Steps per status. */
   readonly counts: Record<StepStatus, number>;
@@ -26,42 +42,67 @@ export interface DrillReport {
   readonly documents: AttachedDocument[];
   /** The runbook's outcome. */
   readonly runbook: RunbookResult;
+  /** The custody signing key, for the examiner's steps. */
+  readonly custodySigningKeyArn?: string;
 }
 
 /** Counts steps per status. */
 export function countSteps(runbook: RunbookResult): Record<StepStatus, number> {
-  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, skipped: 0 };
+  const counts: Record<StepStatus, number> = { passed: 0, failed: 0, skipped: 0, "not-in-scenario": 0 };
   for (const s of runbook.steps) counts[s.status] += 1;
   return counts;
 }
 
-/** Whether the drill passed: at least one step ran and every step passed (a skipped step could not do its job). */
+/**
+ * Whether the drill passed: at least one step ran and every step of the scenario passed (a skipped step could not do
+ * its job); steps not in the scenario do not count either way.
+ */
 export function drillPassed(runbook: RunbookResult): boolean {
   const counts = countSteps(runbook);
   return counts.failed === 0 && counts.skipped === 0 && counts.passed > 0;
 }
 
-/** Milliseconds as `1.234 s`, or `not measured` when a phase did not complete. */
-export function formatDuration(ms: number | undefined): string {
-  return ms === undefined ? "not measured (a step of the phase did not pass)" : `${(ms / 1000).toFixed(3)} s`;
+/** Milliseconds as `1.234 s`, or why there is no figure. */
+export function formatDuration(ms: number | undefined, ran = true): string {
+  if (ms !== undefined) return `${(ms / 1000).toFixed(3)} s`;
+  return ran ? "not measured (a step of the phase did not pass)" : "not in this scenario";
+}
+
+/** A phase's metric, stating whether the phase ran. */
+function metric(r: RunbookResult, phase: StepPhase, ms: number | undefined): string {
+  return formatDuration(ms, phaseRan(r.steps, phase));
 }
 
 const STATUS_LABEL: Record<StepStatus, string> = {
   passed: "PASSED",
   failed: "FAILED",
   skipped: "SKIPPED",
+  "not-in-scenario": "NOT IN THIS SCENARIO",
 };
+
+function countsLine(c: Record<StepStatus, number>): string {
+  return `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c["not-in-scenario"]} not in this scenario`;
+}
+
+/** The custody line: what was verified, over exactly the timeline's records. */
+function custodyLine(r: RunbookResult): string | undefined {
+  const c = r.custody;
+  if (!c) return undefined;
+  return `${c.ok ? "Verified" : "BROKEN"}: ${c.verified} of ${c.total} records (every record of the timeline: hash chain, canonical form, signatures)`;
+}
 
 /** The summary lines printed at the end of a drill. */
 export function summaryLines(report: DrillReport): string[] {
   const r = report.runbook;
-  const lines = [`Drill ${r.caseId} (${r.scenario}): ${report.passed ? "PASSED" : "FAILED"}`];
+  const lines = [
+    `Drill ${r.caseId} (${r.scenario}): ${report.passed ? "PASSED" : "FAILED"}; ${countsLine(report.counts)}`,
+  ];
   for (const s of r.steps)
     lines.push(
-      `  ${STATUS_LABEL[s.status].padEnd(17)} ${s.id.padEnd(18)} ${(s.durationMs / 1000).toFixed(3).padStart(7)} s  ${s.error ?? s.summary}`,
+      `  ${STATUS_LABEL[s.status].padEnd(20)} ${s.id.padEnd(18)} ${(s.durationMs / 1000).toFixed(3).padStart(7)} s  ${s.error ?? s.summary}`,
     );
-  lines.push(`  time to contain:           ${formatDuration(r.timeToContainMs)}`);
-  lines.push(`  time to evidence secured:  ${formatDuration(r.timeToEvidenceSecuredMs)}`);
+  lines.push(`  time to contain:           ${metric(r, "contain", r.timeToContainMs)}`);
+  lines.push(`  time to evidence secured:  ${metric(r, "evidence", r.timeToEvidenceSecuredMs)}`);
   for (const h of r.snapshotHashes ?? [])
     lines.push(
       `  ${h.device} forensic copy ${h.forensicSnapshotId}: ${h.matches ? "matches" : "DOES NOT MATCH"} the planted disk (SHA-256 ${h.imageSha256.slice(0, 16)}…)`,
@@ -70,12 +111,13 @@ export function summaryLines(report: DrillReport): string[] {
     lines.push(
       `  artefact ${r.artefact.location}: SHA-256 ${r.artefact.sha256.slice(0, 16)}… in record ${r.artefact.recordSequence}`,
     );
-  if (r.custody)
-    lines.push(
-      `  custody chain: ${r.custody.ok ? "verified" : "BROKEN"}, ${r.custody.verified} of ${r.custody.total} records`,
-    );
+  const custody = custodyLine(r);
+  if (custody) lines.push(`  custody chain: ${custody}`);
   const next = r.clock?.deadlines[0];
-  if (next) lines.push(`  first deadline: ${next.regime.toUpperCase()} ${next.obligation}, due ${next.dueUtc}`);
+  if (next)
+    lines.push(
+      `  first deadline: ${next.regime.toUpperCase()} ${next.obligation}, due ${next.dueUtc} (computed at ${r.clock?.now})`,
+    );
   return lines;
 }
 
@@ -93,106 +135,112 @@ export function evidenceLines(r: RunbookResult): EvidenceLine[] {
     ok: h.matches,
     text: `${h.device} (${h.volumeId}) -> forensic snapshot ${h.forensicSnapshotId}: image SHA-256 ${h.imageSha256} ${h.matches ? "equals" : "DIFFERS FROM"} the planted raw disk ${h.plantedSha256} (${h.writtenBlocks} written blocks; record ${h.recordSequence})`,
   }));
-  if (!r.snapshotHashes && r.steps.some((s) => s.id === "hash-snapshots"))
+  const ran = (id: string): boolean => r.steps.some((s) => s.id === id && s.status !== "not-in-scenario");
+  if (!r.snapshotHashes && ran("hash-snapshots"))
     lines.push({ ok: false, text: "forensic snapshots not hashed (see the runbook)" });
   if (r.artefact)
     lines.push({
       ok: true,
       text: `${r.artefact.location}: SHA-256 ${r.artefact.sha256} of ${r.artefact.bytes} bytes, computed from the local file and recorded in record ${r.artefact.recordSequence}`,
     });
-  else if (r.steps.some((s) => s.id === "put-artefact"))
-    lines.push({ ok: false, text: "artefact not put (see the runbook)" });
+  else if (ran("put-artefact")) lines.push({ ok: false, text: "artefact not put (see the runbook)" });
   if (lines.length === 0) lines.push({ ok: true, text: "no evidence in this scenario" });
   return lines;
 }
 
-/** The evidence of a timeline entry: `kind location sha256`, one per item. */
-function evidenceText(t: TimelineEntry): string {
-  return t.evidence.map((e) => `${e.kind} ${e.location}${e.sha256 ? ` ${e.sha256}` : ""}`).join("; ");
+function views(report: DrillReport) {
+  const r = report.runbook;
+  const verified = r.custody?.verified ?? 0;
+  return recordViews(
+    r.timeline.map((t: TimelineEntry) => ({
+      ...t,
+      ...(t.outcome === "succeeded" ? {} : { outcome: t.outcome }),
+    })),
+    r.caseId,
+    verified,
+  );
 }
 
-function md(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
+const KEY_PLACEHOLDER = "<custodySigningKeyArn>";
 
 /** The report as Markdown. */
 export function renderMarkdown(report: DrillReport): string {
   const r = report.runbook;
   const out: string[] = [];
-  out.push(`# Incident drill ${r.caseId}: ${report.passed ? "PASSED" : "FAILED"}`, "");
-  out.push(`Scenario \`${r.scenario}\`, ${report.startedAt} to ${report.finishedAt}, emulator ${report.endpoint}.`, "");
-  out.push(`- Time to contain: **${formatDuration(r.timeToContainMs)}**`);
-  out.push(`- Time to evidence secured: **${formatDuration(r.timeToEvidenceSecuredMs)}**`);
+  out.push(`# Incident drill ${md(r.caseId)}: ${report.passed ? "PASSED" : "FAILED"}`, "");
   out.push(
-    `- Steps: ${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.skipped} skipped`,
+    `Scenario ${md(r.scenario)}, ${md(report.startedAt)} to ${md(report.finishedAt)}, emulator ${md(report.endpoint)}.`,
     "",
   );
+  out.push(`- Time to contain: **${md(metric(r, "contain", r.timeToContainMs))}**`);
+  out.push(`- Time to evidence secured: **${md(metric(r, "evidence", r.timeToEvidenceSecuredMs))}**`);
+  out.push(`- Steps: ${countsLine(report.counts)}`, "");
   out.push("## Incident", "");
   const i = report.incident;
   out.push(
-    `Leaked access key \`${i.accessKeyId}\` of user \`${i.userName}\` in account ${i.account}; it assumed role \`${i.roleName}\` (session \`${i.sessionArn}\`), which created Auto Scaling group \`${i.autoScalingGroup}\` with instance \`${i.instanceId}\` (volumes ${i.volumeIds.map((v) => `\`${v}\``).join(", ")}) in ${i.region}.`,
+    `Leaked access key ${mdCode(i.accessKeyId)} of user ${md(i.userName)} in account ${md(i.account)}; it assumed role ${md(i.roleName)} (session ${md(i.sessionArn)}), which created Auto Scaling group ${md(i.autoScalingGroup)} with instance ${md(i.instanceId)} (volumes ${i.volumeIds.map(md).join(", ")}) in ${md(i.region)}.`,
     "",
   );
   out.push("## Runbook", "", "| Step | Status | Seconds | Command | Result |", "| --- | --- | ---: | --- | --- |");
   for (const s of r.steps) {
     out.push(
-      `| ${md(s.title)} | ${STATUS_LABEL[s.status]} | ${(s.durationMs / 1000).toFixed(3)} | \`${md(s.command)}\` | ${md(s.error ?? s.summary)} |`,
+      `| ${md(s.title)} | ${STATUS_LABEL[s.status]} | ${(s.durationMs / 1000).toFixed(3)} | ${md(s.command)} | ${md(s.error ?? s.summary)} |`,
     );
   }
   out.push("", "## Evidence integrity", "");
-  out.push(...evidenceLines(r).map((line) => `- ${line.text}`));
+  out.push(...evidenceLines(r).map((line) => `- ${md(line.text)}`));
   out.push("", "## Custody verification", "");
-  if (r.custody) {
-    out.push(
-      `${r.custody.ok ? "Verified" : "BROKEN"}: ${r.custody.verified} of ${r.custody.total} records (hash chain, canonical form, signatures). Head hash \`${r.custody.headHash ?? "-"}\`.`,
-    );
+  const custody = custodyLine(r);
+  if (custody && r.custody) {
+    out.push(`${md(custody)}. Head hash ${mdCode(r.custody.headHash ?? "-")}.`);
     if (r.custody.problem)
       out.push(
         "",
-        `First problem: record ${r.custody.problem.sequence} (${r.custody.problem.location}): ${r.custody.problem.reason}`,
+        `First problem: record ${r.custody.problem.sequence} (${md(r.custody.problem.location)}): ${md(r.custody.problem.reason)}`,
       );
   } else out.push("Not run.");
   out.push("", "## Reporting deadlines", "");
   if (r.clock) {
     out.push(
-      `Computed at ${r.clock.now}; awareness ${r.clock.events.aware ?? "-"}.`,
+      `Computed at ${md(r.clock.now)}; awareness ${md(r.clock.events.aware ?? "-")}.`,
       "",
       "| Due (UTC) | Regime | Obligation | Status |",
       "| --- | --- | --- | --- |",
     );
     for (const d of r.clock.deadlines)
-      out.push(`| ${d.dueUtc} | ${d.regime.toUpperCase()} | ${md(d.obligation)} | ${d.status} |`);
+      out.push(`| ${md(d.dueUtc)} | ${md(d.regime.toUpperCase())} | ${md(d.obligation)} | ${md(d.status)} |`);
     if (r.clock.waiting.length > 0) {
       out.push("", "Waiting for a start event:", "");
       for (const w of r.clock.waiting)
-        out.push(`- ${w.regime.toUpperCase()} ${w.obligation}: ${w.period} after \`${w.waitingFor}\``);
+        out.push(`- ${md(w.regime.toUpperCase())} ${md(w.obligation)}: ${md(w.period)} after ${md(w.waitingFor)}`);
     }
   } else out.push("Not computed.");
+  const all = views(report);
   out.push(
     "",
     "## Timeline (custody ledger)",
     "",
-    "| # | Time (UTC) | Actor | Action | Subjects | Evidence (SHA-256) | Outcome |",
-    "| ---: | --- | --- | --- | --- | --- | --- |",
+    "| # | Time (UTC) | Action | Outcome | Status |",
+    "| ---: | --- | --- | --- | --- |",
   );
-  for (const t of r.timeline)
+  for (const v of all)
     out.push(
-      `| ${t.sequence} | ${t.time} | ${md(t.actor)} | ${t.action} | ${md(t.subjects.join(", "))} | ${md(evidenceText(t))} | ${t.outcome} |`,
+      `| ${v.sequence} | ${md(v.time)} | ${md(v.action)} | ${md(v.outcome)} | ${v.verified ? "verified" : "NOT VERIFIED"} |`,
     );
-  out.push("", "## Policy documents of the organisation", "");
+  out.push("", "## Records in detail", "");
+  for (const v of all) out.push(...recordDetailMarkdown(v));
+  out.push("## Evidence inventory", "", ...inventoryMarkdown(evidenceInventory(all)));
+  out.push(...examinerMarkdown(r.caseId, report.custodySigningKeyArn ?? KEY_PLACEHOLDER));
+  out.push("## Policy documents of the organisation", "");
   for (const d of report.documents)
     out.push(
-      `- ${d.account} ${d.target}: \`${d.builder}\`${d.attached === false ? ` (built, not attached: ${d.reason})` : ""}`,
+      `- ${md(d.account)} ${md(d.target)}: ${md(d.builder)}${d.attached === false ? ` (built, not attached: ${md(d.reason)})` : ""}`,
     );
   out.push("");
   return out.join("\n");
 }
 
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** The report as one self-contained HTML page (no scripts, no external resources). */
+/** The report as one self-contained HTML page (no scripts, no external resources, no style but its own). */
 export function renderHtml(report: DrillReport): string {
   const r = report.runbook;
   const row = (cells: string[], attrs = ""): string => `<tr${attrs}>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
@@ -210,18 +258,20 @@ export function renderHtml(report: DrillReport): string {
       ),
     )
     .join("\n");
-  const custody = r.custody
-    ? `<p id="custody-result" class="${r.custody.ok ? "passed" : "failed"}">${r.custody.ok ? "Verified" : "BROKEN"}: ${r.custody.verified} of ${r.custody.total} records (hash chain, canonical form, signatures). Head hash <code>${esc(r.custody.headHash ?? "-")}</code>.</p>` +
-      (r.custody.problem
-        ? `<p>First problem: record ${r.custody.problem.sequence}: ${esc(r.custody.problem.reason)}</p>`
-        : "")
-    : `<p id="custody-result">Not run.</p>`;
+  const custody = custodyLine(r);
+  const custodyHtml =
+    custody && r.custody
+      ? `<p id="custody-result" class="${r.custody.ok ? "passed" : "failed"}">${esc(custody)}. Head hash <code class="hash">${esc(r.custody.headHash ?? "-")}</code>.</p>` +
+        (r.custody.problem
+          ? `<p>First problem: record ${esc(r.custody.problem.sequence)}: ${esc(r.custody.problem.reason)}</p>`
+          : "")
+      : `<p id="custody-result">Not run.</p>`;
   const deadlines = r.clock
-    ? `<table id="deadlines"><thead><tr><th>Due (UTC)</th><th>Regime</th><th>Obligation</th><th>Status</th></tr></thead><tbody>${r.clock.deadlines
+    ? `<p id="deadlines-computed">Computed at <time>${esc(r.clock.now)}</time>; awareness ${esc(r.clock.events.aware ?? "-")}.</p><table id="deadlines"><colgroup><col class="c-time"><col class="c-num"><col><col class="c-status"></colgroup><thead><tr><th>Due (UTC)</th><th>Regime</th><th>Obligation</th><th>Status</th></tr></thead><tbody>${r.clock.deadlines
         .map((d) =>
           row(
             [esc(d.dueUtc), esc(d.regime.toUpperCase()), esc(d.obligation), esc(d.status)],
-            ` class="deadline ${d.status}"`,
+            ` class="deadline ${esc(d.status)}"`,
           ),
         )
         .join("\n")}</tbody></table>` +
@@ -229,19 +279,18 @@ export function renderHtml(report: DrillReport): string {
         ? `<p>Waiting for a start event:</p><ul>${r.clock.waiting.map((w) => `<li>${esc(w.regime.toUpperCase())} ${esc(w.obligation)}: ${esc(w.period)} after <code>${esc(w.waitingFor)}</code></li>`).join("")}</ul>`
         : "")
     : "<p>Not computed.</p>";
-  const timeline = r.timeline
-    .map((t) =>
+  const all = views(report);
+  const timeline = all
+    .map((v) =>
       row(
         [
-          String(t.sequence),
-          esc(t.time),
-          esc(t.actor),
-          `<code>${esc(t.action)}</code>`,
-          esc(t.subjects.join(", ")),
-          esc(evidenceText(t)),
-          esc(t.outcome),
+          `<a href="#record-${v.sequence}">${v.sequence}</a>`,
+          esc(v.time),
+          `<code>${esc(v.action)}</code>`,
+          esc(v.outcome),
+          v.verified ? "verified" : "NOT VERIFIED",
         ],
-        ` class="event ${t.outcome === "failed" ? "failed" : ""}"`,
+        ` class="event${v.outcome === "failed" ? " failed" : ""}" data-sequence="${v.sequence}"`,
       ),
     )
     .join("\n");
@@ -255,49 +304,47 @@ export function renderHtml(report: DrillReport): string {
     )
     .join("");
   const verdict = report.passed ? "PASSED" : "FAILED";
+  const i = report.incident;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(EXHIBIT_CSS)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Incident drill ${esc(r.caseId)}: ${verdict}</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1d1d1f; }
-table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #d0d0d5; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f2f2f5; }
-code { font-size: 0.85em; }
-.verdict.passed, tr.passed .status, p.passed { color: #0a6b2d; font-weight: 600; }
-.verdict.failed, tr.failed .status, p.failed, tr.overdue { color: #a10e0e; font-weight: 600; }
-tr.skipped .status { color: #8a5a00; font-weight: 600; }
-.metrics { display: flex; gap: 2rem; }
-.metric strong { display: block; font-size: 1.6rem; }
-</style>
+<style>${EXHIBIT_CSS}</style>
 </head>
 <body>
-<h1>Incident drill <code>${esc(r.caseId)}</code>: <span id="verdict" class="verdict ${report.passed ? "passed" : "failed"}">${verdict}</span></h1>
+<h1>Incident drill <code>${esc(r.caseId)}</code>: <span id="verdict" class="verdict ${report.passed ? "pass" : "fail"}">${verdict}</span></h1>
 <p>Scenario <code>${esc(r.scenario)}</code>, ${esc(report.startedAt)} to ${esc(report.finishedAt)}, emulator ${esc(report.endpoint)}.
-${report.counts.passed} passed, ${report.counts.failed} failed, ${report.counts.skipped} skipped.</p>
+<span id="counts">${esc(countsLine(report.counts))}</span>.</p>
 <div class="metrics">
-<div class="metric" id="time-to-contain">Time to contain<strong>${esc(formatDuration(r.timeToContainMs))}</strong></div>
-<div class="metric" id="time-to-evidence">Time to evidence secured<strong>${esc(formatDuration(r.timeToEvidenceSecuredMs))}</strong></div>
+<div class="metric" id="time-to-contain">Time to contain<strong>${esc(metric(r, "contain", r.timeToContainMs))}</strong></div>
+<div class="metric" id="time-to-evidence">Time to evidence secured<strong>${esc(metric(r, "evidence", r.timeToEvidenceSecuredMs))}</strong></div>
 </div>
 <h2>Incident</h2>
-<p>Leaked access key <code>${esc(report.incident.accessKeyId)}</code> of user <code>${esc(report.incident.userName)}</code> in account ${esc(report.incident.account)}; role session <code>${esc(report.incident.sessionArn)}</code>; Auto Scaling group <code>${esc(report.incident.autoScalingGroup)}</code> with instance <code>${esc(report.incident.instanceId)}</code> (${report.incident.volumeIds.length} volumes) in ${esc(report.incident.region)}.</p>
+<p>Leaked access key <code>${esc(i.accessKeyId)}</code> of user <code>${esc(i.userName)}</code> in account ${esc(i.account)}; role session <code>${esc(i.sessionArn)}</code>; Auto Scaling group <code>${esc(i.autoScalingGroup)}</code> with instance <code>${esc(i.instanceId)}</code> (${i.volumeIds.length} volumes) in ${esc(i.region)}.</p>
 <h2>Runbook</h2>
-<table id="steps"><thead><tr><th>Step</th><th>Status</th><th>Seconds</th><th>Command</th><th>Result</th></tr></thead><tbody>
+<table id="steps"><colgroup><col class="c-step"><col class="c-status"><col class="c-num"><col class="c-cmd"><col></colgroup><thead><tr><th>Step</th><th>Status</th><th>Seconds</th><th>Command</th><th>Result</th></tr></thead><tbody>
 ${steps}
 </tbody></table>
 <h2>Evidence integrity</h2>
 ${evidence}
 <h2>Custody verification</h2>
-${custody}
+${custodyHtml}
 <h2>Reporting deadlines</h2>
 ${deadlines}
 <h2>Timeline (custody ledger)</h2>
-<table id="timeline"><thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Subjects</th><th>Evidence (SHA-256)</th><th>Outcome</th></tr></thead><tbody>
+<table id="timeline"><colgroup><col class="c-seq"><col class="c-time"><col><col class="c-outcome"><col class="c-status"></colgroup><thead><tr><th>#</th><th>Time (UTC)</th><th>Action</th><th>Outcome</th><th>Status</th></tr></thead><tbody>
 ${timeline}
 </tbody></table>
+<h2>Records in detail</h2>
+<div id="records">
+${all.map(recordDetailHtml).join("\n")}
+</div>
+<h2>Evidence inventory</h2>
+${inventoryHtml(evidenceInventory(all))}
+${examinerHtml(r.caseId, report.custodySigningKeyArn ?? KEY_PLACEHOLDER)}
 <h2>Policy documents of the organisation</h2>
 <ul id="documents">${docs}</ul>
 </body>

@@ -11,6 +11,7 @@ import { PassThrough } from "node:stream";
 import { responderFactory } from "../aws/clients";
 import { captureInstance, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
+import { runCaseOpen } from "../commands/case-open";
 import { clockForCase } from "../commands/clock";
 import { runEvidencePut } from "../commands/evidence";
 import { runHash } from "../commands/hash";
@@ -34,14 +35,18 @@ export type Scenario = "leaked-key" | "compromised-instance" | "all";
 /** Every scenario name, as `--scenario` accepts them. */
 export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all"];
 
-/** Outcome of one step. `skipped` means a step it needs did not pass (so it could not run): never counted as passed. */
-export type StepStatus = "passed" | "failed" | "skipped";
+/**
+ * Outcome of one step. `skipped` means a step it needs did not pass (so it could not run): never counted as passed.
+ * `not-in-scenario` means the scenario does not include the step: shown, so every report lists the same runbook, and
+ * neither a pass nor a failure.
+ */
+export type StepStatus = "passed" | "failed" | "skipped" | "not-in-scenario";
 
 /**
  * What a step counts towards. Evidence is secured when the forensic account owns locked copies (capture); hashing
  * and storing artefacts make the custody record of it, and do not delay "secured".
  */
-export type StepPhase = "contain" | "evidence" | "custody" | "report";
+export type StepPhase = "case" | "contain" | "evidence" | "custody" | "report";
 
 /** One runbook step's outcome. */
 export interface StepResult {
@@ -81,8 +86,13 @@ export interface RunbookResult {
   readonly timeToEvidenceSecuredMs?: number;
   /** The capture's outcome, when it ran. */
   readonly capture?: CaptureResult;
-  /** The custody verification, when it ran. */
+  /**
+   * The verification of the whole chain as the report shows it (every record of the timeline, read after the last
+   * step), when the verify step ran; {@link RunbookResult.custodyAtStep} is what that step itself verified.
+   */
   readonly custody?: ChainVerification;
+  /** What the verify step verified when it ran (the records written before it). */
+  readonly custodyAtStep?: ChainVerification;
   /** The image digests of the forensic snapshots, checked against the planted disks, when hashed. */
   readonly snapshotHashes?: SnapshotHashCheck[];
   /** The analyst's artefact put into the evidence bucket, when put. */
@@ -109,6 +119,16 @@ export interface TimelineEntry {
   readonly outcome: string;
   /** The evidence it vouches for, with hashes. */
   readonly evidence: { kind: string; location: string; sha256?: string }[];
+  /** The record hash. */
+  readonly hash?: string;
+  /** The previous record's hash. */
+  readonly previousHash?: string;
+  /** The record's details (what was changed, the facts of the action). */
+  readonly details?: { [key: string]: JsonValue };
+  /** The record's undo information, when reversible. */
+  readonly undo?: { [key: string]: JsonValue };
+  /** The error line, when failed. */
+  readonly error?: string;
 }
 
 /** A forensic snapshot's image digest against the raw image the drill planted on that device. */
@@ -181,12 +201,20 @@ export function stepRunsIn(scenarios: readonly Scenario[], scenario: Scenario): 
   return scenario === "all" || scenarios.includes(scenario);
 }
 
-/** Milliseconds from start to the end of the last step of a phase, or undefined when any step of it did not pass. */
+/**
+ * Milliseconds from start to the end of the last step of a phase, or undefined when the phase did not run or any step
+ * of it did not pass ({@link phaseRan} tells which).
+ */
 export function phaseDuration(steps: readonly StepResult[], phase: StepPhase, startedAt: string): number | undefined {
-  const of = steps.filter((s) => s.phase === phase);
+  const of = steps.filter((s) => s.phase === phase && s.status !== "not-in-scenario");
   if (of.length === 0 || of.some((s) => s.status !== "passed")) return undefined;
   const end = Math.max(...of.map((s) => Date.parse(s.startedAt) + s.durationMs));
   return end - Date.parse(startedAt);
+}
+
+/** Whether any step of a phase is part of the scenario that ran. */
+export function phaseRan(steps: readonly StepResult[], phase: StepPhase): boolean {
+  return steps.some((s) => s.phase === phase && s.status !== "not-in-scenario");
 }
 
 function containSummary(result: ContainResult): string {
@@ -203,7 +231,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
   const startedAt = new Date().toISOString();
   const steps: StepResult[] = [];
   let capture: CaptureResult | undefined;
-  let custody: ChainVerification | undefined;
+  let custodyAtStep: ChainVerification | undefined;
   let clock: ClockReport | undefined;
   let snapshotHashes: SnapshotHashCheck[] | undefined;
   let artefact: ArtefactCheck | undefined;
@@ -219,7 +247,28 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       dryRun: false,
     };
     const where = `--case ${caseId} --account ${incident.account} --region ${incident.region}`;
+    const memoryImage = memoryImagePath(options.workDir, incident.instanceId);
+    const title = `Drill: leaked access key ${incident.accessKeyId} of ${incident.userName}, instance ${incident.instanceId}`;
+    let opened = false;
+    const needsCase = (): string | undefined =>
+      opened ? undefined : "needs the case opened by the open-case step, which did not pass";
     const specs: StepSpec[] = [
+      {
+        id: "open-case",
+        title: "Open the case (record 0: title, awareness time, who)",
+        phase: "case",
+        command: `flz case open ${caseId} --title "${title}" --aware-at ${startedAt} --by "flz drill" --landing-zone ${options.landingZoneFile}`,
+        scenarios: ["leaked-key", "compromised-instance"],
+        run: async () => {
+          const { record } = await runCaseOpen(
+            caseId,
+            { title, awareAt: startedAt, by: "flz drill", landingZone: options.landingZoneFile, json: true },
+            bufferIo().io,
+          );
+          opened = true;
+          return `case ${caseId} opened as record ${record?.sequence ?? "-"}; awareness ${startedAt} (the start of the runbook)`;
+        },
+      },
       {
         id: "contain-sessions",
         title: `Revoke sessions of role ${incident.roleName} issued before now`,
@@ -316,13 +365,13 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         id: "put-artefact",
         title: "Put an analyst's memory image into the evidence bucket and check its hash in the ledger",
         phase: "custody",
-        command: `flz evidence put --case ${caseId} --kind memory --landing-zone ${options.landingZoneFile} <memory image>`,
+        command: `flz evidence put --case ${caseId} --kind memory --landing-zone ${options.landingZoneFile} ${memoryImage}`,
         scenarios: ["compromised-instance"],
         run: async () => {
           artefact = await putArtefact(l, {
             caseId,
             landingZoneFile: options.landingZoneFile,
-            file: writeMemoryImage(options.workDir, incident.instanceId),
+            file: writeMemoryImage(options.workDir, incident.instanceId, memoryImage),
           });
           return `${artefact.bytes} bytes -> ${artefact.location}; SHA-256 ${artefact.sha256.slice(0, 16)}… recorded as record ${artefact.recordSequence}`;
         },
@@ -334,10 +383,12 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         command: `flz custody verify --case ${caseId}`,
         scenarios: ["leaked-key", "compromised-instance"],
         run: async () => {
-          custody = verifyChain(await l.storedRecords(), { caseId, publicKeyPem: await l.kmsPublicKey() });
-          if (!custody.ok)
-            throw new Error(`chain broken at record ${custody.problem?.sequence}: ${custody.problem?.reason}`);
-          return `${custody.verified} of ${custody.total} records verified; head ${custody.headHash?.slice(0, 16)}...`;
+          custodyAtStep = verifyChain(await l.storedRecords(), { caseId, publicKeyPem: await l.kmsPublicKey() });
+          if (!custodyAtStep.ok)
+            throw new Error(
+              `chain broken at record ${custodyAtStep.problem?.sequence}: ${custodyAtStep.problem?.reason}`,
+            );
+          return `${custodyAtStep.verified} of ${custodyAtStep.total} records verified (records 0 to ${custodyAtStep.total - 1}, all written before this step); head ${custodyAtStep.headHash?.slice(0, 16)}...`;
         },
       },
       {
@@ -354,7 +405,6 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       },
     ];
     for (const spec of specs) {
-      if (!stepRunsIn(spec.scenarios, scenario)) continue;
       const start = Date.now();
       const base = {
         id: spec.id,
@@ -364,8 +414,15 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         startedAt: new Date(start).toISOString(),
       };
       let step: StepResult;
-      const blocked = spec.blockedBy?.();
-      if (blocked) {
+      const blocked = spec.id === "open-case" ? undefined : (needsCase() ?? spec.blockedBy?.());
+      if (!stepRunsIn(spec.scenarios, scenario)) {
+        step = {
+          ...base,
+          status: "not-in-scenario",
+          durationMs: 0,
+          summary: `not in this scenario (${scenario})`,
+        };
+      } else if (blocked) {
         step = { ...base, status: "skipped", durationMs: 0, summary: "not run", error: blocked };
       } else {
         try {
@@ -385,7 +442,23 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       steps.push(step);
       options.onStep?.(step);
     }
-    const records = await l.records().catch(() => []);
+    // The report's timeline and its verification cover the same records: everything in the ledger after the last step
+    // (the clock step appends after the verify step), so "verified N of M" counts exactly the timeline's records.
+    const stored = await l.storedRecords().catch(() => []);
+    const custody =
+      custodyAtStep && stored.length > 0
+        ? await l
+            .kmsPublicKey()
+            .then((publicKeyPem) => verifyChain(stored, { caseId, publicKeyPem }))
+            .catch(() => undefined)
+        : undefined;
+    const records = stored.flatMap((e): CustodyRecord[] => {
+      try {
+        return [JSON.parse(Buffer.from(e.bytes).toString("utf8")) as CustodyRecord];
+      } catch {
+        return [];
+      }
+    });
     return {
       caseId,
       scenario,
@@ -395,6 +468,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       timeToEvidenceSecuredMs: phaseDuration(steps, "evidence", startedAt),
       capture,
       custody,
+      custodyAtStep,
       clock,
       snapshotHashes,
       artefact,
@@ -419,6 +493,11 @@ export function timelineEntry(record: CustodyRecord): TimelineEntry {
       location: e.location,
       ...(e.sha256 ? { sha256: e.sha256 } : {}),
     })),
+    hash: record.hash,
+    previousHash: record.previousHash,
+    ...(record.details ? { details: record.details } : {}),
+    ...(record.undo ? { undo: record.undo } : {}),
+    ...(record.error ? { error: record.error } : {}),
   };
 }
 
@@ -477,11 +556,14 @@ async function hashForensicSnapshot(target: SnapshotToHash): Promise<SnapshotHas
   };
 }
 
+/** Where the drill writes the analyst's fake memory image. */
+export function memoryImagePath(dir: string, instanceId: string): string {
+  return path.join(dir, "artefacts", `${instanceId}-memory.lime`);
+}
+
 /** Writes the analyst's fake memory image (3 MiB, deterministic) for the artefact step; returns its path. */
-export function writeMemoryImage(dir: string, instanceId: string): string {
-  const folder = path.join(dir, "artefacts");
-  mkdirSync(folder, { recursive: true });
-  const file = path.join(folder, `${instanceId}-memory.lime`);
+export function writeMemoryImage(dir: string, instanceId: string, file = memoryImagePath(dir, instanceId)): string {
+  mkdirSync(path.dirname(file), { recursive: true });
   const image = Buffer.alloc(3 * 2 ** 20);
   // Pseudo-random pages from a hash chain: incompressible and the same on every run.
   let seed = createHash("sha256").update(`FLZ-DRILL memory of ${instanceId}`).digest();

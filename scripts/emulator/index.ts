@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import * as path from "node:path";
+import { OperationError } from "../errors";
 
 /** A running emulator. */
 export interface Emulator {
@@ -41,6 +42,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * One line for an emulator that exited before it was ready: a missing module says what to install, instead of the
+ * first line of a Python traceback ("Traceback (most recent call last):").
+ */
+export function emulatorExitLine(python: string, code: number | null, stderr: string): string {
+  const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
+  if (missing)
+    return `${python} has no ${missing[1]} module: the emulator needs moto 5.2.1: pip install 'moto[server]==5.2.1' for ${python} (or point FLZ_PYTHON at a Python that has it)`;
+  const last =
+    stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim())
+      .pop() ?? "no output";
+  return `the emulator (${python}) exited with code ${code ?? "null"} before it was ready: ${last}`;
+}
+
 /** Starts `moto_server` on a free loopback port and resolves when it answers. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const port = await freePort();
@@ -58,6 +76,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   await new Promise<void>((resolve, reject) => {
+    // A missing interpreter is an 'error' event, not an exit: without this listener it is an uncaught stack trace.
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new OperationError(
+          err.code === "ENOENT"
+            ? `${python} not found: the emulator needs Python 3 with moto 5.2.1: install python3, then pip install 'moto[server]==5.2.1' (or point FLZ_PYTHON at a Python that has it)`
+            : `cannot start the emulator with ${python}: ${err.message}`,
+        ),
+      );
+    });
     const timer = setTimeout(
       () =>
         reject(
@@ -69,7 +98,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     );
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`emulator exited with code ${code ?? "null"} before it was ready: ${stderr.trim()}`));
+      reject(new OperationError(emulatorExitLine(python, code, stderr)));
     });
     child.stdout?.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("ready")) {

@@ -32,10 +32,13 @@ async function flz(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code: run.value, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** The records a capture wrote: every record after record 0, which is the case.opened record every case starts with. */
 async function ledgerRecords(lz: LandingZone, caseId: string): Promise<CustodyRecord[]> {
   const factory = captureFactory(lz, caseId);
   try {
-    return await (await openLedger({ factory, landingZone: lz, caseId })).records();
+    const [opened, ...rest] = await (await openLedger({ factory, landingZone: lz, caseId })).records();
+    expect(opened?.action).to.equal("case.opened");
+    return rest;
   } finally {
     factory.destroy();
   }
@@ -66,6 +69,22 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
     restore = [];
   });
 
+  /** Opens a case as an operator does, with flz case open (before any fault is injected). */
+  const openCase = async (caseId: string): Promise<void> => {
+    const run = await flz([
+      "case",
+      "open",
+      caseId,
+      "--title",
+      "capture failure",
+      "--aware-at",
+      "now",
+      "--landing-zone",
+      contract,
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+  };
+
   const args = (caseId: string) => [
     "capture",
     "--case",
@@ -81,6 +100,7 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
   ];
 
   it("stops with one line naming the member role when its assumption is denied, and records the failure", async () => {
+    await openCase("IR-200");
     const memberRole = `arn:aws:iam::${MEMBER}:role/${lz.memberResponderRoleName}`;
     const sts = mockClient(CredentialProviderSts);
     restore.push(() => sts.restore());
@@ -105,6 +125,7 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
   });
 
   it("fails a volume whose evidence copy is refused the key (AccessDenied), exits 1, and records it", async () => {
+    await openCase("IR-201");
     const ec2 = mockClient(EC2Client);
     restore.push(() => ec2.restore());
     ec2.send.callThrough();
@@ -131,6 +152,7 @@ describe("flz capture failures (aws-sdk-client-mock over the emulator)", functio
   });
 
   it("reports a snapshot copy that ends in error with its StateMessage, exits 1, and records it", async () => {
+    await openCase("IR-202");
     const original = EC2Client.prototype.send as (
       this: EC2Client,
       command: DescribeSnapshotsCommand,

@@ -74,10 +74,13 @@ async function ownSnapshots(account: string, region: string): Promise<Snapshot[]
   }
 }
 
+/** The records a capture wrote: every record after record 0, which is the case.opened record every case starts with. */
 async function ledgerRecords(lz: LandingZone, caseId: string): Promise<CustodyRecord[]> {
   const factory = captureFactory(lz, caseId);
   try {
-    return await (await openLedger({ factory, landingZone: lz, caseId })).records();
+    const [opened, ...rest] = await (await openLedger({ factory, landingZone: lz, caseId })).records();
+    expect(opened?.action).to.equal("case.opened");
+    return rest;
   } finally {
     factory.destroy();
   }
@@ -102,6 +105,22 @@ describe("flz capture on the emulator", function () {
     instance = await launchInstance(MEMBER, REGION, 1);
   });
 
+  /** Opens a case as an operator does, with flz case open: the only way a case comes to exist. */
+  const openCase = async (caseId: string): Promise<void> => {
+    const run = await flz([
+      "case",
+      "open",
+      caseId,
+      "--title",
+      "capture test",
+      "--aware-at",
+      "now",
+      "--landing-zone",
+      contract,
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+  };
+
   const baseArgs = (caseId: string) => [
     "capture",
     "--case",
@@ -117,6 +136,7 @@ describe("flz capture on the emulator", function () {
   ];
 
   it("captures every volume into locked, forensic-owned snapshots under the evidence key, and prints one JSON document", async () => {
+    await openCase("IR-100");
     const run = await flz([...baseArgs("IR-100"), "--json"]);
     expect(run.code, run.stderr).to.equal(0);
     const result = JSON.parse(run.stdout) as {
@@ -167,6 +187,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("records every step, the caller identities and hashed instance artefacts in the case's ledger", async () => {
+    await openCase("IR-101");
     const run = await flz(baseArgs("IR-101"));
     expect(run.code, run.stderr).to.equal(0);
     const records = await ledgerRecords(lz, "IR-101");
@@ -219,6 +240,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("captures only the named volume with --volume", async () => {
+    await openCase("IR-102");
     const run = await flz([...baseArgs("IR-102"), "--volume", instance.volumeIds[1], "--json"]);
     expect(run.code, run.stderr).to.equal(0);
     expect(
@@ -227,6 +249,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("resumes: a second run finds everything in the ledger and captures or records nothing twice", async () => {
+    await openCase("IR-103");
     const first = await flz([...baseArgs("IR-103"), "--json"]);
     expect(first.code, first.stderr).to.equal(0);
     const before = await emulatorState(lz);
@@ -243,6 +266,7 @@ describe("flz capture on the emulator", function () {
 
   it("continues an interrupted capture from what exists: a forensic copy refused on the key, then a rerun", async () => {
     const caseId = "IR-104";
+    await openCase(caseId);
     const request = parseCaptureRequest({
       case: caseId,
       instance: instance.instanceId,
@@ -362,6 +386,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("--dry-run prints the plan and changes nothing in AWS or the ledger", async () => {
+    await openCase("IR-105");
     const before = await emulatorState(lz);
     const run = await flz([...baseArgs("IR-105"), "--dry-run"]);
     expect(run.code, run.stderr).to.equal(0);
@@ -373,7 +398,8 @@ describe("flz capture on the emulator", function () {
     expect(await ledgerRecords(lz, "IR-105")).to.deep.equal([]);
   });
 
-  it("fails with one line, exit 1 and a ledger record for an unknown instance", async () => {
+  it("fails with one line, exit 2 (an unknown name, as in every command) and a ledger record for an unknown instance", async () => {
+    await openCase("IR-106");
     const run = await flz([
       "capture",
       "--case",
@@ -387,7 +413,7 @@ describe("flz capture on the emulator", function () {
       "--landing-zone",
       contract,
     ]);
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(2);
     expect(run.stderr.trim().split("\n")).to.have.length(1);
     expect(run.stderr).to.match(
       /^flz: instance i-0123456789abcdef0 not found in account 333333333333 \(looked in eu-west-1, us-east-1\)/,
@@ -397,6 +423,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("names the instance's real region when it is asked for in another one", async () => {
+    await openCase("IR-107");
     const run = await flz([
       "capture",
       "--case",
@@ -410,7 +437,7 @@ describe("flz capture on the emulator", function () {
       "--landing-zone",
       contract,
     ]);
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(2); // an instance not where it was named: bad usage, as in every command
     expect(run.stderr.trim()).to.equal(
       `flz: instance ${instance.instanceId} is not in us-east-1 but in eu-west-1 (account ${MEMBER}): run again with --region eu-west-1`,
     );
@@ -418,6 +445,7 @@ describe("flz capture on the emulator", function () {
   });
 
   it("copies evidence from an ungoverned region into the home region (cross-region copy)", async () => {
+    await openCase("IR-108");
     const far = await launchInstance(MEMBER, "us-west-2", 0);
     const run = await flz([
       "capture",

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ClientFactory } from "../../../scripts/aws/clients";
+import { openTestCase } from "../../support/cases";
 import { runFlz } from "../../support/cli";
 import { CLOCK_ACTION, eventsFromLedger } from "../../../scripts/clock/case-events";
 import { openLedger } from "../../../scripts/custody/ledger";
@@ -63,7 +64,7 @@ describe("clock start events from a case's ledger", () => {
 describe("flz clock --case (emulator)", () => {
   useEmulator();
 
-  it("reads awareness from the case's first record and records the deadlines in the ledger", async () => {
+  it("reads awareness from the case opening and records the deadlines in the ledger", async () => {
     const lz = await seedLandingZone();
     const file = path.join(mkdtempSync(path.join(tmpdir(), "flz-clock-")), "lz.json");
     writeFileSync(file, JSON.stringify(lz));
@@ -74,7 +75,8 @@ describe("flz clock --case (emulator)", () => {
     });
     try {
       const ledger = await openLedger({ factory, landingZone: lz, caseId: "IR-CLOCK-1" });
-      const first = await ledger.append({ action: "case.opened", subjects: ["IR-CLOCK-1"] });
+      // The awareness stated at opening, hours before the case was opened, is what the clocks run from.
+      await openTestCase(ledger, { awarenessTime: "2026-03-02T09:15:00.000Z" });
 
       const { code, out } = await runFlz([
         "clock",
@@ -92,7 +94,8 @@ describe("flz clock --case (emulator)", () => {
       ]);
       expect(code).to.equal(0);
       const printed = JSON.parse(out);
-      expect(printed.events.aware).to.equal(first.time.replace(/\.\d{3}Z$/, "Z"));
+      expect(printed.events.aware).to.equal("2026-03-02T09:15:00Z");
+      expect(printed.eventSources.aware).to.equal("case opening (record 0)");
       expect(printed.recordedAs).to.equal(1);
 
       const stored = await ledger.records();

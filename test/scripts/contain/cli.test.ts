@@ -84,7 +84,7 @@ describe("flz contain through the CLI entry (emulator)", function () {
       .and.contain("network ACL");
     expect(run.err).to.contain("dry run: nothing changed");
     expect(await instanceState(ec2, id)).to.deep.equal(before);
-    expect(await world.ledger.records()).to.have.length(0);
+    expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
   });
 
   it("contains an instance and says how to undo it", async () => {
@@ -94,7 +94,7 @@ describe("flz contain through the CLI entry (emulator)", function () {
     const run = await runCli(["contain", "instance", ...common, "--instance", id]);
     expect(run.code, run.err).to.equal(0);
     expect(run.err).to.match(
-      /recorded in case IR-2026-0042 as record 0 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 0/,
+      /recorded in case IR-2026-0042 as record 1 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 1/,
     );
     expect((await instanceState(ec2, id)).disableApiTermination).to.equal(true);
   });
@@ -199,9 +199,9 @@ describe("flz contain through the CLI entry (emulator)", function () {
       );
       expectUsage(
         await runCli(["contain", "undo", "--case", world.caseId, "--landing-zone", world.lzFile, "--action", "7"]),
-        /case IR-2026-0042 has no record 7: the case has no records yet/,
+        /case IR-2026-0042 has no record 7: its records are 0 to 0/,
       );
-      expect(await world.ledger.records()).to.have.length(0);
+      expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
     });
   });
 });

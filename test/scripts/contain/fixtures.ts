@@ -23,6 +23,7 @@ import type { LandingZone } from "../../../scripts/contract";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyLedger } from "../../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+import { openTestCase } from "../../support/cases";
 
 /** The member account the tests contain things in. */
 export const MEMBER = SEED_ACCOUNTS.members[0];
@@ -47,7 +48,7 @@ export interface ContainWorld {
   close(): void;
 }
 
-/** Seeds the emulator and opens the case's ledger. */
+/** Seeds the emulator, opens the case (record 0, case.opened, as `flz case open` writes it) and its ledger. */
 export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorld> {
   const lz = await seedLandingZone();
   const dir = mkdtempSync(path.join(tmpdir(), "flz-contain-"));
@@ -60,6 +61,7 @@ export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorl
   });
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   const ledger = await openLedger({ factory: responder, landingZone: lz, caseId });
+  await openTestCase(ledger);
   return {
     lz,
     caseId,

@@ -126,7 +126,10 @@ describe("flz contain instance (emulator)", function () {
     expect(second.record).to.equal(undefined);
     expect(second.notes[0]).to.match(/is already contained: nothing changed, nothing recorded/);
     expect(await instanceState(ec2, id)).to.deep.equal(contained);
-    expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["contain.instance.isolated"]);
+    expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal([
+      "case.opened",
+      "contain.instance.isolated",
+    ]);
     const undone = await undoAction(world.context(), { sequence: first.record?.sequence ?? -1 });
     expect(undone.record?.action).to.equal("contain.undone");
     expect(undone.record?.details?.undoes).to.equal(first.record?.sequence);
@@ -186,6 +189,6 @@ describe("flz contain instance (emulator)", function () {
     const gone = await containInstance(world.context(), { instanceId: id }).catch((e: unknown) => e);
     expect(gone).to.be.instanceOf(UsageError);
     expect((gone as Error).message).to.match(/is terminated: there is nothing left to contain/);
-    expect(await world.ledger.records()).to.have.length(0);
+    expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
   });
 });

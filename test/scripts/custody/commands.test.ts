@@ -11,6 +11,7 @@ import { OperationError } from "../../../scripts/errors";
 import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
 import { captureIo } from "../hash/io";
+import { openTestCase } from "../../support/cases";
 import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -44,6 +45,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
     const large = path.join(dir, "mem.lime");
     writeFileSync(large, blockBytes(42, 11 * 1024 * 1024 + 7));
     const io = captureIo();
+    await openTestCase(await world.ledger("IR-EV"));
     const a = await runEvidencePut(small, { case: "IR-EV", kind: "log", landingZone }, io);
     const b = await runEvidencePut(large, { case: "IR-EV", kind: "memory", landingZone, partSizeMib: "5" }, io);
     for (const [file, result] of [
@@ -75,9 +77,10 @@ describe("flz custody and flz evidence put (emulator)", () => {
     const file = path.join(dir, "x.bin");
     writeFileSync(file, "x");
     const io = captureIo();
+    await openTestCase(await world.ledger("IR-DRY"));
     await runEvidencePut(file, { case: "IR-DRY", kind: "disk-image", landingZone, dryRun: true }, io);
     expect(io.stdout()).to.contain(`s3://${world.lz.evidenceBucket}/cases/IR-DRY/evidence/disk-image/`);
-    expect(await (await world.ledger("IR-DRY")).records()).to.have.length(0);
+    expect((await (await world.ledger("IR-DRY")).records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
     expect(
       (await rejection(runEvidencePut(file, { case: "IR-DRY", kind: "ram", landingZone }, io))).message,
     ).to.contain("--kind ram");
@@ -85,13 +88,14 @@ describe("flz custody and flz evidence put (emulator)", () => {
 
   it("show lists every record; export writes records, key and report; verify --from passes offline and names tampering", async () => {
     const ledger = await world.ledger("IR-EXP");
+    await openTestCase(ledger);
     for (let i = 0; i < 4; i++) await ledger.append(sampleEvent(i));
     const shown = captureIo();
     await runShow({ case: "IR-EXP", landingZone }, shown);
     const lines = shown.stdout().trim().split("\n");
-    expect(lines).to.have.length(5);
+    expect(lines).to.have.length(6);
     expect(lines[0]).to.match(/^SEQ\s+TIME \(UTC\)\s+ACTOR\s+ACTION\s+SUBJECTS\s+HASH\s+PREVIOUS$/);
-    expect(lines[4]).to.match(/^3\s+\d{4}-\d\d-\d\dT.*capture\.snapshot\.created/);
+    expect(lines[5]).to.match(/^4\s+\d{4}-\d\d-\d\dT.*capture\.snapshot\.created/);
 
     const out = path.join(dir, "export");
     const exported = await runExport({ case: "IR-EXP", out, landingZone }, captureIo());
@@ -101,9 +105,10 @@ describe("flz custody and flz evidence put (emulator)", () => {
       "00000001.json",
       "00000002.json",
       "00000003.json",
+      "00000004.json",
     ]);
     const markdown = readFileSync(path.join(out, "report.md"), "utf8");
-    expect(markdown).to.contain("**Verification:** VERIFIED: 4 records");
+    expect(markdown).to.contain("**Verification:** VERIFIED: 5 records");
     expect(markdown).to.contain("`" + "ab".repeat(32) + "`");
 
     // offline: point the SDK nowhere, so any AWS call would fail
@@ -113,7 +118,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
       const pem = path.join(dir, "kms.pem");
       writeFileSync(pem, readFileSync(path.join(out, "public-key.pem")));
       const ok = await runVerify({ case: "IR-EXP", from: out, publicKey: pem, json: true }, captureIo());
-      expect(ok).to.include({ ok: true, verified: 4, total: 4 });
+      expect(ok).to.include({ ok: true, verified: 5, total: 5 });
 
       const file = path.join(out, "records", "00000002.json");
       writeFileSync(file, readFileSync(file, "utf8").replace("contain.sessions.revoked", "contain.sessions.REVOKED"));
@@ -141,10 +146,10 @@ describe("flz custody and flz evidence put (emulator)", () => {
 
   it("verify online fails closed on an empty case and on a stranger's public key", async () => {
     expect((await rejection(runVerify({ case: "IR-NONE", landingZone }, captureIo()))).message).to.contain(
-      "has no custody records",
+      "case IR-NONE does not exist",
     );
     const ledger = await world.ledger("IR-K");
-    await ledger.append(sampleEvent(0));
+    await openTestCase(ledger);
     const stranger = path.join(dir, "stranger.pem");
     mkdirSync(dir, { recursive: true });
     writeFileSync(

@@ -9,6 +9,7 @@ import { runExport } from "../../../scripts/commands/custody";
 import { renderHtml } from "../../../scripts/custody/report";
 import { useEmulator } from "../../support/emulator";
 import { captureIo } from "../hash/io";
+import { openTestCase } from "../../support/cases";
 import { custodyWorld, sampleEvent } from "./fixtures";
 
 const CHROMIUM = process.env.FLZ_CHROMIUM ?? "/usr/bin/chromium";
@@ -45,8 +46,9 @@ describe("custody report in headless Chromium", function () {
     const world = await custodyWorld();
     const caseId = "IR-2026-REPORT";
     const ledger = await world.ledger(caseId);
-    const records = 7;
-    for (let i = 0; i < records - 1; i++) await ledger.append(sampleEvent(i));
+    const records = 8;
+    await openTestCase(ledger);
+    for (let i = 0; i < records - 2; i++) await ledger.append(sampleEvent(i));
     // text from the incident ends up in records: it must be shown, never executed
     await ledger.append({
       action: "capture.instance.described",
@@ -77,6 +79,7 @@ describe("custody report in headless Chromium", function () {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sequence")));
     expect(sequences).to.deep.equal([...Array(records).keys()].map(String));
     const statuses = await page.locator("#timeline tbody tr td:last-child").allTextContents();
+    expect(await page.locator("#records section.record").count()).to.equal(records);
     expect(statuses).to.deep.equal(Array(records).fill("verified"));
     const body = (await page.textContent("body")) ?? "";
     expect(body).to.contain("<script>document.title='pwned'</script>");

@@ -9,6 +9,7 @@ import { chromium, type Browser } from "playwright-core";
 import { useEmulatorEnvironment } from "../../../scripts/drill/drill";
 import { drillDisks, rawImageSha256 } from "../../../scripts/drill/disk";
 import type { DrillReport } from "../../../scripts/drill/report";
+import { printToPdf } from "../../support/print";
 
 const CHROMIUM = process.env.FLZ_CHROMIUM ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -70,6 +71,7 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     expect(failed.map((s) => `${s.id} ${s.status}: ${s.error}`)).to.deep.equal([]);
     expect(report.passed).to.equal(true);
     expect(report.runbook.steps.map((s) => s.id)).to.deep.equal([
+      "open-case",
       "contain-sessions",
       "contain-access-key",
       "contain-instance",
@@ -133,17 +135,20 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     expect(r.custody?.ok).to.equal(true);
     expect(r.custody?.verified).to.equal(r.custody?.total);
     const actions = r.timeline.map((t) => t.action);
-    expect(actions.slice(0, 3)).to.deep.equal([
+    expect(actions.slice(0, 4)).to.deep.equal([
+      "case.opened",
       "contain.sessions.revoked",
       "contain.access-key.deactivated",
       "contain.instance.isolated",
     ]);
     expect(actions[actions.length - 1]).to.equal("clock.deadlines.computed");
-    // The timeline is every record of the ledger (the one the separate evidence put wrote included): the records
-    // verified, then the deadlines recorded after the verification.
+    // The timeline is every record of the ledger (the one the separate evidence put wrote included), and the custody
+    // result the report shows covers exactly those records; the verify step itself saw those written before it.
     expect(r.timeline.map((t) => t.sequence)).to.deep.equal([...Array(r.timeline.length).keys()]);
-    expect(r.timeline.length).to.equal((r.custody?.total ?? 0) + 1);
-    expect(r.clock?.events.aware).to.equal(r.timeline[0].time.replace(/\.\d{3}Z$/, "Z"));
+    expect(r.timeline.length).to.equal(r.custody?.total);
+    expect(r.custodyAtStep?.total).to.equal(r.timeline.length - 1);
+    // Awareness is what the case was opened with: the start of the runbook.
+    expect(r.clock?.events.aware).to.equal(r.startedAt.replace(/\.\d{3}Z$/, "Z"));
     expect(r.clock?.deadlines.map((d) => d.regime)).to.include.members(["gdpr", "nis2", "dora", "hipaa"]);
   });
 
@@ -191,6 +196,10 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
         outcome.report.runbook.clock?.deadlines.length,
       );
       expect(await page.locator("#timeline tbody tr").count()).to.equal(outcome.report.runbook.timeline.length);
+      expect(await page.locator("#records section.record").count()).to.equal(outcome.report.runbook.timeline.length);
+      expect(await page.textContent("#deadlines-computed")).to.contain(
+        `Computed at ${outcome.report.runbook.clock?.now}`,
+      );
       expect(await page.locator("#evidence li.passed").count()).to.equal(3);
       expect(await page.locator("#evidence li.failed").count()).to.equal(0);
       const hashes = outcome.report.runbook.snapshotHashes ?? [];
@@ -199,6 +208,20 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
       // The report is self-contained: nothing is loaded from anywhere.
       expect(await page.locator("script, link, img, iframe").count()).to.equal(0);
       await page.close();
+    });
+
+    it("prints on A4 with every column, and every record hash is in the PDF's text", async () => {
+      const printed = await printToPdf(browser!, outcome.files.html);
+      expect(printed.overflowing, "elements wider than an A4 page").to.deep.equal([]);
+      const missing = outcome.report.runbook.timeline.filter((t) => !printed.text.includes(t.hash ?? "(no hash)"));
+      expect(missing.map((t) => t.sequence)).to.deep.equal([]);
+      for (const heading of [
+        "Evidence inventory",
+        "How an examiner re-verifies, offline",
+        "Glossary",
+        "Records in detail",
+      ])
+        expect(printed.text).to.contain(heading);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { parseScenario } from "../../../scripts/commands/drill";
 import {
+  countSteps,
   drillPassed,
   evidenceLines,
   renderHtml,
@@ -80,7 +81,7 @@ describe("drill report decisions", () => {
   const report = (overrides: Partial<RunbookResult> = {}): DrillReport => ({
     version: 1,
     passed: false,
-    counts: { passed: 1, failed: 0, skipped: 1 },
+    counts: { passed: 1, failed: 0, skipped: 1, "not-in-scenario": 0 },
     startedAt: "2026-03-02T09:00:00.000Z",
     finishedAt: "2026-03-02T09:00:09.000Z",
     endpoint: "http://127.0.0.1:1",
@@ -115,7 +116,7 @@ describe("drill report decisions", () => {
     expect(html).to.match(
       /data-step="hash-snapshots"><td>[^<]*&lt;b&gt;<\/td><td><span class="status">SKIPPED<\/span>/,
     );
-    expect(renderMarkdown(report())).to.match(/\| step hash-snapshots <b> \| SKIPPED \|/);
+    expect(renderMarkdown(report())).to.match(/\| step hash-snapshots \\<b\\> \| SKIPPED \|/);
   });
 
   it("states each evidence check, a digest that differs from the planted disk and a check that did not run included", () => {
@@ -157,10 +158,45 @@ describe("drill report decisions", () => {
       },
     ];
     const html = renderHtml(report({ timeline }));
-    expect(html).to.contain(`<td>memory s3://b/k ${"c".repeat(64)}</td>`);
+    expect(html).to.contain(`<code class="hash">${"c".repeat(64)}</code>`);
     expect(html).to.contain("assumed-role/R/&lt;x&gt;");
-    expect(renderMarkdown(report({ timeline }))).to.contain(
-      `| 0 | 2026-03-02T09:00:01.000Z | arn:aws:sts::222222222222:assumed-role/R/<x> | evidence.put | s3://b/k | memory s3://b/k ${"c".repeat(64)} | succeeded |`,
+    const markdown = renderMarkdown(report({ timeline }));
+    expect(markdown).to.contain("| 0 | 2026-03-02T09:00:01.000Z | evidence.put | succeeded | NOT VERIFIED |");
+    expect(markdown).to.contain("- Actor: arn:aws:sts::222222222222:assumed-role/R/\\<x\\>");
+    expect(markdown).to.contain(`| 0 | memory | s3://b/k | \`${"c".repeat(64)}\` | — |`);
+  });
+
+  it("lists a step the scenario does not run as not in this scenario: neither a pass nor a failure", () => {
+    const steps = [
+      step("contain-sessions", "passed", "contain", "2026-03-02T09:00:01.000Z", 5),
+      step("capture", "not-in-scenario", "evidence", "2026-03-02T09:00:01.000Z", 0),
+    ];
+    const r = { ...runbook(steps), timeToContainMs: 1005 };
+    expect(drillPassed(r)).to.equal(true);
+    const full = report(r);
+    const rendered = { ...full, passed: true, counts: countSteps(r), runbook: r };
+    const md = renderMarkdown(rendered);
+    expect(md).to.contain("- Time to evidence secured: **not in this scenario**");
+    expect(md).to.contain("- Steps: 1 passed, 0 failed, 0 skipped, 1 not in this scenario");
+    expect(md).to.match(/\| step capture \\<b\\> \| NOT IN THIS SCENARIO \|/);
+    const failed = { ...r, steps: [step("capture", "failed", "evidence", "2026-03-02T09:00:01.000Z", 5)] };
+    expect(renderMarkdown({ ...full, runbook: failed })).to.contain(
+      "- Time to evidence secured: **not measured (a step of the phase did not pass)**",
+    );
+  });
+
+  it("shows the time the deadlines were computed at in the HTML", () => {
+    const clock = {
+      now: "2026-03-02T09:00:05Z",
+      timeZone: "UTC",
+      regimes: [],
+      events: { aware: "2026-03-02T09:00:00Z" },
+      deadlines: [],
+      waiting: [],
+      warnings: [],
+    };
+    expect(renderHtml(report({ clock }))).to.contain(
+      '<p id="deadlines-computed">Computed at <time>2026-03-02T09:00:05Z</time>; awareness 2026-03-02T09:00:00Z.</p>',
     );
   });
 
