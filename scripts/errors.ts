@@ -151,7 +151,10 @@ export function describeError(err: unknown): string {
   if (err && typeof err === "object" && (err as Record<symbol, unknown>)[Symbol.for("flz.gaveUp")]) {
     const e = err as { name?: string; message?: string };
     const line = firstLine(e.message ?? "");
-    return e.name && e.name !== "Error" && !line.startsWith(e.name) ? `${e.name}: ${line}` : line;
+    const gaveUp = e.name && e.name !== "Error" && !line.startsWith(e.name) ? `${e.name}: ${line}` : line;
+    // An endpoint that cannot be reached at all: what to check first, then which call gave up.
+    const unreachable = networkErrorLine(err);
+    return unreachable && !/ECONNRESET|EPIPE/.test(unreachable) ? `${unreachable} (${gaveUp})` : gaveUp;
   }
   const fsLine = fileSystemErrorLine(err);
   if (fsLine) return fsLine;

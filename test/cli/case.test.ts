@@ -173,6 +173,8 @@ describe("flz case (emulator)", function () {
       "contain.sessions.revoked",
       "contain.sessions.revoked",
       "contain.undone",
+      // flz evidence put writes its intent before the upload (PLAN.md decision 5), then the outcome.
+      "evidence.intent",
       "evidence.put",
       "clock.deadlines.computed",
     ]);
@@ -188,7 +190,7 @@ describe("flz case (emulator)", function () {
       dueUtc: "2026-03-05T09:15:00Z",
       status: "overdue",
     });
-    expect(status.verification).to.include({ ok: true, verified: 6, total: 6 });
+    expect(status.verification).to.include({ ok: true, verified: 7, total: 7 });
 
     const text = await flz("case", "status", "IR-S");
     expect(text.out)
