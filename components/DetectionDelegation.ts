@@ -29,10 +29,46 @@ export interface DetectionDelegationArgs {
    * responder wants. Each plan has its own price.
    */
   readonly guardDutyFeatures?: string[];
-  /** Delegate Security Hub and auto-enable it for new members with the default standards. Default true. */
+  /**
+   * Delegate Security Hub and enable it in every account, existing and future, through central configuration: a
+   * finding aggregator in the home region linking the governed regions, an organisation configuration of type CENTRAL,
+   * and a configuration policy (Security Hub on, AWS Foundational Security Best Practices) associated with the
+   * organisation root. `autoEnable` alone covers only accounts that join later (Security Hub user guide, "Central
+   * configuration"). Default true.
+   */
   readonly securityHub?: boolean;
-  /** Delegate Detective and auto-enable new members into the behaviour graph. Default true. */
+  /**
+   * Delegate Detective, auto-enable accounts that join later, and make every account that exists now a member of the
+   * behaviour graph (`autoEnable` does not cover them: Detective user guide, "Managing organization accounts").
+   * Default true.
+   */
   readonly detective?: boolean;
+  /**
+   * Adopt the GuardDuty detector that already exists in the administrator account (one per account and region) instead
+   * of creating one, which would fail. Default false.
+   */
+  readonly adoptGuardDutyDetector?: boolean;
+  /** Adopt Security Hub already enabled in the administrator account instead of enabling it, which would fail. Default false. */
+  readonly adoptSecurityHub?: boolean;
+  /**
+   * Adopt the existing Detective behaviour graph of the administrator account, per region (its ARN, from
+   * `aws detective list-graphs`), instead of creating one, which would fail. Default none (a graph is created).
+   */
+  readonly detectiveGraphArns?: Readonly<Record<string, string>>;
+  /** Home region: Security Hub's aggregation and central configuration live there. Default: the first of `regions`. */
+  readonly homeRegion?: string;
+  /** The organisation root ID (`r-...`): the Security Hub configuration policy is associated with it. Required with Security Hub. */
+  readonly organizationRootId?: pulumi.Input<string>;
+  /**
+   * The accounts of the organisation now (ID and e-mail, from `getOrganization`): each becomes a Detective member. The
+   * administrator account itself is skipped. Default none.
+   */
+  readonly existingAccounts?: pulumi.Input<Array<{ id: string; email: string }>>;
+}
+
+/** The AWS Foundational Security Best Practices standard in a region (the configuration policy enables it). */
+export function foundationalStandardArn(region: string): string {
+  return `arn:aws:securityhub:${region}::standards/aws-foundational-security-best-practices/v/1.0.0`;
 }
 
 /** Default GuardDuty protection plans enabled organisation-wide. */
@@ -73,6 +109,11 @@ export class DetectionDelegation extends pulumi.ComponentResource {
         );
     }
     const features = args.guardDutyFeatures ?? DEFAULT_GUARDDUTY_FEATURES;
+    const home = args.homeRegion ?? args.regions[0];
+    if ((args.securityHub ?? true) && args.organizationRootId === undefined)
+      throw new Error(
+        `DetectionDelegation "${name}": Security Hub central configuration needs organizationRootId (r-...), to associate its configuration policy with every account`,
+      );
     this.byRegion = {};
     for (const region of args.regions) {
       const management = { parent: this, provider: args.managementProviders[region] };
@@ -81,67 +122,135 @@ export class DetectionDelegation extends pulumi.ComponentResource {
       let graphArn: pulumi.Output<string> = pulumi.output("");
 
       if (args.guardDuty ?? true) {
-        const detector = new aws.guardduty.Detector(
-          `${name}-guardduty-${region}`,
-          { enable: true, findingPublishingFrequency: "FIFTEEN_MINUTES" },
-          admin,
-        );
+        // One detector per account and region: an existing one is read (getDetector returns it), never re-created.
+        const detector = args.adoptGuardDutyDetector
+          ? undefined
+          : new aws.guardduty.Detector(
+              `${name}-guardduty-${region}`,
+              { enable: true, findingPublishingFrequency: "FIFTEEN_MINUTES" },
+              admin,
+            );
+        const id = detector ? detector.id : aws.guardduty.getDetectorOutput({}, admin).id;
         const registration = new aws.guardduty.OrganizationAdminAccount(
           `${name}-guardduty-admin-${region}`,
           { adminAccountId: args.adminAccountId },
-          { ...management, dependsOn: [detector] },
+          { ...management, dependsOn: detector ? [detector] : [] },
         );
+        // ALL: every account of the organisation, those that exist now included (GuardDuty user guide, "Managing
+        // accounts with AWS Organizations", auto-enable preferences); NEW would leave today's accounts out.
         new aws.guardduty.OrganizationConfiguration(
           `${name}-guardduty-org-${region}`,
-          { detectorId: detector.id, autoEnableOrganizationMembers: "ALL" },
+          { detectorId: id, autoEnableOrganizationMembers: "ALL" },
           { ...admin, dependsOn: [registration] },
         );
         for (const feature of features) {
           new aws.guardduty.OrganizationConfigurationFeature(
             `${name}-guardduty-${feature.toLowerCase().replace(/_/g, "-")}-${region}`,
-            { detectorId: detector.id, name: feature, autoEnable: "ALL" },
+            { detectorId: id, name: feature, autoEnable: "ALL" },
             { ...admin, dependsOn: [registration] },
           );
         }
-        detectorId = detector.id;
+        detectorId = id;
       }
 
-      if (args.securityHub ?? true) {
-        const account = new aws.securityhub.Account(
-          `${name}-securityhub-${region}`,
-          { enableDefaultStandards: true, autoEnableControls: true },
-          admin,
-        );
-        const registration = new aws.securityhub.OrganizationAdminAccount(
-          `${name}-securityhub-admin-${region}`,
-          { adminAccountId: args.adminAccountId },
-          { ...management, dependsOn: [account] },
-        );
-        new aws.securityhub.OrganizationConfiguration(
-          `${name}-securityhub-org-${region}`,
-          { autoEnable: true, autoEnableStandards: "DEFAULT" },
-          { ...admin, dependsOn: [registration] },
-        );
-      }
+      if ((args.securityHub ?? true) && region === home) this.securityHubCentral(name, args, region, management, admin);
 
       if (args.detective ?? true) {
-        const graph = new aws.detective.Graph(`${name}-detective-${region}`, {}, admin);
+        const adopted = args.detectiveGraphArns?.[region];
+        const graph =
+          adopted === undefined ? new aws.detective.Graph(`${name}-detective-${region}`, {}, admin) : undefined;
+        const arn = graph ? graph.graphArn : pulumi.output(adopted as string);
         const registration = new aws.detective.OrganizationAdminAccount(
           `${name}-detective-admin-${region}`,
           { accountId: args.adminAccountId },
-          { ...management, dependsOn: [graph] },
+          { ...management, dependsOn: graph ? [graph] : [] },
         );
-        new aws.detective.OrganizationConfiguration(
+        const configuration = new aws.detective.OrganizationConfiguration(
           `${name}-detective-org-${region}`,
-          { autoEnable: true, graphArn: graph.graphArn },
+          { autoEnable: true, graphArn: arn },
           { ...admin, dependsOn: [registration] },
         );
-        graphArn = graph.graphArn;
+        // Accounts that exist now: autoEnable covers only accounts that join later. Members are made from the
+        // organisation's account list as Organizations reports it at deployment (a data source, known at preview).
+        if (args.existingAccounts !== undefined) {
+          pulumi.all([args.existingAccounts, args.adminAccountId]).apply(([accounts, adminId]) => {
+            for (const account of accounts.filter((a) => a.id !== adminId)) {
+              new aws.detective.Member(
+                `${name}-detective-member-${account.id}-${region}`,
+                { accountId: account.id, emailAddress: account.email, graphArn: arn, disableEmailNotification: true },
+                { ...admin, dependsOn: [configuration] },
+              );
+            }
+            return accounts.length;
+          });
+        }
+        graphArn = arn;
       }
 
       this.byRegion[region] = { guardDutyDetectorId: detectorId, detectiveGraphArn: graphArn };
     }
     this.adminAccountId = pulumi.output(args.adminAccountId);
     this.registerOutputs({ adminAccountId: this.adminAccountId, byRegion: this.byRegion });
+  }
+
+  /**
+   * Security Hub for every account of the organisation, existing and future, in every governed region, through
+   * central configuration (Security Hub user guide, "Start using central configuration"): the administrator is
+   * registered in the home region (Security Hub designates it in the linked regions), a finding aggregator links the
+   * other governed regions, the organisation configuration becomes CENTRAL (auto-enable off: the policy decides), and a
+   * configuration policy that turns Security Hub on with AWS Foundational Security Best Practices is associated with
+   * the root. Follows the @pulumi/aws example of `securityhub.ConfigurationPolicy` (same resources, same order).
+   */
+  private securityHubCentral(
+    name: string,
+    args: DetectionDelegationArgs,
+    region: string,
+    management: pulumi.CustomResourceOptions,
+    admin: pulumi.CustomResourceOptions,
+  ): void {
+    const account = args.adoptSecurityHub
+      ? undefined
+      : new aws.securityhub.Account(
+          `${name}-securityhub-${region}`,
+          { enableDefaultStandards: false, autoEnableControls: true },
+          admin,
+        );
+    const registration = new aws.securityhub.OrganizationAdminAccount(
+      `${name}-securityhub-admin-${region}`,
+      { adminAccountId: args.adminAccountId },
+      { ...management, dependsOn: account ? [account] : [] },
+    );
+    const linked = args.regions.filter((r) => r !== region);
+    const aggregator = new aws.securityhub.FindingAggregator(
+      `${name}-securityhub-aggregator`,
+      linked.length > 0
+        ? { linkingMode: "SPECIFIED_REGIONS", specifiedRegions: linked }
+        : { linkingMode: "NO_REGIONS" },
+      { ...admin, dependsOn: [registration] },
+    );
+    const central = new aws.securityhub.OrganizationConfiguration(
+      `${name}-securityhub-org-${region}`,
+      { autoEnable: false, autoEnableStandards: "NONE", organizationConfiguration: { configurationType: "CENTRAL" } },
+      { ...admin, dependsOn: [aggregator] },
+    );
+    const policy = new aws.securityhub.ConfigurationPolicy(
+      `${name}-securityhub-policy`,
+      {
+        name: "flz-security-hub",
+        description:
+          "Forensic landing zone: Security Hub on in every account, AWS Foundational Security Best Practices",
+        configurationPolicy: {
+          serviceEnabled: true,
+          enabledStandardArns: [foundationalStandardArn(region)],
+          securityControlsConfiguration: { disabledControlIdentifiers: [] },
+        },
+      },
+      { ...admin, dependsOn: [central] },
+    );
+    new aws.securityhub.ConfigurationPolicyAssociation(
+      `${name}-securityhub-policy-root`,
+      { targetId: args.organizationRootId as pulumi.Input<string>, policyId: policy.id },
+      admin,
+    );
   }
 }

@@ -1,13 +1,17 @@
 /**
- * Guardrail service control policies, created and attached from the management account.
+ * Guardrail organisation policies, created and attached from the management account: the service control policies
+ * (principals of member accounts) and the resource control policy that protects the evidence (resources of member
+ * accounts, whoever the principal).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { protectForensicResourcesRcp, RCP_MAX_CHARACTERS, type ForensicResourceProtection } from "./documents/rcp";
 import {
   combineScps,
   denyLeaveOrganizationScp,
   denyUnencryptedVolumesScp,
   protectForensicKeysScp,
+  protectForensicResourcesScp,
   protectForensicRolesScp,
   protectTrailScp,
   requireImdsv2Scp,
@@ -65,6 +69,20 @@ export interface GuardrailPoliciesArgs {
   readonly forensicKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
   /** The forensic account, whose keys are protected by purpose tag when `forensicKeyArns` is not given. */
   readonly forensicAccountId?: pulumi.Input<string>;
+  /**
+   * Roles of the forensic account the protection SCP freezes by exact ARN: the forensic responder, investigator and
+   * break-glass roles and the roles trusted to assume them there. Default none.
+   */
+  readonly forensicRoleArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The evidence and trail buckets, the forensic keys and who stays able to act (`documents/rcp.ts`). When given, the
+   * protection SCP also carries their deletion, freeze and key statements, and the resource control policy
+   * `flz-protect-evidence` carries all of them for every principal, so no principal of the forensic account can lift
+   * them by editing a bucket or key policy. Default: none (a program without forensic buckets).
+   */
+  readonly forensicResources?: pulumi.Input<ForensicResourceProtection>;
+  /** Root or OU IDs the RCP is attached to. Default `targetIds` (the root recommended: it covers the forensic account wherever it moves). */
+  readonly resourceControlTargetIds?: ReadonlyArray<pulumi.Input<string>>;
 }
 
 /** Returns `id` if it is a root, OU or account ID; throws one line naming it otherwise. */
@@ -79,6 +97,7 @@ export function checkTarget(name: string, id: string): string {
 export const GUARDRAIL_POLICY_NAMES = {
   protection: "flz-protect-forensics",
   workload: "flz-workload-baseline",
+  evidence: "flz-protect-evidence",
 } as const;
 
 /**
@@ -90,6 +109,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   public readonly protectionPolicyId: pulumi.Output<string>;
   /** ID of the workload baseline SCP (empty when `workloadBaseline` is false). */
   public readonly workloadPolicyId: pulumi.Output<string>;
+  /** ID of the evidence-protection RCP (empty without `forensicResources`). */
+  public readonly resourceControlPolicyId: pulumi.Output<string>;
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
@@ -99,7 +120,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       );
     if (args.targetIds.length === 0)
       throw new Error(`GuardrailPolicies "${name}": targetIds is empty: give the root ID (r-...) or OU IDs (ou-...)`);
-    for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? [])]) {
+    for (const id of [...args.targetIds, ...(args.workloadTargetIds ?? []), ...(args.resourceControlTargetIds ?? [])]) {
       if (typeof id === "string") checkTarget(name, id);
     }
     const opt = { parent: this, provider: args.managementProvider };
@@ -113,8 +134,10 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
           args.memberRoleNames,
           args.forensicKeyArns ?? pulumi.output(undefined),
           args.forensicAccountId ?? pulumi.output(undefined),
+          args.forensicRoleArns ?? pulumi.output(undefined),
+          args.forensicResources ?? pulumi.output(undefined),
         ])
-        .apply(([trailArn, deploymentRoleArn, roleNames, keyArns, forensicAccountId]) =>
+        .apply(([trailArn, deploymentRoleArn, roleNames, keyArns, forensicAccountId, forensicRoleArns, resources]) =>
           scpText(
             combineScps(GUARDRAIL_POLICY_NAMES.protection, [
               protectTrailScp({ trailArn, deploymentRoleArn }),
@@ -122,6 +145,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
                 roleNames,
                 stackSetExecutionRoleName: args.stackSetExecutionRoleName ?? "stacksets-exec-*",
                 deploymentRoleArn,
+                forensicRoleArns,
               }),
               denyLeaveOrganizationScp(),
               protectForensicKeysScp({
@@ -129,6 +153,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
                 keysByTag: forensicAccountId === undefined ? undefined : { accountId: forensicAccountId },
                 deploymentRoleArn,
               }),
+              ...(resources === undefined
+                ? []
+                : [protectForensicResourcesScp(resources as ForensicResourceProtection)]),
             ]),
           ),
         );
@@ -165,9 +192,33 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       workloadId = policy.id;
     }
 
+    let rcpId: pulumi.Output<string> = pulumi.output("");
+    if ((args.protectForensics ?? true) && args.forensicResources !== undefined) {
+      // Checked against RCP_MAX_CHARACTERS when built; needs the RESOURCE_CONTROL_POLICY type enabled on the root.
+      const policy = new aws.organizations.Policy(
+        `${name}-protect-evidence`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.evidence,
+          description: `Forensic landing zone: evidence and trail buckets, forensic keys (at most ${RCP_MAX_CHARACTERS} characters).`,
+          type: "RESOURCE_CONTROL_POLICY",
+          content: pulumi
+            .output(args.forensicResources)
+            .apply((resources) => scpText(protectForensicResourcesRcp(resources as ForensicResourceProtection))),
+        },
+        opt,
+      );
+      this.attach(`${name}-protect-evidence`, policy, args.resourceControlTargetIds ?? args.targetIds, opt);
+      rcpId = policy.id;
+    }
+
     this.protectionPolicyId = protectionId;
     this.workloadPolicyId = workloadId;
-    this.registerOutputs({ protectionPolicyId: this.protectionPolicyId, workloadPolicyId: this.workloadPolicyId });
+    this.resourceControlPolicyId = rcpId;
+    this.registerOutputs({
+      protectionPolicyId: this.protectionPolicyId,
+      workloadPolicyId: this.workloadPolicyId,
+      resourceControlPolicyId: this.resourceControlPolicyId,
+    });
   }
 
   private attach(

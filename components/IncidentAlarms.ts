@@ -11,9 +11,15 @@ import {
   breakGlassPattern,
   eventForwarderPolicy,
   eventForwarderTrust,
+  forensicBucketChangePattern,
+  forensicKeyChangePattern,
+  forensicRoleChangePattern,
   guardDutyFindingPattern,
+  organizationGuardrailChangePattern,
+  roleAssumedPattern,
   trailChangeBusPolicy,
   trailChangePattern,
+  type EventPattern,
 } from "./documents/alarms";
 
 /** One alarm subscription. */
@@ -49,6 +55,30 @@ export interface IncidentAlarmsArgs {
   readonly guardDutyMinimumSeverity?: number;
   /** Subscriptions to the alarm topic. Default none: subscribe the on-call channel before relying on the alarms. */
   readonly subscriptions?: AlarmSubscription[];
+  /**
+   * Buckets of this account and region whose configuration changes (and deletions, attempted or not) alarm: the
+   * evidence, trail and access-log buckets. Default none.
+   */
+  readonly protectedBucketNames?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Alarm on every change of a KMS key of this account and region (policy, state, tags, replicas, direct grants). Default false. */
+  readonly protectedKeys?: boolean;
+  /**
+   * Roles of this account whose changes alarm. IAM events reach EventBridge in us-east-1 only: give it to the alarms of
+   * us-east-1 (`globalServiceEvents`), it is refused elsewhere. Default none.
+   */
+  readonly protectedRoleNames?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether this is us-east-1, where the global services (IAM, Organizations) deliver their events. Default false. */
+  readonly globalServiceEvents?: boolean;
+  /** Roles whose every assumption alarms besides break-glass (the deployment role: every `pulumi up` shows up). */
+  readonly watchedRoleArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * With `managementProvider` and `globalServiceEvents`: forward the management account's changes of these guardrail
+   * policies and of the forensic account (Organizations events) here, where a rule alarms. Default none.
+   */
+  readonly organizationGuardrails?: pulumi.Input<{
+    policyIds: pulumi.Input<string>[];
+    forensicAccountId: pulumi.Input<string>;
+  }>;
 }
 
 /**
@@ -70,6 +100,14 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       throw new Error(
         `IncidentAlarms "${name}": guardDutyMinimumSeverity ${severity} is outside 0 to 10 (0 turns the rule off)`,
       );
+    if (
+      !args.globalServiceEvents &&
+      (args.protectedRoleNames !== undefined || args.organizationGuardrails !== undefined)
+    ) {
+      throw new Error(
+        `IncidentAlarms "${name}": protectedRoleNames and organizationGuardrails need globalServiceEvents (us-east-1): IAM and Organizations events reach EventBridge nowhere else`,
+      );
+    }
     if (args.managementProvider && args.managementAccountId === undefined) {
       throw new Error(
         `IncidentAlarms "${name}": managementProvider needs managementAccountId, for the event bus policy that admits its events`,
@@ -77,6 +115,10 @@ export class IncidentAlarms extends pulumi.ComponentResource {
     }
     const opt = { parent: this, provider: args.provider };
     const identity = aws.getCallerIdentityOutput({}, { parent: this, provider: args.provider });
+    const region = aws.getRegionOutput({}, { parent: this, provider: args.provider });
+    const topicName = `${name}-incident-alarms`;
+    // Built from the name, so the key policy can pin the topic before the topic exists.
+    const topicArn = pulumi.interpolate`arn:aws:sns:${region.region}:${identity.accountId}:${topicName}`;
 
     const key = new aws.kms.Key(
       `${name}-topic`,
@@ -84,13 +126,15 @@ export class IncidentAlarms extends pulumi.ComponentResource {
         description: "Forensic landing zone alarm topic",
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: identity.accountId.apply((account) => JSON.stringify(alarmKeyPolicy(account))),
+        policy: pulumi
+          .all([identity.accountId, topicArn])
+          .apply(([account, arn]) => JSON.stringify(alarmKeyPolicy(account, arn))),
       },
       opt,
     );
     const topic = new aws.sns.Topic(
       `${name}-topic`,
-      { name: `${name}-incident-alarms`, kmsMasterKeyId: key.arn, displayName: "Forensic landing zone alarms" },
+      { name: topicName, kmsMasterKeyId: key.arn, displayName: "Forensic landing zone alarms" },
       opt,
     );
 
@@ -113,6 +157,42 @@ export class IncidentAlarms extends pulumi.ComponentResource {
         "guardduty-high",
         JSON.stringify(guardDutyFindingPattern(severity)),
         `A GuardDuty finding of severity ${severity} or more`,
+      ]);
+    const json = (pattern: pulumi.Input<EventPattern>): pulumi.Output<string> =>
+      pulumi.output(pattern).apply((p) => JSON.stringify(p));
+    if (args.protectedBucketNames !== undefined)
+      patterns.push([
+        "forensic-bucket-change",
+        json(pulumi.output(args.protectedBucketNames).apply((names) => forensicBucketChangePattern(names))),
+        "A forensic bucket's configuration was changed, or an object deletion was tried",
+      ]);
+    if (args.protectedKeys)
+      patterns.push([
+        "key-change",
+        JSON.stringify(forensicKeyChangePattern()),
+        "A KMS key's policy, state, tags or grants changed",
+      ]);
+    if (args.protectedRoleNames !== undefined)
+      patterns.push([
+        "forensic-role-change",
+        json(pulumi.output(args.protectedRoleNames).apply((names) => forensicRoleChangePattern(names))),
+        "A forensic role's trust, permissions or tags were changed",
+      ]);
+    if (args.watchedRoleArns !== undefined)
+      patterns.push([
+        "watched-role-assumed",
+        json(pulumi.output(args.watchedRoleArns).apply((arns) => roleAssumedPattern(arns))),
+        "The deployment role was assumed",
+      ]);
+    const guardrailPattern =
+      args.organizationGuardrails === undefined
+        ? undefined
+        : json(pulumi.output(args.organizationGuardrails).apply((g) => organizationGuardrailChangePattern(g)));
+    if (guardrailPattern !== undefined)
+      patterns.push([
+        "organization-guardrail-change",
+        guardrailPattern,
+        "A guardrail policy or the forensic account was changed in Organizations",
       ]);
 
     const rules: Record<string, pulumi.Output<string>> = {};
@@ -144,8 +224,11 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       );
     });
 
-    if (args.managementProvider && (args.trailChanges ?? true))
-      this.forwardTrailChanges(name, args, identity.accountId);
+    const forwarded: Array<[string, pulumi.Input<string>]> = [];
+    if (args.trailChanges ?? true) forwarded.push(["trail-change", JSON.stringify(trailChangePattern())]);
+    if (guardrailPattern !== undefined) forwarded.push(["organization-guardrail-change", guardrailPattern]);
+    if (args.managementProvider && forwarded.length > 0)
+      this.forwardManagementEvents(name, args, identity.accountId, forwarded);
 
     this.topicArn = topic.arn;
     this.topicKeyArn = key.arn;
@@ -154,10 +237,15 @@ export class IncidentAlarms extends pulumi.ComponentResource {
   }
 
   /**
-   * The organisation trail is changed through the management account: forward those events from its default bus to
-   * the forensic account's default bus, where the trail-change rule matches them.
+   * The organisation trail and the guardrail policies are changed through the management account: forward those events
+   * from its default bus to the forensic account's default bus, where the same patterns alarm.
    */
-  private forwardTrailChanges(name: string, args: IncidentAlarmsArgs, forensicAccountId: pulumi.Output<string>): void {
+  private forwardManagementEvents(
+    name: string,
+    args: IncidentAlarmsArgs,
+    forensicAccountId: pulumi.Output<string>,
+    patterns: Array<[string, pulumi.Input<string>]>,
+  ): void {
     const management = { parent: this, provider: args.managementProvider };
     const region = aws.getRegionOutput({}, { parent: this, provider: args.provider });
     const forensicBusArn = pulumi.interpolate`arn:aws:events:${region.region}:${forensicAccountId}:event-bus/default`;
@@ -187,19 +275,17 @@ export class IncidentAlarms extends pulumi.ComponentResource {
       },
       management,
     );
-    const rule = new aws.cloudwatch.EventRule(
-      `${name}-forward-trail-change`,
-      {
-        description: "Forward trail changes to the forensic account",
-        eventPattern: JSON.stringify(trailChangePattern()),
-        state: "ENABLED",
-      },
-      management,
-    );
-    new aws.cloudwatch.EventTarget(
-      `${name}-forward-trail-change`,
-      { rule: rule.name, arn: forensicBusArn, roleArn: role.arn },
-      management,
-    );
+    for (const [purpose, eventPattern] of patterns) {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-forward-${purpose}`,
+        { description: `Forward ${purpose} events to the forensic account`, eventPattern, state: "ENABLED" },
+        management,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-forward-${purpose}`,
+        { rule: rule.name, arn: forensicBusArn, roleArn: role.arn },
+        management,
+      );
+    }
   }
 }

@@ -32,11 +32,6 @@ export interface InvestigationWorkspaceArgs {
   readonly trailPrefix?: pulumi.Input<string>;
   /** Organisation ID (`o-...`): organisation trails write under `AWSLogs/<org id>/`. */
   readonly organizationId: pulumi.Input<string>;
-  /**
-   * Account IDs projected as the `account` partition (every account of the organisation). An account missing here is
-   * invisible to queries, so pass the organisation's account list, not a hand-kept one.
-   */
-  readonly accountIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Governed regions: the "activity in unused regions" hunt looks everywhere else. */
   readonly governedRegions: string[];
   /** First day projected (`yyyy/MM/dd`). Default `2020/01/01`: a wide range costs nothing, queries prune by date. */
@@ -124,13 +119,12 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
     );
 
     const parameters = pulumi
-      .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId, args.accountIds])
-      .apply(([bucket, trailPrefix, organizationId, accountIds]) =>
+      .all([args.trailBucket, args.trailPrefix ?? "", args.organizationId])
+      .apply(([bucket, trailPrefix, organizationId]) =>
         cloudTrailTableParameters({
           bucket,
           prefix: trailPrefix,
           organizationId,
-          accountIds,
           firstDay: args.firstDay ?? "2020/01/01",
         }),
       );
@@ -144,7 +138,8 @@ export class InvestigationWorkspace extends pulumi.ComponentResource {
       {
         name: tableName,
         databaseName: database.name,
-        description: "Organisation CloudTrail logs, partitioned by projection over account, region and date.",
+        description:
+          "Organisation CloudTrail logs, partitioned by projection over account (injected: name it in every query), region and date.",
         tableType: "EXTERNAL_TABLE",
         parameters,
         partitionKeys: CLOUDTRAIL_PARTITION_KEYS.map((k) => ({ name: k.name, type: k.type })),

@@ -6,7 +6,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bucketArn } from "./arns";
-import { accessLogBucketPolicy, evidenceBucketPolicy, trailBucketPolicy } from "./documents";
+import {
+  accessLogBucketPolicy,
+  evidenceBucketPolicy,
+  trailBucketPolicy,
+  type ForensicResourceProtection,
+} from "./documents";
 import { PURPOSE, purposeTags } from "./tags";
 
 /** One lifecycle step to a colder storage class. */
@@ -25,11 +30,17 @@ export interface CloudTrailWriter {
   readonly trailArn: pulumi.Input<string>;
 }
 
-/** Default transitions: Glacier Instant Retrieval after 90 days (still readable in milliseconds during a case), Deep Archive after a year. */
-export const DEFAULT_TRANSITIONS: readonly StorageTransition[] = [
-  { days: 90, storageClass: "GLACIER_IR" },
-  { days: 365, storageClass: "DEEP_ARCHIVE" },
-];
+/**
+ * Default transitions: Glacier Instant Retrieval after 90 days, and nothing colder. Glacier Instant Retrieval is read
+ * in milliseconds like S3 Standard, so Athena still queries the trail logs and `flz custody verify` still reads every
+ * record years later. Athena cannot read objects in S3 Glacier Flexible Retrieval or Deep Archive (it skips or fails on
+ * them until they are restored; Athena user guide, "Querying restored Amazon S3 Glacier objects"), and neither can a
+ * plain GetObject: a colder class is an explicit choice (`transitions`) with a restore before every investigation.
+ */
+export const DEFAULT_TRANSITIONS: readonly StorageTransition[] = [{ days: 90, storageClass: "GLACIER_IR" }];
+
+/** Storage classes whose objects can be read (by GetObject or Athena) only after a restore. */
+export const ARCHIVE_STORAGE_CLASSES: readonly string[] = ["GLACIER", "DEEP_ARCHIVE"];
 
 /** Arguments of {@link EvidenceBucket}. */
 export interface EvidenceBucketArgs {
@@ -58,8 +69,22 @@ export interface EvidenceBucketArgs {
    * `bucket-owner-full-control`. Default: unset, an evidence bucket that no service writes into.
    */
   readonly cloudTrailWriter?: CloudTrailWriter;
-  /** Lifecycle transitions of current and noncurrent versions. Default {@link DEFAULT_TRANSITIONS}; nothing ever expires. */
+  /**
+   * Lifecycle transitions of current and noncurrent versions. Default {@link DEFAULT_TRANSITIONS}; nothing ever
+   * expires. A transition to an archive class ({@link ARCHIVE_STORAGE_CLASSES}) is refused unless
+   * `allowArchiveTransitions` says the objects will be restored before they are read.
+   */
   readonly transitions?: readonly StorageTransition[];
+  /**
+   * Accept transitions to GLACIER or DEEP_ARCHIVE. Default false: archived trail logs drop out of Athena and archived
+   * custody records out of `flz custody verify` until someone restores them (S3 RestoreObject).
+   */
+  readonly allowArchiveTransitions?: boolean;
+  /**
+   * The preventive controls of the bucket policies (`documents/rcp.ts`): no deletion or delete marker, custody keys
+   * written once and only by the case writers, configuration changed only by the deployment principal. Required.
+   */
+  readonly protection: pulumi.Input<ForensicResourceProtection>;
   /**
    * Protect the locked bucket from `pulumi destroy` (`protect` and `retainOnDelete`). Default true: a COMPLIANCE
    * bucket cannot be emptied before its retention ends, and a destroy must never look like it removed evidence.
@@ -77,6 +102,11 @@ export class EvidenceBucket extends pulumi.ComponentResource {
   public readonly accessLogBucketName: pulumi.Output<string>;
   /** The bucket policy: a trail must not be created before CloudTrail is allowed to write (REFERENCE.md). */
   public readonly bucketPolicy: aws.s3.BucketPolicy;
+  /**
+   * The Object Lock configuration (default COMPLIANCE retention): a trail must not deliver before it is in place, or the
+   * first log files land without a default retention.
+   */
+  public readonly objectLock: aws.s3.BucketObjectLockConfiguration;
 
   constructor(name: string, args: EvidenceBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:storage:EvidenceBucket", name, {}, opts);
@@ -88,6 +118,12 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     }
     const protect = args.protectFromDeletion ?? true;
     const transitions = args.transitions ?? DEFAULT_TRANSITIONS;
+    const archived = transitions.find((t) => ARCHIVE_STORAGE_CLASSES.includes(t.storageClass));
+    if (archived !== undefined && args.allowArchiveTransitions !== true) {
+      throw new Error(
+        `EvidenceBucket ${name}: transition to ${archived.storageClass} after ${archived.days} days makes objects unreadable (Athena, GetObject) until restored; use GLACIER_IR, or set allowArchiveTransitions and restore before reading`,
+      );
+    }
 
     const bucket = new aws.s3.Bucket(
       name,
@@ -106,7 +142,7 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
       this.settingOpts(protect),
     );
-    new aws.s3.BucketObjectLockConfiguration(
+    this.objectLock = new aws.s3.BucketObjectLockConfiguration(
       `${name}-lock`,
       {
         bucket: bucket.id,
@@ -137,13 +173,25 @@ export class EvidenceBucket extends pulumi.ComponentResource {
     const writer = args.cloudTrailWriter;
     const policy = writer
       ? pulumi
-          .all([ownArn, args.organizationId, writer.managementAccountId, writer.trailArn])
-          .apply(([bucketArn, organizationId, managementAccountId, trailArn]) =>
-            JSON.stringify(trailBucketPolicy({ bucketArn, organizationId, managementAccountId, trailArn })),
+          .all([ownArn, args.organizationId, writer.managementAccountId, writer.trailArn, args.protection])
+          .apply(([bucketArn, organizationId, managementAccountId, trailArn, protection]) =>
+            JSON.stringify(
+              trailBucketPolicy({
+                bucketArn,
+                organizationId,
+                managementAccountId,
+                trailArn,
+                protection: protection as ForensicResourceProtection,
+              }),
+            ),
           )
       : pulumi
-          .all([ownArn, args.organizationId])
-          .apply(([bucketArn, organizationId]) => JSON.stringify(evidenceBucketPolicy({ bucketArn, organizationId })));
+          .all([ownArn, args.organizationId, args.protection])
+          .apply(([bucketArn, organizationId, protection]) =>
+            JSON.stringify(
+              evidenceBucketPolicy({ bucketArn, organizationId, protection: protection as ForensicResourceProtection }),
+            ),
+          );
     // S3 rejects concurrent changes to the policy and the public-access block of one bucket.
     this.bucketPolicy = new aws.s3.BucketPolicy(
       `${name}-policy`,
@@ -237,10 +285,16 @@ export class EvidenceBucket extends pulumi.ComponentResource {
       {
         bucket: logs.id,
         policy: pulumi
-          .all([logArn, sourceArnKnown, args.accountId, args.organizationId])
-          .apply(([bucketArn, sourceArn, sourceAccountId, organizationId]) =>
+          .all([logArn, sourceArnKnown, args.accountId, args.organizationId, args.protection])
+          .apply(([bucketArn, sourceArn, sourceAccountId, organizationId, protection]) =>
             JSON.stringify(
-              accessLogBucketPolicy({ bucketArn, sourceBucketArns: [sourceArn], sourceAccountId, organizationId }),
+              accessLogBucketPolicy({
+                bucketArn,
+                sourceBucketArns: [sourceArn],
+                sourceAccountId,
+                organizationId,
+                protection: protection as ForensicResourceProtection,
+              }),
             ),
           ),
       },

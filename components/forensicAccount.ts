@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AccountReadiness, type ReadinessOptions } from "./AccountReadiness";
 import { roleArn } from "./arns";
 
 /** How the forensic account comes to exist: created by Organizations, or an account that already exists. */
@@ -44,6 +45,16 @@ export interface ForensicAccountArgs {
   readonly parentId?: pulumi.Input<string>;
   /** Session name the deployment's assumed-role sessions carry, so CloudTrail shows who deployed. Default `flz-deploy`. */
   readonly sessionName?: string;
+  /**
+   * Regions that get a provider although they are not governed (for example us-east-1, where IAM and Organizations
+   * deliver their events, for the alarms). Default none.
+   */
+  readonly additionalProviderRegions?: readonly string[];
+  /**
+   * How long to wait for a created account's admin role to become assumable before any provider uses it
+   * ({@link AccountReadiness}). Default: 15 minutes, every 10 s, 3 successes in a row. Ignored for an adopted account.
+   */
+  readonly readiness?: ReadinessOptions;
 }
 
 /** The forensic account and the providers that deploy into it. */
@@ -54,6 +65,8 @@ export class ForensicAccount extends pulumi.ComponentResource {
   public readonly adminRoleArn: pulumi.Output<string>;
   /** One provider per governed region, each assuming the admin role and pinned to the forensic account. */
   public readonly providers: Readonly<Record<string, aws.Provider>>;
+  /** Providers of the `additionalProviderRegions` (not governed: no evidence key replica there). */
+  public readonly additionalProviders: Readonly<Record<string, aws.Provider>>;
 
   constructor(name: string, args: ForensicAccountArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:organization:ForensicAccount", name, {}, opts);
@@ -64,10 +77,12 @@ export class ForensicAccount extends pulumi.ComponentResource {
       const parentId =
         args.parentId ??
         aws.organizations.getOrganizationOutput({}, { parent: this }).roots.apply((roots) => roots[0].id);
+      // Protected and retained on delete, like the account it holds: Organizations refuses to delete an OU that still
+      // contains an account (OrganizationalUnitNotEmptyException), and the account is never closed by a destroy.
       const ou = new aws.organizations.OrganizationalUnit(
         `${name}-ou`,
         { name: args.source.organizationalUnitName, parentId },
-        { parent: this, protect: true },
+        { parent: this, protect: true, retainOnDelete: true },
       );
       const account = new aws.organizations.Account(
         name,
@@ -84,16 +99,29 @@ export class ForensicAccount extends pulumi.ComponentResource {
         { parent: this, protect: true, retainOnDelete: true, ignoreChanges: ["roleName"] },
       );
       this.accountId = account.id;
+      // A created account is used only once its admin role can be assumed (AccountReadiness): the providers below are
+      // configured with the role ARN the check returns, so they, and everything in the account, wait for it.
+      const readiness = new AccountReadiness(
+        `${name}-ready`,
+        {
+          roleArn: this.accountId.apply((id) => roleArn(id, adminRoleName)),
+          region: args.regions[0],
+          options: args.readiness,
+        },
+        { parent: this },
+      );
+      this.adminRoleArn = readiness.roleArn;
     } else {
       this.accountId = pulumi.output(args.source.accountId);
+      this.adminRoleArn = this.accountId.apply((id) => roleArn(id, adminRoleName));
     }
-    this.adminRoleArn = this.accountId.apply((id) => roleArn(id, adminRoleName));
 
     const providers: Record<string, aws.Provider> = {};
-    for (const region of args.regions) {
+    const additional: Record<string, aws.Provider> = {};
+    for (const region of [...new Set([...args.regions, ...(args.additionalProviderRegions ?? [])])]) {
       // The provider's inputs come from the account's outputs, so for a new account it is configured only once
       // Organizations has finished creating the account and its admin role.
-      providers[region] = new aws.Provider(
+      (args.regions.includes(region) ? providers : additional)[region] = new aws.Provider(
         `${name}-${region}`,
         {
           region,
@@ -104,13 +132,14 @@ export class ForensicAccount extends pulumi.ComponentResource {
       );
     }
     this.providers = providers;
+    this.additionalProviders = additional;
 
     this.registerOutputs({ accountId: this.accountId, adminRoleArn: this.adminRoleArn });
   }
 
   /** The provider for a governed region; throws naming the governed regions if `region` is not one of them. */
   public providerFor(region: string): aws.Provider {
-    const provider = this.providers[region];
+    const provider = this.providers[region] ?? this.additionalProviders[region];
     if (!provider) {
       throw new Error(
         `ForensicAccount: ${region} is not a governed region; governed: ${Object.keys(this.providers).join(", ")}`,

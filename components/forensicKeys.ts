@@ -33,6 +33,12 @@ export interface ForensicKeysArgs {
   /** The only role that may sign custody records (the forensic responder role). Required. */
   readonly signerRoleArn: pulumi.Input<string>;
   /**
+   * The deployment principal: the role the deployment acts as in the forensic account (the role `providers` assume).
+   * Every key policy denies re-policying, disabling, deleting, replicating and direct grants to everyone else
+   * (`documents/rcp.ts`). Required; it must be the role the providers assume, or KMS refuses the policy (lockout check).
+   */
+  readonly deploymentPrincipalArn: pulumi.Input<string>;
+  /**
    * Waiting period before a scheduled key deletion takes effect, days (7 to 30). Default 30, the maximum: the
    * longest window to notice and cancel a deletion that would make the trail and the evidence unreadable.
    */
@@ -94,20 +100,50 @@ export class ForensicKeys extends pulumi.ComponentResource {
             args.organizationId,
             args.trailArn,
             args.investigatorRoleArns,
+            args.deploymentPrincipalArn,
           ])
-          .apply(([keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns]) =>
-            JSON.stringify(
-              trailKeyPolicy({ keyAccountId, managementAccountId, organizationId, trailArn, investigatorRoleArns }),
-            ),
+          .apply(
+            ([
+              keyAccountId,
+              managementAccountId,
+              organizationId,
+              trailArn,
+              investigatorRoleArns,
+              deploymentPrincipalArn,
+            ]) =>
+              JSON.stringify(
+                trailKeyPolicy({
+                  keyAccountId,
+                  managementAccountId,
+                  organizationId,
+                  trailArn,
+                  investigatorRoleArns,
+                  deploymentPrincipalArn,
+                }),
+              ),
           ),
       },
       keyOpts,
     );
 
     const evidencePolicy = pulumi
-      .all([args.keyAccountId, args.organizationId, args.memberResponderRoleName, args.forensicRoleArns])
-      .apply(([keyAccountId, organizationId, memberResponderRoleName, forensicRoleArns]) =>
-        JSON.stringify(evidenceKeyPolicy({ keyAccountId, organizationId, memberResponderRoleName, forensicRoleArns })),
+      .all([
+        args.keyAccountId,
+        args.organizationId,
+        args.memberResponderRoleName,
+        args.forensicRoleArns,
+        args.deploymentPrincipalArn,
+      ])
+      .apply(([keyAccountId, organizationId, memberResponderRoleName, forensicRoleArns, deploymentPrincipalArn]) =>
+        JSON.stringify(
+          evidenceKeyPolicy({
+            keyAccountId,
+            organizationId,
+            memberResponderRoleName,
+            forensicRoleArns,
+            deploymentPrincipalArn,
+          }),
+        ),
       );
     const evidence = new aws.kms.Key(
       `${name}-evidence`,
@@ -151,9 +187,11 @@ export class ForensicKeys extends pulumi.ComponentResource {
         enableKeyRotation: false,
         deletionWindowInDays,
         policy: pulumi
-          .all([args.keyAccountId, args.organizationId, args.signerRoleArn])
-          .apply(([keyAccountId, organizationId, signerRoleArn]) =>
-            JSON.stringify(custodySigningKeyPolicy({ keyAccountId, organizationId, signerRoleArn })),
+          .all([args.keyAccountId, args.organizationId, args.signerRoleArn, args.deploymentPrincipalArn])
+          .apply(([keyAccountId, organizationId, signerRoleArn, deploymentPrincipalArn]) =>
+            JSON.stringify(
+              custodySigningKeyPolicy({ keyAccountId, organizationId, signerRoleArn, deploymentPrincipalArn }),
+            ),
           ),
       },
       keyOpts,

@@ -8,156 +8,27 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bucketArn, roleArn, trailArn } from "./arns";
 import { EvidenceBucket } from "./evidenceBucket";
-import { ForensicAccount, ForensicAccountSource } from "./forensicAccount";
+import { ForensicAccount } from "./forensicAccount";
 import { ForensicKeys } from "./forensicKeys";
 import { DEFAULT_ROLE_NAMES, MemberRoles, RoleNames } from "./memberRoles";
-import { AdvancedEventSelector, OrganizationTrail } from "./organizationTrail";
-import { DetectionDelegation } from "./DetectionDelegation";
+import { OrganizationTrail } from "./organizationTrail";
 import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
-import { AlarmSubscription, IncidentAlarms } from "./IncidentAlarms";
+import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import type { ForensicResourceProtection } from "./documents/rcp";
+import {
+  deploymentPrincipalIn,
+  GLOBAL_EVENTS_REGION,
+  missingPolicyTypes,
+  trustedRoleNames,
+  trustedRolesIn,
+} from "./landingZoneSettings";
+import type { DetectionDelegation } from "./DetectionDelegation";
+import { alarmsPart, detectionPart } from "./landingZoneParts";
+import { ATHENA_RESULTS_PREFIX, type ForensicLandingZoneArgs, type LandingZoneOutputs } from "./landingZoneArgs";
 
-/** Guardrail SCPs (see {@link GuardrailPolicies}). */
-export interface GuardrailSettings {
-  /** Create and attach the forensic protection SCP. Default true: without it a member administrator can blind the trail or lock responders out. */
-  readonly enabled?: boolean;
-  /** Root or OU IDs the protection SCP is attached to. Default: the organisation root, so the forensic account and accounts moved between OUs stay covered. */
-  readonly targetIds?: readonly string[];
-  /**
-   * Also attach the workload baseline (IMDSv2 on launch, no IMDSv1 credentials, no unencrypted volumes). Default
-   * false: it changes what every workload may do, so an organisation opts in once its workloads meet it.
-   */
-  readonly workloadBaseline?: boolean;
-  /** Root or OU IDs of the workload baseline. Default: `targetIds`. */
-  readonly workloadTargetIds?: readonly string[];
-  /**
-   * The role the deployment acts as inside governed accounts: the only principal (with the StackSet execution role)
-   * the SCPs let change what they freeze. Default `arn:aws:iam::*:role/<forensicAccountAdminRoleName>`, the role this
-   * program assumes in the forensic account (the key protection applies there too).
-   */
-  readonly deploymentRoleArn?: string;
-}
-
-/** Detection delegation (see {@link DetectionDelegation}); every governed region. */
-export interface DetectionSettings {
-  /** Delegate GuardDuty, auto-enable for all members. Default true (its findings drive the alarms). */
-  readonly guardDuty?: boolean;
-  /** Delegate Security Hub, auto-enable with the default standards. Default true. */
-  readonly securityHub?: boolean;
-  /** Delegate Detective, auto-enable members into the graph. Default true. */
-  readonly detective?: boolean;
-  /** Delegated administrator account. Default: the forensic account. Another account is reached through `forensicAccountAdminRoleName` there. */
-  readonly adminAccountId?: string;
-}
-
-/** Investigation workspace (see {@link InvestigationWorkspace}). */
-export interface InvestigationSettings {
-  /** Create the Athena workgroup, Glue table and hunts. Default true. */
-  readonly enabled?: boolean;
-  /** Bytes one query may scan. Default 1 TiB. */
-  readonly bytesScannedCutoffPerQuery?: number;
-}
-
-/** Forensic VPC (see {@link ForensicVpc}), in the home region. */
-export interface ForensicVpcSettings {
-  /** Create the isolated analysis VPC. Default true: it has no internet path, so it costs only its endpoints. */
-  readonly enabled?: boolean;
-  /** CIDR block. Default `10.77.0.0/16`. */
-  readonly cidrBlock?: string;
-  /** Two or more zones of the home region. Default `<home>a`, `<home>b`. */
-  readonly availabilityZones?: readonly string[];
-}
-
-/** Incident alarms (see {@link IncidentAlarms}), one set per governed region. */
-export interface AlarmSettings {
-  /** Create the alarm rules and topic. Default true. */
-  readonly enabled?: boolean;
-  /** Subscriptions to every region's alarm topic. Default none: subscribe the on-call channel before relying on it. */
-  readonly subscriptions?: readonly AlarmSubscription[];
-}
-
-/** Organisations service principals each detection service needs trusted access for. */
-export const DETECTION_SERVICE_PRINCIPALS = {
-  guardDuty: ["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"],
-  securityHub: ["securityhub.amazonaws.com"],
-  detective: ["detective.amazonaws.com"],
-} as const;
-
-/** The service principals the enabled detection services need that the organisation has not enabled (a pure check). */
-export function missingDetectionTrustedAccess(
-  detection: DetectionSettings,
-  enabledServicePrincipals: readonly string[],
-): string[] {
-  const needed = (Object.keys(DETECTION_SERVICE_PRINCIPALS) as Array<keyof typeof DETECTION_SERVICE_PRINCIPALS>)
-    .filter((service) => detection[service] ?? true)
-    .flatMap((service) => [...DETECTION_SERVICE_PRINCIPALS[service]]);
-  return needed.filter((principal) => !enabledServicePrincipals.includes(principal));
-}
-
-/** Arguments of {@link ForensicLandingZone}: the validated stack configuration (see `stacks/config.ts`). */
-export interface ForensicLandingZoneArgs {
-  /** The forensic account: created in a `Forensics` OU, or adopted by ID. Required. */
-  readonly forensicAccount: ForensicAccountSource;
-  /** Role the deployment assumes in the forensic account. Default `OrganizationAccountAccessRole`. */
-  readonly forensicAccountAdminRoleName?: string;
-  /**
-   * The management account (where the trail and the StackSet live). Default: the organisation's management
-   * account, read from Organizations. Setting it pins the management provider to it, so running with credentials
-   * of any other account fails before anything changes.
-   */
-  readonly managementAccountId?: string;
-  /** Home region: the trail, the buckets, the keys' primaries and the StackSet live here. Must be governed. Required. */
-  readonly homeRegion: string;
-  /** Governed regions: each gets the evidence key (a replica outside the home region). Required. */
-  readonly regions: readonly string[];
-  /** OUs (or the root) whose accounts, now and future, get the member roles. Required. */
-  readonly targetOrganizationalUnitIds: readonly string[];
-  /** COMPLIANCE retention of the trail bucket, days. Default 365. */
-  readonly trailRetentionDays?: number;
-  /** COMPLIANCE retention of the evidence bucket, days. Default 365. */
-  readonly evidenceRetentionDays?: number;
-  /** Name of the organisation trail. Default `flz-organization-trail`. */
-  readonly trailName?: string;
-  /** Log S3 object writes organisation-wide. Default true. */
-  readonly s3ObjectWrites?: boolean;
-  /** Log Lambda invocations organisation-wide. Default false. */
-  readonly lambdaInvokes?: boolean;
-  /** Further advanced event selectors for the trail. Default none. */
-  readonly additionalEventSelectors?: readonly AdvancedEventSelector[];
-  /** When set, the trail is also delivered to CloudWatch Logs, kept this many days. Default: not delivered. */
-  readonly cloudWatchLogsRetentionDays?: number;
-  /** Who may assume the forensic responder role. Default: the forensic account's root. */
-  readonly responderPrincipalArns?: readonly string[];
-  /** Who may assume the forensic investigator role. Default: the forensic account's root. */
-  readonly investigatorPrincipalArns?: readonly string[];
-  /** Who may assume the break-glass role (with MFA). Default: the forensic account's root. */
-  readonly breakGlassPrincipalArns?: readonly string[];
-  /** Role names. Default `FlzForensicResponder`, `FlzForensicInvestigator`, `FlzMemberResponder`, `FlzMemberInvestigator`, `FlzBreakGlass`. */
-  readonly roleNames?: Partial<RoleNames>;
-  /** Prefix of the bucket names (`<prefix>-trail-<account>-<region>`, `<prefix>-evidence-...`). Default `flz`. */
-  readonly bucketPrefix?: string;
-  /** KMS deletion window of every key, days (7 to 30). Default 30. */
-  readonly keyDeletionWindowDays?: number;
-  /**
-   * Provider for the management account in the home region. Default: one made here, pinned to
-   * `managementAccountId` when given. Other governed regions get providers made here, pinned the same way.
-   */
-  readonly managementProvider?: aws.Provider;
-  /** Guardrail SCPs. Default: the protection SCP on the root; no workload baseline. */
-  readonly guardrails?: GuardrailSettings;
-  /** Detection delegation. Default: GuardDuty, Security Hub and Detective to the forensic account. Pass `false` to leave it out. */
-  readonly detection?: DetectionSettings | false;
-  /** Investigation workspace over the trail. Default on. */
-  readonly investigation?: InvestigationSettings;
-  /** Isolated analysis VPC in the forensic account. Default on. */
-  readonly forensicVpc?: ForensicVpcSettings;
-  /** Incident alarms in every governed region. Default on, no subscriptions. */
-  readonly alarms?: AlarmSettings;
-}
-
-/** Key prefix of Athena query results in the evidence bucket (the only place investigators may write). */
-export const ATHENA_RESULTS_PREFIX = "athena-results/";
+export * from "./landingZoneArgs";
 
 /** Every piece of the forensic landing zone, and the outputs contract the CLI reads (DESIGN.md §4). */
 export class ForensicLandingZone extends pulumi.ComponentResource {
@@ -226,14 +97,28 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       ? pulumi.output(args.managementAccountId)
       : organization.masterAccountId;
     const names: RoleNames = { ...DEFAULT_ROLE_NAMES, ...args.roleNames };
+    const adminRoleName = args.forensicAccountAdminRoleName ?? "OrganizationAccountAccessRole";
     const trailName = args.trailName ?? "flz-organization-trail";
     // Known before the trail exists: both the trail key's and the trail bucket's policies name it.
     const organizationTrailArn = managementAccountId.apply((id) => trailArn(args.homeRegion, id, trailName));
 
+    // IAM and Organizations deliver their events to EventBridge in us-east-1 only: the alarms need a provider there.
+    const alarmsOn = args.alarms?.enabled ?? true;
+    const globalRegionExtra = alarmsOn && !args.regions.includes(GLOBAL_EVENTS_REGION) ? [GLOBAL_EVENTS_REGION] : [];
     const account = new ForensicAccount(
       `${name}-forensic-account`,
-      { source: args.forensicAccount, adminRoleName: args.forensicAccountAdminRoleName, regions: args.regions },
+      {
+        source: args.forensicAccount,
+        adminRoleName: args.forensicAccountAdminRoleName,
+        regions: args.regions,
+        additionalProviderRegions: globalRegionExtra,
+      },
       inManagement,
+    );
+    // The deployment principal as the forensic account sees it: the admin role the providers assume there (checked to
+    // be the configured deploymentRoleArn's role).
+    const deploymentPrincipal = account.accountId.apply((id) =>
+      deploymentPrincipalIn(args.deploymentRoleArn, adminRoleName, id),
     );
     const home = account.providerFor(args.homeRegion);
     const prefix = args.bucketPrefix ?? "flz";
@@ -284,11 +169,34 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         memberResponderRoleName: names.memberResponder,
         forensicRoleArns: [responderArn, investigatorArn],
         signerRoleArn: responderArn,
+        deploymentPrincipalArn: deploymentPrincipal,
         deletionWindowInDays: args.keyDeletionWindowDays,
         namedPrincipals: roles.forensicRoles,
       },
       { parent: this },
     );
+
+    // The preventive controls of docs/threat-model.md, in the bucket and key policies, the protection SCP and the RCP.
+    const accessLogBucketArns = [trailBucketName, evidenceBucketName].map((n) =>
+      n.apply((b) => bucketArn(`${b}-logs`)),
+    );
+    const protection: pulumi.Output<ForensicResourceProtection> = pulumi
+      .all([
+        evidenceBucketName,
+        trailBucketName,
+        ...accessLogBucketArns,
+        deploymentPrincipal,
+        responderArn,
+        account.accountId,
+      ])
+      .apply(([evidence, trail, trailLogs, evidenceLogs, deployment, responder, accountId]) => ({
+        evidenceBucketArn: bucketArn(evidence),
+        trailBucketArn: bucketArn(trail),
+        accessLogBucketArns: [trailLogs, evidenceLogs],
+        deploymentPrincipalArn: deployment,
+        caseWriterArns: [responder, ...(args.caseAutomationRoleArns ?? [])],
+        keys: { accountId },
+      }));
 
     const trailBucket = new EvidenceBucket(
       `${name}-trail-bucket`,
@@ -299,6 +207,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         organizationId: organization.id,
         accountId: account.accountId,
         cloudTrailWriter: { managementAccountId, trailArn: organizationTrailArn },
+        protection,
       },
       { parent: this, provider: home },
     );
@@ -310,6 +219,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         kmsKeyArn: keys.evidenceKeyArn,
         organizationId: organization.id,
         accountId: account.accountId,
+        protection,
       },
       { parent: this, provider: home },
     );
@@ -326,7 +236,10 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         cloudWatchLogs: args.cloudWatchLogsRetentionDays
           ? { retentionDays: args.cloudWatchLogsRetentionDays }
           : undefined,
-        prerequisites: [trailBucket.bucketPolicy, keys.trailKey],
+        // CloudTrail checks the bucket policy and the key at creation; the lock configuration must be in place before
+        // the first log file is delivered, or early logs land without a default retention.
+        prerequisites: [trailBucket.bucketPolicy, trailBucket.objectLock, keys.trailKey],
+        excludedDataEventBucketArns: [trailBucketName.apply(bucketArn), ...accessLogBucketArns],
       },
       inManagement,
     );
@@ -342,20 +255,28 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       );
     }
 
-    // Management-account providers per governed region (detection registrations are regional).
+    // Management-account providers per governed region (detection registrations are regional), and in us-east-1 for
+    // forwarding Organizations events.
     const managementProviders: Record<string, aws.Provider> = { [args.homeRegion]: management };
-    for (const region of args.regions.filter((r) => r !== args.homeRegion)) {
+    for (const region of [...args.regions, ...globalRegionExtra].filter((r) => r !== args.homeRegion)) {
       managementProviders[region] = new aws.Provider(
         `${name}-management-${region}`,
         { region, allowedAccountIds: args.managementAccountId ? [args.managementAccountId] : undefined },
         { parent: this },
       );
     }
-    const adminRoleName = args.forensicAccountAdminRoleName ?? "OrganizationAccountAccessRole";
-
     let guardrails: GuardrailPolicies | undefined;
     const guardrailSettings = args.guardrails ?? {};
     if (guardrailSettings.enabled ?? true) {
+      organization.roots.apply((roots) => {
+        const missing = missingPolicyTypes(roots[0], ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]);
+        if (missing.length > 0)
+          void pulumi.log.warn(
+            `policy types not enabled on the organisation root: ${missing.join(", ")}; the guardrails cannot be attached until they are: \`aws organizations enable-policy-type --root-id ${roots[0]?.id ?? "r-..."} --policy-type <type>\` for each, from the management account`,
+            this,
+          );
+        return missing;
+      });
       const root = organization.roots.apply((roots) => {
         const id = roots[0]?.id;
         if (!id) throw new Error("ForensicLandingZone: Organizations returned no root; set guardrailTargetIds");
@@ -373,61 +294,34 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           protectForensics: true,
           workloadBaseline: guardrailSettings.workloadBaseline ?? false,
           trailArn: organizationTrailArn,
-          deploymentRoleArn: guardrailSettings.deploymentRoleArn ?? `arn:aws:iam::*:role/${adminRoleName}`,
+          deploymentRoleArn: args.deploymentRoleArn,
           memberRoleNames: [names.memberResponder, names.memberInvestigator],
           // By purpose tag (the tag ForensicKeys sets), so the SCP is known at a first preview.
           forensicAccountId: account.accountId,
+          forensicRoleArns: pulumi
+            .all([account.accountId, responderArn, investigatorArn, forensicRole(names.breakGlass)])
+            .apply(([id, ...own]) => [...own, ...trustedRolesIn(id, args)]),
+          forensicResources: protection,
+          resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
+            ? [...guardrailSettings.resourceControlTargetIds]
+            : undefined,
         },
         { parent: this },
       );
     }
 
-    let detection: DetectionDelegation | undefined;
-    if (args.detection !== false) {
-      const settings = args.detection ?? {};
-      const adminAccountId = settings.adminAccountId;
-      const adminProviders: Record<string, aws.Provider> = {};
-      for (const region of args.regions) {
-        adminProviders[region] =
-          adminAccountId === undefined
-            ? account.providerFor(region)
-            : new aws.Provider(
-                `${name}-detection-admin-${region}`,
-                {
-                  region,
-                  allowedAccountIds: [adminAccountId],
-                  assumeRoles: [
-                    { roleArn: `arn:aws:iam::${adminAccountId}:role/${adminRoleName}`, sessionName: "flz-deploy" },
-                  ],
-                },
-                { parent: this },
-              );
-      }
-      organization.awsServiceAccessPrincipals.apply((enabled) => {
-        const missing = missingDetectionTrustedAccess(settings, enabled ?? []);
-        // The services' own delegation APIs enable trusted access when the deployment may call
-        // organizations:EnableAWSServiceAccess; say so up front rather than fail half-way through a deployment.
-        if (missing.length > 0)
-          void pulumi.log.warn(
-            `trusted access is not enabled for ${missing.join(", ")}: the detection delegation needs it; run \`aws organizations enable-aws-service-access --service-principal <principal>\` for each from the management account, or let the deployment role call organizations:EnableAWSServiceAccess`,
-            this,
-          );
-        return missing;
-      });
-      detection = new DetectionDelegation(
-        `${name}-detection`,
-        {
-          regions: [...args.regions],
-          managementProviders,
-          adminProviders,
-          adminAccountId: adminAccountId ?? account.accountId,
-          guardDuty: settings.guardDuty,
-          securityHub: settings.securityHub,
-          detective: settings.detective,
-        },
-        { parent: this },
-      );
-    }
+    const detection =
+      args.detection === false
+        ? undefined
+        : detectionPart(this, name, {
+            settings: args.detection ?? {},
+            regions: args.regions,
+            homeRegion: args.homeRegion,
+            adminRoleName,
+            managementProviders,
+            forensicAccount: account,
+            organization,
+          });
 
     let investigation: InvestigationWorkspace | undefined;
     if (args.investigation?.enabled ?? true) {
@@ -440,12 +334,6 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           resultsPrefix: ATHENA_RESULTS_PREFIX,
           trailBucket: trailBucket.bucketName,
           organizationId: organization.id,
-          // Every account of the organisation, with the management and forensic accounts even if the list is short.
-          accountIds: pulumi
-            .all([organization.accounts, managementAccountId, account.accountId])
-            .apply(([accounts, management, forensic]) => [
-              ...new Set([...(accounts ?? []).map((a) => a.id), management, forensic]),
-            ]),
           governedRegions: [...args.regions],
           bytesScannedCutoffPerQuery: args.investigation?.bytesScannedCutoffPerQuery,
         },
@@ -469,25 +357,27 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       );
     }
 
-    const alarms: Record<string, IncidentAlarms> = {};
-    if (args.alarms?.enabled ?? true) {
-      for (const region of args.regions) {
-        const atHome = region === args.homeRegion;
-        alarms[region] = new IncidentAlarms(
-          `${name}-alarms-${region}`,
-          {
-            provider: account.providerFor(region),
-            // Built from the name: the rule's event pattern is known at a first preview, and needs no role to exist.
-            breakGlassRoleArn: forensicRole(names.breakGlass),
-            // The trail is managed in the home region: forward its changes from the management account there.
-            managementProvider: atHome ? management : undefined,
-            managementAccountId: atHome ? managementAccountId : undefined,
-            subscriptions: args.alarms?.subscriptions ? [...args.alarms.subscriptions] : undefined,
-          },
-          { parent: this },
-        );
-      }
-    }
+    const alarms = alarmsOn
+      ? alarmsPart(this, name, {
+          regions: [...args.regions, ...globalRegionExtra],
+          homeRegion: args.homeRegion,
+          forensicAccount: account,
+          managementProviders,
+          managementAccountId,
+          breakGlassRoleArn: forensicRole(names.breakGlass),
+          deploymentPrincipalArn: deploymentPrincipal,
+          protectedBucketNames: [evidenceBucketName, trailBucketName],
+          protectedRoleNames: [
+            names.forensicResponder,
+            names.forensicInvestigator,
+            names.breakGlass,
+            adminRoleName,
+            ...trustedRoleNames(args),
+          ],
+          guardrails,
+          subscriptions: args.alarms?.subscriptions,
+        })
+      : {};
     this.parts = { guardrails, detection, investigation, forensicVpc, alarms };
 
     this.organizationId = organization.id;
@@ -525,34 +415,4 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       memberInvestigatorRoleName: this.memberInvestigatorRoleName,
     };
   }
-}
-
-/** The outputs contract as Pulumi outputs. */
-export interface LandingZoneOutputs {
-  /** Organisation ID. */
-  readonly organizationId: pulumi.Output<string>;
-  /** The forensic account's ID. */
-  readonly forensicAccountId: pulumi.Output<string>;
-  /** Home region. */
-  readonly homeRegion: pulumi.Output<string>;
-  /** Governed regions. */
-  readonly regions: pulumi.Output<string[]>;
-  /** Evidence key ARN per governed region. */
-  readonly evidenceKeyArns: pulumi.Output<Record<string, string>>;
-  /** Custody signing key ARN. */
-  readonly custodySigningKeyArn: pulumi.Output<string>;
-  /** Evidence bucket name. */
-  readonly evidenceBucket: pulumi.Output<string>;
-  /** Trail bucket name. */
-  readonly trailBucket: pulumi.Output<string>;
-  /** Organisation trail ARN. */
-  readonly trailArn: pulumi.Output<string>;
-  /** Forensic responder role ARN. */
-  readonly forensicResponderRoleArn: pulumi.Output<string>;
-  /** Forensic investigator role ARN. */
-  readonly forensicInvestigatorRoleArn: pulumi.Output<string>;
-  /** Member responder role name. */
-  readonly memberResponderRoleName: pulumi.Output<string>;
-  /** Member investigator role name. */
-  readonly memberInvestigatorRoleName: pulumi.Output<string>;
 }

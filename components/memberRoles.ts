@@ -60,11 +60,11 @@ export interface MemberRolesArgs {
   /** Role names. Default {@link DEFAULT_ROLE_NAMES}, which the CLI assumes unless told otherwise. */
   readonly roleNames?: Partial<RoleNames>;
   /**
-   * Principals that may assume the forensic responder role. Default: the forensic account's root, meaning
-   * principals of the forensic account (such as an Identity Center permission set) that their own policies allow;
-   * the forensic account is dedicated, so that is the security team.
+   * Principals that may assume the forensic responder role, named (roles or users). Required and non-empty: the
+   * responder alone writes and signs custody records, so "any principal of the forensic account" (its root) would make
+   * every administrator of that account a possible signer (docs/threat-model.md).
    */
-  readonly responderPrincipalArns?: readonly string[];
+  readonly responderPrincipalArns: readonly string[];
   /** Principals that may assume the forensic investigator role. Default: the forensic account's root (as above). */
   readonly investigatorPrincipalArns?: readonly string[];
   /** Principals that may assume the break-glass role, with MFA. Default: the forensic account's root (as above). */
@@ -104,7 +104,32 @@ export interface MemberRolesArgs {
   readonly athenaResultsPrefix?: string;
   /** Name of the StackSet. Default `flz-member-roles`. */
   readonly stackSetName?: string;
+  /**
+   * How the StackSet instance operation rolls out to the accounts of the target OUs. Default
+   * {@link DEFAULT_INSTANCE_OPERATION_PREFERENCES}: a quarter of the accounts at a time, in parallel regions, tolerating
+   * 10% failed accounts, with soft failure tolerance so one slow account does not hold back the rest.
+   */
+  readonly instanceOperationPreferences?: aws.types.input.cloudformation.StackSetInstanceOperationPreferences;
+  /**
+   * Create/update/delete timeout of the StackSet instance operation. Default `2h`: the provider's own default is 30
+   * minutes (Terraform AWS provider, `aws_cloudformation_stack_set_instance`, Timeouts), too short for an organisation
+   * of hundreds of accounts, and a timed-out operation leaves the Pulumi state unsure of what was deployed.
+   */
+  readonly instanceTimeout?: string;
 }
+
+/**
+ * Default rollout of the member-role StackSet instance (CloudFormation `StackSetOperationPreferences`): 25% of the
+ * accounts at a time, up to 10% of them allowed to fail, regions in parallel, `SOFT_FAILURE_TOLERANCE` (concurrency is
+ * kept even as failures accumulate, within the tolerance; CloudFormation user guide, "Concurrency mode").
+ */
+export const DEFAULT_INSTANCE_OPERATION_PREFERENCES: aws.types.input.cloudformation.StackSetInstanceOperationPreferences =
+  {
+    failureTolerancePercentage: 10,
+    maxConcurrentPercentage: 25,
+    regionConcurrencyType: "PARALLEL",
+    concurrencyMode: "SOFT_FAILURE_TOLERANCE",
+  };
 
 /** Key ARNs given, or `undefined` (the builders then name the keys by purpose tag). */
 function optionalOutput<T>(value: pulumi.Input<T> | undefined): pulumi.Output<pulumi.Unwrap<T> | undefined> {
@@ -144,6 +169,11 @@ export class MemberRoles extends pulumi.ComponentResource {
 
   constructor(name: string, args: MemberRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:iam:MemberRoles", name, {}, opts);
+    if (args.responderPrincipalArns.length === 0) {
+      throw new Error(
+        "MemberRoles: responderPrincipalArns is empty; name the roles or users that may act as the forensic responder",
+      );
+    }
     if (args.targetOrganizationalUnitIds.length === 0) {
       throw new Error(
         "MemberRoles: targetOrganizationalUnitIds is empty; name at least one OU (ou-...) or the root (r-...)",
@@ -323,7 +353,13 @@ export class MemberRoles extends pulumi.ComponentResource {
         },
         templateBody,
       },
-      { parent: this, ignoreChanges: ["administrationRoleArn"], dependsOn: [responder, investigator] },
+      {
+        parent: this,
+        ignoreChanges: ["administrationRoleArn"],
+        dependsOn: [responder, investigator],
+        // Updating the template rolls out to every account: the provider's 30-minute default is too short at scale.
+        customTimeouts: { update: args.instanceTimeout ?? "2h" },
+      },
     );
     new aws.cloudformation.StackSetInstance(
       `${name}-instances`,
@@ -333,8 +369,16 @@ export class MemberRoles extends pulumi.ComponentResource {
         deploymentTargets: { organizationalUnitIds: [...args.targetOrganizationalUnitIds] },
         // Removing the instances removes the member roles: nothing is left trusting a forensic account that is gone.
         retainStack: false,
+        operationPreferences: args.instanceOperationPreferences ?? DEFAULT_INSTANCE_OPERATION_PREFERENCES,
       },
-      { parent: this },
+      {
+        parent: this,
+        customTimeouts: {
+          create: args.instanceTimeout ?? "2h",
+          update: args.instanceTimeout ?? "2h",
+          delete: args.instanceTimeout ?? "2h",
+        },
+      },
     );
 
     this.forensicResponderRoleArn = responder.arn;

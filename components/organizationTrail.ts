@@ -32,6 +32,13 @@ export interface OrganizationTrailArgs {
    * staging and ransomware. Default true. Volume (and cost) grows with write traffic.
    */
   readonly s3ObjectWrites?: boolean;
+  /**
+   * Buckets whose object writes are not logged as data events: the trail bucket itself and the access-log buckets.
+   * CloudTrail's own log deliveries and S3's access-log deliveries would otherwise be recorded as data events that are
+   * delivered as new objects, which are recorded again: volume and cost for no evidence. The evidence bucket stays
+   * logged (who wrote custody records is evidence). Default none.
+   */
+  readonly excludedDataEventBucketArns?: pulumi.Input<pulumi.Input<string>[]>;
   /** Log Lambda function invocations in every account. Default false: high volume, and invocations are rarely the first evidence needed. */
   readonly lambdaInvokes?: boolean;
   /** Further advanced event selectors, added after the built-in ones. Default none. */
@@ -68,13 +75,30 @@ export const LAMBDA_INVOKES: AdvancedEventSelector = {
   ],
 };
 
+/**
+ * S3 object writes in every bucket except the given ones (`resources.ARN` with `notStartsWith`, one prefix
+ * `arn:aws:s3:::<bucket>/` per bucket; CloudTrail user guide, "Filtering data events by using advanced event
+ * selectors").
+ */
+export function s3ObjectWritesExcept(bucketArns: readonly string[]): AdvancedEventSelector {
+  if (bucketArns.length === 0) return S3_OBJECT_WRITES;
+  return {
+    name: S3_OBJECT_WRITES.name,
+    fieldSelectors: [
+      ...(S3_OBJECT_WRITES.fieldSelectors as aws.types.input.cloudtrail.TrailAdvancedEventSelectorFieldSelector[]),
+      { field: "resources.ARN", notStartsWiths: bucketArns.map((arn) => `${arn}/`) },
+    ],
+  };
+}
+
 /** The advanced event selectors a trail gets for the given switches (a pure decision). */
 export function eventSelectors(
   args: Pick<OrganizationTrailArgs, "s3ObjectWrites" | "lambdaInvokes" | "additionalEventSelectors">,
+  excludedBucketArns: readonly string[] = [],
 ): AdvancedEventSelector[] {
   return [
     MANAGEMENT_EVENTS,
-    ...((args.s3ObjectWrites ?? true) ? [S3_OBJECT_WRITES] : []),
+    ...((args.s3ObjectWrites ?? true) ? [s3ObjectWritesExcept(excludedBucketArns)] : []),
     ...((args.lambdaInvokes ?? false) ? [LAMBDA_INVOKES] : []),
     ...(args.additionalEventSelectors ?? []),
   ];
@@ -103,7 +127,9 @@ export class OrganizationTrail extends pulumi.ComponentResource {
         includeGlobalServiceEvents: true,
         enableLogFileValidation: true,
         enableLogging: true,
-        advancedEventSelectors: eventSelectors(args),
+        advancedEventSelectors: pulumi
+          .output(args.excludedDataEventBucketArns ?? [])
+          .apply((excluded) => eventSelectors(args, excluded)),
         cloudWatchLogsGroupArn: cloudWatch ? pulumi.interpolate`${cloudWatch.group.arn}:*` : undefined,
         cloudWatchLogsRoleArn: cloudWatch?.role.arn,
       },

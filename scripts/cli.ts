@@ -19,6 +19,7 @@ export interface CommandModule {
 /* eslint-disable @typescript-eslint/no-require-imports -- synchronous on-demand loading is the point here; import()
    would make building the program asynchronous for every caller. */
 const COMMANDS: ReadonlyArray<{ readonly name: string; load(): CommandModule }> = [
+  { name: "assess", load: () => require("./commands/assess") as CommandModule },
   { name: "case", load: () => require("./commands/case") as CommandModule },
   { name: "capture", load: () => require("./commands/capture") as CommandModule },
   { name: "hash", load: () => require("./commands/hash") as CommandModule },

@@ -7,8 +7,8 @@ import type { ForensicLandingZoneArgs } from "../components/forensicLandingZone"
 import type { AdvancedEventSelector } from "../components/organizationTrail";
 import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
-import type { AlarmSubscription } from "../components/IncidentAlarms";
 import { COMMERCIAL_REGIONS } from "../components/documents/regions";
+import { partTwoSettings } from "./config-part-two";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
@@ -40,7 +40,8 @@ export const CONFIG_KEYS = {
   lambdaDataEvents: "log Lambda invocations organisation-wide (default false)",
   additionalEventSelectors: "further CloudTrail advanced event selectors (list of {name, fieldSelectors})",
   cloudWatchLogsRetentionDays: "also deliver the trail to CloudWatch Logs, kept this many days (default: off)",
-  responderPrincipals: "principal ARNs that may assume the forensic responder role (default: the forensic account)",
+  responderPrincipals:
+    "principal ARNs (roles or users, named; not an account root) that may assume the forensic responder role (required)",
   investigatorPrincipals:
     "principal ARNs that may assume the forensic investigator role (default: the forensic account)",
   breakGlassPrincipals: "principal ARNs that may assume the break-glass role with MFA (default: the forensic account)",
@@ -58,7 +59,13 @@ export const CONFIG_KEYS = {
     "also attach the workload baseline SCP: IMDSv2, no IMDSv1 credentials, no unencrypted volumes (default false)",
   workloadGuardrailTargetIds: "root or OU IDs of the workload baseline (list; default guardrailTargetIds)",
   deploymentRoleArn:
-    "role the deployment acts as in governed accounts, exempt from the SCPs (default arn:aws:iam::*:role/<forensicAccountAdminRoleName>)",
+    "role the deployment acts as in governed accounts, the only principal the freezes exempt (required; arn:aws:iam::*:role/<forensicAccountAdminRoleName>)",
+  resourceControlTargetIds:
+    "root or OU IDs the evidence-protection RCP is attached to (list; default guardrailTargetIds, else the root)",
+  guardDutyAdoptExisting: "use the GuardDuty detector that already exists in the administrator account (default false)",
+  securityHubAdoptExisting: "use Security Hub already enabled in the administrator account (default false)",
+  detectiveGraphArns:
+    "existing Detective behaviour graphs of the administrator account to adopt, by region (map region: ARN)",
   detection: "delegate GuardDuty, Security Hub and Detective (default true; false leaves all three out)",
   guardDuty: "delegate GuardDuty with auto-enable for all members (default true)",
   securityHub: "delegate Security Hub with auto-enable and default standards (default true)",
@@ -90,9 +97,10 @@ export class StackConfigError extends Error {
   }
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+export const OU_OR_ROOT = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+export const DETECTIVE_GRAPH_ARN = /^arn:aws:detective:[a-z0-9-]+:\d{12}:graph:[0-9a-f]+$/;
 const PRINCIPAL_ARN =
   /^arn:aws:(iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
@@ -115,7 +123,7 @@ function projectKeys(raw: Readonly<Record<string, string>>): Map<string, string>
 }
 
 /** Quotes a value for an error message. */
-const shown = (value: string): string => JSON.stringify(value);
+export const shown = (value: string): string => JSON.stringify(value);
 
 /** A list value: JSON array text (how Pulumi passes YAML lists) or comma-separated text. */
 function list(key: string, value: string): string[] {
@@ -136,7 +144,7 @@ function list(key: string, value: string): string[] {
 }
 
 /** A whole number within bounds. */
-function integer(key: string, value: string, min: number, max: number): number {
+export function integer(key: string, value: string, min: number, max: number): number {
   const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new StackConfigError(key, `${shown(value)} is not a whole number from ${min} to ${max}`);
@@ -152,13 +160,13 @@ function boolean(key: string, value: string): boolean {
 }
 
 /** A value matching a pattern. */
-function matching(key: string, value: string, pattern: RegExp, valid: string): string {
+export function matching(key: string, value: string, pattern: RegExp, valid: string): string {
   if (!pattern.test(value)) throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
   return value;
 }
 
 /** A non-empty list without duplicates whose items each match `item`. */
-function uniqueList(key: string, value: string, item: (entry: string) => string): string[] {
+export function uniqueList(key: string, value: string, item: (entry: string) => string): string[] {
   const entries = list(key, value).map(item);
   if (entries.length === 0) throw new StackConfigError(key, `${shown(value)} is empty; name at least one`);
   const seen = new Set<string>();
@@ -169,7 +177,7 @@ function uniqueList(key: string, value: string, item: (entry: string) => string)
   return entries;
 }
 
-function region(key: string, value: string): string {
+export function region(key: string, value: string): string {
   if (!KNOWN_REGIONS.includes(value)) {
     throw new StackConfigError(key, `${shown(value)} is not a known AWS region; valid: ${KNOWN_REGIONS.join(", ")}`);
   }
@@ -370,12 +378,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   }
 
   const partTwo = partTwoSettings(keys, optionalBool, homeRegion, forensicAccount, managementAccountId);
+  const adminRoleName = roleName("forensicAccountAdminRoleName");
+  const deployment = deploymentRole(keys, adminRoleName, forensicAccount);
   const trailName = get("trailName");
   const bucketPrefix = get("bucketPrefix");
   const selectors = get("additionalEventSelectors");
   return {
     forensicAccount,
-    forensicAccountAdminRoleName: roleName("forensicAccountAdminRoleName"),
+    forensicAccountAdminRoleName: deployment.adminRoleName,
+    deploymentRoleArn: deployment.arn,
     managementAccountId,
     homeRegion,
     regions,
@@ -396,7 +407,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
     additionalEventSelectors:
       selectors === undefined ? undefined : eventSelectors("additionalEventSelectors", selectors),
     cloudWatchLogsRetentionDays,
-    responderPrincipalArns: principals("responderPrincipals"),
+    responderPrincipalArns: responderPrincipals(principals),
     investigatorPrincipalArns: principals("investigatorPrincipals"),
     breakGlassPrincipalArns: principals("breakGlassPrincipals"),
     roleNames: definedRoleNames,
@@ -414,153 +425,65 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   };
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/[\w+=,.@/-]+$/;
-const SUBSCRIPTION_PROTOCOLS = ["email", "email-json", "https", "http", "sqs", "lambda", "sms", "firehose"];
-
-/** A CIDR block of /16 to /22 (the forensic VPC carves /24 subnets from it). */
-function cidrBlock(key: string, value: string): string {
-  const match = CIDR.exec(value);
-  const octetsOk = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255);
-  const prefix = match ? Number(match[5]) : -1;
-  if (!octetsOk || prefix < 16 || prefix > 22)
+/**
+ * The responder principals: required, and never an account root (which would let every administrator of that account
+ * become the custody signer; docs/threat-model.md).
+ */
+function responderPrincipals(principals: (key: ConfigKey) => string[] | undefined): string[] {
+  const arns = principals("responderPrincipals");
+  if (arns === undefined)
     throw new StackConfigError(
-      key,
-      `${shown(value)} is not valid; valid: an IPv4 block from /16 to /22 such as 10.77.0.0/16`,
+      "responderPrincipals",
+      "missing; valid: the roles or users that may act as the forensic responder, e.g. [arn:aws:iam::222222222222:role/IncidentResponder]",
     );
-  return value;
+  const root = arns.find((arn) => arn.endsWith(":root"));
+  if (root !== undefined)
+    throw new StackConfigError(
+      "responderPrincipals",
+      `${shown(root)} is an account root (every principal of that account); valid: named roles or users such as arn:aws:iam::222222222222:role/IncidentResponder`,
+    );
+  return arns;
 }
 
-/** Alarm subscriptions: a list of {protocol, endpoint}. */
-function subscriptions(key: string, value: string): AlarmSubscription[] {
-  const valid = `a list of {protocol, endpoint} with protocol one of ${SUBSCRIPTION_PROTOCOLS.join(", ")}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new StackConfigError(key, `${shown(value)} is not valid; valid: ${valid}`);
-  }
-  if (!Array.isArray(parsed)) throw new StackConfigError(key, `${shown(value)} is not a list; valid: ${valid}`);
-  return parsed.map((item: unknown, index) => {
-    const s = item as { protocol?: unknown; endpoint?: unknown } | null;
-    if (
-      typeof s !== "object" ||
-      s === null ||
-      typeof s.protocol !== "string" ||
-      !SUBSCRIPTION_PROTOCOLS.includes(s.protocol) ||
-      typeof s.endpoint !== "string" ||
-      s.endpoint.trim() === ""
-    )
-      throw new StackConfigError(key, `item ${index} ${JSON.stringify(item)} is not valid; valid: ${valid}`);
-    return { protocol: s.protocol, endpoint: s.endpoint };
-  });
-}
-
-/** The part-two settings (guardrails, detection, investigation, forensic VPC, alarms), each switchable. */
-function partTwoSettings(
+/**
+ * The deployment role: required, and the role the deployment acts as in the forensic account, so its name is the
+ * forensic account's admin role name (given or, when not, taken from it) and its account is `*` or the forensic account.
+ */
+function deploymentRole(
   keys: Map<string, string>,
-  optionalBool: (key: ConfigKey) => boolean | undefined,
-  homeRegion: string,
+  adminRoleName: string | undefined,
   forensicAccount: ForensicAccountSource,
-  managementAccountId: string | undefined,
-): Pick<ForensicLandingZoneArgs, "guardrails" | "detection" | "investigation" | "forensicVpc" | "alarms"> {
-  const get = (key: ConfigKey): string | undefined => keys.get(key);
-  const targets = (key: ConfigKey): string[] | undefined => {
-    const value = get(key);
-    return value === undefined
-      ? undefined
-      : uniqueList(key, value, (id) =>
-          matching(key, id, OU_OR_ROOT, "the root ID such as r-ab12 or OU IDs such as ou-ab12-cd34ef56"),
-        );
-  };
-  const deploymentRole = get("deploymentRoleArn");
-  const guardrails = {
-    enabled: optionalBool("guardrails"),
-    targetIds: targets("guardrailTargetIds"),
-    workloadBaseline: optionalBool("workloadBaseline"),
-    workloadTargetIds: targets("workloadGuardrailTargetIds"),
-    deploymentRoleArn:
-      deploymentRole === undefined
-        ? undefined
-        : matching(
-            "deploymentRoleArn",
-            deploymentRole,
-            DEPLOYMENT_ROLE_ARN,
-            "a role ARN, any account allowed: arn:aws:iam::*:role/FlzDeployment or arn:aws:iam::111111111111:role/FlzDeployment",
-          ),
-  };
-  if (guardrails.enabled === false) {
-    for (const key of [
-      "guardrailTargetIds",
-      "workloadBaseline",
-      "workloadGuardrailTargetIds",
-      "deploymentRoleArn",
-    ] as const)
-      if (keys.has(key))
-        throw new StackConfigError(key, "is set but guardrails is false; remove it or set guardrails: true");
-  }
-
-  const detectionOn = optionalBool("detection") ?? true;
-  const adminRaw = get("detectionAdminAccountId");
-  const adminAccountId =
-    adminRaw === undefined
-      ? undefined
-      : matching("detectionAdminAccountId", adminRaw, ACCOUNT_ID, "a 12-digit AWS account ID such as 333333333333");
-  if (adminAccountId !== undefined && adminAccountId === managementAccountId)
+): { arn: string; adminRoleName: string } {
+  const value = keys.get("deploymentRoleArn");
+  const example = `arn:aws:iam::*:role/${adminRoleName ?? "OrganizationAccountAccessRole"}`;
+  if (value === undefined || value.trim() === "")
     throw new StackConfigError(
-      "detectionAdminAccountId",
-      `${shown(adminAccountId)} is the management account; delegate to the forensic or a security account`,
+      "deploymentRoleArn",
+      `missing; valid: the role the deployment acts as in the forensic account, e.g. ${example}`,
     );
-  if (!detectionOn) {
-    for (const key of ["guardDuty", "securityHub", "detective", "detectionAdminAccountId"] as const)
-      if (keys.has(key))
-        throw new StackConfigError(key, "is set but detection is false; remove it or set detection: true");
-  }
-  const detection = detectionOn
-    ? {
-        guardDuty: optionalBool("guardDuty"),
-        securityHub: optionalBool("securityHub"),
-        detective: optionalBool("detective"),
-        // Delegating to the forensic account itself needs no extra provider: say so by leaving the ID out.
-        adminAccountId:
-          forensicAccount.kind === "adopt" && adminAccountId === forensicAccount.accountId ? undefined : adminAccountId,
-      }
-    : (false as const);
-
-  const cutoff = get("investigationBytesScannedCutoff");
-  const investigation = {
-    enabled: optionalBool("investigation"),
-    bytesScannedCutoffPerQuery:
-      cutoff === undefined
-        ? undefined
-        : integer("investigationBytesScannedCutoff", cutoff, 10_000_000, Number.MAX_SAFE_INTEGER),
-  };
-
-  const zonesRaw = get("forensicVpcZones");
-  const zones =
-    zonesRaw === undefined
-      ? undefined
-      : uniqueList("forensicVpcZones", zonesRaw, (zone) =>
-          matching(
-            "forensicVpcZones",
-            zone,
-            new RegExp(`^${homeRegion}[a-z]$`),
-            `zones of the home region ${homeRegion} such as ${homeRegion}a`,
-          ),
-        );
-  if (zones !== undefined && zones.length < 2)
-    throw new StackConfigError("forensicVpcZones", `${shown(zonesRaw ?? "")} names one zone; valid: two or more zones`);
-  const cidr = get("forensicVpcCidr");
-  const forensicVpc = {
-    enabled: optionalBool("forensicVpc"),
-    cidrBlock: cidr === undefined ? undefined : cidrBlock("forensicVpcCidr", cidr),
-    availabilityZones: zones,
-  };
-
-  const subs = get("alarmSubscriptions");
-  const alarms = {
-    enabled: optionalBool("alarms"),
-    subscriptions: subs === undefined ? undefined : subscriptions("alarmSubscriptions", subs),
-  };
-  return { guardrails, detection, investigation, forensicVpc, alarms };
+  const match = DEPLOYMENT_ROLE_ARN.exec(value);
+  if (!match)
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} is not valid; valid: a role ARN such as ${example}`,
+    );
+  const [, account, name] = match;
+  if (adminRoleName !== undefined && name !== adminRoleName)
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names role ${name}, but forensicAccountAdminRoleName is ${adminRoleName}; valid: ${example}`,
+    );
+  if (forensicAccount.kind === "adopt" && account !== "*" && account !== forensicAccount.accountId)
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names account ${account}, not the forensic account ${forensicAccount.accountId}; valid: ${example}`,
+    );
+  if (forensicAccount.kind === "create" && account !== "*")
+    throw new StackConfigError(
+      "deploymentRoleArn",
+      `${shown(value)} names account ${account}, but the forensic account is created (its ID is not known yet); valid: ${example}`,
+    );
+  return { arn: value, adminRoleName: name };
 }
+
+const DEPLOYMENT_ROLE_ARN = /^arn:aws:iam::(\d{12}|\*):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;

@@ -101,8 +101,6 @@ export interface CloudTrailTableLocation {
   readonly prefix: string;
   /** Organisation ID (`o-...`): organisation trails write under `AWSLogs/<org id>/`. */
   readonly organizationId: string;
-  /** Account IDs to project (every account of the organisation). */
-  readonly accountIds: readonly string[];
   /** First day to project, `yyyy/MM/dd`; earlier days are invisible to queries. */
   readonly firstDay: string;
 }
@@ -116,24 +114,24 @@ export function cloudTrailRoot(loc: Pick<CloudTrailTableLocation, "bucket" | "pr
 /**
  * Table parameters for partition projection over (account, region, date): Athena computes partitions from these
  * instead of a crawler or `MSCK REPAIR`, so a new day, account or region is queryable at once and nothing writes to
- * the catalog during an incident.
+ * the catalog during an incident. The account is injected: a query must name it (`WHERE ct.account = '...'`).
  */
 export function cloudTrailTableParameters(loc: CloudTrailTableLocation): Record<string, string> {
   if (!/^o-[a-z0-9]{10,32}$/.test(loc.organizationId))
     throw new Error(
       `organizationId "${loc.organizationId}" is not an organisation ID: expected o-<10 to 32 letters or digits>`,
     );
-  if (loc.accountIds.length === 0) throw new Error("accountIds is empty: give every account ID of the organisation");
-  const bad = loc.accountIds.find((id) => !/^\d{12}$/.test(id));
-  if (bad !== undefined) throw new Error(`account ID "${bad}" is not 12 digits`);
   if (!/^\d{4}\/\d{2}\/\d{2}$/.test(loc.firstDay))
     throw new Error(`firstDay "${loc.firstDay}" is not a day: expected yyyy/MM/dd`);
   return {
     classification: "cloudtrail",
     EXTERNAL: "TRUE",
     "projection.enabled": "true",
-    "projection.account.type": "enum",
-    "projection.account.values": [...new Set(loc.accountIds)].join(","),
+    // Injected, not an enum: any account ID works, including accounts created after deployment, with nothing to keep
+    // up to date; the price is that every query names the account(s) it reads (`ct.account = ?`). Athena user guide,
+    // "Use dynamic ID partitioning" (injected projection type); an enum of thousands of accounts would also exceed what
+    // Athena recommends ("a few dozen") and make every unfiltered query plan accounts x regions x days partitions.
+    "projection.account.type": "injected",
     "projection.region.type": "enum",
     "projection.region.values": ALL_AWS_REGIONS.join(","),
     "projection.date.type": "date",
@@ -187,7 +185,9 @@ export function huntQueries(args: HuntQueryArgs): HuntQuery[] {
   const unknown = args.governedRegions.find((r) => !ALL_AWS_REGIONS.includes(r));
   if (unknown !== undefined)
     throw new Error(`governed region "${unknown}" is not a known AWS region: one of ${ALL_AWS_REGIONS.join(", ")}`);
-  const window = `ct."date" >= date_format(current_date - interval '${days}' day, '%Y/%m/%d')`;
+  // The account partition is injected (cloudTrailTableParameters): every hunt names the account it reads, as its first
+  // parameter, which also keeps each hunt's scan to one account.
+  const window = `ct.account = ? AND ct."date" >= date_format(current_date - interval '${days}' day, '%Y/%m/%d')`;
   const regions = args.governedRegions.map((r) => `'${r}'`).join(", ");
   const who = "ct.useridentity.arn AS principal_arn, ct.useridentity.accountid AS principal_account";
   const where = "ct.eventtime, ct.account, ct.awsregion, ct.sourceipaddress, ct.useragent";
@@ -195,7 +195,7 @@ export function huntQueries(args: HuntQueryArgs): HuntQuery[] {
   return [
     {
       name: "access-key-activity",
-      description: `Everything one access key did in the last ${days} days. Parameter: the access key ID (AKIA... or ASIA...).`,
+      description: `Everything one access key did in the last ${days} days. Parameters: the account ID, the access key ID (AKIA... or ASIA...).`,
       sql: `SELECT ${where}, ${who}, ct.eventsource, ct.eventname, ct.errorcode, ct.requestparameters
 FROM ${from}
 WHERE ${window} AND ct.useridentity.accesskeyid = ?
@@ -203,7 +203,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "role-session-activity",
-      description: `Everything one role session did in the last ${days} days. Parameter: the session ARN (arn:aws:sts::<account>:assumed-role/<role>/<session>).`,
+      description: `Everything one role session did in the last ${days} days. Parameters: the account ID, the session ARN (arn:aws:sts::<account>:assumed-role/<role>/<session>).`,
       sql: `SELECT ${where}, ct.useridentity.accesskeyid AS access_key_id, ct.eventsource, ct.eventname, ct.errorcode, ct.requestparameters
 FROM ${from}
 WHERE ${window} AND ct.useridentity.arn = ?
@@ -211,7 +211,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "console-logins-without-mfa",
-      description: `Successful console sign-ins without MFA in the last ${days} days.`,
+      description: `Successful console sign-ins without MFA in the last ${days} days. Parameter: the account ID.`,
       sql: `SELECT ${where}, ${who}, ct.useridentity.type AS identity_type
 FROM ${from}
 WHERE ${window} AND ct.eventname = 'ConsoleLogin'
@@ -221,7 +221,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "assume-role-chain",
-      description: `Roles a principal assumed and, one hop further, the roles those sessions assumed, in the last ${days} days. Parameter: the principal ARN (user, role or session).`,
+      description: `Roles a principal assumed and, one hop further (in the same account), the roles those sessions assumed, in the last ${days} days. Parameters: the account ID, the principal ARN (user, role or session), the same ARN again.`,
       sql: `SELECT ${where}, ct.useridentity.arn AS caller_arn,
   json_extract_scalar(ct.requestparameters, '$.roleArn') AS assumed_role_arn,
   json_extract_scalar(ct.responseelements, '$.assumedRoleUser.arn') AS session_arn,
@@ -233,14 +233,14 @@ FROM ${from}
 LEFT JOIN ${from.replace(" AS ct", " AS hop")}
   ON hop.useridentity.accesskeyid = json_extract_scalar(ct.responseelements, '$.credentials.accessKeyId')
   AND hop.eventname IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
-  AND ${window.replace("ct.", "hop.")}
+  AND ${window.replace(/ct\./g, "hop.").replace("hop.account = ?", "hop.account = ct.account")}
 WHERE ${window} AND ct.eventname IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
   AND (ct.useridentity.arn = ? OR ct.useridentity.sessioncontext.sessionissuer.arn = ?)
 ORDER BY ct.eventtime`,
     },
     {
       name: "access-keys-created",
-      description: `Access keys created in the last ${days} days, by whom and for which user.`,
+      description: `Access keys created in the last ${days} days, by whom and for which user. Parameter: the account ID.`,
       sql: `SELECT ${where}, ${who},
   json_extract_scalar(ct.requestparameters, '$.userName') AS for_user,
   json_extract_scalar(ct.responseelements, '$.accessKey.accessKeyId') AS new_access_key_id
@@ -250,7 +250,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "activity-in-unused-regions",
-      description: `Calls in regions outside the governed ones (${args.governedRegions.join(", ")}) in the last ${days} days, by principal and region.`,
+      description: `Calls in regions outside the governed ones (${args.governedRegions.join(", ")}) in the last ${days} days, by principal and region. Parameter: the account ID.`,
       sql: `SELECT ct.region, ${who}, ct.eventsource, ct.eventname, count(*) AS calls, min(ct.eventtime) AS first_seen, max(ct.eventtime) AS last_seen
 FROM ${from}
 WHERE ${window} AND ct.region NOT IN (${regions})
@@ -259,7 +259,7 @@ ORDER BY calls DESC`,
     },
     {
       name: "denied-calls-by-principal",
-      description: `Calls refused for lack of permission in the last ${days} days, by principal: reconnaissance with stolen credentials shows up here first.`,
+      description: `Calls refused for lack of permission in the last ${days} days, by principal: reconnaissance with stolen credentials shows up here first. Parameter: the account ID.`,
       sql: `SELECT ${who}, ct.eventsource, ct.eventname, ct.errorcode, count(*) AS denied, min(ct.eventtime) AS first_seen, max(ct.eventtime) AS last_seen
 FROM ${from}
 WHERE ${window} AND (ct.errorcode IN ('AccessDenied', 'AccessDeniedException', 'Client.UnauthorizedOperation', 'UnauthorizedOperation')
@@ -269,7 +269,7 @@ ORDER BY denied DESC`,
     },
     {
       name: "s3-object-access-by-principal",
-      description: `S3 object reads, writes and deletes by one principal in the last ${days} days (needs S3 data events in the trail). Parameter: the principal or session ARN.`,
+      description: `S3 object reads, writes and deletes by one principal in the last ${days} days (needs S3 data events in the trail). Parameters: the account ID, the principal or session ARN, the same ARN again.`,
       sql: `SELECT ${where}, ct.eventname,
   json_extract_scalar(ct.requestparameters, '$.bucketName') AS bucket,
   json_extract_scalar(ct.requestparameters, '$.key') AS object_key,
@@ -282,7 +282,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "kms-decrypts-by-principal",
-      description: `KMS decryptions in the last ${days} days, by principal and key: who could read what.`,
+      description: `KMS decryptions in the last ${days} days, by principal and key: who could read what. Parameter: the account ID.`,
       sql: `SELECT ${who}, res.arn AS key_arn, count(*) AS decrypts, min(ct.eventtime) AS first_seen, max(ct.eventtime) AS last_seen
 FROM ${from}
 CROSS JOIN UNNEST(ct.resources) AS t(res)
@@ -292,7 +292,7 @@ ORDER BY decrypts DESC`,
     },
     {
       name: "security-group-and-nacl-changes",
-      description: `Security group and network ACL changes in the last ${days} days.`,
+      description: `Security group and network ACL changes in the last ${days} days. Parameter: the account ID.`,
       sql: `SELECT ${where}, ${who}, ct.eventname, ct.requestparameters, ct.errorcode
 FROM ${from}
 WHERE ${window} AND ct.eventsource = 'ec2.amazonaws.com' AND ct.eventname IN (
@@ -303,7 +303,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "trail-and-logging-changes",
-      description: `Changes that reduce what is logged or detected (CloudTrail, CloudWatch Logs, Config, flow logs, GuardDuty, Security Hub) in the last ${days} days.`,
+      description: `Changes that reduce what is logged or detected (CloudTrail, CloudWatch Logs, Config, flow logs, GuardDuty, Security Hub) in the last ${days} days. Parameter: the account ID.`,
       sql: `SELECT ${where}, ${who}, ct.eventsource, ct.eventname, ct.requestparameters, ct.errorcode
 FROM ${from}
 WHERE ${window} AND ct.eventname IN (
@@ -315,7 +315,7 @@ ORDER BY ct.eventtime`,
     },
     {
       name: "instance-credentials-used-outside-ec2",
-      description: `Instance-role sessions (credentials from the instance metadata service) used from more than one source address or from outside AWS in the last ${days} days: the mark of stolen instance credentials.`,
+      description: `Instance-role sessions (credentials from the instance metadata service) used from more than one source address or from outside AWS in the last ${days} days: the mark of stolen instance credentials. Parameter: the account ID.`,
       sql: `SELECT ct.useridentity.arn AS session_arn, ct.useridentity.accountid AS principal_account,
   count(DISTINCT ct.sourceipaddress) AS source_addresses,
   array_join(array_distinct(array_agg(ct.sourceipaddress)), ', ') AS addresses,

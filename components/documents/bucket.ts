@@ -3,6 +3,7 @@
  * HTTP and refuses every principal outside the organisation, whatever its own IAM policies say: an explicit Deny in
  * a bucket policy cannot be overridden by any grant elsewhere.
  */
+import { protectedBucketStatements, type ForensicResourceProtection } from "./rcp";
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { requireAccountId, requireArn, requireArns, requireOrganizationId } from "./validate";
 
@@ -22,6 +23,12 @@ export interface EvidenceBucketPolicyArgs {
   readonly bucketArn: string;
   /** The organisation whose principals may reach the evidence. */
   readonly organizationId: string;
+  /**
+   * The preventive controls (`rcp.ts`): no deletion or delete marker, custody keys written once and only by the case
+   * writers, the bucket's configuration changed only by the deployment principal. Required: the RCP repeats them above
+   * the account, and the bucket policy is what binds principals the RCP does not (none today, but defence in depth).
+   */
+  readonly protection: ForensicResourceProtection;
 }
 
 /** Arguments of {@link trailBucketPolicy}. */
@@ -37,6 +44,8 @@ export interface TrailBucketPolicyArgs {
    * stops another account's trail from using this bucket through CloudTrail as a confused deputy.
    */
   readonly trailArn: string;
+  /** The preventive controls (`rcp.ts`): no deletion or delete marker, configuration changed only by the deployment principal. Required. */
+  readonly protection: ForensicResourceProtection;
 }
 
 /** Arguments of {@link accessLogBucketPolicy}. */
@@ -52,6 +61,11 @@ export interface AccessLogBucketPolicyArgs {
    * `aws:PrincipalIsAWSService`). Default: TLS-only deny and the delivery grant, as the design asks.
    */
   readonly organizationId?: string;
+  /**
+   * When given, the access logs are protected like the evidence (no deletion, configuration changed only by the
+   * deployment principal): they are the record of who read the evidence. The landing zone always gives it.
+   */
+  readonly protection?: ForensicResourceProtection;
 }
 
 /** The bucket and every object key in it: bucket-level and object-level actions are matched separately. */
@@ -112,11 +126,15 @@ export function lockedBucketPolicy(args: LockedBucketPolicyArgs): PolicyDocument
 }
 
 /**
- * Policy of the evidence bucket: the locked policy and nothing more. Responders and investigators get access
- * through their own identity policies in the forensic account; no service writes here.
+ * Policy of the evidence bucket: the locked policy and the preventive controls of `rcp.ts`. Responders and
+ * investigators get access through their own identity policies in the forensic account; no service writes here.
  */
 export function evidenceBucketPolicy(args: EvidenceBucketPolicyArgs): PolicyDocument {
-  return lockedBucketPolicy({ bucketArn: args.bucketArn, organizationId: args.organizationId });
+  return lockedBucketPolicy({
+    bucketArn: args.bucketArn,
+    organizationId: args.organizationId,
+    extraStatements: protectedBucketStatements(args.protection, "evidence", args.bucketArn),
+  });
 }
 
 /**
@@ -152,6 +170,7 @@ export function trailBucketPolicy(args: TrailBucketPolicyArgs): PolicyDocument {
         Resource: [`${bucketArn}/AWSLogs/${managementAccountId}/*`, `${bucketArn}/AWSLogs/${organizationId}/*`],
         Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
       },
+      ...protectedBucketStatements(args.protection, "trail", bucketArn),
     ],
   });
 }
@@ -180,5 +199,7 @@ export function accessLogBucketPolicy(args: AccessLogBucketPolicyArgs): PolicyDo
       StringEquals: { "aws:SourceAccount": sourceAccountId },
     },
   });
+  if (args.protection !== undefined)
+    statements.push(...protectedBucketStatements(args.protection, "access-log", bucketArn));
   return { Version: "2012-10-17", Statement: statements };
 }

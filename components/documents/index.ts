@@ -16,3 +16,5 @@ export * from "./regions";
 export * from "./network";
 export * from "./alarms";
 export * from "./trail";
+export * from "./assess";
+export * from "./rcp";

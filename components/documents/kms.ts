@@ -3,6 +3,7 @@
  * only where the key policy lets them (the "Enable IAM policies" statement), so each policy below names exactly who
  * may use the key for what, and everything else is implicitly denied.
  */
+import { protectedKeyStatements } from "./rcp";
 import type { PolicyDocument, PolicyStatement } from "./types";
 import {
   partitionOf,
@@ -25,6 +26,11 @@ export interface TrailKeyPolicyArgs {
   readonly trailArn: string;
   /** Roles that may decrypt trail logs (investigators). Empty: nobody but IAM-enabled key-account principals. */
   readonly investigatorRoleArns: readonly string[];
+  /**
+   * The deployment principal (the role the deployment acts as in the forensic account): the only principal that may
+   * re-policy, disable, delete or grant on the key (`rcp.ts`, {@link protectedKeyStatements}). Required.
+   */
+  readonly deploymentPrincipalArn: string;
 }
 
 /** Arguments of {@link evidenceKeyPolicy}. */
@@ -37,6 +43,8 @@ export interface EvidenceKeyPolicyArgs {
   readonly memberResponderRoleName: string;
   /** Roles of the forensic account that use the key: the responder (copy, re-encrypt) and investigators (decrypt). */
   readonly forensicRoleArns: readonly string[];
+  /** The deployment principal: the only principal that may re-policy, disable, delete or grant on the key. Required. */
+  readonly deploymentPrincipalArn: string;
 }
 
 /** Arguments of {@link custodySigningKeyPolicy}. */
@@ -47,6 +55,8 @@ export interface CustodySigningKeyPolicyArgs {
   readonly organizationId: string;
   /** The only role allowed to sign custody records (the forensic responder role). */
   readonly signerRoleArn: string;
+  /** The deployment principal: the only principal that may re-policy, disable, delete or grant on the key. Required. */
+  readonly deploymentPrincipalArn: string;
 }
 
 /**
@@ -123,6 +133,12 @@ function cloudTrailContext(partition: string, managementAccountId: string): stri
  * - `AllowCloudTrailDescribeKey`: CloudTrail checks the key when the trail is created or updated.
  * - `AllowInvestigatorsDecryptTrailLogs`: investigators may decrypt, but only ciphertext that carries a CloudTrail
  *   encryption context of the management account: the key cannot be used as a general-purpose decryption oracle.
+ * - `AllowTrailCreatorDecrypt`: the management account, which creates and updates the trail, may decrypt CloudTrail
+ *   ciphertext. The trail bucket uses an S3 Bucket Key, and then "kms:Decrypt permissions are required to create or
+ *   update a trail with SSE-KMS encryption enabled" (CloudTrail user guide, "Configure AWS KMS key policies for
+ *   CloudTrail", decrypt permissions); AWS SRA grants it to the management account with exactly this
+ *   `Null kms:EncryptionContext:aws:cloudtrail:arn = false` condition, so only CloudTrail ciphertext qualifies.
+ * - the {@link protectedKeyStatements}: re-policy, disable, delete and direct grants only by the deployment principal.
  */
 export function trailKeyPolicy(args: TrailKeyPolicyArgs): PolicyDocument {
   const keyAccountId = requireAccountId("keyAccountId", args.keyAccountId);
@@ -165,6 +181,17 @@ export function trailKeyPolicy(args: TrailKeyPolicyArgs): PolicyDocument {
       },
     });
   }
+  statements.push(
+    {
+      Sid: "AllowTrailCreatorDecrypt",
+      Effect: "Allow",
+      Principal: { AWS: `arn:${partition}:iam::${managementAccountId}:root` },
+      Action: "kms:Decrypt",
+      Resource: "*",
+      Condition: { Null: { "kms:EncryptionContext:aws:cloudtrail:arn": "false" } },
+    },
+    ...protectedKeyStatements(args.deploymentPrincipalArn),
+  );
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -224,6 +251,7 @@ export function evidenceKeyPolicy(args: EvidenceKeyPolicyArgs): PolicyDocument {
         Resource: "*",
         Condition: grantForAwsService,
       },
+      ...protectedKeyStatements(args.deploymentPrincipalArn),
     ],
   };
 }
@@ -236,6 +264,8 @@ export function evidenceKeyPolicy(args: EvidenceKeyPolicyArgs): PolicyDocument {
  *   policy says `kms:*` cannot sign.
  * - `AllowCustodySigning`: `kms:Sign` for the signer role only.
  * - `AllowOrganizationVerify`: anyone in the organisation may verify signatures and read the public key.
+ * - the {@link protectedKeyStatements} with the signer: nobody else signs, whatever a later statement allows, and only
+ *   the deployment principal re-policies, disables, deletes or grants.
  */
 export function custodySigningKeyPolicy(args: CustodySigningKeyPolicyArgs): PolicyDocument {
   const keyAccountId = requireAccountId("keyAccountId", args.keyAccountId);
@@ -267,6 +297,7 @@ export function custodySigningKeyPolicy(args: CustodySigningKeyPolicyArgs): Poli
         Resource: "*",
         Condition: { StringEquals: { "aws:PrincipalOrgID": organizationId } },
       },
+      ...protectedKeyStatements(args.deploymentPrincipalArn, { signerArns: [signerRoleArn] }),
     ],
   };
 }

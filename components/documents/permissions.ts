@@ -6,7 +6,16 @@
  */
 import type { PolicyDocument, PolicyStatement } from "./types";
 import { EVIDENCE_KEY_USE_ACTIONS } from "./kms";
-import { KEY_PURPOSE, keyScope, mergeConditions, type ForensicKeysByTag, type KeyScope } from "./keys";
+import {
+  KEY_PURPOSE,
+  PURPOSE_TAG_KEY,
+  accountKeyPattern,
+  keyScope,
+  mergeConditions,
+  type ForensicKeysByTag,
+  type KeyScope,
+} from "./keys";
+import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
 import {
   DocumentInputError,
   partitionOf,
@@ -15,6 +24,14 @@ import {
   requireOrganizationId,
   requireRoleName,
 } from "./validate";
+
+/**
+ * Tag keys `flz contain instance` puts on a contained instance (and its undo restores or removes): the case and the
+ * time of containment (`scripts/contain/instance-plan.ts`, `CASE_TAG` and `CONTAINED_AT_TAG`). The member responder may
+ * set or remove these keys on instances and no others, so it cannot rewrite tags that the account's own tag-based
+ * policies trust.
+ */
+export const INSTANCE_CONTAINMENT_TAG_KEYS: readonly string[] = ["flz:case", "flz:contained-at"];
 
 /** Arguments of {@link memberResponderPermissions}. */
 export interface MemberResponderPermissionsArgs {
@@ -80,6 +97,11 @@ export interface ForensicInvestigatorPermissionsArgs {
   readonly decryptEvidence?: boolean;
   /** When given, the member role may be assumed only in accounts of this organisation. */
   readonly organizationId?: string;
+  /**
+   * The custody signing key, whose configuration `flz assess` reads (with key ARNs; `keysByTag` covers it by tag).
+   * Default: none.
+   */
+  readonly signingKeyArn?: string;
   /** When given, the Athena query-results bucket the investigator writes to. Default: none. */
   readonly athenaResultsBucketArn?: string;
   /**
@@ -115,10 +137,19 @@ function keyPartition(arns: readonly string[] | undefined, byTag: ForensicKeysBy
   return first !== undefined ? partitionOf(first) : (byTag?.partition ?? "aws");
 }
 
+/**
+ * What the responders' identity policies allow on the evidence keys: the key policy's evidence-use list without
+ * `kms:Encrypt`, which no command calls (EBS re-encrypts snapshot copies with data keys and `ReEncrypt`, S3 with data
+ * keys; `docs/permissions.md` lists the calls).
+ */
+export const EVIDENCE_KEY_IDENTITY_ACTIONS: readonly string[] = EVIDENCE_KEY_USE_ACTIONS.filter(
+  (a) => a !== "kms:Encrypt",
+);
+
 /** Evidence-key use, with `CreateGrant` only for grants an AWS service (EBS) makes on the caller's behalf. */
 function evidenceKeyStatements(scope: KeyScope): PolicyStatement[] {
   return [
-    onKeys({ Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_USE_ACTIONS] }, scope),
+    onKeys({ Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_IDENTITY_ACTIONS] }, scope),
     onKeys(
       {
         Sid: "CreateEvidenceKeyGrantsForAwsServices",
@@ -178,12 +209,8 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
   );
   const statements: PolicyStatement[] = [
     { Sid: "DescribeCompute", Effect: "Allow", Action: ["ec2:Describe*", "autoscaling:Describe*"], Resource: "*" },
-    {
-      Sid: "CaptureSnapshots",
-      Effect: "Allow",
-      Action: ["ec2:CreateSnapshot", "ec2:CreateSnapshots"],
-      Resource: [ec2("volume"), ec2("instance"), snapshots],
-    },
+    // One snapshot per volume (CreateSnapshot), never CreateSnapshots of a whole instance: the capture names volumes.
+    { Sid: "CaptureSnapshots", Effect: "Allow", Action: "ec2:CreateSnapshot", Resource: [ec2("volume"), snapshots] },
     { Sid: "CopySnapshots", Effect: "Allow", Action: "ec2:CopySnapshot", Resource: snapshots },
     {
       Sid: "ShareSnapshots",
@@ -204,6 +231,18 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Effect: "Allow",
       Action: "ec2:CreateTags",
       Resource: [snapshots, ec2("security-group")],
+    },
+    {
+      // Containment marks the instance with the case, and undo puts the previous values back or removes the keys.
+      // `Null aws:TagKeys false` refuses a DeleteTags without tags, which would remove every tag of the instance.
+      Sid: "MarkContainedInstances",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: ec2("instance"),
+      Condition: {
+        "ForAllValues:StringEquals": { "aws:TagKeys": [...INSTANCE_CONTAINMENT_TAG_KEYS] },
+        Null: { "aws:TagKeys": "false" },
+      },
     },
     { Sid: "ReadConsoleOutput", Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: ec2("instance") },
     {
@@ -233,7 +272,13 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     {
       Sid: "HoldAutoScalingInstances",
       Effect: "Allow",
-      Action: ["autoscaling:EnterStandby", "autoscaling:ExitStandby", "autoscaling:DetachInstances"],
+      // AttachInstances is the undo of a detach (when Standby would have taken the group below its minimum).
+      Action: [
+        "autoscaling:EnterStandby",
+        "autoscaling:ExitStandby",
+        "autoscaling:DetachInstances",
+        "autoscaling:AttachInstances",
+      ],
       Resource: `arn:${p}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`,
     },
     {
@@ -293,8 +338,9 @@ export function memberInvestigatorManagedPolicyArns(partition = "aws"): string[]
 
 /**
  * Inline additions to the managed policies for the member investigator: the read-only calls an investigation
- * needs that `SecurityAudit` and `ViewOnlyAccess` leave out (log events, CloudTrail event history, console output).
- * All reads; none of them changes anything.
+ * needs that `SecurityAudit` and `ViewOnlyAccess` leave out (log events, CloudTrail event history, console output),
+ * and the reads of `flz assess` named explicitly (so they are provable from this document alone, whatever the
+ * managed policies hold). All reads; none of them changes anything.
  */
 export function memberInvestigatorPermissions(): PolicyDocument {
   return {
@@ -315,6 +361,7 @@ export function memberInvestigatorPermissions(): PolicyDocument {
         ],
         Resource: "*",
       },
+      memberAssessmentStatement(),
     ],
   };
 }
@@ -346,6 +393,7 @@ function denyTampering(bucketArns: string[]): PolicyStatement {
  * Permissions of the forensic responder role: enter member accounts as the member responder (tagging the session
  * with the case), write and read evidence (never delete, never change the bucket's policy or lock), sign custody
  * records, use the evidence keys, take ownership of shared snapshots (copy, lock, describe), and read their blocks.
+ * Exactly what the commands call (measured by the authorization oracle; `docs/permissions.md`).
  */
 export function forensicResponderPermissions(args: ForensicResponderPermissionsArgs): PolicyDocument {
   const roleName = requireRoleName("memberResponderRoleName", args.memberResponderRoleName);
@@ -361,27 +409,15 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "ListEvidence",
         Effect: "Allow",
-        Action: [
-          "s3:ListBucket",
-          "s3:ListBucketVersions",
-          "s3:GetBucketLocation",
-          "s3:GetBucketObjectLockConfiguration",
-        ],
+        Action: "s3:ListBucket",
         Resource: bucketArn,
       },
       {
         Sid: "WriteAndReadEvidence",
         Effect: "Allow",
-        Action: [
-          "s3:PutObject",
-          "s3:GetObject",
-          "s3:GetObjectVersion",
-          "s3:GetObjectAttributes",
-          "s3:GetObjectRetention",
-          "s3:PutObjectRetention",
-          "s3:GetObjectLegalHold",
-          "s3:PutObjectLegalHold",
-        ],
+        // Writes inherit the bucket's default retention; reads include HeadObject (authorized as GetObject), which
+        // shows an object's retention, so no Object Lock action is needed.
+        Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `${bucketArn}/*`,
       },
       denyTampering([bucketArn]),
@@ -389,7 +425,8 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         {
           Sid: "SignCustodyRecords",
           Effect: "Allow",
-          Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
+          // Verification is offline, with the public key (docs/custody.md): no kms:Verify.
+          Action: ["kms:Sign", "kms:GetPublicKey"],
         },
         signingKey,
       ),
@@ -397,7 +434,7 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "DescribeSnapshots",
         Effect: "Allow",
-        Action: ["ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:DescribeLockedSnapshots"],
+        Action: ["ec2:DescribeSnapshots", "ec2:DescribeLockedSnapshots"],
         Resource: "*",
       },
       {
@@ -409,7 +446,7 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "ReadSnapshotBlocks",
         Effect: "Allow",
-        Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"],
+        Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
         Resource: snapshots,
       },
     ],
@@ -483,6 +520,29 @@ export function forensicInvestigatorPermissions(args: ForensicInvestigatorPermis
       Resource: "*",
     },
   ];
+  // flz assess reads the forensic keys' configuration (state, rotation, policy): every forensic key, by tag or by ARN.
+  const assessedKeys: KeyScope =
+    args.trailKeyArn === undefined && args.keysByTag !== undefined
+      ? {
+          Resource: accountKeyPattern(args.keysByTag),
+          Condition: {
+            StringEquals: {
+              [`aws:ResourceTag/${args.keysByTag.tagKey ?? PURPOSE_TAG_KEY}`]: [
+                KEY_PURPOSE.evidence,
+                KEY_PURPOSE.trail,
+                KEY_PURPOSE.signing,
+              ],
+            },
+          },
+        }
+      : {
+          Resource: [
+            ...(Array.isArray(trailKey.Resource) ? trailKey.Resource : [trailKey.Resource]),
+            ...(args.evidenceKeyArns ?? []),
+            ...(args.signingKeyArn !== undefined ? [requireArn("signingKeyArn", args.signingKeyArn, "kms")] : []),
+          ],
+        };
+  statements.push(...forensicAssessmentStatements([trailBucketArn, evidenceBucketArn], assessedKeys));
   const evidenceByArn = args.evidenceKeyArns !== undefined && args.evidenceKeyArns.length > 0;
   if (evidenceByArn || (args.keysByTag !== undefined && args.decryptEvidence !== false)) {
     statements.push(

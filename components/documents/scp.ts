@@ -10,6 +10,7 @@
  *   per SCP. {@link combineScps} therefore merges the guardrails into a few bundles and refuses one that is too big.
  */
 import { KEY_PURPOSE, PURPOSE_TAG_KEY, accountKeyPattern, type ForensicKeysByTag } from "./keys";
+import { forensicResourceScpStatements, type ForensicResourceProtection } from "./rcp";
 import type { PolicyDocument, PolicyStatement } from "./types";
 
 /** The largest SCP AWS Organizations accepts, in characters of the policy text (whitespace counts). */
@@ -137,9 +138,15 @@ export interface ProtectForensicRolesScpArgs {
    * ARN of the role the deployment acts as: it may change the forensic roles. Inside member accounts the deployment
    * acts through the role its providers assume there, so an any-account pattern (`arn:aws:iam::*:role/FlzDeployment`)
    * is accepted; that role name is then protected too, or an administrator could create a role of that name and
-   * inherit the exemption.
+   * inherit the exemption. An ARN of one account protects that role.
    */
   readonly deploymentRoleArn: string;
+  /**
+   * Roles of the forensic account protected the same way, by exact ARN: the forensic responder, investigator and
+   * break-glass roles, and the roles named as their trusted principals there (whoever may change a trusted role's own
+   * trust policy could become the responder). Default none.
+   */
+  readonly forensicRoleArns?: readonly string[];
 }
 
 /**
@@ -160,18 +167,32 @@ export function protectForensicRolesScp(args: ProtectForensicRolesScpArgs): Poli
     if (!/^[\w+=,.@*-]{1,64}$/.test(name))
       throw new Error(`role name "${name}" is not a valid IAM role name (letters, digits, +=,.@_- and *)`);
   }
+  const exact = [...(args.forensicRoleArns ?? []).map((arn) => requireRoleArn(arn, "forensicRoleArns"))];
+  if (!deploymentAnywhere) exact.push(deploymentRoleArn);
   return document([
     {
       Sid: "FlzProtectForensicRoles",
       Effect: "Deny",
       Action: [...ROLE_CHANGE_ACTIONS],
-      Resource: names.map((name) => `arn:aws:iam::*:role/${name}`),
+      Resource: [...names.map((name) => `arn:aws:iam::*:role/${name}`), ...new Set(exact)],
       Condition: exceptPrincipals([deploymentRoleArn, `arn:aws:iam::*:role/${args.stackSetExecutionRoleName}`]),
     },
   ]);
 }
 
-/** Denies `organizations:LeaveOrganization`: an account that leaves takes itself out of every guardrail and the trail. */
+/**
+ * The evidence- and key-protection statements of `rcp.ts` as an SCP: they bind every principal of the member accounts,
+ * the forensic account's root user included (which a bucket policy alone cannot stop from replacing the policy).
+ */
+export function protectForensicResourcesScp(args: ForensicResourceProtection): PolicyDocument {
+  return document(forensicResourceScpStatements(args));
+}
+
+/**
+ * Denies `organizations:LeaveOrganization` to every principal of every member account, the deployment role included:
+ * an account that leaves takes itself out of every guardrail and the trail. Only the management account can still take
+ * an account out (`RemoveAccountFromOrganization`), which no SCP covers; the alarms watch for it.
+ */
 export function denyLeaveOrganizationScp(): PolicyDocument {
   return document([
     { Sid: "FlzDenyLeaveOrganization", Effect: "Deny", Action: "organizations:LeaveOrganization", Resource: "*" },

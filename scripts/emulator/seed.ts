@@ -13,6 +13,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { KEY_PURPOSE, PURPOSE_TAG_KEY } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 
@@ -22,6 +23,20 @@ export const SEED_ACCOUNTS = {
   forensic: "222222222222",
   members: ["333333333333", "444444444444"],
 } as const;
+
+/** Organisation and root IDs of the seeded organisation. */
+export const SEED_ORGANIZATION = { id: "o-flzdrill000", rootId: "r-flz0" } as const;
+
+/**
+ * Bucket names of a seeded landing zone: the stack's own scheme (`<prefix>-<kind>-<account>-<home region>`), so the
+ * documents the oracle evaluates are byte for byte the ones the stack would deploy for this organisation.
+ */
+export function seedBucketNames(prefix: string, homeRegion: string): { evidence: string; trail: string } {
+  return {
+    evidence: `${prefix}-evidence-${SEED_ACCOUNTS.forensic}-${homeRegion}`,
+    trail: `${prefix}-trail-${SEED_ACCOUNTS.forensic}-${homeRegion}`,
+  };
+}
 
 /** Options of {@link seedLandingZone}. */
 export interface SeedOptions {
@@ -39,6 +54,7 @@ export const SEED_ROLE_NAMES = {
   forensicInvestigator: "FlzForensicInvestigator",
   memberResponder: "FlzMemberResponder",
   memberInvestigator: "FlzMemberInvestigator",
+  breakGlass: "FlzBreakGlass",
 } as const;
 
 /** Creates the landing zone's runtime pieces in the forensic account and returns the outputs contract. */
@@ -51,8 +67,7 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
   const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const s3 = factory.client(S3Client, { account: forensic, region: homeRegion });
-    const evidenceBucket = `${prefix}-evidence-${forensic}`;
-    const trailBucket = `${prefix}-trail-${forensic}`;
+    const { evidence: evidenceBucket, trail: trailBucket } = seedBucketNames(prefix, homeRegion);
     for (const bucket of [evidenceBucket, trailBucket]) {
       await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
       await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
@@ -75,6 +90,7 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
           Description: `flz evidence key (${region})`,
           KeySpec: "SYMMETRIC_DEFAULT",
           KeyUsage: "ENCRYPT_DECRYPT",
+          Tags: [{ TagKey: PURPOSE_TAG_KEY, TagValue: KEY_PURPOSE.evidence }],
         }),
       );
       evidenceKeyArns[region] = key.KeyMetadata?.Arn ?? "";
@@ -85,11 +101,12 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
         Description: "flz custody signing key",
         KeySpec: "ECC_NIST_P256",
         KeyUsage: "SIGN_VERIFY",
+        Tags: [{ TagKey: PURPOSE_TAG_KEY, TagValue: KEY_PURPOSE.signing }],
       }),
     );
 
     return {
-      organizationId: "o-flzdrill000",
+      organizationId: SEED_ORGANIZATION.id,
       forensicAccountId: forensic,
       homeRegion,
       regions,

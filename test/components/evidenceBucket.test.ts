@@ -7,13 +7,31 @@ import { allOf, covers, one, parentOf, statements } from "./helpers";
 const KEY = "arn:aws:kms:us-east-1:222222222222:key/mrk-evidence";
 const ORG = "o-exampleorg1";
 const TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/flz-organization-trail";
+const DEPLOYMENT = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole";
+const RESPONDER = "arn:aws:iam::222222222222:role/FlzForensicResponder";
+/** The protection as the landing zone passes it for these buckets. */
+const PROTECTION = {
+  evidenceBucketArn: "arn:aws:s3:::flz-evidence-test",
+  trailBucketArn: "arn:aws:s3:::flz-trail-test",
+  accessLogBucketArns: ["arn:aws:s3:::flz-evidence-test-logs"],
+  deploymentPrincipalArn: DEPLOYMENT,
+  caseWriterArns: [RESPONDER],
+  keys: { accountId: "222222222222" },
+};
 
 function bucket(overrides: Partial<EvidenceBucketArgs> = {}) {
   return runProgram(() => {
     const provider = new aws.Provider("forensic", { region: "eu-west-1", allowedAccountIds: ["222222222222"] });
     const b = new EvidenceBucket(
       "evidence",
-      { bucketName: "flz-evidence-test", kmsKeyArn: KEY, organizationId: ORG, accountId: "222222222222", ...overrides },
+      {
+        bucketName: "flz-evidence-test",
+        kmsKeyArn: KEY,
+        organizationId: ORG,
+        accountId: "222222222222",
+        protection: PROTECTION,
+        ...overrides,
+      },
       { provider },
     );
     return { name: b.bucketName };
@@ -50,11 +68,42 @@ describe("EvidenceBucket", () => {
     );
   });
 
+  it("refuses an archive class that would hide objects from Athena and GetObject, unless restores are accepted", async () => {
+    let error: unknown;
+    await runProgram(() => {
+      try {
+        new EvidenceBucket("archived", {
+          kmsKeyArn: KEY,
+          organizationId: ORG,
+          accountId: "222222222222",
+          protection: PROTECTION,
+          transitions: [{ days: 365, storageClass: "DEEP_ARCHIVE" }],
+        });
+      } catch (err) {
+        error = err;
+      }
+    });
+    expect(String(error)).to.match(/transition to DEEP_ARCHIVE after 365 days makes objects unreadable/);
+    const run = await bucket({
+      transitions: [{ days: 365, storageClass: "DEEP_ARCHIVE" }],
+      allowArchiveTransitions: true,
+    });
+    expect((one(run, T.lifecycle).inputs.rules as Array<{ transitions: unknown }>)[0].transitions).to.deep.equal([
+      { days: 365, storageClass: "DEEP_ARCHIVE" },
+    ]);
+  });
+
   it("refuses a retention of 0 days", async () => {
     let error: unknown;
     await runProgram(() => {
       try {
-        new EvidenceBucket("bad", { kmsKeyArn: KEY, organizationId: ORG, accountId: "222222222222", retentionDays: 0 });
+        new EvidenceBucket("bad", {
+          kmsKeyArn: KEY,
+          organizationId: ORG,
+          accountId: "222222222222",
+          retentionDays: 0,
+          protection: PROTECTION,
+        });
       } catch (err) {
         error = err;
       }
@@ -132,16 +181,13 @@ describe("EvidenceBucket", () => {
     });
   });
 
-  it("moves versions to colder storage and never expires them", async () => {
+  it("moves versions to a colder class that stays readable (Athena, custody verify), and never expires them", async () => {
     const run = await bucket();
     const rules = one(run, T.lifecycle).inputs.rules as Array<Record<string, unknown>>;
     expect(rules).to.have.length(1);
     expect(rules[0].status).to.equal("Enabled");
-    expect(rules[0].transitions).to.deep.equal([
-      { days: 90, storageClass: "GLACIER_IR" },
-      { days: 365, storageClass: "DEEP_ARCHIVE" },
-    ]);
-    expect(rules[0].noncurrentVersionTransitions).to.have.length(2);
+    expect(rules[0].transitions).to.deep.equal([{ days: 90, storageClass: "GLACIER_IR" }]);
+    expect(rules[0].noncurrentVersionTransitions).to.deep.equal([{ noncurrentDays: 90, storageClass: "GLACIER_IR" }]);
     expect(rules[0]).to.not.have.property("expiration");
     expect(rules[0]).to.not.have.property("noncurrentVersionExpiration");
   });

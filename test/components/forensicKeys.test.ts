@@ -9,6 +9,7 @@ const ORG = "o-exampleorg1";
 const TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/flz-organization-trail";
 const RESPONDER = `arn:aws:iam::${FORENSIC}:role/FlzForensicResponder`;
 const INVESTIGATOR = `arn:aws:iam::${FORENSIC}:role/FlzForensicInvestigator`;
+const DEPLOYMENT = `arn:aws:iam::${FORENSIC}:role/OrganizationAccountAccessRole`;
 
 function keys(regions: string[], overrides: Partial<ForensicKeysArgs> = {}) {
   return runProgram(() => {
@@ -29,6 +30,7 @@ function keys(regions: string[], overrides: Partial<ForensicKeysArgs> = {}) {
       memberResponderRoleName: "FlzMemberResponder",
       forensicRoleArns: [RESPONDER, INVESTIGATOR],
       signerRoleArn: RESPONDER,
+      deploymentPrincipalArn: DEPLOYMENT,
       ...overrides,
     });
     return { evidenceKeyArns: k.evidenceKeyArns };
@@ -142,6 +144,7 @@ describe("ForensicKeys", () => {
           organizationId: ORG,
           managementAccountId: "111111111111",
           trailArn: TRAIL,
+          deploymentPrincipalArn: DEPLOYMENT,
           investigatorRoleArns: [],
           memberResponderRoleName: "x",
           forensicRoleArns: [RESPONDER],

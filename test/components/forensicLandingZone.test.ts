@@ -17,6 +17,8 @@ const ARGS: ForensicLandingZoneArgs = {
   homeRegion: "eu-west-1",
   regions: ["eu-west-1", "eu-central-1", "us-east-1"],
   targetOrganizationalUnitIds: ["r-exam"],
+  responderPrincipalArns: ["arn:aws:iam::222222222222:role/IncidentResponder"],
+  deploymentRoleArn: "arn:aws:iam::*:role/OrganizationAccountAccessRole",
 };
 
 let defaultRun: ReturnType<typeof runOnce> | undefined;
@@ -48,7 +50,9 @@ describe("ForensicLandingZone", () => {
     const responder = "arn:aws:iam::222222222222:role/FlzForensicResponder";
     const investigator = "arn:aws:iam::222222222222:role/FlzForensicInvestigator";
     expect(run.outputs.forensicResponderRoleArn).to.match(/role\/FlzForensicResponder$/);
-    const signers = statements(one(run, "aws:kms/key:Key", "-custody-signing")).filter((s) => covers(s, "kms:Sign"));
+    const signers = statements(one(run, "aws:kms/key:Key", "-custody-signing")).filter(
+      (s) => s.Effect === "Allow" && covers(s, "kms:Sign"),
+    );
     expect(signers.map((s) => s.Principal)).to.deep.equal([{ AWS: responder }]);
     // Beyond the account's own administration (`kms:*` for the key account), only investigators may decrypt.
     const roleDecrypt = statements(one(run, "aws:kms/key:Key", "-trail")).filter(
@@ -126,8 +130,11 @@ describe("ForensicLandingZone", () => {
       for (const type of PART_TYPES) expect(typesOf(run).has(type), type).to.equal(true);
       const alarms = allOf(run, "flz:alarms:IncidentAlarms").map((r) => r.name);
       expect(alarms).to.have.members(ARGS.regions.map((r) => `lz-alarms-${r}`));
-      expect(allOf(run, "aws:organizations/policy:Policy").map((p) => p.inputs.name)).to.deep.equal([
-        "flz-protect-forensics",
+      expect(
+        allOf(run, "aws:organizations/policy:Policy").map((p) => [p.inputs.name, p.inputs.type]),
+      ).to.have.deep.members([
+        ["flz-protect-forensics", "SERVICE_CONTROL_POLICY"],
+        ["flz-protect-evidence", "RESOURCE_CONTROL_POLICY"],
       ]);
     });
 
@@ -157,9 +164,9 @@ describe("ForensicLandingZone", () => {
 
     it("attaches the protection SCP to the organisation root by default, exempting the forensic admin role", async () => {
       const run = await landingZone();
-      const attachment = one(run, "aws:organizations/policyAttachment:PolicyAttachment");
+      const attachment = one(run, "aws:organizations/policyAttachment:PolicyAttachment", "protect-forensics-target-0");
       expect(attachment.inputs.targetId).to.equal("r-exam");
-      const scp = one(run, "aws:organizations/policy:Policy");
+      const scp = one(run, "aws:organizations/policy:Policy", "-protect-forensics");
       const text = String(scp.inputs.content);
       expect(text.length).to.be.at.most(5120);
       expect(text).to.include("arn:aws:iam::*:role/OrganizationAccountAccessRole");
@@ -179,8 +186,15 @@ describe("ForensicLandingZone", () => {
         ...ARGS,
         guardrails: { targetIds: ["ou-exam-workloads1"], workloadBaseline: true },
       });
-      const targets = allOf(run, "aws:organizations/policyAttachment:PolicyAttachment").map((a) => a.inputs.targetId);
-      expect(targets).to.deep.equal(["ou-exam-workloads1", "ou-exam-workloads1"]);
+      const targets = allOf(run, "aws:organizations/policyAttachment:PolicyAttachment").map((a) => [
+        a.name,
+        a.inputs.targetId,
+      ]);
+      expect(targets).to.have.deep.members([
+        ["lz-guardrails-protect-forensics-ou-exam-workloads1", "ou-exam-workloads1"],
+        ["lz-guardrails-protect-evidence-ou-exam-workloads1", "ou-exam-workloads1"],
+        ["lz-guardrails-workload-baseline-ou-exam-workloads1", "ou-exam-workloads1"],
+      ]);
     });
 
     it("delegates detection to the forensic account in every region, or to a named account through its own providers", async () => {
@@ -236,9 +250,8 @@ describe("ForensicLandingZone", () => {
       );
       expect(write?.Resource).to.equal("arn:aws:s3:::flz-evidence-222222222222-eu-west-1/athena-results/*");
       const table = one(run, "aws:glue/catalogTable:CatalogTable");
-      expect((table.inputs.parameters as Record<string, string>)["projection.account.values"]).to.equal(
-        "111111111111,222222222222",
-      );
+      // Injected: accounts created after deployment are queryable; no account list to keep up to date.
+      expect((table.inputs.parameters as Record<string, string>)["projection.account.type"]).to.equal("injected");
     });
 
     it("forwards trail changes from the management account in the home region only, and alarms on the break-glass role", async () => {
@@ -378,6 +391,128 @@ describe("ForensicLandingZone", () => {
           expect(r.options?.dependsOn, r.name).to.include(enabled.urn);
         }
       }
+    });
+  });
+});
+
+describe("ForensicLandingZone: deploy fixes", () => {
+  it("creates the trail only after the trail bucket's Object Lock configuration, policy and key", async () => {
+    const run = await landingZone();
+    const trail = one(run, "aws:cloudtrail/trail:Trail");
+    const lock = allOf(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").find(
+      (l) => l.name === "lz-trail-bucket-lock",
+    );
+    const policy = one(run, "aws:s3/bucketPolicy:BucketPolicy", "lz-trail-bucket-policy");
+    expect(trail.options?.dependsOn).to.include.members([lock?.urn, policy.urn]);
+  });
+
+  it("logs S3 object writes everywhere but in the trail bucket and the access-log buckets (the evidence bucket stays logged)", async () => {
+    const run = await landingZone();
+    const selectors = one(run, "aws:cloudtrail/trail:Trail").inputs.advancedEventSelectors as Array<{
+      name: string;
+      fieldSelectors: Array<{ field: string; notStartsWiths?: string[] }>;
+    }>;
+    const writes = selectors.find((s) => s.name === "S3 object writes");
+    const excluded = writes?.fieldSelectors.find((f) => f.field === "resources.ARN")?.notStartsWiths;
+    expect(excluded).to.have.members([
+      "arn:aws:s3:::flz-trail-222222222222-eu-west-1/",
+      "arn:aws:s3:::flz-trail-222222222222-eu-west-1-logs/",
+      "arn:aws:s3:::flz-evidence-222222222222-eu-west-1-logs/",
+    ]);
+  });
+
+  it("lets the management account, which creates the trail, decrypt CloudTrail ciphertext under the trail key (S3 Bucket Key)", async () => {
+    const run = await landingZone();
+    const creator = statements(one(run, "aws:kms/key:Key", "-trail")).find((s) => s.Sid === "AllowTrailCreatorDecrypt");
+    expect(creator).to.deep.include({
+      Principal: { AWS: "arn:aws:iam::111111111111:root" },
+      Action: "kms:Decrypt",
+      Condition: { Null: { "kms:EncryptionContext:aws:cloudtrail:arn": "false" } },
+    });
+  });
+
+  it("freezes the buckets and keys for all but the deployment role, in their own policies and in an RCP on the root", async () => {
+    const run = await landingZone();
+    const deployment = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole";
+    for (const name of ["lz-evidence-bucket-policy", "lz-trail-bucket-policy"]) {
+      const freeze = statements(one(run, "aws:s3/bucketPolicy:BucketPolicy", name)).find(
+        (s) => s.Sid === "FlzFreezeForensicBuckets",
+      );
+      expect(freeze?.Condition, name).to.deep.equal({ ArnNotLike: { "aws:PrincipalArn": deployment } });
+    }
+    for (const suffix of ["-trail", "-evidence", "-custody-signing"]) {
+      const deny = statements(one(run, "aws:kms/key:Key", suffix)).find(
+        (s) => s.Sid === "DenyKeyTamperingExceptDeployment",
+      );
+      expect(deny?.Condition, suffix).to.deep.equal({ ArnNotLike: { "aws:PrincipalArn": deployment } });
+    }
+    const rcp = one(run, "aws:organizations/policy:Policy", "-protect-evidence");
+    expect(rcp.inputs.type).to.equal("RESOURCE_CONTROL_POLICY");
+    expect(
+      one(run, "aws:organizations/policyAttachment:PolicyAttachment", "protect-evidence-target-0").inputs.targetId,
+    ).to.equal("r-exam");
+    // The protection SCP freezes the forensic account's own roles, and the responder's trusted role there.
+    const roles = JSON.parse(
+      String(one(run, "aws:organizations/policy:Policy", "-protect-forensics").inputs.content),
+    ).Statement.find((s: { Sid: string }) => s.Sid === "FlzProtectForensicRoles");
+    expect(roles.Resource).to.include.members([
+      "arn:aws:iam::222222222222:role/FlzForensicResponder",
+      "arn:aws:iam::222222222222:role/FlzForensicInvestigator",
+      "arn:aws:iam::222222222222:role/FlzBreakGlass",
+      "arn:aws:iam::222222222222:role/IncidentResponder",
+    ]);
+  });
+
+  it("waits for a created forensic account's admin role before any provider uses it", async () => {
+    const run = await landingZone({
+      ...ARGS,
+      forensicAccount: {
+        kind: "create",
+        email: "f@example.com",
+        accountName: "Forensics",
+        organizationalUnitName: "Forensics",
+      },
+    });
+    const check = one(run, "pulumi-nodejs:dynamic/flz-readiness:Resource");
+    expect(check.inputs).to.deep.include({ roleArn: "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole" });
+    const providers = allOf(run, "pulumi:providers:aws").filter((p) => p.name.startsWith("lz-forensic-account-"));
+    expect(providers).to.have.length(ARGS.regions.length);
+    // Each provider's role comes from the check's output: it is configured only once the role is assumable.
+    for (const provider of providers)
+      expect(provider.propertyDependencies?.assumeRoles, provider.name).to.include(check.urn);
+    // The OU, like the account, outlives a destroy (Organizations refuses to delete an OU that holds an account).
+    expect(one(run, "aws:organizations/organizationalUnit:OrganizationalUnit").options).to.deep.include({
+      protect: true,
+      retainOnDelete: true,
+    });
+  });
+
+  it("puts the IAM and Organizations alarms in us-east-1 even when it is not governed, with the forwarding from the management account there", async () => {
+    const run = await landingZone({ ...ARGS, regions: ["eu-west-1", "eu-central-1"] });
+    const rules = allOf(run, "aws:cloudwatch/eventRule:EventRule");
+    const where = (suffix: string) => rules.filter((r) => r.name.endsWith(suffix)).map((r) => placementOf(run, r));
+    expect(where("-forensic-role-change")).to.deep.equal([{ account: "222222222222", region: "us-east-1" }]);
+    expect(where("alarms-us-east-1-organization-guardrail-change")).to.deep.equal([
+      { account: "222222222222", region: "us-east-1" },
+    ]);
+    expect(where("-forward-organization-guardrail-change")).to.deep.equal([
+      { account: "111111111111", region: "us-east-1" },
+    ]);
+    // No evidence key replica in the ungoverned region.
+    expect(allOf(run, "aws:kms/replicaKey:ReplicaKey").map((r) => placementOf(run, r).region)).to.deep.equal([
+      "eu-central-1",
+    ]);
+  });
+
+  it("lets EventBridge use the alarm topic's key only for that topic (the SNS encryption context), not on an unproven aws:SourceAccount", async () => {
+    const run = await landingZone();
+    const key = allOf(run, "aws:kms/key:Key").find((k) => k.name === "lz-alarms-eu-west-1-topic");
+    const statement = statements(key!).find((s) => s.Sid === "EventBridgePublishesEncrypted");
+    expect(statement?.Condition).to.deep.equal({
+      StringEquals: {
+        "kms:EncryptionContext:aws:sns:topicArn":
+          "arn:aws:sns:us-east-1:111111111111:lz-alarms-eu-west-1-incident-alarms",
+      },
     });
   });
 });

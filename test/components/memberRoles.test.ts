@@ -40,6 +40,7 @@ function roles(overrides: Partial<MemberRolesArgs> = {}) {
         evidenceBucketArn: "arn:aws:s3:::flz-evidence",
         trailBucketArn: "arn:aws:s3:::flz-trail",
         trailKeyArn: `arn:aws:kms:us-east-1:${FORENSIC}:key/trail`,
+        responderPrincipalArns: [`arn:aws:iam::${FORENSIC}:role/IncidentResponder`],
         ...overrides,
       },
       { provider: management },
@@ -121,9 +122,9 @@ describe("MemberRoles", () => {
       expect(placementOf(run, policy).account).to.equal(FORENSIC);
   });
 
-  it("lets only principals of the organisation assume the forensic roles, defaulting to the forensic account", async () => {
+  it("lets only the named principals of the organisation assume the responder role; the investigator defaults to the forensic account", async () => {
     const run = await roles();
-    const [trust] = statements(created(run, "FlzForensicResponder"), "assumeRolePolicy").filter(
+    const [trust] = statements(created(run, "FlzForensicInvestigator"), "assumeRolePolicy").filter(
       (s) => s.Effect === "Allow",
     );
     expect(JSON.stringify(trust.Principal)).to.include(`arn:aws:iam::${FORENSIC}:root`);
@@ -191,6 +192,25 @@ describe("MemberRoles", () => {
     expect(one(run, STACKSET).options?.dependsOn).to.include.members(roleUrns);
   });
 
+  it("refuses a responder role without named principals (no account-root default)", async () => {
+    const error = await roles({ responderPrincipalArns: [] }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).to.match(/responderPrincipalArns is empty; name the roles or users/);
+  });
+
+  it("rolls the StackSet instance out a quarter of the accounts at a time, with soft failure tolerance and a 2-hour timeout", async () => {
+    const run = await roles();
+    const instance = one(run, INSTANCE);
+    expect(instance.inputs.operationPreferences).to.deep.equal({
+      failureTolerancePercentage: 10,
+      maxConcurrentPercentage: 25,
+      regionConcurrencyType: "PARALLEL",
+      concurrencyMode: "SOFT_FAILURE_TOLERANCE",
+    });
+  });
+
   it("refuses an empty list of target OUs", async () => {
     let error: unknown;
     await runProgram(() => {
@@ -200,6 +220,7 @@ describe("MemberRoles", () => {
           forensicAccountId: FORENSIC,
           organizationId: ORG,
           targetOrganizationalUnitIds: [],
+          responderPrincipalArns: [`arn:aws:iam::${FORENSIC}:role/IncidentResponder`],
           stackSetRegion: "us-east-1",
           evidenceKeyArns: {},
           signingKeyArn: "k",

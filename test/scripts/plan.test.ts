@@ -87,6 +87,9 @@ describe("npm run plan", () => {
         "  forensic-landing-zone:homeRegion: eu-central-1",
         "  forensic-landing-zone:regions: [eu-central-1, eu-west-1, us-east-1]",
         "  forensic-landing-zone:targetOuIds: [r-ab12]",
+        // Required since issue 11: the named responder principals and the deployment principal.
+        "  forensic-landing-zone:responderPrincipals: [arn:aws:iam::111111111111:role/IncidentResponseTeam]",
+        "  forensic-landing-zone:deploymentRoleArn: arn:aws:iam::*:role/OrganizationAccountAccessRole",
       ].join("\n"),
     );
     const other = await planProgram({ stackConfig: config });

@@ -11,6 +11,8 @@ function valid(overrides: Record<string, string | undefined> = {}): Record<strin
     [`${NS}:homeRegion`]: "us-east-1",
     [`${NS}:regions`]: '["us-east-1","eu-west-1"]',
     [`${NS}:targetOuIds`]: '["ou-ab12-workload1"]',
+    [`${NS}:responderPrincipals`]: '["arn:aws:iam::222222222222:role/IncidentResponder"]',
+    [`${NS}:deploymentRoleArn`]: "arn:aws:iam::*:role/OrganizationAccountAccessRole",
   };
   for (const [key, value] of Object.entries(overrides)) base[key.includes(":") ? key : `${NS}:${key}`] = value;
   return Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));
@@ -203,7 +205,46 @@ describe("stack configuration", () => {
       "deployment role that is not a role ARN",
       { deploymentRoleArn: "arn:aws:iam::*:user/deployer" },
       "deploymentRoleArn",
-      /arn:aws:iam::\*:role\/FlzDeployment/,
+      /is not valid; valid: a role ARN such as arn:aws:iam::\*:role\/OrganizationAccountAccessRole/,
+    ],
+    [
+      "no deployment role",
+      { deploymentRoleArn: undefined },
+      "deploymentRoleArn",
+      /missing; valid: the role the deployment acts as/,
+    ],
+    [
+      "deployment role that is not the forensic account's admin role",
+      {
+        deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+        forensicAccountAdminRoleName: "OrganizationAccountAccessRole",
+      },
+      "deploymentRoleArn",
+      /names role FlzDeployment, but forensicAccountAdminRoleName is OrganizationAccountAccessRole/,
+    ],
+    [
+      "deployment role of another account",
+      { deploymentRoleArn: "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole" },
+      "deploymentRoleArn",
+      /names account 333333333333, not the forensic account 222222222222/,
+    ],
+    [
+      "no responder principals",
+      { responderPrincipals: undefined },
+      "responderPrincipals",
+      /missing; valid: the roles or users/,
+    ],
+    [
+      "the forensic account's root as responder principal",
+      { responderPrincipals: '["arn:aws:iam::222222222222:root"]' },
+      "responderPrincipals",
+      /is an account root .*valid: named roles or users/,
+    ],
+    [
+      "a Detective graph ARN of another region",
+      { detectiveGraphArns: '{"us-east-1":"arn:aws:detective:eu-west-1:222222222222:graph:0123abcd"}' },
+      "detectiveGraphArns",
+      /\(for us-east-1\) is not valid/,
     ],
     [
       "guardrail settings with guardrails off",
@@ -269,6 +310,9 @@ describe("stack configuration", () => {
       securityHub: undefined,
       detective: undefined,
       adminAccountId: undefined,
+      adoptGuardDutyDetector: undefined,
+      adoptSecurityHub: undefined,
+      detectiveGraphArns: undefined,
     });
     expect(args.investigation?.enabled).to.equal(undefined);
     expect(args.forensicVpc?.enabled).to.equal(undefined);
@@ -282,6 +326,9 @@ describe("stack configuration", () => {
         workloadBaseline: "true",
         workloadGuardrailTargetIds: '["ou-ab12-workload1"]',
         deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+        resourceControlTargetIds: '["r-ab12"]',
+        guardDutyAdoptExisting: "true",
+        detectiveGraphArns: '{"us-east-1":"arn:aws:detective:us-east-1:222222222222:graph:0123abcd"}',
         securityHub: "false",
         detectionAdminAccountId: "333333333333",
         investigationBytesScannedCutoff: "10000000",
@@ -295,9 +342,17 @@ describe("stack configuration", () => {
       targetIds: ["r-ab12"],
       workloadBaseline: true,
       workloadTargetIds: ["ou-ab12-workload1"],
-      deploymentRoleArn: "arn:aws:iam::*:role/FlzDeployment",
+      resourceControlTargetIds: ["r-ab12"],
     });
-    expect(args.detection).to.deep.include({ securityHub: false, adminAccountId: "333333333333" });
+    // The deployment role names the admin role the program assumes in the forensic account.
+    expect(args.deploymentRoleArn).to.equal("arn:aws:iam::*:role/FlzDeployment");
+    expect(args.forensicAccountAdminRoleName).to.equal("FlzDeployment");
+    expect(args.detection).to.deep.include({
+      securityHub: false,
+      adminAccountId: "333333333333",
+      adoptGuardDutyDetector: true,
+      detectiveGraphArns: { "us-east-1": "arn:aws:detective:us-east-1:222222222222:graph:0123abcd" },
+    });
     expect(args.investigation?.bytesScannedCutoffPerQuery).to.equal(10_000_000);
     expect(args.forensicVpc).to.deep.include({
       cidrBlock: "10.88.0.0/16",

@@ -71,15 +71,15 @@ describe("the landing-zone stack", () => {
     ]);
     const managementIam = inManagement.filter((r) => r.type.startsWith("aws:iam/")).map((r) => r.name);
     expect(managementIam).to.have.members(["flz-alarms-us-east-1-forward", "flz-alarms-us-east-1-forward"]);
-    // Delegated administrators are registered region by region, from the management account.
+    // Delegated administrators are registered region by region, from the management account (Security Hub in the
+    // home region only: central configuration designates it in the linked regions).
     const registrations = inManagement.filter((r) => r.type.endsWith(":OrganizationAdminAccount"));
-    expect(registrations.map((r) => placementOf(run, r).region).sort()).to.deep.equal([
-      "eu-west-1",
-      "eu-west-1",
-      "eu-west-1",
-      "us-east-1",
-      "us-east-1",
-      "us-east-1",
+    expect(registrations.map((r) => `${r.type.split(":")[1]}@${placementOf(run, r).region}`).sort()).to.deep.equal([
+      "detective/organizationAdminAccount@eu-west-1",
+      "detective/organizationAdminAccount@us-east-1",
+      "guardduty/organizationAdminAccount@eu-west-1",
+      "guardduty/organizationAdminAccount@us-east-1",
+      "securityhub/organizationAdminAccount@us-east-1",
     ]);
     const elsewhere = custom.filter(
       (r) => !["111111111111", "222222222222"].includes(placementOf(run, r).account ?? ""),

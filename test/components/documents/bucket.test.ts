@@ -23,6 +23,7 @@ import {
   type Target,
   forensicResponder,
   forensicInvestigator,
+  PROTECTION,
 } from "./simulate";
 
 const trailBucket = (key = ""): Target => ({
@@ -33,12 +34,13 @@ const trailBucket = (key = ""): Target => ({
     organizationId: ORG,
     managementAccountId: MANAGEMENT,
     trailArn: TRAIL_ARN,
+    protection: PROTECTION,
   }),
 });
 const evidence = (key = "cases/IR-1/ledger/000001.json"): Target => ({
   resource: `${EVIDENCE_BUCKET_ARN}/${key}`,
   account: FORENSIC,
-  policy: evidenceBucketPolicy({ bucketArn: EVIDENCE_BUCKET_ARN, organizationId: ORG }),
+  policy: evidenceBucketPolicy({ bucketArn: EVIDENCE_BUCKET_ARN, organizationId: ORG, protection: PROTECTION }),
 });
 const accessLogs = (): Target => ({
   resource: `${ACCESS_LOG_BUCKET_ARN}/logs/2024-05-01-10-00-00-ABC`,
@@ -183,16 +185,14 @@ describe("documents/bucket: access-log bucket policy", () => {
 
 describe("documents/bucket: input checks", () => {
   it("names a malformed organisation ID and what would be valid", () => {
-    expect(() => evidenceBucketPolicy({ bucketArn: EVIDENCE_BUCKET_ARN, organizationId: "org-1" })).to.throw(
-      DocumentInputError,
-      /organizationId: "org-1" is not an organisation ID \(o- followed by/,
-    );
+    expect(() =>
+      evidenceBucketPolicy({ bucketArn: EVIDENCE_BUCKET_ARN, organizationId: "org-1", protection: PROTECTION }),
+    ).to.throw(DocumentInputError, /organizationId: "org-1" is not an organisation ID \(o- followed by/);
   });
   it("refuses a bucket name where a bucket ARN is expected", () => {
-    expect(() => evidenceBucketPolicy({ bucketArn: "flz-evidence", organizationId: ORG })).to.throw(
-      DocumentInputError,
-      /bucketArn: "flz-evidence" is not an ARN of s3/,
-    );
+    expect(() =>
+      evidenceBucketPolicy({ bucketArn: "flz-evidence", organizationId: ORG, protection: PROTECTION }),
+    ).to.throw(DocumentInputError, /bucketArn: "flz-evidence" is not an ARN of s3/);
   });
   it("refuses an access-log policy without source buckets (it would grant nothing or fail at deploy)", () => {
     expect(() =>
@@ -206,6 +206,7 @@ describe("documents/bucket: input checks", () => {
         organizationId: ORG,
         managementAccountId: MANAGEMENT,
         trailArn: TRAIL_BUCKET_ARN,
+        protection: PROTECTION,
       }),
     ).to.throw(DocumentInputError, /trailArn/);
   });

@@ -30,6 +30,7 @@ import {
   decide,
   role,
   type Target,
+  DEPLOYMENT_ARN,
 } from "./simulate";
 
 const BY_TAG = { accountId: FORENSIC };
@@ -98,6 +99,7 @@ const evidenceKey = (): Target => ({
   resource: EVIDENCE_KEY_ARNS[0],
   account: FORENSIC,
   policy: evidenceKeyPolicy({
+    deploymentPrincipalArn: DEPLOYMENT_ARN,
     keyAccountId: FORENSIC,
     organizationId: ORG,
     memberResponderRoleName: MEMBER_RESPONDER_NAME,

@@ -30,6 +30,7 @@ import {
   type Target,
   forensicResponder,
   forensicInvestigator as sharedInvestigator,
+  DEPLOYMENT_ARN,
 } from "./simulate";
 
 const KMS_ALL = {
@@ -41,6 +42,7 @@ const signingKey = (): Target => ({
   resource: SIGNING_KEY_ARN,
   account: FORENSIC,
   policy: custodySigningKeyPolicy({
+    deploymentPrincipalArn: DEPLOYMENT_ARN,
     keyAccountId: FORENSIC,
     organizationId: ORG,
     signerRoleArn: FORENSIC_RESPONDER_ARN,
@@ -50,6 +52,7 @@ const evidenceKey = (): Target => ({
   resource: EVIDENCE_KEY_ARNS[0],
   account: FORENSIC,
   policy: evidenceKeyPolicy({
+    deploymentPrincipalArn: DEPLOYMENT_ARN,
     keyAccountId: FORENSIC,
     organizationId: ORG,
     memberResponderRoleName: MEMBER_RESPONDER_NAME,
@@ -60,6 +63,7 @@ const trailKey = (): Target => ({
   resource: TRAIL_KEY_ARN,
   account: FORENSIC,
   policy: trailKeyPolicy({
+    deploymentPrincipalArn: DEPLOYMENT_ARN,
     keyAccountId: FORENSIC,
     managementAccountId: MANAGEMENT,
     organizationId: ORG,
@@ -210,6 +214,7 @@ describe("documents/kms: trail key policy", () => {
   });
   it("omits the investigator statement when there are none (an empty Principal is invalid)", () => {
     const policy = trailKeyPolicy({
+      deploymentPrincipalArn: DEPLOYMENT_ARN,
       keyAccountId: FORENSIC,
       managementAccountId: MANAGEMENT,
       organizationId: ORG,
@@ -223,12 +228,18 @@ describe("documents/kms: trail key policy", () => {
 describe("documents/kms: input checks", () => {
   it("names a malformed key account", () => {
     expect(() =>
-      custodySigningKeyPolicy({ keyAccountId: "2222", organizationId: ORG, signerRoleArn: FORENSIC_RESPONDER_ARN }),
+      custodySigningKeyPolicy({
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
+        keyAccountId: "2222",
+        organizationId: ORG,
+        signerRoleArn: FORENSIC_RESPONDER_ARN,
+      }),
     ).to.throw(DocumentInputError, /keyAccountId: "2222" is not a 12-digit/);
   });
   it("refuses an evidence key without forensic roles", () => {
     expect(() =>
       evidenceKeyPolicy({
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
         keyAccountId: FORENSIC,
         organizationId: ORG,
         memberResponderRoleName: MEMBER_RESPONDER_NAME,
@@ -239,6 +250,7 @@ describe("documents/kms: input checks", () => {
   it("refuses a role name that would widen the ARN pattern", () => {
     expect(() =>
       evidenceKeyPolicy({
+        deploymentPrincipalArn: DEPLOYMENT_ARN,
         keyAccountId: FORENSIC,
         organizationId: ORG,
         memberResponderRoleName: "*",

@@ -17,6 +17,7 @@ import {
   forensicInvestigatorPermissions,
   forensicResponderPermissions,
   type ForensicInvestigatorPermissionsArgs,
+  type ForensicResourceProtection,
   type PolicyDocument,
 } from "../../../components/documents";
 
@@ -229,3 +230,16 @@ export const forensicInvestigator = (extra: Partial<ForensicInvestigatorPermissi
       ...extra,
     }),
   );
+
+/** The deployment principal in the forensic account (the role the stack's providers assume there). */
+export const DEPLOYMENT_ARN = `arn:aws:iam::${FORENSIC}:role/OrganizationAccountAccessRole`;
+
+/** The preventive controls as the stack configures them for these buckets and roles. */
+export const PROTECTION: ForensicResourceProtection = {
+  evidenceBucketArn: EVIDENCE_BUCKET_ARN,
+  trailBucketArn: TRAIL_BUCKET_ARN,
+  accessLogBucketArns: [ACCESS_LOG_BUCKET_ARN],
+  deploymentPrincipalArn: DEPLOYMENT_ARN,
+  caseWriterArns: [FORENSIC_RESPONDER_ARN],
+  keys: { accountId: FORENSIC },
+};

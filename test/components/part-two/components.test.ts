@@ -99,6 +99,12 @@ describe("DetectionDelegation", () => {
         managementProviders,
         adminProviders,
         adminAccountId: FORENSIC,
+        organizationRootId: "r-exam",
+        existingAccounts: [
+          { id: MANAGEMENT, email: "management@example.com" },
+          { id: FORENSIC, email: "forensics@example.com" },
+          { id: "333333333333", email: "workload@example.com" },
+        ],
         ...overrides,
       });
       return { admin: detection.adminAccountId };
@@ -106,9 +112,14 @@ describe("DetectionDelegation", () => {
 
   it("registers the forensic account as delegated administrator of each service, in every region, from the management account", async () => {
     const run = await runProgram(program());
+    // Security Hub is registered in the home region only: with central configuration the administrator designated
+    // there is the administrator of every linked region.
+    const hub = ofType(run.resources, "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount");
+    expect(hub.map((r) => [r.inputs.adminAccountId, placementOf(run, r)])).to.deep.equal([
+      [FORENSIC, { account: MANAGEMENT, region: REGIONS[0] }],
+    ]);
     for (const [type, key] of [
       ["aws:guardduty/organizationAdminAccount:OrganizationAdminAccount", "adminAccountId"],
-      ["aws:securityhub/organizationAdminAccount:OrganizationAdminAccount", "adminAccountId"],
       ["aws:detective/organizationAdminAccount:OrganizationAdminAccount", "accountId"],
     ]) {
       const registrations = ofType(run.resources, type);
@@ -127,13 +138,10 @@ describe("DetectionDelegation", () => {
     const run = await runProgram(program());
     const guardduty = ofType(run.resources, "aws:guardduty/organizationConfiguration:OrganizationConfiguration");
     expect(guardduty.map((r) => r.inputs.autoEnableOrganizationMembers)).to.deep.equal(["ALL", "ALL"]);
-    const securityhub = ofType(run.resources, "aws:securityhub/organizationConfiguration:OrganizationConfiguration");
-    expect(securityhub.map((r) => r.inputs.autoEnable)).to.deep.equal([true, true]);
     const detective = ofType(run.resources, "aws:detective/organizationConfiguration:OrganizationConfiguration");
     expect(detective.map((r) => r.inputs.autoEnable)).to.deep.equal([true, true]);
-    for (const r of [...guardduty, ...securityhub, ...detective])
-      expect(placementOf(run, r).account, r.name).to.equal(FORENSIC);
-    for (const list of [guardduty, securityhub, detective])
+    for (const r of [...guardduty, ...detective]) expect(placementOf(run, r).account, r.name).to.equal(FORENSIC);
+    for (const list of [guardduty, detective])
       expect(list.map((r) => placementOf(run, r).region)).to.have.members(REGIONS);
     const features = ofType(
       run.resources,
@@ -145,6 +153,55 @@ describe("DetectionDelegation", () => {
       "S3_DATA_EVENTS:ALL",
       "EBS_MALWARE_PROTECTION:ALL",
     ]);
+  });
+
+  it("covers today's accounts too: Security Hub by a central configuration policy on the root, Detective by members", async () => {
+    const run = await runProgram(program());
+    const [central] = ofType(run.resources, "aws:securityhub/organizationConfiguration:OrganizationConfiguration");
+    expect(central.inputs).to.deep.include({
+      autoEnable: false,
+      autoEnableStandards: "NONE",
+      organizationConfiguration: { configurationType: "CENTRAL" },
+    });
+    const [aggregator] = ofType(run.resources, "aws:securityhub/findingAggregator:FindingAggregator");
+    expect(aggregator.inputs).to.deep.equal({ linkingMode: "SPECIFIED_REGIONS", specifiedRegions: REGIONS.slice(1) });
+    const [policy] = ofType(run.resources, "aws:securityhub/configurationPolicy:ConfigurationPolicy");
+    expect(policy.inputs.configurationPolicy).to.deep.include({
+      serviceEnabled: true,
+      enabledStandardArns: [
+        `arn:aws:securityhub:${REGIONS[0]}::standards/aws-foundational-security-best-practices/v/1.0.0`,
+      ],
+    });
+    const [association] = ofType(
+      run.resources,
+      "aws:securityhub/configurationPolicyAssociation:ConfigurationPolicyAssociation",
+    );
+    expect(association.inputs.targetId).to.equal("r-exam");
+    for (const r of [central, aggregator, policy, association])
+      expect(placementOf(run, r), r.name).to.deep.equal({ account: FORENSIC, region: REGIONS[0] });
+    // Every existing account but the administrator itself becomes a member of each region's graph.
+    const members = ofType(run.resources, "aws:detective/member:Member");
+    expect(members.map((m) => `${String(m.inputs.accountId)}@${placementOf(run, m).region}`)).to.have.members(
+      REGIONS.flatMap((r) => [`${MANAGEMENT}@${r}`, `333333333333@${r}`]),
+    );
+    expect(members.every((m) => m.inputs.disableEmailNotification === true)).to.equal(true);
+  });
+
+  it("adopts an existing detector, Security Hub and graph instead of creating them (creating again would fail)", async () => {
+    const graph = `arn:aws:detective:${REGIONS[0]}:${FORENSIC}:graph:0123abcd`;
+    const run = await runProgram(
+      program({ adoptGuardDutyDetector: true, adoptSecurityHub: true, detectiveGraphArns: { [REGIONS[0]]: graph } }),
+    );
+    expect(ofType(run.resources, "aws:guardduty/detector:Detector")).to.have.length(0);
+    expect(ofType(run.resources, "aws:securityhub/account:Account")).to.have.length(0);
+    // Only the region without an adopted graph gets one.
+    expect(ofType(run.resources, "aws:detective/graph:Graph").map((g) => placementOf(run, g).region)).to.deep.equal(
+      REGIONS.slice(1),
+    );
+    const configs = ofType(run.resources, "aws:detective/organizationConfiguration:OrganizationConfiguration");
+    expect(configs.find((c) => placementOf(run, c).region === REGIONS[0])?.inputs.graphArn).to.equal(graph);
+    // The detector is read from the account (getDetector), one per region, through the administrator's provider.
+    expect(run.calls.filter((c) => c.token === "aws:guardduty/getDetector:getDetector")).to.have.length(REGIONS.length);
   });
 
   it("points each organisation configuration at the administrator's own detector and graph", async () => {
@@ -182,7 +239,6 @@ describe("InvestigationWorkspace", () => {
       resultsKmsKeyArn: `arn:aws:kms:us-east-1:${FORENSIC}:key/mrk-evidence`,
       trailBucket: "flz-trail-222222222222",
       organizationId: "o-exampleorg1",
-      accountIds: [MANAGEMENT, FORENSIC, "333333333333"],
       governedRegions: REGIONS,
     });
     return { workgroup: ws.workgroupName, results: ws.resultsLocation };
@@ -209,7 +265,9 @@ describe("InvestigationWorkspace", () => {
     const [table] = ofType(run.resources, "aws:glue/catalogTable:CatalogTable");
     const params = table.inputs.parameters as Record<string, string>;
     expect(params["projection.enabled"]).to.equal("true");
-    expect(params["projection.account.values"]).to.equal(`${MANAGEMENT},${FORENSIC},333333333333`);
+    // Injected: an account created after deployment is queryable without touching the table.
+    expect(params["projection.account.type"]).to.equal("injected");
+    expect(params).to.not.have.property("projection.account.values");
     expect(params["storage.location.template"]).to.equal(
       "s3://flz-trail-222222222222/AWSLogs/o-exampleorg1/${account}/CloudTrail/${region}/${date}",
     );

@@ -1,0 +1,144 @@
+/**
+ * Access on the day (FLZ-ROLE-01..04): the member investigator role actually assumed in every account, the member
+ * responder role present and trusting only the forensic responder, the break-glass role with MFA, and its alarm.
+ */
+import type { AccountFacts, AlarmFacts, ForensicFacts, RuleFacts } from "../facts";
+import { publicAllows, requiresMfa, trusts } from "../policy";
+import type { Finding, Read } from "../types";
+import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
+
+/** Errors that mean "refused" (a gap), as opposed to "could not ask" (unknown). */
+const REFUSAL = /AccessDenied|not authorized|NoSuchEntity|InvalidClientTokenId|ExpiredToken|RegionDisabled/i;
+
+/** Whether a read's error is a refusal by AWS rather than a failure to ask. */
+export function isRefusal(error: string): boolean {
+  return REFUSAL.test(error);
+}
+
+/** FLZ-ROLE-01 and -02 for one account. */
+export function accountAccessChecks(
+  account: string,
+  facts: Read<AccountFacts>,
+  settings: AssessmentSettings,
+): Finding[] {
+  const lz = settings.landingZone;
+  const where = { account };
+  if (!facts.ok) {
+    const assumeFailed = `the member investigator role ${lz.memberInvestigatorRoleName} could not be assumed`;
+    return [
+      isRefusal(facts.error)
+        ? fail("FLZ-ROLE-01", where, `${assumeFailed}: ${facts.error}`, [
+            `AssumeRole ${lz.memberInvestigatorRoleName}: ${facts.error}`,
+          ])
+        : unknown("FLZ-ROLE-01", where, facts.error, assumeFailed),
+      unknown("FLZ-ROLE-02", where, facts.error, "not read (no session in the account)"),
+    ];
+  }
+  const out: Finding[] = [];
+  out.push(
+    ...withRead(facts.value.identity, ["FLZ-ROLE-01"], where, (arn) => {
+      const ev = [`GetCallerIdentity: ${arn}`];
+      const expected = `:assumed-role/${lz.memberInvestigatorRoleName}/`;
+      return [
+        arn.split(":")[4] === account && arn.includes(expected)
+          ? pass("FLZ-ROLE-01", where, "assumed", ev)
+          : fail("FLZ-ROLE-01", where, `the session is ${arn}, not the member investigator role of ${account}`, ev),
+      ];
+    }),
+  );
+  out.push(
+    ...withRead(facts.value.responderRole, ["FLZ-ROLE-02"], where, (role) => {
+      if (role === null)
+        return [
+          fail("FLZ-ROLE-02", where, `the member responder role ${lz.memberResponderRoleName} does not exist`, [
+            `GetRole ${lz.memberResponderRoleName}: NoSuchEntity`,
+          ]),
+        ];
+      const ev = [`GetRole: ${role.arn} trust ${role.trust.length} characters`];
+      const problems: string[] = [];
+      if (!trusts(role.trust, lz.forensicResponderRoleArn))
+        problems.push(`does not trust ${lz.forensicResponderRoleArn}`);
+      if (publicAllows(role.trust).length > 0) problems.push('trusts "*" without a restricting condition');
+      return [
+        problems.length === 0
+          ? pass("FLZ-ROLE-02", where, "present, trusted by the forensic responder role", ev)
+          : fail("FLZ-ROLE-02", where, `the member responder role ${problems.join(" and ")}`, ev),
+      ];
+    }),
+  );
+  return out;
+}
+
+/** Whether a rule fires on assuming `roleArn`: an AssumeRole pattern on STS, unfiltered or naming the role. */
+export function ruleWatchesAssumeRole(rule: RuleFacts, roleArn: string): boolean {
+  if (rule.state !== "ENABLED" || rule.pattern === undefined) return false;
+  let pattern: { source?: unknown; detail?: { eventName?: unknown; requestParameters?: { roleArn?: unknown } } };
+  try {
+    pattern = JSON.parse(rule.pattern) as typeof pattern;
+  } catch {
+    return false;
+  }
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  const sources = list(pattern.source);
+  const names = list(pattern.detail?.eventName);
+  const roles = list(pattern.detail?.requestParameters?.roleArn);
+  return (
+    sources.includes("aws.sts") &&
+    (names.length === 0 || names.includes("AssumeRole")) &&
+    (roles.length === 0 || roles.includes(roleArn))
+  );
+}
+
+function alarm(alarms: AlarmFacts, roleArn: string, where: { account: string; region: string }): Finding[] {
+  return withRead(alarms.rules, ["FLZ-ROLE-04"], where, (rules) => {
+    const watching = rules.filter((r) => ruleWatchesAssumeRole(r, roleArn) && r.targets.length > 0);
+    const ev = [
+      `ListRules: ${rules.length} rule(s); watching break-glass: ${watching.map((r) => r.name).join(", ") || "none"}`,
+    ];
+    if (watching.length === 0)
+      return [
+        fail("FLZ-ROLE-04", where, "no enabled rule with a target fires when the break-glass role is assumed", ev),
+      ];
+    return withRead(alarms.subscriptions, ["FLZ-ROLE-04"], where, (subscriptions) => {
+      const targets = watching.flatMap((r) => r.targets);
+      // A non-SNS target (Lambda, SQS, another bus) delivers somewhere by itself; an SNS topic needs a subscriber.
+      const heard = targets.some((t) => !t.startsWith("arn:aws:sns:") || (subscriptions[t] ?? 0) > 0);
+      const subEv = [
+        ...ev,
+        `ListSubscriptionsByTopic: ${
+          Object.entries(subscriptions)
+            .map(([t, n]) => `${t}=${n}`)
+            .join(" ") || "no topics"
+        }`,
+      ];
+      return [
+        heard
+          ? pass("FLZ-ROLE-04", where, `rule ${watching[0].name} alarms and someone is subscribed`, subEv)
+          : fail("FLZ-ROLE-04", where, "the break-glass rule publishes to a topic nobody is subscribed to", subEv),
+      ];
+    });
+  });
+}
+
+/** FLZ-ROLE-03 and -04 (forensic account). */
+export function breakGlassChecks(forensic: ForensicFacts, settings: AssessmentSettings): Finding[] {
+  const lz = settings.landingZone;
+  const roleArn = `arn:aws:iam::${lz.forensicAccountId}:role/${settings.breakGlassRoleName}`;
+  const where = { account: lz.forensicAccountId, resource: roleArn };
+  const out = withRead(forensic.breakGlass, ["FLZ-ROLE-03"], where, (role) => {
+    if (role === null)
+      return [
+        fail("FLZ-ROLE-03", where, `the break-glass role ${settings.breakGlassRoleName} does not exist`, [
+          `GetRole ${settings.breakGlassRoleName}: NoSuchEntity`,
+        ]),
+      ];
+    const ev = [`GetRole: ${role.arn}`];
+    return [
+      requiresMfa(role.trust)
+        ? pass("FLZ-ROLE-03", where, "present, MFA required to assume it", ev)
+        : fail("FLZ-ROLE-03", where, "the break-glass role can be assumed without MFA", ev),
+    ];
+  });
+  out.push(...alarm(forensic.alarms, roleArn, { account: lz.forensicAccountId, region: lz.homeRegion }));
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * Organisation guardrails (FLZ-ORG-01..05): SCPs over every account that protect the trail and the forensic roles,
+ * an RCP over the forensic account, the quarantine delegation that session revocation needs, and trusted access.
+ */
+import type { OrganizationFacts } from "../facts";
+import { awsPrincipals, deniesAll, statementsOf } from "../policy";
+import { coversAction } from "../../../policies/lib/documents";
+import type { Finding, Read } from "../types";
+import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
+
+/** The least a trail guardrail must deny (the policy pack's `scp-protects-organization-trail` default). */
+export const TRAIL_PROTECTION_MINIMUM = [
+  "cloudtrail:StopLogging",
+  "cloudtrail:DeleteTrail",
+  "cloudtrail:UpdateTrail",
+  "cloudtrail:PutEventSelectors",
+];
+
+/** The least a role guardrail must deny on the member roles (the pack's `scp-protects-forensic-roles` core). */
+export const ROLE_PROTECTION_MINIMUM = [
+  "iam:DeleteRole",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:PutRolePolicy",
+  "iam:AttachRolePolicy",
+];
+
+/** Service principals whose trusted access the landing zone needs. */
+export const REQUIRED_SERVICE_ACCESS = [
+  "cloudtrail.amazonaws.com",
+  "member.org.stacksets.cloudformation.amazonaws.com",
+  "guardduty.amazonaws.com",
+  "securityhub.amazonaws.com",
+  "detective.amazonaws.com",
+];
+
+/** Organizations calls the quarantine delegation must allow the forensic account (decision 3 of the plan). */
+export const QUARANTINE_DELEGATION_ACTIONS = ["organizations:CreatePolicy", "organizations:AttachPolicy"];
+
+/**
+ * The policy documents of a type in force over an account: those attached to the account, to each OU above it and
+ * to the root.
+ */
+export function effectivePolicies(org: Read<OrganizationFacts>, account: string, type: string): Read<string[]> {
+  if (!org.ok) return org;
+  const { ancestry, policies } = org.value;
+  if (!ancestry.ok) return ancestry;
+  if (!policies.ok) return policies;
+  const path = ancestry.value[account];
+  if (path === undefined) return { ok: false, error: `account ${account} is not in the organisation's account list` };
+  const targets = new Set([account, ...path]);
+  return {
+    ok: true,
+    value: policies.value.filter((p) => p.type === type && p.targets.some((t) => targets.has(t))).map((p) => p.content),
+  };
+}
+
+/** FLZ-ORG-01 and -02 for one account. */
+export function accountGuardrailChecks(
+  org: Read<OrganizationFacts>,
+  account: string,
+  settings: AssessmentSettings,
+): Finding[] {
+  const lz = settings.landingZone;
+  const where = { account };
+  if (org.ok && org.value.managementAccountId.ok && org.value.managementAccountId.value === account) {
+    // SCPs never apply to the management account (AWS Organizations): there is nothing to attach; docs/assess.md.
+    return [];
+  }
+  const scps = effectivePolicies(org, account, "SERVICE_CONTROL_POLICY");
+  if (!scps.ok) return ["FLZ-ORG-01", "FLZ-ORG-02"].map((c) => unknown(c, where, scps.error));
+  const ev = [`SCPs in force over ${account}: ${scps.value.length}`];
+  const role = `arn:aws:iam::${account}:role/${lz.memberResponderRoleName}`;
+  return [
+    deniesAll(scps.value, TRAIL_PROTECTION_MINIMUM, lz.trailArn)
+      ? pass("FLZ-ORG-01", where, "an SCP in force denies stopping or changing the organisation trail", ev)
+      : fail(
+          "FLZ-ORG-01",
+          where,
+          "no SCP in force denies StopLogging, DeleteTrail, UpdateTrail and PutEventSelectors on the organisation trail",
+          ev,
+        ),
+    deniesAll(scps.value, ROLE_PROTECTION_MINIMUM, role)
+      ? pass("FLZ-ORG-02", where, "an SCP in force denies changing or deleting the member responder role", ev)
+      : fail(
+          "FLZ-ORG-02",
+          where,
+          `no SCP in force denies ${ROLE_PROTECTION_MINIMUM.join(", ")} on ${lz.memberResponderRoleName}`,
+          ev,
+        ),
+  ];
+}
+
+/** Whether a resource policy lets `account` make and attach policies (the quarantine delegation). */
+export function delegatesQuarantine(policy: string, account: string): boolean {
+  const allows = (statementsOf(policy) ?? []).filter(
+    (s) =>
+      s.effect === "Allow" &&
+      awsPrincipals(s).some(
+        (p) => p === account || p === `arn:aws:iam::${account}:root` || p.split(":")[4] === account,
+      ),
+  );
+  return QUARANTINE_DELEGATION_ACTIONS.every((a) => allows.some((s) => coversAction(s, a)));
+}
+
+/** FLZ-ORG-03..05. */
+export function organizationChecks(org: Read<OrganizationFacts>, settings: AssessmentSettings): Finding[] {
+  const lz = settings.landingZone;
+  if (!org.ok) return ["FLZ-ORG-03", "FLZ-ORG-04", "FLZ-ORG-05"].map((c) => unknown(c, {}, org.error));
+  const out: Finding[] = [];
+  const rcps = effectivePolicies(org, lz.forensicAccountId, "RESOURCE_CONTROL_POLICY");
+  if (!rcps.ok) out.push(unknown("FLZ-ORG-03", { account: lz.forensicAccountId }, rcps.error));
+  else {
+    // RCPFullAWSAccess (AWS-managed, attached everywhere once RCPs are enabled) restricts nothing.
+    const own = org.value.policies.ok
+      ? org.value.policies.value.filter(
+          (p) => p.type === "RESOURCE_CONTROL_POLICY" && !p.awsManaged && rcps.value.includes(p.content),
+        )
+      : [];
+    const ev = [
+      `RCPs in force over ${lz.forensicAccountId}: ${own.map((p) => p.name).join(", ") || "none of its own"}`,
+    ];
+    out.push(
+      own.length > 0
+        ? pass("FLZ-ORG-03", { account: lz.forensicAccountId }, `resource control policy ${own[0].name} in force`, ev)
+        : fail(
+            "FLZ-ORG-03",
+            { account: lz.forensicAccountId },
+            "no resource control policy of the organisation's own is in force over the forensic account",
+            ev,
+          ),
+    );
+  }
+  out.push(
+    ...withRead(org.value.resourcePolicy, ["FLZ-ORG-04"], {}, (policy) => {
+      if (policy === null)
+        return [
+          fail(
+            "FLZ-ORG-04",
+            {},
+            "Organizations has no resource policy: the forensic account cannot write quarantine SCPs",
+            ["DescribeResourcePolicy: none"],
+          ),
+        ];
+      const ev = [`DescribeResourcePolicy: ${policy.length} characters`];
+      return [
+        delegatesQuarantine(policy, lz.forensicAccountId)
+          ? pass("FLZ-ORG-04", {}, "the forensic account may create and attach (quarantine) policies", ev)
+          : fail(
+              "FLZ-ORG-04",
+              {},
+              `the resource policy does not let ${lz.forensicAccountId} create and attach policies`,
+              ev,
+            ),
+      ];
+    }),
+  );
+  out.push(
+    ...withRead(org.value.serviceAccess, ["FLZ-ORG-05"], {}, (enabled) => {
+      const missing = REQUIRED_SERVICE_ACCESS.filter((p) => !enabled.includes(p));
+      const ev = [`ListAWSServiceAccessForOrganization: ${enabled.join(", ") || "none"}`];
+      return [
+        missing.length === 0
+          ? pass("FLZ-ORG-05", {}, "trusted access enabled for every service the landing zone needs", ev)
+          : fail("FLZ-ORG-05", {}, `no trusted access for ${missing.join(", ")}`, ev),
+      ];
+    }),
+  );
+  return out;
+}
