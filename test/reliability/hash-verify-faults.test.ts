@@ -50,14 +50,21 @@ describe("hash and verify under faults and crashes (fault proxy, flz as a proces
       data: blockBytes(index, 512),
     }));
     const factory = new ClientFactory({ caseId, forensicRoleArn: lz.forensicResponderRoleArn });
+    const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
     try {
-      snapshotId = await uploadSnapshot(factory.client(EBSClient, { region: "us-east-1" }), 1, blocks);
+      // The forensic account's administrator puts the snapshot there; the responder only reads it.
+      snapshotId = await uploadSnapshot(
+        admin.client(EBSClient, { account: lz.forensicAccountId, region: "us-east-1" }),
+        1,
+        blocks,
+      );
       const ledger = await openLedger({ factory, landingZone: lz, caseId });
       await openTestCase(ledger);
       // A few records for verify to read.
       for (let i = 0; i < 6; i++) await ledger.append({ action: "note.test", subjects: [`s-${i}`] });
     } finally {
       factory.destroy();
+      admin.destroy();
     }
     const raw = path.join(dir, "image.raw");
     const fd = openSync(raw, "w");

@@ -130,8 +130,18 @@ describe("snapshot hashing under faults, resumed from a checkpoint, recorded wit
     writeFileSync(file, JSON.stringify(lz));
     const factory = new ClientFactory({ caseId: "IR-HASH", forensicRoleArn: lz.forensicResponderRoleArn });
     try {
-      // With a landing zone, flz hash reads as the forensic responder: the snapshot lives in the forensic account.
-      snapshotId = await uploadSnapshot(factory.client(EBSClient, { region: "us-east-1" }), 1, blocks);
+      // With a landing zone, flz hash reads as the forensic responder: the snapshot lives in the forensic account
+      // (put there by the account's administrator, not by the responder, who may only read snapshots).
+      const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+      try {
+        snapshotId = await uploadSnapshot(
+          admin.client(EBSClient, { account: lz.forensicAccountId, region: "us-east-1" }),
+          1,
+          blocks,
+        );
+      } finally {
+        admin.destroy();
+      }
       const ledger = await openLedger({ factory, landingZone: lz, caseId: "IR-HASH" });
       await openTestCase(ledger);
       const first = (await hash({ case: "IR-HASH", landingZone: file })) as SnapshotDigest;
