@@ -420,6 +420,22 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `${bucketArn}/*`,
       },
+      {
+        Sid: "ResumeEvidenceUploads",
+        Effect: "Allow",
+        // flz evidence put resumes an interrupted multipart upload of a case's evidence (docs/reliability.md): it
+        // finds the upload by its key, lists the parts already stored, and aborts the upload of a file that changed
+        // since. Aborting drops uncommitted parts only; a completed object is untouched (S3 API reference,
+        // AbortMultipartUpload).
+        Action: ["s3:ListBucketMultipartUploads"],
+        Resource: bucketArn,
+      },
+      {
+        Sid: "ResumeCaseEvidenceUploadParts",
+        Effect: "Allow",
+        Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        Resource: `${bucketArn}/cases/*`,
+      },
       denyTampering([bucketArn]),
       onKeys(
         {
