@@ -61,21 +61,19 @@ export function generalize(text: string, world: OracleWorld): string {
     .replaceAll(world.forensicAccountId, "<forensic>")
     .replaceAll(world.managementAccountId, "<management>");
   for (const member of world.memberAccountIds) out = out.replaceAll(member, "<member>");
-  return (
-    out
-      .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
-      .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
-      .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
-      .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
-      .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
-      // A write-ahead intent's ID (the flz:intent tag a creation carries, docs/reliability.md) is a fresh UUID per run.
-      .replace(/flz:intent=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "flz:intent=<intent>")
-      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
-      .replace(
-        /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,
-        "flz-evidence-<forensic>-$1/cases/<case>/*",
-      )
-  );
+  // A write-ahead intent's ID (the flz:intent tag a creation carries, docs/reliability.md) is a fresh UUID per run.
+  return out
+    .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
+    .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
+    .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
+    .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
+    .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
+    .replace(/flz:intent=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "flz:intent=<intent>")
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
+    .replace(
+      /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,
+      "flz-evidence-<forensic>-$1/cases/<case>/*",
+    );
 }
 
 /** Request-context keys worth showing: what the request itself carries, not who made it or when. */
