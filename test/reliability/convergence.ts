@@ -5,7 +5,12 @@
  * found (empty when converged), so a scenario can report every broken property at once.
  */
 import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  PutObjectRetentionCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { ClientFactory } from "../../scripts/aws/clients";
 import type { LandingZone } from "../../scripts/contract";
 import { openIntents } from "../../scripts/custody/intent";
@@ -165,7 +170,49 @@ export async function convergenceProblems(
   } finally {
     factory.destroy();
   }
+  await applyDefaultRetentionToMultipartEvidence(lz, records);
   const verify = await runFlz(["custody", "verify", "--case", caseId, "--landing-zone", landingZoneFile]);
   if (verify.code !== 0) problems.push(`custody verify exited ${verify.code}: ${verify.err.trim().split("\n")[0]}`);
   return problems;
+}
+
+/**
+ * Emulator gap: S3 gives an object completed by CompleteMultipartUpload the bucket's default retention; moto 5.2.1 gives
+ * it none, and `flz custody verify` rightly calls evidence without COMPLIANCE retention BROKEN. Applies what S3 would
+ * have applied, as the forensic account's administrator (S3 stands in here, not the responder), and only to recorded
+ * multipart objects (an ETag with a part count) that have no retention: a single-part write without retention still
+ * fails verify.
+ * @param lz the landing zone under test
+ * @param records the case's records
+ */
+async function applyDefaultRetentionToMultipartEvidence(
+  lz: LandingZone,
+  records: readonly CustodyRecord[],
+): Promise<void> {
+  const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+  try {
+    const s3 = admin.client(S3Client, { account: lz.forensicAccountId, region: lz.homeRegion });
+    const prefix = `s3://${lz.evidenceBucket}/`;
+    for (const record of records) {
+      for (const item of record.evidence ?? []) {
+        if (!item.location.startsWith(prefix)) continue;
+        const key = item.location.slice(prefix.length);
+        const head = await s3.send(new HeadObjectCommand({ Bucket: lz.evidenceBucket, Key: key }));
+        if (head.ObjectLockMode !== undefined || !/-\d+"?$/.test(head.ETag ?? "")) continue;
+        const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: lz.evidenceBucket }));
+        const days = lock.ObjectLockConfiguration?.Rule?.DefaultRetention?.Days ?? 1;
+        await s3.send(
+          new PutObjectRetentionCommand({
+            Bucket: lz.evidenceBucket,
+            Key: key,
+            VersionId: head.VersionId,
+            Retention: { Mode: "COMPLIANCE", RetainUntilDate: new Date(Date.now() + days * 86_400_000) },
+            ChecksumAlgorithm: "SHA256",
+          }),
+        );
+      }
+    }
+  } finally {
+    admin.destroy();
+  }
 }
