@@ -512,10 +512,13 @@ describe("ForensicLandingZone: deploy fixes", () => {
     const run = await landingZone();
     const key = allOf(run, "aws:kms/key:Key").find((k) => k.name === "lz-alarms-eu-west-1-topic");
     const statement = statements(key!).find((s) => s.Sid === "EventBridgePublishesEncrypted");
+    // The topic is the key's own account's (the forensic account, as the pinned provider's getCallerIdentity says);
+    // the mock engine answers getRegion with us-east-1 whatever the provider.
+    expect(placementOf(run, key!).account).to.equal("222222222222");
     expect(statement?.Condition).to.deep.equal({
       StringEquals: {
         "kms:EncryptionContext:aws:sns:topicArn":
-          "arn:aws:sns:us-east-1:111111111111:lz-alarms-eu-west-1-incident-alarms",
+          "arn:aws:sns:us-east-1:222222222222:lz-alarms-eu-west-1-incident-alarms",
       },
     });
   });
