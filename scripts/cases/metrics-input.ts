@@ -8,6 +8,11 @@
 import type { CustodyEvent, CustodyRecord, JsonValue } from "../custody/types";
 import { UsageError } from "../errors";
 
+/** What metrics read of a record (custody records, and the drill's timeline entries, carry at least this). */
+export type MetricRecord = Pick<CustodyRecord, "sequence" | "time" | "action" | "actor" | "details"> & {
+  readonly outcome?: string;
+};
+
 /** Ledger action of an operator-recorded metric input. */
 export const METRICS_INPUT_ACTION = "case.metrics.input";
 
@@ -99,7 +104,7 @@ const isObject = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Every well-formed input record of a case, in ledger order (malformed ones are skipped: verify names them). */
-export function metricInputs(records: readonly CustodyRecord[]): MetricInput[] {
+export function metricInputs(records: readonly MetricRecord[]): MetricInput[] {
   const inputs: MetricInput[] = [];
   for (const record of records) {
     if (record.action !== METRICS_INPUT_ACTION || record.outcome === "failed") continue;
@@ -121,7 +126,7 @@ export function metricInputs(records: readonly CustodyRecord[]): MetricInput[] {
 }
 
 /** The latest recorded value of each input (a later record corrects an earlier one). */
-export function latestInputs(records: readonly CustodyRecord[]): Partial<Record<MetricInputKind, MetricInput>> {
+export function latestInputs(records: readonly MetricRecord[]): Partial<Record<MetricInputKind, MetricInput>> {
   const latest: Partial<Record<MetricInputKind, MetricInput>> = {};
   for (const input of metricInputs(records)) latest[input.kind] = input;
   return latest;

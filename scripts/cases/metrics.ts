@@ -8,8 +8,7 @@
  *
  * AWS uses "MTTR" both for "respond" and for "recover": they are distinct metrics here, labelled by their verb.
  */
-import type { CustodyRecord } from "../custody/types";
-import { describeCitation, latestInputs, type MetricInputKind } from "./metrics-input";
+import { describeCitation, latestInputs, type MetricInputKind, type MetricRecord } from "./metrics-input";
 import { openingOf } from "./registry";
 
 /** An instant of the case's timeline and where it comes from. */
@@ -133,7 +132,7 @@ function inputHint(caseId: string, kind: MetricInputKind): string {
  * interrupted; an operator-recorded `contained` input takes precedence (containment may have been completed outside
  * flz). Recovery is only ever operator-recorded.
  */
-export function caseTimeline(caseId: string, records: readonly CustodyRecord[]): Timeline {
+export function caseTimeline(caseId: string, records: readonly MetricRecord[]): Timeline {
   const instants: Partial<Record<InstantName, Instant>> = {};
   const missing: Partial<Record<InstantName, string>> = {};
   const warnings: string[] = [];
