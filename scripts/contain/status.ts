@@ -34,10 +34,20 @@ import {
   type QuarantineUndo,
 } from "./quarantine";
 import { SESSIONS_ACTION } from "./sessions";
+import { ACCOUNT_ACTION } from "./account";
+import { PRINCIPAL_ACTION } from "./principal";
+import { TECHNIQUE_ACTION } from "./technique";
 import { connectionTrackingOf } from "./instance-read";
 
-/** Containment actions the drift check knows. */
-const CHECKED = new Set([SESSIONS_ACTION, ACCESS_KEY_ACTION, INSTANCE_ACTION]);
+/** Containment actions the drift check knows (quarantine statements, keys, instances; destinations: `extraDrift`). */
+const CHECKED = new Set([
+  SESSIONS_ACTION,
+  ACCESS_KEY_ACTION,
+  INSTANCE_ACTION,
+  PRINCIPAL_ACTION,
+  ACCOUNT_ACTION,
+  TECHNIQUE_ACTION,
+]);
 
 /** The state of one containment. */
 export interface ContainmentState {
