@@ -26,6 +26,14 @@ import {
   requireRoleName,
 } from "./validate";
 
+/**
+ * Tag keys `flz contain instance` puts on a contained instance (and its undo restores or removes): the case and the
+ * time of containment (`scripts/contain/instance-plan.ts`, `CASE_TAG` and `CONTAINED_AT_TAG`). The member responder may
+ * set or remove these keys on instances and no others, so it cannot rewrite tags that the account's own tag-based
+ * policies trust.
+ */
+export const INSTANCE_CONTAINMENT_TAG_KEYS: readonly string[] = ["flz:case", "flz:contained-at"];
+
 /** Arguments of {@link memberResponderPermissions}. */
 export interface MemberResponderPermissionsArgs {
   /** The evidence keys (one per governed region) that snapshot copies are re-encrypted under. Or `keysByTag`. */
@@ -125,10 +133,19 @@ function keyPartition(arns: readonly string[] | undefined, byTag: ForensicKeysBy
   return first !== undefined ? partitionOf(first) : (byTag?.partition ?? "aws");
 }
 
+/**
+ * What the responders' identity policies allow on the evidence keys: the key policy's evidence-use list without
+ * `kms:Encrypt`, which no command calls (EBS re-encrypts snapshot copies with data keys and `ReEncrypt`, S3 with data
+ * keys; `docs/permissions.md` lists the calls).
+ */
+export const EVIDENCE_KEY_IDENTITY_ACTIONS: readonly string[] = EVIDENCE_KEY_USE_ACTIONS.filter(
+  (a) => a !== "kms:Encrypt",
+);
+
 /** Evidence-key use, with `CreateGrant` only for grants an AWS service (EBS) makes on the caller's behalf. */
 function evidenceKeyStatements(scope: KeyScope): PolicyStatement[] {
   return [
-    onKeys({ Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_USE_ACTIONS] }, scope),
+    onKeys({ Sid: "UseEvidenceKeys", Effect: "Allow", Action: [...EVIDENCE_KEY_IDENTITY_ACTIONS] }, scope),
     onKeys(
       {
         Sid: "CreateEvidenceKeyGrantsForAwsServices",
@@ -195,9 +212,6 @@ export const IAM_ESCALATION_ACTIONS: readonly string[] = [
   "iam:PassRole",
 ];
 
-/** Tag keys `contain instance` sets on an instance (and removes on undo); the only ones it may touch. */
-export const CONTAINMENT_INSTANCE_TAG_KEYS: readonly string[] = ["flz:case", "flz:contained-at"];
-
 /**
  * Permissions of the member responder role: capture (snapshots, copies under the evidence key, sharing, console
  * output, EBS direct reads) and containment (security groups, instance attributes, connection tracking, a subnet
@@ -219,12 +233,8 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       : { StringEquals: { "ec2:Add/userId": requireAccountId("forensicAccountId", args.forensicAccountId) } };
   const statements: PolicyStatement[] = [
     { Sid: "DescribeCompute", Effect: "Allow", Action: ["ec2:Describe*", "autoscaling:Describe*"], Resource: "*" },
-    {
-      Sid: "CaptureSnapshots",
-      Effect: "Allow",
-      Action: ["ec2:CreateSnapshot", "ec2:CreateSnapshots"],
-      Resource: [ec2("volume"), ec2("instance"), snapshots],
-    },
+    // One snapshot per volume (CreateSnapshot), never CreateSnapshots of a whole instance: the capture names volumes.
+    { Sid: "CaptureSnapshots", Effect: "Allow", Action: "ec2:CreateSnapshot", Resource: [ec2("volume"), snapshots] },
     { Sid: "CopySnapshots", Effect: "Allow", Action: "ec2:CopySnapshot", Resource: snapshots },
     {
       Sid: "ShareSnapshots",
@@ -245,6 +255,18 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Effect: "Allow",
       Action: "ec2:CreateTags",
       Resource: [snapshots, ec2("security-group")],
+    },
+    {
+      // Containment marks the instance with the case, and undo puts the previous values back or removes the keys.
+      // `Null aws:TagKeys false` refuses a DeleteTags without tags, which would remove every tag of the instance.
+      Sid: "MarkContainedInstances",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: ec2("instance"),
+      Condition: {
+        "ForAllValues:StringEquals": { "aws:TagKeys": [...INSTANCE_CONTAINMENT_TAG_KEYS] },
+        Null: { "aws:TagKeys": "false" },
+      },
     },
     { Sid: "ReadConsoleOutput", Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: ec2("instance") },
     {
@@ -274,6 +296,7 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     {
       Sid: "HoldAutoScalingInstances",
       Effect: "Allow",
+      // AttachInstances is the undo of a detach (when Standby would have taken the group below its minimum).
       Action: [
         "autoscaling:EnterStandby",
         "autoscaling:ExitStandby",
@@ -281,15 +304,6 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
         "autoscaling:AttachInstances",
       ],
       Resource: `arn:${p}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`,
-    },
-    {
-      // Containment tags on the instance (case, time) and their removal on undo; no other tag key, so the responder
-      // cannot change tags that tag-based access in the account may rely on.
-      Sid: "TagContainedInstances",
-      Effect: "Allow",
-      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
-      Resource: ec2("instance"),
-      Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [...CONTAINMENT_INSTANCE_TAG_KEYS] } },
     },
     {
       // The subnet quarantine step of `contain instance --network-acl`: a new network ACL (no rules: everything
@@ -418,6 +432,7 @@ function denyTampering(bucketArns: string[]): PolicyStatement {
  * with the case), write and read evidence (never delete, never change the bucket's policy or lock), sign custody
  * records, use the evidence keys, take ownership of shared snapshots (copy, lock, describe), read their blocks, and
  * manage the organisation's quarantine SCPs (and only those) through the delegation the landing zone publishes.
+ * Exactly what the commands call (measured by the authorization oracle; `docs/permissions.md`).
  */
 export function forensicResponderPermissions(args: ForensicResponderPermissionsArgs): PolicyDocument {
   const roleName = requireRoleName("memberResponderRoleName", args.memberResponderRoleName);
@@ -433,27 +448,15 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "ListEvidence",
         Effect: "Allow",
-        Action: [
-          "s3:ListBucket",
-          "s3:ListBucketVersions",
-          "s3:GetBucketLocation",
-          "s3:GetBucketObjectLockConfiguration",
-        ],
+        Action: "s3:ListBucket",
         Resource: bucketArn,
       },
       {
         Sid: "WriteAndReadEvidence",
         Effect: "Allow",
-        Action: [
-          "s3:PutObject",
-          "s3:GetObject",
-          "s3:GetObjectVersion",
-          "s3:GetObjectAttributes",
-          "s3:GetObjectRetention",
-          "s3:PutObjectRetention",
-          "s3:GetObjectLegalHold",
-          "s3:PutObjectLegalHold",
-        ],
+        // Writes inherit the bucket's default retention; reads include HeadObject (authorized as GetObject), which
+        // shows an object's retention, so no Object Lock action is needed.
+        Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `${bucketArn}/*`,
       },
       denyTampering([bucketArn]),
@@ -461,7 +464,8 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         {
           Sid: "SignCustodyRecords",
           Effect: "Allow",
-          Action: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
+          // Verification is offline, with the public key (docs/custody.md): no kms:Verify.
+          Action: ["kms:Sign", "kms:GetPublicKey"],
         },
         signingKey,
       ),
@@ -469,7 +473,7 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "DescribeSnapshots",
         Effect: "Allow",
-        Action: ["ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:DescribeLockedSnapshots"],
+        Action: ["ec2:DescribeSnapshots", "ec2:DescribeLockedSnapshots"],
         Resource: "*",
       },
       {
@@ -481,7 +485,7 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "ReadSnapshotBlocks",
         Effect: "Allow",
-        Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ebs:ListChangedBlocks"],
+        Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
         Resource: snapshots,
       },
       // Session and credential revocation: quarantine SCPs through Organizations' delegated policy management.

@@ -8,6 +8,7 @@
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import { observeClient, observingPlugin, type CallIdentity } from "./observer";
 
 /** Version string sent in the user agent, so CloudTrail shows which calls the tool made. */
 export const FLZ_USER_AGENT: [string, string] = ["flz", "0.1.0"];
@@ -104,8 +105,31 @@ export class ClientFactory {
         { step: "finalizeRequest", name: "flzInjectedLatency" },
       );
     }
+    observeClient(client, this.identityFor(placement.account), placement.account);
     this.clients.set(key, client);
     return client;
+  }
+
+  /** Who a client placed in `account` acts as (what the call observer is told; see `observer.ts`). */
+  identityFor(account: string | undefined): CallIdentity {
+    const base: CallIdentity = { kind: "base" };
+    const forensic: CallIdentity = this.options.forensicRoleArn
+      ? {
+          kind: "role",
+          roleArn: this.options.forensicRoleArn,
+          sessionName: sessionNameFor(this.caseId),
+          sessionTags: {},
+          assumedBy: base,
+        }
+      : base;
+    if (account === undefined) return forensic;
+    return {
+      kind: "role",
+      roleArn: this.memberRoleArn(account),
+      sessionName: sessionNameFor(this.caseId),
+      sessionTags: this.options.caseId ? { [CASE_SESSION_TAG]: this.options.caseId.slice(0, 256) } : {},
+      assumedBy: forensic,
+    };
   }
 
   /** Role ARN of the member responder role in an account. */
@@ -127,6 +151,7 @@ export class ClientFactory {
             DurationSeconds: 3600,
           },
           clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+          clientPlugins: [observingPlugin({ kind: "base" }, undefined)],
         })
       : this.options.credentials;
     this.credentials.set("forensic", creds);
@@ -149,6 +174,7 @@ export class ClientFactory {
         Tags: tags,
       },
       clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+      clientPlugins: [observingPlugin(this.identityFor(undefined), undefined)],
     });
     this.credentials.set(account, creds);
     return creds;

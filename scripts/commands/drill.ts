@@ -117,9 +117,12 @@ export function register(program: Command): void {
         const notPassed = outcome.report.runbook.steps
           .filter((s) => s.status !== "passed")
           .map((s) => `${s.id} ${s.status}`);
-        throw new OperationError(
-          `drill ${id} failed: ${notPassed.length ? `steps ${notPassed.join(", ")}` : "no step ran"}; see ${outcome.files.html}`,
-        );
+        const refused = outcome.report.authorization?.problems.length ?? 0;
+        const why = [
+          ...(notPassed.length ? [`steps ${notPassed.join(", ")}`] : []),
+          ...(refused ? [`${refused} AWS call(s) the stack's policies do not authorize`] : []),
+        ];
+        throw new OperationError(`drill ${id} failed: ${why.join("; ") || "no step ran"}; see ${outcome.files.html}`);
       }
     });
 }

@@ -6,12 +6,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { withCallLabel } from "../aws/observer";
 import { loadLandingZone } from "../contract";
 import { startEmulator, type Emulator } from "../emulator";
 import { plantIncident } from "./plant";
 import { countSteps, drillPassed, renderHtml, renderMarkdown, type DrillReport } from "./report";
 import { runRunbook, type Scenario, type StepResult } from "./runbook";
 import { seedOrganisation } from "./seed-org";
+import { emulatorWorld, installOracle, loadOracle } from "../oracle";
+import { summarize, summaryLine, unchecked } from "../oracle/summary";
 
 /** Options of {@link runDrill}. */
 export interface DrillOptions {
@@ -81,10 +84,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
   say(`starting the emulator`);
   const emulator = await startEmulator();
   const restore = useEmulatorEnvironment(emulator.endpoint);
+  // Every AWS call of the drill is evaluated against the documents the stack deploys (scripts/oracle): the emulator
+  // authorizes nothing, so this is what says the runbook would be allowed on AWS. Loaded only when its development
+  // dependencies are installed; the report says when it was not.
+  const loaded = loadOracle(emulatorWorld());
+  const uninstall = "oracle" in loaded ? installOracle(loaded.oracle) : () => undefined;
   let kept = false;
   try {
     say(`emulator at ${emulator.endpoint}; seeding the organisation (management, forensic, two members)`);
-    const seeded = await seedOrganisation();
+    const seeded = await withCallLabel("drill: seed the organisation", () => seedOrganisation());
     mkdirSync(options.reportDir, { recursive: true });
     const landingZoneFile = path.join(options.reportDir, "landing-zone.json");
     writeFileSync(landingZoneFile, `${JSON.stringify(seeded.landingZone, null, 2)}\n`);
@@ -92,7 +100,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
     const landingZone = loadLandingZone(landingZoneFile);
     const incidentRegion = landingZone.regions[landingZone.regions.length - 1];
     say(`planting the incident in account ${seeded.members[0]} (${incidentRegion})`);
-    const incident = await plantIncident(seeded.members[0], incidentRegion);
+    const incident = await withCallLabel("drill: plant the incident", () =>
+      plantIncident(seeded.members[0], incidentRegion),
+    );
     say(`running the runbook for case ${caseId} (${options.scenario})`);
     const runbook = await runRunbook({
       landingZone,
@@ -104,9 +114,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       onStep: (s: StepResult) =>
         say(`  ${s.status.toUpperCase()} ${s.id} (${s.durationMs} ms)${s.error ? `: ${s.error}` : ""}`),
     });
+    const authorization =
+      "oracle" in loaded ? summarize(await loaded.oracle.evaluatePending()) : unchecked(loaded.unavailable);
+    say(summaryLine(authorization));
+    for (const problem of authorization.problems) say(`  ${problem}`);
     const report: DrillReport = {
       version: 1,
-      passed: drillPassed(runbook),
+      // A runbook AWS would refuse did not pass, whatever the emulator let through.
+      passed: drillPassed(runbook) && authorization.problems.length === 0,
       counts: countSteps(runbook),
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -114,6 +129,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       incident,
       documents: seeded.documents,
       runbook,
+      authorization,
       custodySigningKeyArn: landingZone.custodySigningKeyArn,
     };
     const files = {
@@ -128,6 +144,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
     kept = Boolean(options.keep);
     return { report, files, ...(kept ? { emulator } : {}) };
   } finally {
+    uninstall();
     if (!kept) {
       restore();
       await emulator.stop();

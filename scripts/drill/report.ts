@@ -6,6 +6,7 @@
  * covers exactly the records of the timeline. Every value from the ledger is escaped, under a Content-Security-Policy
  * that lets only the page's own stylesheet apply.
  */
+import { summaryLine, type AuthorizationSummary } from "../oracle/summary";
 import { contentSecurityPolicy, esc, md, mdCode } from "../report/escape";
 import {
   EXHIBIT_CSS,
@@ -43,6 +44,8 @@ export interface DrillReport {
   readonly documents: AttachedDocument[];
   /** The runbook's outcome. */
   readonly runbook: RunbookResult;
+  /** The authorization oracle's verdict on every AWS call of the drill (absent in reports of older versions). */
+  readonly authorization?: AuthorizationSummary;
   /** The custody signing key, for the examiner's steps. */
   readonly custodySigningKeyArn?: string;
 }
@@ -102,6 +105,10 @@ export function summaryLines(report: DrillReport): string[] {
     lines.push(
       `  ${STATUS_LABEL[s.status].padEnd(20)} ${s.id.padEnd(18)} ${(s.durationMs / 1000).toFixed(3).padStart(7)} s  ${s.error ?? s.summary}`,
     );
+  if (report.authorization) {
+    lines.push(`  ${summaryLine(report.authorization)}`);
+    for (const problem of report.authorization.problems) lines.push(`    ${problem}`);
+  }
   lines.push(`  time to contain:           ${metric(r, "contain", r.timeToContainMs)}`);
   lines.push(`  time to evidence secured:  ${metric(r, "evidence", r.timeToEvidenceSecuredMs)}`);
   for (const h of r.snapshotHashes ?? [])

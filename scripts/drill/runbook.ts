@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { responderFactory } from "../aws/clients";
+import { withCallLabel } from "../aws/observer";
 import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { runCaseOpen } from "../commands/case-open";
@@ -224,6 +225,13 @@ function containSummary(result: ContainResult): string {
   return `${changed}${result.record ? ` (record ${result.record.sequence})` : ""}`;
 }
 
+/** The command a step runs, without its arguments (`flz contain sessions`), labelling the AWS calls it makes. */
+export function commandLabel(command: string): string {
+  const words = command.split(/\s+/);
+  const end = words.findIndex((w) => !/^[a-z][a-z-]*$/.test(w));
+  return words.slice(0, end === -1 ? words.length : end).join(" ");
+}
+
 /** Runs the runbook. Never throws for a failed step: the step is reported as failed. */
 export async function runRunbook(options: RunbookOptions): Promise<RunbookResult> {
   const { landingZone: lz, incident, scenario, caseId } = options;
@@ -237,7 +245,9 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
   let artefact: ArtefactCheck | undefined;
   let ledger: EvidenceBucketLedger | undefined;
   try {
-    ledger = await openLedger({ factory, landingZone: lz, caseId });
+    ledger = await withCallLabel("flz custody (ledger of every case command)", () =>
+      openLedger({ factory, landingZone: lz, caseId }),
+    );
     const l = ledger;
     const ctx: ContainContext = {
       factory,
@@ -425,7 +435,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         step = { ...base, status: "skipped", durationMs: 0, summary: "not run", error: blocked };
       } else {
         try {
-          const summary = await spec.run();
+          const summary = await withCallLabel(commandLabel(spec.command), () => spec.run());
           step = { ...base, status: "passed", durationMs: Date.now() - start, summary };
         } catch (err) {
           if (process.env.FLZ_DEBUG) console.error(err);
@@ -443,11 +453,11 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
     }
     // The report's timeline and its verification cover the same records: everything in the ledger after the last step
     // (the clock step appends after the verify step), so "verified N of M" counts exactly the timeline's records.
-    const stored = await l.storedRecords().catch(() => []);
+    // Read as `flz custody verify` reads the ledger (labels the AWS calls for docs/permissions.md).
+    const stored = await withCallLabel("flz custody verify", () => l.storedRecords()).catch(() => []);
     const custody =
       custodyAtStep && stored.length > 0
-        ? await l
-            .kmsPublicKey()
+        ? await withCallLabel("flz custody verify", () => l.kmsPublicKey())
             .then((publicKeyPem) => verifyChain(stored, { caseId, publicKeyPem }))
             .catch(() => undefined)
         : undefined;

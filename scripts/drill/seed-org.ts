@@ -7,33 +7,26 @@
  *
  * The emulator does not enforce IAM, bucket or key policies (REFERENCE.md), so attaching them proves that the
  * documents are well-formed, accepted by the APIs and present where an operator would look for them, not that
- * they allow the runbook: the IAM evaluator tests of `components/documents/` prove that.
+ * they allow the runbook: the authorization oracle (`scripts/oracle/`) evaluates every call of the drill against
+ * these same documents (they are its world) and the drill fails on a call AWS would refuse.
  */
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
 import {
-  custodySigningKeyPolicy,
-  evidenceBucketPolicy,
-  evidenceKeyPolicy,
-  forensicInvestigatorPermissions,
-  forensicResponderPermissions,
-  forensicRoleTrust,
-  memberInvestigatorPermissions,
-  memberResponderPermissions,
-  memberRoleTrust,
+  KEY_PURPOSE,
+  PURPOSE_TAG_KEY,
   quarantineDelegationPolicy,
-  trailBucketPolicy,
-  trailKeyPolicy,
-  type ForensicResourceProtection,
   type PolicyDocument,
 } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 import { SEED_ACCOUNTS, seedLandingZone, seedOrganization, type SeedOptions } from "../emulator/seed";
+import { EMULATOR_OPERATOR_ARN, emulatorWorld } from "../oracle/emulator-world";
+import type { WorldRole } from "../oracle/world";
 
 /** Role the drill's responders sign in with, in the management account (trusted by the forensic roles). */
-export const DRILL_RESPONDER_PRINCIPAL = `arn:aws:iam::${SEED_ACCOUNTS.management}:role/IncidentResponseTeam`;
+export const DRILL_RESPONDER_PRINCIPAL = EMULATOR_OPERATOR_ARN;
 
 /** One policy document the drill attached, for the report. */
 export interface AttachedDocument {
@@ -61,35 +54,48 @@ export interface SeededOrganisation {
 
 const json = (doc: PolicyDocument): string => JSON.stringify(doc);
 
-async function createRole(
-  iam: IAMClient,
-  account: string,
-  name: string,
-  trust: PolicyDocument,
-  inline: PolicyDocument,
-  builders: { trust: string; inline: string },
-): Promise<AttachedDocument[]> {
+/** Creates `role` in `account` with its trust and inline policies; managed policies are listed, not attached. */
+async function createRole(iam: IAMClient, account: string, role: WorldRole): Promise<AttachedDocument[]> {
   await iam.send(
     new CreateRoleCommand({
-      RoleName: name,
-      AssumeRolePolicyDocument: json(trust),
+      RoleName: role.name,
+      AssumeRolePolicyDocument: json(role.trust.document),
       Description: "forensic landing zone (drill)",
     }),
   );
-  await iam.send(
-    new PutRolePolicyCommand({ RoleName: name, PolicyName: `${name}Permissions`, PolicyDocument: json(inline) }),
-  );
-  return [
-    { account, target: `role:${name} trust`, builder: builders.trust },
-    { account, target: `role:${name} inline:${name}Permissions`, builder: builders.inline },
-  ];
+  const documents: AttachedDocument[] = [{ account, target: `role:${role.name} trust`, builder: role.trust.builder }];
+  for (const policy of role.policies) {
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name, PolicyDocument: json(policy.document) }),
+    );
+    documents.push({ account, target: `role:${role.name} inline:${policy.name}`, builder: policy.builder });
+  }
+  for (const arn of role.managedPolicyArns) {
+    const attached = await iam
+      .send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn }))
+      .then(() => true)
+      .catch(() => false);
+    documents.push({
+      account,
+      target: `role:${role.name} managed:${arn}`,
+      builder: "memberInvestigatorManagedPolicyArns",
+      ...(attached ? {} : { attached: false, reason: "the emulator holds no copy of this AWS managed policy" }),
+    });
+  }
+  return documents;
 }
 
-/** Seeds the organisation (management, forensic, two members) and attaches the stack's documents. */
+/**
+ * Seeds the organisation (management, forensic, two members) and attaches the stack's documents: the oracle's world
+ * for this organisation (`scripts/oracle/emulator-world.ts`), so what the emulator holds is exactly what the
+ * authorization oracle evaluates the drill's calls against.
+ */
 export async function seedOrganisation(options: SeedOptions = {}): Promise<SeededOrganisation> {
   const seeded = await seedLandingZone(options);
+  const world = emulatorWorld(seeded.regions, options.prefix);
   // The organisation itself, every account a member, and the delegation that lets the forensic responder manage
-  // quarantine SCPs (how contain sessions and access-key revoke): the same document the stack publishes.
+  // quarantine SCPs (how contain sessions and access-key revoke): the world's document (the stack's), for the IDs
+  // the emulator gave the organisation.
   const organization = await seedOrganization({
     delegation: ({ organizationId, managementAccountId }) =>
       quarantineDelegationPolicy({
@@ -112,177 +118,63 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const s3 = admin.client(S3Client, { account: forensic, region: lz.homeRegion });
-    const evidenceArn = `arn:aws:s3:::${lz.evidenceBucket}`;
-    const trailBucketArn = `arn:aws:s3:::${lz.trailBucket}`;
-    // The deployment acts in the forensic account as its admin role, as the stack's providers do.
-    const deploymentPrincipalArn = `arn:aws:iam::${forensic}:role/OrganizationAccountAccessRole`;
-    const protection: ForensicResourceProtection = {
-      evidenceBucketArn: evidenceArn,
-      trailBucketArn,
-      deploymentPrincipalArn,
-      caseWriterArns: [lz.forensicResponderRoleArn],
-      keys: { accountId: forensic },
-    };
-    // The evidence bucket's policy is built but not attached: it refuses plain HTTP (correctly), and the emulator
-    // speaks only plain HTTP; moto also evaluates its conditions without any request context, so every object
-    // request would be refused and the drill could record nothing. The trail bucket, which the drill never
-    // writes, carries its policy.
-    evidenceBucketPolicy({ bucketArn: evidenceArn, organizationId: lz.organizationId, protection });
-    documents.push({
-      account: forensic,
-      target: `bucket:${lz.evidenceBucket}`,
-      builder: "evidenceBucketPolicy",
-      attached: false,
-      reason: "TLS-only deny refuses the emulator's plain HTTP",
-    });
-    await s3.send(
-      new PutBucketPolicyCommand({
-        Bucket: lz.trailBucket,
-        Policy: json(
-          trailBucketPolicy({
-            bucketArn: trailBucketArn,
-            organizationId: lz.organizationId,
-            managementAccountId: SEED_ACCOUNTS.management,
-            trailArn: lz.trailArn,
-            protection,
-          }),
-        ),
-      }),
-    );
-    documents.push({ account: forensic, target: `bucket:${lz.trailBucket}`, builder: "trailBucketPolicy" });
-
-    const forensicRoles = [lz.forensicResponderRoleArn, lz.forensicInvestigatorRoleArn];
-    for (const region of lz.regions) {
-      const kms = admin.client(KMSClient, { account: forensic, region });
-      const keyArn = lz.evidenceKeyArns[region];
-      const policy = evidenceKeyPolicy({
-        keyAccountId: forensic,
-        organizationId: lz.organizationId,
-        memberResponderRoleName: lz.memberResponderRoleName,
-        forensicRoleArns: forensicRoles,
-        deploymentPrincipalArn,
-      });
-      await kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default", Policy: json(policy) }));
-      documents.push({ account: forensic, target: `key:${keyArn}`, builder: "evidenceKeyPolicy" });
+    for (const bucket of world.buckets) {
+      // The evidence bucket's policy is built but not attached: it refuses plain HTTP (correctly), and the emulator
+      // speaks only plain HTTP; moto also evaluates its conditions without any request context, so every object
+      // request would be refused and the drill could record nothing. The oracle evaluates every call against it.
+      if (bucket.name === lz.evidenceBucket) {
+        documents.push({
+          account: forensic,
+          target: `bucket:${bucket.name}`,
+          builder: bucket.policy.builder,
+          attached: false,
+          reason: "TLS-only deny refuses the emulator's plain HTTP (the authorization oracle evaluates it)",
+        });
+        continue;
+      }
+      await s3.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: json(bucket.policy.document) }));
+      documents.push({ account: forensic, target: `bucket:${bucket.name}`, builder: bucket.policy.builder });
     }
-    const signingRegion = lz.custodySigningKeyArn.split(":")[3];
-    await admin.client(KMSClient, { account: forensic, region: signingRegion }).send(
-      new PutKeyPolicyCommand({
-        KeyId: lz.custodySigningKeyArn,
-        PolicyName: "default",
-        Policy: json(
-          custodySigningKeyPolicy({
-            keyAccountId: forensic,
-            organizationId: lz.organizationId,
-            signerRoleArn: lz.forensicResponderRoleArn,
-            deploymentPrincipalArn,
-          }),
-        ),
-      }),
-    );
-    documents.push({ account: forensic, target: `key:${lz.custodySigningKeyArn}`, builder: "custodySigningKeyPolicy" });
 
-    // The contract names no trail key (the CLI never uses it), but the investigator's permissions do: create one
-    // with the stack's trail key policy.
-    const homeKms = admin.client(KMSClient, { account: forensic, region: lz.homeRegion });
-    const trailKey = await homeKms.send(
+    const putKeyPolicy = async (keyArn: string, purpose: keyof typeof world.keyPolicies): Promise<void> => {
+      const policy = world.keyPolicies[purpose];
+      const kms = admin.client(KMSClient, { account: forensic, region: keyArn.split(":")[3] });
+      await kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default", Policy: json(policy.document) }));
+      documents.push({ account: forensic, target: `key:${keyArn}`, builder: policy.builder });
+    };
+    for (const region of lz.regions) await putKeyPolicy(lz.evidenceKeyArns[region], KEY_PURPOSE.evidence);
+    await putKeyPolicy(lz.custodySigningKeyArn, KEY_PURPOSE.signing);
+    // The contract names no trail key (the CLI never uses it), but the investigator's permissions do: create one,
+    // tagged as the stack tags it, with the stack's trail key policy.
+    const trailKey = await admin.client(KMSClient, { account: forensic, region: lz.homeRegion }).send(
       new CreateKeyCommand({
         Description: "flz trail key (drill)",
         KeySpec: "SYMMETRIC_DEFAULT",
         KeyUsage: "ENCRYPT_DECRYPT",
+        Tags: [{ TagKey: PURPOSE_TAG_KEY, TagValue: KEY_PURPOSE.trail }],
       }),
     );
-    const trailKeyArn = trailKey.KeyMetadata?.Arn ?? "";
-    await homeKms.send(
-      new PutKeyPolicyCommand({
-        KeyId: trailKeyArn,
-        PolicyName: "default",
-        Policy: json(
-          trailKeyPolicy({
-            keyAccountId: forensic,
-            managementAccountId: SEED_ACCOUNTS.management,
-            organizationId: lz.organizationId,
-            trailArn: lz.trailArn,
-            investigatorRoleArns: [lz.forensicInvestigatorRoleArn],
-            deploymentPrincipalArn,
-          }),
-        ),
-      }),
-    );
-    documents.push({ account: forensic, target: `key:${trailKeyArn}`, builder: "trailKeyPolicy" });
+    await putKeyPolicy(trailKey.KeyMetadata?.Arn ?? "", KEY_PURPOSE.trail);
 
-    const evidenceKeyArns = lz.regions.map((r) => lz.evidenceKeyArns[r]);
-    const forensicIam = admin.client(IAMClient, { account: forensic, region: lz.homeRegion });
-    const trust = forensicRoleTrust({
-      trustedPrincipalArns: [DRILL_RESPONDER_PRINCIPAL],
-      organizationId: lz.organizationId,
-    });
-    documents.push(
-      ...(await createRole(
-        forensicIam,
-        forensic,
-        roleName(lz.forensicResponderRoleArn),
-        trust,
-        forensicResponderPermissions({
-          memberResponderRoleName: lz.memberResponderRoleName,
-          evidenceBucketArn: evidenceArn,
-          evidenceKeyArns,
-          signingKeyArn: lz.custodySigningKeyArn,
-          organizationId: lz.organizationId,
-        }),
-        { trust: "forensicRoleTrust", inline: "forensicResponderPermissions" },
-      )),
-    );
-    documents.push(
-      ...(await createRole(
-        forensicIam,
-        forensic,
-        roleName(lz.forensicInvestigatorRoleArn),
-        trust,
-        forensicInvestigatorPermissions({
-          memberInvestigatorRoleName: lz.memberInvestigatorRoleName,
-          trailBucketArn,
-          evidenceBucketArn: evidenceArn,
-          trailKeyArn,
-          evidenceKeyArns,
-          organizationId: lz.organizationId,
-        }),
-        { trust: "forensicRoleTrust", inline: "forensicInvestigatorPermissions" },
-      )),
-    );
-
-    for (const account of members) {
-      const iam = admin.client(IAMClient, { account, region: lz.homeRegion });
-      documents.push(
-        ...(await createRole(
-          iam,
-          account,
-          lz.memberResponderRoleName,
-          memberRoleTrust({ forensicRoleArn: lz.forensicResponderRoleArn }),
-          memberResponderPermissions({
-            evidenceKeyArns,
-            forensicAccountId: forensic,
-          }),
-          { trust: "memberRoleTrust", inline: "memberResponderPermissions" },
-        )),
-      );
-      documents.push(
-        ...(await createRole(
-          iam,
-          account,
-          lz.memberInvestigatorRoleName,
-          memberRoleTrust({ forensicRoleArn: lz.forensicInvestigatorRoleArn }),
-          memberInvestigatorPermissions(),
-          { trust: "memberRoleTrust", inline: "memberInvestigatorPermissions" },
-        )),
-      );
+    for (const role of world.roles) {
+      for (const account of role.accounts) {
+        const iam = admin.client(IAMClient, { account, region: lz.homeRegion });
+        documents.push(...(await createRole(iam, account, role)));
+      }
     }
+    // The guardrail SCPs are recorded as built, not attached: the emulator's organisation has IDs of its own (not the
+    // world's, which the documents name) and enforces no SCP; the oracle evaluates every call of the drill with them.
+    for (const level of world.serviceControlPolicies)
+      for (const policy of level.policies)
+        documents.push({
+          account: SEED_ACCOUNTS.management,
+          target: `scp:${policy.name} on ${level.target}`,
+          builder: policy.builder,
+          attached: false,
+          reason: "the emulator enforces no SCP (the authorization oracle evaluates it)",
+        });
     return { landingZone: lz, members, documents };
   } finally {
     admin.destroy();
   }
-}
-
-function roleName(arn: string): string {
-  return arn.slice(arn.lastIndexOf("/") + 1);
 }

@@ -22,7 +22,7 @@ import {
   OrganizationsClient,
   PutResourcePolicyCommand,
 } from "@aws-sdk/client-organizations";
-import type { PolicyDocument } from "../../components/documents/types";
+import { KEY_PURPOSE, PURPOSE_TAG_KEY, type PolicyDocument } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 
@@ -32,6 +32,20 @@ export const SEED_ACCOUNTS = {
   forensic: "222222222222",
   members: ["333333333333", "444444444444"],
 } as const;
+
+/** Organisation and root IDs of the seeded organisation. */
+export const SEED_ORGANIZATION = { id: "o-flzdrill000", rootId: "r-flz0" } as const;
+
+/**
+ * Bucket names of a seeded landing zone: the stack's own scheme (`<prefix>-<kind>-<account>-<home region>`), so the
+ * documents the oracle evaluates are byte for byte the ones the stack would deploy for this organisation.
+ */
+export function seedBucketNames(prefix: string, homeRegion: string): { evidence: string; trail: string } {
+  return {
+    evidence: `${prefix}-evidence-${SEED_ACCOUNTS.forensic}-${homeRegion}`,
+    trail: `${prefix}-trail-${SEED_ACCOUNTS.forensic}-${homeRegion}`,
+  };
+}
 
 /** Options of {@link seedLandingZone}. */
 export interface SeedOptions {
@@ -49,6 +63,7 @@ export const SEED_ROLE_NAMES = {
   forensicInvestigator: "FlzForensicInvestigator",
   memberResponder: "FlzMemberResponder",
   memberInvestigator: "FlzMemberInvestigator",
+  breakGlass: "FlzBreakGlass",
 } as const;
 
 /** Creates the landing zone's runtime pieces in the forensic account and returns the outputs contract. */
@@ -61,8 +76,7 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
   const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const s3 = factory.client(S3Client, { account: forensic, region: homeRegion });
-    const evidenceBucket = `${prefix}-evidence-${forensic}`;
-    const trailBucket = `${prefix}-trail-${forensic}`;
+    const { evidence: evidenceBucket, trail: trailBucket } = seedBucketNames(prefix, homeRegion);
     for (const bucket of [evidenceBucket, trailBucket]) {
       await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
       await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
@@ -85,6 +99,7 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
           Description: `flz evidence key (${region})`,
           KeySpec: "SYMMETRIC_DEFAULT",
           KeyUsage: "ENCRYPT_DECRYPT",
+          Tags: [{ TagKey: PURPOSE_TAG_KEY, TagValue: KEY_PURPOSE.evidence }],
         }),
       );
       evidenceKeyArns[region] = key.KeyMetadata?.Arn ?? "";
@@ -95,11 +110,12 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
         Description: "flz custody signing key",
         KeySpec: "ECC_NIST_P256",
         KeyUsage: "SIGN_VERIFY",
+        Tags: [{ TagKey: PURPOSE_TAG_KEY, TagValue: KEY_PURPOSE.signing }],
       }),
     );
 
     return {
-      organizationId: "o-flzdrill000",
+      organizationId: SEED_ORGANIZATION.id,
       forensicAccountId: forensic,
       homeRegion,
       regions,

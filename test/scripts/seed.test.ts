@@ -11,13 +11,11 @@ describe("emulator seed and client factory", () => {
 
   it("seeds a landing zone whose contract validates and whose evidence bucket is COMPLIANCE-locked", async () => {
     const lz = parseLandingZone(await seedLandingZone());
-    const factory = new ClientFactory({
-      forensicRoleArn: lz.forensicResponderRoleArn,
-      memberRoleName: lz.memberResponderRoleName,
-      caseId: "IR-1",
-    });
+    // Read as the forensic account's administrator: no flz command reads the lock configuration, so the responder
+    // role is not granted it (least privilege, docs/permissions.md).
+    const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
     const lock = await factory
-      .client(S3Client, { region: lz.homeRegion })
+      .client(S3Client, { account: lz.forensicAccountId, region: lz.homeRegion })
       .send(new GetObjectLockConfigurationCommand({ Bucket: lz.evidenceBucket }));
     expect(lock.ObjectLockConfiguration?.Rule?.DefaultRetention?.Mode).to.equal("COMPLIANCE");
     factory.destroy();

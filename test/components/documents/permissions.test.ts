@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   DocumentInputError,
+  INSTANCE_CONTAINMENT_TAG_KEYS,
   MEMBER_INVESTIGATOR_LOGICAL_ID,
   custodySigningKeyPolicy,
   trailKeyPolicy,
@@ -12,6 +13,7 @@ import {
   memberRolesTemplate,
   type PolicyDocument,
 } from "../../../components/documents";
+import { CASE_TAG, CONTAINED_AT_TAG } from "../../../scripts/contain/instance-plan";
 import {
   EVIDENCE_BUCKET_ARN,
   EVIDENCE_KEY_ARNS,
@@ -67,7 +69,6 @@ const shareWith = (account: string): RequestOptions => ({ context: { "ec2:Add/us
 describe("documents/permissions: member responder (capture and containment only)", () => {
   const allowedCases: [string, Target, RequestOptions?][] = [
     ["ec2:CreateSnapshot", inMember("volume/vol-0123456789abcdef0")],
-    ["ec2:CreateSnapshots", inMember("instance/i-0123456789abcdef0")],
     ["ec2:CopySnapshot", snapshot()],
     ["ec2:CreateTags", snapshot()],
     ["ec2:GetConsoleOutput", inMember("instance/i-0123456789abcdef0")],
@@ -103,6 +104,30 @@ describe("documents/permissions: member responder (capture and containment only)
       await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), shareWith("999999999999")),
     ).to.not.equal("Allowed");
   });
+  it("may mark a contained instance with the containment tags and remove them on undo, and touch no other tag", async () => {
+    const instance = inMember("instance/i-0123456789abcdef0");
+    const keys = (tags: string[]) => ({
+      context: { "aws:TagKeys": tags, ...Object.fromEntries(tags.map((k) => [`aws:RequestTag/${k}`, "x"])) },
+    });
+    expect(INSTANCE_CONTAINMENT_TAG_KEYS).to.deep.equal([CASE_TAG, CONTAINED_AT_TAG]);
+    for (const action of ["ec2:CreateTags", "ec2:DeleteTags"]) {
+      expect(await decide(memberResponder(), action, instance, keys([CASE_TAG, CONTAINED_AT_TAG])), action).to.equal(
+        "Allowed",
+      );
+      expect(await decide(memberResponder(), action, instance, keys([CASE_TAG, "Owner"])), action).to.not.equal(
+        "Allowed",
+      );
+    }
+    // DeleteTags without tags removes every tag of the instance: refused.
+    expect(await decide(memberResponder(), "ec2:DeleteTags", instance)).to.not.equal("Allowed");
+  });
+  it("may put a detached instance back into its Auto Scaling group (undo of a detach)", async () => {
+    const group: Target = {
+      resource: `arn:aws:autoscaling:us-east-1:${MEMBER}:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/web`,
+      account: MEMBER,
+    };
+    expect(await decide(memberResponder(), "autoscaling:AttachInstances", group)).to.equal("Allowed");
+  });
   it("may never make a snapshot public", async () => {
     expect(
       await decide(memberResponder(), "ec2:ModifySnapshotAttribute", snapshot(), {
@@ -129,6 +154,8 @@ describe("documents/permissions: member responder (capture and containment only)
     ["ec2:RunInstances", inMember("instance/*")],
     ["s3:GetObject", { resource: "arn:aws:s3:::payroll-exports/2024/05.csv", account: MEMBER }],
     ["sts:AssumeRole", iamRole("OrganizationAccountAccessRole")],
+    // Least privilege: the capture snapshots volumes one by one, never a whole instance.
+    ["ec2:CreateSnapshots", inMember("instance/i-0123456789abcdef0")],
   ];
   for (const [action, target] of forbidden) {
     it(`may not ${action}`, async () => {

@@ -1,3 +1,4 @@
+import { ClientFactory } from "../../../scripts/aws/clients";
 import { expect } from "chai";
 import {
   DeleteObjectCommand,
@@ -57,7 +58,10 @@ describe("custody ledger in the evidence bucket", () => {
     const ledger = await world.ledger("IR-7");
     await ledger.append(sampleEvent(0));
     const [entry] = await ledger.storedRecords();
-    const s3 = world.factory().client(S3Client as never, { region: world.lz.homeRegion }) as unknown as S3Client;
+    // The attacker is an administrator of the forensic account (the responder's own policy already denies deletes,
+    // and the authorization oracle would refuse them): Object Lock must hold even against the account's admin.
+    const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    const s3 = admin.client(S3Client, { account: world.lz.forensicAccountId, region: world.lz.homeRegion });
     const head = await s3.send(
       new HeadObjectCommand({ Bucket: world.lz.evidenceBucket, Key: entry.location, ChecksumMode: "ENABLED" }),
     );
@@ -69,7 +73,10 @@ describe("custody ledger in the evidence bucket", () => {
   it("relies on a conditional create that the emulator honours: a second create of a record key is refused", async () => {
     const ledger = await world.ledger("IR-8");
     await ledger.append(sampleEvent(0));
-    const s3 = world.factory().client(S3Client as never, { region: world.lz.homeRegion }) as unknown as S3Client;
+    // The attacker is an administrator of the forensic account (the responder's own policy already denies deletes,
+    // and the authorization oracle would refuse them): Object Lock must hold even against the account's admin.
+    const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    const s3 = admin.client(S3Client, { account: world.lz.forensicAccountId, region: world.lz.homeRegion });
     let refused: unknown;
     try {
       await s3.send(
@@ -112,7 +119,10 @@ describe("custody ledger in the evidence bucket", () => {
   it("keeps records and the public key locked: the emulator refuses to delete a locked version", async () => {
     const ledger = await world.ledger("IR-LOCK");
     await ledger.append(sampleEvent(0));
-    const s3 = world.factory().client(S3Client as never, { region: world.lz.homeRegion }) as unknown as S3Client;
+    // The attacker is an administrator of the forensic account (the responder's own policy already denies deletes,
+    // and the authorization oracle would refuse them): Object Lock must hold even against the account's admin.
+    const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    const s3 = admin.client(S3Client, { account: world.lz.forensicAccountId, region: world.lz.homeRegion });
     for (const key of [recordKey("IR-LOCK", 0), publicKeyKey("IR-LOCK")]) {
       const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: world.lz.evidenceBucket, Prefix: key }));
       const versionId = versions.Versions?.[0]?.VersionId;
@@ -125,6 +135,7 @@ describe("custody ledger in the evidence bucket", () => {
       }
       expect((refused as { name?: string })?.name, key).to.equal("AccessDenied");
     }
+    admin.destroy();
     expect(sha256Hex(Buffer.from((await ledger.storedRecords())[0].bytes))).to.have.length(64);
   });
 

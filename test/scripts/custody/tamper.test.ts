@@ -1,3 +1,4 @@
+import { ClientFactory } from "../../../scripts/aws/clients";
 import { expect } from "chai";
 import { generateKeyPairSync, sign } from "node:crypto";
 import * as fc from "fast-check";
@@ -33,7 +34,9 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
     for (let i = 0; i < RECORDS; i++) await ledger.append(sampleEvent(i));
     chain = await ledger.storedRecords();
     publicKeyPem = (await ledger.storedPublicKey()) ?? "";
-    const kms = world.factory().client(KMSClient, { region: world.lz.homeRegion });
+    // The forger is an administrator of the forensic account: a key of their own, never the custody key.
+    const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    const kms = admin.client(KMSClient, { account: world.lz.forensicAccountId, region: world.lz.homeRegion });
     const other = await kms.send(
       new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY", Description: "not the custody key" }),
     );
@@ -49,6 +52,7 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
       keyArn: other.KeyMetadata?.Arn ?? "",
       value: Buffer.from(signed.Signature ?? []).toString("base64"),
     };
+    admin.destroy();
     world.close();
   });
 

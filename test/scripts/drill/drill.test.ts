@@ -83,6 +83,15 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     ]);
   });
 
+  it("made only AWS calls that the stack's policies authorize (every call evaluated by the authorization oracle)", () => {
+    const auth = outcome.report.authorization;
+    expect(auth?.checked, auth?.note).to.equal(true);
+    expect(auth?.problems, auth?.problems.join("\n")).to.deep.equal([]);
+    // The oracle saw the runbook's calls (containment, capture, hashing, custody), not only the set-up.
+    expect(auth?.evaluatedCalls).to.be.greaterThan(50);
+    expect(auth?.requests).to.be.at.least(auth?.evaluatedCalls ?? 0);
+  });
+
   it("contained, captured both volumes into locked forensic snapshots, and measured both times", () => {
     const r = outcome.report.runbook;
     expect(r.timeToContainMs).to.be.a("number").and.greaterThan(0);
@@ -159,8 +168,9 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
   it("writes the contract it used and the JSON and Markdown reports", () => {
     const json = JSON.parse(readFileSync(outcome.files.json, "utf8")) as DrillReport;
     expect(json.runbook.caseId).to.equal("DRILL-CI-1");
+    // The stack's own bucket naming (<prefix>-evidence-<account>-<home region>), as the seed now uses it.
     expect(JSON.parse(readFileSync(outcome.files.landingZone, "utf8")).evidenceBucket).to.equal(
-      "flz-evidence-222222222222",
+      "flz-evidence-222222222222-us-east-1",
     );
     const md = readFileSync(outcome.files.markdown, "utf8");
     expect(md).to.match(/^# Incident drill DRILL-CI-1: PASSED/);

@@ -1,0 +1,76 @@
+/**
+ * The permission tour: every `flz` command against the emulator, under a fresh authorization oracle, so that
+ * `docs/permissions.md` lists what each command needs. It is the drill (containment of sessions, a key and an
+ * instance; capture; hashing; an artefact; custody verification; the clocks) followed by the undo of every
+ * containment action it recorded (`flz contain undo`).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { responderFactory } from "../aws/clients";
+import { withCallLabel } from "../aws/observer";
+import { undoAction } from "../contain/undo";
+import { loadLandingZone } from "../contract";
+import { openLedger } from "../custody/ledger";
+import { runDrill } from "../drill/drill";
+import { emulatorWorld } from "./emulator-world";
+import { installOracle, loadOracle } from "./index";
+import type { CallRecord } from "./oracle";
+import type { OracleWorld } from "./world";
+
+/** The case ID of the tour (any drill case ID reads the same in the document). */
+export const TOUR_CASE = "DRILL-20260101T000000Z";
+
+/** What the tour covers, for the document. */
+export const TOUR_COVERS =
+  "`flz drill` (every runbook step, each labelled with the command it runs) followed by `flz contain undo` of every " +
+  "containment record of its case";
+
+const ENV = [
+  "AWS_ENDPOINT_URL",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+];
+
+/** Runs the tour; resolves with the world and every record. Throws if the oracle is unavailable or a step fails. */
+export async function permissionTour(): Promise<{ world: OracleWorld; records: CallRecord[] }> {
+  const world = emulatorWorld();
+  const loaded = loadOracle(world);
+  if ("unavailable" in loaded) throw new Error(loaded.unavailable);
+  const uninstall = installOracle(loaded.oracle);
+  const saved = new Map(ENV.map((k) => [k, process.env[k]]));
+  const dir = mkdtempSync(path.join(tmpdir(), "flz-tour-"));
+  let stop: (() => Promise<void>) | undefined;
+  try {
+    const outcome = await runDrill({ scenario: "all", reportDir: dir, caseId: TOUR_CASE, keep: true });
+    stop = outcome.emulator ? () => (outcome.emulator as { stop(): Promise<void> }).stop() : undefined;
+    if (!outcome.report.passed) throw new Error(`the drill of the permission tour failed: see ${outcome.files.html}`);
+    const lz = loadLandingZone(outcome.files.landingZone);
+    const factory = responderFactory(lz, TOUR_CASE);
+    try {
+      // Everything undo does, from reading the case to reversing each action, is `flz contain undo`'s.
+      await withCallLabel("flz contain undo", async () => {
+        const ledger = await openLedger({ factory, landingZone: lz, caseId: TOUR_CASE });
+        const records = await ledger.records();
+        for (const record of records.filter((r) => r.undo !== undefined && r.action.startsWith("contain.")))
+          await undoAction({ factory, ledger, dryRun: false }, { sequence: record.sequence });
+      });
+    } finally {
+      factory.destroy();
+    }
+    await loaded.oracle.evaluatePending();
+    return { world, records: loaded.oracle.records };
+  } finally {
+    uninstall();
+    await stop?.();
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

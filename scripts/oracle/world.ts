@@ -1,0 +1,398 @@
+/**
+ * The authorization world of a landing zone: every policy document that would be in force on AWS for the emulator's
+ * organisation (identity, trust, bucket, key, SCP and RCP documents), built with the same pure builders
+ * (`components/documents/`) and the same arguments the stack's components pass them. The drill's seed attaches these
+ * documents to the emulator, and the authorization oracle evaluates every recorded call against them; a test runs the
+ * real stack program under the mock engine with a matching configuration and checks that it registers exactly these
+ * documents (`test/support/oracle/world.test.ts`), so this file cannot drift from the stack unnoticed.
+ *
+ * Pure: no AWS calls, no Pulumi.
+ */
+import {
+  combineScps,
+  custodySigningKeyPolicy,
+  denyLeaveOrganizationScp,
+  evidenceBucketPolicy,
+  evidenceKeyPolicy,
+  forensicInvestigatorPermissions,
+  forensicResponderPermissions,
+  forensicRoleTrust,
+  KEY_PURPOSE,
+  MEMBER_INVESTIGATOR_LOGICAL_ID,
+  MEMBER_RESPONDER_LOGICAL_ID,
+  memberRolesTemplate,
+  protectForensicKeysScp,
+  protectForensicResourcesRcp,
+  protectForensicResourcesScp,
+  protectForensicRolesScp,
+  protectTrailScp,
+  quarantineDelegationPolicy,
+  trailBucketPolicy,
+  trailKeyPolicy,
+  type ForensicResourceProtection,
+  type KeyPurpose,
+  type PolicyDocument,
+} from "../../components/documents";
+
+/** One policy document and where it comes from. */
+export interface NamedDocument {
+  /** Name AWS shows for it (inline policy name, SCP name, `bucket policy`, `key policy`, `trust policy`). */
+  readonly name: string;
+  /** Builder in `components/documents/` that produced it (`assumed` for the one document the stack does not deploy). */
+  readonly builder: string;
+  /** The document. */
+  readonly document: PolicyDocument;
+}
+
+/** A role of the landing zone: where it exists, who may assume it, what it may do. */
+export interface WorldRole {
+  /** Role name (the same in every account it exists in). */
+  readonly name: string;
+  /** Accounts it exists in. */
+  readonly accounts: readonly string[];
+  /** Trust policy. */
+  readonly trust: NamedDocument;
+  /** Identity policies (inline), in the order the stack attaches them. */
+  readonly policies: readonly NamedDocument[];
+  /** AWS managed policies attached, which the oracle cannot read (listed so a call by this role says so). */
+  readonly managedPolicyArns: readonly string[];
+}
+
+/** A bucket of the landing zone: its policy and default encryption. */
+export interface WorldBucket {
+  /** Bucket name. */
+  readonly name: string;
+  /** Account that owns it. */
+  readonly account: string;
+  /** Bucket policy. */
+  readonly policy: NamedDocument;
+  /** Purpose tag of the key its default encryption (SSE-KMS, S3 Bucket Key) uses, in the home region. */
+  readonly keyPurpose: KeyPurpose;
+}
+
+/** Organisation policies attached to one target (root, OU or account). */
+export interface WorldOrgPolicies {
+  /** Root, OU or account ID the policies are attached to. */
+  readonly target: string;
+  /** The policies. */
+  readonly policies: readonly NamedDocument[];
+}
+
+/** Everything in force for the emulator's organisation. */
+export interface OracleWorld {
+  /** Organisation ID. */
+  readonly organizationId: string;
+  /** Root ID of the organisation (SCPs and RCPs are attached there). */
+  readonly rootId: string;
+  /** The management account (not bound by SCPs or RCPs). */
+  readonly managementAccountId: string;
+  /** The forensic account. */
+  readonly forensicAccountId: string;
+  /** Member accounts. */
+  readonly memberAccountIds: readonly string[];
+  /** Home region. */
+  readonly homeRegion: string;
+  /** Governed regions. */
+  readonly regions: readonly string[];
+  /**
+   * Who the operator's own credentials are (the incident-response team's role in the management account, which the
+   * forensic roles trust), and the one policy the stack does not deploy: the team's permission to assume the forensic
+   * roles, which their identity provider's permission set gives them.
+   */
+  readonly operator: { readonly arn: string; readonly policies: readonly NamedDocument[] };
+  /** The landing zone's roles. */
+  readonly roles: readonly WorldRole[];
+  /** The landing zone's buckets. */
+  readonly buckets: readonly WorldBucket[];
+  /** Key policies, by the key's purpose tag (`flz:purpose`); a key without one has KMS's default key policy. */
+  readonly keyPolicies: Readonly<Record<KeyPurpose, NamedDocument>>;
+  /** Service control policies, root first. */
+  readonly serviceControlPolicies: readonly WorldOrgPolicies[];
+  /** Resource control policies, root first. */
+  readonly resourceControlPolicies: readonly WorldOrgPolicies[];
+  /**
+   * The Organizations resource policy of the management account (delegated policy management), if the stack deploys
+   * one: the resource policy of every `organizations:` request made from another account.
+   */
+  readonly organizationsResourcePolicy?: NamedDocument;
+  /**
+   * Roles whose calls the oracle records but does not evaluate, with why: they stand for someone outside the landing
+   * zone whose permissions the stack does not decide.
+   */
+  readonly outsideRoles: Readonly<Record<string, string>>;
+}
+
+/** What the world is built from: the emulator organisation's names (see `scripts/emulator/seed.ts`). */
+export interface WorldArgs {
+  readonly organizationId: string;
+  readonly rootId: string;
+  readonly managementAccountId: string;
+  readonly forensicAccountId: string;
+  readonly memberAccountIds: readonly string[];
+  readonly homeRegion: string;
+  readonly regions: readonly string[];
+  /** Role names (the stack's defaults in the emulator). */
+  readonly roleNames: {
+    readonly forensicResponder: string;
+    readonly forensicInvestigator: string;
+    readonly memberResponder: string;
+    readonly memberInvestigator: string;
+    readonly breakGlass: string;
+  };
+  /** Evidence bucket name. */
+  readonly evidenceBucket: string;
+  /** Trail bucket name. */
+  readonly trailBucket: string;
+  /** Organisation trail ARN. */
+  readonly trailArn: string;
+  /** The operator's principal (trusted by the forensic roles). */
+  readonly operatorArn: string;
+  /** The role the deployment acts as inside governed accounts (the guardrails' exception). */
+  readonly deploymentRoleName: string;
+  /** Key prefix of Athena query results in the evidence bucket. */
+  readonly athenaResultsPrefix: string;
+}
+
+const roleArn = (account: string, name: string): string => `arn:aws:iam::${account}:role/${name}`;
+const bucketArn = (name: string): string => `arn:aws:s3:::${name}`;
+
+/** Builds the world from the organisation's names, with the arguments the stack's components give the builders. */
+export function buildWorld(args: WorldArgs): OracleWorld {
+  const forensic = args.forensicAccountId;
+  const names = args.roleNames;
+  const responderArn = roleArn(forensic, names.forensicResponder);
+  const investigatorArn = roleArn(forensic, names.forensicInvestigator);
+  const keysByTag = { accountId: forensic };
+  const evidenceArn = bucketArn(args.evidenceBucket);
+  const trailBucketArn = bucketArn(args.trailBucket);
+  const trust = {
+    name: "trust policy",
+    builder: "forensicRoleTrust",
+    document: forensicRoleTrust({ trustedPrincipalArns: [args.operatorArn], organizationId: args.organizationId }),
+  };
+  // MemberRoles: the StackSet template with the keys named by tag (no evidenceKeyArns), as the stack deploys it.
+  const template = memberRolesTemplate({
+    forensicResponderRoleArn: responderArn,
+    forensicInvestigatorRoleArn: investigatorArn,
+    responderRoleName: names.memberResponder,
+    investigatorRoleName: names.memberInvestigator,
+    keysByTag,
+    maxSessionSeconds: 3600,
+    forensicAccountId: forensic,
+  });
+  const memberRole = (logicalId: string, name: string): WorldRole => {
+    const properties = template.Resources[logicalId].Properties;
+    return {
+      name,
+      accounts: args.memberAccountIds,
+      trust: { name: "trust policy", builder: "memberRoleTrust", document: properties.AssumeRolePolicyDocument },
+      policies: (properties.Policies ?? []).map((p) => ({
+        name: p.PolicyName,
+        builder:
+          logicalId === MEMBER_RESPONDER_LOGICAL_ID ? "memberResponderPermissions" : "memberInvestigatorPermissions",
+        document: p.PolicyDocument,
+      })),
+      managedPolicyArns: properties.ManagedPolicyArns ?? [],
+    };
+  };
+  const deploymentRoleArn = `arn:aws:iam::*:role/${args.deploymentRoleName}`;
+  // What ForensicLandingZone passes as `protection`: the deployment acts in the forensic account as its admin role,
+  // and the access-log buckets are `<bucket>-logs`.
+  const deploymentPrincipalArn = roleArn(forensic, args.deploymentRoleName);
+  const protection: ForensicResourceProtection = {
+    evidenceBucketArn: evidenceArn,
+    trailBucketArn,
+    accessLogBucketArns: [bucketArn(`${args.trailBucket}-logs`), bucketArn(`${args.evidenceBucket}-logs`)],
+    deploymentPrincipalArn,
+    caseWriterArns: [responderArn],
+    keys: keysByTag,
+  };
+  return {
+    organizationId: args.organizationId,
+    rootId: args.rootId,
+    managementAccountId: args.managementAccountId,
+    forensicAccountId: forensic,
+    memberAccountIds: args.memberAccountIds,
+    homeRegion: args.homeRegion,
+    regions: args.regions,
+    operator: {
+      arn: args.operatorArn,
+      policies: [
+        {
+          name: "incident-response permission set",
+          builder: "assumed",
+          document: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "AssumeForensicRoles",
+                Effect: "Allow",
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+                Resource: [responderArn, investigatorArn],
+              },
+            ],
+          },
+        },
+      ],
+    },
+    roles: [
+      {
+        name: names.forensicResponder,
+        accounts: [forensic],
+        trust,
+        policies: [
+          {
+            name: "flz-forensic-responder",
+            builder: "forensicResponderPermissions",
+            document: forensicResponderPermissions({
+              memberResponderRoleName: names.memberResponder,
+              evidenceBucketArn: evidenceArn,
+              keysByTag,
+              organizationId: args.organizationId,
+            }),
+          },
+        ],
+        managedPolicyArns: [],
+      },
+      {
+        name: names.forensicInvestigator,
+        accounts: [forensic],
+        trust,
+        policies: [
+          {
+            name: "flz-forensic-investigator",
+            builder: "forensicInvestigatorPermissions",
+            document: forensicInvestigatorPermissions({
+              memberInvestigatorRoleName: names.memberInvestigator,
+              trailBucketArn,
+              evidenceBucketArn: evidenceArn,
+              keysByTag,
+              organizationId: args.organizationId,
+              athenaResultsBucketArn: evidenceArn,
+              athenaResultsPrefix: args.athenaResultsPrefix,
+            }),
+          },
+        ],
+        managedPolicyArns: [],
+      },
+      memberRole(MEMBER_RESPONDER_LOGICAL_ID, names.memberResponder),
+      memberRole(MEMBER_INVESTIGATOR_LOGICAL_ID, names.memberInvestigator),
+    ],
+    buckets: [
+      {
+        name: args.evidenceBucket,
+        account: forensic,
+        policy: {
+          name: "bucket policy",
+          builder: "evidenceBucketPolicy",
+          document: evidenceBucketPolicy({ bucketArn: evidenceArn, organizationId: args.organizationId, protection }),
+        },
+        keyPurpose: KEY_PURPOSE.evidence,
+      },
+      {
+        name: args.trailBucket,
+        account: forensic,
+        policy: {
+          name: "bucket policy",
+          builder: "trailBucketPolicy",
+          document: trailBucketPolicy({
+            bucketArn: trailBucketArn,
+            organizationId: args.organizationId,
+            managementAccountId: args.managementAccountId,
+            trailArn: args.trailArn,
+            protection,
+          }),
+        },
+        keyPurpose: KEY_PURPOSE.trail,
+      },
+    ],
+    keyPolicies: {
+      [KEY_PURPOSE.evidence]: {
+        name: "key policy",
+        builder: "evidenceKeyPolicy",
+        document: evidenceKeyPolicy({
+          keyAccountId: forensic,
+          organizationId: args.organizationId,
+          memberResponderRoleName: names.memberResponder,
+          forensicRoleArns: [responderArn, investigatorArn],
+          deploymentPrincipalArn,
+        }),
+      },
+      [KEY_PURPOSE.trail]: {
+        name: "key policy",
+        builder: "trailKeyPolicy",
+        document: trailKeyPolicy({
+          keyAccountId: forensic,
+          managementAccountId: args.managementAccountId,
+          organizationId: args.organizationId,
+          trailArn: args.trailArn,
+          investigatorRoleArns: [investigatorArn],
+          deploymentPrincipalArn,
+        }),
+      },
+      [KEY_PURPOSE.signing]: {
+        name: "key policy",
+        builder: "custodySigningKeyPolicy",
+        document: custodySigningKeyPolicy({
+          keyAccountId: forensic,
+          organizationId: args.organizationId,
+          signerRoleArn: responderArn,
+          deploymentPrincipalArn,
+        }),
+      },
+    },
+    serviceControlPolicies: [
+      {
+        target: args.rootId,
+        policies: [
+          {
+            name: "flz-protect-forensics",
+            builder:
+              "protectTrailScp + protectForensicRolesScp + denyLeaveOrganizationScp + protectForensicKeysScp + protectForensicResourcesScp",
+            document: combineScps("flz-protect-forensics", [
+              protectTrailScp({ trailArn: args.trailArn, deploymentRoleArn }),
+              protectForensicRolesScp({
+                roleNames: [names.memberResponder, names.memberInvestigator],
+                stackSetExecutionRoleName: "stacksets-exec-*",
+                deploymentRoleArn,
+                // The operator's role lives in the management account, so no trusted role of the forensic account
+                // joins the three the stack always freezes.
+                forensicRoleArns: [responderArn, investigatorArn, roleArn(forensic, names.breakGlass)],
+              }),
+              denyLeaveOrganizationScp(),
+              protectForensicKeysScp({ keysByTag, deploymentRoleArn }),
+              protectForensicResourcesScp(protection),
+            ]),
+          },
+        ],
+      },
+    ],
+    resourceControlPolicies: [
+      {
+        target: args.rootId,
+        policies: [
+          {
+            name: "flz-protect-evidence",
+            builder: "protectForensicResourcesRcp",
+            document: protectForensicResourcesRcp(protection),
+          },
+        ],
+      },
+    ],
+    // QuarantineDelegation (on by default): the forensic responder manages the organisation's quarantine SCPs.
+    organizationsResourcePolicy: {
+      name: "organizations resource policy",
+      builder: "quarantineDelegationPolicy",
+      document: quarantineDelegationPolicy({
+        organizationId: args.organizationId,
+        managementAccountId: args.managementAccountId,
+        responderRoleArn: responderArn,
+      }),
+    },
+    outsideRoles: {
+      [args.deploymentRoleName]:
+        "the organisation's administrator role in each account: the tests and the drill use it to build what the " +
+        "deployment (pulumi up, the StackSet), an account owner or the attacker would have built",
+    },
+  };
+}
