@@ -314,6 +314,14 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: [ec2("network-acl"), ec2("vpc"), ec2("subnet")],
     },
     {
+      // `contain network`: deny entries for an attacker's ranges, and their removal on undo. EC2 has no condition key
+      // on an entry's action or range, so the grant is on network ACLs as a whole.
+      Sid: "DenyAttackerRanges",
+      Effect: "Allow",
+      Action: ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
+      Resource: ec2("network-acl"),
+    },
+    {
       Sid: "TagQuarantineNetworkAcls",
       Effect: "Allow",
       Action: "ec2:CreateTags",

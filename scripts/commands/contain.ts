@@ -25,6 +25,7 @@ import { describeError, OperationError, UsageError } from "../errors";
 import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 import { registerContainAccount } from "./contain-account";
+import { registerContainNetwork } from "./contain-network";
 import { registerContainPrincipal } from "./contain-principal";
 import { registerContainTechnique } from "./contain-technique";
 
@@ -310,6 +311,7 @@ export function register(program: Command): void {
   registerContainPrincipal(contain);
   registerContainAccount(contain);
   registerContainTechnique(contain);
+  registerContainNetwork(contain);
 
   common(
     contain

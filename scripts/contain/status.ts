@@ -35,6 +35,7 @@ import {
 } from "./quarantine";
 import { SESSIONS_ACTION } from "./sessions";
 import { ACCOUNT_ACTION } from "./account";
+import { DESTINATION_ACTIONS, destinationFindings } from "./destination";
 import { PRINCIPAL_ACTION } from "./principal";
 import { TECHNIQUE_ACTION } from "./technique";
 import { connectionTrackingOf } from "./instance-read";
@@ -47,6 +48,7 @@ const CHECKED = new Set([
   PRINCIPAL_ACTION,
   ACCOUNT_ACTION,
   TECHNIQUE_ACTION,
+  ...DESTINATION_ACTIONS,
 ]);
 
 /** The state of one containment. */
@@ -184,6 +186,11 @@ export async function containmentStatus(args: ContainmentStatusArgs): Promise<Co
         });
         findings.push(...checked);
       }
+      const destination = await destinationFindings(args.factory, record.undo).catch((err: unknown) => {
+        unknown = true;
+        return [`${record.subjects[0] ?? "destination"} ${fail(err)}`];
+      });
+      findings.push(...(destination ?? []));
       const subject = record.subjects[0] ?? "";
       return {
         sequence: record.sequence,
