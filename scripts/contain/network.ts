@@ -8,6 +8,7 @@
 import {
   CreateNetworkAclEntryCommand,
   DeleteNetworkAclEntryCommand,
+  DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
   EC2Client,
   type NetworkAcl,
@@ -139,6 +140,16 @@ export async function containNetwork(ctx: ContainContext, args: ContainNetworkAr
     undo: toJsonObject(undo),
   });
   return { action: NETWORK_ACTION, dryRun: false, changes, notes, details, record };
+}
+
+/** The subnet of an instance's primary interface (the drill names the subnet this way). */
+export async function subnetOfInstance(ctx: ContainContext, instanceId: string): Promise<string> {
+  const ec2 = ctx.factory.client(EC2Client, { account: ctx.account, region: ctx.region });
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const subnetId = out.Reservations?.[0]?.Instances?.[0]?.SubnetId;
+  if (!subnetId)
+    throw new UsageError(`instance ${instanceId} has no subnet in account ${ctx.account} region ${ctx.region}`);
+  return subnetId;
 }
 
 /** Deletes the entries the action created, each only if it is still the deny it made. */
