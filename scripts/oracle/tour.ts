@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { responderFactory } from "../aws/clients";
 import { withCallLabel } from "../aws/observer";
+import { withCaseLedger } from "../cases/with-case";
+import { quarantineAccount } from "../contain/account";
+import { quarantinePrincipal } from "../contain/principal";
 import { undoAction } from "../contain/undo";
 import { loadLandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
@@ -23,8 +26,9 @@ export const TOUR_CASE = "DRILL-20260101T000000Z";
 
 /** What the tour covers, for the document. */
 export const TOUR_COVERS =
-  "`flz drill` (every runbook step, each labelled with the command it runs) followed by `flz contain undo` of every " +
-  "containment record of its case";
+  "`flz drill` (every runbook step, each labelled with the command it runs), then `flz contain principal --quarantine` " +
+  "of the leaked key's user, `flz contain account --quarantine` of its account and `flz case metrics`, followed by " +
+  "`flz contain undo` of every containment record of its case";
 
 const ENV = [
   "AWS_ENDPOINT_URL",
@@ -52,6 +56,28 @@ export async function permissionTour(): Promise<{ world: OracleWorld; records: C
     const lz = loadLandingZone(outcome.files.landingZone);
     const factory = responderFactory(lz, TOUR_CASE);
     try {
+      // Containments the drill's runbook does not run (the whole principal, the whole account), then the metrics.
+      const incident = outcome.report.incident;
+      const forensicRoles = [lz.memberResponderRoleName, lz.memberInvestigatorRoleName];
+      const context = async () => ({
+        factory,
+        ledger: await openLedger({ factory, landingZone: lz, caseId: TOUR_CASE }),
+        account: incident.account,
+        region: incident.region,
+        dryRun: false,
+      });
+      await withCallLabel("flz contain principal", async () =>
+        quarantinePrincipal(await context(), {
+          principal: `arn:aws:iam::${incident.account}:user/${incident.userName}`,
+          forensicRoles,
+        }),
+      );
+      await withCallLabel("flz contain account", async () =>
+        quarantineAccount(await context(), { forensicRoles, forensicAccountId: lz.forensicAccountId }),
+      );
+      await withCallLabel("flz case metrics", async () =>
+        withCaseLedger(lz, TOUR_CASE, (ledger) => ledger.records(), { access: "read" }),
+      );
       // Everything undo does, from reading the case to reversing each action, is `flz contain undo`'s.
       await withCallLabel("flz contain undo", async () => {
         const ledger = await openLedger({ factory, landingZone: lz, caseId: TOUR_CASE });
