@@ -25,6 +25,8 @@ import { describeError, OperationError, UsageError } from "../errors";
 import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 import { registerContainAccount } from "./contain-account";
+import { registerContainBucket } from "./contain-bucket";
+import { registerContainKey } from "./contain-key";
 import { registerContainNetwork } from "./contain-network";
 import { registerContainPrincipal } from "./contain-principal";
 import { registerContainTechnique } from "./contain-technique";
@@ -312,6 +314,8 @@ export function register(program: Command): void {
   registerContainAccount(contain);
   registerContainTechnique(contain);
   registerContainNetwork(contain);
+  registerContainBucket(contain);
+  registerContainKey(contain);
 
   common(
     contain
