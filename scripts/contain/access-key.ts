@@ -21,6 +21,7 @@ import {
   describeSteps,
   isQuarantineUndo,
   organizationsClient,
+  refuseManagementAccount,
   planQuarantine,
   quarantineDetails,
   quarantineUndo,
@@ -140,6 +141,8 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
     }
     throw err;
   };
+  const org = organizationsClient(ctx.factory, ctx.region);
+  await refuseManagementAccount(org, ctx.account);
   const [listed, found] = await Promise.all([
     iam.send(new ListAccessKeysCommand({ UserName: args.user })).catch(missing),
     iam.send(new GetUserCommand({ UserName: args.user })).catch(missing),
@@ -158,7 +161,6 @@ export async function deactivateAccessKey(ctx: ContainContext, args: DeactivateA
     ...(args.federatedSessions === false ? [] : [{ kind: "federated-sessions" as const, accountId: ctx.account }]),
   ];
   const targets = [accessKeyTarget(ctx.account, key), ...subjects.map(quarantineTarget)];
-  const org = organizationsClient(ctx.factory, ctx.region);
   const records = await ctx.ledger.records();
   const open = findOpenIntent(records, ACCESS_KEY_ACTION, targets);
   const plan = await planQuarantine(org, {

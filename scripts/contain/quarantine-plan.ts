@@ -16,9 +16,14 @@ import {
   type QuarantineSubject,
 } from "../../components/documents";
 import type { CustodyRecord, JsonValue } from "../custody/types";
-import { UsageError } from "../errors";
 import type { JsonObject } from "./intent";
-import { canonical, describeQuarantineDrift, expectedQuarantine, type QuarantineState } from "./quarantine-state";
+import {
+  canonical,
+  describeQuarantineDrift,
+  expectedQuarantine,
+  managementAccountRefusal,
+  type QuarantineState,
+} from "./quarantine-state";
 
 /** One statement to put (or keep, when a later cutoff is already in place). */
 export interface QuarantineEntry {
@@ -127,11 +132,7 @@ export function quarantineSteps(state: QuarantineState, desired: readonly Quaran
  * (or restored) on top; the calls that get there. Pure apart from the state it is given.
  */
 export function decideQuarantine(state: QuarantineState, args: PlanQuarantineArgs): QuarantinePlan {
-  if (args.account === state.managementAccountId) {
-    throw new UsageError(
-      `account ${args.account} is the organisation's management account: service control policies never apply there, so its sessions cannot be quarantined; contain them from the management account itself`,
-    );
-  }
+  if (args.account === state.managementAccountId) throw managementAccountRefusal(args.account);
   const expected = expectedQuarantine(args.records, args.account);
   const drift = describeQuarantineDrift(expected, state.found);
   // Policies of this case found in AWS that the ledger does not hold (a crashed run's creation) are part of the plan.

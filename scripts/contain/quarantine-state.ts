@@ -110,6 +110,27 @@ export function organizationsError(err: unknown, doing: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** The refusal for the management account, which no SCP binds (and where no member responder role exists). */
+export function managementAccountRefusal(account: string): UsageError {
+  return new UsageError(
+    `account ${account} is the organisation's management account: service control policies never apply there, so its sessions cannot be quarantined; contain them from the management account itself`,
+  );
+}
+
+/**
+ * Refuses the management account before anything enters it: the member responder role is deployed to member
+ * accounts only, so on AWS entering the management account would fail with an AccessDenied that says nothing useful.
+ */
+export async function refuseManagementAccount(org: OrganizationsClient, account: string): Promise<void> {
+  try {
+    const described = (await org.send(new DescribeOrganizationCommand({}))).Organization;
+    if (described?.MasterAccountId === account) throw managementAccountRefusal(account);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw organizationsError(err, "read the organisation");
+  }
+}
+
 /** Reads the organisation, the case's quarantine policies of the account (by name) and what else is attached to it. */
 export async function readQuarantine(
   org: OrganizationsClient,

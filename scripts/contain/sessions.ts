@@ -18,6 +18,7 @@ import {
   applyQuarantine,
   describeSteps,
   organizationsClient,
+  refuseManagementAccount,
   planQuarantine,
   quarantineDetails,
   quarantineUndo,
@@ -80,6 +81,8 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
     );
   }
   const caseId = ctx.ledger.caseId;
+  const org = organizationsClient(ctx.factory, ctx.region);
+  await refuseManagementAccount(org, ctx.account);
   const iam = ctx.factory.client(IAMClient, { account: ctx.account, region: ctx.region });
   const role = await iam.send(new GetRoleCommand({ RoleName: args.role })).catch((err: unknown) => {
     if (awsErrorName(err) === "NoSuchEntityException" || awsErrorName(err) === "NoSuchEntity") {
@@ -98,7 +101,6 @@ export async function revokeSessions(ctx: ContainContext, args: RevokeSessionsAr
   const subject: QuarantineSubject = { kind: "principal", principalArn: roleArn };
   const targets = [quarantineTarget(subject)];
 
-  const org = organizationsClient(ctx.factory, ctx.region);
   const records = await ctx.ledger.records();
   const open = findOpenIntent(records, SESSIONS_ACTION, targets);
   const plan = await planQuarantine(org, { caseId, account: ctx.account, records, put: [{ subject, cutoff }] });
