@@ -70,7 +70,12 @@ export function bucketStatements(
   denial: BucketDenial,
   exempt: readonly string[],
 ): PolicyStatement[] {
-  const base = { Effect: "Deny" as const, Principal: "*" as const, Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`] };
+  const base = {
+    Effect: "Deny" as const,
+    Principal: "*" as const,
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+  };
   const spare = { ArnNotLike: { "aws:PrincipalArn": [...exempt].sort() } };
   const out: PolicyStatement[] = [];
   if (denial.everyone) out.push({ Sid: containSid(caseId, "everyone", bucketArn), ...base, Condition: spare });
