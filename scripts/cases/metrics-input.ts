@@ -107,7 +107,7 @@ const isObject = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =
 export function metricInputs(records: readonly MetricRecord[]): MetricInput[] {
   const inputs: MetricInput[] = [];
   for (const record of records) {
-    if (record.action !== METRICS_INPUT_ACTION || record.outcome === "failed") continue;
+    if (record?.action !== METRICS_INPUT_ACTION || record.outcome === "failed") continue;
     const d = record.details ?? {};
     const kind = METRIC_INPUT_KINDS.find((k) => k === d.input);
     const at = typeof d.at === "string" && !Number.isNaN(Date.parse(d.at)) ? new Date(d.at).toISOString() : undefined;

@@ -132,7 +132,17 @@ function inputHint(caseId: string, kind: MetricInputKind): string {
  * interrupted; an operator-recorded `contained` input takes precedence (containment may have been completed outside
  * flz). Recovery is only ever operator-recorded.
  */
-export function caseTimeline(caseId: string, records: readonly MetricRecord[]): Timeline {
+export function caseTimeline(caseId: string, all: readonly MetricRecord[]): Timeline {
+  // Reports show records that verify and records that do not; only well-formed ones can date anything.
+  const records = all.filter(
+    (r) =>
+      typeof r === "object" &&
+      r !== null &&
+      typeof r.action === "string" &&
+      typeof r.sequence === "number" &&
+      typeof r.time === "string" &&
+      !Number.isNaN(Date.parse(r.time)),
+  );
   const instants: Partial<Record<InstantName, Instant>> = {};
   const missing: Partial<Record<InstantName, string>> = {};
   const warnings: string[] = [];

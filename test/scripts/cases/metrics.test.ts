@@ -152,6 +152,15 @@ describe("case metrics: arithmetic", () => {
     expect(timeline.missing.alert).to.match(/not a case.opened record/);
   });
 
+  it("ignores malformed records (a report shows them) instead of failing", () => {
+    const records = [
+      ...completeCase(),
+      { sequence: 8 } as unknown as CustodyRecord,
+      { action: "contain.x", sequence: 9, time: "not a time" } as unknown as CustodyRecord,
+    ];
+    expect(seconds(records).contain).to.equal(3000);
+  });
+
   it("a case is closed once its recovery is recorded", () => {
     expect(isClosed(caseTimeline(CASE, completeCase()))).to.equal(true);
     expect(isClosed(caseTimeline(CASE, completeCase().slice(0, 7)))).to.equal(false);
