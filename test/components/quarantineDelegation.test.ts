@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { ForensicLandingZone, type ForensicLandingZoneArgs } from "../../components/forensicLandingZone";
 import { QuarantineDelegation } from "../../components/QuarantineDelegation";
 import { quarantineDelegationPolicy } from "../../components/documents";
-import { MOCK_ORGANIZATION_ID, placementOf, runProgram } from "../support/mock-engine";
+import { MOCK_ORGANIZATION_ID, placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, json, one, statements } from "./helpers";
 
 const MANAGEMENT = "111111111111";

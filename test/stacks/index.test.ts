@@ -4,7 +4,7 @@ import { parseLandingZone, landingZoneSchema } from "../../scripts/contract";
 import { SEED_ROLE_NAMES } from "../../scripts/emulator/seed";
 import { readStackConfig } from "../../scripts/plan/plan";
 import { DEFAULT_ROLE_NAMES } from "../../components/memberRoles";
-import { placementOf, runProgram } from "../support/mock-engine";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, one } from "../components/helpers";
 
 const STACK = path.resolve(__dirname, "../../stacks/index.ts");
