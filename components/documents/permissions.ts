@@ -315,6 +315,36 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: [ec2("network-acl"), ec2("vpc"), ec2("subnet")],
     },
     {
+      // `contain network`: deny entries for an attacker's ranges, and their removal on undo. EC2 has no condition key
+      // on an entry's action or range, so the grant is on network ACLs as a whole.
+      Sid: "DenyAttackerRanges",
+      Effect: "Allow",
+      Action: ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
+      Resource: ec2("network-acl"),
+    },
+    {
+      // `contain bucket`: deny statements added to (and on undo taken out of) a bucket's policy, and its public access
+      // block turned on (PutBucketPublicAccessBlock is also what DeletePublicAccessBlock needs). IAM has no condition on
+      // a policy's content: this grant is the trust placed in the responder, bounded to member accounts by its trust.
+      Sid: "RestrictBuckets",
+      Effect: "Allow",
+      Action: [
+        "s3:GetBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+      ],
+      Resource: `arn:${p}:s3:::*`,
+    },
+    {
+      // `contain key`: a deny statement added to a key policy (never DisableKey or ScheduleKeyDeletion).
+      Sid: "RestrictKeys",
+      Effect: "Allow",
+      Action: ["kms:GetKeyPolicy", "kms:PutKeyPolicy"],
+      Resource: `arn:${p}:kms:*:*:key/*`,
+    },
+    {
       Sid: "TagQuarantineNetworkAcls",
       Effect: "Allow",
       Action: "ec2:CreateTags",

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { processIo } from "../output";
 import type { CaseOpenFlags } from "./case-open";
 import type { CaseStatusFlags } from "./case-status";
+import { registerCaseMetrics } from "./case-metrics";
 
 export { withCaseLedger, withResponderFactory, type CaseUse } from "../cases/with-case";
 
@@ -86,4 +87,5 @@ export function register(program: Command): void {
     .action(async (id: string, flags: CaseStatusFlags) => {
       await (await import("./case-status")).runCaseStatus(id, flags, processIo());
     });
+  registerCaseMetrics(cases);
 }

@@ -24,6 +24,12 @@ import { withCaseLedger } from "./case";
 import { describeError, OperationError, UsageError } from "../errors";
 import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
+import { registerContainAccount } from "./contain-account";
+import { registerContainBucket } from "./contain-bucket";
+import { registerContainKey } from "./contain-key";
+import { registerContainNetwork } from "./contain-network";
+import { registerContainPrincipal } from "./contain-principal";
+import { registerContainTechnique } from "./contain-technique";
 
 /** Options every `contain` subcommand takes, as commander parses them. */
 export interface ContainCommonOptions {
@@ -42,7 +48,7 @@ export interface ContainCommonOptions {
 }
 
 /** Everything a subcommand needs once the flags are checked and the ledger is open. */
-type Runner = (ctx: ContainContext, lz: LandingZone, io: Io) => Promise<ContainResult>;
+export type Runner = (ctx: ContainContext, lz: LandingZone, io: Io) => Promise<ContainResult>;
 
 /** Prints a result for people or as JSON. */
 export function printResult(
@@ -81,7 +87,7 @@ export function printResult(
 }
 
 /** Checks the common flags, opens the case's ledger, runs, prints, and turns failed steps into exit 1. */
-async function run(options: ContainCommonOptions, needAccount: boolean, runner: Runner): Promise<void> {
+export async function run(options: ContainCommonOptions, needAccount: boolean, runner: Runner): Promise<void> {
   const io = processIo();
   const caseId = requireCaseId(options.case);
   const account = needAccount || options.account !== undefined ? requireAccountId(options.account) : "";
@@ -118,7 +124,7 @@ async function run(options: ContainCommonOptions, needAccount: boolean, runner: 
   });
 }
 
-function common(cmd: Command, accountRequired = true): Command {
+export function common(cmd: Command, accountRequired = true): Command {
   return cmd
     .option(
       "--case <id>",
@@ -303,6 +309,13 @@ export function register(program: Command): void {
         }),
       );
     });
+
+  registerContainPrincipal(contain);
+  registerContainAccount(contain);
+  registerContainTechnique(contain);
+  registerContainNetwork(contain);
+  registerContainBucket(contain);
+  registerContainKey(contain);
 
   common(
     contain

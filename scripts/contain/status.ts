@@ -34,10 +34,22 @@ import {
   type QuarantineUndo,
 } from "./quarantine";
 import { SESSIONS_ACTION } from "./sessions";
+import { ACCOUNT_ACTION } from "./account";
+import { DESTINATION_ACTIONS, destinationFindings } from "./destination";
+import { PRINCIPAL_ACTION } from "./principal";
+import { TECHNIQUE_ACTION } from "./technique";
 import { connectionTrackingOf } from "./instance-read";
 
-/** Containment actions the drift check knows. */
-const CHECKED = new Set([SESSIONS_ACTION, ACCESS_KEY_ACTION, INSTANCE_ACTION]);
+/** Containment actions the drift check knows (quarantine statements, keys, instances; destinations: `extraDrift`). */
+const CHECKED = new Set([
+  SESSIONS_ACTION,
+  ACCESS_KEY_ACTION,
+  INSTANCE_ACTION,
+  PRINCIPAL_ACTION,
+  ACCOUNT_ACTION,
+  TECHNIQUE_ACTION,
+  ...DESTINATION_ACTIONS,
+]);
 
 /** The state of one containment. */
 export interface ContainmentState {
@@ -174,6 +186,11 @@ export async function containmentStatus(args: ContainmentStatusArgs): Promise<Co
         });
         findings.push(...checked);
       }
+      const destination = await destinationFindings(args.factory, record.undo).catch((err: unknown) => {
+        unknown = true;
+        return [`${record.subjects[0] ?? "destination"} ${fail(err)}`];
+      });
+      findings.push(...(destination ?? []));
       const subject = record.subjects[0] ?? "";
       return {
         sequence: record.sequence,

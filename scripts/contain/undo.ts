@@ -13,6 +13,7 @@ import type { CustodyRecord, JsonValue } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
 import { isAccessKeyUndo, undoAccessKey } from "./access-key";
 import type { ContainContext, ContainResult } from "./common";
+import { undoDestination } from "./destination";
 import { isInstanceUndo, undoInstance } from "./instance-undo";
 import {
   UNDO_ACTION,
@@ -194,6 +195,8 @@ async function reverse(
     return { lines: [...lines, ...done.lines], failures: [], quarantine: done.quarantine };
   }
   if (isInstanceUndo(undo)) return undoInstance(ctx, undo);
+  const destination = await undoDestination(ctx, undo);
+  if (destination) return destination;
   if (undo.kind === "sessions") {
     throw new OperationError(
       `record ${sequence} revoked sessions with the inline role policy ${String(undo.policyName)} (before flz used the organisation-level quarantine); the responder may no longer write IAM policies: an administrator of account ${String(undo.account)} must remove that policy from role ${String(undo.role)}`,

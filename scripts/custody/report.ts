@@ -20,6 +20,7 @@ import {
   recordViews,
   type RecordView,
 } from "../report/records";
+import { metricsHtml, metricsMarkdown } from "../cases/metrics-report";
 import type { ChainVerification } from "./chain";
 import type { CustodyRecord } from "./types";
 import { custodyVerdict } from "./verdict";
@@ -167,6 +168,7 @@ export function renderMarkdown(input: CaseReportInput): string {
   lines.push("", "## Records in detail", "");
   for (const r of all) lines.push(...recordDetailMarkdown(r));
   lines.push("## Evidence inventory", "", ...inventoryMarkdown(evidenceInventory(all)));
+  lines.push(...metricsMarkdown(input.caseId, input.records));
   if (input.evidenceChecks && input.evidenceChecks.length > 0) {
     lines.push("## Evidence checks", "", "| Record | Location | Result | How |", "| ---: | --- | --- | --- |");
     for (const c of input.evidenceChecks)
@@ -235,6 +237,7 @@ ${all.map(recordDetailHtml).join("\n")}
 </div>
 <h2>Evidence inventory</h2>
 ${inventoryHtml(evidenceInventory(all))}
+${metricsHtml(input.caseId, input.records)}
 ${checks}
 ${unreadable}
 ${examinerHtml(input.caseId, input.keyArn)}

@@ -19,6 +19,7 @@ import {
   recordDetailMarkdown,
   recordViews,
 } from "../report/records";
+import { metricsHtml, metricsMarkdown } from "../cases/metrics-report";
 import type { AttachedDocument } from "./seed-org";
 import type { PlantedIncident } from "./plant";
 import { phaseRan, type RunbookResult, type StepPhase, type StepStatus, type TimelineEntry } from "./runbook";
@@ -222,6 +223,7 @@ export function renderMarkdown(report: DrillReport): string {
         out.push(`- ${md(w.regime.toUpperCase())} ${md(w.obligation)}: ${md(w.period)} after ${md(w.waitingFor)}`);
     }
   } else out.push("Not computed.");
+  out.push("", ...metricsMarkdown(r.caseId, r.timeline));
   const all = views(report);
   out.push(
     "",
@@ -341,6 +343,7 @@ ${evidence}
 ${custodyHtml}
 <h2>Reporting deadlines</h2>
 ${deadlines}
+${metricsHtml(r.caseId, r.timeline)}
 <h2>Timeline (custody ledger)</h2>
 <table id="timeline"><colgroup><col class="c-seq"><col class="c-time"><col><col class="c-outcome"><col class="c-status"></colgroup><thead><tr><th>#</th><th>Time (UTC)</th><th>Action</th><th>Outcome</th><th>Status</th></tr></thead><tbody>
 ${timeline}

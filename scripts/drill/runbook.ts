@@ -21,6 +21,8 @@ import type { ClockReport } from "../clock/deadlines";
 import { deactivateAccessKey } from "../contain/access-key";
 import type { ContainContext, ContainResult } from "../contain/common";
 import { containInstance } from "../contain/instance";
+import { containNetwork, subnetOfInstance } from "../contain/network";
+import { containTechnique } from "../contain/technique";
 import { revokeSessions } from "../contain/sessions";
 import type { LandingZone } from "../contract";
 import { verifyChain, type ChainVerification } from "../custody/chain";
@@ -221,6 +223,11 @@ export function phaseRan(steps: readonly StepResult[], phase: StepPhase): boolea
   return steps.some((s) => s.phase === phase && s.status !== "not-in-scenario");
 }
 
+/** Techniques an intruder holding a role uses to stay (new keys, passwords, users): the drill's technique containment. */
+const PERSISTENCE = ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:CreateUser"];
+/** The attacker's address range of the drill (RFC 5737 documentation range). */
+const ATTACKER_RANGE = "203.0.113.0/24";
+
 function containSummary(result: ContainResult): string {
   const failures = (result as ContainResult & { failures?: string[] }).failures ?? [];
   if (failures.length > 0) throw new Error(`${failures.length} change(s) failed: ${failures.join("; ")}`);
@@ -260,6 +267,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       dryRun: false,
     };
     const where = `--case ${caseId} --account ${incident.account} --region ${incident.region}`;
+    const roleArn = `arn:aws:iam::${incident.account}:role/${incident.roleName}`;
     const memoryImage = memoryImagePath(options.workDir, incident.instanceId);
     const title = `Drill: leaked access key ${incident.accessKeyId} of ${incident.userName}, instance ${incident.instanceId}`;
     let opened = false;
@@ -306,6 +314,35 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         command: `flz contain instance ${where} --instance ${incident.instanceId}`,
         scenarios: ["compromised-instance"],
         run: async () => containSummary(await containInstance(ctx, { instanceId: incident.instanceId })),
+      },
+      {
+        id: "contain-technique",
+        title: `Deny the persistence techniques iam:CreateAccessKey, iam:CreateLoginProfile, iam:CreateUser to role ${incident.roleName}`,
+        phase: "contain",
+        command: `flz contain technique --case ${caseId} --principal ${roleArn} --deny ${PERSISTENCE.join(",")}`,
+        scenarios: ["leaked-key"],
+        run: async () =>
+          containSummary(
+            await containTechnique(ctx, {
+              principal: roleArn,
+              deny: PERSISTENCE.join(","),
+              forensicRoles: [lz.memberResponderRoleName, lz.memberInvestigatorRoleName],
+            }),
+          ),
+      },
+      {
+        id: "contain-network",
+        title: `Deny the attacker's range ${ATTACKER_RANGE} in the network ACL of the subnet of ${incident.instanceId}`,
+        phase: "contain",
+        command: `flz contain network ${where} --subnet <subnet of ${incident.instanceId}> --cidr ${ATTACKER_RANGE}`,
+        scenarios: ["compromised-instance"],
+        run: async () =>
+          containSummary(
+            await containNetwork(ctx, {
+              subnetId: await subnetOfInstance(ctx, incident.instanceId),
+              cidrs: [ATTACKER_RANGE],
+            }),
+          ),
       },
       {
         id: "capture",

@@ -75,7 +75,7 @@ export function generalize(text: string, world: OracleWorld): string {
   return (
     out
       .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
-      .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
+      .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt|acl)-[0-9a-f]{8,17}\b/g, "$1-*")
       // Organizations policy IDs (the quarantine SCPs a run creates).
       .replace(/\bp-[0-9a-z]{8,128}\b/g, "p-*")
       .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")

@@ -70,6 +70,18 @@ export const ACTION_GAPS: Readonly<Record<string, { readonly actions: readonly s
     actions: ["s3:ListBucketVersions"],
     why: "S3 API reference, ListObjectVersions: requires s3:ListBucketVersions",
   },
+  "s3:GetPublicAccessBlock": {
+    actions: ["s3:GetBucketPublicAccessBlock"],
+    why: "S3 API reference, GetPublicAccessBlock: requires s3:GetBucketPublicAccessBlock",
+  },
+  "s3:PutPublicAccessBlock": {
+    actions: ["s3:PutBucketPublicAccessBlock"],
+    why: "S3 API reference, PutPublicAccessBlock: requires s3:PutBucketPublicAccessBlock",
+  },
+  "s3:DeletePublicAccessBlock": {
+    actions: ["s3:PutBucketPublicAccessBlock"],
+    why: "S3 API reference, DeletePublicAccessBlock: requires s3:PutBucketPublicAccessBlock",
+  },
   "s3:GetObjectLockConfiguration": {
     actions: ["s3:GetBucketObjectLockConfiguration"],
     why: "S3 API reference, GetObjectLockConfiguration: requires s3:GetBucketObjectLockConfiguration",

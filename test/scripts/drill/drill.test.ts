@@ -75,6 +75,8 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
       "contain-sessions",
       "contain-access-key",
       "contain-instance",
+      "contain-technique",
+      "contain-network",
       "capture",
       "hash-snapshots",
       "put-artefact",
