@@ -18,3 +18,4 @@ export * from "./alarms";
 export * from "./trail";
 export * from "./assess";
 export * from "./rcp";
+export * from "./ssm-memory";

@@ -16,6 +16,7 @@ import {
   type KeyScope,
 } from "./keys";
 import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
+import { memoryCaptureStatements } from "./ssm-memory";
 import {
   DocumentInputError,
   partitionOf,
@@ -313,6 +314,8 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: `arn:${p}:kms:*:*:key/*`,
       Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
     },
+    // flz capture memory (issue 16): the FLZ memory document only, never an arbitrary command.
+    ...memoryCaptureStatements(p),
   ];
   if (protectedRoles.length > 0) {
     statements.push({
@@ -419,6 +422,20 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         // shows an object's retention, so no Object Lock action is needed.
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `${bucketArn}/*`,
+      },
+      {
+        Sid: "FollowAndAbortEvidenceUploads",
+        Effect: "Allow",
+        // flz capture memory: the host sends the parts (pre-signed by this role); the responder watches them arrive
+        // (ListParts), and aborts an interrupted upload so no orphaned parts stay behind. Completing is s3:PutObject.
+        Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        Resource: `${bucketArn}/cases/*`,
+      },
+      {
+        Sid: "FindInterruptedEvidenceUploads",
+        Effect: "Allow",
+        Action: "s3:ListBucketMultipartUploads",
+        Resource: bucketArn,
       },
       denyTampering([bucketArn]),
       onKeys(
