@@ -432,6 +432,15 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/cases/*`,
       },
       {
+        Sid: "LockMemoryImagesInComplianceMode",
+        Effect: "Allow",
+        // flz capture memory sets the image's retention when it creates the upload (S3 applies a bucket's default
+        // retention too, but the emulator does not to multipart objects). COMPLIANCE only: it can never be shortened.
+        Action: "s3:PutObjectRetention",
+        Resource: `${bucketArn}/cases/*`,
+        Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } },
+      },
+      {
         Sid: "FindInterruptedEvidenceUploads",
         Effect: "Allow",
         Action: "s3:ListBucketMultipartUploads",

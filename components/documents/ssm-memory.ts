@@ -315,7 +315,8 @@ export function memoryCaptureStatements(partition = "aws"): PolicyStatement[] {
       Sid: "CaptureMemoryWithTheFlzDocument",
       Effect: "Allow",
       Action: "ssm:SendCommand",
-      Resource: [document, `arn:${partition}:ec2:*:*:instance/*`],
+      // EC2 instances, and (as IAM also names them for SendCommand) SSM managed instances.
+      Resource: [document, `arn:${partition}:ec2:*:*:instance/*`, `arn:${partition}:ssm:*:*:managed-instance/*`],
     },
     { Sid: "ReadTheFlzMemoryDocument", Effect: "Allow", Action: "ssm:GetDocument", Resource: document },
     {

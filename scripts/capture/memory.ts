@@ -26,6 +26,7 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
   UploadPartCommand,
   type Part,
@@ -81,6 +82,8 @@ export interface MemoryCaptureOptions {
   readonly sleep?: Sleep;
   /** The clock (tests). */
   readonly now?: () => Date;
+  /** Time given to SSM beyond the command's own timeout before it is cancelled, ms (tests). Default 120 000. */
+  readonly graceMs?: number;
 }
 
 /** What a capture recorded. */
@@ -402,7 +405,7 @@ async function follow(
 ): Promise<Omit<MemoryCaptureResult, "how" | "aborted">> {
   const { request } = o;
   const sleep = o.sleep ?? realSleep;
-  const deadline = Date.now() + request.timeoutMinutes * 60_000 + 120_000;
+  const deadline = Date.now() + request.timeoutMinutes * 60_000 + (o.graceMs ?? 120_000);
   const expected = Number(sent?.details?.memoryMiB ?? 0) * 2 ** 20;
   let state: Invocation = { status: "Pending", stdout: "", stderr: "" };
   let lastLine = "";
@@ -478,7 +481,24 @@ async function hashAndRecord(
   host: HostReport,
 ): Promise<Omit<MemoryCaptureResult, "how" | "aborted">> {
   const { request } = o;
-  const head = await s3.send(new HeadObjectCommand({ Bucket: place.bucket, Key: place.key }));
+  let head = await s3.send(new HeadObjectCommand({ Bucket: place.bucket, Key: place.key }));
+  const wanted = str(sent?.details?.retainUntil);
+  if (
+    wanted &&
+    (head.ObjectLockMode !== "COMPLIANCE" || (head.ObjectLockRetainUntilDate?.getTime() ?? 0) < Date.parse(wanted))
+  ) {
+    // S3 gives the completed object the retention its upload was created with; where that did not happen (the
+    // emulator ignores it for multipart uploads), it is set now. COMPLIANCE can only be extended, never shortened.
+    await s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: place.bucket,
+        Key: place.key,
+        VersionId: head.VersionId,
+        Retention: { Mode: "COMPLIANCE", RetainUntilDate: new Date(wanted) },
+      }),
+    );
+    head = await s3.send(new HeadObjectCommand({ Bucket: place.bucket, Key: place.key }));
+  }
   const object = await s3.send(
     new GetObjectCommand({ Bucket: place.bucket, Key: place.key, VersionId: head.VersionId }),
   );
@@ -502,6 +522,7 @@ async function hashAndRecord(
         Key: manifestKey,
         Body: manifest,
         ContentType: "application/x-ndjson",
+        ChecksumAlgorithm: "SHA256",
         ChecksumSHA256: manifestSha256.toString("base64"),
         IfNoneMatch: "*",
       }),

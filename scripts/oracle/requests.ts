@@ -93,6 +93,14 @@ export const ACTION_GAPS: Readonly<Record<string, { readonly actions: readonly s
     why: "S3 API reference, PutBucketEncryption: requires s3:PutEncryptionConfiguration",
   },
   "s3:DeleteObjects": { actions: ["s3:DeleteObject"], why: "S3 API reference, DeleteObjects: s3:DeleteObject per key" },
+  "s3:ListParts": {
+    actions: ["s3:ListMultipartUploadParts"],
+    why: "S3 API reference, ListParts: requires s3:ListMultipartUploadParts",
+  },
+  "s3:ListMultipartUploads": {
+    actions: ["s3:ListBucketMultipartUploads"],
+    why: "S3 API reference, ListMultipartUploads: requires s3:ListBucketMultipartUploads",
+  },
   "sts:GetCallerIdentity": {
     actions: [],
     why: "STS API reference, GetCallerIdentity: no permissions are required (an explicit deny cannot refuse it)",
@@ -111,6 +119,7 @@ export const VARIABLE_ALIASES: Readonly<Record<string, readonly string[]>> = {
   RoleNameWithPath: ["RoleName"],
   UserNameWithPath: ["UserName"],
   GroupFriendlyName: ["AutoScalingGroupName"],
+  DocumentName: ["Name"],
 };
 
 /** EC2 ID prefixes, for the `Resources` list of CreateTags / DeleteTags (resource type from the ID). */
@@ -291,6 +300,10 @@ export function requestContext(call: ObservedCall): Record<string, string | stri
     put("s3:object-lock-mode", input.ObjectLockMode);
     put("s3:object-lock-retain-until-date", input.ObjectLockRetainUntilDate);
     put("s3:object-lock-legal-hold", input.ObjectLockLegalHoldStatus);
+    // PutObjectRetention carries the mode and date in its Retention member (Service Authorization Reference, S3:
+    // PutObjectRetention supports s3:object-lock-mode and s3:object-lock-retain-until-date).
+    put("s3:object-lock-mode", rec(input.Retention).Mode);
+    put("s3:object-lock-retain-until-date", rec(input.Retention).RetainUntilDate);
     put("s3:x-amz-acl", input.ACL);
     put("s3:x-amz-storage-class", input.StorageClass);
     put("s3:prefix", input.Prefix);

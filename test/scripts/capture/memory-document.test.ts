@@ -144,6 +144,7 @@ describe("the FLZ-CaptureMemory SSM document", () => {
     expect(send[0].Resource).to.deep.equal([
       `arn:aws:ssm:*:*:document/${MEMORY_CAPTURE_DOCUMENT_NAME}`,
       "arn:aws:ec2:*:*:instance/*",
+      "arn:aws:ssm:*:*:managed-instance/*",
     ]);
   });
 });
