@@ -316,22 +316,32 @@ export async function captureMemory(
 
   let commandId: string;
   try {
-    // Every part URL is signed at the same instant, so they differ only in part number and signature.
+    // Every part URL is signed at the same instant, so they differ only in part number and signature. The signer is
+    // a client of the same credentials that adds no flexible checksum: by default the SDK would sign the CRC32 of an
+    // empty body into each URL (x-amz-checksum-crc32=AAAAAA==), and S3 would refuse every real part.
+    const presigner = new S3Client({
+      region: lz.homeRegion,
+      credentials: s3.config.credentials,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
     const signingDate = new Date();
     const expiresIn = Math.min(7 * 86400, timeoutSeconds + 300);
     const urls: string[] = [];
     for (let part = 1; part <= facts.plan.parts; part++) {
       urls.push(
         await getSignedUrl(
-          s3,
+          presigner,
           new UploadPartCommand({ Bucket: place.bucket, Key: place.key, UploadId: uploadId, PartNumber: part }),
           { expiresIn, signingDate },
         ),
       );
     }
-    const toolUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: place.bucket, Key: MEMORY_TOOL_KEY }), {
-      expiresIn: 900,
-    });
+    const toolUrl = await getSignedUrl(
+      presigner,
+      new GetObjectCommand({ Bucket: place.bucket, Key: MEMORY_TOOL_KEY }),
+      { expiresIn: 900 },
+    );
+    presigner.destroy();
     const sent = await ssm.send(
       new SendCommandCommand({
         DocumentName: MEMORY_CAPTURE_DOCUMENT_NAME,

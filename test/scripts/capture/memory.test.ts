@@ -58,6 +58,8 @@ interface AgentBehaviour {
 /** The stand-in agent's state, shared by every client of one test (as the one real agent on the instance). */
 interface Agent {
   readonly runs: Map<string, { done?: HostRun }>;
+  /** The parameters each command was sent with, as the emulator recorded them. */
+  readonly parameters: Map<string, Record<string, string>>;
   readonly cancelled: string[];
 }
 
@@ -104,6 +106,7 @@ function addAgentStandIn(
         const parameters = Object.fromEntries(
           Object.entries(listed.Commands?.[0]?.Parameters ?? {}).map(([k, v]) => [k, v[0]]),
         );
+        agent.parameters.set(commandId, parameters);
         const entry: { done?: HostRun } = {};
         void runHostScript(toolSha256, parameters).then((r) => (entry.done = r));
         agent.runs.set(commandId, entry);
@@ -183,7 +186,7 @@ describe("flz capture memory (emulator; the SSM agent is a stand-in that runs th
 
   let agent: Agent;
   beforeEach(() => {
-    agent = { runs: new Map(), cancelled: [] };
+    agent = { runs: new Map(), parameters: new Map(), cancelled: [] };
   });
 
   async function setUp(caseId: string, behaviour: AgentBehaviour = {}) {
@@ -239,6 +242,20 @@ describe("flz capture memory (emulator; the SSM agent is a stand-in that runs th
       blocks: Math.ceil(image.length / (512 * 1024)),
     });
     expect(details.ssmCommandId).to.be.a("string").and.not.equal("");
+    // What reached the host: pre-signed URLs only (no credentials), with no checksum of an empty body signed in.
+    const sent = agent.parameters.get(String(details.ssmCommandId)) ?? {};
+    expect(Object.keys(sent).sort()).to.deep.equal([
+      "ExecutionTimeout",
+      "PartSignatures",
+      "PartSizeMiB",
+      "ToolUrl",
+      "UploadUrl",
+    ]);
+    expect(sent.UploadUrl).not.to.match(/x-amz-checksum|x-amz-sdk-checksum|X-Amz-Signature/i);
+    const intentFacts = ((await ledger.records())[1].details?.intent as { facts: { parts: number } }).facts;
+    expect(sent.PartSignatures.split(" ")).to.have.length(intentFacts.parts);
+    const { secretAccessKey } = await factory.client(S3Client, { region: lz.homeRegion }).config.credentials();
+    expect(JSON.stringify(sent)).not.to.contain(secretAccessKey);
 
     // The object is what the tool wrote, locked; its manifest is beside it.
     const s3 = factory.client(S3Client, { region: lz.homeRegion });
