@@ -47,6 +47,15 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzMemberResponder|UseEvidenceKeys|kms:Decrypt":
     "part of the KMS permissions AWS documents for copying snapshots encrypted under a customer managed key (EBS user " +
     "guide, permissions to use KMS keys); EBS decrypts when the source is already under the evidence key",
+  "FlzForensicResponder|FollowAndAbortEvidenceUploads|s3:AbortMultipartUpload":
+    "flz capture memory aborts the upload of a failed, timed-out or interrupted capture, and --abort (capture/memory.ts); " +
+    "the drill's capture succeeds (test/scripts/capture/memory.test.ts covers both under the oracle)",
+  "FlzForensicResponder|FindInterruptedEvidenceUploads|s3:ListBucketMultipartUploads":
+    "a rerun of flz capture memory finds the open upload of an interrupted capture (capture/memory.ts); the drill is " +
+    "not interrupted (test/scripts/capture/memory.test.ts covers it under the oracle)",
+  "FlzMemberResponder|FollowMemoryCaptureCommands|ssm:CancelCommand":
+    "flz capture memory cancels a command that overruns its timeout (capture/memory.ts); the drill's finishes " +
+    "(test/scripts/capture/memory.test.ts covers it under the oracle)",
   "FlzMemberResponder|UseVolumeKeysThroughEc2|kms:Decrypt":
     "copying a snapshot of a volume encrypted under the member account's own customer managed key; the drill's " +
     "volumes are unencrypted",

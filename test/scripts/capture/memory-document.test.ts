@@ -18,7 +18,7 @@ import {
   withMemoryCaptureDocument,
 } from "../../../components/documents";
 import { parseHostOutput, uploadParameters } from "../../../scripts/capture/memory-plan";
-import { runHostScript } from "./memory-fixtures";
+import { runDocumentScript } from "../../../scripts/drill/memory-agent";
 
 const TOOL_SHA = "a".repeat(64);
 const doc = () => memoryCaptureDocument({ toolSha256: TOOL_SHA });
@@ -166,7 +166,7 @@ describe("the in-guest script (run here with sh)", () => {
 
   it("refuses to run a tool whose SHA-256 is not the pinned one, and sends nothing", async function () {
     this.timeout(30_000);
-    const run = await runHostScript(TOOL_SHA, {
+    const run = await runDocumentScript(TOOL_SHA, {
       ToolUrl: `${base}/tools/avml?X-Amz-Signature=x`,
       UploadUrl: `${base}/cases/x.lime?uploadId=u`,
       PartSignatures: "0".repeat(64),

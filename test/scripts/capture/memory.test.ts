@@ -14,11 +14,9 @@ import {
   CreateDocumentCommand,
   DescribeInstanceInformationCommand,
   GetDocumentCommand,
-  ListCommandsCommand,
   SSMClient,
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import type { MiddlewareStack } from "@smithy/types";
 import { MEMORY_CAPTURE_DOCUMENT_NAME, MEMORY_TOOL_KEY, memoryCaptureDocument } from "../../../components/documents";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import {
@@ -40,94 +38,16 @@ import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
 import { captureIo } from "../hash/io";
 import { launchInstance, writeContract } from "./fixtures";
-import { runHostScript, standInAcquisitionToolWritingKnownBytes, type HostRun } from "./memory-fixtures";
+import {
+  attachStandInAgent,
+  newStandInAgent,
+  standInAcquisitionToolWritingKnownBytes,
+  type AgentBehaviour,
+  type StandInAgent,
+} from "../../../scripts/drill/memory-agent";
 
 const MEMBER = SEED_ACCOUNTS.members[0];
 const MIB = 2 ** 20;
-
-/** What the stand-in SSM agent does on GetCommandInvocation, per test. */
-interface AgentBehaviour {
-  /** Rewrites what the host printed (a compromised host lying about its digest). */
-  readonly tamper?: (stdout: string) => string;
-  /** Throws on this poll (1-based), after the host finished: the operator's process dies mid-capture. */
-  readonly crashOnPoll?: number;
-  /** The host never finishes (a hung acquisition): the command stays InProgress until cancelled. */
-  readonly hang?: boolean;
-}
-
-/** The stand-in agent's state, shared by every client of one test (as the one real agent on the instance). */
-interface Agent {
-  readonly runs: Map<string, { done?: HostRun }>;
-  /** The parameters each command was sent with, as the emulator recorded them. */
-  readonly parameters: Map<string, Record<string, string>>;
-  readonly cancelled: string[];
-}
-
-/**
- * The SSM agent the emulator does not have (moto records SendCommand and answers GetCommandInvocation with an empty
- * Success, running nothing; it implements neither DescribeInstanceInformation nor CancelCommand). Added to the
- * capture's own SSM client: SendCommand and GetCommandInvocation still go to the emulator; on the first poll of a
- * command the document's script is run here with the parameters the emulator recorded for it, and its status and
- * output replace the emulator's empty answer (InProgress while it runs). DescribeInstanceInformation answers
- * Online/Linux for the instance; CancelCommand is recorded.
- */
-function addAgentStandIn(
-  ssm: SSMClient,
-  admin: SSMClient,
-  instanceId: string,
-  toolSha256: string,
-  agent: Agent,
-  behaviour: AgentBehaviour = {},
-): void {
-  let polls = 0;
-  (ssm.middlewareStack as MiddlewareStack<object, object>).add(
-    (next, context) => async (args) => {
-      const name = (context as { commandName?: string }).commandName;
-      const input = args.input as { CommandId?: string };
-      if (name === "DescribeInstanceInformationCommand") {
-        return {
-          response: {},
-          output: {
-            $metadata: {},
-            InstanceInformationList: [{ InstanceId: instanceId, PingStatus: "Online", PlatformType: "Linux" }],
-          },
-        };
-      }
-      if (name === "CancelCommandCommand") {
-        agent.cancelled.push(input.CommandId ?? "");
-        return { response: {}, output: { $metadata: {} } };
-      }
-      const result = await next(args);
-      if (name !== "GetCommandInvocationCommand") return result;
-      const commandId = input.CommandId ?? "";
-      let run = agent.runs.get(commandId);
-      if (!run && !behaviour.hang) {
-        const listed = await admin.send(new ListCommandsCommand({ CommandId: commandId }));
-        const parameters = Object.fromEntries(
-          Object.entries(listed.Commands?.[0]?.Parameters ?? {}).map(([k, v]) => [k, v[0]]),
-        );
-        agent.parameters.set(commandId, parameters);
-        const entry: { done?: HostRun } = {};
-        void runHostScript(toolSha256, parameters).then((r) => (entry.done = r));
-        agent.runs.set(commandId, entry);
-        run = entry;
-      }
-      const output = (result as { output: Record<string, unknown> }).output;
-      if (!run?.done) {
-        output.Status = agent.cancelled.includes(commandId) ? "Cancelled" : "InProgress";
-        output.StandardOutputContent = "";
-        return result;
-      }
-      polls++;
-      if (polls === behaviour.crashOnPoll) throw new Error("operator's process killed (test)");
-      output.Status = run.done.code === 0 ? "Success" : "Failed";
-      output.StandardOutputContent = (behaviour.tamper ?? ((s: string) => s))(run.done.stdout);
-      output.StandardErrorContent = run.done.stderr;
-      return result;
-    },
-    { step: "initialize", name: "flzTestSsmAgentStandIn" },
-  );
-}
 
 describe("flz capture memory (emulator; the SSM agent is a stand-in that runs the document's script here)", function () {
   this.timeout(120_000);
@@ -184,22 +104,21 @@ describe("flz capture memory (emulator; the SSM agent is a stand-in that runs th
     rmSync(dir, { recursive: true, force: true });
   });
 
-  let agent: Agent;
+  let agent: StandInAgent;
   beforeEach(() => {
-    agent = { runs: new Map(), parameters: new Map(), cancelled: [] };
+    agent = newStandInAgent();
   });
 
   async function setUp(caseId: string, behaviour: AgentBehaviour = {}) {
     const factory = responder(caseId);
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
-    addAgentStandIn(
-      factory.client(SSMClient, { account: MEMBER, region: lz.homeRegion }),
-      memberAdmin(),
+    attachStandInAgent(factory.client(SSMClient, { account: MEMBER, region: lz.homeRegion }), {
+      admin: memberAdmin(),
       instanceId,
       toolSha256,
       agent,
       behaviour,
-    );
+    });
     const io = captureIo();
     const request = parseMemoryRequest(
       { case: caseId, account: MEMBER, region: lz.homeRegion, instance: instanceId, partSizeMib: "5" },

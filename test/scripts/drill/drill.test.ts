@@ -74,6 +74,7 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
       "open-case",
       "contain-sessions",
       "contain-access-key",
+      "capture-memory",
       "contain-instance",
       "capture",
       "hash-snapshots",
