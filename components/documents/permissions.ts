@@ -424,14 +424,6 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/*`,
       },
       {
-        Sid: "FollowAndAbortEvidenceUploads",
-        Effect: "Allow",
-        // flz capture memory: the host sends the parts (pre-signed by this role); the responder watches them arrive
-        // (ListParts), and aborts an interrupted upload so no orphaned parts stay behind. Completing is s3:PutObject.
-        Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
-        Resource: `${bucketArn}/cases/*`,
-      },
-      {
         Sid: "LockMemoryImagesInComplianceMode",
         Effect: "Allow",
         // flz capture memory sets the image's retention when it creates the upload (S3 applies a bucket's default
@@ -441,10 +433,20 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } },
       },
       {
-        Sid: "FindInterruptedEvidenceUploads",
+        Sid: "ResumeEvidenceUploads",
         Effect: "Allow",
-        Action: "s3:ListBucketMultipartUploads",
+        // flz evidence put resumes an interrupted multipart upload of a case's evidence (docs/reliability.md): it
+        // finds the upload by its key, lists the parts already stored, and aborts the upload of a file that changed
+        // since. Aborting drops uncommitted parts only; a completed object is untouched (S3 API reference,
+        // AbortMultipartUpload).
+        Action: ["s3:ListBucketMultipartUploads"],
         Resource: bucketArn,
+      },
+      {
+        Sid: "ResumeCaseEvidenceUploadParts",
+        Effect: "Allow",
+        Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        Resource: `${bucketArn}/cases/*`,
       },
       denyTampering([bucketArn]),
       onKeys(

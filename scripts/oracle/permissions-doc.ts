@@ -30,9 +30,12 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicInvestigator|*|*":
     "a role for people (console, Athena hunts over the trail, reading evidence); no flz command acts as it",
   "FlzMemberInvestigator|*|*": "a role for people investigating a member account read-only; no flz command acts as it",
-  "FlzForensicResponder|DescribeSnapshots|ec2:DescribeLockedSnapshots":
-    "flz capture, when it resumes a case, asks which forensic copies are already locked (capture/steps.ts " +
-    "lockedSnapshots); the drill runs the capture once",
+  "FlzForensicResponder|ResumeEvidenceUploads|*":
+    "flz evidence put, rerun after a crash, finds the interrupted multipart upload of its key (docs/reliability.md); " +
+    "the drill's uploads are not interrupted (test/reliability/evidence-faults.test.ts covers it under the oracle)",
+  "FlzForensicResponder|ResumeCaseEvidenceUploadParts|*":
+    "flz evidence put, rerun after a crash, keeps the parts already stored and aborts the upload of a file that " +
+    "changed since (test/reliability/evidence-faults.test.ts, under the oracle); the drill's uploads are not interrupted",
   "FlzMemberResponder|HoldAutoScalingInstances|autoscaling:EnterStandby":
     "flz contain instance puts an Auto Scaling instance in Standby when its group may lose it; the drill's group is " +
     "at its minimum, so the drill detaches instead (test/scripts/contain/instance.test.ts covers Standby under the oracle)",
@@ -47,10 +50,10 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzMemberResponder|UseEvidenceKeys|kms:Decrypt":
     "part of the KMS permissions AWS documents for copying snapshots encrypted under a customer managed key (EBS user " +
     "guide, permissions to use KMS keys); EBS decrypts when the source is already under the evidence key",
-  "FlzForensicResponder|FollowAndAbortEvidenceUploads|s3:AbortMultipartUpload":
+  "FlzForensicResponder|ResumeCaseEvidenceUploadParts|s3:AbortMultipartUpload":
     "flz capture memory aborts the upload of a failed, timed-out or interrupted capture, and --abort (capture/memory.ts); " +
     "the drill's capture succeeds (test/scripts/capture/memory.test.ts covers both under the oracle)",
-  "FlzForensicResponder|FindInterruptedEvidenceUploads|s3:ListBucketMultipartUploads":
+  "FlzForensicResponder|ResumeEvidenceUploads|s3:ListBucketMultipartUploads":
     "a rerun of flz capture memory finds the open upload of an interrupted capture (capture/memory.ts); the drill is " +
     "not interrupted (test/scripts/capture/memory.test.ts covers it under the oracle)",
   "FlzMemberResponder|FollowMemoryCaptureCommands|ssm:CancelCommand":
@@ -67,12 +70,14 @@ export function generalize(text: string, world: OracleWorld): string {
     .replaceAll(world.forensicAccountId, "<forensic>")
     .replaceAll(world.managementAccountId, "<management>");
   for (const member of world.memberAccountIds) out = out.replaceAll(member, "<member>");
+  // A write-ahead intent's ID (the flz:intent tag a creation carries, docs/reliability.md) is a fresh UUID per run.
   return out
     .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
     .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
     .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
     .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
     .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
+    .replace(/flz:intent=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "flz:intent=<intent>")
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
     .replace(
       /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,

@@ -191,6 +191,7 @@ describe("flz case (emulator)", function () {
       status: "overdue",
     });
     expect(status.verification).to.include({ ok: true, verified: 7, total: 7 });
+    expect(status.unrecorded, "every object of the case is named by a record").to.deep.equal([]);
 
     const text = await flz("case", "status", "IR-S");
     expect(text.out)

@@ -190,7 +190,7 @@ describe("evidence put under faults and crashes (fault proxy, flz as a process)"
     expect(runs[1].stderr).to.match(/aborted the interrupted upload \S+ of s3:\/\/\S+: \S+ changed since it started/);
   });
 
-  it("records an object stored without a record, found by its content hash, instead of uploading it again", async () => {
+  it("reports an object stored without a record in flz case status with its hash, then records it (found by its content hash) instead of uploading it again", async () => {
     const caseId = "IR-EV-ORPHAN";
     let orphanKey = "";
     const runs = await scenario("fault", "an unrecorded object of the same content", [], caseId, {
@@ -210,13 +210,29 @@ describe("evidence put under faults and crashes (fault proxy, flz as a process)"
         } finally {
           factory.destroy();
         }
+        const before = await unrecorded(caseId);
+        expect(before.map((u) => [u.location, u.sha256])).to.deep.equal([
+          [`s3://${lz.evidenceBucket}/${orphanKey}`, createHash("sha256").update(data).digest("hex")],
+        ]);
       },
     });
     expect((JSON.parse(runs[0].stdout) as { evidence: { location: string } }).evidence.location).to.equal(
       `s3://${lz.evidenceBucket}/${orphanKey}`,
     );
     expect(runs[0].stderr).to.match(/found by its content hash/);
+    expect(await unrecorded(caseId)).to.deep.equal([]);
   });
+
+  /** What `flz case status --json` reports as stored but unrecorded. */
+  async function unrecorded(caseId: string): Promise<{ location: string; sha256?: string }[]> {
+    const run = await runFlzProcess(["case", "status", caseId, "--json"], {
+      proxy,
+      landingZone: file,
+      budgetMs: BUDGET_MS,
+    });
+    expect(run.code, run.stderr).to.equal(0);
+    return (JSON.parse(run.stdout) as { unrecorded: { location: string; sha256?: string }[] }).unrecorded;
+  }
 
   const faults: [string, FaultRule[], number?][] = [
     ["UploadPart applied, connection reset", [{ operation: "s3:UploadPart", when: "after", fault: "reset" }]],

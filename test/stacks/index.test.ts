@@ -47,6 +47,7 @@ describe("the landing-zone stack", () => {
       forensicInvestigator: DEFAULT_ROLE_NAMES.forensicInvestigator,
       memberResponder: DEFAULT_ROLE_NAMES.memberResponder,
       memberInvestigator: DEFAULT_ROLE_NAMES.memberInvestigator,
+      breakGlass: DEFAULT_ROLE_NAMES.breakGlass,
     }).to.deep.equal(SEED_ROLE_NAMES);
   });
 
