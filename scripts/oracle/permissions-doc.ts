@@ -36,6 +36,14 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicResponder|ResumeCaseEvidenceUploadParts|*":
     "flz evidence put, rerun after a crash, keeps the parts already stored and aborts the upload of a file that " +
     "changed since (test/reliability/evidence-faults.test.ts, under the oracle); the drill's uploads are not interrupted",
+  "FlzForensicResponder|DescribeSnapshots|ec2:DescribeLockedSnapshots":
+    "flz capture, when it resumes a case, asks which forensic copies are already locked (capture/steps.ts " +
+    "lockedSnapshots); the drill runs the capture once",
+  "FlzForensicResponder|ReadEvidenceRetention|s3:GetObjectRetention":
+    "used, but no call is refused without it: HeadObject and GetObject return an object's Object Lock mode and " +
+    "retain-until date only to a caller with s3:GetObjectRetention (S3 API reference, HeadObject), and otherwise " +
+    "succeed without them; the custody ledger reads back the retention of every record it writes and flz custody " +
+    "verify checks that of every version under a case (custody/store.ts), so without the grant both fail closed",
   "FlzMemberResponder|HoldAutoScalingInstances|autoscaling:EnterStandby":
     "flz contain instance puts an Auto Scaling instance in Standby when its group may lose it; the drill's group is " +
     "at its minimum, so the drill detaches instead (test/scripts/contain/instance.test.ts covers Standby under the oracle)",
@@ -50,12 +58,6 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzMemberResponder|UseEvidenceKeys|kms:Decrypt":
     "part of the KMS permissions AWS documents for copying snapshots encrypted under a customer managed key (EBS user " +
     "guide, permissions to use KMS keys); EBS decrypts when the source is already under the evidence key",
-  "FlzForensicResponder|ResumeCaseEvidenceUploadParts|s3:AbortMultipartUpload":
-    "flz capture memory aborts the upload of a failed, timed-out or interrupted capture, and --abort (capture/memory.ts); " +
-    "the drill's capture succeeds (test/scripts/capture/memory.test.ts covers both under the oracle)",
-  "FlzForensicResponder|ResumeEvidenceUploads|s3:ListBucketMultipartUploads":
-    "a rerun of flz capture memory finds the open upload of an interrupted capture (capture/memory.ts); the drill is " +
-    "not interrupted (test/scripts/capture/memory.test.ts covers it under the oracle)",
   "FlzMemberResponder|FollowMemoryCaptureCommands|ssm:CancelCommand":
     "flz capture memory cancels a command that overruns its timeout (capture/memory.ts); the drill's finishes " +
     "(test/scripts/capture/memory.test.ts covers it under the oracle)",
