@@ -16,11 +16,8 @@ import {
   type KeyScope,
 } from "./keys";
 import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
-<<<<<<< HEAD
 import { memoryCaptureStatements } from "./ssm-memory";
-=======
 import { CUSTODY_KEY_PATTERNS } from "./rcp";
->>>>>>> main
 import {
   DocumentInputError,
   partitionOf,
@@ -436,13 +433,12 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/*`,
       },
       {
-<<<<<<< HEAD
         Sid: "LockMemoryImagesInComplianceMode",
         Effect: "Allow",
         // flz capture memory sets the image's retention when it creates the upload (S3 applies a bucket's default
         // retention too, but the emulator does not to multipart objects). COMPLIANCE only: it can never be shortened.
         Action: "s3:PutObjectRetention",
-        Resource: `${bucketArn}/cases/*`,
+        Resource: `${bucketArn}/cases/*/evidence/memory/*`,
         Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } },
       },
       {
@@ -459,7 +455,9 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Sid: "ResumeCaseEvidenceUploadParts",
         Effect: "Allow",
         Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
-=======
+        Resource: `${bucketArn}/cases/*`,
+      },
+      {
         Sid: "LockCustodyRecords",
         Effect: "Allow",
         // Custody records, journals and the public-key copy carry their own COMPLIANCE retention (a PutObject with
@@ -476,7 +474,6 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         // s3:GetObjectRetention (S3 API reference, HeadObject): the ledger reads back the retention of every record it
         // writes, and verify checks every version under a case.
         Action: "s3:GetObjectRetention",
->>>>>>> main
         Resource: `${bucketArn}/cases/*`,
       },
       denyTampering([bucketArn]),
