@@ -36,9 +36,6 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicResponder|ResumeCaseEvidenceUploadParts|*":
     "flz evidence put, rerun after a crash, keeps the parts already stored and aborts the upload of a file that " +
     "changed since (test/reliability/evidence-faults.test.ts, under the oracle); the drill's uploads are not interrupted",
-  "FlzForensicResponder|DescribeSnapshots|ec2:DescribeLockedSnapshots":
-    "flz capture, when it resumes a case, asks which forensic copies are already locked (capture/steps.ts " +
-    "lockedSnapshots); the drill runs the capture once",
   "FlzForensicResponder|ReadEvidenceRetention|s3:GetObjectRetention":
     "used, but no call is refused without it: HeadObject and GetObject return an object's Object Lock mode and " +
     "retain-until date only to a caller with s3:GetObjectRetention (S3 API reference, HeadObject), and otherwise " +

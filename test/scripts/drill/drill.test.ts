@@ -145,10 +145,14 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     expect(r.custody?.ok).to.equal(true);
     expect(r.custody?.verified).to.equal(r.custody?.total);
     const actions = r.timeline.map((t) => t.action);
-    expect(actions.slice(0, 4)).to.deep.equal([
+    expect(actions.slice(0, 7)).to.deep.equal([
       "case.opened",
       "contain.sessions.revoked",
       "contain.access-key.deactivated",
+      // Memory before isolation (docs/memory.md): intent, command sent, image recorded.
+      "capture.memory.intent",
+      "capture.memory.sent",
+      "capture.memory",
       "contain.instance.isolated",
     ]);
     expect(actions[actions.length - 1]).to.equal("clock.deadlines.computed");
