@@ -1,17 +1,25 @@
 /**
  * Benchmark: EBS direct snapshot hashing throughput against the emulator with injected per-request latency (AWS
  * answers in tens of milliseconds, the emulator in microseconds), for concurrency 1, 8 and 64. Prints achieved versus
- * ideal blocks/s (concurrency ÷ latency) and the process's peak RSS. Target: ≥ 80 % of ideal, RSS ≤ 256 MiB.
+ * ideal blocks/s (concurrency ÷ latency) and the process's peak RSS. Target (issue 16): ≥ 90 % of ideal at c=64 with 512 KiB
+ * blocks, peak RSS ≤ 256 MiB.
  *
  * The emulator's blocks are 512 bytes, so a second part replays AWS-sized 512 KiB blocks (a 4 GiB snapshot, every
  * block written) from an in-process fake of the two EBS calls with the same latency, to show that memory stays bounded
  * by the reorder window, not by the snapshot size. (aws-sdk-client-mock is not used there: its sinon stubs keep every
  * response, so the benchmark would measure the mock's memory.) The emulator's own ceiling (no injected latency) is
- * printed too: achieved rates above it are impossible whatever the client does.
+ * printed too: achieved rates above it are impossible whatever the client does. Each part runs in its own process,
+ * so the AWS-sized part's peak RSS is its own, not the emulator part's.
+ *
+ * Hashing a snapshot costs two SHA-256 passes per byte (each block's checksum is verified, and the image digest covers
+ * every byte): at c=64 and 50 ms, ideal is 640 MiB/s, about 1.1 cores of SHA-256 alone. The run prints the CPU time it
+ * used and the load average, so a shortfall on a shared machine can be told from a slow client.
  *
  * Usage: npx ts-node --transpile-only bench/snapshot-hash.ts [latency ms, default 50]
  */
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { ClientFactory } from "../scripts/aws/clients";
 import { startEmulator } from "../scripts/emulator";
@@ -102,7 +110,9 @@ async function awsSizedRuns(latencyMs: number): Promise<void> {
     },
   } as unknown as EBSClient;
   for (const concurrency of [8, 64]) {
+    const cpu = process.cpuUsage();
     const digest = await hashSnapshot({ ebs: fake, snapshotId: "snap-0aws000000000000", concurrency });
+    const used = process.cpuUsage(cpu);
     line(
       `fake AWS (512 KiB blocks, ${volumeGiB} GiB)`,
       concurrency,
@@ -110,16 +120,33 @@ async function awsSizedRuns(latencyMs: number): Promise<void> {
       digest.writtenBlocks,
       digest.blocksPerSecond,
     );
+    console.log(
+      `${"".padEnd(34)} CPU ${((used.user + used.system) / 1e6).toFixed(1)} s for ${volumeGiB} GiB over ${digest.seconds.toFixed(1)} s wall (${((used.user + used.system) / 1e6 / digest.seconds).toFixed(2)} cores)`,
+    );
   }
 }
 
 async function main(): Promise<void> {
   const latencyMs = Number(process.argv[2] ?? 50);
   console.log(
-    `injected latency ${latencyMs} ms per request; ideal = concurrency / latency; target >= 80 % of ideal, peak RSS <= 256 MiB`,
+    `injected latency ${latencyMs} ms per request; ideal = concurrency / latency; target >= 90 % of ideal at c=64, peak RSS <= 256 MiB`,
   );
+  if (process.argv[3] === "--aws-sized") {
+    await awsSizedRuns(latencyMs);
+    return;
+  }
   await emulatorRuns(latencyMs);
-  await awsSizedRuns(latencyMs);
+  const child = spawnSync(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", __filename, String(latencyMs), "--aws-sized"],
+    { stdio: "inherit" },
+  );
+  console.log(
+    `load average (1, 5, 15 min) at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")}`,
+  );
+  if (child.status !== 0) process.exitCode = 1;
 }
 
 void main();

@@ -153,6 +153,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         athenaResultsBucketArn: args.investigation?.enabled === false ? undefined : evidenceBucketName.apply(bucketArn),
         athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
         enabledServicePrincipals: organization.awsServiceAccessPrincipals,
+        memoryToolSha256: args.memoryToolSha256,
       },
       inManagement,
     );

@@ -153,6 +153,11 @@ export interface ForensicLandingZoneArgs {
   /** KMS deletion window of every key, days (7 to 30). Default 30. */
   readonly keyDeletionWindowDays?: number;
   /**
+   * SHA-256 of the memory acquisition tool staged at `tools/avml` in the evidence bucket (docs/memory.md). When given,
+   * every member account gets the `FLZ-CaptureMemory` SSM document with this hash pinned. Default: none.
+   */
+  readonly memoryToolSha256?: string;
+  /**
    * Provider for the management account in the home region. Default: one made here, pinned to
    * `managementAccountId` when given. Other governed regions get providers made here, pinned the same way.
    */

@@ -13,6 +13,7 @@ import {
   forensicResponderPermissions,
   forensicRoleTrust,
   memberRolesTemplate,
+  withMemoryCaptureDocument,
 } from "./documents";
 import { PURPOSE, purposeTags } from "./tags";
 
@@ -102,6 +103,12 @@ export interface MemberRolesArgs {
   readonly athenaResultsBucketArn?: pulumi.Input<string>;
   /** Key prefix of Athena results in `athenaResultsBucketArn`. Default: the whole bucket. */
   readonly athenaResultsPrefix?: string;
+  /**
+   * SHA-256 (lower-case hex) of the memory acquisition tool (AVML by default) staged at `tools/avml` in the evidence
+   * bucket. When given, the StackSet also deploys the `FLZ-CaptureMemory` SSM document, with this hash pinned in its
+   * content, that `flz capture memory` runs (docs/memory.md). Default: none, and no memory capture.
+   */
+  readonly memoryToolSha256?: string;
   /** Name of the StackSet. Default `flz-member-roles`. */
   readonly stackSetName?: string;
   /**
@@ -323,17 +330,19 @@ export class MemberRoles extends pulumi.ComponentResource {
       .all([evidenceKeyList, args.forensicAccountId, args.enabledServicePrincipals ?? [STACKSETS_SERVICE_PRINCIPAL]])
       .apply(([evidenceKeyArns, forensicAccountId, enabled]) => {
         assertStackSetsTrustedAccess(enabled);
+        const template = memberRolesTemplate({
+          forensicResponderRoleArn: roleArn(forensicAccountId, names.forensicResponder),
+          forensicInvestigatorRoleArn: roleArn(forensicAccountId, names.forensicInvestigator),
+          responderRoleName: names.memberResponder,
+          investigatorRoleName: names.memberInvestigator,
+          evidenceKeyArns,
+          keysByTag: evidenceKeyArns === undefined ? { accountId: forensicAccountId } : undefined,
+          maxSessionSeconds,
+          forensicAccountId,
+        });
+        const memoryToolSha256 = args.memoryToolSha256;
         return JSON.stringify(
-          memberRolesTemplate({
-            forensicResponderRoleArn: roleArn(forensicAccountId, names.forensicResponder),
-            forensicInvestigatorRoleArn: roleArn(forensicAccountId, names.forensicInvestigator),
-            responderRoleName: names.memberResponder,
-            investigatorRoleName: names.memberInvestigator,
-            evidenceKeyArns,
-            keysByTag: evidenceKeyArns === undefined ? { accountId: forensicAccountId } : undefined,
-            maxSessionSeconds,
-            forensicAccountId,
-          }),
+          memoryToolSha256 ? withMemoryCaptureDocument(template, { toolSha256: memoryToolSha256 }) : template,
         );
       });
     const stackSet = new aws.cloudformation.StackSet(

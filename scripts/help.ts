@@ -75,7 +75,11 @@ export function helpConfiguration(): Partial<Help> {
 export function leafCommands(root: Command, prefix = ""): { path: string; command: Command }[] {
   return root.commands.flatMap((c) => {
     const path = prefix ? `${prefix} ${c.name()}` : c.name();
-    return c.commands.length > 0 ? leafCommands(c, path) : [{ path, command: c }];
+    if (c.commands.length === 0) return [{ path, command: c }];
+    // A command that runs something itself and also has subcommands (`flz capture`, `flz capture memory`) is a leaf
+    // too. commander exposes no public "has an action" test; its action handler field is the only marker.
+    const runs = (c as unknown as { _actionHandler?: unknown })._actionHandler != null;
+    return [...(runs ? [{ path, command: c }] : []), ...leafCommands(c, path)];
   });
 }
 

@@ -52,6 +52,8 @@ export const CONFIG_KEYS = {
   breakGlassRoleName: "default FlzBreakGlass",
   bucketPrefix: "prefix of the bucket names (default flz)",
   keyDeletionWindowDays: "KMS deletion window, days 7 to 30 (default 30)",
+  memoryToolSha256:
+    "SHA-256 of the memory acquisition tool staged at tools/avml in the evidence bucket; deploys the FLZ-CaptureMemory SSM document (64 hex; default none: no memory capture)",
   guardrails:
     "attach the forensic protection SCP (trail, member roles, forensic keys, leaving the organisation) (default true)",
   guardrailTargetIds: "root (r-...) or OU IDs the protection SCP is attached to (list; default: the organisation root)",
@@ -106,6 +108,7 @@ const PRINCIPAL_ARN =
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$/;
 const BUCKET_PREFIX = /^[a-z0-9](?:[a-z0-9-]{1,18})[a-z0-9]$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Reads the project's keys from a raw config map (full `project:key` names; other namespaces are ignored). */
 function projectKeys(raw: Readonly<Record<string, string>>): Map<string, string> {
@@ -383,6 +386,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
   const trailName = get("trailName");
   const bucketPrefix = get("bucketPrefix");
   const selectors = get("additionalEventSelectors");
+  const memoryTool = get("memoryToolSha256");
   return {
     forensicAccount,
     forensicAccountAdminRoleName: deployment.adminRoleName,
@@ -421,6 +425,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
             "3 to 20 lowercase letters, digits or '-', starting and ending with a letter or digit",
           ),
     keyDeletionWindowDays: optionalInt("keyDeletionWindowDays", 7, 30),
+    memoryToolSha256:
+      memoryTool === undefined
+        ? undefined
+        : matching(
+            "memoryToolSha256",
+            memoryTool,
+            SHA256_HEX,
+            "a SHA-256 in lower-case hex, 64 characters 0-9 and a-f (sha256sum of the staged tool)",
+          ),
     ...partTwo,
   };
 }

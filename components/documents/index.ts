@@ -20,3 +20,4 @@ export * from "./alarms";
 export * from "./trail";
 export * from "./assess";
 export * from "./rcp";
+export * from "./ssm-memory";

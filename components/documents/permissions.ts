@@ -17,6 +17,7 @@ import {
 } from "./keys";
 import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
 import { quarantineResponderStatements } from "./quarantine-delegation";
+import { memoryCaptureStatements } from "./ssm-memory";
 import { CUSTODY_KEY_PATTERNS } from "./rcp";
 import {
   DocumentInputError,
@@ -390,6 +391,8 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: `arn:${p}:kms:*:*:key/*`,
       Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
     },
+    // flz capture memory (issue 16): the FLZ memory document only, never an arbitrary command.
+    ...memoryCaptureStatements(p),
   ];
   return { Version: "2012-10-17", Statement: statements };
 }
@@ -497,6 +500,15 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         // GetObjectVersion: custody reads the first version of each record key, not whatever is current.
         Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
         Resource: `${bucketArn}/*`,
+      },
+      {
+        Sid: "LockMemoryImagesInComplianceMode",
+        Effect: "Allow",
+        // flz capture memory sets the image's retention when it creates the upload (S3 applies a bucket's default
+        // retention too, but the emulator does not to multipart objects). COMPLIANCE only: it can never be shortened.
+        Action: "s3:PutObjectRetention",
+        Resource: `${bucketArn}/cases/*/evidence/memory/*`,
+        Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } },
       },
       {
         Sid: "ResumeEvidenceUploads",

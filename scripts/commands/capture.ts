@@ -12,6 +12,7 @@ import { loadLandingZone, type LandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
 import type { CustodyRecord } from "../custody/types";
 import { withResponderFactory } from "./case";
+import { registerMemory } from "./capture-memory";
 import { OperationError } from "../errors";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 
@@ -53,7 +54,7 @@ function collect(value: string, previous: string[]): string[] {
 
 /** Adds `flz capture` to the program. */
 export function register(program: Command): void {
-  program
+  const capture = program
     .command("capture")
     .description(
       "Capture an EC2 instance's EBS volumes as locked snapshots owned by the forensic account, recorded in the case's custody ledger.",
@@ -72,6 +73,8 @@ export function register(program: Command): void {
     .action(async (flags: CaptureFlags) => {
       await runCapture(flags, processIo());
     });
+  // flz capture memory (issue 16) lives in its own file.
+  registerMemory(capture);
 }
 
 function progressFor(io: Io): CaptureProgress {

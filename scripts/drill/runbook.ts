@@ -13,6 +13,8 @@ import { responderFactory } from "../aws/clients";
 import { withCallLabel } from "../aws/observer";
 import { captureInstance, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
+import { captureMemory } from "../capture/memory";
+import { parseMemoryRequest } from "../capture/memory-plan";
 import { runCaseOpen } from "../commands/case-open";
 import { clockForCase } from "../commands/clock";
 import { runEvidencePut } from "../commands/evidence";
@@ -34,6 +36,7 @@ import { describeError } from "../errors";
 import type { SnapshotDigest } from "../hash/snapshot";
 import type { Io } from "../output";
 import type { PlantedIncident } from "./plant";
+import { prepareMemoryRehearsal } from "./memory-agent";
 
 /** Drill scenarios. */
 export type Scenario = "leaked-key" | "compromised-instance" | "all";
@@ -306,6 +309,54 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         scenarios: ["leaked-key"],
         run: async () =>
           containSummary(await deactivateAccessKey(ctx, { user: incident.userName, key: incident.accessKeyId })),
+      },
+      {
+        // Runbook order (docs/memory.md): protect, memory, isolate, disk. Memory before isolation, which can end the
+        // processes and connections it would show.
+        id: "capture-memory",
+        title: `Capture the memory of ${incident.instanceId} over SSM, hashed off the host, before isolating it`,
+        phase: "evidence",
+        command: `flz capture memory ${where} --instance ${incident.instanceId}`,
+        scenarios: ["compromised-instance"],
+        run: async () => {
+          const image = writeMemoryImage(
+            options.workDir,
+            incident.instanceId,
+            memoryCapturePath(options.workDir, incident.instanceId),
+          );
+          const rehearsal = await prepareMemoryRehearsal({
+            lz,
+            factory,
+            account: incident.account,
+            region: incident.region,
+            instanceId: incident.instanceId,
+            imageFile: image,
+          });
+          try {
+            const request = parseMemoryRequest(
+              {
+                case: caseId,
+                account: incident.account,
+                region: incident.region,
+                instance: incident.instanceId,
+                partSizeMib: "5",
+              },
+              (options.pollIntervalMs ?? 200) / 1000,
+            );
+            const result = await captureMemory({ factory, lz, request, ledger: l, io: bufferIo().io });
+            const planted = createHash("sha256")
+              .update(await readFile(image))
+              .digest("hex");
+            if (result.evidence.sha256 !== planted)
+              throw new Error(
+                `the image hashed off the host (${result.evidence.sha256}) is not the planted one (${planted})`,
+              );
+            if (result.verdict !== "MATCH") throw new Error(`the host's own digest does not match: ${result.verdict}`);
+            return `${result.evidence.bytes ?? 0} bytes -> ${result.evidence.location} through pre-signed part URLs; hashed off the host ${planted.slice(0, 16)}… = the planted image; host digest ${result.verdict}; record ${result.record.sequence} (stand-in SSM agent and tool: the emulator runs no commands)`;
+          } finally {
+            rehearsal.release();
+          }
+        },
       },
       {
         id: "contain-instance",
@@ -610,6 +661,11 @@ async function hashForensicSnapshot(target: SnapshotToHash): Promise<SnapshotHas
     writtenBlocks: digest.writtenBlocks,
     recordSequence: record.sequence,
   };
+}
+
+/** Where the drill plants the memory the stand-in acquisition tool writes (capture-memory step). */
+export function memoryCapturePath(dir: string, instanceId: string): string {
+  return path.join(dir, "artefacts", `${instanceId}-planted-memory.bin`);
 }
 
 /** Where the drill writes the analyst's fake memory image. */

@@ -61,6 +61,9 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzMemberResponder|UseEvidenceKeys|kms:Decrypt":
     "part of the KMS permissions AWS documents for copying snapshots encrypted under a customer managed key (EBS user " +
     "guide, permissions to use KMS keys); EBS decrypts when the source is already under the evidence key",
+  "FlzMemberResponder|FollowMemoryCaptureCommands|ssm:CancelCommand":
+    "flz capture memory cancels a command that overruns its timeout (capture/memory.ts); the drill's finishes " +
+    "(test/scripts/capture/memory.test.ts covers it under the oracle)",
   "FlzMemberResponder|UseVolumeKeysThroughEc2|kms:Decrypt":
     "copying a snapshot of a volume encrypted under the member account's own customer managed key; the drill's " +
     "volumes are unencrypted",

@@ -132,6 +132,7 @@ export const VARIABLE_ALIASES: Readonly<Record<string, readonly string[]>> = {
   UserNameWithPath: ["UserName"],
   GroupFriendlyName: ["AutoScalingGroupName"],
   NaclId: ["NetworkAclId"],
+  DocumentName: ["Name"],
 };
 
 /** EC2 ID prefixes, for the `Resources` list of CreateTags / DeleteTags (resource type from the ID). */
@@ -324,6 +325,10 @@ export function requestContext(call: ObservedCall): Record<string, string | stri
     put("s3:object-lock-mode", input.ObjectLockMode);
     put("s3:object-lock-retain-until-date", input.ObjectLockRetainUntilDate);
     put("s3:object-lock-legal-hold", input.ObjectLockLegalHoldStatus);
+    // PutObjectRetention carries the mode and date in its Retention member (Service Authorization Reference, S3:
+    // PutObjectRetention supports s3:object-lock-mode and s3:object-lock-retain-until-date).
+    put("s3:object-lock-mode", rec(input.Retention).Mode);
+    put("s3:object-lock-retain-until-date", rec(input.Retention).RetainUntilDate);
     put("s3:x-amz-acl", input.ACL);
     put("s3:x-amz-storage-class", input.StorageClass);
     put("s3:prefix", input.Prefix);

@@ -181,7 +181,7 @@ describe("hash and verify under faults and crashes (fault proxy, flz as a proces
       "a record read stalled after its headers",
       [{ operation: "s3:GetObject", resource: /\/custody\//, when: "after", fault: "stall", skip: 2 }],
     ],
-    ["the listing reset twice", [{ operation: "s3:ListObjectsV2", fault: "reset", times: 2 }]],
+    ["the version listing reset twice", [{ operation: "s3:ListObjectVersions", fault: "reset", times: 2 }]],
     ["KMS GetPublicKey stalled", [{ operation: "kms:GetPublicKey", fault: "stall" }]],
     ["every second S3 call throttled, 8 in all", [{ operation: "s3:*", fault: "throttle", every: 2, times: 8 }]],
   ];

@@ -74,6 +74,7 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
       "open-case",
       "contain-sessions",
       "contain-access-key",
+      "capture-memory",
       "contain-instance",
       "contain-technique",
       "contain-network",
@@ -147,12 +148,16 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     expect(r.custody?.verified).to.equal(r.custody?.total);
     const actions = r.timeline.map((t) => t.action);
     // Every containment is recorded before (its intent) and after (its completion) it changes AWS.
-    expect(actions.slice(0, 7)).to.deep.equal([
+    expect(actions.slice(0, 10)).to.deep.equal([
       "case.opened",
       "contain.intent",
       "contain.sessions.revoked",
       "contain.intent",
       "contain.access-key.deactivated",
+      // Memory before isolation (docs/memory.md): intent, command sent, image recorded.
+      "capture.memory.intent",
+      "capture.memory.sent",
+      "capture.memory",
       "contain.intent",
       "contain.instance.isolated",
     ]);
