@@ -16,6 +16,7 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import { automationActingRoleArns, ResponseAutomation } from "./ResponseAutomation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
   deploymentPrincipalIn,
@@ -133,6 +134,29 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     const responderArn = forensicRole(names.forensicResponder);
     const investigatorArn = forensicRole(names.forensicInvestigator);
 
+    // Response automation (off by default): created before the roles, whose responder trusts its acting functions;
+    // its functions get the outputs contract, which exists only at the end (a deferred output).
+    const [automationContract, resolveAutomationContract] = pulumi.deferredOutput<string>();
+    const automation = args.automation?.enabled
+      ? new ResponseAutomation(
+          `${name}-automation`,
+          {
+            provider: home,
+            homeRegion: args.homeRegion,
+            regionProviders: Object.fromEntries(
+              args.regions.filter((r) => r !== args.homeRegion).map((r) => [r, account.providerFor(r)]),
+            ),
+            forensicAccountId: account.accountId,
+            organizationId: organization.id,
+            forensicResponderRoleArn: responderArn,
+            landingZoneJson: automationContract,
+            guardrails: args.automation,
+            securityHubAction: args.detection !== false && (args.detection?.securityHub ?? true),
+          },
+          { parent: this },
+        )
+      : undefined;
+
     const roles = new MemberRoles(
       `${name}-roles`,
       {
@@ -150,6 +174,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         athenaResultsBucketArn: args.investigation?.enabled === false ? undefined : evidenceBucketName.apply(bucketArn),
         athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
         enabledServicePrincipals: organization.awsServiceAccessPrincipals,
+        automationRoleArns: automation?.actingRoleArns,
       },
       inManagement,
     );
@@ -300,7 +325,12 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           forensicAccountId: account.accountId,
           forensicRoleArns: pulumi
             .all([account.accountId, responderArn, investigatorArn, forensicRole(names.breakGlass)])
-            .apply(([id, ...own]) => [...own, ...trustedRolesIn(id, args)]),
+            .apply(([id, ...own]) => [
+              ...own,
+              ...trustedRolesIn(id, args),
+              // Whoever could change an acting automation role could become the responder: frozen like one.
+              ...(automation ? automationActingRoleArns(id) : []),
+            ]),
           forensicResources: protection,
           resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
             ? [...guardrailSettings.resourceControlTargetIds]
@@ -394,6 +424,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     this.memberResponderRoleName = roles.memberResponderRoleName;
     this.memberInvestigatorRoleName = roles.memberInvestigatorRoleName;
     this.breakGlassRoleArn = roles.breakGlassRoleArn;
+    if (automation) resolveAutomationContract(pulumi.jsonStringify(pulumi.output(this.contract())));
     this.registerOutputs({ ...this.contract(), breakGlassRoleArn: this.breakGlassRoleArn });
   }
 

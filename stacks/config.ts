@@ -9,6 +9,7 @@ import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
 import { COMMERCIAL_REGIONS } from "../components/documents/regions";
 import { partTwoSettings } from "./config-part-two";
+import { automationSettings } from "./config-automation";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
@@ -80,6 +81,9 @@ export const CONFIG_KEYS = {
   alarms:
     "alarm rules (break-glass use, trail changes, GuardDuty high severity) in every governed region (default true)",
   alarmSubscriptions: "subscriptions to the alarm topics (list of {protocol, endpoint}; default none)",
+  automation: "response automation: findings contained and captured by Step Functions with guardrails (default false)",
+  automationSettings:
+    "guardrails of the response automation (map: modes, defaultMode, approvalTimeoutSeconds, excludedAccountIds, maxContainmentsPerHour, minimumSeverity, killSwitchParameterName, lockDays)",
 } as const;
 
 /** A configuration key of this project. */
@@ -422,6 +426,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
           ),
     keyDeletionWindowDays: optionalInt("keyDeletionWindowDays", 7, 30),
     ...partTwo,
+    automation: automationSettings(keys, optionalBool),
   };
 }
 

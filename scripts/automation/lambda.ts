@@ -19,19 +19,19 @@ function handlers(): AutomationHandlers {
 type Handlers = AutomationHandlers;
 
 /** EventBridge target: starts one execution per finding. */
-export const dispatch = (event: unknown): ReturnType<Handlers["dispatch"]> => handlers().dispatch(event);
+export const dispatch = async (event: unknown): ReturnType<Handlers["dispatch"]> => handlers().dispatch(event);
 /** Opens the case, decides, records. */
-export const intake = (input: Parameters<Handlers["intake"]>[0]): ReturnType<Handlers["intake"]> =>
+export const intake = async (input: Parameters<Handlers["intake"]>[0]): ReturnType<Handlers["intake"]> =>
   handlers().intake(input);
 /** Records a later decision. */
-export const record = (input: Parameters<Handlers["record"]>[0]): ReturnType<Handlers["record"]> =>
+export const record = async (input: Parameters<Handlers["record"]>[0]): ReturnType<Handlers["record"]> =>
   handlers().record(input);
 /** Contains the target. */
-export const contain = (input: Parameters<Handlers["contain"]>[0]): ReturnType<Handlers["contain"]> =>
+export const contain = async (input: Parameters<Handlers["contain"]>[0]): ReturnType<Handlers["contain"]> =>
   handlers().contain(input);
 /** Captures one instance. */
-export const capture = (input: Parameters<Handlers["capture"]>[0]): ReturnType<Handlers["capture"]> =>
+export const capture = async (input: Parameters<Handlers["capture"]>[0]): ReturnType<Handlers["capture"]> =>
   handlers().capture(input);
 /** Verifies the case's chain. */
-export const verify = (input: Parameters<Handlers["verify"]>[0]): ReturnType<Handlers["verify"]> =>
+export const verify = async (input: Parameters<Handlers["verify"]>[0]): ReturnType<Handlers["verify"]> =>
   handlers().verify(input);

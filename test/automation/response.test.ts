@@ -40,7 +40,7 @@ async function caseRecords(lz: LandingZone, caseId: string): Promise<CustodyReco
   }
 }
 
-async function forensicSnapshots(lz: LandingZone, caseId: string): Promise<string[]> {
+async function forensicSnapshots(caseId: string): Promise<string[]> {
   const factory = admin();
   try {
     const out = await factory
@@ -121,7 +121,7 @@ describe("response automation, executed offline (local ASL interpreter, real han
     expect(captures).to.have.length(1);
     expect(captures[0].snapshots.map((s) => s.volumeId).sort()).to.deep.equal([...instance.volumeIds].sort());
     expect(captures[0].snapshots.every((s) => s.locked && s.forensicSnapshotId)).to.equal(true);
-    expect(await forensicSnapshots(lz, caseId)).to.have.length(2);
+    expect(await forensicSnapshots(caseId)).to.have.length(2);
     expect(await instanceGroups(instance.instanceId)).to.deep.equal([ISOLATION]);
 
     const records = await caseRecords(lz, caseId);
@@ -134,11 +134,11 @@ describe("response automation, executed offline (local ASL interpreter, real han
   it("a duplicate finding opens one case and takes no second snapshot", async () => {
     await setUp({ defaultMode: "observe" });
     await auto.run(finding, name);
-    const after1 = await forensicSnapshots(lz, caseId);
+    const after1 = await forensicSnapshots(caseId);
     const records1 = await caseRecords(lz, caseId);
     const second = await auto.run(finding, name);
     expect(second.states).to.include("Skipped");
-    expect(await forensicSnapshots(lz, caseId)).to.deep.equal(after1);
+    expect(await forensicSnapshots(caseId)).to.deep.equal(after1);
     const records2 = await caseRecords(lz, caseId);
     expect(records2.filter((r) => r.action === "case.opened")).to.have.length(1);
     expect(records2.length).to.equal(records1.length + 1);
@@ -151,7 +151,7 @@ describe("response automation, executed offline (local ASL interpreter, real han
     expect(run.states).to.include.members(["AwaitApproval", "ApprovalTimedOut", "CaptureInstance"]);
     expect(run.states).not.to.include("Contain");
     expect(await instanceGroups(instance.instanceId)).not.to.include(ISOLATION);
-    expect(await forensicSnapshots(lz, caseId)).to.have.length(2);
+    expect(await forensicSnapshots(caseId)).to.have.length(2);
     const approval = JSON.parse(auto.published[0].message) as { taskToken: string; caseId: string };
     expect(approval.caseId).to.equal(caseId);
     expect(approval.taskToken).to.match(/^token-/);
@@ -175,7 +175,7 @@ describe("response automation, executed offline (local ASL interpreter, real han
     const run = await auto.run(finding, name);
     expect(run.states[0]).to.equal("ReadKillSwitch");
     expect(run.states).to.include("Skipped").and.not.include("Contain");
-    expect(await forensicSnapshots(lz, caseId)).to.have.length(0);
+    expect(await forensicSnapshots(caseId)).to.have.length(0);
     expect(await instanceGroups(instance.instanceId)).not.to.include(ISOLATION);
     const [d] = decisions(await caseRecords(lz, caseId));
     expect(d).to.include({ decision: "skip" });
@@ -205,7 +205,7 @@ describe("response automation, executed offline (local ASL interpreter, real han
     const otherName = executionNameOf(incidentOf(other, FORENSIC));
     await auto.run(other, otherName);
     expect(decisions(await caseRecords(lz, caseIdOf(otherName)))[0].reason).to.match(/tagged flz:automation=off/);
-    expect(await forensicSnapshots(lz, caseIdOf(otherName))).to.have.length(0);
+    expect(await forensicSnapshots(caseIdOf(otherName))).to.have.length(0);
     expect(await instanceGroups(instance.instanceId)).not.to.include(ISOLATION);
   });
 
