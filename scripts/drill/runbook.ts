@@ -31,10 +31,10 @@ import type { Io } from "../output";
 import type { PlantedIncident } from "./plant";
 
 /** Drill scenarios. */
-export type Scenario = "leaked-key" | "compromised-instance" | "all";
+export type Scenario = "leaked-key" | "compromised-instance" | "all" | "automated";
 
 /** Every scenario name, as `--scenario` accepts them. */
-export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all"];
+export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all", "automated"];
 
 /**
  * Outcome of one step. `skipped` means a step it needs did not pass (so it could not run): never counted as passed.

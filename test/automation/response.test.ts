@@ -21,7 +21,12 @@ import type { CustodyRecord } from "../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../scripts/emulator/seed";
 import { useEmulator } from "../support/emulator";
 import { launchInstance, type TestInstance } from "../scripts/capture/fixtures";
-import { guardDutyInstanceFinding, guardDutyRoleFinding, localAutomation, type LocalAutomation } from "./local-run";
+import {
+  guardDutyInstanceFinding,
+  guardDutyRoleFinding,
+  localAutomation,
+  type LocalAutomation,
+} from "../../scripts/automation/local-engine";
 
 const MEMBER = SEED_ACCOUNTS.members[0];
 const ISOLATION = containmentGroupName("isolation");

@@ -1,8 +1,10 @@
 /**
- * Runs the response state machine's real definition with a local ASL interpreter (`aws-local-stepfunctions`), every
- * Task bound to what AWS would run: the Lambda tasks to the real handlers (`scripts/automation/handlers.ts`), the SDK
- * integrations (kill switch, rate table, topic) to the same calls against the emulator, and the approval's task token
- * to a test-controlled answer. Nothing about the definition is changed; the interpreter validates it first.
+ * Runs the response state machine's real definition offline with a local ASL interpreter (`aws-local-stepfunctions`),
+ * every Task bound to what AWS would run: the Lambda tasks to the real handlers (`handlers.ts`), the SDK integrations
+ * (kill switch, rate table, topic) to the same calls against the emulator, and the approval's task token to an answer
+ * the caller gives (or none). Nothing about the definition is changed; the interpreter validates it first. Used by the
+ * tests, `flz drill --scenario automated` and `bench/automation`: emulator only (it deploys the automation's own
+ * pieces into the emulator's forensic account through the administrator role the seed created).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -16,13 +18,16 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/cl
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { resolveGuardrails, type AutomationGuardrailSettings } from "../../components/documents/automation";
 import { responseDefinition, type AslDefinition, type AslState } from "../../components/documents/automation-asl";
-import { ClientFactory } from "../../scripts/aws/clients";
-import type { LandingZone } from "../../scripts/contract";
-import { automationHandlers, type AutomationHandlers } from "../../scripts/automation/handlers";
+import { ClientFactory } from "../aws/clients";
+import type { LandingZone } from "../contract";
+import { automationHandlers, type AutomationHandlers } from "./handlers";
 
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); the machines here may run Node 20.19+, where the
-// project otherwise works (README): supply the standard function there, and nowhere else.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
+/**
+ * aws-local-stepfunctions 3 uses `Promise.withResolvers` (Node 22+); flz otherwise runs on Node 20.19+ (README):
+ * supply the standard function there, when the engine is first used, and nowhere else.
+ */
+function ensurePromiseWithResolvers(): void {
+  if (typeof (Promise as { withResolvers?: unknown }).withResolvers === "function") return;
   Object.defineProperty(Promise, "withResolvers", {
     configurable: true,
     writable: true,
@@ -63,6 +68,16 @@ export interface ExecutionOutcome {
   readonly states: string[];
   /** Lambda invocations. */
   readonly invocations: number;
+  /** When each state was entered and left (ms since the epoch), in order; Map iterations included. */
+  readonly timings: StateTiming[];
+}
+
+/** One state's visit. */
+export interface StateTiming {
+  readonly state: string;
+  readonly enteredAt: number;
+  exitedAt?: number;
+  failed?: string;
 }
 
 function fnArn(lz: LandingZone, name: string): string {
@@ -85,6 +100,7 @@ export async function localAutomation(
   settings: AutomationGuardrailSettings,
   options: { injectedLatencyMs?: number } = {},
 ): Promise<LocalAutomation> {
+  ensurePromiseWithResolvers();
   const admin = new ClientFactory({ memberRoleName: ADMIN, injectedLatencyMs: options.injectedLatencyMs });
   const home = { account: lz.forensicAccountId, region: lz.homeRegion };
   const ssm = admin.client(SSMClient, home);
@@ -187,14 +203,24 @@ export async function localAutomation(
       },
     });
     const states: string[] = [];
+    const timings: StateTiming[] = [];
     const logs = (async () => {
       for await (const log of execution.eventLogs) {
-        if (log.type === "StateEntered") states.push((log as { state: { name: string } }).state.name);
+        const name = (log as { state?: { name: string } }).state?.name;
+        if (name === undefined) continue;
+        if (log.type === "StateEntered") {
+          states.push(name);
+          timings.push({ state: name, enteredAt: log.timestamp });
+        } else {
+          const open = [...timings].reverse().find((t) => t.state === name && t.exitedAt === undefined);
+          if (open && (log.type === "StateExited" || log.type === "StateFailed")) open.exitedAt = log.timestamp;
+          if (open && log.type === "StateFailed") open.failed = String((log as { Error?: string }).Error);
+        }
       }
     })();
     const output = (await execution.result) as Record<string, unknown>;
     await logs.catch(() => undefined);
-    return { output, states, invocations };
+    return { output, states, invocations, timings };
   };
 
   return {
