@@ -16,7 +16,7 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
-import { automationActingRoleArns, ResponseAutomation } from "./ResponseAutomation";
+import { automationActingRoleArns, automationPart } from "./ResponseAutomation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
   deploymentPrincipalIn,
@@ -134,28 +134,16 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     const responderArn = forensicRole(names.forensicResponder);
     const investigatorArn = forensicRole(names.forensicInvestigator);
 
-    // Response automation (off by default): created before the roles, whose responder trusts its acting functions;
-    // its functions get the outputs contract, which exists only at the end (a deferred output).
-    const [automationContract, resolveAutomationContract] = pulumi.deferredOutput<string>();
-    const automation = args.automation?.enabled
-      ? new ResponseAutomation(
-          `${name}-automation`,
-          {
-            provider: home,
-            homeRegion: args.homeRegion,
-            regionProviders: Object.fromEntries(
-              args.regions.filter((r) => r !== args.homeRegion).map((r) => [r, account.providerFor(r)]),
-            ),
-            forensicAccountId: account.accountId,
-            organizationId: organization.id,
-            forensicResponderRoleArn: responderArn,
-            landingZoneJson: automationContract,
-            guardrails: args.automation,
-            securityHubAction: args.detection !== false && (args.detection?.securityHub ?? true),
-          },
-          { parent: this },
-        )
-      : undefined;
+    // Response automation (off by default): before the roles, whose responder trusts its acting functions.
+    const { automation, resolveContract } = automationPart(this, name, {
+      settings: args.automation,
+      detection: args.detection,
+      regions: args.regions,
+      homeRegion: args.homeRegion,
+      forensicAccount: account,
+      organizationId: organization.id,
+      forensicResponderRoleArn: responderArn,
+    });
 
     const roles = new MemberRoles(
       `${name}-roles`,
@@ -424,7 +412,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     this.memberResponderRoleName = roles.memberResponderRoleName;
     this.memberInvestigatorRoleName = roles.memberInvestigatorRoleName;
     this.breakGlassRoleArn = roles.breakGlassRoleArn;
-    if (automation) resolveAutomationContract(pulumi.jsonStringify(pulumi.output(this.contract())));
+    resolveContract(pulumi.jsonStringify(pulumi.output(this.contract())));
     this.registerOutputs({ ...this.contract(), breakGlassRoleArn: this.breakGlassRoleArn });
   }
 

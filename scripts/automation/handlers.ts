@@ -15,7 +15,9 @@ import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { ClientFactory } from "../aws/clients";
 import { captureInstance, failureLines } from "../capture/capture";
 import { caseOpenedEvent } from "../cases/opened";
-import { withCaseLedger } from "../cases/with-case";
+import { checkCase } from "../cases/gate";
+import { caseStore } from "../cases/with-case";
+import type { EvidenceBucketLedger } from "../custody/ledger";
 import { runVerify } from "../commands/custody";
 import type { ContainContext, ContainResult } from "../contain/common";
 import { deactivateAccessKey } from "../contain/access-key";
@@ -25,7 +27,6 @@ import type { LandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
 import type { CustodyRecord, JsonValue } from "../custody/types";
 import { describeError } from "../errors";
-import { responderFactory } from "../aws/clients";
 import { decide, gate, type Decision, type DecisionRecord, type IntakeGuardrails } from "./decide";
 import {
   caseIdOf,
@@ -52,6 +53,8 @@ export interface AutomationDeps {
   readonly captureWaitMinutes?: number;
   /** Milliseconds between snapshot polls. Default the capture's own. */
   readonly pollIntervalMs?: number;
+  /** Milliseconds added before every AWS request (benchmarks against the emulator). Default 0. */
+  readonly injectedLatencyMs?: number;
 }
 
 /** Input of the intake (the state machine's Parameters). */
@@ -189,11 +192,33 @@ export function automationHandlers(deps: AutomationDeps): AutomationHandlers {
   const lz = deps.landingZone;
   const now = deps.now ?? (() => new Date());
   let contract: string | undefined;
+  // The factory `flz` builds (responderFactory): forensic calls as the forensic responder, members through the member
+  // responder role, the case in every member session; plus the benchmarks' injected latency.
+  const factoryFor = (caseId: string): ClientFactory =>
+    new ClientFactory({
+      caseId,
+      forensicRoleArn: lz.forensicResponderRoleArn,
+      memberRoleName: lz.memberResponderRoleName,
+      injectedLatencyMs: deps.injectedLatencyMs,
+    });
+  // What `withCaseLedger` does for every command: the case gate first (record 0 must be case.opened), then the ledger.
+  const withCaseLedger = async <T>(
+    caseId: string,
+    fn: (ledger: EvidenceBucketLedger, factory: ClientFactory) => Promise<T>,
+  ): Promise<T> => {
+    const factory = factoryFor(caseId);
+    try {
+      await checkCase(caseStore(factory, lz), caseId, "act");
+      return await fn(await openLedger({ factory, landingZone: lz, caseId }), factory);
+    } finally {
+      factory.destroy();
+    }
+  };
 
   const intake = async (input: IntakeInput): Promise<IntakeOutput> => {
     const incident = incidentOf(input.event, lz.forensicAccountId);
     const caseId = caseIdOf(input.executionName);
-    const factory = responderFactory(lz, caseId);
+    const factory = factoryFor(caseId);
     try {
       const ledger = await openLedger({ factory, landingZone: lz, caseId });
       const records = await ledger.records();
@@ -261,7 +286,7 @@ export function automationHandlers(deps: AutomationDeps): AutomationHandlers {
 
   const record = async (input: RecordInput): Promise<DecisionRecord & { sequence: number }> => {
     const d = stageDecision(input);
-    return withCaseLedger(lz, input.intake.caseId, async (ledger) => {
+    return withCaseLedger(input.intake.caseId, async (ledger) => {
       const r = await ledger.append(decisionEvent(input.intake, input.stage, d));
       return { ...d, sequence: r.sequence };
     });
@@ -269,7 +294,7 @@ export function automationHandlers(deps: AutomationDeps): AutomationHandlers {
 
   const contain = async (input: { intake: IntakeOutput }): Promise<{ [key: string]: JsonValue }> => {
     const i = input.intake;
-    return withCaseLedger(lz, i.caseId, async (ledger, factory) => {
+    return withCaseLedger(i.caseId, async (ledger, factory) => {
       const ctx: ContainContext = { factory, ledger, account: i.account, region: i.region, dryRun: false };
       const t = i.target;
       let result: ContainResult;
@@ -285,7 +310,7 @@ export function automationHandlers(deps: AutomationDeps): AutomationHandlers {
   };
 
   const capture = async (item: CaptureItem): Promise<{ [key: string]: JsonValue }> =>
-    withCaseLedger(lz, item.caseId, async (ledger, factory) => {
+    withCaseLedger(item.caseId, async (ledger, factory) => {
       const result = await captureInstance({
         factory,
         landingZone: lz,

@@ -133,7 +133,11 @@ export async function localAutomation(
     rateTableName: RATE_TABLE,
     topicArn,
   });
-  const handlers = automationHandlers({ landingZone: lz, pollIntervalMs: 50 });
+  const handlers = automationHandlers({
+    landingZone: lz,
+    pollIntervalMs: 50,
+    injectedLatencyMs: options.injectedLatencyMs,
+  });
   const published: Array<{ subject?: string; message: string }> = [];
   const publish = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
@@ -214,7 +218,8 @@ export async function localAutomation(
         } else {
           const open = [...timings].reverse().find((t) => t.state === name && t.exitedAt === undefined);
           if (open && (log.type === "StateExited" || log.type === "StateFailed")) open.exitedAt = log.timestamp;
-          if (open && log.type === "StateFailed") open.failed = String((log as { Error?: string }).Error);
+          if (open && log.type === "StateFailed")
+            open.failed = `${String((log as { Error?: string }).Error)}: ${String((log as { Cause?: unknown }).Cause ?? "").slice(0, 200)}`;
         }
       }
     })();
