@@ -26,7 +26,7 @@ import { parseCaptureRequest } from "../scripts/capture/plan";
 import type { LandingZone } from "../scripts/contract";
 import { openLedger } from "../scripts/custody/ledger";
 import type { CustodyEvent, CustodyLedger, CustodyRecord } from "../scripts/custody/types";
-import { startEmulator } from "../scripts/emulator";
+import { benchEmulator } from "./support/emulator";
 import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
 
 const LATENCY_MS = Number(process.env.FLZ_BENCH_LATENCY_MS ?? 100);
@@ -163,13 +163,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  process.env.AWS_REGION = "us-east-1";
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const emulator = await benchEmulator();
   try {
     console.log(`capture fan-out, ${LATENCY_MS} ms injected per request, median of ${REPEATS} runs`);
     for (const ledgerKind of ["memory", "s3"] as const) {

@@ -18,7 +18,7 @@ import { ClientFactory, type ClientClass, type ConfigurableClient, type Placemen
 import { containInstance } from "../scripts/contain/instance";
 import type { LandingZone } from "../scripts/contract";
 import { openLedger } from "../scripts/custody/ledger";
-import { startEmulator } from "../scripts/emulator";
+import { benchEmulator } from "./support/emulator";
 import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
 import { autoScalingGroup, launch, network } from "../test/scripts/contain/fixtures";
 
@@ -170,13 +170,7 @@ async function measure(
 /** Runs the benchmark and prints its figures. */
 export async function main(): Promise<void> {
   const latencyMs = Number(process.env.FLZ_BENCH_LATENCY_MS ?? 100);
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  process.env.AWS_REGION = "us-east-1";
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const emulator = await benchEmulator();
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
     const lz = await seedLandingZone();

@@ -16,6 +16,7 @@ import {
   type KeyScope,
 } from "./keys";
 import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
+import { CUSTODY_KEY_PATTERNS } from "./rcp";
 import {
   DocumentInputError,
   partitionOf,
@@ -409,16 +410,43 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
       {
         Sid: "ListEvidence",
         Effect: "Allow",
-        Action: "s3:ListBucket",
+        // Versions too: the custody ledger and verify read every version and delete marker under a case, so a delete
+        // marker cannot hide a record nor a later version replace one (docs/custody.md).
+        Action: ["s3:ListBucket", "s3:ListBucketVersions"],
+        Resource: bucketArn,
+      },
+      {
+        Sid: "ReadEvidenceLockConfiguration",
+        Effect: "Allow",
+        // The bucket's default retention: custody writes ask for at least as long (scripts/custody/retention.ts).
+        Action: "s3:GetBucketObjectLockConfiguration",
         Resource: bucketArn,
       },
       {
         Sid: "WriteAndReadEvidence",
         Effect: "Allow",
-        // Writes inherit the bucket's default retention; reads include HeadObject (authorized as GetObject), which
-        // shows an object's retention, so no Object Lock action is needed.
-        Action: ["s3:PutObject", "s3:GetObject"],
+        // GetObjectVersion: custody reads the first version of each record key, not whatever is current.
+        Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
         Resource: `${bucketArn}/*`,
+      },
+      {
+        Sid: "LockCustodyRecords",
+        Effect: "Allow",
+        // Custody records, journals and the public-key copy carry their own COMPLIANCE retention (a PutObject with
+        // Object Lock headers is authorized as s3:PutObjectRetention too), whatever the bucket's default says:
+        // COMPLIANCE only, and only on custody keys.
+        Action: "s3:PutObjectRetention",
+        Resource: CUSTODY_KEY_PATTERNS.map((pattern) => `${bucketArn}/${pattern}`),
+        Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } },
+      },
+      {
+        Sid: "ReadEvidenceRetention",
+        Effect: "Allow",
+        // HeadObject and GetObject return an object's Object Lock mode and retain-until date only to a caller with
+        // s3:GetObjectRetention (S3 API reference, HeadObject): the ledger reads back the retention of every record it
+        // writes, and verify checks every version under a case.
+        Action: "s3:GetObjectRetention",
+        Resource: `${bucketArn}/cases/*`,
       },
       denyTampering([bucketArn]),
       onKeys(

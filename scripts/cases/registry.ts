@@ -2,10 +2,10 @@
  * The cases held in the evidence bucket: which exist (`cases/<id>/`), and what each one's record 0 says. Reads only:
  * the one writer of a case's first record is `flz case open`, through the custody ledger.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import { isMissingObject } from "../custody/ledger";
-import { custodyPrefix, isValidCaseId, recordKey } from "../custody/record";
+import { CustodyStore } from "../custody/store";
+import { isValidCaseId, recordKey } from "../custody/record";
 import type { CustodyRecord, JsonValue } from "../custody/types";
 import { CASE_OPENED_ACTION, type CaseOpening } from "./opened";
 
@@ -59,14 +59,10 @@ export function openingOf(record: unknown): { opening: CaseOpening } | { reason:
  * @param caseId a valid case ID.
  */
 export async function readCaseHead(store: CaseStore, caseId: string): Promise<CaseHead> {
-  let bytes: Uint8Array;
-  try {
-    const res = await store.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: recordKey(caseId, 0) }));
-    bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
-  } catch (err) {
-    if (!isMissingObject(err)) throw err;
-    return { kind: "missing", hasObjects: await hasAnyObject(store, caseId) };
-  }
+  // The custody store's read: a body cut off or a connection reset is read again, as for every custody record.
+  const stored = await new CustodyStore(store.s3, store.bucket).read(recordKey(caseId, 0));
+  if (!stored) return { kind: "missing", hasObjects: await hasAnyObject(store, caseId) };
+  const bytes = stored.bytes;
   let parsed: unknown;
   try {
     // A UTF-8 byte-order mark is not JSON: such a record is damaged, and verify names it.
@@ -80,8 +76,10 @@ export async function readCaseHead(store: CaseStore, caseId: string): Promise<Ca
 }
 
 async function hasAnyObject(store: CaseStore, caseId: string): Promise<boolean> {
+  // The whole case prefix: a case whose record 0 is only claimed (held in its batch journal, custody-journal/) has
+  // objects too, and verify must be able to say how it completes.
   const page = await store.s3.send(
-    new ListObjectsV2Command({ Bucket: store.bucket, Prefix: custodyPrefix(caseId), MaxKeys: 1 }),
+    new ListObjectsV2Command({ Bucket: store.bucket, Prefix: `cases/${caseId}/`, MaxKeys: 1 }),
   );
   return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
 }

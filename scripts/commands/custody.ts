@@ -1,37 +1,41 @@
 /**
- * `flz custody show|verify|export`: read, re-check and hand over a case's chain of custody (DESIGN.md §6).
- * `verify --from <dir>` works fully offline on an exported folder; everything else reads the evidence bucket.
+ * `flz custody show|verify|export|complete`: read, re-check, hand over and complete a case's chain of custody
+ * (DESIGN.md §6, docs/custody.md). `verify --from <dir>` works fully offline on an exported folder; everything else
+ * reads the evidence bucket, every object version and delete marker under the case.
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
-import { ClientFactory } from "../aws/clients";
+import type { ClientFactory } from "../aws/clients";
 import { loadLandingZone, type LandingZone } from "../contract";
-import { verifyChain, type ChainVerification, type StoredRecord } from "../custody/chain";
+import { auditInventory, combine } from "../custody/audit";
 import {
-  publicKeyFingerprint,
   readCaseFolder,
   readPublicKeyFile,
+  readWitnessFiles,
   writeCaseFolder,
   type ExportManifest,
 } from "../custody/case-files";
-import { checkEvidence } from "../custody/evidence-check";
+import { formatRanges, parseRecordBytes, shapeProblem, type StoredRecord } from "../custody/chain";
 import type { EvidenceBucketLedger } from "../custody/ledger";
-import { withCaseLedger } from "./case";
 import { custodyPrefix, isValidCaseId } from "../custody/record";
-import {
-  parsedRecords,
-  renderHtml,
-  renderMarkdown,
-  unreadableRecords,
-  verdictLine,
-  verdictOk,
-  type EvidenceCheck,
-} from "../custody/report";
+import { parsedRecords, renderHtml, renderMarkdown, unreadableRecords } from "../custody/report";
 import type { CustodyRecord } from "../custody/types";
+import type { CustodyFinding } from "../custody/verdict";
+import {
+  gatherOffline,
+  gatherOnline,
+  verdictOf,
+  type CustodyVerdict,
+  type GatheredCase,
+  type VerifyInputs,
+} from "../custody/verify-case";
 import { OperationError, UsageError } from "../errors";
 import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
+import { withCaseLedger } from "./case";
+
+export type { CustodyVerdict } from "../custody/verify-case";
 
 /** Flags shared by the custody subcommands. */
 export interface CustodyFlags {
@@ -41,67 +45,76 @@ export interface CustodyFlags {
   landingZone?: string;
   /** Print JSON. */
   json?: boolean;
-  /** verify: PEM public key to verify with. */
+  /** verify: PEM public key to verify with (obtained from KMS by the examiner). */
   publicKey?: string;
   /** verify: exported folder to verify offline. */
   from?: string;
+  /** verify: CloudTrail events (files or folders) witnessing the bucket's writes. */
+  witness?: string[];
+  /** verify: head hashes pinned earlier. */
+  expectHead?: string[];
   /** export: output folder. */
   out?: string;
+  /** complete: say what would be copied, copy nothing. */
+  dryRun?: boolean;
 }
 
-/** Result of a verification, as printed by `--json`. */
-export interface CustodyVerdict {
-  /** Case ID. */
-  readonly case: string;
-  /** Where the records were read. */
-  readonly source: string;
-  /** Pass or fail. */
-  readonly ok: boolean;
-  /** One-line verdict. */
-  readonly verdict: string;
-  /** Records that verified. */
-  readonly verified: number;
-  /** Records found. */
-  readonly total: number;
-  /** Hash of the last verified record. */
-  readonly headHash: string | null;
-  /** First broken record, when any. */
-  readonly problem: { sequence: number; location: string; reason: string } | null;
-  /** Fingerprint of the public key used. */
-  readonly publicKeySha256: string;
-  /** Evidence checks (online only). */
-  readonly evidence: EvidenceCheck[];
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 const HELP_SHOW = `
+Records claimed by a writer that stopped before writing them are shown from their batch journal (signed by their
+author), marked "claimed, not yet written"; the next append, or flz custody complete, writes them.
+
 Examples:
   $ flz custody show --case IR-2026-042
   $ flz custody show --case IR-2026-042 --json | jq '.[] | {sequence, action, subjects}'`;
 
 const HELP_VERIFY = `
-Checks that records 0..n are all there, each byte-exact canonical JSON, linked to the one before, hashed correctly,
-and signed by the custody key (checked offline with the public key), and, online, that every S3 artefact still has
-the SHA-256 its record names. Names the first broken record and why, and exits 1.
+Checks every object version and delete marker under the case (ListObjectVersions): records 0..n all there, each
+byte-exact canonical JSON, linked to the one before, hashed correctly, signed by the custody key (checked offline with
+the public key from KMS); no delete marker, no second version of a record, no object flz does not write, every version
+under COMPLIANCE retention; and, online, every S3 artefact still has the SHA-256 its record names.
 
-Online, the case's stored public key is compared with KMS GetPublicKey. Offline (--from), pass --public-key with the
-key you obtained from KMS yourself: a folder's own public-key.pem proves only that the folder agrees with itself.
-The head hash printed at the end pins the chain's length: compare it with the one in the export report.
+Verdicts: VERIFIED (exit 0); BROKEN, naming each object and version and why; INCOMPLETE, records claimed but not yet
+written (flz custody complete writes them); UNVERIFIED, no trusted public key: neither KMS answered nor --public-key
+was given. A public-key.pem found beside the records is never trusted on its own.
+
+Tail truncation (records cut off the end) leaves a shorter valid chain; two witnesses reveal it:
+  --witness <file|dir>  CloudTrail events of the evidence bucket (log files, .json.gz, a JSON array or JSON Lines,
+                        e.g. an Athena UNLOAD of the organisation trail): every record CloudTrail saw written must be
+                        in the chain, no record key written twice, no delete under the case. See docs/custody.md.
+  --expect-head <hash>  a head hash printed by an earlier verify or export: the chain must still contain it.
 
 Examples:
   $ flz custody verify --case IR-2026-042
   $ aws kms get-public-key --key-id <custodySigningKeyArn> --query PublicKey --output text | base64 -d \\
       | openssl pkey -pubin -inform DER -out custody.pem
-  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json`;
+  $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem --json
+  $ flz custody verify --case IR-2026-042 --witness ./trail-events/ --expect-head 5d1e...
+
+Only VERIFIED exits 0.`;
 
 const HELP_EXPORT = `
-Writes <out>/records/<seq>.json (each record byte for byte), <out>/public-key.pem, <out>/case.json, and a report for
-lawyers and examiners in <out>/report.html and <out>/report.md: case summary, verification verdict, timeline, every
-artefact with its hashes and locations. The export is made even when verification fails (the report says so), and
-the command then exits 1.
+Writes <out>/records/<seq>.json (each record byte for byte), <out>/journals/ (records claimed but not yet written, if
+any), <out>/public-key.pem (as KMS gives it now), <out>/case.json (verdict, findings, head hash), and a report for
+lawyers and examiners in <out>/report.html and <out>/report.md. The export is made even when verification fails (the
+report says so), and the command then exits 1.
 
 Examples:
   $ flz custody export --case IR-2026-042 --out ./IR-2026-042-custody
   $ flz custody verify --case IR-2026-042 --from ./IR-2026-042-custody --public-key custody.pem`;
+
+const HELP_COMPLETE = `
+A writer that stopped after claiming records (its batch journal is stored, with the records signed by it) but before
+writing them leaves them out of the chain. complete copies them into place, byte for byte, after checking every
+signature against the custody key from KMS. It signs nothing; a journal that does not verify is refused, by name.
+Any later append to the case does the same.
+
+Examples:
+  $ flz custody complete --case IR-2026-042 --dry-run
+  $ flz custody complete --case IR-2026-042`;
 
 function requireCase(flags: CustodyFlags): string {
   if (!flags.case) throw new UsageError("--case <id> is required, e.g. --case IR-2026-042");
@@ -116,44 +129,41 @@ function requireCase(flags: CustodyFlags): string {
 export function register(program: Command): void {
   const custody = program
     .command("custody")
-    .description("Show, verify and export a case's signed, hash-chained custody ledger.");
-  custody
-    .command("show")
+    .description("Show, verify, export and complete a case's signed, hash-chained custody ledger.");
+  const common = (c: Command): Command =>
+    c
+      .option("--case <id>", "case ID (required)")
+      .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
+      .option("--json", "print JSON");
+  common(custody.command("show"))
     .description("List a case's custody records: sequence, time, actor, action, subjects, hashes.")
-    .option("--case <id>", "case ID (required)")
-    .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
-    .option("--json", "print the records as JSON")
     .addHelpText("after", HELP_SHOW)
     .action(async (flags: CustodyFlags) => {
       await runShow(flags, processIo());
     });
-  custody
-    .command("verify")
-    .description(
-      "Re-check the chain, every signature (offline, with the public key) and every reachable evidence hash.",
-    )
-    .option("--case <id>", "case ID (required)")
-    .option(
-      "--public-key <pem>",
-      "custody public key (PEM) to verify with; default: the case's stored copy, checked against KMS",
-    )
-    .option("--from <dir>", "verify an exported folder, fully offline")
-    .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE (not needed with --from)")
-    .option("--json", "print one JSON verdict")
+  common(custody.command("verify"))
+    .description("Audit every version under the case, re-check the chain and every signature, name what is wrong.")
+    .option("--public-key <pem>", "custody public key (PEM) you obtained from KMS; default: KMS GetPublicKey")
+    .option("--from <dir>", "verify an exported folder, fully offline (needs --public-key)")
+    .option("--witness <file|dir>", "CloudTrail events of the evidence bucket (repeatable)", collect)
+    .option("--expect-head <hash>", "a head hash pinned earlier (repeatable)", collect)
     .addHelpText("after", HELP_VERIFY)
     .action(async (flags: CustodyFlags) => {
       await runVerify(flags, processIo());
     });
-  custody
-    .command("export")
-    .description("Export every record, the public key and an HTML + Markdown report to a folder.")
-    .option("--case <id>", "case ID (required)")
+  common(custody.command("export"))
+    .description("Export every record, the public key, the verdict and an HTML + Markdown report to a folder.")
     .option("--out <dir>", "folder to write; created if missing, its parent must exist (required)")
-    .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE")
-    .option("--json", "print what was written as JSON")
     .addHelpText("after", HELP_EXPORT)
     .action(async (flags: CustodyFlags) => {
       await runExport(flags, processIo());
+    });
+  common(custody.command("complete"))
+    .description("Write records claimed but never written (their writer stopped) from their verified journals.")
+    .option("--dry-run", "say what would be written; write nothing")
+    .addHelpText("after", HELP_COMPLETE)
+    .action(async (flags: CustodyFlags) => {
+      await runComplete(flags, processIo());
     });
 }
 
@@ -167,19 +177,22 @@ async function withLedger<T>(
   return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read" });
 }
 
-/** Parses what can be parsed, for display (verification is separate and strict). */
-export function readableRecords(entries: StoredRecord[]): CustodyRecord[] {
-  const out: CustodyRecord[] = [];
+/**
+ * Parses, for display, every record whose stored bytes are a well-formed record (verification is separate and strict,
+ * and names the others): a record with a byte-order mark, bad JSON, missing fields or altered bytes is left out here
+ * instead of crashing a table or a report, or being shown as if it were sound. Records held only in a journal keep
+ * their `heldInJournal` mark.
+ */
+export function readableRecords(entries: StoredRecord[]): (CustodyRecord & { heldInJournal?: string })[] {
+  const out: (CustodyRecord & { heldInJournal?: string })[] = [];
   for (const entry of entries) {
-    try {
-      const record = JSON.parse(Buffer.from(entry.bytes).toString("utf8")) as CustodyRecord;
-      if (typeof record === "object" && record !== null && Array.isArray(record.subjects))
-        out.push({ ...record, sequence: entry.sequence });
-    } catch {
-      // unreadable records are reported by verification
-    }
+    const parsed = parseRecordBytes(entry.bytes);
+    if (!("value" in parsed) || shapeProblem(parsed.value)) continue;
+    const record = parsed.value as unknown as CustodyRecord;
+    if (record.sequence !== entry.sequence) continue;
+    out.push(entry.heldInJournal ? { ...record, heldInJournal: entry.heldInJournal } : record);
   }
-  return out;
+  return out.sort((a, b) => a.sequence - b.sequence);
 }
 
 /** A short form of an actor ARN for tables: the role and session. */
@@ -192,137 +205,83 @@ export function shortActor(arn: string): string {
 export async function runShow(flags: CustodyFlags, io: Io): Promise<CustodyRecord[]> {
   const caseId = requireCase(flags);
   return withLedger(flags, caseId, async (ledger) => {
-    const records = readableRecords(await ledger.storedRecords());
+    const [inventory, publicKeyPem] = await Promise.all([
+      ledger.inventory("custody"),
+      ledger.kmsPublicKey().catch(() => undefined),
+    ]);
+    const expect = { caseId, publicKeyPem };
+    const audit = auditInventory(inventory, expect);
+    const checked = combine(audit, expect);
+    const records = readableRecords(audit.entries);
+    const pending = pendingFindings(audit.entries);
     if (flags.json) {
       printJson(io, records);
       return records;
     }
     if (records.length === 0) {
       printLine(io, `case ${caseId} has no custody records in s3://${ledger.bucket}/${custodyPrefix(caseId)}`);
-      return records;
+    } else {
+      const rows = records.map((r) => [
+        String(r.sequence),
+        r.time,
+        shortActor(r.actor),
+        `${r.action}${r.outcome === "failed" ? " (FAILED)" : ""}${r.heldInJournal ? " (claimed, not yet written)" : ""}`,
+        r.subjects.join(", "),
+        `${r.hash.slice(0, 16)}…`,
+        `${r.previousHash.slice(0, 16)}…`,
+      ]);
+      const header = ["SEQ", "TIME (UTC)", "ACTOR", "ACTION", "SUBJECTS", "HASH", "PREVIOUS"];
+      const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
+      const fmt = (cells: string[]) =>
+        cells
+          .map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i])))
+          .join("  ")
+          .trimEnd();
+      printLine(io, fmt(header));
+      for (const row of rows) printLine(io, fmt(row));
     }
-    const rows = records.map((r) => [
-      String(r.sequence),
-      r.time,
-      shortActor(r.actor),
-      `${r.action}${r.outcome === "failed" ? " (FAILED)" : ""}`,
-      r.subjects.join(", "),
-      `${r.hash.slice(0, 16)}…`,
-      `${r.previousHash.slice(0, 16)}…`,
-    ]);
-    const header = ["SEQ", "TIME (UTC)", "ACTOR", "ACTION", "SUBJECTS", "HASH", "PREVIOUS"];
-    const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
-    const fmt = (cells: string[]) =>
-      cells
-        .map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i])))
-        .join("  ")
-        .trimEnd();
-    printLine(io, fmt(header));
-    for (const row of rows) printLine(io, fmt(row));
-    note(io, `${records.length} records; run flz custody verify --case ${caseId} to check them`);
+    for (const f of pending) note(io, f);
+    for (const f of (checked.findings ?? []).filter((x) => x.severity === "broken"))
+      note(io, `warning: ${f.reason}${f.key ? ` (${f.key}${f.versionId ? `, version ${f.versionId}` : ""})` : ""}`);
+    if (records.length > 0)
+      note(io, `${records.length} records; run flz custody verify --case ${caseId} to check them`);
     return records;
   });
 }
 
-interface Gathered {
-  readonly source: string;
-  readonly keyArn: string;
-  readonly publicKeyPem: string;
-  readonly entries: StoredRecord[];
-  readonly verification: ChainVerification;
-  readonly evidence: EvidenceCheck[];
+/** One line per journal that holds records not yet written, saying how they complete. */
+function pendingFindings(entries: readonly StoredRecord[]): string[] {
+  const byJournal = new Map<string, number[]>();
+  for (const e of entries.filter((x) => x.heldInJournal))
+    byJournal.set(e.heldInJournal as string, [...(byJournal.get(e.heldInJournal as string) ?? []), e.sequence]);
+  return [...byJournal].map(
+    ([journal, seqs]) =>
+      `${seqs.length === 1 ? `record ${seqs[0]} is` : `records ${formatRanges(seqs)} are`} claimed (signed by the writer that claimed ${seqs.length === 1 ? "it" : "them"}) in ${journal} but not yet written: the next append to the case, or flz custody complete, writes ${seqs.length === 1 ? "it" : "them"}`,
+  );
 }
 
-async function gatherOnline(
-  ledger: EvidenceBucketLedger,
-  lz: LandingZone,
-  factory: ClientFactory,
-  caseId: string,
-  publicKeyFile: string | undefined,
-  io: Io,
-): Promise<Gathered> {
-  const entries = await ledger.storedRecords();
-  const stored = await ledger.storedPublicKey();
-  let publicKeyPem: string;
-  if (publicKeyFile) publicKeyPem = readPublicKeyFile(publicKeyFile);
-  else {
-    let fromKms: string | undefined;
-    try {
-      fromKms = await ledger.kmsPublicKey();
-    } catch (err) {
-      note(
-        io,
-        `note: could not read the custody key's public key from KMS (${(err as { name?: string }).name ?? String(err)}); using the case's stored copy`,
-      );
-    }
-    if (stored && fromKms && publicKeyFingerprint(stored) !== publicKeyFingerprint(fromKms)) {
-      throw new OperationError(
-        `the case's stored public key ${custodyPrefix(caseId)}public-key.pem is not the public key of custody key ${lz.custodySigningKeyArn}`,
-      );
-    }
-    const pem = stored ?? fromKms;
-    if (!pem)
-      throw new OperationError(
-        `case ${caseId} has no stored public key and KMS did not give one: pass --public-key <pem>`,
-      );
-    publicKeyPem = pem;
-  }
-  const verification = verifyChain(entries, { caseId, publicKeyPem });
-  const s3 = factory.client(S3Client, { region: lz.homeRegion });
-  const evidence = await checkEvidence(s3, verification.records);
+function verifyInputs(flags: CustodyFlags, caseId: string): VerifyInputs {
+  for (const h of flags.expectHead ?? [])
+    if (!/^[0-9a-fA-F]{64}$/.test(h))
+      throw new UsageError(`--expect-head ${h} is not a head hash: 64 hexadecimal digits, as verify prints it`);
   return {
-    source: `s3://${ledger.bucket}/${custodyPrefix(caseId)}`,
-    keyArn: lz.custodySigningKeyArn,
-    publicKeyPem,
-    entries,
-    verification,
-    evidence,
+    caseId,
+    publicKeyPem: flags.publicKey ? readPublicKeyFile(flags.publicKey) : undefined,
+    witness: flags.witness?.length ? readWitnessFiles(flags.witness) : undefined,
+    pinnedHeads: flags.expectHead,
   };
 }
 
-function verdictOf(caseId: string, g: Gathered): CustodyVerdict {
-  const v = g.verification;
-  return {
-    case: caseId,
-    source: g.source,
-    ok: verdictOk(v, g.evidence),
-    verdict: verdictLine(v, g.evidence),
-    verified: v.verified,
-    total: v.total,
-    headHash: v.headHash ?? null,
-    problem: v.problem ?? null,
-    publicKeySha256: publicKeyFingerprint(g.publicKeyPem),
-    evidence: g.evidence,
-  };
-}
-
-/** `flz custody verify`. Throws {@link OperationError} with the verdict when the chain is broken. */
+/** `flz custody verify`. Throws {@link OperationError} with the verdict unless it is VERIFIED. */
 export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVerdict> {
   const caseId = requireCase(flags);
-  let gathered: Gathered;
+  const inputs = verifyInputs(flags, caseId);
+  let gathered: GatheredCase;
   if (flags.from) {
-    const folder = readCaseFolder(flags.from);
-    const publicKeyPem = flags.publicKey ? readPublicKeyFile(flags.publicKey) : folder.publicKeyPem;
-    if (!publicKeyPem)
-      throw new UsageError(
-        `${flags.from} has no public-key.pem: pass --public-key <pem> (from aws kms get-public-key)`,
-      );
-    if (!flags.publicKey)
-      note(
-        io,
-        "note: verifying with the folder's own public-key.pem; compare its fingerprint with the custody key in KMS (or pass --public-key)",
-      );
-    gathered = {
-      source: path.resolve(flags.from),
-      keyArn: folder.manifest?.keyArn ?? "unknown",
-      publicKeyPem,
-      entries: folder.entries,
-      verification: verifyChain(folder.entries, { caseId, publicKeyPem }),
-      evidence: [],
-    };
+    gathered = gatherOffline(readCaseFolder(flags.from), path.resolve(flags.from), inputs);
   } else {
     gathered = await withLedger(flags, caseId, (ledger, lz, factory) =>
-      gatherOnline(ledger, lz, factory, caseId, flags.publicKey, io),
+      gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, inputs),
     );
   }
   const verdict = verdictOf(caseId, gathered);
@@ -331,13 +290,20 @@ export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVer
     printLine(io, verdict.verdict);
     printLine(
       io,
-      `public key SHA-256 ${verdict.publicKeySha256}; ${verdict.verified}/${verdict.total} records verified; source ${verdict.source}`,
+      `public key ${verdict.publicKeySha256 ? `SHA-256 ${verdict.publicKeySha256} (from ${verdict.publicKeySource === "kms" ? "KMS" : "--public-key"})` : "none trusted"}; ${verdict.verified}/${verdict.total} records verified; head ${verdict.headHash ?? "none"}; source ${verdict.source}`,
     );
+    for (const f of verdict.findings.filter((x) => x.severity !== "note" || flags.witness))
+      printLine(io, `${f.severity.toUpperCase()}: ${f.reason}${findingPlace(f)}`);
     for (const check of verdict.evidence)
       printLine(io, `evidence of record ${check.sequence}: ${check.status}: ${check.location} (${check.detail})`);
   }
   if (!verdict.ok) throw new OperationError(`custody of case ${caseId} does not verify: ${verdict.verdict}`);
   return verdict;
+}
+
+function findingPlace(f: CustodyFinding): string {
+  if (!f.key) return "";
+  return f.versionId ? ` [${f.key}, version ${f.versionId}]` : ` [${f.key}]`;
 }
 
 /** What `export` wrote. */
@@ -352,7 +318,7 @@ export interface ExportResult {
   readonly files: string[];
 }
 
-/** `flz custody export`. Writes everything, then throws {@link OperationError} if verification failed. */
+/** `flz custody export`. Writes everything, then throws {@link OperationError} unless the verdict is VERIFIED. */
 export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResult> {
   const caseId = requireCase(flags);
   if (!flags.out)
@@ -361,28 +327,33 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
   prepareOutputFolder(flags.out, "--out");
   const out = flags.out;
   const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
-    const g = await gatherOnline(ledger, lz, factory, caseId, undefined, io);
+    const g = await gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, {
+      caseId,
+    });
     if (g.entries.length === 0)
       throw new OperationError(
         `case ${caseId} has no custody records in s3://${ledger.bucket}/${custodyPrefix(caseId)}: nothing to export`,
       );
     const verdict = verdictOf(caseId, g);
     const exportedAt = new Date().toISOString();
+    const stored = g.entries.filter((e) => !e.heldInJournal);
     const manifest: ExportManifest = {
       case: caseId,
       source: g.source,
       keyArn: g.keyArn,
       publicKeySha256: verdict.publicKeySha256,
-      records: g.entries.length,
+      records: stored.length,
       headHash: verdict.headHash,
       exportedAt,
+      status: verdict.status,
+      findings: verdict.findings,
     };
-    writeCaseFolder(out, g.entries, g.publicKeyPem, manifest);
+    writeCaseFolder(out, g.entries, g.keySource === "kms" ? g.publicKeyPem : undefined, manifest, g.pendingJournals);
     const reportInput = {
       caseId,
       source: g.source,
       keyArn: g.keyArn,
-      publicKeySha256: verdict.publicKeySha256,
+      publicKeySha256: verdict.publicKeySha256 ?? "none: no trusted public key was available",
       generatedAt: exportedAt,
       verification: g.verification,
       records: parsedRecords(g.entries),
@@ -391,8 +362,15 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
     };
     writeFileSync(path.join(out, "report.html"), renderHtml(reportInput));
     writeFileSync(path.join(out, "report.md"), renderMarkdown(reportInput));
-    const files = ["records/", "public-key.pem", "case.json", "report.html", "report.md"].map((f) => path.join(out, f));
-    return { out, records: g.entries.length, verdict, files };
+    const files = [
+      "records/",
+      ...(g.pendingJournals.length ? ["journals/"] : []),
+      ...(g.keySource === "kms" ? ["public-key.pem"] : []),
+      "case.json",
+      "report.html",
+      "report.md",
+    ].map((f) => path.join(out, f));
+    return { out, records: stored.length, verdict, files };
   });
   if (flags.json) printJson(io, result);
   else {
@@ -400,10 +378,48 @@ export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResu
     printLine(io, result.verdict.verdict);
     note(
       io,
-      `report: ${path.join(out, "report.html")} and report.md; verify offline with flz custody verify --case ${caseId} --from ${out} --public-key <pem>`,
+      `report: ${path.join(out, "report.html")} and report.md; verify offline with flz custody verify --case ${caseId} --from ${out} --public-key <pem from KMS>`,
     );
   }
   if (!result.verdict.ok)
     throw new OperationError(`exported, but custody of case ${caseId} does not verify: ${result.verdict.verdict}`);
+  return result;
+}
+
+/** What `complete` found and did. */
+export interface CompleteResult {
+  /** Case ID. */
+  readonly case: string;
+  /** Whether anything was written. */
+  readonly dryRun: boolean;
+  /** Journals holding records not yet written. */
+  readonly journals: string[];
+  /** Sequences copied (or that would be). */
+  readonly sequences: number[];
+  /** Hash of the last claimed record afterwards. */
+  readonly headHash: string | null;
+}
+
+/** `flz custody complete`. */
+export async function runComplete(flags: CustodyFlags, io: Io): Promise<CompleteResult> {
+  const caseId = requireCase(flags);
+  const result = await withLedger(flags, caseId, async (ledger) => {
+    const done = await ledger.complete({ dryRun: flags.dryRun });
+    return {
+      case: caseId,
+      dryRun: flags.dryRun === true,
+      journals: done.journals,
+      sequences: done.sequences,
+      headHash: done.head?.hash ?? null,
+    };
+  });
+  if (flags.json) printJson(io, result);
+  else if (result.sequences.length === 0)
+    printLine(io, `case ${caseId}: every claimed record is written; nothing to do`);
+  else
+    printLine(
+      io,
+      `case ${caseId}: ${result.dryRun ? "would copy" : "copied"} records ${result.sequences.join(", ")} from ${result.journals.join(", ")} (signed by their author, checked with the key from KMS; nothing signed)`,
+    );
   return result;
 }

@@ -6,7 +6,8 @@
  */
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { EvidenceCheck } from "./report";
-import type { CustodyRecord } from "./types";
+import pLimit from "p-limit";
+import type { CustodyRecord, EvidenceItem } from "./types";
 
 /** `s3://bucket/key` split, or undefined for other locations. */
 export function parseS3Location(location: string): { bucket: string; key: string } | undefined {
@@ -26,68 +27,60 @@ export function compareS3Checksum(
   return Buffer.from(s3Checksum, "base64").toString("hex") === recordedHex ? "verified" : "mismatch";
 }
 
-/** Checks every S3 evidence item of the records through HeadObject. */
+/** Checks every S3 evidence item of the records through HeadObject (a few at a time), in record order. */
 export async function checkEvidence(s3: S3Client, records: CustodyRecord[]): Promise<EvidenceCheck[]> {
-  const checks: EvidenceCheck[] = [];
-  for (const record of records) {
-    for (const item of record.evidence ?? []) {
-      const where = parseS3Location(item.location);
-      if (!where) {
-        checks.push({
-          sequence: record.sequence,
-          location: item.location,
-          status: "not-checked",
-          detail: `${item.kind}: not an S3 object (re-hash it with flz hash)`,
-        });
-        continue;
-      }
-      const versionId = typeof item.details?.versionId === "string" ? item.details.versionId : undefined;
-      const recordedS3 = typeof item.details?.s3ChecksumSha256 === "string" ? item.details.s3ChecksumSha256 : undefined;
-      try {
-        const head = await s3.send(
-          new HeadObjectCommand({
-            Bucket: where.bucket,
-            Key: where.key,
-            VersionId: versionId,
-            ChecksumMode: "ENABLED",
-          }),
-        );
-        if (item.bytes !== undefined && head.ContentLength !== undefined && head.ContentLength !== item.bytes) {
-          checks.push({
-            sequence: record.sequence,
-            location: item.location,
-            status: "mismatch",
-            detail: `object has ${head.ContentLength} bytes, the record says ${item.bytes}`,
-          });
-          continue;
-        }
-        const status = compareS3Checksum(head.ChecksumSHA256, item.sha256, recordedS3);
-        checks.push({
-          sequence: record.sequence,
-          location: item.location,
-          status: status ?? "not-checked",
-          detail:
-            status === "verified"
-              ? `S3 SHA-256 checksum ${head.ChecksumSHA256} matches${versionId ? ` (version ${versionId})` : ""}`
-              : status === "mismatch"
-                ? `S3 SHA-256 checksum ${head.ChecksumSHA256} does not match the record`
-                : "the object has no comparable S3 SHA-256 checksum",
-        });
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        const missing =
-          e.name === "NotFound" ||
-          e.name === "NoSuchKey" ||
-          e.name === "NoSuchVersion" ||
-          e.$metadata?.httpStatusCode === 404;
-        checks.push({
-          sequence: record.sequence,
-          location: item.location,
-          status: missing ? "missing" : "not-checked",
-          detail: missing ? "the object (version) does not exist" : `could not read it: ${e.name ?? String(err)}`,
-        });
-      }
-    }
+  const limit = pLimit(16);
+  const items = records.flatMap((record) => (record.evidence ?? []).map((item) => ({ record, item })));
+  return Promise.all(items.map(({ record, item }) => limit(() => checkItem(s3, record, item))));
+}
+
+/** Checks one evidence item. */
+async function checkItem(s3: S3Client, record: CustodyRecord, item: EvidenceItem): Promise<EvidenceCheck> {
+  const where = parseS3Location(item.location);
+  if (!where)
+    return {
+      sequence: record.sequence,
+      location: item.location,
+      status: "not-checked",
+      detail: `${item.kind}: not an S3 object (re-hash it with flz hash)`,
+    };
+  const versionId = typeof item.details?.versionId === "string" ? item.details.versionId : undefined;
+  const recordedS3 = typeof item.details?.s3ChecksumSha256 === "string" ? item.details.s3ChecksumSha256 : undefined;
+  try {
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: where.bucket, Key: where.key, VersionId: versionId, ChecksumMode: "ENABLED" }),
+    );
+    if (item.bytes !== undefined && head.ContentLength !== undefined && head.ContentLength !== item.bytes)
+      return {
+        sequence: record.sequence,
+        location: item.location,
+        status: "mismatch",
+        detail: `object has ${head.ContentLength} bytes, the record says ${item.bytes}`,
+      };
+    const status = compareS3Checksum(head.ChecksumSHA256, item.sha256, recordedS3);
+    return {
+      sequence: record.sequence,
+      location: item.location,
+      status: status ?? "not-checked",
+      detail:
+        status === "verified"
+          ? `S3 SHA-256 checksum ${head.ChecksumSHA256} matches${versionId ? ` (version ${versionId})` : ""}`
+          : status === "mismatch"
+            ? `S3 SHA-256 checksum ${head.ChecksumSHA256} does not match the record`
+            : "the object has no comparable S3 SHA-256 checksum",
+    };
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const missing =
+      e.name === "NotFound" ||
+      e.name === "NoSuchKey" ||
+      e.name === "NoSuchVersion" ||
+      e.$metadata?.httpStatusCode === 404;
+    return {
+      sequence: record.sequence,
+      location: item.location,
+      status: missing ? "missing" : "not-checked",
+      detail: missing ? "the object (version) does not exist" : `could not read it: ${e.name ?? String(err)}`,
+    };
   }
-  return checks;
 }

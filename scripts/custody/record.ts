@@ -3,7 +3,7 @@
  * key signs, and whether one record is internally sound. No I/O here: the S3 ledger, `flz custody verify` and the
  * offline verifier of an exported folder all share these functions, so they cannot disagree.
  */
-import { createHash, createPublicKey, verify as verifySignature } from "node:crypto";
+import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { canonicalJson, toJsonValue } from "./canonical";
 import type { CustodyEvent, CustodyRecord, JsonValue } from "./types";
 
@@ -146,13 +146,26 @@ export function publicKeyPemFromDer(der: Uint8Array): string {
     .toString();
 }
 
+/** Parsed public keys by PEM: a chain of thousands of records is verified with one key, parsed once. */
+const parsedKeys = new Map<string, KeyObject>();
+
+function publicKeyOf(pem: string): KeyObject {
+  let key = parsedKeys.get(pem);
+  if (!key) {
+    key = createPublicKey(pem);
+    if (parsedKeys.size > 16) parsedKeys.clear();
+    parsedKeys.set(pem, key);
+  }
+  return key;
+}
+
 /** Verifies a record's DER ECDSA signature over its statement, offline, with the custody public key (PEM). */
 export function signatureIsValid(record: CustodyRecord, publicKeyPem: string): boolean {
   try {
     return verifySignature(
       "sha256",
       signingStatement(record, record.signature.keyArn),
-      { key: publicKeyPem, dsaEncoding: "der" },
+      { key: publicKeyOf(publicKeyPem), dsaEncoding: "der" },
       Buffer.from(record.signature.value, "base64"),
     );
   } catch {

@@ -22,6 +22,7 @@ import {
 } from "../report/records";
 import type { ChainVerification } from "./chain";
 import type { CustodyRecord } from "./types";
+import { custodyVerdict } from "./verdict";
 
 /** One evidence check made by an online `verify` (S3 objects): what it found. */
 export interface EvidenceCheck {
@@ -109,19 +110,17 @@ export function unreadableRecords(
   return out;
 }
 
-/** The one-line verdict a report and `verify` print. */
+/**
+ * The one-line verdict a report and `verify` print: decided by `custodyVerdict` (verdict.ts) from the verification
+ * result alone (VERIFIED, BROKEN, INCOMPLETE or UNVERIFIED, with the first finding that decides it).
+ */
 export function verdictLine(v: ChainVerification, evidenceChecks: EvidenceCheck[] = []): string {
-  const badEvidence = evidenceChecks.find((c) => c.status === "mismatch" || c.status === "missing");
-  if (!v.ok && v.problem) return `BROKEN: ${v.problem.reason} (${v.problem.location})`;
-  if (v.total === 0) return "BROKEN: the case has no custody records";
-  if (badEvidence)
-    return `BROKEN: evidence of record ${badEvidence.sequence} at ${badEvidence.location}: ${badEvidence.detail}`;
-  return `VERIFIED: ${v.verified} records, chain intact, every signature valid (head ${v.headHash})`;
+  return custodyVerdict(v, evidenceChecks).line;
 }
 
-/** Whether the verdict is a pass. */
+/** Whether the verdict is a pass (VERIFIED only). */
 export function verdictOk(v: ChainVerification, evidenceChecks: EvidenceCheck[] = []): boolean {
-  return verdictLine(v, evidenceChecks).startsWith("VERIFIED");
+  return custodyVerdict(v, evidenceChecks).status === "VERIFIED";
 }
 
 function summaryRows(input: CaseReportInput): [string, string][] {

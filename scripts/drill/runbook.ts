@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
 import { responderFactory } from "../aws/clients";
 import { withCallLabel } from "../aws/observer";
 import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
@@ -23,6 +24,8 @@ import { containInstance } from "../contain/instance";
 import { revokeSessions } from "../contain/sessions";
 import type { LandingZone } from "../contract";
 import { verifyChain, type ChainVerification } from "../custody/chain";
+import { custodyVerdict } from "../custody/verdict";
+import { gatherOnline } from "../custody/verify-case";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
 import type { CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { describeError } from "../errors";
@@ -392,12 +395,18 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         command: `flz custody verify --case ${caseId}`,
         scenarios: ["leaked-key", "compromised-instance"],
         run: async () => {
-          custodyAtStep = verifyChain(await l.storedRecords(), { caseId, publicKeyPem: await l.kmsPublicKey() });
-          if (!custodyAtStep.ok)
-            throw new Error(
-              `chain broken at record ${custodyAtStep.problem?.sequence}: ${custodyAtStep.problem?.reason}`,
-            );
-          return `${custodyAtStep.verified} of ${custodyAtStep.total} records verified (records 0 to ${custodyAtStep.total - 1}, all written before this step); head ${custodyAtStep.headHash?.slice(0, 16)}...`;
+          // The command's own verification: every version and delete marker under the case, retention, chain,
+          // signatures with the key from KMS, and the S3 evidence the records name.
+          const gathered = await gatherOnline(
+            l,
+            factory.client(S3Client, { region: lz.homeRegion }),
+            lz.custodySigningKeyArn,
+            { caseId },
+          );
+          custodyAtStep = gathered.verification;
+          const verdict = custodyVerdict(custodyAtStep, gathered.evidence);
+          if (verdict.status !== "VERIFIED") throw new Error(verdict.line);
+          return `${custodyAtStep.verified} of ${custodyAtStep.total} records verified (records 0 to ${custodyAtStep.total - 1}, all written before this step), every object version under the case audited; head ${custodyAtStep.headHash?.slice(0, 16)}...`;
         },
       },
       {

@@ -33,6 +33,11 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicResponder|DescribeSnapshots|ec2:DescribeLockedSnapshots":
     "flz capture, when it resumes a case, asks which forensic copies are already locked (capture/steps.ts " +
     "lockedSnapshots); the drill runs the capture once",
+  "FlzForensicResponder|ReadEvidenceRetention|s3:GetObjectRetention":
+    "used, but no call is refused without it: HeadObject and GetObject return an object's Object Lock mode and " +
+    "retain-until date only to a caller with s3:GetObjectRetention (S3 API reference, HeadObject), and otherwise " +
+    "succeed without them; the custody ledger reads back the retention of every record it writes and flz custody " +
+    "verify checks that of every version under a case (custody/store.ts), so without the grant both fail closed",
   "FlzMemberResponder|HoldAutoScalingInstances|autoscaling:EnterStandby":
     "flz contain instance puts an Auto Scaling instance in Standby when its group may lose it; the drill's group is " +
     "at its minimum, so the drill detaches instead (test/scripts/contain/instance.test.ts covers Standby under the oracle)",

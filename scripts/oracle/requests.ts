@@ -144,6 +144,11 @@ export async function actionsOf(
   call: ObservedCall,
 ): Promise<{ actions: string[]; alwaysAllowed?: string } | MappingGap> {
   const key = `${call.signingName}:${call.operation}`;
+  // A read of one version by its ID is authorized as s3:GetObjectVersion instead of s3:GetObject (S3 API reference,
+  // GetObject and HeadObject, "Permissions": "If you include a versionId ... you must have the s3:GetObjectVersion
+  // permission ... The s3:GetObject permission is not required in this scenario").
+  if ((key === "s3:GetObject" || key === "s3:HeadObject") && str(call.input.VersionId) !== undefined)
+    return { actions: ["s3:GetObjectVersion"] };
   const gap = ACTION_GAPS[key];
   if (gap) return gap.actions.length === 0 ? { actions: [key], alwaysAllowed: gap.why } : { actions: [...gap.actions] };
   if (await data.iamActionExists(call.signingName, call.operation)) {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectRetentionCommand, S3Client } from "@aws-sdk/client-s3";
 import { runExport, runShow, runVerify } from "../../../scripts/commands/custody";
 import { runEvidencePut } from "../../../scripts/commands/evidence";
 import { OperationError } from "../../../scripts/errors";
@@ -12,16 +12,7 @@ import { useEmulator } from "../../support/emulator";
 import { blockBytes } from "../hash/ebs-fixtures";
 import { captureIo } from "../hash/io";
 import { openTestCase } from "../../support/cases";
-import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
-}
+import { custodyWorld, rejection, type CustodyWorld } from "./fixtures";
 
 describe("flz custody and flz evidence put (emulator)", () => {
   useEmulator();
@@ -68,6 +59,19 @@ describe("flz custody and flz evidence put (emulator)", () => {
     );
     expect(Buffer.from(head.ChecksumSHA256 ?? "", "base64").toString("hex")).to.equal(a?.evidence.sha256);
 
+    // Emulator gap: S3 gives a completed multipart upload the bucket's default retention; moto gives it none, and
+    // verify rightly calls a version without COMPLIANCE retention BROKEN. Apply what S3 would have applied, as the
+    // account's administrator: S3 stands in here, not the responder (which may lock custody keys only).
+    const multipartKey = (b?.evidence.location ?? "").replace(`s3://${world.lz.evidenceBucket}/`, "");
+    await world.administratorS3().send(
+      new PutObjectRetentionCommand({
+        Bucket: world.lz.evidenceBucket,
+        Key: multipartKey,
+        VersionId: b?.evidence.details?.versionId as string | undefined,
+        Retention: { Mode: "COMPLIANCE", RetainUntilDate: new Date(Date.now() + 86400000) },
+        ChecksumAlgorithm: "SHA256",
+      }),
+    );
     const verdict = await runVerify({ case: "IR-EV", landingZone, json: true }, captureIo());
     expect(verdict.ok).to.equal(true);
     expect(verdict.evidence.map((e) => e.status)).to.deep.equal(["verified", "verified"]);
@@ -87,9 +91,7 @@ describe("flz custody and flz evidence put (emulator)", () => {
   });
 
   it("show lists every record; export writes records, key and report; verify --from passes offline and names tampering", async () => {
-    const ledger = await world.ledger("IR-EXP");
-    await openTestCase(ledger);
-    for (let i = 0; i < 4; i++) await ledger.append(sampleEvent(i));
+    await world.openedCase("IR-EXP", 4);
     const shown = captureIo();
     await runShow({ case: "IR-EXP", landingZone }, shown);
     const lines = shown.stdout().trim().split("\n");

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { HeadObjectCommand, ListObjectsV2Command, S3Client, type PutObjectCommandInput } from "@aws-sdk/client-s3";
 import type { ClientFactory } from "../../../scripts/aws/clients";
 import {
@@ -9,10 +10,11 @@ import {
   journalProblem,
   parseBatchTag,
   type BatchTag,
+  type SealedRecord,
 } from "../../../scripts/custody/batch";
 import { verifyChain } from "../../../scripts/custody/chain";
 import { openLedger, type EvidenceBucketLedger } from "../../../scripts/custody/ledger";
-import { GENESIS_HASH, recordKey } from "../../../scripts/custody/record";
+import { GENESIS_HASH, recordKey, signingStatement } from "../../../scripts/custody/record";
 import type { CustodyRecord } from "../../../scripts/custody/types";
 import { useEmulator } from "../../support/emulator";
 import { custodyWorld, sampleEvent, type CustodyWorld } from "./fixtures";
@@ -64,7 +66,7 @@ describe("custody ledger group commit (emulator)", () => {
     expect(records.map((r) => r.sequence)).to.deep.equal([...Array(12).keys()]);
     expect(records.map((r) => r.subjects[0])).to.deep.equal([...Array(12).keys()].map((i) => `event-${i}`));
     // The first append went out alone; the eleven that queued behind it went out together.
-    expect(await tagOf("IR-BATCH", 0)).to.equal(undefined);
+    expect(await tagOf("IR-BATCH", 0)).to.deep.include({ first: 0, last: 0 });
     expect(await tagOf("IR-BATCH", 5)).to.deep.include({ first: 1, last: 11 });
     // Two claims: one per batch.
     expect(await journals("IR-BATCH")).to.have.length(2);
@@ -143,7 +145,7 @@ describe("custody ledger group commit (emulator)", () => {
     const lost = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     expect(lost).to.have.length(1);
     expect((lost[0].reason as Error).message).to.match(
-      /record 3 of case IR-CUT-SHORT is claimed but was not stored .*completes it from s3:\/\//,
+      /record 3 of case IR-CUT-SHORT is claimed \(signed, in s3:\/\/.*\) but was not stored .*flz custody complete --case IR-CUT-SHORT copies it into place/,
     );
     const gap = verifyChain(await a.storedRecords(), { caseId, publicKeyPem: await a.kmsPublicKey() });
     expect(gap.ok).to.equal(false);
@@ -209,37 +211,61 @@ describe("custody ledger group commit (emulator)", () => {
 });
 
 describe("batch journal checks (pure)", () => {
-  const records = chainEvents(
+  const author = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const keyArn = "arn:aws:kms:us-east-1:222222222222:key/custody";
+  const publicKeyPem = author.publicKey.export({ type: "spki", format: "pem" }).toString();
+  const signWith = (key: KeyObject, r: SealedRecord): CustodyRecord => ({
+    ...r,
+    signature: {
+      keyArn,
+      algorithm: "ECDSA_SHA_256",
+      value: sign("sha256", signingStatement(r, keyArn), { key, dsaEncoding: "der" }).toString("base64"),
+    },
+  });
+  const sealed = chainEvents(
     [sampleEvent(1), sampleEvent(2), sampleEvent(3)],
     { sequence: 4, hash: GENESIS_HASH.replace(/0$/, "1") },
     { caseId: "IR-J", actor: "arn:aws:sts::222222222222:assumed-role/R/s", time: "2026-03-02T09:00:00.000Z" },
   );
-  const journal = { version: 1, case: "IR-J", first: 5, last: 7, records };
+  const records = sealed.map((r) => signWith(author.privateKey, r));
+  const journal = { version: 2, case: "IR-J", first: 5, last: 7, records };
+  const wanted = { caseId: "IR-J", first: 5, publicKeyPem };
 
-  it("accepts the journal of a batch", () => {
-    expect(journalProblem(journal, "IR-J", 5)).to.equal(undefined);
+  it("accepts the journal of a batch, every record signed by its author", () => {
+    expect(journalProblem(journal, wanted)).to.equal(undefined);
+    expect(journalProblem(journal, { ...wanted, previousHash: sealed[0].previousHash })).to.equal(undefined);
   });
 
   it("refuses a journal that could put a record into the chain that was never claimed", () => {
     const changed = { ...records[1], subjects: ["forged"] };
-    expect(journalProblem({ ...journal, records: [records[0], changed, records[2]] }, "IR-J", 5)).to.match(
-      /record 6 does not hash/,
+    expect(journalProblem({ ...journal, records: [records[0], changed, records[2]] }, wanted)).to.match(
+      /record 6 has hash .* but its contents hash to/,
     );
-    expect(journalProblem({ ...journal, records: [records[0], records[2], records[1]] }, "IR-J", 5)).to.match(
+    expect(journalProblem({ ...journal, records: [records[0], records[2], records[1]] }, wanted)).to.match(
       /claims sequence/,
     );
-    expect(
-      journalProblem({ ...journal, records: [records[0], { ...records[1], signature: {} }, records[2]] }, "IR-J", 5),
-    ).to.match(/carries a signature/);
-    expect(journalProblem({ ...journal, case: "IR-K" }, "IR-J", 5)).to.match(/belongs to case "IR-K"/);
-    expect(journalProblem(journal, "IR-J", 6)).to.match(/starts at 5, not at 6/);
-    expect(journalProblem({ ...journal, records: records.slice(0, 2) }, "IR-J", 5)).to.match(
+    expect(journalProblem({ ...journal, case: "IR-K" }, wanted)).to.match(/belongs to case "IR-K"/);
+    expect(journalProblem(journal, { ...wanted, first: 6 })).to.match(/starts at 5, not at 6/);
+    expect(journalProblem({ ...journal, records: records.slice(0, 2) }, wanted)).to.match(
       /does not hold the records 5-7/,
     );
+    expect(journalProblem(journal, { ...wanted, previousHash: GENESIS_HASH })).to.match(/record 5 does not link/);
+  });
+
+  it("refuses records signed by anyone but the custody key, unsigned records, and version 1 journals", () => {
+    const forger = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const forged = [records[0], signWith(forger.privateKey, sealed[1]), records[2]];
+    expect(journalProblem({ ...journal, records: forged }, wanted)).to.match(
+      /record 6 has a signature that does not verify with the custody public key/,
+    );
+    expect(journalProblem({ ...journal, records: sealed }, wanted)).to.match(/record 5 has no signature/);
+    expect(journalProblem({ ...journal, version: 1, records: sealed }, wanted)).to.match(/version 1 journal/);
+    expect(journalProblem(journal, { ...wanted, publicKeyPem: undefined })).to.match(/cannot be checked/);
   });
 
   it("reads only well-formed batch tags", () => {
     expect(parseBatchTag("5-7-0123456789abcdef")).to.deep.equal({ first: 5, last: 7, firstHash: "0123456789abcdef" });
+    expect(parseBatchTag("5-5-0123456789abcdef")).to.deep.equal({ first: 5, last: 5, firstHash: "0123456789abcdef" });
     expect(parseBatchTag(undefined)).to.equal(undefined);
     expect(parseBatchTag("7-5-0123456789abcdef")).to.equal(undefined);
     expect(parseBatchTag("5-7-xyz")).to.equal(undefined);
