@@ -14,7 +14,7 @@ import { AttachVolumeCommand, CreateVolumeCommand, EC2Client, RunInstancesComman
 import { ClientFactory } from "../scripts/aws/clients";
 import { executionNameOf, incidentOf } from "../scripts/automation/incident";
 import { guardDutyInstanceFinding, localAutomation, type ExecutionOutcome } from "../scripts/automation/local-engine";
-import { startEmulator } from "../scripts/emulator";
+import { benchEmulator } from "./support/emulator";
 import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
 
 const LATENCY_MS = Number(process.env.FLZ_BENCH_LATENCY_MS ?? 100);
@@ -75,6 +75,8 @@ async function incident(reset: () => Promise<void>, targets: Target[]) {
   );
   for (const o of outcomes) {
     if (!(o.output.verification as { ok?: boolean } | undefined)?.ok) throw new Error("an execution did not verify");
+    if (o.states.includes("ContainFailed"))
+      throw new Error(`a containment failed: ${JSON.stringify(o.output.containError)}`);
   }
   const failures = outcomes.flatMap((o) => o.timings.filter((t) => t.failed).map((t) => `${t.state}: ${t.failed}`));
   if (failures.length > 0)
@@ -93,13 +95,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  process.env.AWS_REGION = "us-east-1";
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const emulator = await benchEmulator();
   const [a, b] = SEED_ACCOUNTS.members;
   const one: Target[] = [{ account: a, region: "eu-west-1" }];
   const many: Target[] = [a, b].flatMap((account) =>

@@ -36,7 +36,7 @@ import {
   type Incident,
   type IncidentTarget,
 } from "./incident";
-import { CAPTURE_INCOMPLETE_ERROR } from "../../components/documents/automation-asl";
+import { CAPTURE_INCOMPLETE_ERROR, CONTAINMENT_INCOMPLETE_ERROR } from "../../components/documents/automation-asl";
 
 /** Ledger action of every guardrail decision, "skipped because" included. */
 export const DECISION_ACTION = "automation.decision";
@@ -303,7 +303,7 @@ export function automationHandlers(deps: AutomationDeps): AutomationHandlers {
       else result = await deactivateAccessKey(ctx, { user: t.userName, key: t.accessKeyId });
       if ((result.failures ?? []).length > 0)
         throw Object.assign(new Error(`containment incomplete: ${(result.failures ?? []).join("; ")}`), {
-          name: "ContainmentIncomplete",
+          name: CONTAINMENT_INCOMPLETE_ERROR,
         });
       return { action: result.action, changes: result.changes.length, record: result.record?.sequence ?? null };
     });
