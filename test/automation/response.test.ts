@@ -11,7 +11,7 @@ import {
   TagRoleCommand,
 } from "@aws-sdk/client-iam";
 import { CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ClientFactory } from "../../scripts/aws/clients";
+import { ClientFactory, responderFactory } from "../../scripts/aws/clients";
 import { containmentGroupName } from "../../scripts/contain/instance-plan";
 import { caseIdOf, executionNameOf, incidentOf } from "../../scripts/automation/incident";
 import { DECISION_ACTION } from "../../scripts/automation/handlers";
@@ -34,12 +34,11 @@ const FORENSIC = SEED_ACCOUNTS.forensic;
 const REGION = "eu-west-1";
 const admin = () => new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
 
+/** The case's records, read as `flz custody show` reads them (as the forensic responder). */
 async function caseRecords(lz: LandingZone, caseId: string): Promise<CustodyRecord[]> {
-  const factory = admin();
+  const factory = responderFactory(lz, caseId);
   try {
     return await (await openLedger({ factory, landingZone: lz, caseId })).records();
-  } catch {
-    return [];
   } finally {
     factory.destroy();
   }
