@@ -17,6 +17,8 @@ import {
   requireImdsv2Scp,
   scpText,
 } from "./documents/scp";
+import { PURPOSE_TAG_KEY } from "./documents/keys";
+import { GUARDRAIL_PURPOSE } from "./documents/quarantine";
 
 /** Arguments of {@link GuardrailPolicies}. */
 export interface GuardrailPoliciesArgs {
@@ -167,6 +169,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
             "Forensic landing zone: protect the organisation trail, forensic roles and keys; deny leaving the organisation.",
           type: "SERVICE_CONTROL_POLICY",
           content,
+          // The purpose tag is what keeps the forensic responder, which manages quarantine SCPs, from re-tagging,
+          // changing or detaching this policy (documents/quarantine.ts).
+          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
         opt,
       );
@@ -185,6 +190,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
           content: scpText(
             combineScps(GUARDRAIL_POLICY_NAMES.workload, [requireImdsv2Scp(), denyUnencryptedVolumesScp()]),
           ),
+          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
         opt,
       );

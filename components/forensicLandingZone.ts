@@ -17,6 +17,7 @@ import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
 import { automationActingRoleArns, automationPart } from "./ResponseAutomation";
+import { QuarantineDelegation } from "./QuarantineDelegation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
   deploymentPrincipalIn,
@@ -73,6 +74,8 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     readonly forensicVpc?: ForensicVpc;
     /** Incident alarms by region. */
     readonly alarms: Readonly<Record<string, IncidentAlarms>>;
+    /** Delegated management of quarantine SCPs. */
+    readonly quarantineDelegation?: QuarantineDelegation;
   };
 
   constructor(name: string, args: ForensicLandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -396,7 +399,20 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           subscriptions: args.alarms?.subscriptions,
         })
       : {};
-    this.parts = { guardrails, detection, investigation, forensicVpc, alarms };
+    const quarantineDelegation =
+      args.quarantineDelegation === false
+        ? undefined
+        : new QuarantineDelegation(
+            `${name}-quarantine-delegation`,
+            {
+              managementProvider: management,
+              organizationId: organization.id,
+              managementAccountId,
+              responderRoleArn: responderArn,
+            },
+            { parent: this },
+          );
+    this.parts = { guardrails, detection, investigation, forensicVpc, alarms, quarantineDelegation };
 
     this.organizationId = organization.id;
     this.forensicAccountId = account.accountId;

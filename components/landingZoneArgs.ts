@@ -179,6 +179,12 @@ export interface ForensicLandingZoneArgs {
   readonly alarms?: AlarmSettings;
   /** Response automation (issue 15). Default off. */
   readonly automation?: AutomationSettings;
+  /**
+   * Publish the organisation's delegation policy that lets the forensic responder role manage quarantine SCPs (see
+   * `QuarantineDelegation`). Default true: `flz contain sessions` and `access-key` revoke sessions through it. Turn it
+   * off only when the organisation already has a resource policy, and merge the quarantine statements into it.
+   */
+  readonly quarantineDelegation?: boolean;
 }
 
 /** Key prefix of Athena query results in the evidence bucket (the only place investigators may write). */

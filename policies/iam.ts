@@ -1,146 +1,23 @@
 /**
- * IAM rules: who can become a forensic role, and what any role may do. Trust to `*` must be pinned to the
- * organisation, an ARN or an external ID; `Action: *` on `Resource: *` is for the break-glass role only; forensic
- * sessions stay short; break-glass needs MFA. Roles are read from `aws.iam.Role` and its policies, and from the
- * CloudFormation templates of StackSets (how member-account roles are usually deployed).
+ * IAM trust rules: who can become a role. Trust to `*` must be pinned to the organisation, an ARN or an external ID;
+ * trust to another account's root must be pinned to principals, an external ID, the organisation or MFA; forensic
+ * sessions stay short; break-glass needs MFA. Roles are read from `aws.iam.Role` and from StackSet templates
+ * (policies/lib/roles.ts). What roles, users and groups may do is checked in iam-permissions.ts.
  */
-import type { ResourceValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import { deferToUpdate, read, UNKNOWN } from "./lib/unknowns";
+import { resourceRule } from "./lib/rule";
 import {
   admitsEveryone,
   conditionValues,
-  coversAllResources,
+  coversAction,
   hasRestrictingCondition,
   statementsOf,
   type Statement,
 } from "./lib/documents";
-import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { isOneOf, TYPES } from "./lib/resources";
+import { accountOf, isOneOf, TYPES } from "./lib/resources";
+import { isBreakGlass, isForensicRole, rolesOfResource, ROLE_PROPERTIES, type RoleConfig } from "./lib/roles";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema } from "./lib/types";
-import { asArray, asNumber, asRecord, asString, stringList, type Props } from "./lib/values";
-
-/** A role as the rules see it, whether it is a Pulumi resource or a role inside a StackSet template. */
-export interface RoleView {
-  /** Role name (the `name` input, else the logical name). */
-  readonly name: string;
-  /** Where it was found, for messages. */
-  readonly where: string;
-  /** Trust policy document (string or object). */
-  readonly trust: unknown;
-  /** Permission policy documents attached inline. */
-  readonly inlinePolicies: unknown[];
-  /** Managed policy ARNs. */
-  readonly managedPolicyArns: string[];
-  /** Maximum session duration in seconds, if set. */
-  readonly maxSessionDuration?: number;
-  /** Tags. */
-  readonly tags: Record<string, string>;
-}
-
-/** The roles declared in a CloudFormation template body (JSON); templates in YAML are not read. */
-export function rolesInTemplate(templateBody: unknown, where: string): RoleView[] | undefined {
-  let template: unknown = templateBody;
-  if (typeof templateBody === "string") {
-    try {
-      template = JSON.parse(templateBody);
-    } catch {
-      return undefined;
-    }
-  }
-  const resources = asRecord(asRecord(template)?.Resources) ?? {};
-  const roles: RoleView[] = [];
-  for (const [logicalId, raw] of Object.entries(resources)) {
-    const resource = asRecord(raw);
-    if (asString(resource?.Type) !== "AWS::IAM::Role") continue;
-    const p = asRecord(resource?.Properties) ?? {};
-    const tags = Object.fromEntries(
-      asArray(p.Tags)
-        .map(asRecord)
-        .filter((t): t is Props => !!t && typeof t.Key === "string" && typeof t.Value === "string")
-        .map((t) => [t.Key as string, t.Value as string]),
-    );
-    roles.push({
-      name: asString(p.RoleName) ?? logicalId,
-      where: `${where} template role ${logicalId}`,
-      trust: p.AssumeRolePolicyDocument,
-      inlinePolicies: asArray(p.Policies).map((x) => asRecord(x)?.PolicyDocument),
-      managedPolicyArns: stringList(p.ManagedPolicyArns),
-      maxSessionDuration: asNumber(p.MaxSessionDuration),
-      tags,
-    });
-  }
-  return roles;
-}
-
-/** The role view of an `aws.iam.Role` resource. */
-export function roleOf(props: Props, logicalName: string): RoleView {
-  return {
-    name: asString(props.name) ?? logicalName,
-    where: `role ${asString(props.name) ?? logicalName}`,
-    // Read on use: during a first preview the trust and inline documents are often unknown (they name ARNs of
-    // resources not created yet), and a rule that needs only the session length or the managed policies must still
-    // decide rather than be reported as unable to run.
-    get trust() {
-      return props.assumeRolePolicy;
-    },
-    get inlinePolicies() {
-      return asArray(props.inlinePolicies).map((p) => asRecord(p)?.policy);
-    },
-    managedPolicyArns: stringList(props.managedPolicyArns),
-    maxSessionDuration: asNumber(props.maxSessionDuration),
-    tags: Object.fromEntries(
-      Object.entries(asRecord(props.tags) ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
-    ),
-  };
-}
-
-/** Roles of a resource (a Role, or a StackSet's template); not applicable for other types. */
-function rolesOfResource(args: ResourceValidationArgs): RoleView[] {
-  const props = args.props as Props;
-  if (isOneOf(args.type, TYPES.role)) return [roleOf(props, args.name)];
-  if (isOneOf(args.type, TYPES.stackSet)) return rolesInTemplate(props.templateBody, `StackSet ${args.name}`) ?? [];
-  return args.notApplicable("Policy only applies to IAM roles and CloudFormation StackSets.");
-}
-
-interface RoleConfig {
-  purposeTagKey: string;
-  breakGlassRolePattern: string;
-  forensicRolePattern: string;
-}
-const ROLE_PROPERTIES = {
-  purposeTagKey: PURPOSE_TAG_SCHEMA,
-  breakGlassRolePattern: {
-    type: "string" as const,
-    default: "break-?glass",
-    description:
-      "Case-insensitive regular expression matching break-glass role names (the purpose tag also identifies them).",
-  },
-  forensicRolePattern: {
-    type: "string" as const,
-    default: "forensic|responder|investigator|break-?glass",
-    description:
-      "Case-insensitive regular expression matching forensic role names (the purpose tag also identifies them).",
-  },
-};
-
-/** Whether a role is the break-glass role (by purpose tag or name). */
-export function isBreakGlass(role: RoleView, config: RoleConfig): boolean {
-  return (
-    role.tags[config.purposeTagKey]?.toLowerCase() === PURPOSE.breakGlassRole ||
-    new RegExp(config.breakGlassRolePattern, "i").test(role.name)
-  );
-}
-
-/** Whether a role is a forensic role (by purpose tag or name). */
-export function isForensicRole(role: RoleView, config: RoleConfig): boolean {
-  const purpose = role.tags[config.purposeTagKey]?.toLowerCase();
-  return (
-    purpose === PURPOSE.forensicRole ||
-    purpose === PURPOSE.breakGlassRole ||
-    new RegExp(config.forensicRolePattern, "i").test(role.name)
-  );
-}
+import { asRecord, stringList } from "./lib/values";
 
 interface TrustConfig {
   restrictingConditionKeys: string[];
@@ -170,7 +47,7 @@ export function openTrustProblem(trust: unknown, restrictingKeys: readonly strin
 }
 
 /** No trust policy admits `*` without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId. */
-export const iamTrustRestricted: ResourceRule = {
+export const iamTrustRestricted: ResourceRule = resourceRule({
   name: "iam-trust-restricted",
   description:
     'Checks whether any role trust policy (including roles in StackSet templates) lets "*" assume it without aws:PrincipalOrgID, aws:PrincipalArn or sts:ExternalId.',
@@ -187,66 +64,92 @@ export const iamTrustRestricted: ResourceRule = {
       if (problem) report(`${role.where}: ${problem}`);
     }
   },
+});
+
+interface CrossAccountConfig {
+  restrictingConditionKeys: string[];
+}
+const CROSS_ACCOUNT_SCHEMA: RuleConfigSchema = {
+  properties: {
+    restrictingConditionKeys: {
+      type: "array",
+      items: { type: "string" },
+      default: [
+        "sts:ExternalId",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:MultiFactorAuthPresent",
+        "aws:MultiFactorAuthAge",
+      ],
+      description:
+        "Condition keys that pin who in a trusted account may assume the role (an external ID, principal ARNs, the organisation, or MFA).",
+    },
+  },
 };
 
-const ADMIN_POLICY_ARN = /^arn:aws[a-z-]*:iam::aws:policy\/AdministratorAccess$/;
+/** The account a principal element names when it names a whole account (`arn:...:iam::<id>:root` or a bare ID). */
+export function accountRootOf(principal: string): string | undefined {
+  if (/^\d{12}$/.test(principal)) return principal;
+  return /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(principal)?.[1];
+}
 
-/** Whether a permission document allows every action on every resource. */
-export function grantsFullAdmin(document: unknown): boolean {
-  return (statementsOf(document) ?? []).some(
-    (s: Statement) =>
-      s.effect === "Allow" && (s.actions.includes("*") || s.notActions.length > 0) && coversAllResources(s),
+/** Whether a condition on one of `keys` narrows who in the trusted account matches (MFA counts when demanded). */
+function pinsPrincipal(statement: Statement, keys: readonly string[]): boolean {
+  const wanted = keys.map((k) => k.toLowerCase());
+  if (wanted.includes("aws:multifactorauthpresent") && requiresMfa(statement)) return true;
+  return hasRestrictingCondition(
+    statement,
+    keys.filter((k) => !/^aws:MultiFactorAuth/i.test(k)),
   );
 }
 
-const ADMIN_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
+/**
+ * Why a trust policy lets every principal of another account assume the role, or undefined. Trusting an account's
+ * root delegates the choice of who may assume the role to that account's administrators (anyone they grant
+ * `sts:AssumeRole` to); an external ID, principal ARNs, the organisation or MFA in the condition pins it.
+ * `ownAccount` undefined (the provider does not say) counts every account root as another account's.
+ */
+export function crossAccountTrustProblem(
+  trust: unknown,
+  ownAccount: string | undefined,
+  keys: readonly string[],
+): string | undefined {
+  const statements = statementsOf(trust);
+  if (!statements) return undefined; // iam-trust-restricted reports unreadable trust policies.
+  for (const s of statements) {
+    if (s.effect !== "Allow" || s.notPrincipal || !coversAction(s, "sts:AssumeRole")) continue;
+    const roots = stringList(asRecord(s.principal)?.AWS)
+      .map(accountRootOf)
+      .filter((a): a is string => a !== undefined && a !== ownAccount);
+    if (roots.length === 0 || pinsPrincipal(s, keys)) continue;
+    return `statement ${s.sid ?? "(no Sid)"} trusts account ${roots.join(", ")} as a whole (its root) with no ${keys.join(", ")} condition: name the role ARNs that may assume it, or add an external ID, aws:PrincipalArn, organisation or MFA condition.`;
+  }
+  return undefined;
+}
 
-/** No `Action: *` on `Resource: *` outside the break-glass role. */
-export const iamNoWildcardAdmin: ResourceRule = {
-  name: "iam-no-wildcard-admin",
+/** A role trusting another account's root pins who in that account may assume it. */
+export const iamCrossAccountTrustConditioned: ResourceRule = resourceRule({
+  name: "iam-cross-account-trust-conditioned",
   description:
-    'Checks whether any role or policy other than the break-glass role allows Action "*" on Resource "*" (inline, managed, or AdministratorAccess).',
+    "Checks whether any role trusting another account as a whole (its root) pins who may assume it with an external ID, principal ARN, organisation or MFA condition.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
-  severity: "critical",
+  severity: "high",
   remediationSteps:
-    "Grant the actions the role needs on the resources it needs; keep full administrator access for the break-glass role only.",
-  configSchema: ADMIN_SCHEMA,
+    "Trust the specific role ARNs of the other account, or add StringEquals sts:ExternalId, ArnLike aws:PrincipalArn with a literal account, aws:PrincipalOrgID, or Bool aws:MultiFactorAuthPresent true.",
+  configSchema: CROSS_ACCOUNT_SCHEMA,
   validateResource: (args, report) => {
-    const config = configOf<RoleConfig>(args, ADMIN_SCHEMA);
-    const props = args.props as Props;
-    if (isOneOf(args.type, [...TYPES.rolePolicy, ...TYPES.managedPolicy, ...TYPES.rolePolicyAttachment])) {
-      // Decide on the document first: the owning role's name is often unknown during a preview (role.id), and is
-      // needed only when the document grants full admin (to exempt the break-glass role).
-      const attachment = isOneOf(args.type, TYPES.rolePolicyAttachment);
-      const admin = attachment ? ADMIN_POLICY_ARN.test(asString(props.policyArn) ?? "") : grantsFullAdmin(props.policy);
-      if (!admin) return;
-      const role = read(props, "role");
-      if (role === UNKNOWN) deferToUpdate(props, "role");
-      const owner = asString(role) ?? asString(props.name) ?? args.name;
-      const view: RoleView = {
-        name: owner,
-        where: `${args.name}`,
-        trust: undefined,
-        inlinePolicies: [],
-        managedPolicyArns: [],
-        tags: {},
-      };
-      if (isBreakGlass(view, config)) return;
-      if (attachment) report(`AdministratorAccess is attached to ${owner}: only the break-glass role may have it.`);
-      else
-        report(`${args.name} allows Action "*" on Resource "*": scope it, or attach it to the break-glass role only.`);
-      return;
-    }
-    for (const role of rolesOfResource(args)) {
-      if (isBreakGlass(role, config)) continue;
-      // Managed policies first: they are known at a first preview, inline documents often are not.
-      if (role.managedPolicyArns.some((arn) => ADMIN_POLICY_ARN.test(arn)))
-        report(`${role.where} has AdministratorAccess: only the break-glass role may.`);
-      if (role.inlinePolicies.some(grantsFullAdmin))
-        report(`${role.where} has an inline policy allowing Action "*" on Resource "*": scope it.`);
+    const roles = rolesOfResource(args);
+    const { restrictingConditionKeys } = configOf<CrossAccountConfig>(args, CROSS_ACCOUNT_SCHEMA);
+    // A Role's own account is its provider's; a StackSet's roles live in every member account (unknown here).
+    const account = isOneOf(args.type, TYPES.role) ? accountOf(args) : undefined;
+    const own = account && /^\d{12}$/.test(account) ? account : undefined;
+    for (const role of roles) {
+      const problem = crossAccountTrustProblem(role.trust, own, restrictingConditionKeys);
+      if (problem) report(`${role.where}: ${problem}`);
     }
   },
-};
+});
 
 interface SessionConfig extends RoleConfig {
   maxSessionSeconds: number;
@@ -265,10 +168,10 @@ const SESSION_SCHEMA: RuleConfigSchema = {
 };
 
 /** Forensic roles keep short sessions. */
-export const iamForensicRoleSessionDuration: ResourceRule = {
+export const iamForensicRoleSessionDuration: ResourceRule = resourceRule({
   name: "iam-forensic-role-session-duration",
   description:
-    "Checks whether forensic roles (responder, investigator, break-glass; by purpose tag or name) keep sessions at or under the configured maximum (1 hour by default).",
+    "Checks whether forensic roles (tagged forensic-role or break-glass by the purpose tag) keep sessions at or under the configured maximum (1 hour by default).",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "medium",
   remediationSteps: "Set maxSessionDuration to at most maxSessionSeconds (3600 by default) on forensic roles.",
@@ -285,7 +188,7 @@ export const iamForensicRoleSessionDuration: ResourceRule = {
         );
     }
   },
-};
+});
 
 /** Whether an Allow trust statement demands MFA (present and not merely "if exists"). */
 export function requiresMfa(statement: Statement): boolean {
@@ -297,7 +200,7 @@ export function requiresMfa(statement: Statement): boolean {
 const MFA_SCHEMA: RuleConfigSchema = { properties: ROLE_PROPERTIES };
 
 /** The break-glass role requires MFA to assume. */
-export const iamBreakGlassMfa: ResourceRule = {
+export const iamBreakGlassMfa: ResourceRule = resourceRule({
   name: "iam-break-glass-mfa",
   description: "Checks whether every statement allowing someone to assume the break-glass role requires MFA.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -322,12 +225,12 @@ export const iamBreakGlassMfa: ResourceRule = {
         );
     }
   },
-};
+});
 
 /** Every IAM rule. */
 export const iamRules: ResourceRule[] = [
   iamTrustRestricted,
-  iamNoWildcardAdmin,
+  iamCrossAccountTrustConditioned,
   iamForensicRoleSessionDuration,
   iamBreakGlassMfa,
 ];

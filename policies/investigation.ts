@@ -3,6 +3,7 @@
  * and may contain the logs themselves: the workgroup must impose its own result location and encryption, so a client
  * cannot write results unencrypted or elsewhere. Alarm topics carry incident details: they are encrypted at rest.
  */
+import { resourceRule } from "./lib/rule";
 import { TYPES, validateTypes } from "./lib/resources";
 import { DEFAULT_ENFORCEMENT, type ResourceRule } from "./lib/types";
 import { read, readPath, UNKNOWN } from "./lib/unknowns";
@@ -27,7 +28,7 @@ export function workgroupProblem(configuration: unknown): string | undefined {
 }
 
 /** Athena workgroups enforce their configuration and encrypt results with a customer key. */
-export const athenaWorkgroupEnforcedEncrypted: ResourceRule = {
+export const athenaWorkgroupEnforcedEncrypted: ResourceRule = resourceRule({
   name: "athena-workgroup-enforced-encrypted",
   description:
     "Checks whether Athena workgroups enforce their configuration and encrypt query results with SSE-KMS or CSE-KMS under a named key.",
@@ -40,10 +41,10 @@ export const athenaWorkgroupEnforcedEncrypted: ResourceRule = {
     const problem = workgroupProblem(props.configuration);
     if (problem) report(problem);
   }),
-};
+});
 
 /** SNS topics are encrypted with a KMS key. */
-export const snsTopicEncrypted: ResourceRule = {
+export const snsTopicEncrypted: ResourceRule = resourceRule({
   name: "sns-topic-encrypted",
   description: "Checks whether SNS topics encrypt messages at rest with a KMS key.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -58,7 +59,7 @@ export const snsTopicEncrypted: ResourceRule = {
     if (!key || key.trim() === "")
       report("kmsMasterKeyId is not set: the topic stores messages unencrypted; set a KMS key.");
   }),
-};
+});
 
 /** Every investigation and alerting rule. */
 export const investigationRules: ResourceRule[] = [athenaWorkgroupEnforcedEncrypted, snsTopicEncrypted];

@@ -4,15 +4,9 @@
  * quietest way to destroy encrypted evidence), no key policy opens the key to everyone, and custody records are
  * signed with an asymmetric SIGN_VERIFY key whose public half examiners can use offline.
  */
+import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import {
-  admitsEveryone,
-  coversAction,
-  grantsAllActionsOf,
-  hasRestrictingCondition,
-  statementsOf,
-} from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { attachedTo, linkOf, ofTypes, purposeOf, TYPES, validateTypes, type Link } from "./lib/resources";
 import { deferToUpdate, elements, read, readPath, UNKNOWN, type Maybe } from "./lib/unknowns";
@@ -28,7 +22,7 @@ export function isSymmetricEncryptionKey(props: Props): boolean {
 }
 
 /** Symmetric keys rotate their key material. */
-export const kmsSymmetricKeyRotation: ResourceRule = {
+export const kmsSymmetricKeyRotation: ResourceRule = resourceRule({
   name: "kms-symmetric-key-rotation",
   description: "Checks whether symmetric customer-managed KMS keys rotate their key material automatically.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -39,7 +33,7 @@ export const kmsSymmetricKeyRotation: ResourceRule = {
     if (!isSymmetricEncryptionKey(key)) args.notApplicable("Only symmetric encryption keys can rotate automatically.");
     if (asBoolean(key.enableKeyRotation) !== true) report("enableKeyRotation is off: set enableKeyRotation: true.");
   }),
-};
+});
 
 interface DeletionConfig {
   purposeTagKey: string;
@@ -138,7 +132,7 @@ export function forensicKeys(
 }
 
 /** Evidence, trail and signing keys have the maximum deletion window. */
-export const kmsForensicKeyDeletionWindow: StackRule = {
+export const kmsForensicKeyDeletionWindow: StackRule = stackRule({
   name: "kms-forensic-key-deletion-window",
   description:
     "Checks whether KMS keys protecting evidence, trail logs or custody signatures (and their replicas) have the maximum 30-day deletion window.",
@@ -170,47 +164,7 @@ export const kmsForensicKeyDeletionWindow: StackRule = {
       }
     }
   },
-};
-
-const DECRYPT_ACTIONS = [
-  "kms:Decrypt",
-  "kms:ReEncryptFrom",
-  "kms:CreateGrant",
-  "kms:ScheduleKeyDeletion",
-  "kms:PutKeyPolicy",
-];
-
-/** Why a key policy opens the key to everyone, or undefined. */
-export function publicKeyPolicyProblem(document: unknown): string | undefined {
-  const statements = statementsOf(document);
-  if (!statements) return "the key policy is not a readable policy document: the pack cannot prove it is not public.";
-  for (const s of statements) {
-    if (s.effect !== "Allow" || !admitsEveryone(s) || hasRestrictingCondition(s)) continue;
-    if (grantsAllActionsOf(s, "kms"))
-      return `statement ${s.sid ?? "(no Sid)"} grants kms:* to "*": name the principals.`;
-    const risky = DECRYPT_ACTIONS.filter((a) => coversAction(s, a));
-    if (risky.length > 0)
-      return `statement ${s.sid ?? "(no Sid)"} allows ${risky.join(", ")} to "*" without restricting the caller: add aws:PrincipalOrgID, kms:CallerAccount or kms:ViaService.`;
-  }
-  return undefined;
-}
-
-/** No key policy grants `kms:*` or decryption to `*` without a restricting condition. */
-export const kmsKeyPolicyNotPublic: ResourceRule = {
-  name: "kms-key-policy-not-public",
-  description:
-    'Checks whether any KMS key policy grants kms:* or decryption to "*" without a condition restricting the caller.',
-  enforcementLevel: DEFAULT_ENFORCEMENT,
-  severity: "critical",
-  remediationSteps:
-    'Grant KMS actions to named principals, or add StringEquals aws:PrincipalOrgID / kms:CallerAccount / kms:ViaService to statements for "*".',
-  configSchema: { properties: {} },
-  validateResource: validateTypes([...TYPES.key, ...TYPES.replicaKey, ...TYPES.keyPolicy], (key, _args, report) => {
-    if (key.policy === undefined) return; // AWS applies the default key policy: the account root only.
-    const problem = publicKeyPolicyProblem(key.policy);
-    if (problem) report(problem);
-  }),
-};
+});
 
 interface SigningConfig {
   purposeTagKey: string;
@@ -229,7 +183,7 @@ const SIGNING_SCHEMA: RuleConfigSchema = {
 };
 
 /** Custody signing keys are asymmetric SIGN_VERIFY keys of an accepted spec. */
-export const kmsCustodySigningKey: ResourceRule = {
+export const kmsCustodySigningKey: ResourceRule = resourceRule({
   name: "kms-custody-signing-key",
   description:
     "Checks whether keys tagged for custody signing are asymmetric SIGN_VERIFY keys of an accepted spec (ECC_NIST_P256 by default).",
@@ -251,12 +205,11 @@ export const kmsCustodySigningKey: ResourceRule = {
     if (!stringList(allowedKeySpecs).includes(spec))
       report(`customerMasterKeySpec is ${spec}: use one of ${stringList(allowedKeySpecs).join(", ")}.`);
   }),
-};
+});
 
 /** Every KMS rule. */
 export const kmsRules: Array<ResourceRule | StackRule> = [
   kmsSymmetricKeyRotation,
   kmsForensicKeyDeletionWindow,
-  kmsKeyPolicyNotPublic,
   kmsCustodySigningKey,
 ];

@@ -2,11 +2,12 @@
  * Network rules. A VPC used for forensic analysis (tagged with the forensic-network purpose) has no path to or from
  * the internet: evidence volumes are attached there, and malware under analysis must not call home.
  */
+import { stackRule } from "./lib/rule";
 import type { PolicyResource } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
-import { describe, linkOf, ofTypes, purposeOf, TYPES, type Link } from "./lib/resources";
-import { UNKNOWN } from "./lib/unknowns";
+import { attachedTo, describe, linkOf, ofTypes, purposeOf, TYPES, undecidedJoin, type Link } from "./lib/resources";
+import { read, UNKNOWN } from "./lib/unknowns";
 import { DEFAULT_ENFORCEMENT, type RuleConfigSchema, type StackRule } from "./lib/types";
 import type { Props } from "./lib/values";
 
@@ -43,7 +44,7 @@ export function internetPaths(
 }
 
 /** Forensic VPCs have no internet, egress-only or NAT gateway. */
-export const forensicVpcNoInternet: StackRule = {
+export const forensicVpcNoInternet: StackRule = stackRule({
   name: "forensic-vpc-no-internet",
   description:
     "Checks whether a VPC tagged for forensic analysis has no internet gateway, egress-only internet gateway or NAT gateway.",
@@ -70,7 +71,62 @@ export const forensicVpcNoInternet: StackRule = {
         );
     }
   },
+});
+
+interface FlowLogConfig {
+  acceptedTrafficTypes: string[];
+}
+const FLOW_LOG_SCHEMA: RuleConfigSchema = {
+  properties: {
+    acceptedTrafficTypes: {
+      type: "array",
+      items: { type: "string" },
+      default: ["ALL"],
+      description:
+        'Flow-log traffic types that count: "ALL" records accepted and rejected flows (an investigation needs both: the exfiltration that succeeded, the scan that did not).',
+    },
+  },
 };
 
+/**
+ * Every VPC has a flow log (`aws.ec2.FlowLog` joined by `vpcId`) of an accepted traffic type. Without one, the
+ * network side of an intrusion (what talked to what, and when) is lost for good; it cannot be turned on afterwards.
+ */
+export const vpcFlowLogsEnabled: StackRule = stackRule({
+  name: "vpc-flow-logs-enabled",
+  description:
+    "Checks whether every VPC the program creates has a flow log recording all traffic (accepted and rejected).",
+  enforcementLevel: DEFAULT_ENFORCEMENT,
+  severity: "high",
+  remediationSteps:
+    'Add an aws.ec2.FlowLog { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs" or "s3", ... } for each VPC.',
+  configSchema: FLOW_LOG_SCHEMA,
+  validateStack: (args, report) => {
+    const { acceptedTrafficTypes } = configOf<FlowLogConfig>(args, FLOW_LOG_SCHEMA);
+    const vpcs = ofTypes(args.resources, TYPES.vpc);
+    if (vpcs.length === 0) args.notApplicable("The program creates no VPC.");
+    for (const vpc of vpcs) {
+      const joined = attachedTo(args.resources, TYPES.flowLog, "vpcId", vpc, TYPES.vpc);
+      const types = joined.attached.map((f) => read(f.props, "trafficType"));
+      if (types.some((t) => typeof t === "string" && acceptedTrafficTypes.includes(t))) continue;
+      if (types.includes(UNKNOWN)) {
+        report(
+          `VPC ${vpc.name}: cannot verify during preview: its flow log's trafficType is unknown until deployment; write it as a literal (failing closed).`,
+          vpc.urn,
+        );
+      } else if (joined.attached.length === 0 && joined.undecided.length > 0) {
+        report(`VPC ${vpc.name}: ${undecidedJoin(joined.undecided, "vpcId")}.`, vpc.urn);
+      } else if (joined.attached.length > 0) {
+        report(
+          `VPC ${vpc.name} logs only ${types.map(String).join(", ")} traffic: set trafficType to ${acceptedTrafficTypes.join(" or ")}.`,
+          vpc.urn,
+        );
+      } else {
+        report(`VPC ${vpc.name} has no flow log: add an aws.ec2.FlowLog with vpcId and trafficType "ALL".`, vpc.urn);
+      }
+    }
+  },
+});
+
 /** Every network rule. */
-export const networkRules: StackRule[] = [forensicVpcNoInternet];
+export const networkRules: StackRule[] = [forensicVpcNoInternet, vpcFlowLogsEnabled];

@@ -3,13 +3,15 @@
  * member accounts from switching it off or tampering with the forensic roles; and a program that is a forensic
  * landing zone must contain every part an investigation depends on.
  */
+import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import { coversAction, statementsOf } from "./lib/documents";
+import { coversAction, statementsOf, type Statement } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { linkOf, ofTypes, purposeOf, TYPES, validateTypes } from "./lib/resources";
 import { containsUnknown, deferToUpdate, read, readPath, UNKNOWN } from "./lib/unknowns";
 import { EVIDENCE_COMPONENT_SCHEMA, isComponentPrimaryBucket, objectLockProblem, protectedBuckets } from "./storage";
+import { STACK_KIND, STACK_KIND_SCHEMA, STACK_KIND_TAG, stackKindOf, type StackKindConfig } from "./lib/stack-kind";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asBoolean, asString, type Props } from "./lib/values";
 
@@ -54,6 +56,36 @@ export interface UndeniedActions {
   readonly unknownContent?: PolicyResource;
   /** SCPs that may be attached SCPs but a preview cannot tell (see {@link attachedScps}). */
   readonly undecided: PolicyResource[];
+  /** Deny statements that would cover a required action but exempt too much to count, with why. */
+  readonly exempting: string[];
+}
+
+/**
+ * Why a Deny statement's condition exempts too many principals to count as protection, or undefined. An SCP deny
+ * protects only where it applies: its condition must be nothing but an exemption of named principals
+ * (`ArnNotLike`/`ArnNotEquals`/`StringNotLike`/`StringNotEquals` on `aws:PrincipalArn`), each pattern naming a
+ * principal (`arn:aws:iam::*:role/FlzDeployment`, `...:role/stacksets-exec-*`), never every role or user
+ * (`arn:aws:iam::*:role/*`, `arn:aws:iam::*:*`, `*`). Any other condition (a tag, an account, MFA, a region) limits
+ * when the deny applies, so an intruder can step outside it.
+ */
+export function broadExemption(statement: Statement): string | undefined {
+  for (const [operator, block] of Object.entries(statement.condition)) {
+    for (const [key, values] of Object.entries(block)) {
+      const exemption = /^(ArnNotLike|ArnNotEquals|StringNotLike|StringNotEquals)$/i.test(operator);
+      if (!exemption || key.toLowerCase() !== "aws:principalarn")
+        return `its condition ${operator} ${key} limits when it applies`;
+      const broad = values.find((v) => !namesPrincipal(v));
+      if (broad !== undefined) return `it exempts every principal matching ${broad}`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether an ARN pattern names principals (a literal role or user name, or a literal prefix such as `ci-*`). */
+function namesPrincipal(pattern: string): boolean {
+  const match = /^arn:aws[a-z-]*:(?:iam|sts)::[^:]*:(?:role|user|assumed-role)\/(.+)$/i.exec(pattern);
+  const name = match?.[1]?.split("/").pop();
+  return !!name && !/^[*?]/.test(name);
 }
 
 /** The actions in `required` that no attached SCP denies (optionally only on resources matching `resourceTest`). */
@@ -70,8 +102,15 @@ export function undeniedActions(
     .filter(
       (s) => s.effect === "Deny" && (!resourceTest || s.resources.some(resourceTest) || s.notResources.length > 0),
     );
-  const missing = required.filter((action) => !denies.some((s) => coversAction(s, action)));
-  return { missing, unknownContent, undecided };
+  const protective = denies.filter((s) => !broadExemption(s));
+  const missing = required.filter((action) => !protective.some((s) => coversAction(s, action)));
+  const exempting = denies.filter((s) => broadExemption(s) && required.some((a) => coversAction(s, a)));
+  return {
+    missing,
+    unknownContent,
+    undecided,
+    exempting: exempting.map((s) => `${s.sid ?? "(no Sid)"}: ${broadExemption(s)}`),
+  };
 }
 
 /**
@@ -83,11 +122,13 @@ export function undeniedActions(
 function reportUndenied(found: UndeniedActions, report: (message: string) => void, message: string): void {
   if (found.missing.length === 0) return;
   if (found.unknownContent) deferToUpdate(found.unknownContent.props, "content");
+  const exempt =
+    found.exempting.length > 0 ? ` (not counted, because they exempt too much: ${found.exempting.join("; ")})` : "";
   const unsure =
     found.undecided.length > 0
       ? ` (cannot verify during preview whether ${found.undecided.map((p) => p.name).join(", ")} are attached SCPs: their attachment's policyId or their type is unknown; failing closed)`
       : "";
-  report(`${message}${unsure}.`);
+  report(`${message}${exempt}${unsure}.`);
 }
 
 interface TrailScpConfig {
@@ -115,7 +156,7 @@ function requireOrganizationTrail(args: StackValidationArgs): void {
 }
 
 /** SCPs protect the organisation trail. */
-export const scpProtectsOrganizationTrail: StackRule = {
+export const scpProtectsOrganizationTrail: StackRule = stackRule({
   name: "scp-protects-organization-trail",
   description:
     "Checks whether, when the program creates an organisation trail, an attached service control policy denies stopping, deleting or changing trails.",
@@ -134,7 +175,7 @@ export const scpProtectsOrganizationTrail: StackRule = {
       `No attached SCP denies ${found.missing.join(", ")}: member accounts could blind the organisation trail`,
     );
   },
-};
+});
 
 interface RoleScpConfig {
   protectedRoleActions: string[];
@@ -159,7 +200,7 @@ const ROLE_SCP_SCHEMA: RuleConfigSchema = {
 };
 
 /** SCPs protect the forensic roles in member accounts. */
-export const scpProtectsForensicRoles: StackRule = {
+export const scpProtectsForensicRoles: StackRule = stackRule({
   name: "scp-protects-forensic-roles",
   description:
     "Checks whether, when the program creates an organisation trail, an attached service control policy denies changing or deleting the forensic roles.",
@@ -178,23 +219,18 @@ export const scpProtectsForensicRoles: StackRule = {
       `No attached SCP denies ${found.missing.join(", ")} on role ARNs: member accounts could delete or rewrite the forensic roles`,
     );
   },
-};
+});
 
-interface CompleteConfig {
+interface CompleteConfig extends StackKindConfig {
   purposeTagKey: string;
   evidenceComponentTypes: string[];
-  componentTypePrefix: string;
   minRetentionDays: number;
 }
 const COMPLETE_SCHEMA: RuleConfigSchema = {
   properties: {
     purposeTagKey: PURPOSE_TAG_SCHEMA,
     evidenceComponentTypes: EVIDENCE_COMPONENT_SCHEMA,
-    componentTypePrefix: {
-      type: "string",
-      default: "flz:",
-      description: "Component type prefix that marks a program as a forensic landing zone.",
-    },
+    ...STACK_KIND_SCHEMA,
     minRetentionDays: {
       type: "integer",
       minimum: 1,
@@ -203,14 +239,6 @@ const COMPLETE_SCHEMA: RuleConfigSchema = {
     },
   },
 };
-
-/** Whether the program is a forensic landing zone: it uses the landing zone's components or tags forensic resources. */
-export function isLandingZone(resources: readonly PolicyResource[], config: CompleteConfig): boolean {
-  return resources.some(
-    (r) =>
-      r.type.startsWith(config.componentTypePrefix) || purposeOf(r.props as Props, config.purposeTagKey) !== undefined,
-  );
-}
 
 /** The parts of a forensic landing zone that a program lacks (a part a preview cannot verify counts as lacking). */
 export function missingParts(resources: readonly PolicyResource[], config: CompleteConfig): string[] {
@@ -254,27 +282,31 @@ export function missingParts(resources: readonly PolicyResource[], config: Compl
 }
 
 /** A forensic landing zone contains all its parts. */
-export const landingZoneComplete: StackRule = {
+export const landingZoneComplete: StackRule = stackRule({
   name: "landing-zone-complete",
   description:
-    "Checks whether a program that is a forensic landing zone (uses flz: components or purpose tags) contains an organisation trail, a locked trail bucket, a locked evidence bucket, a custody signing key and an auto-deploying member-roles StackSet.",
+    "Checks whether a stack that declares itself a forensic landing zone (stack tag flz:stack-kind=landing-zone, or the ForensicLandingZone component) contains an organisation trail, a locked trail bucket, a locked evidence bucket, a custody signing key and an auto-deploying member-roles StackSet.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
   severity: "critical",
   remediationSteps: "Compose ForensicLandingZone, or add the missing parts named in the violation.",
   configSchema: COMPLETE_SCHEMA,
   validateStack: (args, report) => {
     const config = configOf<CompleteConfig>(args, COMPLETE_SCHEMA);
-    if (!isLandingZone(args.resources, config)) args.notApplicable("The program is not a forensic landing zone.");
+    // Declared, never guessed: an application that tags one bucket for evidence handling is no landing zone.
+    if (!stackKindOf(args, config).landingZone)
+      args.notApplicable(
+        `The stack does not declare itself a landing zone (stack tag ${STACK_KIND_TAG}=${STACK_KIND.landingZone}, or a component of landingZoneComponentTypes).`,
+      );
     const missing = missingParts(args.resources, config);
     if (missing.length > 0) report(`The landing zone lacks ${missing.join("; ")}.`);
   },
-};
+});
 
 /** AWS's limit on the size of one SCP document, in characters. */
 export const SCP_MAX_CHARACTERS = 5120;
 
 /** SCPs fit AWS's size limit (otherwise the create or update fails at deploy time, leaving the old guardrail). */
-export const scpSizeLimit: ResourceRule = {
+export const scpSizeLimit: ResourceRule = resourceRule({
   name: "scp-size-limit",
   description: `Checks whether every service control policy's content fits AWS's limit of ${SCP_MAX_CHARACTERS} characters.`,
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -292,7 +324,7 @@ export const scpSizeLimit: ResourceRule = {
         `content is ${content.length} characters: AWS refuses SCPs over ${SCP_MAX_CHARACTERS}; shorten or split it.`,
       );
   }),
-};
+});
 
 /** Every organisation rule. */
 export const organizationRules: Array<StackRule | ResourceRule> = [

@@ -3,10 +3,13 @@
  * `npm run plan` import this; only `index.ts` hands it to `PolicyPack` (constructing one starts a gRPC server).
  */
 import { computeRules } from "./compute";
+import { detectionRules } from "./detection";
 import { iamRules } from "./iam";
+import { iamPermissionRules } from "./iam-permissions";
 import { investigationRules } from "./investigation";
 import { networkRules } from "./network";
 import { kmsRules } from "./kms";
+import { kmsAccessRules } from "./kms-access";
 import { organizationRules } from "./organization";
 import { storageRules } from "./storage";
 import { trailRules } from "./trail";
@@ -19,12 +22,13 @@ export const PACK_NAME = "forensic-landing-zone";
 export const rulesByDomain: Record<string, Rule[]> = {
   trail: trailRules,
   storage: storageRules,
-  kms: kmsRules,
-  iam: iamRules,
+  kms: [...kmsRules, ...kmsAccessRules],
+  iam: [...iamRules, ...iamPermissionRules],
   compute: computeRules,
   organization: organizationRules,
   network: networkRules,
   investigation: investigationRules,
+  detection: detectionRules,
 };
 
 /** Every rule of the pack. */

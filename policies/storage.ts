@@ -4,6 +4,7 @@
  * These are stack rules because @pulumi/aws v7 configures a bucket through separate sub-resources, joined to their
  * bucket by the `bucket` input. No bucket anywhere may be public.
  */
+import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { admitsEveryone, conditionValues, coversAction, hasRestrictingCondition, statementsOf } from "./lib/documents";
@@ -215,7 +216,7 @@ export function objectLockProblem(
 }
 
 /** Trail-log and evidence buckets are immutable: Object Lock in COMPLIANCE mode with at least the configured retention. */
-export const forensicBucketObjectLock: StackRule = {
+export const forensicBucketObjectLock: StackRule = stackRule({
   name: "forensic-bucket-object-lock",
   description:
     "Checks whether buckets holding trail logs or evidence have Object Lock in COMPLIANCE mode with at least the configured default retention.",
@@ -230,7 +231,7 @@ export const forensicBucketObjectLock: StackRule = {
       objectLockProblem(bucket, resources, minRetentionDays),
     );
   },
-};
+});
 
 /** Why a bucket is not versioned, or undefined. Object Lock buckets are versioned by S3 itself, and cannot be suspended. */
 export function versioningProblem(bucket: PolicyResource, resources: readonly PolicyResource[]): string | undefined {
@@ -267,7 +268,7 @@ export function versioningProblem(bucket: PolicyResource, resources: readonly Po
 }
 
 /** Trail-log and evidence buckets are versioned. */
-export const forensicBucketVersioning: StackRule = {
+export const forensicBucketVersioning: StackRule = stackRule({
   name: "forensic-bucket-versioning",
   description:
     "Checks whether buckets holding trail logs or evidence are versioned, so an overwrite never destroys the earlier object.",
@@ -278,7 +279,7 @@ export const forensicBucketVersioning: StackRule = {
   configSchema: PROTECTED_SCHEMA,
   validateStack: (args, report) =>
     forEachProtectedBucket(args, report, ({ bucket }, resources) => versioningProblem(bucket, resources)),
-};
+});
 
 /**
  * Why one default-encryption rule is not SSE-KMS under a customer key, or undefined. A key ID unknown during preview
@@ -346,7 +347,7 @@ export function encryptionProblem(bucket: PolicyResource, resources: readonly Po
 }
 
 /** Trail-log and evidence buckets use SSE-KMS with a customer-managed key. */
-export const forensicBucketKmsEncryption: StackRule = {
+export const forensicBucketKmsEncryption: StackRule = stackRule({
   name: "forensic-bucket-kms-encryption",
   description:
     "Checks whether buckets holding trail logs or evidence encrypt by default with SSE-KMS under a customer-managed key.",
@@ -357,7 +358,7 @@ export const forensicBucketKmsEncryption: StackRule = {
   configSchema: PROTECTED_SCHEMA,
   validateStack: (args, report) =>
     forEachProtectedBucket(args, report, ({ bucket }, resources) => encryptionProblem(bucket, resources)),
-};
+});
 
 const BLOCK_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
 
@@ -383,7 +384,7 @@ export function publicAccessBlockProblem(
 }
 
 /** Trail-log and evidence buckets block every form of public access. */
-export const forensicBucketPublicAccessBlock: StackRule = {
+export const forensicBucketPublicAccessBlock: StackRule = stackRule({
   name: "forensic-bucket-public-access-block",
   description:
     "Checks whether buckets holding trail logs or evidence have a public-access block with all four flags on.",
@@ -394,7 +395,7 @@ export const forensicBucketPublicAccessBlock: StackRule = {
   configSchema: PROTECTED_SCHEMA,
   validateStack: (args, report) =>
     forEachProtectedBucket(args, report, ({ bucket }, resources) => publicAccessBlockProblem(bucket, resources)),
-};
+});
 
 /** Whether a policy document denies every principal any request made without TLS. */
 export function deniesInsecureTransport(document: unknown): boolean {
@@ -431,7 +432,7 @@ export function tlsProblem(bucket: PolicyResource, resources: readonly PolicyRes
 }
 
 /** Trail-log and evidence buckets refuse requests made without TLS. */
-export const forensicBucketTlsOnly: StackRule = {
+export const forensicBucketTlsOnly: StackRule = stackRule({
   name: "forensic-bucket-tls-only",
   description:
     "Checks whether buckets holding trail logs or evidence have a policy denying any request made without TLS.",
@@ -442,7 +443,7 @@ export const forensicBucketTlsOnly: StackRule = {
   configSchema: PROTECTED_SCHEMA,
   validateStack: (args, report) =>
     forEachProtectedBucket(args, report, ({ bucket }, resources) => tlsProblem(bucket, resources)),
-};
+});
 
 const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
 const PUBLIC_GRANTEE_URIS = [
@@ -464,7 +465,7 @@ export function publicAclProblem(acl: unknown, grants: unknown[]): string | unde
 }
 
 /** No bucket anywhere has a public ACL. */
-export const s3NoPublicAcl: ResourceRule = {
+export const s3NoPublicAcl: ResourceRule = resourceRule({
   name: "s3-no-public-acl",
   description: "Checks whether any bucket ACL grants access to everyone or to any authenticated AWS user.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -477,7 +478,7 @@ export const s3NoPublicAcl: ResourceRule = {
     const problem = publicAclProblem(props.acl, [...asArray(props.grants), ...policyGrants]);
     if (problem) report(problem);
   }),
-};
+});
 
 /** Why a bucket policy grants `*` without a restricting condition, or undefined. */
 export function publicPolicyProblem(document: unknown): string | undefined {
@@ -492,7 +493,7 @@ export function publicPolicyProblem(document: unknown): string | undefined {
 }
 
 /** No bucket policy grants `*` without a restricting condition. */
-export const s3NoPublicPolicy: ResourceRule = {
+export const s3NoPublicPolicy: ResourceRule = resourceRule({
   name: "s3-no-public-policy",
   description:
     'Checks whether any bucket policy allows "*" without a condition that restricts the caller (organisation, account, ARN, source, VPC).',
@@ -510,7 +511,7 @@ export const s3NoPublicPolicy: ResourceRule = {
     const problem = publicPolicyProblem(props.policy);
     if (problem) report(problem);
   }),
-};
+});
 
 /** Every storage rule. */
 export const storageRules: Array<ResourceRule | StackRule> = [

@@ -2,6 +2,7 @@
  * CloudTrail rules: the organisation trail is the record investigators reconstruct an incident from, so it must
  * cover every region and the global services, be tamper-evident and encrypted, stay on, and keep management events.
  */
+import { resourceRule } from "./lib/rule";
 import { DEFAULT_ENFORCEMENT, type ResourceRule } from "./lib/types";
 import { TYPES, validateTypes } from "./lib/resources";
 import { read, UNKNOWN } from "./lib/unknowns";
@@ -10,7 +11,7 @@ import { asArray, asBoolean, asRecord, asString, stringList, type Props } from "
 const NO_CONFIG = { properties: {} };
 
 /** Trails log every region, so activity in a region nobody watches is still recorded. */
-export const trailMultiRegion: ResourceRule = {
+export const trailMultiRegion: ResourceRule = resourceRule({
   name: "trail-multi-region",
   description:
     "Checks whether CloudTrail trails log all regions, so an attacker cannot act unrecorded in an unused region.",
@@ -25,10 +26,10 @@ export const trailMultiRegion: ResourceRule = {
       );
     }
   }),
-};
+});
 
 /** Trails write signed digest files so log tampering is detectable. */
-export const trailLogFileValidation: ResourceRule = {
+export const trailLogFileValidation: ResourceRule = resourceRule({
   name: "trail-log-file-validation",
   description: "Checks whether CloudTrail trails write signed digest files, so tampering with logs is detectable.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -42,10 +43,10 @@ export const trailLogFileValidation: ResourceRule = {
       );
     }
   }),
-};
+});
 
 /** Trails encrypt logs with a customer-managed KMS key. */
-export const trailKmsEncrypted: ResourceRule = {
+export const trailKmsEncrypted: ResourceRule = resourceRule({
   name: "trail-kms-encrypted",
   description:
     "Checks whether CloudTrail trails encrypt log files with a customer-managed KMS key, so reading them needs a key grant that is itself logged.",
@@ -64,10 +65,10 @@ export const trailKmsEncrypted: ResourceRule = {
     else if (/alias\/aws\//i.test(key))
       report(`kmsKeyId ${key} is an AWS-managed alias: use a customer-managed key ARN.`);
   }),
-};
+});
 
 /** Trails include global service events (IAM, STS, CloudFront), where most credential abuse shows. */
-export const trailGlobalServiceEvents: ResourceRule = {
+export const trailGlobalServiceEvents: ResourceRule = resourceRule({
   name: "trail-global-service-events",
   description:
     "Checks whether CloudTrail trails include global service events (IAM, STS), where credential abuse is recorded.",
@@ -80,10 +81,10 @@ export const trailGlobalServiceEvents: ResourceRule = {
       report("includeGlobalServiceEvents is false: set it to true so IAM and STS activity is logged.");
     }
   }),
-};
+});
 
 /** Trails are logging. */
-export const trailEnabled: ResourceRule = {
+export const trailEnabled: ResourceRule = resourceRule({
   name: "trail-logging-enabled",
   description: "Checks whether CloudTrail trails are logging, since a defined but stopped trail records nothing.",
   enforcementLevel: DEFAULT_ENFORCEMENT,
@@ -94,7 +95,7 @@ export const trailEnabled: ResourceRule = {
     if (asBoolean(trail.enableLogging) === false)
       report("enableLogging is false: set it to true so the trail records events.");
   }),
-};
+});
 
 /**
  * Why management events are missing from a trail's selectors, or undefined when they are all recorded. Without
@@ -133,7 +134,7 @@ function advancedGap(selectors: Props[]): string | undefined {
 }
 
 /** Trails keep every management event (no read-only filter, no excluded event sources). */
-export const trailManagementEvents: ResourceRule = {
+export const trailManagementEvents: ResourceRule = resourceRule({
   name: "trail-management-events",
   description:
     "Checks whether CloudTrail trails record all management events, read and write, with no event source excluded.",
@@ -146,7 +147,7 @@ export const trailManagementEvents: ResourceRule = {
     const gap = managementEventGap(trail);
     if (gap) report(`Management events are not fully recorded: ${gap}. Record all management events, read and write.`);
   }),
-};
+});
 
 /** Every trail rule. */
 export const trailRules: ResourceRule[] = [

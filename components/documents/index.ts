@@ -10,6 +10,8 @@ export * from "./keys";
 export * from "./trust";
 export * from "./permissions";
 export * from "./revoke";
+export * from "./quarantine";
+export * from "./quarantine-delegation";
 export * from "./stackset";
 export * from "./scp";
 export * from "./regions";

@@ -16,6 +16,7 @@ import {
   type KeyScope,
 } from "./keys";
 import { forensicAssessmentStatements, memberAssessmentStatement } from "./assess";
+import { quarantineResponderStatements } from "./quarantine-delegation";
 import { CUSTODY_KEY_PATTERNS } from "./rcp";
 import {
   DocumentInputError,
@@ -43,11 +44,6 @@ export interface MemberResponderPermissionsArgs {
    * exist (see `keys.ts` for why it is as tight). Ignored when `evidenceKeyArns` is given.
    */
   readonly keysByTag?: ForensicKeysByTag;
-  /**
-   * Role names this role must never modify with `iam:PutRolePolicy` / `iam:DeleteRolePolicy` (typically the FLZ
-   * member roles themselves), so the responder cannot widen its own permissions. Default: none.
-   */
-  readonly protectedRoleNames?: readonly string[];
   /**
    * When given, snapshots may be shared (`createVolumePermission`) with this account only (the forensic account).
    * Default: any account; making a snapshot public is refused either way.
@@ -185,15 +181,46 @@ function assumeMemberRole(
 }
 
 /**
+ * IAM calls that write permissions or credentials: whoever may make one of them can grant a principal anything (IAM
+ * has no condition on a policy's content). The member responder is explicitly denied all of them, whatever else is
+ * ever attached to it; session and credential revocation go through the organisation-level quarantine instead
+ * (`quarantine.ts`).
+ */
+export const IAM_ESCALATION_ACTIONS: readonly string[] = [
+  "iam:PutRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:AttachRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:PutUserPolicy",
+  "iam:DeleteUserPolicy",
+  "iam:AttachUserPolicy",
+  "iam:DetachUserPolicy",
+  "iam:PutGroupPolicy",
+  "iam:AttachGroupPolicy",
+  "iam:AddUserToGroup",
+  "iam:CreatePolicyVersion",
+  "iam:SetDefaultPolicyVersion",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:DeleteRolePermissionsBoundary",
+  "iam:PutUserPermissionsBoundary",
+  "iam:DeleteUserPermissionsBoundary",
+  "iam:CreateRole",
+  "iam:CreateUser",
+  "iam:CreateAccessKey",
+  "iam:CreateLoginProfile",
+  "iam:UpdateLoginProfile",
+  "iam:PassRole",
+];
+
+/**
  * Permissions of the member responder role: capture (snapshots, copies under the evidence key, sharing, console
- * output, EBS direct reads) and containment (security groups, instance attributes, IMDSv2, ASG standby, session
- * revocation through inline role policies, access-key deactivation). Nothing else: no `iam:Create*`, no deletion of
- * principals or data.
- *
- * `iam:PutRolePolicy` on any role is what session revocation needs (an inline `Deny` on `aws:TokenIssueTime`); IAM
- * has no condition on a policy's content, so the protected roles (this role included) are excluded by an explicit
- * deny instead. Volume keys owned by the member account may be used only through EC2 (`kms:ViaService`), which is
- * what copying a snapshot encrypted under them needs.
+ * output, EBS direct reads) and containment (security groups, instance attributes, connection tracking, a subnet
+ * network ACL, IMDSv2, ASG standby, the case tags, access-key deactivation). Nothing else: no `iam:Create*`, no
+ * deletion of principals or data, and no IAM policy write at all ({@link IAM_ESCALATION_ACTIONS} are explicitly
+ * denied): revoking sessions is an organisation-level quarantine managed from the forensic account. Volume keys owned
+ * by the member account may be used only through EC2 (`kms:ViaService`), which is what copying a snapshot encrypted
+ * under them needs.
  */
 export function memberResponderPermissions(args: MemberResponderPermissionsArgs): PolicyDocument {
   const evidenceKeys = keyScope("evidenceKeyArns", args.evidenceKeyArns, args.keysByTag, KEY_PURPOSE.evidence);
@@ -205,9 +232,6 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
     args.forensicAccountId === undefined
       ? undefined
       : { StringEquals: { "ec2:Add/userId": requireAccountId("forensicAccountId", args.forensicAccountId) } };
-  const protectedRoles = (args.protectedRoleNames ?? []).map(
-    (name, i) => `arn:${p}:iam::*:role/${requireRoleName(`protectedRoleNames[${i}]`, name)}`,
-  );
   const statements: PolicyStatement[] = [
     { Sid: "DescribeCompute", Effect: "Allow", Action: ["ec2:Describe*", "autoscaling:Describe*"], Resource: "*" },
     // One snapshot per volume (CreateSnapshot), never CreateSnapshots of a whole instance: the capture names volumes.
@@ -283,15 +307,37 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: `arn:${p}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*`,
     },
     {
-      Sid: "RevokeRoleSessions",
+      // The subnet quarantine step of `contain instance --network-acl`: a new network ACL (no rules: everything
+      // denied), tagged at creation, swapped in for the subnet's, and swapped back on undo.
+      Sid: "QuarantineSubnets",
       Effect: "Allow",
-      Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+      Action: ["ec2:CreateNetworkAcl", "ec2:ReplaceNetworkAclAssociation"],
+      Resource: [ec2("network-acl"), ec2("vpc"), ec2("subnet")],
+    },
+    {
+      Sid: "TagQuarantineNetworkAcls",
+      Effect: "Allow",
+      Action: "ec2:CreateTags",
+      Resource: ec2("network-acl"),
+      Condition: { StringEquals: { "ec2:CreateAction": "CreateNetworkAcl" } },
+    },
+    {
+      Sid: "ReadRolesForContainment",
+      Effect: "Allow",
+      Action: "iam:GetRole",
       Resource: roles,
+    },
+    {
+      Sid: "NeverWriteIamPolicies",
+      Effect: "Deny",
+      Action: [...IAM_ESCALATION_ACTIONS],
+      Resource: "*",
     },
     {
       Sid: "DeactivateAccessKeys",
       Effect: "Allow",
-      Action: ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
+      // GetUser: the user's ARN (with its path) is what the quarantine statement names as aws:PrincipalArn.
+      Action: ["iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"],
       Resource: `arn:${p}:iam::*:user/*`,
     },
     {
@@ -315,14 +361,6 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
     },
   ];
-  if (protectedRoles.length > 0) {
-    statements.push({
-      Sid: "DenyChangingProtectedRoles",
-      Effect: "Deny",
-      Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-      Resource: protectedRoles,
-    });
-  }
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -393,7 +431,8 @@ function denyTampering(bucketArns: string[]): PolicyStatement {
 /**
  * Permissions of the forensic responder role: enter member accounts as the member responder (tagging the session
  * with the case), write and read evidence (never delete, never change the bucket's policy or lock), sign custody
- * records, use the evidence keys, take ownership of shared snapshots (copy, lock, describe), and read their blocks.
+ * records, use the evidence keys, take ownership of shared snapshots (copy, lock, describe), read their blocks, and
+ * manage the organisation's quarantine SCPs (and only those) through the delegation the landing zone publishes.
  * Exactly what the commands call (measured by the authorization oracle; `docs/permissions.md`).
  */
 export function forensicResponderPermissions(args: ForensicResponderPermissionsArgs): PolicyDocument {
@@ -477,6 +516,8 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
         Resource: snapshots,
       },
+      // Session and credential revocation: quarantine SCPs through Organizations' delegated policy management.
+      ...quarantineResponderStatements({ organizationId: args.organizationId, partition: p }),
     ],
   };
 }

@@ -163,7 +163,6 @@ export function memberRolesTemplate(args: MemberRolesTemplateArgs): MemberRolesT
               PolicyDocument: memberResponderPermissions({
                 evidenceKeyArns,
                 keysByTag: args.keysByTag,
-                protectedRoleNames: [responderRoleName, investigatorRoleName],
                 forensicAccountId,
               }),
             },

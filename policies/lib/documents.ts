@@ -136,8 +136,38 @@ export const IDENTITY_RESTRICTING_KEYS = [
 ];
 
 /**
- * Whether the statement carries a condition on one of `keys` that actually narrows: the operator is not an
- * `...IfExists` or `Null` test (both pass when the key is absent) and no value is a bare wildcard.
+ * Whether a condition value narrows `key` to a small, known set of callers. A value without wildcards narrows (a
+ * literal account, organisation, ARN, VPC or external ID). A value with `*` or `?` narrows only when the pattern is
+ * provably pinned: an ARN whose account field is a literal 12-digit account (`arn:aws:iam::123456789012:role/ci-*`),
+ * an organisation path under a literal organisation (`o-abc123/*`), a `kms:ViaService` whose service label is
+ * literal (`ec2.*.amazonaws.com`). Anything else (`arn:aws:iam::*:*`, `o-*`, `*`) admits anyone and counts as no
+ * restriction. Account, organisation ID, VPC, endpoint and external-ID keys never accept a wildcard.
+ */
+export function narrowValue(key: string, value: string): boolean {
+  if (value === "") return false;
+  if (!/[*?]/.test(value)) return true;
+  const k = key.toLowerCase();
+  if (k === "aws:principalarn" || k === "aws:sourcearn") {
+    const fields = value.split(":");
+    return fields.length >= 6 && fields[0] === "arn" && /^\d{12}$/.test(fields[4] ?? "");
+  }
+  if (k === "aws:principalorgpaths") return /^o-[a-z0-9]+\//i.test(value);
+  if (k === "kms:viaservice") return /^[a-z0-9-]+\./i.test(value);
+  return false;
+}
+
+/** Operators that never narrow who matches: negations, and tests that pass when the key is absent. */
+function narrowingOperator(operator: string): boolean {
+  const op = operator.toLowerCase();
+  if (op.endsWith("ifexists") || op === "null" || op.startsWith("forallvalues:")) return false;
+  const base = op.includes(":") ? op.slice(op.indexOf(":") + 1) : op;
+  return !base.includes("not");
+}
+
+/**
+ * Whether the statement carries a condition on one of `keys` that actually narrows who matches: a positive operator
+ * (not a negation such as `StringNotEquals`, which admits everyone else; not `...IfExists`, `Null` or
+ * `ForAllValues:`, which pass when the key is absent) whose every value is narrow ({@link narrowValue}).
  */
 export function hasRestrictingCondition(
   statement: Statement,
@@ -145,10 +175,10 @@ export function hasRestrictingCondition(
 ): boolean {
   const wanted = new Set(keys.map((k) => k.toLowerCase()));
   for (const [operator, block] of Object.entries(statement.condition)) {
-    if (/IfExists$/i.test(operator) || operator === "Null") continue;
+    if (!narrowingOperator(operator)) continue;
     for (const [key, values] of Object.entries(block)) {
       if (!wanted.has(key.toLowerCase())) continue;
-      if (values.length > 0 && values.every((v) => v !== "*" && v !== "")) return true;
+      if (values.length > 0 && values.every((v) => narrowValue(key, v))) return true;
     }
   }
   return false;

@@ -46,6 +46,21 @@ export const TYPES = {
   internetGatewayAttachment: ["aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"],
   egressOnlyInternetGateway: ["aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"],
   natGateway: ["aws:ec2/natGateway:NatGateway"],
+  spotInstanceRequest: ["aws:ec2/spotInstanceRequest:SpotInstanceRequest"],
+  launchConfiguration: ["aws:ec2/launchConfiguration:LaunchConfiguration"],
+  kmsGrant: ["aws:kms/grant:Grant"],
+  user: ["aws:iam/user:User"],
+  group: ["aws:iam/group:Group"],
+  userPolicy: ["aws:iam/userPolicy:UserPolicy"],
+  groupPolicy: ["aws:iam/groupPolicy:GroupPolicy"],
+  userPolicyAttachment: ["aws:iam/userPolicyAttachment:UserPolicyAttachment"],
+  groupPolicyAttachment: ["aws:iam/groupPolicyAttachment:GroupPolicyAttachment"],
+  policyAttachment: ["aws:iam/policyAttachment:PolicyAttachment"],
+  flowLog: ["aws:ec2/flowLog:FlowLog"],
+  logGroup: ["aws:cloudwatch/logGroup:LogGroup"],
+  guardDutyDetector: ["aws:guardduty/detector:Detector"],
+  snapshotPermission: ["aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission"],
+  amiLaunchPermission: ["aws:ec2/amiLaunchPermission:AmiLaunchPermission"],
 } as const;
 
 /** Whether `type` is one of `tokens`. */

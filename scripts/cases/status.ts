@@ -14,6 +14,8 @@ import { openingOf } from "./registry";
 
 /** Ledger action of an undo (scripts/contain/undo.ts writes it). */
 const UNDO_ACTION = "contain.undone";
+/** Ledger action of a containment's write-ahead intent (scripts/contain/intent.ts). */
+const INTENT_ACTION = "contain.intent";
 
 /** One action as the status lists it. */
 export interface ActionTaken {
@@ -174,8 +176,14 @@ export function containments(
     const target = r.details?.undoes;
     if (typeof target === "number" && !undoneBy.has(target)) undoneBy.set(target, r.sequence);
   }
+  // Intents (contain.intent) announce a containment; its completion record is the containment.
   const applied = records.filter(
-    (r) => r.action.startsWith("contain.") && r.action !== UNDO_ACTION && r.undo !== undefined && r.undo !== null,
+    (r) =>
+      r.action.startsWith("contain.") &&
+      r.action !== UNDO_ACTION &&
+      r.action !== INTENT_ACTION &&
+      r.undo !== undefined &&
+      r.undo !== null,
   );
   const inEffect: ContainmentInEffect[] = [];
   const undone: ContainmentUndone[] = [];

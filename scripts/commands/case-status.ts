@@ -62,7 +62,7 @@ export async function runCaseStatus(caseId: string, flags: CaseStatusFlags, io: 
         };
       }
       const base = caseStatus(caseId, records, verification, now);
-      const live = await liveStates({ factory }, base.inEffect);
+      const live = await liveStates({ factory, ledger, region: lz.homeRegion }, base.inEffect);
       return { ...base, inEffect: base.inEffect.map((c) => ({ ...c, live: live.get(c.sequence) })) };
     },
     { access: "read" },

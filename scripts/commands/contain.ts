@@ -1,6 +1,7 @@
 /**
  * `flz contain`: precise, reversible containment in a member account (DESIGN.md §7). Subcommands `sessions`,
- * `access-key`, `instance` and `undo`; each records what it did, with its undo information, in the case's ledger.
+ * `access-key`, `instance`, `undo` and `status`; each change is recorded in the case's ledger before it is made (an
+ * intent with the state before and the undo) and after (the completion).
  */
 import { Command } from "commander";
 import { deactivateAccessKey } from "../contain/access-key";
@@ -14,6 +15,7 @@ import {
 import { containInstance, requireInstanceId } from "../contain/instance";
 import { parseCutoff, revokeSessions } from "../contain/sessions";
 import { parseSequence, undoAction } from "../contain/undo";
+import { containmentStatus, formatStatus } from "../contain/status";
 import { captureInstance } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { barProgress, lineProgress } from "../capture/progress";
@@ -173,7 +175,7 @@ export function register(program: Command): void {
   const contain = program
     .command("contain")
     .summary(
-      "Precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo.",
+      "Precise, reversible containment: role sessions, access keys, instances; every action recorded with its undo; drift check.",
     )
     .description(
       "Contains a compromised principal or instance in a member account, through the member responder role (the session " +
@@ -187,9 +189,14 @@ export function register(program: Command): void {
       .command("sessions")
       .summary("Deny every session of a role issued before a cutoff.")
       .description(
-        "Adds the inline policy FlzRevokeOlderSessions-<case> to the role: Deny * * when aws:TokenIssueTime is before the cutoff. " +
-          "Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. Re-running " +
-          "with a later cutoff moves it; an earlier cutoff leaves the later one in place (undo moves it back). Service-linked roles are refused. " +
+        "Quarantines the role at the organisation level: a statement Deny * for aws:PrincipalArn = the role when " +
+          "aws:TokenIssueTime is before the cutoff, in the case's quarantine service control policy attached to the " +
+          "account (flz-quarantine-<account>-<case>-<n>, tagged flz:purpose=quarantine, managed from the forensic account " +
+          "through the landing zone's delegation). No IAM policy is written, and no administrator of the account can lift " +
+          "it. Stolen temporary credentials stop working; whoever assumes the role again afterwards is not affected. " +
+          "Re-running with a later cutoff moves it; an earlier cutoff leaves the later one in place (undo moves it back). " +
+          "Re-running also compares the case's quarantine policies with the ledger and restores them if they were changed. " +
+          "Service-linked roles (not restricted by SCPs) and the management account (never restricted) are refused. " +
           "Long-term access keys are not affected: use `contain access-key`.",
       )
       .option("--role <name>", "role name in the member account (required)")
@@ -213,22 +220,48 @@ export function register(program: Command): void {
       .command("access-key")
       .summary("Deactivate a user's access key (never deleted) and list the user's other keys.")
       .description(
-        "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), then " +
-          "lists every other key of the user with its last use, so a second stolen key is seen at once.",
+        "Sets the key Inactive (reversible; the key ID stays in the account, so CloudTrail history keeps its meaning), " +
+          "quarantines the user's sessions issued before --sessions-before (GetSessionToken sessions survive the key's " +
+          "deactivation), and lists every other key of the user with its last use, so a second stolen key is seen at once. " +
+          "GetFederationToken sessions carry a name their creator chose and nothing that names the user, so they cannot be " +
+          "denied for this user alone: by default every federated-user session of the account issued before the cutoff is " +
+          "denied too (--keep-federated-sessions leaves them; find them in CloudTrail).",
       )
       .option("--user <name>", "IAM user name (required)")
-      .option("--key <id>", "access key ID, AKIA... (required)"),
+      .option("--key <id>", "access key ID, AKIA... (required)")
+      .option(
+        "--sessions-before <time>",
+        'deny the user\'s sessions issued before this: "now" or an ISO 8601 time with a zone (default: now)',
+      )
+      .option("--keep-federated-sessions", "do not deny the account's federated-user (GetFederationToken) sessions"),
   )
     .addHelpText(
       "after",
       "\nExamples:\n  flz contain access-key --case IR-2026-0042 --account 333333333333 --user ci-bot --key AKIAIOSFODNN7EXAMPLE\n",
     )
-    .action(async (options: ContainCommonOptions & { user?: string; key?: string }) => {
-      if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
-      if (!options.key) throw new UsageError("--key is required: give the access key ID (AKIA...)");
-      const { user, key } = options;
-      await run(options, true, (ctx) => deactivateAccessKey(ctx, { user, key }));
-    });
+    .action(
+      async (
+        options: ContainCommonOptions & {
+          user?: string;
+          key?: string;
+          sessionsBefore?: string;
+          keepFederatedSessions?: boolean;
+        },
+      ) => {
+        if (!options.user) throw new UsageError("--user is required: give the IAM user who owns the key");
+        if (!options.key) throw new UsageError("--key is required: give the access key ID (AKIA...)");
+        parseCutoff(options.sessionsBefore, new Date(), "--sessions-before"); // a bad time fails before any AWS call
+        const { user, key } = options;
+        await run(options, true, (ctx) =>
+          deactivateAccessKey(ctx, {
+            user,
+            key,
+            sessionsBefore: options.sessionsBefore,
+            federatedSessions: options.keepFederatedSessions !== true,
+          }),
+        );
+      },
+    );
 
   common(
     contain
@@ -237,14 +270,21 @@ export function register(program: Command): void {
       .description(
         "At once and independently: termination and stop protection; volumes kept on termination; Standby in its Auto " +
           "Scaling group (detach when Standby would breach the minimum size); IMDSv2 required; case tags. Network isolation " +
-          "saves every interface's groups, moves each to the VPC's allow-all group (tracked flows become untracked) and then to " +
-          "its no-rule isolation group. Both groups are created once per VPC (tag flz:containment) and reused. " +
-          "Flows through NAT gateways, load balancers and VPC endpoints stay tracked: add a network ACL for those.",
+          "saves every interface's groups and connection-tracking timeouts, sets the timeouts to the minimum (TCP 60 s, UDP " +
+          "stream 60 s, UDP 30 s), moves each interface to the VPC's allow-all group (tracked flows become untracked) and then " +
+          "to its no-rule isolation group (untracked flows end at once). Both groups are created once per VPC (tag " +
+          "flz:containment) and reused. What stays: flows that remain tracked (ICMP; through NAT gateways, load balancers, " +
+          "VPC endpoints) continue until idle for the timeout. --network-acl also swaps each subnet's network ACL for a " +
+          "deny-everything one, which cuts every flow at once, for every host in the subnet.",
       )
       .option("--instance <id>", "instance ID (required)")
       .option(
         "--capture",
         "also start a snapshot capture of every volume (as flz capture does), beside the containment",
+      )
+      .option(
+        "--network-acl",
+        "also put the instance's subnets behind a deny-everything network ACL (cuts tracked flows too; affects every host in the subnet)",
       ),
   )
     .addHelpText(
@@ -253,11 +293,12 @@ export function register(program: Command): void {
         "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0 --dry-run\n" +
         "  flz contain instance --case IR-2026-0042 --account 333333333333 --region eu-west-1 --instance i-0123456789abcdef0\n",
     )
-    .action(async (options: ContainCommonOptions & { instance?: string; capture?: boolean }) => {
+    .action(async (options: ContainCommonOptions & { instance?: string; capture?: boolean; networkAcl?: boolean }) => {
       const instanceId = requireInstanceId(options.instance);
       await run(options, true, (ctx, lz, io) =>
         containInstance(ctx, {
           instanceId,
+          networkAcl: options.networkAcl === true,
           startCapture: options.capture ? () => startCapture(ctx, lz, io, instanceId) : undefined,
         }),
       );
@@ -268,24 +309,69 @@ export function register(program: Command): void {
       .command("undo")
       .summary("Reverse one recorded containment action, and record the reversal.")
       .description(
-        "Reads the record at --action from the case's ledger and restores what it changed: security groups, instance " +
-          "attributes, IMDS setting, tags, Auto Scaling Standby (or attachment), the session policy, the key status. " +
-          "The account and region come from the record.",
+        "Reads the record at --action from the case's ledger and restores the state from before it: security groups, " +
+          "connection-tracking timeouts, network ACLs, instance attributes, IMDS setting, tags, Auto Scaling Standby (or " +
+          "attachment), quarantine statements, the key status. An interrupted containment (its intent, with no completion) " +
+          "is undone to the state before it began. Refused when a later record changed the same target and is still in " +
+          "effect (it names that record): undo the later one first, or give --force. The account and region come from the record.",
       )
       .option(
         "--action <sequence>",
         "sequence number of the record to reverse, printed by the contain command (required)",
-      ),
+      )
+      .option("--force", "undo even though a later record changed the same target (its change is discarded)"),
     false,
   )
     .addHelpText("after", "\nExamples:\n  flz contain undo --case IR-2026-0042 --action 3 --dry-run\n")
-    .action(async (options: ContainCommonOptions & { action?: string }) => {
+    .action(async (options: ContainCommonOptions & { action?: string; force?: boolean }) => {
       const sequence = parseSequence(options.action);
       await run(options, false, (ctx) =>
         undoAction(
           { factory: ctx.factory, ledger: ctx.ledger, dryRun: ctx.dryRun },
-          { sequence, account: options.account, region: options.region },
+          { sequence, account: options.account, region: options.region, force: options.force === true },
         ),
+      );
+    });
+
+  contain
+    .command("status")
+    .summary("Re-read every containment of a case from AWS and report what is no longer in effect.")
+    .description(
+      "The drift check: for every containment of the case that is meant to be in effect (completed, not undone, not " +
+        "superseded), reads AWS and reports what changed since: quarantine policies removed, detached or altered (compared " +
+        "whole with what the ledger recorded), access keys re-activated, interfaces out of the isolation group, rules added " +
+        "to it, protections or IMDSv2 turned off, Standby left, a subnet's quarantine ACL swapped out; and containments " +
+        "interrupted before they completed. Changes nothing. Exit 0 when everything is in effect, 1 when something is not.",
+    )
+    .option("--case <id>", "case ID, opened with flz case open (required)")
+    .option(
+      "--landing-zone <file>",
+      "landing-zone contract, the JSON of `pulumi stack output --json` (default: FLZ_LANDING_ZONE)",
+    )
+    .option("--json", "print one JSON document")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  flz contain status --case IR-2026-0042\n  flz contain status --case IR-2026-0042 --json\n",
+    )
+    .action(async (options: { case?: string; landingZone?: string; json?: boolean }) => {
+      const io = processIo();
+      const caseId = requireCaseId(options.case);
+      const lz = loadLandingZone(options.landingZone);
+      await withCaseLedger(
+        lz,
+        caseId,
+        async (ledger, factory) => {
+          const status = await containmentStatus({ factory, ledger, region: lz.homeRegion });
+          if (options.json) printJson(io, status as unknown as JsonValue);
+          else for (const line of formatStatus(status)) printLine(io, line);
+          const bad = status.containments.filter((c) => c.state !== "in-effect").length + status.interrupted.length;
+          if (bad > 0) {
+            throw new OperationError(
+              `${bad} containment(s) of case ${caseId} are not in effect as recorded (see above)`,
+            );
+          }
+        },
+        { access: "read" },
       );
     });
 }

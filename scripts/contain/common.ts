@@ -2,10 +2,11 @@
  * What every containment action shares: where it acts, the ledger it records in, what it reports back, and the
  * small validators of the identifiers operators type under pressure.
  */
+import { quarantineSubjectKey, type QuarantineSubject } from "../../components/documents/quarantine";
 import type { ClientFactory } from "../aws/clients";
-import type { CustodyEvent, CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
+import type { CustodyLedger, CustodyRecord, JsonValue } from "../custody/types";
 import { isValidCaseId } from "../custody/record";
-import { describeError, OperationError, UsageError } from "../errors";
+import { UsageError } from "../errors";
 
 /** Where and how a containment action runs. */
 export interface ContainContext {
@@ -93,17 +94,22 @@ export function awsErrorName(err: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * Appends the record of changes already made. If the ledger refuses, the changes stay made, so the error carries the
- * undo information: without it nobody could reverse them with `contain undo`.
- */
-export async function recordChanges(ledger: CustodyLedger, event: CustodyEvent): Promise<CustodyRecord> {
-  try {
-    return await ledger.append(event);
-  } catch (err) {
-    throw new OperationError(
-      `${event.action} was applied but could not be recorded in the ledger of case ${ledger.caseId} (${describeError(err)}); keep this undo information: ${JSON.stringify(event.undo ?? null)}`,
-      { cause: err },
-    );
-  }
+/** Target key of a quarantine statement (see `intent.ts`). */
+export function quarantineTarget(subject: QuarantineSubject): string {
+  return `quarantine:${quarantineSubjectKey(subject)}`;
+}
+
+/** Target key of an access key. */
+export function accessKeyTarget(account: string, accessKeyId: string): string {
+  return `access-key:${account}:${accessKeyId}`;
+}
+
+/** Target key of an instance. */
+export function instanceTarget(account: string, region: string, instanceId: string): string {
+  return `instance:${account}:${region}:${instanceId}`;
+}
+
+/** Target key of a subnet (its network ACL association). */
+export function subnetTarget(account: string, region: string, subnetId: string): string {
+  return `subnet:${account}:${region}:${subnetId}`;
 }

@@ -73,8 +73,16 @@ export interface InstanceSnapshot {
   readonly state: string;
   /** VPC of the instance, absent when it has no network interface. */
   readonly vpcId?: string;
-  /** Every network interface with its current security groups. */
-  readonly interfaces: { readonly id: string; readonly deviceIndex: number; readonly groups: string[] }[];
+  /** Every network interface with its current security groups, subnet and connection-tracking timeouts. */
+  readonly interfaces: {
+    readonly id: string;
+    readonly deviceIndex: number;
+    readonly groups: string[];
+    /** Subnet of the interface (for the network ACL step). */
+    readonly subnetId?: string;
+    /** Connection-tracking timeouts as EC2 reports them; undefined when it reports none (the defaults). */
+    readonly connectionTracking?: ConnectionTracking;
+  }[];
   /** Every EBS volume with its delete-on-termination flag. */
   readonly volumes: { readonly device: string; readonly volumeId: string; readonly deleteOnTermination: boolean }[];
   /** IMDS `HttpTokens` (`optional` or `required`). */
@@ -124,9 +132,52 @@ export interface InstancePlan {
   readonly allowAllGroup: GroupAction;
   /** The isolation group. */
   readonly isolationGroup: GroupAction;
-  /** Interfaces to move, with the groups they have now (saved for undo). Already isolated interfaces are left out. */
-  readonly interfaces: { readonly id: string; readonly groups: string[] }[];
+  /**
+   * Interfaces to move, with the groups they have now (saved for undo) and their connection-tracking timeouts. A
+   * containment group of ours is never saved as an original group: an interface found in one (an interrupted run of
+   * another case, or a hand-made move) has `groups` null, and undo leaves it where containment put it. Already isolated
+   * interfaces are left out.
+   */
+  readonly interfaces: {
+    readonly id: string;
+    readonly groups: string[] | null;
+    readonly connectionTracking: ConnectionTracking | null;
+  }[];
+  /** Subnets whose network ACL is swapped for a deny-everything one (`--network-acl`); empty otherwise. */
+  readonly subnets: string[];
 }
+
+/** Connection-tracking timeouts of an interface, seconds. */
+export interface ConnectionTracking {
+  /** Idle established TCP connections. */
+  readonly tcpEstablishedTimeout?: number;
+  /** Idle UDP flows seen as streams. */
+  readonly udpStreamTimeout?: number;
+  /** Other idle UDP flows. */
+  readonly udpTimeout?: number;
+}
+
+/**
+ * The shortest timeouts EC2 accepts (ModifyNetworkInterfaceAttribute ConnectionTrackingSpecification: TCP established
+ * 60-432000 s, UDP stream 60-180 s, UDP 30-60 s): a tracked flow that survives the group swap (ICMP, flows through
+ * NAT gateways, load balancers, endpoints) is dropped after this long idle instead of up to five days.
+ */
+export const MIN_CONNECTION_TRACKING: Required<ConnectionTracking> = {
+  tcpEstablishedTimeout: 60,
+  udpStreamTimeout: 60,
+  udpTimeout: 30,
+};
+
+/**
+ * EC2's documented defaults (API reference, ConnectionTrackingSpecification), which undo restores when the interface
+ * had no configuration. Nitro v6 instance types default to 350 s for TCP instead: their undo sets 432000 s, the
+ * documented maximum of the others, which keeps idle connections longer than before, never shorter.
+ */
+export const DEFAULT_CONNECTION_TRACKING: Required<ConnectionTracking> = {
+  tcpEstablishedTimeout: 432000,
+  udpStreamTimeout: 180,
+  udpTimeout: 30,
+};
 
 const sameRange = (a: Permission, b: Permission): boolean =>
   (a.IpProtocol ?? "") === (b.IpProtocol ?? "") &&
@@ -192,6 +243,10 @@ export function planInstance(
   groups: GroupSnapshot[],
   caseId: string,
   now: Date,
+  options: {
+    /** Subnets to put behind a quarantine network ACL (`--network-acl`, those not behind one already). */
+    readonly subnets?: readonly string[];
+  } = {},
 ): InstancePlan {
   if (GONE.has(snapshot.state)) {
     throw new UsageError(
@@ -208,6 +263,8 @@ export function planInstance(
   const allowAll = pickGroup(groups, vpcId, "allow-all");
   const isolation = pickGroup(groups, vpcId, "isolation");
   const isolated = (g: string[]) => isolation !== undefined && g.length === 1 && g[0] === isolation.id;
+  // Every containment group of the region, whichever VPC: never an interface's "original" group.
+  const ours = new Set(groups.map((g) => g.id));
 
   const wantedTags: Record<string, string> = { [CASE_TAG]: caseId, [CONTAINED_AT_TAG]: now.toISOString() };
   const alreadyTagged = snapshot.tags[CASE_TAG] === caseId && snapshot.tags[CONTAINED_AT_TAG] !== undefined;
@@ -228,7 +285,15 @@ export function planInstance(
     isolationGroup: decideGroup("isolation", isolation),
     interfaces: snapshot.interfaces
       .filter((i) => !isolated(i.groups))
-      .map((i) => ({ id: i.id, groups: [...i.groups] })),
+      .map((i) => {
+        const original = i.groups.filter((g) => !ours.has(g));
+        return {
+          id: i.id,
+          groups: original.length > 0 ? original : null,
+          connectionTracking: i.connectionTracking ?? null,
+        };
+      }),
+    subnets: [...new Set(options.subnets ?? [])],
   };
 }
 
@@ -317,10 +382,21 @@ export function describePlan(plan: InstancePlan, asg: AutoScalingDecision, captu
     }
   }
   const isolationId = plan.isolationGroup.kind === "use" ? plan.isolationGroup.id : containmentGroupName("isolation");
+  const min = MIN_CONNECTION_TRACKING;
   for (const eni of plan.interfaces) {
     changes.push({
       target: eni.id,
-      description: `move interface ${eni.id} from [${eni.groups.join(", ")}] to the allow-all group, then to ${isolationId} (no rules)`,
+      description: `set connection-tracking timeouts of interface ${eni.id} to TCP ${min.tcpEstablishedTimeout} s, UDP stream ${min.udpStreamTimeout} s, UDP ${min.udpTimeout} s (idle tracked flows end within a minute)`,
+    });
+    changes.push({
+      target: eni.id,
+      description: `move interface ${eni.id} from [${eni.groups?.join(", ") ?? "a containment group (original unknown)"}] to the allow-all group, then to ${isolationId} (no rules)`,
+    });
+  }
+  for (const subnet of plan.subnets) {
+    changes.push({
+      target: subnet,
+      description: `swap the network ACL of subnet ${subnet} for a deny-everything quarantine ACL (cuts every flow of every host in the subnet at once)`,
     });
   }
   if (plan.requireImdsV2From)
@@ -329,6 +405,9 @@ export function describePlan(plan: InstancePlan, asg: AutoScalingDecision, captu
   return changes;
 }
 
-/** The note every instance containment prints: what security groups cannot cut. */
+/**
+ * The note every instance containment prints: what each step cuts and does not cut (EC2 user guide, "Security group
+ * connection tracking": changing a group does not interrupt tracked connections; a network ACL does).
+ */
 export const TRACKED_PATHS_NOTE =
-  "Security groups do not cut flows through NAT gateways, load balancers and VPC endpoints (always tracked): add a network ACL on the subnet to cut those paths.";
+  "The group swap cuts untracked flows at once; tracked flows (ICMP, and flows through NAT gateways, load balancers and VPC endpoints) stay open until idle for the connection-tracking timeout, now 60 s for TCP (30-60 s for UDP), so an active tracked flow continues. To cut those at once, use --network-acl (it cuts every host in the subnet).";

@@ -2,7 +2,8 @@
  * Seeds the drill's organisation in the emulator: the landing zone's runtime pieces from `seedLandingZone()`, plus
  * the same policy documents the stack attaches (`components/documents/`): the evidence and trail bucket policies,
  * the evidence and custody signing key policies, the forensic roles with their trust and permissions, and the
- * member responder and investigator roles in every member account with theirs.
+ * member responder and investigator roles in every member account with theirs; and the organisation (every account a
+ * member) with the delegation policy for quarantine SCPs.
  *
  * The emulator does not enforce IAM, bucket or key policies (REFERENCE.md), so attaching them proves that the
  * documents are well-formed, accepted by the APIs and present where an operator would look for them, not that
@@ -12,10 +13,15 @@
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
-import { KEY_PURPOSE, PURPOSE_TAG_KEY, type PolicyDocument } from "../../components/documents";
+import {
+  KEY_PURPOSE,
+  PURPOSE_TAG_KEY,
+  quarantineDelegationPolicy,
+  type PolicyDocument,
+} from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { SEED_ACCOUNTS, seedLandingZone, type SeedOptions } from "../emulator/seed";
+import { SEED_ACCOUNTS, seedLandingZone, seedOrganization, type SeedOptions } from "../emulator/seed";
 import { EMULATOR_OPERATOR_ARN, emulatorWorld } from "../oracle/emulator-world";
 import type { WorldRole } from "../oracle/world";
 
@@ -85,11 +91,29 @@ async function createRole(iam: IAMClient, account: string, role: WorldRole): Pro
  * authorization oracle evaluates the drill's calls against.
  */
 export async function seedOrganisation(options: SeedOptions = {}): Promise<SeededOrganisation> {
-  const lz = await seedLandingZone(options);
-  const world = emulatorWorld(lz.regions, options.prefix);
+  const seeded = await seedLandingZone(options);
+  const world = emulatorWorld(seeded.regions, options.prefix);
+  // The organisation itself, every account a member, and the delegation that lets the forensic responder manage
+  // quarantine SCPs (how contain sessions and access-key revoke): the world's document (the stack's), for the IDs
+  // the emulator gave the organisation.
+  const organization = await seedOrganization({
+    delegation: ({ organizationId, managementAccountId }) =>
+      quarantineDelegationPolicy({
+        organizationId,
+        managementAccountId,
+        responderRoleArn: seeded.forensicResponderRoleArn,
+      }),
+  });
+  const lz: LandingZone = { ...seeded, organizationId: organization.organizationId };
   const forensic = lz.forensicAccountId;
   const members = [...SEED_ACCOUNTS.members];
-  const documents: AttachedDocument[] = [];
+  const documents: AttachedDocument[] = [
+    {
+      account: SEED_ACCOUNTS.management,
+      target: "organization:resource-policy",
+      builder: "quarantineDelegationPolicy",
+    },
+  ];
   // An administrator reaches every account through its admin role, as the deployment does.
   const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
   try {
@@ -138,8 +162,8 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
         documents.push(...(await createRole(iam, account, role)));
       }
     }
-    // The emulator's organisation is not created by the seed (its IDs would not be the contract's): the SCPs are
-    // recorded as built; the oracle evaluates every call of the drill with them.
+    // The guardrail SCPs are recorded as built, not attached: the emulator's organisation has IDs of its own (not the
+    // world's, which the documents name) and enforces no SCP; the oracle evaluates every call of the drill with them.
     for (const level of world.serviceControlPolicies)
       for (const policy of level.policies)
         documents.push({
@@ -147,7 +171,7 @@ export async function seedOrganisation(options: SeedOptions = {}): Promise<Seede
           target: `scp:${policy.name} on ${level.target}`,
           builder: policy.builder,
           attached: false,
-          reason: "the emulator's organisation is not seeded (the authorization oracle evaluates it)",
+          reason: "the emulator enforces no SCP (the authorization oracle evaluates it)",
         });
     return { landingZone: lz, members, documents };
   } finally {

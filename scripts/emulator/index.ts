@@ -24,9 +24,15 @@ export interface Emulator {
 export interface EmulatorOptions {
   /** Python interpreter. Default `python3` (or `FLZ_PYTHON`). */
   readonly python?: string;
-  /** Milliseconds to wait for the server to answer. Default 30 000. */
+  /**
+   * Milliseconds to wait for the server to answer. Default 120 000: moto's imports take seconds on an idle machine and
+   * several times that on a loaded one (CI runners, shared machines), and one slow start fails every emulator suite.
+   */
   readonly startTimeoutMs?: number;
 }
+
+/** Default time the emulator has to start. */
+const START_TIMEOUT_MS = 120000;
 
 /** Finds a free loopback TCP port. */
 export function freePort(): Promise<number> {
@@ -91,10 +97,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       () =>
         reject(
           new Error(
-            `emulator did not start on ${endpoint} within ${options.startTimeoutMs ?? 30000} ms: ${stderr.trim()}`,
+            `emulator did not start on ${endpoint} within ${options.startTimeoutMs ?? START_TIMEOUT_MS} ms: ${stderr.trim()}`,
           ),
         ),
-      options.startTimeoutMs ?? 30000,
+      options.startTimeoutMs ?? START_TIMEOUT_MS,
     );
     child.once("exit", (code) => {
       clearTimeout(timer);

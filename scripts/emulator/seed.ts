@@ -13,7 +13,16 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { KEY_PURPOSE, PURPOSE_TAG_KEY } from "../../components/documents";
+import {
+  AcceptHandshakeCommand,
+  CreateOrganizationCommand,
+  EnablePolicyTypeCommand,
+  InviteAccountToOrganizationCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+  PutResourcePolicyCommand,
+} from "@aws-sdk/client-organizations";
+import { KEY_PURPOSE, PURPOSE_TAG_KEY, type PolicyDocument } from "../../components/documents";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 
@@ -120,6 +129,57 @@ export async function seedLandingZone(options: SeedOptions = {}): Promise<Landin
       memberResponderRoleName: SEED_ROLE_NAMES.memberResponder,
       memberInvestigatorRoleName: SEED_ROLE_NAMES.memberInvestigator,
     };
+  } finally {
+    factory.destroy();
+  }
+}
+
+/** Options of {@link seedOrganization}. */
+export interface SeedOrganizationOptions {
+  /**
+   * The organisation's resource-based delegation policy, built once the organisation ID is known (for example
+   * `quarantineDelegationPolicy`). Default: none, so no member account may manage policies.
+   */
+  readonly delegation?: (organization: { organizationId: string; managementAccountId: string }) => PolicyDocument;
+  /** Accounts invited into the organisation. Default: the forensic account and every member account. */
+  readonly members?: readonly string[];
+}
+
+/** The seeded organisation. */
+export interface SeededOrganization {
+  /** `o-...` as the emulator made it. */
+  readonly organizationId: string;
+  /** The root (`r-...`). */
+  readonly rootId: string;
+  /** The management account. */
+  readonly managementAccountId: string;
+}
+
+/**
+ * Creates the organisation in the management account and brings the seeded accounts into it the way AWS documents for
+ * existing accounts (InviteAccountToOrganization, then AcceptHandshake from the invited account), with SCPs enabled,
+ * and publishes the delegation policy. Needs the emulator's `flz_organizations` extension (invitations, delegation).
+ */
+export async function seedOrganization(options: SeedOrganizationOptions = {}): Promise<SeededOrganization> {
+  const management = SEED_ACCOUNTS.management;
+  const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+  try {
+    const org = (account: string) => factory.client(OrganizationsClient, { account, region: "us-east-1" });
+    const created = await org(management).send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
+    const organizationId = created.Organization?.Id ?? "";
+    const rootId = (await org(management).send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? "";
+    await org(management).send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: "SERVICE_CONTROL_POLICY" }));
+    for (const account of options.members ?? [SEED_ACCOUNTS.forensic, ...SEED_ACCOUNTS.members]) {
+      const invited = await org(management).send(
+        new InviteAccountToOrganizationCommand({ Target: { Type: "ACCOUNT", Id: account } }),
+      );
+      await org(account).send(new AcceptHandshakeCommand({ HandshakeId: invited.Handshake?.Id ?? "" }));
+    }
+    if (options.delegation) {
+      const content = JSON.stringify(options.delegation({ organizationId, managementAccountId: management }));
+      await org(management).send(new PutResourcePolicyCommand({ Content: content }));
+    }
+    return { organizationId, rootId, managementAccountId: management };
   } finally {
     factory.destroy();
   }

@@ -24,6 +24,7 @@ import {
   type IamData,
   type MappingContext,
 } from "./requests";
+import { organizationsImplicit, organizationsResources, type OrganizationIds } from "./organizations";
 import { OracleState } from "./state";
 import type { NamedDocument, OracleWorld, WorldRole } from "./world";
 
@@ -273,6 +274,10 @@ export class AuthorizationOracle {
     return undefined;
   }
 
+  private organizationIds(): OrganizationIds {
+    return { organizationId: this.world.organizationId, managementAccountId: this.world.managementAccountId };
+  }
+
   private mappingContext(account: string): MappingContext {
     return {
       account,
@@ -321,6 +326,15 @@ export class AuthorizationOracle {
           });
           continue;
         }
+        if (call.signingName === "organizations") {
+          // Organizations ARNs name the management account and the organisation, which no request carries.
+          const resolved = organizationsResources(call, this.organizationIds(), this.state);
+          if (typeof resolved === "string") gaps.push(resolved);
+          else
+            for (const r of resolved)
+              requests.push({ action, resource: r.arn, resourceAccount: r.account, context: r.context });
+          continue;
+        }
         const resolved = await resourcesOf(this.data, call, action, ctx);
         if ("problem" in resolved) gaps.push(resolved.problem);
         else
@@ -328,6 +342,14 @@ export class AuthorizationOracle {
             requests.push({ action, resource: r.arn, resourceAccount: r.account, context: requestContext(call) });
       }
       requests.push(...implicitRequests(call, ctx));
+      for (const r of organizationsImplicit(call, this.organizationIds(), this.state))
+        requests.push({
+          action: "organizations:TagResource",
+          resource: r.arn,
+          resourceAccount: r.account,
+          // The caller's own permission (not a service acting for it): no onBehalf, so aws:ViaAWSService stays false.
+          context: r.context,
+        });
     }
     const decisions: Decision[] = [];
     for (const request of requests) {

@@ -46,6 +46,12 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzMemberResponder|ManageQuarantineSecurityGroups|ec2:RevokeSecurityGroupIngress":
     "flz contain instance removes ingress rules someone added to an existing isolation group before reusing it " +
     "(contain/instance.ts); the drill's groups are new",
+  "FlzMemberResponder|QuarantineSubnets|*":
+    "flz contain instance --network-acl puts the subnet behind a deny-everything network ACL, and undo swaps the old " +
+    "one back; the drill isolates without it (test/scripts/contain/instance.test.ts covers it under the oracle)",
+  "FlzMemberResponder|TagQuarantineNetworkAcls|ec2:CreateTags":
+    "the tags of the quarantine network ACL, set at its creation by flz contain instance --network-acl " +
+    "(test/scripts/contain/instance.test.ts, under the oracle)",
   "FlzMemberResponder|ReadSnapshotBlocks|*":
     "flz hash --snapshot --account <member> hashes a snapshot where it is, through the member responder; the drill " +
     "hashes the forensic copies",
@@ -63,17 +69,21 @@ export function generalize(text: string, world: OracleWorld): string {
     .replaceAll(world.forensicAccountId, "<forensic>")
     .replaceAll(world.managementAccountId, "<management>");
   for (const member of world.memberAccountIds) out = out.replaceAll(member, "<member>");
-  return out
-    .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
-    .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
-    .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
-    .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
-    .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
-    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
-    .replace(
-      /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,
-      "flz-evidence-<forensic>-$1/cases/<case>/*",
-    );
+  return (
+    out
+      .replace(/DRILL-\d{8}T\d{6}Z/g, "<case>")
+      .replace(/\b(snap|vol|i|sg|eni|vpc|subnet|ami|sgr|lt)-[0-9a-f]{8,17}\b/g, "$1-*")
+      // Organizations policy IDs (the quarantine SCPs a run creates).
+      .replace(/\bp-[0-9a-z]{8,128}\b/g, "p-*")
+      .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
+      .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
+      .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
+      .replace(
+        /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,
+        "flz-evidence-<forensic>-$1/cases/<case>/*",
+      )
+  );
 }
 
 /** Request-context keys worth showing: what the request itself carries, not who made it or when. */

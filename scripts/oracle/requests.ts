@@ -111,6 +111,7 @@ export const VARIABLE_ALIASES: Readonly<Record<string, readonly string[]>> = {
   RoleNameWithPath: ["RoleName"],
   UserNameWithPath: ["UserName"],
   GroupFriendlyName: ["AutoScalingGroupName"],
+  NaclId: ["NetworkAclId"],
 };
 
 /** EC2 ID prefixes, for the `Resources` list of CreateTags / DeleteTags (resource type from the ID). */
@@ -240,6 +241,13 @@ export async function resourcesOf(
       // GetAccessKeyLastUsed names only the key; IAM authorizes it on the key's user (learned from ListAccessKeys).
       const user = ctx.state.keyUsers.get(`${ctx.account}|${str(input.AccessKeyId)}`);
       arns = user ? [`arn:aws:iam::${ctx.account}:user/${user}`] : [];
+    } else if (type.name === "subnet" && op === "ec2:ReplaceNetworkAclAssociation") {
+      // The request names the association only; its subnet was learned from DescribeNetworkAcls.
+      const subnet = ctx.state.aclAssociations.get(str(input.AssociationId) ?? "");
+      arns = subnet ? [`arn:aws:ec2:${region}:${ctx.account}:subnet/${subnet}`] : [];
+    } else if (type.name === "network-acl" && op === "ec2:CreateNetworkAcl") {
+      const created = str(rec(call.output?.NetworkAcl).NetworkAclId);
+      arns = created ? [`arn:aws:ec2:${region}:${ctx.account}:network-acl/${created}`] : [];
     } else if (type.name === "snapshot" && op === "ec2:CopySnapshot") {
       // "Resource-level permissions specified for this action apply to both the snapshot copy and the source
       // snapshot" (Service Authorization Reference): the source, in SourceRegion, and the copy.
@@ -367,6 +375,18 @@ export function implicitRequests(call: ObservedCall, ctx: MappingContext): Autho
       resource: arn,
       resourceAccount: account,
       context: { "ec2:CreateAction": call.operation, ...requestTagContext(tags) },
+      onBehalf: `tags of ${call.operation} (TagSpecifications)`,
+    });
+  }
+
+  // The same for a network ACL (its ID is nested in the answer).
+  if (op === "ec2:CreateNetworkAcl" && Array.isArray(input.TagSpecifications)) {
+    const id = str(rec(output.NetworkAcl).NetworkAclId) ?? "*";
+    requests.push({
+      action: "ec2:CreateTags",
+      resource: `arn:aws:ec2:${region}:${account}:network-acl/${id}`,
+      resourceAccount: account,
+      context: { "ec2:CreateAction": call.operation, ...requestTagContext(specTags(input)) },
       onBehalf: `tags of ${call.operation} (TagSpecifications)`,
     });
   }

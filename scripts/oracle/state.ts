@@ -56,6 +56,10 @@ export class OracleState {
   readonly keyUsers = new Map<string, string>();
   /** When each role session was issued, by `roleArn|sessionName`. */
   readonly sessions = new Map<string, Date>();
+  /** The subnet of each network ACL association (`aclassoc-...`), by association ID. */
+  readonly aclAssociations = new Map<string, string>();
+  /** Type of each Organizations policy (`SERVICE_CONTROL_POLICY`), by policy ID; its tags are in {@link tags}. */
+  readonly policyTypes = new Map<string, string>();
 
   private addTags(id: string, tags: Tags): void {
     if (Object.keys(tags).length === 0) return;
@@ -163,6 +167,27 @@ export class OracleState {
             list(input.Tags).map((t) => String(rec(t).Key)),
           );
         break;
+      case "ec2:DescribeNetworkAcls":
+        for (const acl of list(output.NetworkAcls)) {
+          const r = rec(acl);
+          this.addTags(str(r.NetworkAclId) ?? "", tagsOf(r.Tags));
+          for (const a of list(r.Associations)) {
+            const assoc = rec(a);
+            if (str(assoc.NetworkAclAssociationId) && str(assoc.SubnetId))
+              this.aclAssociations.set(str(assoc.NetworkAclAssociationId) as string, str(assoc.SubnetId) as string);
+          }
+        }
+        break;
+      case "ec2:ReplaceNetworkAclAssociation": {
+        // The new association is of the same subnet.
+        const subnet = this.aclAssociations.get(str(input.AssociationId) ?? "");
+        if (subnet && str(output.NewAssociationId))
+          this.aclAssociations.set(str(output.NewAssociationId) as string, subnet);
+        break;
+      }
+      case "ec2:CreateNetworkAcl":
+        this.addTags(str(rec(output.NetworkAcl).NetworkAclId) ?? "", specTags(input, "network-acl"));
+        break;
       case "ec2:CreateSecurityGroup":
         this.addTags(str(output.GroupId) ?? "", specTags(input, "security-group"));
         break;
@@ -188,6 +213,36 @@ export class OracleState {
           this.keyUsers.set(`${account}|${str(key.AccessKeyId)}`, str(key.UserName) as string);
         break;
       }
+      case "organizations:CreatePolicy": {
+        const summary = rec(rec(output.Policy).PolicySummary);
+        const id = str(summary.Id);
+        if (id) this.policyTypes.set(id, str(summary.Type) ?? str(input.Type) ?? "");
+        this.addTags(id ?? "", tagsOf(input.Tags));
+        break;
+      }
+      case "organizations:DescribePolicy": {
+        const summary = rec(rec(output.Policy).PolicySummary);
+        if (str(summary.Id) && str(summary.Type))
+          this.policyTypes.set(str(summary.Id) as string, str(summary.Type) as string);
+        break;
+      }
+      case "organizations:ListPolicies":
+      case "organizations:ListPoliciesForTarget":
+        for (const p of list(output.Policies)) {
+          const r = rec(p);
+          if (str(r.Id) && str(r.Type)) this.policyTypes.set(str(r.Id) as string, str(r.Type) as string);
+        }
+        break;
+      case "organizations:ListTagsForResource":
+        // The whole tag set of the resource, as the answer gives it.
+        if (str(input.ResourceId)) this.tags.set(str(input.ResourceId) as string, tagsOf(output.Tags));
+        break;
+      case "organizations:TagResource":
+        this.addTags(str(input.ResourceId) ?? "", tagsOf(input.Tags));
+        break;
+      case "organizations:UntagResource":
+        this.removeTags(str(input.ResourceId) ?? "", list(input.TagKeys).map(String));
+        break;
       case "sts:AssumeRole":
         this.sessions.set(`${str(input.RoleArn)}|${str(input.RoleSessionName)}`, call.startedAt);
         break;

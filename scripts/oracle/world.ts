@@ -26,6 +26,7 @@ import {
   protectForensicResourcesScp,
   protectForensicRolesScp,
   protectTrailScp,
+  quarantineDelegationPolicy,
   trailBucketPolicy,
   trailKeyPolicy,
   type ForensicResourceProtection,
@@ -378,6 +379,16 @@ export function buildWorld(args: WorldArgs): OracleWorld {
         ],
       },
     ],
+    // QuarantineDelegation (on by default): the forensic responder manages the organisation's quarantine SCPs.
+    organizationsResourcePolicy: {
+      name: "organizations resource policy",
+      builder: "quarantineDelegationPolicy",
+      document: quarantineDelegationPolicy({
+        organizationId: args.organizationId,
+        managementAccountId: args.managementAccountId,
+        responderRoleArn: responderArn,
+      }),
+    },
     outsideRoles: {
       [args.deploymentRoleName]:
         "the organisation's administrator role in each account: the tests and the drill use it to build what the " +

@@ -2,6 +2,7 @@
  * Printing the offline plan for people: the resource tree with each resource's account, region and the settings
  * a security reviewer looks for, then the outputs. Pure functions of the {@link PlanResult}.
  */
+import type { PackVerdict, PolicyVerdict } from "./evaluate";
 import type { PlanResult, PlannedResource } from "./plan";
 
 type Inputs = Record<string, unknown>;
@@ -174,4 +175,27 @@ export function formatPlan(result: PlanResult): string {
   );
   for (const [key, value] of Object.entries(result.outputs)) lines.push(`  ${key}: ${show(value)}`);
   return lines.join("\n");
+}
+
+const STATUS_LABEL: Record<PolicyVerdict["status"], string> = {
+  pass: "pass",
+  fail: "FAIL",
+  "cannot-run": "skip",
+  "not-applicable": "n/a ",
+  disabled: "off ",
+};
+
+/** A people-readable report: one line per rule, violations under it, and a summary line. */
+export function formatVerdicts(verdict: PackVerdict): string {
+  const lines: string[] = [];
+  for (const p of verdict.policies) {
+    const label = p.status === "fail" && p.enforcementLevel === "advisory" ? "warn" : STATUS_LABEL[p.status];
+    lines.push(`  ${label}  ${p.name} (${p.enforcementLevel}${p.severity ? `, ${p.severity}` : ""})`);
+    for (const v of p.violations) lines.push(`          - ${v.name ?? "(stack)"}: ${v.message}`);
+    for (const u of p.previewUnknowns ?? []) lines.push(`          ~ ${u.name ?? "(stack)"}: ${u.message}`);
+  }
+  const summary = verdict.passed
+    ? `Policy pack ${verdict.pack}: passed (${verdict.advisoryViolations} advisory violation(s)${(verdict.previewUnknowns ?? 0) > 0 ? `, ${verdict.previewUnknowns} rule run(s) that can't run during preview` : ""}).`
+    : `Policy pack ${verdict.pack}: FAILED with ${verdict.mandatoryViolations} mandatory violation(s) and ${verdict.advisoryViolations} advisory.`;
+  return [`Policy pack ${verdict.pack}: ${verdict.policies.length} rules`, ...lines, summary].join("\n");
 }

@@ -4,17 +4,28 @@
  */
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
-import { describeError, exitCodeOf } from "../errors";
+import { describeError, exitCodeOf, UsageError } from "../errors";
 import { Io, processIo, printJson, printLine } from "../output";
-import { formatVerdicts } from "../../test/support/policy-harness";
-import { formatPlan } from "./format";
+import { formatPlan, formatVerdicts } from "./format";
 import { DEFAULT_STACK_CONFIG, planProgram, verdictOf } from "./plan";
 
 interface PlanFlags {
   stackConfig?: string;
   program?: string;
   policyConfig?: string;
+  stackTag?: string[];
   json?: boolean;
+}
+
+/** Parses `key=value` stack tags; a malformed one is bad usage. */
+export function parseStackTags(values: readonly string[] = []): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0) throw new UsageError(`--stack-tag "${value}" is not key=value, e.g. flz:stack-kind=account-baseline`);
+    tags[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return tags;
 }
 
 /** Runs the plan command with `argv` (as `process.argv`); resolves with the exit code. */
@@ -37,6 +48,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       'policy pack configuration (JSON, as for --policy-pack-config), e.g. {"ec2-imdsv2-required": "advisory"}',
     )
     .option(
+      "--stack-tag <key=value...>",
+      "stack tag the policy rules see, as `pulumi stack tag set` gives it; flz:stack-kind=account-baseline (or " +
+        "landing-zone) declares a stack that owns account-wide settings such as EBS encryption by default",
+    )
+    .option(
       "--json",
       "print one JSON document { resources: [{type, name, parent, provider, account, region, inputs}], outputs, " +
         "policies: [{name, enforcementLevel, status, violations: [{urn, name, message}]}], policyPack }",
@@ -49,6 +65,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         "  npm run plan -- --json | jq '.resources[] | select(.type == \"aws:kms/key:Key\")'\n" +
         "  npm run plan -- --program ../other/index.ts --stack-config ../other/Pulumi.dev.yaml\n" +
         "  npm run plan -- --policy-config policy-config.json   rules at other levels or settings\n" +
+        "  npm run plan -- --program ../baseline/index.ts --stack-tag flz:stack-kind=account-baseline\n" +
         "\nExit codes: 0 planned and every mandatory rule passed; 1 a mandatory rule failed (or the run failed); 2 bad usage.",
     )
     .exitOverride()
@@ -60,6 +77,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       program: flags.program,
       stackConfig: flags.stackConfig,
       policyConfig: flags.policyConfig,
+      stackTags: parseStackTags(flags.stackTag),
     });
     if (flags.json) printJson(io, result);
     else printLine(io, `${formatPlan(result)}\n\n${formatVerdicts(verdictOf(result))}`);

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "../../test/support/mock-engine";
-import { evaluatePack, type PackVerdict, type PolicyVerdict } from "../../test/support/policy-harness";
+import { MOCK_PROJECT, placementOf, providerOf, RecordedResource, runProgram } from "./mock-engine";
+import { evaluatePack, type PackVerdict, type PolicyVerdict } from "./evaluate";
 import { UsageError } from "../errors";
 
 /** Repository root (this file lives in scripts/plan/). */
@@ -33,6 +33,11 @@ export interface PlanOptions {
    * enforcement level, or `{ enforcementLevel, <settings> }`. Default: none (each rule's own level and defaults).
    */
   readonly policyConfig?: string;
+  /**
+   * Stack tags the rules see, as `pulumi stack tag set` would give them (e.g. `flz:stack-kind: account-baseline`,
+   * which declares the stack an account baseline). Default: none.
+   */
+  readonly stackTags?: Record<string, string>;
 }
 
 /** One resource of the plan. */
@@ -214,7 +219,7 @@ export async function planProgram(options: PlanOptions = {}): Promise<PlanResult
   const defaultRegion = config["aws:region"] ?? null;
   let verdict: PackVerdict;
   try {
-    verdict = await evaluatePack(run.resources, { config: policyConfig });
+    verdict = await evaluatePack(run.resources, { config: policyConfig, stackTags: options.stackTags });
   } catch (err) {
     // A config naming an unknown rule, key or level is the caller's mistake; a crashing rule is not.
     if (policyConfig !== undefined && /^policy config /.test((err as Error).message))

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../../components/documents";
 import { readStackConfig } from "../../scripts/plan/plan";
-import { runProgram, type RecordedResource } from "../support/mock-engine";
+import { runProgram, type RecordedResource } from "../../scripts/plan/mock-engine";
 
 const STACK = path.resolve(__dirname, "../../stacks/index.ts");
 const EXAMPLE = path.resolve(__dirname, "../../stacks/Pulumi.example.yaml");

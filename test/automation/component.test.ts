@@ -21,7 +21,7 @@ import {
 } from "../../components/documents/automation";
 import { responseDefinition } from "../../components/documents/automation-asl";
 import type { PolicyDocument } from "../../components/documents/types";
-import { type RecordedResource, runProgram } from "../support/mock-engine";
+import { type RecordedResource, runProgram } from "../../scripts/plan/mock-engine";
 
 const FORENSIC = "222222222222";
 const ORG = "o-exampleorg1";

@@ -3,13 +3,9 @@
  * tasks are the real handlers, against the emulator. No operator command runs: a GuardDuty finding is the only input.
  */
 import { expect } from "chai";
-import {
-  CreateRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  ListRolePoliciesCommand,
-  TagRoleCommand,
-} from "@aws-sdk/client-iam";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { DescribePolicyCommand, ListPoliciesCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { quarantineDelegationPolicy } from "../../components/documents/quarantine-delegation";
 import { CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ClientFactory, responderFactory } from "../../scripts/aws/clients";
 import { containmentGroupName } from "../../scripts/contain/instance-plan";
@@ -18,7 +14,7 @@ import { DECISION_ACTION } from "../../scripts/automation/handlers";
 import type { LandingZone } from "../../scripts/contract";
 import { openLedger } from "../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../scripts/custody/types";
-import { seedLandingZone, SEED_ACCOUNTS } from "../../scripts/emulator/seed";
+import { seedLandingZone, seedOrganization, SEED_ACCOUNTS } from "../../scripts/emulator/seed";
 import { useEmulator } from "../support/emulator";
 import { launchInstance, type TestInstance } from "../scripts/capture/fixtures";
 import {
@@ -231,7 +227,18 @@ describe("response automation, executed offline (local ASL interpreter, real han
     expect(decisions(await caseRecords(lz, caseIdOf(otherName))).at(-1)?.reason).to.match(/rate limit reached/);
   });
 
-  it("a finding about a role's credentials revokes the role's sessions", async () => {
+  it("a finding about a role's credentials revokes the role's sessions (an organisation quarantine SCP)", async () => {
+    // Revocation is an organisation-level quarantine, managed from the forensic account through delegated policy
+    // management: the organisation and its delegation policy exist, as the landing zone deploys them.
+    const organization = await seedOrganization({
+      delegation: ({ organizationId, managementAccountId }) =>
+        quarantineDelegationPolicy({
+          organizationId,
+          managementAccountId,
+          responderRoleArn: lz.forensicResponderRoleArn,
+        }),
+    });
+    lz = { ...lz, organizationId: organization.organizationId };
     const factory = admin();
     const iam = factory.client(IAMClient, { account: MEMBER, region: REGION });
     await iam.send(
@@ -240,7 +247,6 @@ describe("response automation, executed offline (local ASL interpreter, real han
         AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
       }),
     );
-    await iam.send(new TagRoleCommand({ RoleName: "ci-deployer", Tags: [{ Key: "team", Value: "ci" }] }));
     await setUp({ modes: { "UnauthorizedAccess:IAMUser/*": "contain" } });
     const event = guardDutyRoleFinding({
       account: MEMBER,
@@ -250,15 +256,16 @@ describe("response automation, executed offline (local ASL interpreter, real han
     });
     const roleName = executionNameOf(incidentOf(event, FORENSIC));
     const run = await auto.run(event, roleName);
-    expect(run.states).to.include("Contain");
+    expect(run.states).to.include("Contain").and.not.include("ContainFailed");
     expect((run.output.verification as { ok: boolean }).ok).to.equal(true);
     const records = await caseRecords(lz, caseIdOf(roleName));
     expect(records.map((r) => r.action)).to.include("contain.sessions.revoked");
-    const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: "ci-deployer" }));
-    const revoke = await iam.send(
-      new GetRolePolicyCommand({ RoleName: "ci-deployer", PolicyName: policies.PolicyNames?.[0] ?? "" }),
-    );
-    expect(decodeURIComponent(revoke.PolicyDocument ?? "")).to.contain("aws:TokenIssueTime");
+    const org = factory.client(OrganizationsClient, { account: SEED_ACCOUNTS.management, region: REGION });
+    const listed = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
+    const ours = listed.filter((p) => (p.Name ?? "").startsWith(`flz-quarantine-${MEMBER}-${caseIdOf(roleName)}-`));
+    expect(ours).to.have.length(1);
+    const content = (await org.send(new DescribePolicyCommand({ PolicyId: ours[0].Id }))).Policy?.Content ?? "";
+    expect(content).to.contain(`arn:aws:iam::${MEMBER}:role/ci-deployer`).and.contain("aws:TokenIssueTime");
     factory.destroy();
   });
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { readStackConfig } from "../../scripts/plan/plan";
 import { parseStackConfig, StackConfigError } from "../../stacks/config";
 import type { PolicyDocument } from "../../components/documents/types";
-import { runProgram } from "../support/mock-engine";
+import { runProgram } from "../../scripts/plan/mock-engine";
 
 const STACK = path.resolve(__dirname, "../../stacks/index.ts");
 const EXAMPLE = path.resolve(__dirname, "../../stacks/Pulumi.example.yaml");

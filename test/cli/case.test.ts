@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { LandingZone } from "../../scripts/contract";
-import { seedLandingZone } from "../../scripts/emulator/seed";
+import { quarantineDelegationPolicy } from "../../components/documents/quarantine-delegation";
+import { seedLandingZone, seedOrganization } from "../../scripts/emulator/seed";
 import { runFlz } from "../support/cli";
 import { useEmulator } from "../support/emulator";
 
@@ -131,6 +132,15 @@ describe("flz case (emulator)", function () {
 
   it("shows where a case stands: actions, containments in effect and undone, evidence, deadlines, verification", async () => {
     await flz("case", "open", "IR-S", "--title", "status", "--aware-at", "2026-03-02T09:15:00Z");
+    // Session revocation is an organisation-level quarantine: the organisation and its delegation must exist.
+    await seedOrganization({
+      delegation: ({ organizationId, managementAccountId }) =>
+        quarantineDelegationPolicy({
+          organizationId,
+          managementAccountId,
+          responderRoleArn: lz.forensicResponderRoleArn,
+        }),
+    });
     const { IAMClient, CreateRoleCommand } = await import("@aws-sdk/client-iam");
     const { ClientFactory } = await import("../../scripts/aws/clients");
     const admin = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
@@ -156,7 +166,8 @@ describe("flz case (emulator)", function () {
     expect(
       (await flz("contain", "sessions", ...member, "--role", "app-b", "--before", "2026-03-02T09:00:00Z")).code,
     ).to.equal(0);
-    expect((await flz("contain", "undo", "--case", "IR-S", "--action", "2")).code).to.equal(0);
+    // Each containment is an intent and its completion: app-a is records 1-2, app-b 3-4.
+    expect((await flz("contain", "undo", "--case", "IR-S", "--action", "4")).code).to.equal(0);
     const artefact = path.join(dir, "auth.log");
     writeFileSync(artefact, "log line\n");
     expect((await flz("evidence", "put", "--case", "IR-S", "--kind", "log", artefact)).code).to.equal(0);
@@ -170,16 +181,20 @@ describe("flz case (emulator)", function () {
     expect(status.opened).to.include({ title: "status", awarenessTime: "2026-03-02T09:15:00.000Z" });
     expect(status.actions.map((a: { action: string }) => a.action)).to.deep.equal([
       "case.opened",
+      "contain.intent",
       "contain.sessions.revoked",
+      "contain.intent",
       "contain.sessions.revoked",
+      "contain.intent",
       "contain.undone",
       "evidence.put",
       "clock.deadlines.computed",
     ]);
-    expect(status.inEffect.map((c: { sequence: number }) => c.sequence)).to.deep.equal([1]);
-    expect(status.inEffect[0].undoCommand).to.equal("flz contain undo --case IR-S --action 1");
-    expect(status.inEffect[0].live.state).to.equal("not-checked");
-    expect(status.undone).to.deep.equal([{ sequence: 2, action: "contain.sessions.revoked", undoneBy: 3 }]);
+    expect(status.inEffect.map((c: { sequence: number }) => c.sequence)).to.deep.equal([2]);
+    expect(status.inEffect[0].undoCommand).to.equal("flz contain undo --case IR-S --action 2");
+    // The live drift check re-read the quarantine in AWS.
+    expect(status.inEffect[0].live).to.deep.equal({ state: "in-effect", detail: "re-read in AWS: in effect" });
+    expect(status.undone).to.deep.equal([{ sequence: 4, action: "contain.sessions.revoked", undoneBy: 6 }]);
     expect(status.evidence).to.have.length(1);
     expect(status.evidence[0].sha256).to.match(/^[0-9a-f]{64}$/);
     expect(status.deadlines.computedAt).to.equal("2026-03-02T10:00:00Z");
@@ -188,11 +203,11 @@ describe("flz case (emulator)", function () {
       dueUtc: "2026-03-05T09:15:00Z",
       status: "overdue",
     });
-    expect(status.verification).to.include({ ok: true, verified: 6, total: 6 });
+    expect(status.verification).to.include({ ok: true, verified: 9, total: 9 });
 
     const text = await flz("case", "status", "IR-S");
     expect(text.out)
       .to.contain("still in effect (per the ledger):")
-      .and.contain("undo: flz contain undo --case IR-S --action 1");
+      .and.contain("undo: flz contain undo --case IR-S --action 2");
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as aws from "@pulumi/aws";
 import { EvidenceBucket, EvidenceBucketArgs } from "../../components/evidenceBucket";
-import { placementOf, runProgram } from "../support/mock-engine";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, covers, one, parentOf, statements } from "./helpers";
 
 const KEY = "arn:aws:kms:us-east-1:222222222222:key/mrk-evidence";

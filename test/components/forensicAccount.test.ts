@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ForensicAccount } from "../../components/forensicAccount";
-import { MOCK_ROOT_ID, providerInput, runProgram } from "../support/mock-engine";
+import { MOCK_ROOT_ID, providerInput, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, one } from "./helpers";
 
 const PROVIDER = "pulumi:providers:aws";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as aws from "@pulumi/aws";
 import { ForensicKeys, ForensicKeysArgs } from "../../components/forensicKeys";
-import { placementOf, providerOf, runProgram } from "../support/mock-engine";
+import { placementOf, providerOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, covers, one, statements } from "./helpers";
 
 const FORENSIC = "222222222222";

@@ -4,11 +4,11 @@ import {
   ForensicLandingZoneArgs,
   missingDetectionTrustedAccess,
 } from "../../components/forensicLandingZone";
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import { PURPOSE as PACK_PURPOSE, PURPOSE_TAG_KEY as PACK_TAG_KEY } from "../../policies/lib/purpose";
 import { PURPOSE, PURPOSE_TAG_KEY } from "../../components/tags";
-import { placementOf, runProgram } from "../support/mock-engine";
-import { previewCreateProps } from "../support/policy-harness";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
+import { previewCreateProps } from "../../scripts/plan/delivery";
 import { allOf, covers, one, statements } from "./helpers";
 
 const ARGS: ForensicLandingZoneArgs = {
@@ -112,6 +112,10 @@ describe("ForensicLandingZone", () => {
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role break-glass",
       "aws:ec2/vpc:Vpc forensic-network",
+      // Not read by the pack: what keeps the forensic responder from re-tagging or detaching the guardrails, and the
+      // delegation that lets it manage quarantine SCPs (documents/quarantine.ts).
+      "aws:organizations/policy:Policy guardrail",
+      "aws:organizations/resourcePolicy:ResourcePolicy quarantine-delegation",
     ]);
   });
 

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import type { PolicyDocument, PolicyStatement } from "../../components/documents";
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 
 /** A recorded run. */
 export interface Run {

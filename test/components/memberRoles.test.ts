@@ -11,7 +11,7 @@ import {
   STACKSETS_SERVICE_PRINCIPAL,
 } from "../../components/memberRoles";
 import type { MemberRolesTemplate, PolicyStatement } from "../../components/documents";
-import { placementOf, runProgram } from "../support/mock-engine";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, covers, json, one, statements } from "./helpers";
 
 const FORENSIC = "222222222222";
@@ -246,7 +246,7 @@ describe("MemberRoles", () => {
   });
 });
 
-function created(run: { resources: import("../support/mock-engine").RecordedResource[] }, name: string) {
+function created(run: { resources: import("../../scripts/plan/mock-engine").RecordedResource[] }, name: string) {
   const role = allOf(run, ROLE).find((r) => r.inputs.name === name);
   expect(role, name).to.not.equal(undefined);
   return role!;

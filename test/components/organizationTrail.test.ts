@@ -6,7 +6,7 @@ import {
   MANAGEMENT_EVENTS,
   S3_OBJECT_WRITES,
 } from "../../components/organizationTrail";
-import { placementOf, runProgram } from "../support/mock-engine";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, one, statements } from "./helpers";
 
 const KEY = "arn:aws:kms:us-east-1:222222222222:key/mrk-trail";

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import type { ResourceRule, StackRule } from "../../policies/lib/types";
 import { allRules } from "../../policies/pack";
-import { evaluatePack, formatVerdicts } from "../support/policy-harness";
+import { evaluatePack } from "../../scripts/plan/evaluate";
+import { formatVerdicts } from "../../scripts/plan/format";
 import { provider, res } from "./helpers";
 
 const aws = provider("eu-west-1", "222222222222");

@@ -4,9 +4,11 @@
  */
 import { expect } from "chai";
 import type { PolicyPackConfig } from "@pulumi/policy";
+import { allRules } from "../../policies/pack";
 import type { Rule } from "../../policies/lib/types";
-import type { RecordedResource } from "../support/mock-engine";
-import { evaluatePack, type PolicyVerdict } from "../support/policy-harness";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
+import { evaluatePack, type EvaluateOptions, type PackVerdict, type PolicyVerdict } from "../../scripts/plan/evaluate";
+import { countCase, expectProtocolAgrees } from "./support/agreement";
 
 const URN_PREFIX = "urn:pulumi:test::policy-test::";
 
@@ -44,21 +46,40 @@ export async function verdictOf(
   rule: Rule,
   resources: RecordedResource[],
   config?: PolicyPackConfig,
+  stackTags?: Record<string, string>,
 ): Promise<PolicyVerdict> {
-  const verdict = await evaluatePack(resources, { rules: [rule], config });
+  const verdict = await evaluateBoth(resources, { rules: [rule], config, stackTags });
   const only = verdict.policies[0];
   if (!only) throw new Error("no verdict");
   return only;
 }
 
+/**
+ * `evaluatePack` in process, and the same evaluation through the live pack over the Analyzer protocol: the verdicts
+ * must be equal (see support/agreement.ts). Returns the in-process verdict.
+ */
+export async function evaluateBoth(resources: RecordedResource[], options: EvaluateOptions = {}): Promise<PackVerdict> {
+  const verdict = await evaluatePack(resources, options);
+  // Probe rules written for a test are not in the pack the CLI loads: only the pack's own rules can be compared.
+  if ((options.rules ?? allRules).every((r) => allRules.some((p) => p.name === r.name)))
+    await expectProtocolAgrees(resources, options, verdict.policies);
+  return verdict;
+}
+
 /** Asserts the rule applied and found nothing. */
-export async function expectPass(rule: Rule, resources: RecordedResource[], config?: PolicyPackConfig): Promise<void> {
-  const v = await verdictOf(rule, resources, config);
+export async function expectPass(
+  rule: Rule,
+  resources: RecordedResource[],
+  config?: PolicyPackConfig,
+  stackTags?: Record<string, string>,
+): Promise<void> {
+  const v = await verdictOf(rule, resources, config, stackTags);
   expect(
     v.violations.map((x) => x.message),
     `${rule.name} should pass`,
   ).to.deep.equal([]);
   expect(v.status).to.equal("pass");
+  countCase(rule.name, "pass");
 }
 
 /** Asserts the rule reported a violation whose message matches `pattern`; returns the violations. */
@@ -67,19 +88,25 @@ export async function expectViolation(
   resources: RecordedResource[],
   pattern: RegExp,
   config?: PolicyPackConfig,
+  stackTags?: Record<string, string>,
 ): Promise<PolicyVerdict> {
-  const v = await verdictOf(rule, resources, config);
+  const v = await verdictOf(rule, resources, config, stackTags);
   expect(v.status, `${rule.name} should fail`).to.equal("fail");
   expect(
     v.violations.some((x) => pattern.test(x.message)),
     `messages: ${v.violations.map((x) => x.message).join(" | ")}`,
   ).to.equal(true);
+  countCase(rule.name, "fail");
   return v;
 }
 
 /** Asserts the rule did not apply to any of the resources. */
-export async function expectNotApplicable(rule: Rule, resources: RecordedResource[]): Promise<void> {
-  const v = await verdictOf(rule, resources);
+export async function expectNotApplicable(
+  rule: Rule,
+  resources: RecordedResource[],
+  stackTags?: Record<string, string>,
+): Promise<void> {
+  const v = await verdictOf(rule, resources, undefined, stackTags);
   expect(v.status).to.equal("not-applicable");
   expect(v.violations).to.deep.equal([]);
 }

@@ -1,8 +1,8 @@
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import {
   iamBreakGlassMfa,
+  iamCrossAccountTrustConditioned,
   iamForensicRoleSessionDuration,
-  iamNoWildcardAdmin,
   iamTrustRestricted,
 } from "../../policies/iam";
 import { doc, expectNotApplicable, expectPass, expectViolation, provider, res } from "./helpers";
@@ -17,7 +17,6 @@ const FROM_RESPONDERS = {
   Condition: { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::222222222222:role/responders-*" } },
 };
 const WITH_MFA = { ...FROM_RESPONDERS, Sid: "Mfa", Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } };
-const ADMIN = doc({ Effect: "Allow", Action: "*", Resource: "*" });
 
 /** A responder role and a break-glass role, as the landing zone builds them. */
 function roles(
@@ -30,6 +29,7 @@ function roles(
       "responder",
       {
         name: "flz-forensic-responder",
+        tags: { "flz:purpose": "forensic-role" },
         assumeRolePolicy: doc(FROM_RESPONDERS),
         maxSessionDuration: 3600,
         ...changes.responder,
@@ -41,6 +41,7 @@ function roles(
       "break-glass",
       {
         name: "flz-break-glass",
+        tags: { "flz:purpose": "break-glass" },
         assumeRolePolicy: doc(WITH_MFA),
         maxSessionDuration: 3600,
         managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
@@ -134,39 +135,92 @@ describe("policies/iam", () => {
       ]));
   });
 
-  describe("iam-no-wildcard-admin", () => {
-    it("passes administrator access on the break-glass role only", () => expectPass(iamNoWildcardAdmin, roles()));
-    it("fails AdministratorAccess on another role", () =>
-      expectViolation(
-        iamNoWildcardAdmin,
-        roles({ responder: { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } }),
-        /AdministratorAccess/,
+  describe("iam-trust-restricted with wildcard conditions", () => {
+    const trust = (condition: Record<string, unknown>) =>
+      roles({
+        responder: {
+          assumeRolePolicy: doc({
+            Sid: "Wild",
+            Effect: "Allow",
+            Principal: "*",
+            Action: "sts:AssumeRole",
+            Condition: condition,
+          }),
+        },
+      });
+    it('fails a wildcard that admits anyone (StringLike aws:PrincipalArn "arn:aws:iam::*:*")', () =>
+      expectViolation(iamTrustRestricted, trust({ StringLike: { "aws:PrincipalArn": "arn:aws:iam::*:*" } }), /Wild/));
+    it("fails a negated condition (StringNotEquals aws:PrincipalOrgID admits every other organisation)", () =>
+      expectViolation(iamTrustRestricted, trust({ StringNotEquals: { "aws:PrincipalOrgID": "o-1" } }), /Wild/));
+    it("fails a wildcard external ID", () =>
+      expectViolation(iamTrustRestricted, trust({ StringLike: { "sts:ExternalId": "*" } }), /Wild/));
+    it("passes a wildcard pinned to a literal account (ArnLike arn:aws:iam::123456789012:role/ci-*)", () =>
+      expectPass(
+        iamTrustRestricted,
+        trust({ ArnLike: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/ci-*" } }),
       ));
-    it("fails an inline role policy allowing * on *", () =>
+  });
+
+  describe("iam-cross-account-trust-conditioned", () => {
+    const fromRoot = (account: string, condition?: Record<string, unknown>) =>
+      doc({
+        Sid: "Partner",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: "sts:AssumeRole",
+        ...(condition ? { Condition: condition } : {}),
+      });
+    const app = (trust: string) => [
+      forensic,
+      res(ROLE, "partner", { name: "partner-access", assumeRolePolicy: trust }, { provider: forensic }),
+    ];
+    it("fails a role trusting another account's root with no condition", () =>
+      expectViolation(iamCrossAccountTrustConditioned, app(fromRoot("444444444444")), /account 444444444444/));
+    it("fails it when the only condition is a wildcard external ID", () =>
       expectViolation(
-        iamNoWildcardAdmin,
-        [
-          ...roles(),
-          res(
-            "aws:iam/rolePolicy:RolePolicy",
-            "rp",
-            { role: "flz-forensic-responder", policy: ADMIN },
-            { provider: forensic },
-          ),
-        ],
-        /Action "\*"/,
+        iamCrossAccountTrustConditioned,
+        app(fromRoot("444444444444", { StringLike: { "sts:ExternalId": "*" } })),
+        /Partner/,
       ));
-    it("fails a managed policy allowing * on *", () =>
+    it("passes the same trust with an external ID, a principal ARN, the organisation or MFA", async () => {
+      await expectPass(
+        iamCrossAccountTrustConditioned,
+        app(fromRoot("444444444444", { StringEquals: { "sts:ExternalId": "a1b2c3" } })),
+      );
+      await expectPass(
+        iamCrossAccountTrustConditioned,
+        app(fromRoot("444444444444", { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::444444444444:role/deployer" } })),
+      );
+      await expectPass(
+        iamCrossAccountTrustConditioned,
+        app(fromRoot("444444444444", { StringEquals: { "aws:PrincipalOrgID": "o-1" } })),
+      );
+      await expectPass(
+        iamCrossAccountTrustConditioned,
+        app(fromRoot("444444444444", { Bool: { "aws:MultiFactorAuthPresent": "true" } })),
+      );
+    });
+    it("passes trust to the role's own account (its provider's) and to named roles of another account", async () => {
+      await expectPass(iamCrossAccountTrustConditioned, app(fromRoot("222222222222")));
+      await expectPass(
+        iamCrossAccountTrustConditioned,
+        app(
+          doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::444444444444:role/ci" }, Action: "sts:AssumeRole" }),
+        ),
+      );
+    });
+    it("counts every account root as another account's when the provider does not say whose the role is", () =>
       expectViolation(
-        iamNoWildcardAdmin,
-        [res("aws:iam/policy:Policy", "ops-admin", { policy: ADMIN })],
-        /Action "\*"/,
+        iamCrossAccountTrustConditioned,
+        [res(ROLE, "r", { assumeRolePolicy: fromRoot("222222222222") })],
+        /222222222222/,
       ));
-    it("passes * on * attached to the break-glass role", () =>
-      expectPass(iamNoWildcardAdmin, [
-        ...roles(),
-        res("aws:iam/rolePolicy:RolePolicy", "bg", { role: "flz-break-glass", policy: ADMIN }, { provider: forensic }),
-      ]));
+    it("reads StackSet template roles (their own account is every member account)", () =>
+      expectViolation(
+        iamCrossAccountTrustConditioned,
+        [stackSet({ Effect: "Allow", Principal: { AWS: "123456789012" }, Action: "sts:AssumeRole" })],
+        /template role Responder/,
+      ));
   });
 
   describe("iam-forensic-role-session-duration", () => {
@@ -176,6 +230,14 @@ describe("policies/iam", () => {
     it("skips roles that are not forensic", () =>
       expectNotApplicable(iamForensicRoleSessionDuration, [
         res(ROLE, "app", { name: "app", assumeRolePolicy: doc(FROM_RESPONDERS), maxSessionDuration: 43200 }),
+      ]));
+    it("does not take a name for a purpose: alert-responder-bot is no forensic role", () =>
+      expectNotApplicable(iamForensicRoleSessionDuration, [
+        res(ROLE, "bot", {
+          name: "alert-responder-bot",
+          assumeRolePolicy: doc(FROM_RESPONDERS),
+          maxSessionDuration: 43200,
+        }),
       ]));
     it("recognises a forensic role by its purpose tag", () =>
       expectViolation(
@@ -213,6 +275,10 @@ describe("policies/iam", () => {
         }),
         /without MFA/,
       ));
+    it("recognises the break-glass role by its tag only, not by a name like break-glass", () =>
+      expectNotApplicable(iamBreakGlassMfa, [
+        res(ROLE, "bg", { name: "team-break-glass", assumeRolePolicy: doc(FROM_RESPONDERS) }),
+      ]));
     it("skips programs without a break-glass role", () =>
       expectNotApplicable(
         iamBreakGlassMfa,

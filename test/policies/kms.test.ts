@@ -1,10 +1,6 @@
-import type { RecordedResource } from "../support/mock-engine";
-import {
-  kmsCustodySigningKey,
-  kmsForensicKeyDeletionWindow,
-  kmsKeyPolicyNotPublic,
-  kmsSymmetricKeyRotation,
-} from "../../policies/kms";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
+import { kmsCustodySigningKey, kmsForensicKeyDeletionWindow, kmsSymmetricKeyRotation } from "../../policies/kms";
+import { kmsKeyPolicyNotPublic } from "../../policies/kms-access";
 import { doc, expectNotApplicable, expectPass, expectViolation, provider, res } from "./helpers";
 
 const forensic = provider("us-east-1", "222222222222");

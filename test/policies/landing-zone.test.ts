@@ -4,10 +4,14 @@
  * resources (a pure function over RecordedResource[]) and must be caught by a new mandatory violation.
  */
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { PolicyPackConfig } from "@pulumi/policy";
 import { DEFAULT_PROGRAM, DEFAULT_STACK_CONFIG, readStackConfig } from "../../scripts/plan/plan";
-import { runProgram, type RecordedResource } from "../support/mock-engine";
-import { evaluatePack, formatVerdicts, type EvaluateOptions, type PackVerdict } from "../support/policy-harness";
-import { res } from "./helpers";
+import { runProgram, type RecordedResource } from "../../scripts/plan/mock-engine";
+import { evaluatePack, type EvaluateOptions, type PackVerdict } from "../../scripts/plan/evaluate";
+import { formatVerdicts } from "../../scripts/plan/format";
+import { evaluateBoth, res } from "./helpers";
 
 type Mutation = (resources: RecordedResource[]) => RecordedResource[];
 
@@ -184,8 +188,9 @@ export const MUTATIONS: Record<string, Mutation> = {
     }),
     provider: p,
   })),
-  "unencrypted EBS volume added": addBeside(KEY, (p) => ({
-    ...res("aws:ebs/volume:Volume", "scratch", { availabilityZone: "us-east-1a", size: 10 }),
+  // In a governed region EBS encryption by default encrypts it anyway (no weakening): add it where the stack has none.
+  "unencrypted EBS volume added in a region without encryption by default": addBeside(KEY, (p) => ({
+    ...res("aws:ebs/volume:Volume", "scratch", { region: "ap-south-1", availabilityZone: "ap-south-1a", size: 10 }),
     provider: p,
   })),
   "member-roles StackSet missing": remove("aws:cloudformation/stackSet:StackSet"),
@@ -242,6 +247,38 @@ export const MUTATIONS: Record<string, Mutation> = {
     "alarms-us-east-1-topic",
     ({ kmsMasterKeyId: _k, ...i }) => i,
   ),
+  "forensic VPC flow log of rejected traffic only": change("aws:ec2/flowLog:FlowLog", "-flow-log", (i) => ({
+    ...i,
+    trafficType: "REJECT",
+  })),
+  "flow-log group expiring after 7 days": change("aws:cloudwatch/logGroup:LogGroup", "-flow-logs", (i) => ({
+    ...i,
+    retentionInDays: 7,
+  })),
+  "GuardDuty detector disabled": change("aws:guardduty/detector:Detector", "-guardduty-us-east-1", (i) => ({
+    ...i,
+    enable: false,
+  })),
+  "break-glass role untagged (AdministratorAccess no longer exempt)": change(ROLE, "break-glass", (i) => ({
+    ...i,
+    tags: {},
+  })),
+  "evidence key policy gives another account kms:*": change(KEY, "keys-evidence", (i) => ({
+    ...i,
+    policy: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        ...((JSON.parse(String(i.policy)) as { Statement: unknown[] }).Statement ?? []),
+        {
+          Sid: "Outsider",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::999999999999:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    }),
+  })),
   "internet gateway in the forensic VPC": addBeside(
     "aws:ec2/vpc:Vpc",
     (p) => ({ ...res("aws:ec2/internetGateway:InternetGateway", "analysis-igw", {}), provider: p }),
@@ -269,16 +306,13 @@ type Deferrable = Record<string, string>;
  */
 const DEFERRED_WHEN_ACCOUNT_IS_CREATED: Deferrable = {
   "kms:* to * in the evidence key policy": "the key policy names the forensic roles of an account not yet created",
+  "evidence key policy gives another account kms:*":
+    "the key policy names the forensic roles of an account not yet created",
   "public evidence bucket policy": "the bucket name holds the ID of an account not yet created",
   "trail bucket policy without the TLS deny": "the bucket name holds the ID of an account not yet created",
   "trail protection SCP without the StopLogging deny": "the SCP names the keys of an account not yet created",
   "protection SCP without the member-role deny": "the SCP names the keys of an account not yet created",
   "break-glass without MFA": "the trust policy names the root of an account not yet created",
-  // The next two edit known inputs, but the iam rules read each role's whole view, trust policy included, first.
-  "responder sessions of 12 hours":
-    "the iam rules read the role's trust policy, which names an account not yet created",
-  "AdministratorAccess on the responder":
-    "the iam rules read the role's trust policy, which names an account not yet created",
 };
 
 /** The stack configuration of the example, with the forensic account created instead of adopted. */
@@ -364,7 +398,7 @@ describe("policy pack over the landing-zone stack", function () {
     describe(mode.label, () => {
       let baseline: PackVerdict;
       before(async () => {
-        baseline = await evaluatePack(resources, mode.options);
+        baseline = await evaluateBoth(resources, mode.options);
       });
 
       it("the example stack passes every mandatory rule", () => {
@@ -390,7 +424,7 @@ describe("policy pack over the landing-zone stack", function () {
     let baseline: PackVerdict;
     before(async () => {
       created = await exampleStack(createdAccountConfig());
-      baseline = await evaluatePack(created, options);
+      baseline = await evaluateBoth(created, options);
     });
 
     it("passes every mandatory rule", () => {
@@ -404,6 +438,27 @@ describe("policy pack over the landing-zone stack", function () {
         "first preview, forensic account created",
         options,
         DEFERRED_WHEN_ACCOUNT_IS_CREATED,
+      );
+    });
+
+    it("fails closed with config.preview-ci.json: every rule that would defer reports a mandatory violation instead", async () => {
+      const ci = JSON.parse(
+        readFileSync(path.join(__dirname, "..", "..", "policies", "config.preview-ci.json"), "utf8"),
+      ) as PolicyPackConfig;
+      const strict = await evaluatePack(created, { ...options, config: ci });
+      const deferring = baseline.policies.filter((p) => p.status === "cannot-run").map((p) => p.name);
+      expect(deferring.length, "rules that defer at this preview").to.be.greaterThan(0);
+      expect(strict.previewUnknowns, formatVerdicts(strict)).to.equal(0);
+      for (const name of deferring) {
+        const verdict = strict.policies.find((p) => p.name === name);
+        expect(verdict?.status, name).to.equal("fail");
+        expect(
+          verdict?.violations.every((v) => /^cannot verify during preview/.test(v.message)),
+          name,
+        ).to.equal(true);
+      }
+      console.log(
+        `      preview-only CI config on the created-account first preview: ${deferring.length} deferring rules fail closed (${deferring.join(", ")})`,
       );
     });
   });

@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import {
   landingZoneComplete,
   scpProtectsForensicRoles,
@@ -127,6 +127,45 @@ describe("policies/organization", () => {
       expectNotApplicable(scpProtectsOrganizationTrail, landingZone({ drop: ["org-trail"] })));
   });
 
+  describe("SCP denies that exempt too much", () => {
+    const exempting = (condition: Record<string, unknown>) =>
+      landingZone({ scp: { content: doc({ ...TRAIL_GUARD, Condition: condition }, ROLE_GUARD) } });
+    it("passes a deny that exempts only the deployment role by name", () =>
+      expectPass(
+        scpProtectsOrganizationTrail,
+        exempting({
+          ArnNotLike: {
+            "aws:PrincipalArn": ["arn:aws:iam::*:role/FlzDeployment", "arn:aws:iam::*:role/stacksets-exec-*"],
+          },
+        }),
+      ));
+    it("fails a deny that exempts every role (ArnNotLike aws:PrincipalArn arn:aws:iam::*:role/*)", () =>
+      expectViolation(
+        scpProtectsOrganizationTrail,
+        exempting({ ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/*" } }),
+        /exempt too much: ProtectTrail: it exempts every principal matching arn:aws:iam::\*:role\/\*/,
+      ));
+    it("fails a deny whose condition limits when it applies (a region, a principal tag)", async () => {
+      await expectViolation(
+        scpProtectsOrganizationTrail,
+        exempting({ StringEquals: { "aws:RequestedRegion": "us-east-1" } }),
+        /limits when it applies/,
+      );
+      await expectViolation(
+        scpProtectsForensicRoles,
+        landingZone({
+          scp: {
+            content: doc(TRAIL_GUARD, {
+              ...ROLE_GUARD,
+              Condition: { StringNotEquals: { "aws:PrincipalTag/team": "platform" } },
+            }),
+          },
+        }),
+        /limits when it applies/,
+      );
+    });
+  });
+
   describe("scp-protects-forensic-roles", () => {
     it("passes an attached SCP denying changes to roles", () => expectPass(scpProtectsForensicRoles, landingZone()));
     it("fails when role changes are not denied", () =>
@@ -149,6 +188,24 @@ describe("policies/organization", () => {
       expectViolation(landingZoneComplete, landingZone({ drop: ["evidence-lock"] }), /evidence bucket/));
     it("fails without the organisation trail", () =>
       expectViolation(landingZoneComplete, landingZone({ drop: ["org-trail"] }), /organisation trail/));
+    it("does not apply to an application that opts one bucket into evidence handling (a purpose tag is no landing zone)", () =>
+      expectNotApplicable(landingZoneComplete, [
+        forensic,
+        res(
+          "aws:s3/bucket:Bucket",
+          "exports",
+          { bucket: "exports", objectLockEnabled: true, tags: { "flz:purpose": "evidence" } },
+          { provider: forensic },
+        ),
+      ]));
+    it("applies to a stack that declares itself a landing zone by its stack tag", () =>
+      expectViolation(
+        landingZoneComplete,
+        [forensic, res("aws:s3/bucket:Bucket", "site", { bucket: "site" }, { provider: forensic })],
+        /organisation trail/,
+        undefined,
+        { "flz:stack-kind": "landing-zone" },
+      ));
     it("does not apply to a program that is not a landing zone", () =>
       expectNotApplicable(landingZoneComplete, [
         forensic,

@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import { athenaWorkgroupEnforcedEncrypted, snsTopicEncrypted } from "../../policies/investigation";
 import { forensicVpcNoInternet } from "../../policies/network";
 import { scpSizeLimit } from "../../policies/organization";

@@ -13,9 +13,9 @@ import { trailKmsEncrypted } from "../../policies/trail";
 import { linkOf } from "../../policies/lib/resources";
 import { containsUnknown, read, UNKNOWN, UNKNOWN_SENTINELS } from "../../policies/lib/unknowns";
 import type { Rule, StackRule } from "../../policies/lib/types";
-import type { RecordedResource } from "../support/mock-engine";
-import { asAnalyzerDelivers, evaluatePack, previewCreateProps } from "../support/policy-harness";
-import { doc, res } from "./helpers";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
+import { asAnalyzerDelivers, previewCreateProps } from "../../scripts/plan/delivery";
+import { doc, evaluateBoth, res } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkProxy = require("@pulumi/policy/proxy") as { unknownStringValue: string };
@@ -51,7 +51,7 @@ const lockOf = (bucket: RecordedResource, mode = "COMPLIANCE", days = 365) =>
   );
 
 async function verdict(rule: Rule, resources: RecordedResource[], preview = true) {
-  const v = await evaluatePack(resources, { rules: [rule], ...(preview ? PREVIEW : {}) });
+  const v = await evaluateBoth(resources, { rules: [rule], ...(preview ? PREVIEW : {}) });
   const only = v.policies[0];
   if (!only) throw new Error("no verdict");
   return only;

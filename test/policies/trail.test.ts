@@ -1,4 +1,4 @@
-import type { RecordedResource } from "../support/mock-engine";
+import type { RecordedResource } from "../../scripts/plan/mock-engine";
 import {
   trailEnabled,
   trailGlobalServiceEvents,

@@ -188,6 +188,35 @@ describe("npm run plan", () => {
       expect(text.err).to.equal("");
     });
 
+    it("demands account-wide settings only of a stack declared an account baseline with --stack-tag", async () => {
+      // A queue in us-east-1 with no EBS encryption by default there: an application owns no account defaults.
+      const queue =
+        `const q = new aws.Provider("us", { region: "us-east-1", allowedAccountIds: ["999999999999"] });\n` +
+        `new aws.sqs.Queue("jobs", { sqsManagedSseEnabled: true }, { provider: q });\n`;
+      const file = program("required", queue);
+      const app = capture();
+      expect(await main(["node", "plan", "--program", file, "--stack-config", emptyConfig()], app.io)).to.equal(0);
+      expect(app.text.out).to.match(/n\/a {3}ebs-encryption-by-default/);
+      const baseline = capture();
+      const args = [
+        "--program",
+        file,
+        "--stack-config",
+        emptyConfig(),
+        "--stack-tag",
+        "flz:stack-kind=account-baseline",
+      ];
+      expect(await main(["node", "plan", ...args], baseline.io)).to.equal(1);
+      expect(baseline.text.out).to.match(
+        /FAIL {2}ebs-encryption-by-default[^\n]*\n\s+- \(stack\): EBS encryption by default is not enabled in us-east-1/,
+      );
+      const bad = capture();
+      expect(await main(["node", "plan", "--program", file, "--stack-tag", "flz:stack-kind"], bad.io)).to.equal(2);
+      expect(bad.text.err).to.equal(
+        'plan: --stack-tag "flz:stack-kind" is not key=value, e.g. flz:stack-kind=account-baseline\n',
+      );
+    });
+
     it("exits 1 for a program with an IMDSv1 instance, naming the rule and the resource (also in --json)", async () => {
       const file = program("optional");
       const { io, text } = capture();

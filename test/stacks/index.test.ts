@@ -4,7 +4,7 @@ import { parseLandingZone, landingZoneSchema } from "../../scripts/contract";
 import { SEED_ROLE_NAMES } from "../../scripts/emulator/seed";
 import { readStackConfig } from "../../scripts/plan/plan";
 import { DEFAULT_ROLE_NAMES } from "../../components/memberRoles";
-import { placementOf, runProgram } from "../support/mock-engine";
+import { placementOf, runProgram } from "../../scripts/plan/mock-engine";
 import { allOf, one } from "../components/helpers";
 
 const STACK = path.resolve(__dirname, "../../stacks/index.ts");
@@ -51,7 +51,7 @@ describe("the landing-zone stack", () => {
     }).to.deep.equal(SEED_ROLE_NAMES);
   });
 
-  it("places every resource of the forensic account in the forensic account; in the management account only the trail, StackSet, SCPs, detection registrations and alarm forwarding", async () => {
+  it("places every resource of the forensic account in the forensic account; in the management account only the trail, StackSet, SCPs, the quarantine delegation, detection registrations and alarm forwarding", async () => {
     const run = await runStack();
     const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     const inManagement = custom.filter((r) => placementOf(run, r).account === "111111111111");
@@ -69,6 +69,8 @@ describe("the landing-zone stack", () => {
       "aws:cloudwatch/eventTarget:EventTarget",
       "aws:iam/role:Role",
       "aws:iam/rolePolicy:RolePolicy",
+      // The delegation that lets the forensic responder manage quarantine SCPs: only the management account publishes it.
+      "aws:organizations/resourcePolicy:ResourcePolicy",
     ]);
     const managementIam = inManagement.filter((r) => r.type.startsWith("aws:iam/")).map((r) => r.name);
     expect(managementIam).to.have.members(["flz-alarms-us-east-1-forward", "flz-alarms-us-east-1-forward"]);

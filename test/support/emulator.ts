@@ -27,7 +27,7 @@ export function emulator(): Promise<Emulator> {
 export function useEmulator(): { endpoint(): string } {
   let current: Emulator | undefined;
   before(async function () {
-    this.timeout(60000);
+    this.timeout(150000); // the emulator's own start timeout is 120 s (scripts/emulator/index.ts)
     current = await emulator();
   });
   beforeEach(async () => {

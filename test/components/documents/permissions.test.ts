@@ -85,7 +85,7 @@ describe("documents/permissions: member responder (capture and containment only)
         account: MEMBER,
       },
     ],
-    ["iam:PutRolePolicy", iamRole("WebAppRole")],
+    ["iam:GetRole", iamRole("WebAppRole")],
     ["iam:UpdateAccessKey", iamUser("alice")],
     ["iam:ListAccessKeys", iamUser("alice")],
     ["ebs:GetSnapshotBlock", snapshot()],
@@ -135,8 +135,8 @@ describe("documents/permissions: member responder (capture and containment only)
       }),
     ).to.equal("ExplicitlyDenied");
   });
-  it("may not widen its own permissions or the investigator's through inline policies", async () => {
-    for (const name of [MEMBER_RESPONDER_NAME, MEMBER_INVESTIGATOR_NAME]) {
+  it("may not write an IAM policy on any role, its own and the investigator's included", async () => {
+    for (const name of [MEMBER_RESPONDER_NAME, MEMBER_INVESTIGATOR_NAME, "WebAppRole"]) {
       expect(await decide(memberResponder(), "iam:PutRolePolicy", iamRole(name)), name).to.equal("ExplicitlyDenied");
       expect(await decide(memberResponder(), "iam:DeleteRolePolicy", iamRole(name)), name).to.equal("ExplicitlyDenied");
     }

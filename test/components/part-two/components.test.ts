@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as aws from "@pulumi/aws";
-import { type RecordedResource, placementOf, runProgram } from "../../support/mock-engine";
+import { type RecordedResource, placementOf, runProgram } from "../../../scripts/plan/mock-engine";
 import { GuardrailPolicies } from "../../../components/GuardrailPolicies";
 import { DetectionDelegation } from "../../../components/DetectionDelegation";
 import { InvestigationWorkspace } from "../../../components/InvestigationWorkspace";

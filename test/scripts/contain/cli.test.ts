@@ -4,14 +4,23 @@ import {
   CreateServiceLinkedRoleCommand,
   CreateUserCommand,
   CreateAccessKeyCommand,
-  GetRolePolicyCommand,
   IAMClient,
 } from "@aws-sdk/client-iam";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { revokeSessionsPolicyName } from "../../../components/documents/revoke";
-import { cutoffOf, decodePolicyDocument } from "../../../scripts/contain/sessions";
+import { DetachPolicyCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { quarantineCutoff } from "../../../components/documents";
+import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
-import { containWorld, instanceState, launch, MEMBER, network, runCli, type ContainWorld } from "./fixtures";
+import {
+  containWorld,
+  instanceState,
+  launch,
+  MEMBER,
+  network,
+  quarantinePolicies,
+  runCli,
+  type ContainWorld,
+} from "./fixtures";
 
 const TRUST = JSON.stringify({
   Version: "2012-10-17",
@@ -44,12 +53,11 @@ describe("flz contain through the CLI entry (emulator)", function () {
       "--json",
     ]);
     expect(run.code, run.err).to.equal(0);
-    const doc = JSON.parse(run.out) as { recordedAs: number; details: { cutoff: string } };
+    const doc = JSON.parse(run.out) as { recordedAs: number; details: { cutoff: string; policies: string[] } };
     expect(doc.details.cutoff).to.equal("2020-01-01T00:00:00Z");
-    const stored = await iam.send(
-      new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) }),
-    );
-    expect(cutoffOf(decodePolicyDocument(stored.PolicyDocument))).to.equal("2020-01-01T00:00:00Z");
+    expect(doc.details.policies).to.deep.equal([`flz-quarantine-${MEMBER}-${world.caseId}-1`]);
+    const [policy] = await quarantinePolicies(world);
+    expect(quarantineCutoff(policy.statements[0])).to.equal("2020-01-01T00:00:00Z");
 
     const undo = await runCli([
       "contain",
@@ -62,13 +70,34 @@ describe("flz contain through the CLI entry (emulator)", function () {
       String(doc.recordedAs),
     ]);
     expect(undo.code, undo.err).to.equal(0);
-    expect(undo.out).to.contain(
-      `delete inline policy ${revokeSessionsPolicyName(world.caseId)} from role app-deployer`,
+    expect(undo.out).to.contain(`delete quarantine SCP flz-quarantine-${MEMBER}-${world.caseId}-1`);
+    expect(await quarantinePolicies(world)).to.deep.equal([]);
+  });
+
+  it("reports a containment that is no longer in effect with contain status, exit 1", async () => {
+    await iam.send(new CreateRoleCommand({ RoleName: "app-deployer", AssumeRolePolicyDocument: TRUST }));
+    const revoked = await runCli(["contain", "sessions", ...common, "--role", "app-deployer"]);
+    expect(revoked.code, revoked.err).to.equal(0);
+    const status = ["contain", "status", "--case", world.caseId, "--landing-zone", world.lzFile];
+    const fine = await runCli(status);
+    expect(fine.code, fine.err).to.equal(0);
+    expect(fine.out).to.match(
+      /record 2 contain.sessions.revoked arn:aws:iam::333333333333:role\/app-deployer: in effect/,
     );
-    const gone = await iam
-      .send(new GetRolePolicyCommand({ RoleName: "app-deployer", PolicyName: revokeSessionsPolicyName(world.caseId) }))
-      .catch((e: Error) => e);
-    expect(gone).to.be.instanceOf(Error);
+    const [policy] = await quarantinePolicies(world);
+    await world
+      .adminOf(OrganizationsClient, SEED_ACCOUNTS.management)
+      .send(new DetachPolicyCommand({ PolicyId: policy.id, TargetId: MEMBER }));
+    const drifted = await runCli([...status, "--json"]);
+    expect(drifted.code).to.equal(1);
+    const doc = JSON.parse(drifted.out) as { containments: { state: string; findings: string[] }[] };
+    expect(doc.containments[0].state).to.equal("drifted");
+    expect(doc.containments[0].findings).to.deep.equal([
+      `quarantine policy ${policy.name} was detached from the account`,
+    ]);
+    expect(drifted.err.trim().split("\n")).to.deep.equal([
+      `flz: 1 containment(s) of case ${world.caseId} are not in effect as recorded (see above)`,
+    ]);
   });
 
   it("prints what containing an instance would change on a dry run and changes nothing", async () => {
@@ -81,7 +110,8 @@ describe("flz contain through the CLI entry (emulator)", function () {
     expect(run.out)
       .to.contain("would turn on termination protection")
       .and.contain(`would move interface`)
-      .and.contain("network ACL");
+      .and.contain("would set connection-tracking timeouts")
+      .and.contain("--network-acl");
     expect(run.err).to.contain("dry run: nothing changed");
     expect(await instanceState(ec2, id)).to.deep.equal(before);
     expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
@@ -94,7 +124,7 @@ describe("flz contain through the CLI entry (emulator)", function () {
     const run = await runCli(["contain", "instance", ...common, "--instance", id]);
     expect(run.code, run.err).to.equal(0);
     expect(run.err).to.match(
-      /recorded in case IR-2026-0042 as record 1 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 1/,
+      /recorded in case IR-2026-0042 as record 2 \(contain.instance.isolated\); undo with: flz contain undo --case IR-2026-0042 --action 2/,
     );
     expect((await instanceState(ec2, id)).disableApiTermination).to.equal(true);
   });

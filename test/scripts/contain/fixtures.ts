@@ -1,6 +1,7 @@
 /**
- * Shared set-up of the containment tests: a seeded landing zone, the real custody ledger of a case, a responder
- * context acting in member account 333333333333, and an "account owner" factory that builds the things to contain.
+ * Shared set-up of the containment tests: a seeded landing zone and organisation, the real custody ledger of an opened
+ * case, a responder context acting in member account 333333333333, and an "account owner" factory that builds the
+ * things to contain.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,12 +18,21 @@ import {
   RunInstancesCommand,
   type Instance,
 } from "@aws-sdk/client-ec2";
+import {
+  DescribePolicyCommand,
+  ListPoliciesCommand,
+  ListPoliciesForTargetCommand,
+  ListTagsForResourceCommand,
+  OrganizationsClient,
+} from "@aws-sdk/client-organizations";
+import type { PolicyStatement } from "../../../components/documents/types";
 import { ClientFactory, type ClientClass, type ConfigurableClient } from "../../../scripts/aws/clients";
 import type { ContainContext } from "../../../scripts/contain/common";
 import type { LandingZone } from "../../../scripts/contract";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyLedger } from "../../../scripts/custody/types";
-import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+import { seedLandingZone, seedOrganization, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+import { quarantineDelegationPolicy } from "../../../components/documents/quarantine-delegation";
 import { openTestCase } from "../../support/cases";
 
 /** The member account the tests contain things in. */
@@ -44,13 +54,29 @@ export interface ContainWorld {
   context(dryRun?: boolean): ContainContext;
   /** A client acting in the member account as its owner (builds fixtures, reads state). */
   owner<C extends ConfigurableClient>(Client: ClientClass<C>): C;
+  /** A client acting in another account as its administrator (the management account, the forensic account...). */
+  adminOf<C extends ConfigurableClient>(Client: ClientClass<C>, account: string): C;
+  /** The organisation the emulator holds: every seeded account is a member, the quarantine delegation published. */
+  readonly organizationId: string;
   /** Releases every client. */
   close(): void;
 }
 
-/** Seeds the emulator, opens the case (record 0, case.opened, as `flz case open` writes it) and its ledger. */
+/**
+ * Seeds the emulator (landing zone, organisation with every seeded account, the quarantine delegation to the forensic
+ * responder role) and opens the case (record 0 is `case.opened`).
+ */
 export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorld> {
-  const lz = await seedLandingZone();
+  const seeded = await seedLandingZone();
+  const organization = await seedOrganization({
+    delegation: ({ organizationId, managementAccountId }) =>
+      quarantineDelegationPolicy({
+        organizationId,
+        managementAccountId,
+        responderRoleArn: seeded.forensicResponderRoleArn,
+      }),
+  });
+  const lz = { ...seeded, organizationId: organization.organizationId };
   const dir = mkdtempSync(path.join(tmpdir(), "flz-contain-"));
   const lzFile = path.join(dir, "lz.json");
   writeFileSync(lzFile, JSON.stringify(lz));
@@ -67,8 +93,10 @@ export async function containWorld(caseId = "IR-2026-0042"): Promise<ContainWorl
     caseId,
     lzFile,
     ledger,
+    organizationId: organization.organizationId,
     context: (dryRun = false) => ({ factory: responder, ledger, account: MEMBER, region: REGION, dryRun }),
     owner: (Client) => admin.client(Client, { account: MEMBER, region: REGION }),
+    adminOf: (Client, account) => admin.client(Client, { account, region: REGION }),
     close: () => {
       responder.destroy();
       admin.destroy();
@@ -173,3 +201,34 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
 }
 
 export { runFlz as runCli } from "../../support/cli";
+
+/** The case's quarantine SCPs of an account as the management account sees them: name, statements, attached. */
+export async function quarantinePolicies(
+  world: ContainWorld,
+  account: string = MEMBER,
+): Promise<
+  { id: string; name: string; statements: PolicyStatement[]; tags: Record<string, string>; attached: boolean }[]
+> {
+  const org = world.adminOf(OrganizationsClient, SEED_ACCOUNTS.management);
+  const listed = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
+  const attached = new Set(
+    (
+      (await org.send(new ListPoliciesForTargetCommand({ TargetId: account, Filter: "SERVICE_CONTROL_POLICY" })))
+        .Policies ?? []
+    ).map((p) => p.Id),
+  );
+  const ours = listed.filter((p) => (p.Name ?? "").startsWith(`flz-quarantine-${account}-${world.caseId}-`));
+  return Promise.all(
+    ours.map(async (p) => {
+      const content = (await org.send(new DescribePolicyCommand({ PolicyId: p.Id }))).Policy?.Content ?? "{}";
+      const tags = (await org.send(new ListTagsForResourceCommand({ ResourceId: p.Id }))).Tags ?? [];
+      return {
+        id: p.Id ?? "",
+        name: p.Name ?? "",
+        statements: (JSON.parse(content) as { Statement: PolicyStatement[] }).Statement,
+        tags: Object.fromEntries(tags.map((t) => [t.Key ?? "", t.Value ?? ""])),
+        attached: attached.has(p.Id),
+      };
+    }),
+  );
+}

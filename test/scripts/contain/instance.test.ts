@@ -9,14 +9,22 @@ import {
   CreateNetworkInterfaceCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
+  ModifyInstanceAttributeCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { containInstance } from "../../../scripts/contain/instance";
+import {
+  allowsAnything,
+  associateAcl,
+  describeSubnetAcls,
+  isQuarantineAcl,
+} from "../../../scripts/contain/network-acl";
+import { containmentStatus } from "../../../scripts/contain/status";
 import { CASE_TAG, CONTAINMENT_TAG, TRACKED_PATHS_NOTE } from "../../../scripts/contain/instance-plan";
 import { undoAction } from "../../../scripts/contain/undo";
 import { UsageError } from "../../../scripts/errors";
 import { useEmulator } from "../../support/emulator";
-import { autoScalingGroup, containWorld, instanceState, launch, network, type ContainWorld } from "./fixtures";
+import { autoScalingGroup, containWorld, instanceState, launch, MEMBER, network, type ContainWorld } from "./fixtures";
 
 async function containmentGroups(ec2: EC2Client, vpcId: string) {
   const out = await ec2.send(
@@ -80,7 +88,7 @@ describe("flz contain instance (emulator)", function () {
     // The record carries what undo needs: both interfaces' previous groups.
     const record = (await world.ledger.records()).at(-1);
     expect(record?.action).to.equal("contain.instance.isolated");
-    const saved = (record?.undo?.interfaces as { id: string; groups: string[] }[]).map((i) => [i.id, i.groups]);
+    const saved = (record?.undo?.interfaces as { id: string; groups: string[] | null }[]).map((i) => [i.id, i.groups]);
     expect(Object.fromEntries(saved)).to.deep.equal(before.interfaces);
   });
 
@@ -128,6 +136,7 @@ describe("flz contain instance (emulator)", function () {
     expect(await instanceState(ec2, id)).to.deep.equal(contained);
     expect((await world.ledger.records()).map((r) => r.action)).to.deep.equal([
       "case.opened",
+      "contain.intent",
       "contain.instance.isolated",
     ]);
     const undone = await undoAction(world.context(), { sequence: first.record?.sequence ?? -1 });
@@ -172,6 +181,41 @@ describe("flz contain instance (emulator)", function () {
     expect((groupState?.Instances ?? []).map((i) => i.InstanceId)).to.not.include(instanceId);
     expect(result.record?.undo?.autoScaling).to.deep.equal({ group, mode: "detached" });
     expect(result.notes.join("\n")).to.match(/detached from Auto Scaling group web/);
+  });
+
+  it("with --network-acl, puts the subnet behind a deny-everything ACL, and undo gives it its ACL back", async () => {
+    const net = await network(ec2);
+    const id = await launch(ec2, net);
+    const aclOf = async () => (await describeSubnetAcls(ec2, [net.subnetId])).get(net.subnetId);
+    const original = await aclOf();
+    const result = await containInstance(world.context(), { instanceId: id, networkAcl: true });
+    const quarantined = await aclOf();
+    expect(quarantined?.networkAclId).to.not.equal(original?.networkAclId);
+    expect(quarantined && isQuarantineAcl(quarantined.acl)).to.equal(true);
+    expect(allowsAnything(quarantined?.acl ?? {})).to.equal(false);
+    expect(result.record?.undo?.networkAcls).to.deep.equal([
+      { subnetId: net.subnetId, networkAclId: original?.networkAclId },
+    ]);
+    expect(result.record?.details?.targets).to.include(`subnet:${MEMBER}:us-east-1:${net.subnetId}`);
+    // Already behind it: a rerun has nothing to do.
+    expect((await containInstance(world.context(), { instanceId: id, networkAcl: true })).record).to.equal(undefined);
+    await undoAction(world.context(), { sequence: result.record?.sequence ?? -1 });
+    expect((await aclOf())?.networkAclId).to.equal(original?.networkAclId);
+  });
+
+  it("reports a subnet whose quarantine ACL was swapped out, and protections turned off, in the drift check", async () => {
+    const net = await network(ec2);
+    const id = await launch(ec2, net);
+    const original = (await describeSubnetAcls(ec2, [net.subnetId])).get(net.subnetId)?.networkAclId ?? "";
+    await containInstance(world.context(), { instanceId: id, networkAcl: true });
+    await associateAcl(ec2, net.subnetId, original);
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: false } }));
+    const status = await containmentStatus({ factory: world.context().factory, ledger: world.ledger });
+    expect(status.containments[0].state).to.equal("drifted");
+    expect(status.containments[0].findings).to.have.members([
+      `termination protection of ${id} was turned off`,
+      `subnet ${net.subnetId} is no longer behind the quarantine network ACL (now ${original})`,
+    ]);
   });
 
   it("refuses an unknown or terminated instance with one clear line, changing nothing", async () => {

@@ -144,10 +144,14 @@ describe("flz drill (the whole rehearsal, as a process against its own emulator)
     expect(r.custody?.ok).to.equal(true);
     expect(r.custody?.verified).to.equal(r.custody?.total);
     const actions = r.timeline.map((t) => t.action);
-    expect(actions.slice(0, 4)).to.deep.equal([
+    // Every containment is recorded before (its intent) and after (its completion) it changes AWS.
+    expect(actions.slice(0, 7)).to.deep.equal([
       "case.opened",
+      "contain.intent",
       "contain.sessions.revoked",
+      "contain.intent",
       "contain.access-key.deactivated",
+      "contain.intent",
       "contain.instance.isolated",
     ]);
     expect(actions[actions.length - 1]).to.equal("clock.deadlines.computed");

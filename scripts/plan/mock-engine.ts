@@ -1,13 +1,15 @@
 /**
  * The recording mock engine: runs a Pulumi program under `pulumi.runtime.setMocks` and records every resource the
  * program registers (type, name, parent, provider, inputs), so tests, the policy harness and `npm run plan` can
- * inspect what `pulumi up` would create without the Pulumi CLI or AWS.
+ * inspect what `pulumi up` would create without the Pulumi CLI or AWS. Invokes the programs rely on answer as the
+ * provider would (caller identity, partition, region, organisation, and `getPolicyDocument` computed in full).
  *
  * There is one mock monitor per process (REFERENCE.md), so this module installs it once; programs run one at a
  * time through {@link runProgram}, which clears the record first.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { computePolicyDocument, type PolicyDocumentArgs } from "./policy-document";
 
 /** Account ID the mock engine pretends to deploy from (the management account). */
 export const MOCK_MANAGEMENT_ACCOUNT_ID = "111111111111";
@@ -174,9 +176,22 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
         ],
         featureSet: "ALL",
       };
+    case "aws:iam/getPolicyDocument:getPolicyDocument":
+      // Computed as the provider computes it, so documents built this way are checked offline.
+      return computePolicyDocument(inputs as PolicyDocumentArgs);
     default:
       return {};
   }
+}
+
+/** The account a provider reference (`<urn>::<id>`) is pinned to: its `allowedAccountIds`, else its assumed role's. */
+function providerAccount(reference: string): string | undefined {
+  const urn = reference.split("::").slice(0, -1).join("::");
+  const provider = recorded.find((r) => r.urn === urn) ?? recorded.find((r) => reference.startsWith(`${r.urn}::`));
+  if (!provider) return undefined;
+  const allowed = providerInput<string[]>(provider, "allowedAccountIds");
+  const roles = providerInput<Array<{ roleArn?: string }>>(provider, "assumeRoles");
+  return allowed?.[0] ?? roles?.[0]?.roleArn?.split(":")[4];
 }
 
 const mocks: pulumi.runtime.Mocks = {
@@ -199,7 +214,12 @@ const mocks: pulumi.runtime.Mocks = {
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
     calls.push({ token: args.token, inputs });
-    return invokeResult(args.token, inputs);
+    const result = invokeResult(args.token, inputs);
+    // Through an explicit provider pinned to an account, the caller is in that account (as with real credentials).
+    const account = args.provider ? providerAccount(args.provider) : undefined;
+    if (account && args.token === "aws:index/getCallerIdentity:getCallerIdentity")
+      return { ...result, accountId: account, arn: `arn:aws:iam::${account}:root`, id: account };
+    return result;
   },
 };
 

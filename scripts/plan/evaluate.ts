@@ -16,7 +16,7 @@
  *   `disabled` skips the rule, `remediate` reports as mandatory;
  * - `getConfig()` returns only what the config sent (never the schema defaults: rules apply those themselves).
  *
- * Used by the policy tests and by `npm run plan`. Never imports `policies/index.ts` (that starts a gRPC server).
+ * Used by `npm run plan` and the policy tests. Never imports `policies/index.ts` (that starts a gRPC server).
  */
 import type {
   EnforcementLevel,
@@ -29,12 +29,10 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { allRules, PACK_NAME } from "../../policies/pack";
-import { UNKNOWN_SENTINELS } from "../../policies/lib/unknowns";
 import { isStackRule, type Rule } from "../../policies/lib/types";
+import { asAnalyzerDelivers, isUnknownValueError, outputsOf, previewCreateProps } from "./delivery";
 import type { RecordedResource } from "./mock-engine";
-
-/** The pack default the real pack declares in policies/index.ts (applies to rules without a level). */
-export const PACK_DEFAULT_ENFORCEMENT: EnforcementLevel = "advisory";
+import { effectiveLevel, getConfigFor, validatePackConfig } from "./pack-config";
 
 /** One reported violation. */
 export interface Violation {
@@ -125,79 +123,6 @@ function throwNotApplicable(reason?: string): never {
   throw new NotApplicableError(reason);
 }
 
-/** Settings of one rule in a pack config, normalised (a bare level becomes `{ enforcementLevel }`). */
-function ruleConfig(
-  config: PolicyPackConfig | undefined,
-  name: string,
-): Record<string, unknown> & { enforcementLevel?: EnforcementLevel } {
-  const entry = config?.[name];
-  if (entry === undefined) return {};
-  if (typeof entry === "string") return { enforcementLevel: entry };
-  return entry as Record<string, unknown> & { enforcementLevel?: EnforcementLevel };
-}
-
-const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
-
-/**
- * Checks a pack config the way `pulumi policy validate-config` would: known rule names, known levels, known keys
- * with values of the schema's type. Throws one line naming the bad value and what would be valid.
- */
-export function validatePackConfig(config: PolicyPackConfig, rules: readonly Rule[]): void {
-  const names = rules.map((r) => r.name);
-  for (const [name, entry] of Object.entries(config)) {
-    if (name === "all") continue;
-    const rule = rules.find((r) => r.name === name);
-    if (!rule) throw new Error(`policy config names unknown rule "${name}"; valid rules: ${names.join(", ")}`);
-    const settings = typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
-    for (const [key, value] of Object.entries(settings)) {
-      if (key === "enforcementLevel") {
-        if (!LEVELS.includes(value as EnforcementLevel))
-          throw new Error(`policy config ${name}.enforcementLevel is "${String(value)}"; valid: ${LEVELS.join(", ")}`);
-        continue;
-      }
-      const schema = rule.configSchema.properties[key];
-      if (!schema)
-        throw new Error(
-          `policy config ${name}.${key} is not a setting of ${name}; valid: ${Object.keys(rule.configSchema.properties).join(", ") || "(none)"}`,
-        );
-      const type = schema.type;
-      const ok =
-        type === "integer"
-          ? Number.isInteger(value)
-          : type === "number"
-            ? typeof value === "number"
-            : type === "array"
-              ? Array.isArray(value)
-              : type === undefined || typeof value === type;
-      if (!ok) throw new Error(`policy config ${name}.${key} is ${JSON.stringify(value)}; expected ${String(type)}`);
-      if (
-        typeof value === "number" &&
-        ((schema.minimum !== undefined && value < schema.minimum) ||
-          (schema.maximum !== undefined && value > schema.maximum))
-      ) {
-        throw new Error(
-          `policy config ${name}.${key} is ${value}; valid range ${schema.minimum ?? "-∞"}..${schema.maximum ?? "∞"}`,
-        );
-      }
-    }
-  }
-}
-
-function effectiveLevel(rule: Rule, config: PolicyPackConfig | undefined): EnforcementLevel {
-  const all = ruleConfig(config, "all").enforcementLevel;
-  const level =
-    ruleConfig(config, rule.name).enforcementLevel ?? all ?? rule.enforcementLevel ?? PACK_DEFAULT_ENFORCEMENT;
-  return level === "remediate" ? "mandatory" : level;
-}
-
-function getConfigFor(config: PolicyPackConfig | undefined, name: string): <T extends object>() => T {
-  return <T extends object>() => {
-    const settings: Record<string, unknown> = { ...ruleConfig(config, name) };
-    delete settings.enforcementLevel;
-    return settings as T;
-  };
-}
-
 function isTypeOf(type: string, resourceClass: unknown): boolean {
   const token = (resourceClass as { __pulumiType?: unknown }).__pulumiType;
   if (typeof token === "string" && token.length > 0) return type === token;
@@ -219,153 +144,9 @@ export function nameFromUrn(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
-/** The runtime shape of `@pulumi/policy/proxy` and `/deserialize` (their published typings are empty). */
-interface PolicySdkInternals {
-  unknownCheckingProxy<T>(value: T): T;
-  UnknownValueError: new (...args: never[]) => Error;
-  unknownStringValue: string;
-  unknownNumberValue: string;
-  unknownBooleanValue: string;
-  unknownArrayValue: string;
-  unknownObjectValue: string;
-  deserializeProperties(
-    struct: { toJavaScript(): Record<string, unknown> },
-    proxySecrets: boolean,
-  ): Record<string, unknown>;
-}
-/* eslint-disable @typescript-eslint/no-require-imports */
-const sdk: PolicySdkInternals = {
-  ...(require("@pulumi/policy/proxy") as Omit<PolicySdkInternals, "deserializeProperties">),
-  deserializeProperties: (require("@pulumi/policy/deserialize") as Pick<PolicySdkInternals, "deserializeProperties">)
-    .deserializeProperties,
-};
-const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as {
-  Struct: { fromJavaScript(value: Record<string, unknown>): { toJavaScript(): Record<string, unknown> } };
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
 /** The version the engine names the pack by in its messages (`policies/package.json`). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACK_VERSION = (require("../../policies/package.json") as { version: string }).version;
-
-/**
- * A property bag as the analyzer hands it to a rule: marshalled into a protobuf `Struct` (the gRPC wire form:
- * `undefined` dropped, as the SDK drops it), deserialised by the policy SDK's own `deserializeProperties`, and
- * wrapped in its `unknownCheckingProxy`, which throws `UnknownValueError` when a rule reads an unknown sentinel.
- */
-export function asAnalyzerDelivers(props: Record<string, unknown>): Record<string, unknown> {
-  const wire = JSON.parse(JSON.stringify(props)) as Record<string, unknown>;
-  return sdk.unknownCheckingProxy(sdk.deserializeProperties(Struct.fromJavaScript(wire), false));
-}
-
-/** The sentinel the engine sends for an unknown value of this shape (it marshals unknowns by their element type). */
-function sentinelFor(value: unknown): string {
-  if (typeof value === "boolean") return sdk.unknownBooleanValue;
-  if (typeof value === "number") return sdk.unknownNumberValue;
-  if (Array.isArray(value)) return sdk.unknownArrayValue;
-  if (value !== null && typeof value === "object") return sdk.unknownObjectValue;
-  return sdk.unknownStringValue;
-}
-
-/** The strings of a value's leaves that are unknown sentinels' replacements, i.e. everything a dependent cannot know. */
-type UnknownStrings = ReadonlySet<string>;
-
-/** Replaces every leaf string of `value` that contains one of `unknown` by the unknown-string sentinel. */
-function markUnknownLeaves(value: unknown, unknown: UnknownStrings): unknown {
-  if (typeof value === "string") {
-    for (const u of unknown) if (value.includes(u)) return sdk.unknownStringValue;
-    return value;
-  }
-  if (Array.isArray(value)) return value.map((v) => markUnknownLeaves(v, unknown));
-  if (value !== null && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markUnknownLeaves(v, unknown)]));
-  return value;
-}
-
-/** The string leaves of a value that are sentinels in `marked` while `original` held a real string there. */
-function unknownLeafStrings(original: unknown, marked: unknown, into: Set<string>): void {
-  if (
-    typeof original === "string" &&
-    typeof marked === "string" &&
-    UNKNOWN_SENTINELS.has(marked) &&
-    original !== marked
-  ) {
-    if (original !== "") into.add(original);
-    return;
-  }
-  if (Array.isArray(original) && Array.isArray(marked)) {
-    original.forEach((v, i) => unknownLeafStrings(v, marked[i], into));
-    return;
-  }
-  if (original && marked && typeof original === "object" && typeof marked === "object") {
-    for (const [k, v] of Object.entries(original)) unknownLeafStrings(v, (marked as Record<string, unknown>)[k], into);
-  }
-}
-
-/** What a first preview knows of one resource: its inputs and its outputs, unknown values as sentinels. */
-export interface PreviewProps {
-  /** The inputs after the engine's Check, as resource rules see them. */
-  readonly inputs: Record<string, unknown>;
-  /** The planned state, as stack rules see it (inputs propagated, computed outputs unknown). */
-  readonly outputs: Record<string, unknown>;
-}
-
-/**
- * What a FIRST `pulumi preview` knows of each resource (every resource is to be created):
- *
- * - the cloud has assigned nothing yet: the physical `id` and every output the provider computes (the mock's outputs
- *   that are not inputs: ARNs, key IDs, generated names) are unknown;
- * - an input built from an unknown value is unknown too. The recording holds resolved values, so the harness finds
- *   them through the engine's property dependencies: a leaf string of input `p` that contains an unknown value of a
- *   resource in `propertyDependencies[p]` (a computed output, or one of its own unknown inputs, transitively) is
- *   unknown. `bucket: bucket.id` and a policy document `JSON.stringify`-ed from `bucket.arn` both become unknown,
- *   as in a real preview; a plain object with one output inside keeps its other fields, as the SDK serialises it.
- *   When a value equals both a computed output and a known one (a bucket's ID is its explicit name), it is taken as
- *   unknown: the harder case for the rules.
- * - inputs propagate to the planned outputs (what stack rules see), as the engine does in a preview.
- *
- * Unknowns are the engine's sentinel strings, typed by the recorded value's shape.
- */
-export function previewCreateProps(resources: readonly RecordedResource[]): Map<string, PreviewProps> {
-  const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const done = new Map<string, PreviewProps & { unknown: UnknownStrings }>();
-  const visiting = new Set<string>();
-  const visit = (r: RecordedResource): PreviewProps & { unknown: UnknownStrings } => {
-    const cached = done.get(r.urn);
-    if (cached) return cached;
-    if (visiting.has(r.urn)) return { inputs: r.inputs, outputs: outputsOf(r), unknown: new Set() };
-    visiting.add(r.urn);
-    const inputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(r.inputs)) {
-      const unknown = new Set<string>();
-      for (const urn of r.propertyDependencies?.[key] ?? []) {
-        const dep = byUrn.get(urn);
-        if (dep && dep !== r) for (const u of visit(dep).unknown) unknown.add(u);
-      }
-      inputs[key] = unknown.size > 0 ? markUnknownLeaves(value, unknown) : value;
-    }
-    // What dependents cannot know of this resource: its computed outputs and its own unknown inputs.
-    const unknown = new Set<string>();
-    unknownLeafStrings(r.inputs, inputs, unknown);
-    const outputs: Record<string, unknown> = { ...inputs };
-    if (r.custom) {
-      for (const [key, value] of Object.entries(r.outputs ?? {})) {
-        if (key in r.inputs) continue;
-        outputs[key] = sentinelFor(value);
-        if (typeof value === "string" && value !== "") unknown.add(value);
-      }
-      outputs.id = sdk.unknownStringValue;
-      if (r.id) unknown.add(r.id);
-    } else {
-      outputs.id = r.id;
-    }
-    const result = { inputs, outputs, unknown };
-    visiting.delete(r.urn);
-    done.set(r.urn, result);
-    return result;
-  };
-  return new Map(resources.map((r) => [r.urn, visit(r)]));
-}
 
 /** The props each rule sees, per URN, for one evaluation mode. */
 interface Views {
@@ -397,16 +178,6 @@ function providerOf(
     urn: provider.urn,
     name: provider.name,
   };
-}
-
-/**
- * What the engine would show a stack rule as a resource's outputs once it exists: the planned inputs, over the
- * values only the provider computes (ARNs, key IDs), plus the physical ID. Inputs win: a preview's planned state for
- * a create is the checked inputs plus computed values, so a recorded output never masks the input it echoed (a
- * mutated or hand-built resource whose `outputs` still hold the old echo must be judged on its inputs).
- */
-export function outputsOf(resource: RecordedResource): Record<string, unknown> {
-  return { ...(resource.outputs ?? {}), ...resource.inputs, id: resource.id };
 }
 
 /** The stack's resources as `analyzeStack` builds them: parent, dependencies and property dependencies linked. */
@@ -445,10 +216,6 @@ function stackResources(resources: readonly RecordedResource[], views: Views): P
 /** The engine's message for a rule that read an unknown value (`@pulumi/policy` server.js). */
 function cannotRunMessage(rule: Rule, error: Error): string {
   return `can't run policy '${rule.name}' from policy pack '${PACK_NAME}@v${PACK_VERSION}' during preview: ${error.message}`;
-}
-
-function isUnknownValueError(error: unknown): error is Error {
-  return error instanceof sdk.UnknownValueError;
 }
 
 interface RuleOutcome {
@@ -554,7 +321,8 @@ export async function evaluatePack(
   options: EvaluateOptions = {},
 ): Promise<PackVerdict> {
   const rules = options.rules ?? allRules;
-  if (options.config) validatePackConfig(options.config, rules);
+  // A config may name any rule of the pack, also when only some rules are evaluated (as one file serves every run).
+  if (options.config) validatePackConfig(options.config, [...allRules, ...rules.filter((r) => !allRules.includes(r))]);
   const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
   const views = viewsFor(resources, options.preview);
   let stack: PolicyResource[] | undefined;
@@ -594,27 +362,4 @@ export async function evaluatePack(
     previewUnknowns: policies.reduce((n, p) => n + (p.previewUnknowns?.length ?? 0), 0),
     passed: mandatoryViolations === 0,
   };
-}
-
-const STATUS_LABEL: Record<PolicyVerdict["status"], string> = {
-  pass: "pass",
-  fail: "FAIL",
-  "cannot-run": "skip",
-  "not-applicable": "n/a ",
-  disabled: "off ",
-};
-
-/** A people-readable report: one line per rule, violations under it, and a summary line. */
-export function formatVerdicts(verdict: PackVerdict): string {
-  const lines: string[] = [];
-  for (const p of verdict.policies) {
-    const label = p.status === "fail" && p.enforcementLevel === "advisory" ? "warn" : STATUS_LABEL[p.status];
-    lines.push(`  ${label}  ${p.name} (${p.enforcementLevel}${p.severity ? `, ${p.severity}` : ""})`);
-    for (const v of p.violations) lines.push(`          - ${v.name ?? "(stack)"}: ${v.message}`);
-    for (const u of p.previewUnknowns ?? []) lines.push(`          ~ ${u.name ?? "(stack)"}: ${u.message}`);
-  }
-  const summary = verdict.passed
-    ? `Policy pack ${verdict.pack}: passed (${verdict.advisoryViolations} advisory violation(s)${(verdict.previewUnknowns ?? 0) > 0 ? `, ${verdict.previewUnknowns} rule run(s) that can't run during preview` : ""}).`
-    : `Policy pack ${verdict.pack}: FAILED with ${verdict.mandatoryViolations} mandatory violation(s) and ${verdict.advisoryViolations} advisory.`;
-  return [`Policy pack ${verdict.pack}: ${verdict.policies.length} rules`, ...lines, summary].join("\n");
 }
