@@ -147,6 +147,15 @@ export function exitCodeOf(err: unknown): number {
 export function describeError(err: unknown): string {
   if (err instanceof UsageError || err instanceof OperationError || err instanceof DocumentInputError)
     return firstLine(err.message);
+  // An AWS call that gave up after its attempts already names the operation, the resource and why (aws/attempts.ts).
+  if (err && typeof err === "object" && (err as Record<symbol, unknown>)[Symbol.for("flz.gaveUp")]) {
+    const e = err as { name?: string; message?: string };
+    const line = firstLine(e.message ?? "");
+    const gaveUp = e.name && e.name !== "Error" && !line.startsWith(e.name) ? `${e.name}: ${line}` : line;
+    // An endpoint that cannot be reached at all: what to check first, then which call gave up.
+    const unreachable = networkErrorLine(err);
+    return unreachable && !/ECONNRESET|EPIPE/.test(unreachable) ? `${unreachable} (${gaveUp})` : gaveUp;
+  }
   const fsLine = fileSystemErrorLine(err);
   if (fsLine) return fsLine;
   const netLine = networkErrorLine(err);

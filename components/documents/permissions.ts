@@ -469,6 +469,22 @@ export function forensicResponderPermissions(args: ForensicResponderPermissionsA
         Resource: `${bucketArn}/*`,
       },
       {
+        Sid: "ResumeEvidenceUploads",
+        Effect: "Allow",
+        // flz evidence put resumes an interrupted multipart upload of a case's evidence (docs/reliability.md): it
+        // finds the upload by its key, lists the parts already stored, and aborts the upload of a file that changed
+        // since. Aborting drops uncommitted parts only; a completed object is untouched (S3 API reference,
+        // AbortMultipartUpload).
+        Action: ["s3:ListBucketMultipartUploads"],
+        Resource: bucketArn,
+      },
+      {
+        Sid: "ResumeCaseEvidenceUploadParts",
+        Effect: "Allow",
+        Action: ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        Resource: `${bucketArn}/cases/*`,
+      },
+      {
         Sid: "LockCustodyRecords",
         Effect: "Allow",
         // Custody records, journals and the public-key copy carry their own COMPLIANCE retention (a PutObject with

@@ -101,3 +101,91 @@ export async function pollUntil<T>(check: () => Promise<PollOutcome<T>>, options
     await sleep(options.intervalMs);
   }
 }
+
+/** How a change whose call failed ended: certainly not carried out, or unknown (the answer was lost). */
+export type ChangeOutcome = "not-applied" | "unknown";
+
+/** A change that failed; `outcome` says whether it may have been carried out anyway. */
+export class ChangeFailedError extends Error {
+  constructor(
+    message: string,
+    /** Whether the change may have happened. */
+    readonly outcome: ChangeOutcome,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ChangeFailedError";
+  }
+}
+
+/** Options of {@link lookBeforeRetry}. */
+export interface LookBeforeRetryOptions<T> {
+  /** Makes the change (one call, no SDK retry). */
+  readonly change: () => Promise<T>;
+  /** Finds the change by the identifier it was made with; undefined when it is not there. */
+  readonly look: () => Promise<T | undefined>;
+  /** Whether an error leaves the outcome unknown (a timeout, a reset, a 5xx): then look before retrying. */
+  readonly unknownOutcome: (err: unknown) => boolean;
+  /** Attempts of the change in all. Default 5. */
+  readonly attempts?: number;
+  /**
+   * Waits before each look after an unknown outcome, ms: AWS lists a new resource eventually, not at once, so one
+   * empty look is not proof. Default [0, 1000, 3000].
+   */
+  readonly settleMs?: readonly number[];
+  /** First backoff between attempts, ms (doubles, equal jitter). Default 500. */
+  readonly baseDelayMs?: number;
+  /** Absolute time after which no new attempt starts. */
+  readonly deadline?: number;
+  /** Called when an attempt's outcome was unknown and the look found nothing (before the retry). */
+  readonly onRetry?: (attempt: number, err: unknown) => void;
+  /** Sleep (tests). */
+  readonly sleep?: Sleep;
+  /** Clock (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Makes a non-idempotent change (a creation) without ever making it twice (PLAN.md decision 5): the SDK does not
+ * retry it (clients.ts); when an attempt fails with an unknown outcome, the change is looked for by its identifier
+ * before it is tried again. Resolves with the change's result and whether it was found by looking. Rejects with a
+ * {@link ChangeFailedError} whose `outcome` says whether the change may have happened (`unknown`: the caller keeps
+ * its intent open so the next run looks again).
+ */
+export async function lookBeforeRetry<T>(options: LookBeforeRetryOptions<T>): Promise<{ value: T; found: boolean }> {
+  const attempts = options.attempts ?? 5;
+  const sleep = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await options.change(), found: false };
+    } catch (err) {
+      if (!options.unknownOutcome(err)) {
+        throw new ChangeFailedError(describe(err), "not-applied", { cause: err });
+      }
+      for (const wait of options.settleMs ?? [0, 1000, 3000]) {
+        if (wait > 0) await sleep(wait);
+        const found = await options.look();
+        if (found !== undefined) return { value: found, found: true };
+      }
+      const delay = backoffDelay(attempt, options.baseDelayMs ?? 500, 20_000, Math.random);
+      if (attempt >= attempts || (options.deadline !== undefined && now() + delay > options.deadline)) {
+        throw new ChangeFailedError(
+          `${describe(err)} (outcome unknown after ${attempt} attempt(s); not found by its identifier)`,
+          "unknown",
+          {
+            cause: err,
+          },
+        );
+      }
+      options.onRetry?.(attempt, err);
+      await sleep(delay);
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string } | undefined;
+  const message = (e?.message ?? String(err)).split("\n")[0];
+  return e?.name && e.name !== "Error" && !message.startsWith(e.name) ? `${e.name}: ${message}` : message;
+}

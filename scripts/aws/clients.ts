@@ -5,9 +5,29 @@
  *
  * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) is honoured by the SDK itself, which is
  * how the tests and `flz drill` point every client at the emulator.
+ *
+ * Every client is time-bounded and retries faults the same way (attempts.ts, timeouts.ts): connection, attempt and
+ * idle timeouts, a stalled request retried like any transient fault, no SDK retry of a non-idempotent creation, one
+ * line naming the operation and the resource when the attempts run out, and every attempt reported to observers.
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import type {
+  AwsCredentialIdentityProvider,
+  DeserializeMiddleware,
+  InitializeMiddleware,
+  MetadataBearer,
+  MiddlewareStack,
+  RetryStrategyV2,
+} from "@smithy/types";
+import {
+  attemptMiddleware,
+  FlzRetryStrategy,
+  giveUpMiddleware,
+  TimedHttpHandler,
+  type AttemptEvent,
+  type AttemptObserver,
+} from "./attempts";
+import { timeoutsFromEnvironment, type TimeoutPolicy } from "./timeouts";
 import { observeClient, observingPlugin, type CallIdentity } from "./observer";
 
 /** Version string sent in the user agent, so CloudTrail shows which calls the tool made. */
@@ -30,7 +50,8 @@ export interface FactoryClientConfig {
   region: string;
   credentials?: AwsCredentialIdentityProvider;
   maxAttempts: number;
-  retryMode: "standard" | "adaptive";
+  retryStrategy: RetryStrategyV2;
+  requestHandler: TimedHttpHandler;
   customUserAgent: [string, string][];
 }
 
@@ -52,6 +73,8 @@ export interface ClientFactoryOptions {
   readonly maxAttempts?: number;
   /** Base credentials. Default: the SDK's standard provider chain. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** Time bounds of every request. Default: {@link DEFAULT_TIMEOUTS}, changed by `FLZ_AWS_TIMEOUTS`. */
+  readonly timeouts?: TimeoutPolicy;
   /**
    * Milliseconds of latency added to every request, before it is sent. For benchmarks against the emulator, which
    * answers in microseconds where AWS takes tens of milliseconds. Default 0.
@@ -75,8 +98,22 @@ export function sessionNameFor(caseId: string | undefined): string {
 export class ClientFactory {
   private readonly clients = new Map<string, ConfigurableClient>();
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider | undefined>();
+  private readonly observers = new Set<AttemptObserver>();
+  /** The time bounds every client of this factory applies. */
+  readonly timeouts: TimeoutPolicy;
+  /** Attempts per call (the first included). */
+  readonly maxAttempts: number;
 
-  constructor(private readonly options: ClientFactoryOptions = {}) {}
+  constructor(private readonly options: ClientFactoryOptions = {}) {
+    this.timeouts = options.timeouts ?? timeoutsFromEnvironment();
+    this.maxAttempts = options.maxAttempts ?? 8;
+  }
+
+  /** Calls `observer` with the outcome of every attempt of every call; returns a function that stops it. */
+  onAttempt(observer: (event: AttemptEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   /** The case this factory works for, if any. */
   get caseId(): string | undefined {
@@ -91,13 +128,34 @@ export class ClientFactory {
     const client = new Client({
       region: placement.region,
       credentials: this.credentialsFor(placement.account),
-      maxAttempts: this.options.maxAttempts ?? 8,
-      retryMode: "standard",
+      maxAttempts: this.maxAttempts,
+      retryStrategy: new FlzRetryStrategy({ maxAttempts: this.maxAttempts }),
+      requestHandler: new TimedHttpHandler(this.timeouts),
       customUserAgent: [FLZ_USER_AGENT],
     });
+    const stack = client.middlewareStack as MiddlewareStack<object, MetadataBearer>;
+    const attempt = { policy: this.timeouts, account: placement.account, region: placement.region };
+    // The SDK's middleware types are generic over every service's inputs and outputs; these two only read the
+    // request, the input's resource names and the output's stream bodies, so they are typed structurally.
+    stack.add(giveUpMiddleware(attempt) as unknown as InitializeMiddleware<object, MetadataBearer>, {
+      step: "initialize",
+      priority: "high",
+      name: "flzGiveUp",
+    });
+    stack.add(
+      attemptMiddleware({ ...attempt, observers: this.observers }) as unknown as DeserializeMiddleware<
+        object,
+        MetadataBearer
+      >,
+      {
+        step: "deserialize",
+        priority: "high",
+        name: "flzAttempt",
+      },
+    );
     const latency = this.options.injectedLatencyMs ?? 0;
     if (latency > 0) {
-      (client.middlewareStack as MiddlewareStack<object, MetadataBearer>).add(
+      stack.add(
         (next) => async (args) => {
           await new Promise((r) => setTimeout(r, latency));
           return next(args);

@@ -1,130 +1,47 @@
 /**
  * Snapshot-first evidence capture (DESIGN.md §5), resumable and recorded: for every volume of an instance, a
  * snapshot in the member account, a copy under the forensic account's evidence key, shared with the forensic
- * account, copied again there so the forensic account owns it, and locked in compliance mode. The instance's
- * DescribeInstances record and console output go to the evidence bucket as artefacts. Every step goes into the
- * case's custody ledger as soon as it has happened, so a run killed midway leaves a ledger that says what exists;
- * a rerun finds the snapshots by their tags and continues without capturing anything twice.
+ * account, copied again there so the forensic account owns it, and locked in compliance mode (volume.ts). The
+ * instance's DescribeInstances record and console output go to the evidence bucket as artefacts (artefacts.ts).
+ *
+ * Crash-safe and concurrency-safe (issue 19 item 2): a run first appends `capture.started` (which also completes any
+ * batch a dead writer left half-written, so what it reads next is the whole ledger), then reads the ledger. One run
+ * captures an instance at a time: a later run waits while an earlier, unfinished one may still be alive. Every change
+ * is preceded by an intent record and resumed from it; a resumed capture trusts only what the ledger recorded, and
+ * reports every other snapshot tagged for the case as an untrusted candidate (issue 11 item 4, provenance.ts).
  */
 import { EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
-import pLimit from "p-limit";
-import { withQuotaBackoff, type QuotaBackoffOptions, type Sleep } from "../aws/backoff";
-import type { ClientFactory } from "../aws/clients";
-import type { LandingZone } from "../contract";
+import { realSleep } from "../aws/backoff";
+import { newRun, runMayBeAlive } from "../custody/intent";
+import type { CustodyRecord, JsonValue } from "../custody/types";
 import { describeError, NotFoundError, OperationError } from "../errors";
-import type { CustodyEvent, CustodyLedger, JsonValue } from "../custody/types";
+import { storeInstanceArtefacts, type ArtefactResult } from "./artefacts";
 import {
-  CAPTURE_TAG,
-  MAX_CONCURRENT_COPIES_PER_REGION,
-  captureTags,
-  destinationFor,
-  resumeState,
-  selectVolumes,
-  type AttachedVolume,
-  type CaptureRequest,
-  type Destination,
-  type SnapshotRef,
-  type VolumeCapture,
-} from "./plan";
-import { silentProgress, type CaptureProgress } from "./progress";
+  CopyQueue,
+  candidateOf,
+  noteUntrusted,
+  type CaptureOptions,
+  type Context,
+  type UntrustedCandidate,
+} from "./context";
+import { captureLedgerState, type CaptureLedgerState, type CaptureRun } from "./ledger-state";
+import { destinationFor, selectVolumes, type CaptureRequest, type Destination, type VolumeCapture } from "./plan";
+import { silentProgress } from "./progress";
 import {
   attachedVolumes,
   callerArn,
-  consoleOutput,
-  copySnapshot,
-  createSnapshot,
   describeInstance,
+  describeSnapshot,
   findCaptureSnapshots,
-  lockSnapshot,
   lockedSnapshots,
-  shareSnapshot,
   sharedWith,
-  storeArtefact,
-  waitForSnapshot,
-  type StoredArtefact,
 } from "./steps";
+import { captureVolume, type SnapshotResult } from "./volume";
 
-/**
- * Bounds concurrent snapshot copies per destination account and region (EBS allows 20; more are refused with
- * ResourceLimitExceeded). A copy holds its slot until it completes, because that is what the quota counts. Share
- * one queue between captures that run at the same time.
- */
-export class CopyQueue {
-  private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
-
-  constructor(private readonly perRegion = MAX_CONCURRENT_COPIES_PER_REGION) {}
-
-  /** Runs `fn` when a copy slot in that account and region is free. */
-  run<T>(account: string, region: string, fn: () => Promise<T>): Promise<T> {
-    const key = `${account}|${region}`;
-    let limit = this.limits.get(key);
-    if (!limit) {
-      limit = pLimit(this.perRegion);
-      this.limits.set(key, limit);
-    }
-    return limit(fn);
-  }
-}
-
-/** Options of {@link captureInstance}. */
-export interface CaptureOptions {
-  /** Clients: forensic account through the forensic responder role, members through the member responder role. */
-  readonly factory: ClientFactory;
-  /** The landing-zone contract. */
-  readonly landingZone: LandingZone;
-  /** What to capture. */
-  readonly request: CaptureRequest;
-  /** The case's custody ledger; every step is appended to it. */
-  readonly ledger: CustodyLedger;
-  /** Progress reporting. Default: silent. */
-  readonly progress?: CaptureProgress;
-  /** Copy queue shared with other captures running at the same time. Default: a new one. */
-  readonly queue?: CopyQueue;
-  /** Milliseconds between snapshot polls. Default 5 000. */
-  readonly pollIntervalMs?: number;
-  /** Backoff on ResourceLimitExceeded (defaults in {@link withQuotaBackoff}). */
-  readonly quotaBackoff?: Omit<QuotaBackoffOptions, "deadline" | "onRetry" | "sleep">;
-  /** Sleep (tests). */
-  readonly sleep?: Sleep;
-  /** Clock (tests). */
-  readonly now?: () => Date;
-}
-
-/** One volume's outcome, as `--json` prints it. */
-export interface SnapshotResult {
-  /** The captured volume. */
-  readonly volumeId: string;
-  /** Its device name on the instance. */
-  readonly device: string;
-  /** The member account's snapshot of the volume. */
-  readonly sourceSnapshotId?: string;
-  /** The member account's copy under the evidence key (the one shared with the forensic account). */
-  readonly evidenceCopySnapshotId?: string;
-  /** The forensic account's own copy: the evidence. */
-  readonly forensicSnapshotId?: string;
-  /** The evidence key the copies are encrypted under. */
-  readonly kmsKeyArn: string;
-  /** `completed`, or `error` when a step failed. */
-  readonly state: "completed" | "error";
-  /** Whether the forensic copy is under a compliance snapshot lock. */
-  readonly locked: boolean;
-  /** The error line, when `state` is `error`. */
-  readonly error?: string;
-}
-
-/** An instance artefact's outcome. */
-export interface ArtefactResult {
-  /** `instance-record` or `console-output`. */
-  readonly kind: string;
-  /** `s3://bucket/key`, when stored. */
-  readonly location?: string;
-  /** Hex SHA-256 of the stored bytes, when stored. */
-  readonly sha256?: string;
-  /** The error line, when it could not be stored. */
-  readonly error?: string;
-}
+export { CopyQueue, snapshotArn, type CaptureOptions, type UntrustedCandidate } from "./context";
+export type { ArtefactResult } from "./artefacts";
+export type { SnapshotResult } from "./volume";
 
 /** What a capture did, as `--json` prints it. */
 export interface CaptureResult {
@@ -142,33 +59,8 @@ export interface CaptureResult {
   readonly snapshots: SnapshotResult[];
   /** The instance record and console output in the evidence bucket (stored by this run or an earlier one). */
   readonly artefacts: ArtefactResult[];
-}
-
-/** Everything a capture run touches, resolved once. */
-interface Context {
-  readonly options: CaptureOptions;
-  readonly request: CaptureRequest;
-  readonly lz: LandingZone;
-  readonly destination: Destination;
-  readonly memberSource: EC2Client;
-  readonly memberDestination: EC2Client;
-  readonly forensicDestination: EC2Client;
-  readonly deadline: number;
-  readonly progress: CaptureProgress;
-  readonly queue: CopyQueue;
-  readonly recorded: Set<string>;
-  /** Artefacts an earlier run of the case already stored, by subject. */
-  readonly earlierArtefacts: Map<string, ArtefactResult>;
-  readonly now: () => Date;
-}
-
-/** Official-format ARN of a snapshot (EBS snapshot ARNs carry no account; the record's details do). */
-export function snapshotArn(region: string, snapshotId: string): string {
-  return `arn:aws:ec2:${region}::snapshot/${snapshotId}`;
-}
-
-function recordKey(action: string, subject: string): string {
-  return `${action}|${subject}`;
+  /** Snapshots tagged for the case and instance that are not evidence (never locked, never recorded as evidence). */
+  readonly untrusted: UntrustedCandidate[];
 }
 
 /** Captures one instance. Resolves with per-volume outcomes; a failed volume does not stop the others. */
@@ -223,34 +115,9 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
   );
   const volumes = selectVolumes(attachedVolumes(instance), request.volumeIds, request.instanceId);
 
-  const earlier = await ledger.records();
-  const ctx: Context = {
-    options,
-    request,
-    lz,
-    destination,
-    memberSource,
-    memberDestination: factory.client(EC2Client, { ...member, region: destination.region }),
-    forensicDestination: factory.client(EC2Client, { region: destination.region }),
-    deadline: now().getTime() + request.maxWaitMinutes * 60_000,
-    progress,
-    queue: options.queue ?? new CopyQueue(),
-    recorded: new Set(earlier.flatMap((r) => r.subjects.map((s) => recordKey(r.action, s)))),
-    earlierArtefacts: new Map(
-      earlier
-        .filter((r) => r.action === "capture.artefact.stored" && r.evidence?.[0])
-        .map((r) => [
-          r.subjects[0],
-          { kind: r.evidence?.[0].kind ?? "", location: r.evidence?.[0].location, sha256: r.evidence?.[0].sha256 },
-        ]),
-    ),
-    now,
-  };
-
-  const existing = await findExisting(ctx, volumes).catch((err: unknown) =>
-    fail(`cannot look up the existing capture snapshots of case ${request.caseId}`, err, [request.instanceId]),
-  );
-  await ledger.append({
+  const run = newRun();
+  const deadline = now().getTime() + request.maxWaitMinutes * 60_000;
+  const started = await ledger.append({
     action: "capture.started",
     subjects: [request.instanceId, request.account],
     details: {
@@ -260,14 +127,43 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
       destinationRegion: destination.region,
       kmsKeyArn: destination.kmsKeyArn,
       volumes: volumes.map((v) => ({ volumeId: v.volumeId, device: v.device })),
-      resumed: existing.filter((v) => v.source).map((v) => v.volume.volumeId),
+      run: { ...run, deadline },
     },
   });
+  // Read after our own append: it completed any batch a dead writer left, so nothing recorded is missed.
+  const state = await waitForEarlierRuns({
+    options,
+    request,
+    run,
+    started,
+    volumeIds: volumes.map((v) => v.volumeId),
+    deadline,
+    now,
+  });
+
+  const ctx: Context = {
+    options,
+    request,
+    lz,
+    destination,
+    memberSource,
+    memberDestination: factory.client(EC2Client, { ...member, region: destination.region }),
+    forensicDestination: factory.client(EC2Client, { region: destination.region }),
+    deadline,
+    progress,
+    queue: options.queue ?? new CopyQueue(),
+    run,
+    state,
+    recorded: new Set(state.recorded),
+    untrusted: new Map(),
+    now,
+  };
 
   const [artefacts, snapshots] = await Promise.all([
     storeInstanceArtefacts(ctx, instance),
-    Promise.all(existing.map((v) => captureVolume(ctx, v))),
+    Promise.all(volumes.map((v) => captureVolume(ctx, v, state.volumes.get(v.volumeId) ?? emptyVolume()))),
   ]);
+  const untrusted = await reportUntrusted(ctx, snapshots);
   const errors = failureLines({ snapshots, artefacts });
   await ledger.append({
     action: errors.length ? "capture.finished-with-failures" : "capture.completed",
@@ -275,8 +171,12 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
     outcome: errors.length ? "failed" : "succeeded",
     ...(errors.length ? { error: errors.join("; ") } : {}),
     details: {
+      runId: run.id,
+      instance: request.instanceId,
+      account: request.account,
       snapshots: snapshots.map((s) => ({ ...s }) as { [key: string]: JsonValue }),
       artefacts: artefacts.map((a) => ({ ...a }) as { [key: string]: JsonValue }),
+      untrusted: untrusted.map((u) => u.snapshotId),
     },
   });
   progress.stop();
@@ -288,7 +188,123 @@ export async function captureInstance(options: CaptureOptions): Promise<CaptureR
     destinationRegion: destination.region,
     snapshots,
     artefacts,
+    untrusted,
   };
+}
+
+function emptyVolume() {
+  return { snapshots: {}, shared: new Set<string>(), locked: new Set<string>(), open: new Map() };
+}
+
+/**
+ * Reads the ledger and, while an earlier capture run of the same instance has not finished and may still be alive,
+ * waits for it (polling the ledger), so two runs never change the same volumes at once. A run that died is taken
+ * over: its open intents are resolved by the steps.
+ */
+async function waitForEarlierRuns(args: {
+  options: CaptureOptions;
+  request: CaptureRequest;
+  run: ReturnType<typeof newRun>;
+  started: CustodyRecord;
+  volumeIds: string[];
+  deadline: number;
+  now: () => Date;
+}): Promise<CaptureLedgerState> {
+  const { options, request, run, started } = args;
+  const progress = options.progress ?? silentProgress;
+  const sleep = options.sleep ?? realSleep;
+  let told = "";
+  for (;;) {
+    const state = captureLedgerState(await options.ledger.records(), request, args.volumeIds);
+    const blocking = state.runs.filter(
+      (r) =>
+        r.sequence < started.sequence &&
+        !r.finished &&
+        r.run.id !== run.id &&
+        runMayBeAlive(r.run, r.deadline, { self: run, now: args.now().getTime() }),
+    );
+    if (blocking.length === 0) return state;
+    const first = blocking[0];
+    const line = describeRun(first);
+    if (line !== told) {
+      progress.note(
+        `waiting: instance ${request.instanceId} is being captured by ${line}; this run continues once it ends`,
+      );
+      told = line;
+    }
+    if (args.now().getTime() + (options.pollIntervalMs ?? 5000) > args.deadline) {
+      throw new OperationError(
+        `instance ${request.instanceId} is still being captured by ${line} when --max-wait ran out: run the same command again once it has finished`,
+      );
+    }
+    await sleep(options.pollIntervalMs ?? 5000);
+  }
+}
+
+function describeRun(r: CaptureRun): string {
+  return `run ${r.run.id.slice(0, 8)} (process ${r.run.pid} on ${r.run.host}, started ${r.time} by ${r.actor}, custody record ${r.sequence})`;
+}
+
+/**
+ * Every snapshot tagged for this case and instance that this capture does not use and the ledger did not record is
+ * an untrusted candidate: it is reported (once per snapshot, as a record without evidence) and never locked.
+ */
+async function reportUntrusted(ctx: Context, snapshots: SnapshotResult[]): Promise<UntrustedCandidate[]> {
+  const { request, destination } = ctx;
+  const used = new Set(
+    snapshots.flatMap(
+      (s) => [s.sourceSnapshotId, s.evidenceCopySnapshotId, s.forensicSnapshotId].filter(Boolean) as string[],
+    ),
+  );
+  for (const v of ctx.state.volumes.values()) for (const s of Object.values(v.snapshots)) if (s) used.add(s.snapshotId);
+  const places: { ec2: EC2Client; account: string; region: string }[] = [
+    { ec2: ctx.memberSource, account: request.account, region: request.region },
+    { ec2: ctx.forensicDestination, account: ctx.lz.forensicAccountId, region: destination.region },
+  ];
+  if (destination.crossRegion)
+    places.push({ ec2: ctx.memberDestination, account: request.account, region: destination.region });
+  const found = await Promise.all(
+    places.map(async (p) =>
+      (await findCaptureSnapshots(p.ec2, request.caseId, request.instanceId).catch(() => [])).map((snap) => ({
+        ...p,
+        snap,
+      })),
+    ),
+  );
+  for (const { snap, account, region } of found.flat()) {
+    if (used.has(snap.snapshotId)) continue;
+    noteUntrusted(
+      ctx,
+      candidateOf(
+        snap,
+        account,
+        region,
+        "tagged for this case, but no custody record or open intent of the case vouches for its creation",
+      ),
+    );
+  }
+  const candidates = [...ctx.untrusted.values()].filter((c) => !used.has(c.snapshotId));
+  for (const c of candidates) {
+    ctx.progress.note(
+      `untrusted candidate ${c.snapshotId} (account ${c.account}, ${c.region}, tagged as ${c.claimedStage ?? "?"} of ${c.claimedVolume ?? "?"}): ${c.reason}; not used, not locked`,
+    );
+    if (ctx.state.reportedUntrusted.has(c.snapshotId)) continue;
+    await ctx.options.ledger.append({
+      action: "capture.candidate.untrusted",
+      subjects: [c.snapshotId, request.instanceId],
+      outcome: "succeeded",
+      details: {
+        snapshotId: c.snapshotId,
+        account: c.account,
+        region: c.region,
+        claimedVolume: c.claimedVolume ?? null,
+        claimedStage: c.claimedStage ?? null,
+        reason: c.reason,
+        instance: request.instanceId,
+      },
+    });
+  }
+  return candidates;
 }
 
 /** One line per thing that failed in a capture (empty when everything was captured). */
@@ -348,432 +364,55 @@ export async function locateInstance(
   );
 }
 
-/** The clients and facts {@link findExisting} needs. */
-type LookupContext = Pick<
-  Context,
-  "request" | "lz" | "destination" | "memberSource" | "memberDestination" | "forensicDestination"
->;
-
-/** What exists already for these volumes, from the snapshots' tags, their share attribute and their locks. */
-async function findExisting(ctx: LookupContext, volumes: AttachedVolume[]): Promise<VolumeCapture[]> {
-  const { request } = ctx;
-  const stage = (s: SnapshotRef) => s.tags[CAPTURE_TAG.stage];
-  const [memberSource, memberDestination, forensic] = await Promise.all([
-    findCaptureSnapshots(ctx.memberSource, request.caseId, request.instanceId),
-    ctx.destination.crossRegion
-      ? findCaptureSnapshots(ctx.memberDestination, request.caseId, request.instanceId)
-      : Promise.resolve([]),
-    findCaptureSnapshots(ctx.forensicDestination, request.caseId, request.instanceId),
-  ]);
-  // Cross-region, the evidence copies live in the destination region; the source snapshots in the instance's.
-  const member = ctx.destination.crossRegion
-    ? [
-        ...memberSource.filter((s) => stage(s) === "source"),
-        ...memberDestination.filter((s) => stage(s) === "evidence-copy"),
-      ]
-    : memberSource;
-  const copies = member.filter((s) => stage(s) === "evidence-copy").map((s) => s.snapshotId);
-  const [shared, locked] = await Promise.all([
-    sharedWith(ctx.memberDestination, copies, ctx.lz.forensicAccountId),
-    lockedSnapshots(
-      ctx.forensicDestination,
-      forensic.map((s) => s.snapshotId),
-    ),
-  ]);
-  return resumeState(volumes, { member, forensic, sharedWithForensic: shared, locked });
-}
-
-/** Appends an event unless the ledger already has that action for that subject (a resumed run). */
-async function recordOnce(ctx: Context, subject: string, event: CustodyEvent): Promise<void> {
-  const key = recordKey(event.action, subject);
-  if (ctx.recorded.has(key)) return;
-  await ctx.options.ledger.append(event);
-  ctx.recorded.add(key);
-}
-
-function snapshotEvidence(
-  region: string,
-  account: string,
-  snap: SnapshotRef,
-  extra: { [key: string]: JsonValue } = {},
-) {
-  return {
-    kind: "snapshot",
-    location: snapshotArn(region, snap.snapshotId),
-    details: {
-      account,
-      region,
-      snapshotId: snap.snapshotId,
-      ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
-      ...extra,
-    },
-  };
-}
-
-/** Runs (or resumes) one volume's capture; a failure is recorded and returned, not thrown. */
-async function captureVolume(ctx: Context, start: VolumeCapture): Promise<SnapshotResult> {
-  const { request, destination, progress, options } = ctx;
-  const { volume } = start;
-  const base = { volumeId: volume.volumeId, device: volume.device, kmsKeyArn: destination.kmsKeyArn };
-  const forensicAccount = ctx.lz.forensicAccountId;
-  let source = start.source;
-  let evidenceCopy = start.evidenceCopy;
-  let forensic = start.forensic;
-  let locked = start.locked;
-  const wait = (ec2: EC2Client, snap: SnapshotRef, what: string) =>
-    snap.state === "completed"
-      ? Promise.resolve(snap)
-      : waitForSnapshot(ec2, snap.snapshotId, {
-          what,
-          intervalMs: options.pollIntervalMs ?? 5000,
-          deadline: ctx.deadline,
-          sleep: options.sleep,
-          now: () => ctx.now().getTime(),
-          onProgress: (p) => progress.update(volume.volumeId, what, p),
-        });
-  const backoff = (fn: () => Promise<string>) =>
-    withQuotaBackoff(fn, {
-      ...options.quotaBackoff,
-      deadline: ctx.deadline,
-      sleep: options.sleep,
-      onRetry: (attempt, delay) =>
-        progress.note(
-          `${volume.volumeId}: copy quota full (ResourceLimitExceeded), retry ${attempt} in ${Math.round(delay / 1000)} s`,
-        ),
-    });
-  const subjects = () => [
-    volume.volumeId,
-    request.instanceId,
-    ...[source, evidenceCopy, forensic].flatMap((s) => (s ? [s.snapshotId] : [])),
-  ];
-
-  try {
-    // 1. Snapshot the volume in the member account.
-    if (!source) {
-      const capturedAt = ctx.now().toISOString();
-      const tags = captureTags({
-        caseId: request.caseId,
-        instanceId: request.instanceId,
-        account: request.account,
-        volume,
-        stage: "source",
-        capturedAt,
-      });
-      source = await createSnapshot(
-        ctx.memberSource,
-        volume.volumeId,
-        tags,
-        `flz case ${request.caseId}: ${request.instanceId} ${volume.device} (${volume.volumeId})`,
-      );
-      progress.update(volume.volumeId, "snapshot", 0);
-    } else {
-      progress.note(`${volume.volumeId}: found snapshot ${source.snapshotId} from an earlier run`);
-    }
-    const created = source;
-    await recordOnce(ctx, created.snapshotId, {
-      action: "capture.snapshot.created",
-      subjects: [created.snapshotId, volume.volumeId, request.instanceId],
-      evidence: [
-        snapshotEvidence(request.region, request.account, created, {
-          volumeId: volume.volumeId,
-          device: volume.device,
-        }),
-      ],
-      details: {
-        volumeId: volume.volumeId,
-        device: volume.device,
-        startTime: created.startTime ?? null,
-        recoveredFromTags: start.source !== undefined,
-      },
-    });
-    const capturedAt = created.tags[CAPTURE_TAG.capturedAt] ?? ctx.now().toISOString();
-
-    if (!forensic) {
-      // 2. Copy under the evidence key, in the member account: aws/ebs-encrypted snapshots cannot be shared.
-      if (!evidenceCopy) {
-        const done = await wait(ctx.memberSource, created, "snapshot");
-        source = done;
-        evidenceCopy = await ctx.queue.run(request.account, destination.region, async () => {
-          const startedAt = ctx.now().toISOString();
-          const id = await backoff(() =>
-            copySnapshot(ctx.memberDestination, {
-              sourceSnapshotId: done.snapshotId,
-              sourceRegion: request.region,
-              kmsKeyArn: destination.kmsKeyArn,
-              tags: captureTags({
-                caseId: request.caseId,
-                instanceId: request.instanceId,
-                account: request.account,
-                volume,
-                stage: "evidence-copy",
-                capturedAt,
-                sourceSnapshotId: done.snapshotId,
-              }),
-              description: `flz case ${request.caseId}: evidence copy of ${done.snapshotId} (${volume.volumeId})`,
-            }),
-          );
-          await recordOnce(ctx, id, {
-            action: "capture.snapshot.copied",
-            subjects: [id, done.snapshotId, volume.volumeId],
-            evidence: [
-              snapshotEvidence(
-                destination.region,
-                request.account,
-                { ...done, snapshotId: id, kmsKeyId: destination.kmsKeyArn },
-                { sourceSnapshotId: done.snapshotId },
-              ),
-            ],
-            details: {
-              stage: "evidence-copy",
-              sourceSnapshotId: done.snapshotId,
-              sourceRegion: request.region,
-              destinationSnapshotId: id,
-              destinationRegion: destination.region,
-              kmsKeyArn: destination.kmsKeyArn,
-              sourceCompletedAt: ctx.now().toISOString(),
-              startedAt,
-            },
-          });
-          progress.update(volume.volumeId, "evidence copy", 0);
-          return wait(ctx.memberDestination, { snapshotId: id, state: "pending", tags: {} }, "evidence copy");
-        });
-      } else {
-        progress.note(`${volume.volumeId}: found evidence copy ${evidenceCopy.snapshotId} from an earlier run`);
-        await recordOnce(ctx, evidenceCopy.snapshotId, {
-          action: "capture.snapshot.copied",
-          subjects: [evidenceCopy.snapshotId, created.snapshotId, volume.volumeId],
-          evidence: [snapshotEvidence(destination.region, request.account, evidenceCopy)],
-          details: {
-            stage: "evidence-copy",
-            sourceSnapshotId: created.snapshotId,
-            destinationSnapshotId: evidenceCopy.snapshotId,
-            kmsKeyArn: destination.kmsKeyArn,
-            recoveredFromTags: true,
-          },
-        });
-        const pending = evidenceCopy;
-        evidenceCopy = await ctx.queue.run(request.account, destination.region, () =>
-          wait(ctx.memberDestination, pending, "evidence copy"),
-        );
-      }
-      const copy = evidenceCopy;
-
-      // 3. Share the copy with the forensic account, and nobody else.
-      if (!start.shared) await shareSnapshot(ctx.memberDestination, copy.snapshotId, forensicAccount);
-      await recordOnce(ctx, copy.snapshotId, {
-        action: "capture.snapshot.shared",
-        subjects: [copy.snapshotId, forensicAccount],
-        details: {
-          snapshotId: copy.snapshotId,
-          account: request.account,
-          region: destination.region,
-          sharedWith: forensicAccount,
-          recoveredFromTags: start.shared,
-        },
-      });
-
-      // 4. Copy again in the forensic account, so the forensic account owns the evidence.
-      forensic = await ctx.queue.run(forensicAccount, destination.region, async () => {
-        const startedAt = ctx.now().toISOString();
-        const id = await backoff(() =>
-          copySnapshot(ctx.forensicDestination, {
-            sourceSnapshotId: copy.snapshotId,
-            sourceRegion: destination.region,
-            kmsKeyArn: destination.kmsKeyArn,
-            tags: captureTags({
-              caseId: request.caseId,
-              instanceId: request.instanceId,
-              account: request.account,
-              volume,
-              stage: "forensic",
-              capturedAt,
-              sourceSnapshotId: created.snapshotId,
-            }),
-            description: `flz case ${request.caseId}: forensic copy of ${created.snapshotId} (${volume.volumeId} of ${request.instanceId})`,
-          }),
-        );
-        await recordOnce(ctx, id, {
-          action: "capture.snapshot.copied",
-          subjects: [id, copy.snapshotId, volume.volumeId],
-          evidence: [
-            snapshotEvidence(
-              destination.region,
-              forensicAccount,
-              { ...copy, snapshotId: id, kmsKeyId: destination.kmsKeyArn },
-              { sourceSnapshotId: copy.snapshotId },
-            ),
-          ],
-          details: {
-            stage: "forensic",
-            sourceSnapshotId: copy.snapshotId,
-            sourceAccount: request.account,
-            destinationSnapshotId: id,
-            destinationAccount: forensicAccount,
-            region: destination.region,
-            kmsKeyArn: destination.kmsKeyArn,
-            startedAt,
-          },
-        });
-        progress.update(volume.volumeId, "forensic copy", 0);
-        return wait(ctx.forensicDestination, { snapshotId: id, state: "pending", tags: {} }, "forensic copy");
-      });
-    } else {
-      progress.note(`${volume.volumeId}: found forensic copy ${forensic.snapshotId} from an earlier run`);
-      await recordOnce(ctx, forensic.snapshotId, {
-        action: "capture.snapshot.copied",
-        subjects: [forensic.snapshotId, volume.volumeId],
-        evidence: [snapshotEvidence(destination.region, forensicAccount, forensic)],
-        details: {
-          stage: "forensic",
-          destinationSnapshotId: forensic.snapshotId,
-          kmsKeyArn: destination.kmsKeyArn,
-          recoveredFromTags: true,
-        },
-      });
-      const pending = forensic;
-      forensic = await ctx.queue.run(forensicAccount, destination.region, () =>
-        wait(ctx.forensicDestination, pending, "forensic copy"),
-      );
-    }
-    const evidence = forensic;
-
-    // 5. Lock the forensic copy: compliance mode, nobody can delete it before the lock ends.
-    let lockDetails: { [key: string]: JsonValue } = { recoveredFromTags: true };
-    if (!locked) {
-      const lock = await lockSnapshot(ctx.forensicDestination, evidence.snapshotId, request.lockDays);
-      lockDetails = { lockState: lock.lockState, expiresOn: lock.expiresOn ?? null };
-      locked = true;
-    }
-    await recordOnce(ctx, `lock:${evidence.snapshotId}`, {
-      action: "capture.snapshot.locked",
-      subjects: [evidence.snapshotId, `lock:${evidence.snapshotId}`],
-      details: {
-        snapshotId: evidence.snapshotId,
-        account: forensicAccount,
-        region: destination.region,
-        mode: "compliance",
-        lockDays: request.lockDays,
-        ...lockDetails,
-      },
-    });
-    progress.update(volume.volumeId, "locked", 100);
-    return {
-      ...base,
-      sourceSnapshotId: source?.snapshotId,
-      evidenceCopySnapshotId: evidenceCopy?.snapshotId,
-      forensicSnapshotId: evidence.snapshotId,
-      state: "completed",
-      locked,
-    };
-  } catch (err) {
-    const line = describeError(err);
-    progress.note(`${volume.volumeId}: failed: ${line}`);
-    await ctx.options.ledger.append({
-      action: "capture.snapshot.failed",
-      subjects: subjects(),
-      outcome: "failed",
-      error: line,
-      details: { volumeId: volume.volumeId, device: volume.device },
-    });
-    return {
-      ...base,
-      sourceSnapshotId: source?.snapshotId,
-      evidenceCopySnapshotId: evidenceCopy?.snapshotId,
-      forensicSnapshotId: forensic?.snapshotId,
-      state: "error",
-      locked,
-      error: line,
-    };
-  }
-}
-
-/** Stores the instance record and console output once per case and instance (a resumed run keeps the first ones). */
-async function storeInstanceArtefacts(ctx: Context, instance: Instance): Promise<ArtefactResult[]> {
-  const { request, lz } = ctx;
-  const s3 = ctx.options.factory.client(S3Client, { region: lz.homeRegion });
-  const prefix = `cases/${request.caseId}/artefacts/${request.account}/${request.region}/${request.instanceId}`;
-  const stamp = ctx.now().toISOString().replace(/[:.]/g, "-");
-  const kmsKeyArn = lz.evidenceKeyArns[lz.homeRegion] ?? ctx.destination.kmsKeyArn;
-  const items: { kind: string; file: string; contentType: string; body: () => Promise<string> }[] = [
-    {
-      kind: "instance-record",
-      file: "describe-instances.json",
-      contentType: "application/json",
-      body: async () => `${JSON.stringify(instance, null, 2)}\n`,
-    },
-    {
-      kind: "console-output",
-      file: "console-output.txt",
-      contentType: "text/plain; charset=utf-8",
-      body: () => consoleOutput(ctx.memberSource, request.instanceId),
-    },
-  ];
-  const stored: ArtefactResult[] = [];
-  for (const item of items) {
-    const subject = `${item.kind}:${request.account}/${request.region}/${request.instanceId}`;
-    const earlier = ctx.earlierArtefacts.get(subject);
-    if (earlier) {
-      stored.push(earlier);
-      continue;
-    }
-    let artefact: StoredArtefact;
-    try {
-      artefact = await storeArtefact(s3, {
-        bucket: lz.evidenceBucket,
-        key: `${prefix}/${stamp}-${item.file}`,
-        body: await item.body(),
-        contentType: item.contentType,
-        kmsKeyArn,
-      });
-    } catch (err) {
-      const line = `cannot store the ${item.kind} of ${request.instanceId}: ${describeError(err)}`;
-      ctx.progress.note(line);
-      await ctx.options.ledger.append({
-        action: "capture.artefact.failed",
-        subjects: [subject, request.instanceId],
-        outcome: "failed",
-        error: line,
-      });
-      stored.push({ kind: item.kind, error: line });
-      continue;
-    }
-    await recordOnce(ctx, subject, {
-      action: "capture.artefact.stored",
-      subjects: [subject, request.instanceId],
-      evidence: [
-        {
-          kind: item.kind,
-          location: artefact.location,
-          sha256: artefact.sha256,
-          bytes: artefact.bytes,
-          details: artefact.versionId ? { versionId: artefact.versionId } : {},
-        },
-      ],
-    });
-    stored.push({ kind: item.kind, location: artefact.location, sha256: artefact.sha256 });
-  }
-  return stored;
-}
-
-/** Per-volume state and the plan of a run, without changing anything (for `--dry-run`). */
+/**
+ * Per-volume state and the plan of a run, without changing anything (for `--dry-run`): what the ledger recorded,
+ * checked against AWS, and the snapshots tagged for the case that the ledger does not vouch for.
+ */
 export async function inspectCapture(
-  options: Pick<CaptureOptions, "factory" | "landingZone" | "request">,
-): Promise<{ destination: Destination; volumes: VolumeCapture[]; instance: Instance }> {
+  options: Pick<CaptureOptions, "factory" | "landingZone" | "request"> & { records: readonly CustodyRecord[] },
+): Promise<{ destination: Destination; volumes: VolumeCapture[]; instance: Instance; untrusted: string[] }> {
   const { factory, request, landingZone: lz } = options;
   const destination = destinationFor(lz, request.region);
   const memberSource = factory.client(EC2Client, { account: request.account, region: request.region });
+  const memberDestination = factory.client(EC2Client, { account: request.account, region: destination.region });
+  const forensicDestination = factory.client(EC2Client, { region: destination.region });
   const instance = await locateInstance(options, memberSource);
   const volumes = selectVolumes(attachedVolumes(instance), request.volumeIds, request.instanceId);
-  const found = await findExisting(
-    {
-      request,
-      lz,
-      destination,
-      memberSource,
-      memberDestination: factory.client(EC2Client, { account: request.account, region: destination.region }),
-      forensicDestination: factory.client(EC2Client, { region: destination.region }),
-    },
-    volumes,
+  const state = captureLedgerState(
+    options.records,
+    request,
+    volumes.map((v) => v.volumeId),
   );
-  return { destination, instance, volumes: found };
+  const known = new Set<string>();
+  const result = await Promise.all(
+    volumes.map(async (volume) => {
+      const v = state.volumes.get(volume.volumeId);
+      const get = async (ec2: EC2Client, id: string | undefined) => {
+        if (!id) return undefined;
+        known.add(id);
+        return describeSnapshot(ec2, id);
+      };
+      const source = await get(memberSource, v?.snapshots.source?.snapshotId);
+      const evidenceCopy = await get(memberDestination, v?.snapshots["evidence-copy"]?.snapshotId);
+      const forensic = await get(forensicDestination, v?.snapshots.forensic?.snapshotId);
+      const shared = evidenceCopy
+        ? (await sharedWith(memberDestination, [evidenceCopy.snapshotId], lz.forensicAccountId)).has(
+            evidenceCopy.snapshotId,
+          )
+        : false;
+      const locked = forensic
+        ? (await lockedSnapshots(forensicDestination, [forensic.snapshotId])).has(forensic.snapshotId)
+        : false;
+      return { volume, source, evidenceCopy, shared, forensic, locked } satisfies VolumeCapture;
+    }),
+  );
+  const tagged = (
+    await Promise.all(
+      [memberSource, forensicDestination, ...(destination.crossRegion ? [memberDestination] : [])].map((ec2) =>
+        findCaptureSnapshots(ec2, request.caseId, request.instanceId),
+      ),
+    )
+  ).flat();
+  const untrusted = tagged.map((s) => s.snapshotId).filter((id) => !known.has(id) && !state.reportedUntrusted.has(id));
+  return { destination, instance, volumes: result, untrusted };
 }

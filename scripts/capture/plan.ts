@@ -6,7 +6,10 @@
 import { UsageError } from "../errors";
 import type { LandingZone } from "../contract";
 
-/** Tag keys put on every snapshot the capture makes; a resumed run finds its snapshots by them. */
+/**
+ * Tag keys put on every snapshot the capture makes, for people and for finding untrusted candidates. A resumed run
+ * does not trust them: it finds its snapshots through the ledger and the intent tag (`flz:intent`).
+ */
 export const CAPTURE_TAG = {
   case: "flz:case",
   instance: "flz:instance",
@@ -260,42 +263,6 @@ export function remainingSteps(v: VolumeCapture): CaptureStep[] {
   };
   const from = waitsFor[next] ?? next;
   return order.slice(order.indexOf(from));
-}
-
-/**
- * Matches the capture snapshots found by tag to the volumes being captured. When a stage has more than one
- * snapshot for a volume (two operators raced), the oldest one wins so reruns keep converging on the same evidence.
- */
-export function resumeState(
-  volumes: AttachedVolume[],
-  found: {
-    member: SnapshotRef[];
-    forensic: SnapshotRef[];
-    sharedWithForensic: ReadonlySet<string>;
-    locked: ReadonlySet<string>;
-  },
-): VolumeCapture[] {
-  const pick = (refs: SnapshotRef[], volumeId: string, stage: SnapshotStage): SnapshotRef | undefined =>
-    refs
-      .filter(
-        (r) => r.tags[CAPTURE_TAG.volume] === volumeId && r.tags[CAPTURE_TAG.stage] === stage && r.state !== "error",
-      )
-      .sort(
-        (a, b) => (a.startTime ?? "").localeCompare(b.startTime ?? "") || a.snapshotId.localeCompare(b.snapshotId),
-      )[0];
-  return volumes.map((volume) => {
-    const source = pick(found.member, volume.volumeId, "source");
-    const evidenceCopy = pick(found.member, volume.volumeId, "evidence-copy");
-    const forensic = pick(found.forensic, volume.volumeId, "forensic");
-    return {
-      volume,
-      source,
-      evidenceCopy,
-      shared: evidenceCopy !== undefined && found.sharedWithForensic.has(evidenceCopy.snapshotId),
-      forensic,
-      locked: forensic !== undefined && found.locked.has(forensic.snapshotId),
-    };
-  });
 }
 
 /** Percent complete from a snapshot's `Progress` (a string like `"42%"`); 0 when absent or malformed. */

@@ -22,7 +22,9 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { pollUntil, type Sleep } from "../aws/backoff";
 import { OperationError } from "../errors";
+import { INTENT_TAG } from "../custody/intent";
 import { CAPTURE_TAG, parseProgress, type AttachedVolume, type SnapshotRef } from "./plan";
+import type { DescribedSnapshot } from "./provenance";
 
 /** A snapshot that ended in `error`: carries the snapshot's own `StateMessage`. */
 export class SnapshotFailedError extends OperationError {
@@ -55,6 +57,43 @@ export function toSnapshotRef(s: Snapshot): SnapshotRef {
   };
 }
 
+/** A snapshot with the fields provenance rests on (owner, volume). */
+export function toDescribed(s: Snapshot): DescribedSnapshot {
+  return { ...toSnapshotRef(s), ownerId: s.OwnerId, volumeId: s.VolumeId };
+}
+
+/** Every page of a DescribeSnapshots query of the account's own snapshots. */
+async function ownSnapshots(
+  ec2: EC2Client,
+  input: { Filters?: { Name: string; Values: string[] }[] },
+): Promise<DescribedSnapshot[]> {
+  const found: DescribedSnapshot[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], ...input, NextToken }));
+    found.push(...(out.Snapshots ?? []).map(toDescribed));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+/** A snapshot by ID, as the account sees it; undefined when it does not exist (any more). */
+export async function describeSnapshot(ec2: EC2Client, snapshotId: string): Promise<DescribedSnapshot | undefined> {
+  try {
+    const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    const snap = out.Snapshots?.find((s) => s.SnapshotId === snapshotId);
+    return snap ? toDescribed(snap) : undefined;
+  } catch (err) {
+    if ((err as { name?: string }).name === "InvalidSnapshot.NotFound") return undefined;
+    throw err;
+  }
+}
+
+/** The account's own snapshots created under an intent (found by the tag set at creation). */
+export function findByIntent(ec2: EC2Client, intentId: string): Promise<DescribedSnapshot[]> {
+  return ownSnapshots(ec2, { Filters: [{ Name: `tag:${INTENT_TAG}`, Values: [intentId] }] });
+}
+
 /** The instance's DescribeInstances record, or undefined when this account and region have no such instance. */
 export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance | undefined> {
   try {
@@ -73,25 +112,17 @@ export function attachedVolumes(instance: Instance): AttachedVolume[] {
     .map((m) => ({ volumeId: m.Ebs?.VolumeId ?? "", device: m.DeviceName ?? "unknown" }));
 }
 
-/** The account's own capture snapshots of a case and instance, found by their tags (every page). */
-export async function findCaptureSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<SnapshotRef[]> {
-  const refs: SnapshotRef[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(
-      new DescribeSnapshotsCommand({
-        OwnerIds: ["self"],
-        Filters: [
-          { Name: `tag:${CAPTURE_TAG.case}`, Values: [caseId] },
-          { Name: `tag:${CAPTURE_TAG.instance}`, Values: [instanceId] },
-        ],
-        NextToken,
-      }),
-    );
-    refs.push(...(out.Snapshots ?? []).map(toSnapshotRef));
-    NextToken = out.NextToken;
-  } while (NextToken);
-  return refs;
+/**
+ * The account's own snapshots tagged for a case and instance (every page). Tags are not proof of anything: anyone
+ * who may tag snapshots in the account can set them; capture uses this only to find untrusted candidates.
+ */
+export function findCaptureSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<DescribedSnapshot[]> {
+  return ownSnapshots(ec2, {
+    Filters: [
+      { Name: `tag:${CAPTURE_TAG.case}`, Values: [caseId] },
+      { Name: `tag:${CAPTURE_TAG.instance}`, Values: [instanceId] },
+    ],
+  });
 }
 
 /** Which of the snapshots grant createVolumePermission to `account`. */
@@ -106,6 +137,11 @@ export async function sharedWith(ec2: EC2Client, snapshotIds: string[], account:
     }),
   );
   return shared;
+}
+
+/** Whether a snapshot grants createVolumePermission to `account`. */
+export async function isSharedWith(ec2: EC2Client, snapshotId: string, account: string): Promise<boolean> {
+  return (await sharedWith(ec2, [snapshotId], account)).has(snapshotId);
 }
 
 /** Which of the snapshots carry a snapshot lock that has not expired. */
@@ -123,7 +159,7 @@ export async function createSnapshot(
   volumeId: string,
   tags: Record<string, string>,
   description: string,
-): Promise<SnapshotRef> {
+): Promise<DescribedSnapshot> {
   const out = await ec2.send(
     new CreateSnapshotCommand({
       VolumeId: volumeId,
@@ -131,7 +167,7 @@ export async function createSnapshot(
       TagSpecifications: [{ ResourceType: "snapshot", Tags: toTagList(tags) }],
     }),
   );
-  return toSnapshotRef({ ...out, Tags: out.Tags ?? toTagList(tags) });
+  return toDescribed({ ...out, Tags: out.Tags ?? toTagList(tags) });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { CLOCK_ACTION } from "../clock/case-events";
 import { statusOf, type DeadlineStatus } from "../clock/deadlines";
+import type { UnrecordedObject } from "../custody/orphans";
 import type { CustodyRecord, JsonValue } from "../custody/types";
 import { openingOf } from "./registry";
 
@@ -155,6 +156,13 @@ export interface CaseStatus {
   readonly verification: StatusVerification;
   /** The moment deadlines are marked against. */
   readonly now: string;
+  /**
+   * Objects in the case's folder that no record names (what a crash between a write and its record leaves, issue 19
+   * item 4), with S3's SHA-256 of each; filled in by the command, which reads the bucket.
+   */
+  readonly unrecorded?: UnrecordedObject[];
+  /** Why the bucket could not be read for {@link CaseStatus.unrecorded}, when it could not. */
+  readonly unrecordedProblem?: string;
 }
 
 function text(value: JsonValue | undefined): string | undefined {

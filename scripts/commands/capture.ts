@@ -10,6 +10,7 @@ import { parseCaptureRequest, planLines, type CaptureRequest } from "../capture/
 import { barProgress, lineProgress, type CaptureProgress } from "../capture/progress";
 import { loadLandingZone, type LandingZone } from "../contract";
 import { openLedger } from "../custody/ledger";
+import type { CustodyRecord } from "../custody/types";
 import { withResponderFactory } from "./case";
 import { OperationError } from "../errors";
 import { note, printJson, printLine, processIo, type Io } from "../output";
@@ -34,7 +35,10 @@ region's evidence key -> share that copy with the forensic account only -> copy 
 lock the forensic copy with EBS Snapshot Lock in compliance mode. The instance's DescribeInstances record and console
 output are stored in the evidence bucket with their SHA-256. Every step is recorded in the case's custody ledger.
 
-Running the same command again resumes: snapshots are found by their tags, nothing is captured twice.
+Running the same command again resumes from the case's ledger: every change is written there as an intent before it
+is made, and found again by the tag it was made with; nothing is captured or recorded twice. Only snapshots whose
+creation the ledger recorded are used: any other snapshot tagged for the case is reported as an untrusted candidate
+and never locked. A second run on the same instance waits for one that is still running.
 Nothing here is undone by flz: compliance-locked snapshots cannot be deleted by anyone until the lock ends.
 
 Examples:
@@ -87,11 +91,11 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CaptureRe
   });
   const lz = loadLandingZone(flags.landingZone);
   return withResponderFactory(lz, request.caseId, async (factory) => {
+    const ledger = await openLedger({ factory, landingZone: lz, caseId: request.caseId });
     if (flags.dryRun) {
-      await dryRun(factory, lz, request, io, flags.json === true);
+      await dryRun(factory, lz, request, await ledger.records(), io, flags.json === true);
       return undefined;
     }
-    const ledger = await openLedger({ factory, landingZone: lz, caseId: request.caseId });
     const result = await captureInstance({ factory, landingZone: lz, request, ledger, progress: progressFor(io) });
     if (flags.json) printJson(io, result);
     else printHuman(io, result);
@@ -109,10 +113,11 @@ async function dryRun(
   factory: ClientFactory,
   lz: LandingZone,
   request: CaptureRequest,
+  records: readonly CustodyRecord[],
   io: Io,
   json: boolean,
 ): Promise<void> {
-  const { destination, volumes } = await inspectCapture({ factory, landingZone: lz, request });
+  const { destination, volumes, untrusted } = await inspectCapture({ factory, landingZone: lz, request, records });
   if (json) {
     printJson(io, {
       dryRun: true,
@@ -131,6 +136,7 @@ async function dryRun(
         forensicSnapshotId: v.forensic?.snapshotId,
         locked: v.locked,
       })),
+      untrusted,
     });
     return;
   }
@@ -140,6 +146,13 @@ async function dryRun(
     0,
     `  instance record and console output -> s3://${lz.evidenceBucket}/cases/${request.caseId}/artefacts/ (unless already stored)`,
   );
+  if (untrusted.length > 0) {
+    lines.splice(
+      lines.length - 1,
+      0,
+      `  untrusted candidates (tagged for the case, not recorded in its ledger; would not be used): ${untrusted.join(", ")}`,
+    );
+  }
   for (const line of lines) printLine(io, line);
 }
 
@@ -157,6 +170,11 @@ function printHuman(io: Io, result: CaptureResult): void {
   }
   for (const a of result.artefacts)
     printLine(io, a.error ? `  ${a.kind}: FAILED: ${a.error}` : `  ${a.kind}: ${a.location} sha256 ${a.sha256}`);
+  for (const u of result.untrusted)
+    printLine(
+      io,
+      `  untrusted candidate ${u.snapshotId} (account ${u.account}, ${u.region}): ${u.reason}; not used, not locked`,
+    );
   printLine(
     io,
     `every step is recorded in the custody ledger of case ${result.case}; compliance-locked snapshots cannot be deleted until the lock ends`,

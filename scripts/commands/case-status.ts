@@ -1,15 +1,16 @@
 /**
  * `flz case status <id>`: where a case stands: who opened it and when the organisation became aware, every action
  * taken, the containments still in effect (per the ledger, and per the live check once it exists: scripts/cases/live.ts),
- * the evidence held with its hashes, the last computed deadlines marked against now, and a verification of the chain
- * made for this status.
+ * the evidence held with its hashes, the objects of the case's folder that no record names (scripts/custody/orphans.ts),
+ * the last computed deadlines marked against now, and a verification of the chain made for this status.
  */
 import { liveStates } from "../cases/live";
 import { caseStatus, type CaseStatus, type StatusVerification } from "../cases/status";
-import { withCaseLedger } from "../cases/with-case";
+import { caseStore, withCaseLedger } from "../cases/with-case";
 import { parseInstant } from "../clock/time";
 import { loadLandingZone } from "../contract";
 import { verifyChain } from "../custody/chain";
+import { listUnrecordedObjects } from "../custody/orphans";
 import { readableRecords } from "./custody";
 import { verdictLine } from "../custody/report";
 import { describeError } from "../errors";
@@ -63,7 +64,14 @@ export async function runCaseStatus(caseId: string, flags: CaseStatusFlags, io: 
       }
       const base = caseStatus(caseId, records, verification, now);
       const live = await liveStates({ factory, ledger, region: lz.homeRegion }, base.inEffect);
-      return { ...base, inEffect: base.inEffect.map((c) => ({ ...c, live: live.get(c.sequence) })) };
+      const store = caseStore(factory, lz);
+      let orphans: Pick<CaseStatus, "unrecorded" | "unrecordedProblem">;
+      try {
+        orphans = { unrecorded: await listUnrecordedObjects(store.s3, store.bucket, caseId, records) };
+      } catch (err) {
+        orphans = { unrecordedProblem: describeError(err) };
+      }
+      return { ...base, inEffect: base.inEffect.map((c) => ({ ...c, live: live.get(c.sequence) })), ...orphans };
     },
     { access: "read" },
   );
@@ -113,6 +121,14 @@ export function statusLines(s: CaseStatus): string[] {
     lines.push(
       `  record ${e.sequence} ${q(e.kind)} ${q(e.location)} sha256 ${q(e.sha256 ?? "-")}${e.bytes !== undefined ? ` (${e.bytes} bytes)` : ""}`,
     );
+  if (s.unrecordedProblem) lines.push("", `objects no record names: not checked (${q(s.unrecordedProblem)})`);
+  else if (s.unrecorded?.length) {
+    lines.push("", "objects no record names (left by an interrupted write; rerun the command that wrote them):");
+    for (const u of s.unrecorded)
+      lines.push(
+        `  ${q(u.location)} ${u.sha256 ? `sha256 ${u.sha256}` : `S3 checksum ${q(u.s3ChecksumSha256 ?? "-")}`} (${u.bytes} bytes)`,
+      );
+  }
   lines.push("", "deadlines:");
   if (!s.deadlines) lines.push(`  not computed yet: flz clock --case ${s.caseId}`);
   else {

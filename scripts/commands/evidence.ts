@@ -6,18 +6,13 @@ import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
 import { loadLandingZone } from "../contract";
-import {
-  EVIDENCE_KINDS,
-  evidenceKey,
-  partSizeFor,
-  uploadEvidence,
-  type EvidenceKind,
-} from "../custody/evidence-upload";
+import { EVIDENCE_KINDS, evidenceKey, partSizeFor, type EvidenceKind } from "../custody/evidence-upload";
+import { putWithIntent } from "../custody/evidence-resume";
 import { withCaseLedger } from "./case";
 import { isValidCaseId } from "../custody/record";
 import type { CustodyRecord, EvidenceItem } from "../custody/types";
-import { describeError, OperationError, UsageError } from "../errors";
-import { note, printJson, printLine, processIo, type Io } from "../output";
+import { UsageError } from "../errors";
+import { printJson, printLine, processIo, type Io } from "../output";
 
 /** Options as commander hands them over. */
 export interface EvidencePutFlags {
@@ -48,6 +43,11 @@ The file is read once: the same bytes are hashed (SHA-256, recorded in the ledge
 checksums (per part for large files, so S3 rejects any part that arrives damaged). The object lands in
 cases/<case>/evidence/<kind>/<UTC time>-<name> and is locked by the bucket's default COMPLIANCE retention: it cannot
 be deleted or overwritten by anyone, root included, until the retention ends. There is nothing to undo.
+
+Interrupted? Run the same command again: the ledger holds the upload's intent (written before the upload started),
+so the rerun continues the multipart upload (keeping every part whose SHA-256 matches the file), or records an object
+that was stored but not recorded (found by its key, or by its content hash), once. If the file changed in between,
+the old upload is aborted and the rerun says so.
 
 Examples:
   $ flz evidence put --case IR-2026-042 --kind memory ./i-0abc.lime --dry-run
@@ -143,44 +143,17 @@ export async function runEvidencePut(
   }
   return withCaseLedger(lz, caseId, async (ledger, factory) => {
     const s3 = factory.client(S3Client, { region: lz.homeRegion });
-    const location = `s3://${lz.evidenceBucket}/${key}`;
-    let evidence: EvidenceItem;
-    try {
-      evidence = await uploadEvidence({ s3, bucket: lz.evidenceBucket, key, file, kind, partSize: chosenPart });
-    } catch (err) {
-      await ledger
-        .append({
-          action: "evidence.put",
-          subjects: [location],
-          outcome: "failed",
-          error: describeError(err),
-          details: { sourcePath: file, kind },
-        })
-        .catch((e: unknown) =>
-          note(io, `warning: the failure could not be recorded in the ledger either: ${describeError(e)}`),
-        );
-      throw new OperationError(`upload of ${file} to ${location} failed: ${describeError(err)}`);
-    }
-    const record = await ledger.append({
-      action: "evidence.put",
-      subjects: [evidence.location],
-      evidence: [evidence],
-      details: { kind },
+    return putWithIntent({
+      s3,
+      ledger,
+      bucket: lz.evidenceBucket,
+      caseId,
+      file,
+      kind,
+      partSize: chosenPart,
+      key,
+      io,
+      json: flags.json === true,
     });
-    if (!evidence.details?.retentionMode) {
-      note(
-        io,
-        `warning: ${evidence.location} carries no Object Lock retention: check the evidence bucket's default retention (COMPLIANCE)`,
-      );
-    }
-    if (flags.json) printJson(io, { evidence, record: { sequence: record.sequence, hash: record.hash } });
-    else {
-      printLine(io, `${evidence.sha256}  ${evidence.location}`);
-      printLine(
-        io,
-        `recorded as custody record ${record.sequence} of case ${caseId}${evidence.details?.retainUntil ? `; locked until ${String(evidence.details.retainUntil)}` : ""}`,
-      );
-    }
-    return { evidence, record };
   });
 }

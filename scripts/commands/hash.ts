@@ -1,14 +1,22 @@
 /**
  * `flz hash`: the SHA-256 an examiner re-checks, for files and block devices (one streaming read, with an optional
  * 512 KiB block manifest) and for EBS snapshots through the EBS direct APIs (no volume restored). Reads only; changes
- * nothing in AWS, so it has no ledger record of its own: the commands that produce evidence record these digests.
+ * nothing in AWS. With `--case`, each digest is recorded in the case's custody ledger (issue 14), once per artefact
+ * and digest. A long snapshot hash can write checkpoints into its manifest and resume from the last one (issue 19
+ * item 5).
  */
 import type { Command } from "commander";
 import { EBSClient } from "@aws-sdk/client-ebs";
-import { withResponderFactory } from "./case";
-import { loadLandingZone } from "../contract";
+import { hostname } from "node:os";
+import * as path from "node:path";
+import { withCaseLedger, withResponderFactory } from "./case";
+import { snapshotArn } from "../capture/context";
+import { loadLandingZone, type LandingZone } from "../contract";
+import { openLedger } from "../custody/ledger";
+import { isValidCaseId } from "../custody/record";
+import type { CustodyEvent, CustodyLedger } from "../custody/types";
 import { OperationError, UsageError } from "../errors";
-import { ManifestWriter } from "../hash/blocks";
+import { ManifestWriter, type HashCheckpoint } from "../hash/blocks";
 import { hashFile, type FileDigest } from "../hash/file";
 import { hashSnapshot, type SnapshotDigest } from "../hash/snapshot";
 import { note, printJson, printLine, processIo, type Io } from "../output";
@@ -29,6 +37,12 @@ export interface HashFlags {
   landingZone?: string;
   /** Print JSON. */
   json?: boolean;
+  /** Record the digests in this case's ledger. */
+  case?: string;
+  /** Write a checkpoint into the manifest every this many MiB of image (snapshots). */
+  checkpointEvery?: string;
+  /** Resume a snapshot hash from the manifest's last checkpoint. */
+  resume?: boolean;
 }
 
 /** A validated `flz hash` request. */
@@ -41,6 +55,8 @@ export type HashRequest =
       readonly account?: string;
       readonly concurrency: number;
       readonly manifest?: string;
+      readonly checkpointBytes?: number;
+      readonly resume: boolean;
     };
 
 const EXAMPLES = `
@@ -58,15 +74,25 @@ Examples:
   $ flz hash /dev/nvme1n1 --manifest nvme1n1.manifest.jsonl --json
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1
   $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --account 333333333333 --concurrency 128 \\
-      --manifest snap.manifest.jsonl --json`;
+      --manifest snap.manifest.jsonl --json
+  $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --case IR-2026-042
+  $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --manifest snap.jsonl --checkpoint-every 4096
+  $ flz hash --snapshot snap-0123456789abcdef0 --region eu-west-1 --manifest snap.jsonl --resume
+
+With --case, each digest is appended to the case's custody ledger (evidence.file.hashed, evidence.snapshot.hashed), once
+per artefact and digest: hashing the same thing again with the same result records nothing new. Block reads that time
+out, are reset or come back truncated are retried per block; throttling is counted where it happens.`;
 
 /** Validates the flags and files into a request; throws {@link UsageError} naming the bad value. */
 export function parseHashRequest(files: string[], flags: HashFlags): HashRequest {
   if (flags.snapshot === undefined) {
     if (files.length === 0)
       throw new UsageError("nothing to hash: give one or more files, or --snapshot <snap-id> --region <region>");
-    for (const flag of ["region", "account", "concurrency"] as const) {
-      if (flags[flag] !== undefined) throw new UsageError(`--${flag} applies to --snapshot only, not to files`);
+    for (const flag of ["region", "account", "concurrency", "checkpointEvery", "resume"] as const) {
+      if (flags[flag] !== undefined)
+        throw new UsageError(
+          `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --snapshot only, not to files`,
+        );
     }
     return { kind: "files", files, manifest: flags.manifest };
   }
@@ -83,6 +109,19 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
     throw new UsageError(`--concurrency ${flags.concurrency} is not a whole number from 1 to 1024`);
   }
+  let checkpointBytes: number | undefined;
+  if (flags.checkpointEvery !== undefined) {
+    const mib = Number(flags.checkpointEvery);
+    if (!Number.isInteger(mib) || mib < 1 || mib > 1024 * 1024)
+      throw new UsageError(
+        `--checkpoint-every ${flags.checkpointEvery} is not a whole number of MiB from 1 to 1048576`,
+      );
+    checkpointBytes = mib * 1024 * 1024;
+  }
+  if ((checkpointBytes !== undefined || flags.resume) && !flags.manifest)
+    throw new UsageError(
+      "--checkpoint-every and --resume need --manifest <file>: checkpoints are kept in the manifest",
+    );
   return {
     kind: "snapshot",
     snapshotId: flags.snapshot,
@@ -90,6 +129,8 @@ export function parseHashRequest(files: string[], flags: HashFlags): HashRequest
     account: flags.account,
     concurrency,
     manifest: flags.manifest,
+    checkpointBytes,
+    resume: flags.resume === true,
   };
 }
 
@@ -136,7 +177,16 @@ export function register(program: Command): void {
     )
     .option("--concurrency <n>", "concurrent block requests for a snapshot (default 64)")
     .option("--manifest <out>", "also write per-block SHA-256s to this file (JSON Lines)")
-    .option("--landing-zone <file>", "outputs contract JSON; default $FLZ_LANDING_ZONE (required with --account)")
+    .option(
+      "--checkpoint-every <MiB>",
+      "snapshots: write a resumable checkpoint into the manifest every this many MiB of image (hashes in WebAssembly, slower)",
+    )
+    .option("--resume", "snapshots: continue from the manifest's last checkpoint instead of starting over")
+    .option("--case <id>", "record each digest in this case's custody ledger (needs the landing zone)")
+    .option(
+      "--landing-zone <file>",
+      "outputs contract JSON; default $FLZ_LANDING_ZONE (required with --account and --case)",
+    )
     .option("--json", "print one JSON document on stdout")
     .addHelpText("after", EXAMPLES)
     .action(async (files: string[], flags: HashFlags) => {
@@ -147,10 +197,34 @@ export function register(program: Command): void {
 /** Runs the command; exported for tests that pass their own streams. */
 export async function runHash(files: string[], flags: HashFlags, io: Io): Promise<FileDigest[] | SnapshotDigest> {
   const request = parseHashRequest(files, flags);
-  const manifest = request.manifest ? new ManifestWriter(request.manifest) : undefined;
+  if (flags.case !== undefined && !isValidCaseId(flags.case))
+    throw new UsageError(
+      `--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`,
+    );
+  const lz =
+    request.kind === "snapshot" && (request.account !== undefined || flags.landingZone || process.env.FLZ_LANDING_ZONE)
+      ? loadLandingZone(flags.landingZone)
+      : flags.case !== undefined
+        ? loadLandingZone(flags.landingZone)
+        : undefined;
+  let resumed: HashCheckpoint | undefined;
+  let manifest: ManifestWriter | undefined;
+  if (request.kind === "snapshot" && request.resume && request.manifest) {
+    const opened = ManifestWriter.resume(request.manifest, request.snapshotId);
+    manifest = opened.writer;
+    resumed = opened.checkpoint;
+    note(
+      io,
+      `resuming ${request.snapshotId} after block ${resumed.lastIndex} (${resumed.writtenBlocks} written blocks already hashed)`,
+    );
+  } else if (request.manifest) manifest = new ManifestWriter(request.manifest);
   try {
-    if (request.kind === "files") return await hashFiles(request.files, manifest, io, flags.json === true);
-    return await hashOneSnapshot(request, flags, manifest, io);
+    if (request.kind === "files") {
+      const digests = await hashFiles(request.files, manifest, io, flags.json === true);
+      if (flags.case !== undefined && lz) await recordFileDigests(lz, flags.case, digests, manifest?.path, io);
+      return digests;
+    }
+    return await hashOneSnapshot(request, flags, lz, manifest, resumed, io);
   } finally {
     manifest?.close();
   }
@@ -212,20 +286,26 @@ async function hashFiles(
 async function hashOneSnapshot(
   request: Extract<HashRequest, { kind: "snapshot" }>,
   flags: HashFlags,
+  lz: LandingZone | undefined,
   manifest: ManifestWriter | undefined,
+  resumed: HashCheckpoint | undefined,
   io: Io,
 ): Promise<SnapshotDigest> {
-  const lz =
-    request.account !== undefined || flags.landingZone || process.env.FLZ_LANDING_ZONE
-      ? loadLandingZone(flags.landingZone)
-      : undefined;
-  return withResponderFactory(lz, undefined, async (factory) => {
+  return withResponderFactory(lz, flags.case, async (factory) => {
     const ebs = factory.client(EBSClient, { account: request.account, region: request.region });
     const digest = await hashSnapshot({
       ebs,
       snapshotId: request.snapshotId,
       concurrency: request.concurrency,
-      onStart: ({ blockSize }) => manifest?.source({ type: "snapshot", source: request.snapshotId, blockSize }),
+      observeAttempts: (observer) => factory.onAttempt(observer),
+      resumeFrom: resumed,
+      checkpoint:
+        manifest && (request.checkpointBytes !== undefined || resumed)
+          ? { everyBytes: request.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES, write: (c) => manifest.checkpoint(c) }
+          : undefined,
+      onStart: ({ blockSize }) => {
+        if (!resumed) manifest?.source({ type: "snapshot", source: request.snapshotId, blockSize });
+      },
       onBlock: (block) => manifest?.block(block),
       onProgress: progressNotes(
         io,
@@ -243,9 +323,10 @@ async function hashOneSnapshot(
         linearChecksum: digest.linearChecksum,
       });
     }
+    const account = request.account ?? lz?.forensicAccountId;
     const facts = {
       snapshotId: digest.snapshotId,
-      account: request.account ?? lz?.forensicAccountId ?? null,
+      account: account ?? null,
       region: request.region,
       volumeSizeGiB: digest.volumeSizeGiB,
       blockSize: digest.blockSize,
@@ -256,9 +337,43 @@ async function hashOneSnapshot(
       blocksPerSecond: Math.round(digest.blocksPerSecond),
       checksumRetries: digest.checksumRetries,
       throttled: digest.throttled,
+      faultsRetried: digest.faultsRetried,
+      ...(digest.resumedAfterIndex !== undefined ? { resumedAfterIndex: digest.resumedAfterIndex } : {}),
       ...(manifest ? { manifest: manifest.path } : {}),
     };
-    if (flags.json) printJson(io, facts);
+    let record: { sequence: number; hash: string; already: boolean } | undefined;
+    if (flags.case !== undefined && lz) {
+      const ledger = await openLedger({ factory, landingZone: lz, caseId: flags.case });
+      const location = snapshotArn(request.region, digest.snapshotId);
+      record = await recordOnce(ledger, {
+        action: "evidence.snapshot.hashed",
+        subjects: [location],
+        evidence: [
+          {
+            kind: "snapshot",
+            location,
+            sha256: digest.imageSha256,
+            bytes: digest.volumeSizeGiB * 2 ** 30,
+            details: {
+              ...(account ? { account } : {}),
+              region: request.region,
+              snapshotId: digest.snapshotId,
+              blockSize: digest.blockSize,
+              writtenBlocks: digest.writtenBlocks,
+              linearChecksum: digest.linearChecksum,
+            },
+          },
+        ],
+        details: {
+          method: "EBS direct APIs (flz hash --snapshot): every block's checksum verified, unwritten blocks as zeros",
+          blocksPerSecond: Math.round(digest.blocksPerSecond),
+        },
+      });
+      if (record.already)
+        note(io, `already recorded in custody record ${record.sequence} of case ${flags.case} (same digest)`);
+    }
+    if (flags.json)
+      printJson(io, record ? { ...facts, record: { sequence: record.sequence, hash: record.hash } } : facts);
     else {
       printLine(io, `${digest.imageSha256}  ${digest.snapshotId} (image of ${digest.volumeSizeGiB} GiB)`);
       printLine(
@@ -267,9 +382,69 @@ async function hashOneSnapshot(
       );
       note(
         io,
-        `${facts.blocksPerSecond} blocks/s over ${facts.seconds} s; ${digest.checksumRetries} refetched, ${digest.throttled} throttled`,
+        `${facts.blocksPerSecond} blocks/s over ${facts.seconds} s; ${digest.checksumRetries} refetched, ${digest.throttled} throttled, ${digest.faultsRetried} retried after faults`,
+      );
+      if (record && !record.already) note(io, `recorded as custody record ${record.sequence} of case ${flags.case}`);
+    }
+    return record ? { ...digest, record: { sequence: record.sequence, hash: record.hash } } : digest;
+  });
+}
+
+/** Default checkpoint interval with --resume and no --checkpoint-every: 4 GiB of image. */
+const DEFAULT_CHECKPOINT_BYTES = 4 * 2 ** 30;
+
+/**
+ * Appends an event unless the case already has the same action for the same evidence with the same digest (a rerun
+ * after a crash, or the same check made twice); returns the record either way.
+ */
+async function recordOnce(
+  ledger: CustodyLedger,
+  event: CustodyEvent,
+): Promise<{ sequence: number; hash: string; already: boolean }> {
+  const item = event.evidence?.[0];
+  const earlier = (await ledger.records()).find(
+    (r) =>
+      r.action === event.action &&
+      r.outcome !== "failed" &&
+      r.evidence?.some((e) => e.location === item?.location && e.sha256 === item?.sha256),
+  );
+  if (earlier) return { sequence: earlier.sequence, hash: earlier.hash, already: true };
+  const record = await ledger.append(event);
+  return { sequence: record.sequence, hash: record.hash, already: false };
+}
+
+/** Records each file's digest in the case's ledger. */
+async function recordFileDigests(
+  lz: LandingZone,
+  caseId: string,
+  digests: FileDigest[],
+  manifest: string | undefined,
+  io: Io,
+): Promise<void> {
+  await withCaseLedger(lz, caseId, async (ledger) => {
+    for (const d of digests) {
+      const where = path.resolve(d.path);
+      const location = `file://${hostname()}${where}`;
+      const record = await recordOnce(ledger, {
+        action: "evidence.file.hashed",
+        subjects: [location],
+        evidence: [
+          {
+            kind: "file",
+            location,
+            sha256: d.sha256,
+            bytes: d.bytes,
+            details: { host: hostname(), path: where, ...(manifest ? { manifest: path.resolve(manifest) } : {}) },
+          },
+        ],
+        details: { method: "flz hash: one streaming SHA-256 read" },
+      });
+      note(
+        io,
+        record.already
+          ? `${d.path}: already recorded in custody record ${record.sequence} of case ${caseId} (same digest)`
+          : `${d.path}: recorded as custody record ${record.sequence} of case ${caseId}`,
       );
     }
-    return digest;
   });
 }

@@ -11,7 +11,7 @@ import { PassThrough } from "node:stream";
 import { S3Client } from "@aws-sdk/client-s3";
 import { responderFactory } from "../aws/clients";
 import { withCallLabel } from "../aws/observer";
-import { captureInstance, snapshotArn, type CaptureResult } from "../capture/capture";
+import { captureInstance, type CaptureResult } from "../capture/capture";
 import { parseCaptureRequest } from "../capture/plan";
 import { runCaseOpen } from "../commands/case-open";
 import { clockForCase } from "../commands/clock";
@@ -343,7 +343,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
         id: "hash-snapshots",
         title: "Hash the forensic snapshots through the EBS direct APIs and check them against the planted disks",
         phase: "custody",
-        command: `flz hash --snapshot <forensic snapshot> --region ${incident.region} --landing-zone ${options.landingZoneFile}`,
+        command: `flz hash --snapshot <forensic snapshot> --region ${incident.region} --case ${caseId} --landing-zone ${options.landingZoneFile}`,
         scenarios: ["compromised-instance"],
         blockedBy: () =>
           capture?.snapshots.some((snap) => snap.state === "completed" && snap.forensicSnapshotId)
@@ -353,7 +353,8 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
           const captured = (capture?.snapshots ?? []).filter((snap) => snap.state === "completed");
           snapshotHashes = await Promise.all(
             captured.map((snap) =>
-              hashForensicSnapshot(l, {
+              hashForensicSnapshot({
+                caseId,
                 landingZone: lz,
                 landingZoneFile: options.landingZoneFile,
                 region: incident.region,
@@ -531,6 +532,7 @@ export function bufferIo(): { io: Io; text: () => string } {
 
 /** Where and what to hash for {@link hashForensicSnapshot}. */
 interface SnapshotToHash {
+  readonly caseId: string;
   readonly landingZone: LandingZone;
   readonly landingZoneFile: string;
   readonly region: string;
@@ -541,49 +543,26 @@ interface SnapshotToHash {
 }
 
 /**
- * Hashes a forensic snapshot as `flz hash --snapshot` does (its own code path, reading the contract file), then
- * records the digest in the case's ledger. `flz hash` only reads and records nothing itself (its module says why),
- * so the drill appends the record an operator's runbook would: the image digest as the snapshot's evidence hash,
- * with the planted disk's digest beside it, and outcome failed when they differ.
+ * Hashes a forensic snapshot with `flz hash --snapshot --case` (its own code path, reading the contract file), which
+ * records the image digest in the case's ledger; the drill then compares it with the planted disk's digest.
  */
-async function hashForensicSnapshot(ledger: CustodyLedger, target: SnapshotToHash): Promise<SnapshotHashCheck> {
+async function hashForensicSnapshot(target: SnapshotToHash): Promise<SnapshotHashCheck> {
   if (!target.plantedSha256) throw new Error(`no disk was planted on device ${target.device} of ${target.volumeId}`);
   const { io } = bufferIo();
   const digest = (await runHash(
     [],
-    { snapshot: target.forensicSnapshotId, region: target.region, landingZone: target.landingZoneFile, json: true },
+    {
+      snapshot: target.forensicSnapshotId,
+      region: target.region,
+      landingZone: target.landingZoneFile,
+      case: target.caseId,
+      json: true,
+    },
     io,
   )) as SnapshotDigest;
   const matches = digest.imageSha256 === target.plantedSha256;
-  const location = snapshotArn(target.region, target.forensicSnapshotId);
-  const record = await ledger.append({
-    action: "evidence.snapshot.hashed",
-    subjects: [location, target.volumeId],
-    outcome: matches ? "succeeded" : "failed",
-    ...(matches
-      ? {}
-      : { error: `image digest ${digest.imageSha256} differs from the planted disk's ${target.plantedSha256}` }),
-    evidence: [
-      {
-        kind: "snapshot",
-        location,
-        sha256: digest.imageSha256,
-        bytes: digest.volumeSizeGiB * 2 ** 30,
-        details: {
-          account: target.landingZone.forensicAccountId,
-          region: target.region,
-          snapshotId: target.forensicSnapshotId,
-          device: target.device,
-          volumeId: target.volumeId,
-          blockSize: digest.blockSize,
-          writtenBlocks: digest.writtenBlocks,
-          linearChecksum: digest.linearChecksum,
-          plantedSha256: target.plantedSha256,
-        },
-      },
-    ],
-    details: { method: "EBS direct APIs (flz hash --snapshot)", blocksPerSecond: Math.round(digest.blocksPerSecond) },
-  });
+  if (!digest.record) throw new Error(`flz hash --case recorded no digest of ${target.forensicSnapshotId}`);
+  const record = digest.record;
   return {
     device: target.device,
     volumeId: target.volumeId,

@@ -17,8 +17,10 @@
 import { createHash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
+import { createSHA256, type IHasher } from "hash-wasm";
+import { isTransientError, type AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
-import type { ManifestBlock } from "./blocks";
+import type { HashCheckpoint, ManifestBlock } from "./blocks";
 
 /** Options of {@link hashSnapshot}. */
 export interface HashSnapshotOptions {
@@ -34,6 +36,25 @@ export interface HashSnapshotOptions {
   readonly checksumRetries?: number;
   /** Retries of a throttled request (on top of the SDK's own), with capped exponential backoff. Default 10. */
   readonly throttleRetries?: number;
+  /**
+   * Retries of a block whose request failed on a transient fault (reset, timeout, truncated answer) after the SDK's
+   * own attempts, with capped exponential backoff: one bad block must not throw away hours of hashing. Default 5.
+   */
+  readonly faultRetries?: number;
+  /**
+   * Subscribes to the outcome of every attempt of the client's calls (`ClientFactory.onAttempt`), so throttling is
+   * counted where it happens, including what the SDK's retries absorbed. Without it, only throttling that reached
+   * this code is counted.
+   */
+  readonly observeAttempts?: (observer: (event: AttemptEvent) => void) => () => void;
+  /**
+   * Write a checkpoint every this many bytes of image (about): the SHA-256 states of the image digest and of the LINEAR
+   * aggregate, so an interrupted hash resumes from it. Checkpointing hashes the image in WebAssembly (hash-wasm), whose
+   * state can be saved, at a fraction of OpenSSL's speed: use it where refetching blocks costs more than hashing.
+   */
+  readonly checkpoint?: { readonly everyBytes: number; readonly write: (checkpoint: HashCheckpoint) => void };
+  /** Resume from this checkpoint (of the same snapshot): blocks up to it are neither fetched nor hashed again. */
+  readonly resumeFrom?: HashCheckpoint;
   /** Base backoff in ms after throttling. Default 100. */
   readonly backoffBaseMs?: number;
   /** `MaxResults` of a listing page. Default 10 000 (the API maximum). */
@@ -64,8 +85,14 @@ export interface SnapshotDigest {
   readonly linearChecksum: string;
   /** Blocks whose checksum mismatched at first and matched on a refetch. */
   readonly checksumRetries: number;
-  /** Requests retried after throttling. */
+  /** Requests throttled (every throttled attempt, the SDK's retries included when attempts are observed). */
   readonly throttled: number;
+  /** Requests that failed on a transient fault and were retried for their block. */
+  readonly faultsRetried: number;
+  /** The block index the hash resumed after, when it resumed from a checkpoint. */
+  readonly resumedAfterIndex?: number;
+  /** The custody record of the digest, when `flz hash --case` recorded it (or found it recorded). */
+  readonly record?: { readonly sequence: number; readonly hash: string };
   /** Wall time, seconds (including the zeros hashed after the last written block). */
   readonly seconds: number;
   /** Written blocks fetched and verified per second, over the time until the last one was in. */
@@ -90,6 +117,29 @@ export function isThrottling(err: unknown): boolean {
 /** Capped exponential backoff with full jitter: a random wait in [0, min(cap, base × 2^attempt)). */
 export function backoffMs(attempt: number, baseMs: number, capMs = 5000, random = Math.random): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+
+/** A running SHA-256 whose state can be saved and restored (checkpointing), or not (OpenSSL, faster). */
+interface RunningHash {
+  update(data: Uint8Array): void;
+  digest(encoding: "hex" | "base64"): string;
+  save?(): string;
+}
+
+function nativeHash(): RunningHash {
+  const h = createHash("sha256");
+  return { update: (d) => void h.update(d), digest: (e) => h.digest(e) };
+}
+
+async function savableHash(state?: string): Promise<RunningHash> {
+  const h: IHasher = await createSHA256();
+  h.init();
+  if (state) h.load(Buffer.from(state, "base64"));
+  return {
+    update: (d) => void h.update(d),
+    digest: (e) => Buffer.from(h.digest("binary")).toString(e),
+    save: () => Buffer.from(h.save()).toString("base64"),
+  };
 }
 
 /** Computes block SHA-256s: on a worker thread for AWS-sized blocks, so this thread is left for the image digest. */
@@ -164,6 +214,8 @@ class BlockListing {
   constructor(
     private readonly options: HashSnapshotOptions,
     private readonly call: <T>(fn: () => Promise<T>) => Promise<T>,
+    /** Blocks up to this index were hashed before (a resumed hash): listed, then skipped. */
+    private readonly skipThrough = -1,
   ) {}
 
   /** The next written block, or undefined after the last page. */
@@ -208,7 +260,7 @@ class BlockListing {
         );
       }
       this.lastIndex = block.index;
-      this.buffer.push(block);
+      if (block.index > this.skipThrough) this.buffer.push(block);
     }
   }
 }
@@ -220,38 +272,66 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
   const window = Math.max(concurrency, options.window ?? concurrency + Math.max(16, concurrency >> 1));
   const checksumRetries = options.checksumRetries ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let throttled = 0;
+  let ownThrottled = 0;
+  let observedThrottled = 0;
+  let faultsRetried = 0;
   let mismatchesRecovered = 0;
+  const stopObserving = options.observeAttempts?.((e) => {
+    if (e.outcome === "throttled" && e.service === "EBS") observedThrottled++;
+  });
 
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
+    let throttledAttempts = 0;
+    let faultAttempts = 0;
+    for (;;) {
       try {
         return await fn();
       } catch (err) {
-        if (!isThrottling(err) || attempt >= (options.throttleRetries ?? 10)) throw err;
-        throttled++;
-        await sleep(backoffMs(attempt, options.backoffBaseMs ?? 100));
+        if (isThrottling(err) && throttledAttempts < (options.throttleRetries ?? 10)) {
+          ownThrottled++;
+          await sleep(backoffMs(throttledAttempts++, options.backoffBaseMs ?? 100));
+        } else if (!isThrottling(err) && isTransientError(err) && faultAttempts < (options.faultRetries ?? 5)) {
+          faultsRetried++;
+          await sleep(backoffMs(faultAttempts++, options.backoffBaseMs ?? 100));
+        } else throw err;
       }
     }
   };
 
-  const listing = new BlockListing(options, call);
-  await listing.start();
+  const resume = options.resumeFrom;
+  const listing = new BlockListing(options, call, resume?.lastIndex ?? -1);
+  try {
+    await listing.start();
+  } catch (err) {
+    stopObserving?.();
+    throw err;
+  }
   const blockSize = listing.blockSize;
+  if (resume && resume.blockSize !== blockSize) {
+    stopObserving?.();
+    throw new OperationError(
+      `the checkpoint of ${options.snapshotId} was made with ${resume.blockSize}-byte blocks, but the API now reports ${blockSize}: start over without --resume`,
+    );
+  }
   const hasher = blockSize >= 64 * 1024 ? workerHasher() : inlineHasher;
   try {
     return await hashBlocks();
   } finally {
+    stopObserving?.();
     await hasher.close();
   }
 
   async function hashBlocks(): Promise<SnapshotDigest> {
     options.onStart?.({ blockSize, volumeSizeGiB: listing.volumeSizeGiB });
 
-    const image = createHash("sha256");
-    const linear = createHash("sha256");
+    const savable = options.checkpoint !== undefined || resume !== undefined;
+    const image = savable ? await savableHash(resume?.imageState) : nativeHash();
+    const linear = savable ? await savableHash(resume?.linearState) : nativeHash();
+    const everyBlocks = options.checkpoint ? Math.max(1, Math.floor(options.checkpoint.everyBytes / blockSize)) : 0;
+    let nextCheckpoint = (resume?.lastIndex ?? -1) + everyBlocks;
+    const before = resume?.writtenBlocks ?? 0;
     const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
-    let lastHashedIndex = -1;
+    let lastHashedIndex = resume?.lastIndex ?? -1;
     const feedZeros = (blocks: number): void => {
       let remaining = blocks * blockSize;
       while (remaining > 0) {
@@ -280,7 +360,18 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
         options.onBlock?.({ index: block.index, sha256: block.checksum.toString("hex") });
         lastHashedIndex = block.index;
         consumed++;
-        options.onProgress?.(consumed);
+        options.onProgress?.(before + consumed);
+        if (everyBlocks > 0 && block.index >= nextCheckpoint && image.save && linear.save) {
+          nextCheckpoint = block.index + everyBlocks;
+          options.checkpoint?.write({
+            snapshotId: options.snapshotId,
+            blockSize,
+            lastIndex: block.index,
+            writtenBlocks: before + consumed,
+            imageState: image.save(),
+            linearState: linear.save(),
+          });
+        }
       }
       wakeWindow();
     };
@@ -364,13 +455,15 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       snapshotId: options.snapshotId,
       volumeSizeGiB: listing.volumeSizeGiB,
       blockSize,
-      writtenBlocks: consumed,
+      writtenBlocks: before + consumed,
       imageSha256: image.digest("hex"),
       linearChecksum: linear.digest("base64"),
       checksumRetries: mismatchesRecovered,
-      throttled,
+      throttled: options.observeAttempts ? Math.max(observedThrottled, ownThrottled) : ownThrottled,
+      faultsRetried,
       seconds,
       blocksPerSecond: fetchSeconds > 0 ? consumed / fetchSeconds : 0,
+      ...(resume ? { resumedAfterIndex: resume.lastIndex } : {}),
     };
   }
 }

@@ -30,9 +30,12 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicInvestigator|*|*":
     "a role for people (console, Athena hunts over the trail, reading evidence); no flz command acts as it",
   "FlzMemberInvestigator|*|*": "a role for people investigating a member account read-only; no flz command acts as it",
-  "FlzForensicResponder|DescribeSnapshots|ec2:DescribeLockedSnapshots":
-    "flz capture, when it resumes a case, asks which forensic copies are already locked (capture/steps.ts " +
-    "lockedSnapshots); the drill runs the capture once",
+  "FlzForensicResponder|ResumeEvidenceUploads|*":
+    "flz evidence put, rerun after a crash, finds the interrupted multipart upload of its key (docs/reliability.md); " +
+    "the drill's uploads are not interrupted (test/reliability/evidence-faults.test.ts covers it under the oracle)",
+  "FlzForensicResponder|ResumeCaseEvidenceUploadParts|*":
+    "flz evidence put, rerun after a crash, keeps the parts already stored and aborts the upload of a file that " +
+    "changed since (test/reliability/evidence-faults.test.ts, under the oracle); the drill's uploads are not interrupted",
   "FlzForensicResponder|ReadEvidenceRetention|s3:GetObjectRetention":
     "used, but no call is refused without it: HeadObject and GetObject return an object's Object Lock mode and " +
     "retain-until date only to a caller with s3:GetObjectRetention (S3 API reference, HeadObject), and otherwise " +
@@ -78,6 +81,8 @@ export function generalize(text: string, world: OracleWorld): string {
       .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
       .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
       .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
+      // A write-ahead intent's ID (the flz:intent tag a creation carries, docs/reliability.md) is a fresh UUID per run.
+      .replace(/flz:intent=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "flz:intent=<intent>")
       .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>")
       .replace(
         /flz-evidence-<forensic>-([a-z0-9-]+)\/cases\/<case>\/[^\s|`]+/g,

@@ -84,6 +84,14 @@ export const ACTION_GAPS: Readonly<Record<string, { readonly actions: readonly s
   },
   "s3:UploadPart": { actions: ["s3:PutObject"], why: "S3 user guide, multipart upload permissions" },
   "s3:CompleteMultipartUpload": { actions: ["s3:PutObject"], why: "S3 user guide, multipart upload permissions" },
+  "s3:ListMultipartUploads": {
+    actions: ["s3:ListBucketMultipartUploads"],
+    why: "S3 API reference, ListMultipartUploads: requires s3:ListBucketMultipartUploads",
+  },
+  "s3:ListParts": {
+    actions: ["s3:ListMultipartUploadParts"],
+    why: "S3 API reference, ListParts: requires s3:ListMultipartUploadParts",
+  },
   "s3:GetBucketEncryption": {
     actions: ["s3:GetEncryptionConfiguration"],
     why: "S3 API reference, GetBucketEncryption: requires s3:GetEncryptionConfiguration",

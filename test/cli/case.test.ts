@@ -187,6 +187,8 @@ describe("flz case (emulator)", function () {
       "contain.sessions.revoked",
       "contain.intent",
       "contain.undone",
+      // flz evidence put writes its intent before the upload (PLAN.md decision 5), then the outcome.
+      "evidence.intent",
       "evidence.put",
       "clock.deadlines.computed",
     ]);
@@ -203,7 +205,8 @@ describe("flz case (emulator)", function () {
       dueUtc: "2026-03-05T09:15:00Z",
       status: "overdue",
     });
-    expect(status.verification).to.include({ ok: true, verified: 9, total: 9 });
+    expect(status.verification).to.include({ ok: true, verified: 10, total: 10 });
+    expect(status.unrecorded, "every object of the case is named by a record").to.deep.equal([]);
 
     const text = await flz("case", "status", "IR-S");
     expect(text.out)

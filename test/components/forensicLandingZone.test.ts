@@ -515,7 +515,7 @@ describe("ForensicLandingZone: deploy fixes", () => {
     expect(statement?.Condition).to.deep.equal({
       StringEquals: {
         "kms:EncryptionContext:aws:sns:topicArn":
-          "arn:aws:sns:us-east-1:111111111111:lz-alarms-eu-west-1-incident-alarms",
+          "arn:aws:sns:us-east-1:222222222222:lz-alarms-eu-west-1-incident-alarms",
       },
     });
   });

@@ -19,6 +19,8 @@ import type { LandingZone } from "../../../scripts/contract";
 import { openLedger } from "../../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+import { intentEvent } from "../../../scripts/custody/intent";
+import { openTestCase } from "../../support/cases";
 import { useEmulator } from "../../support/emulator";
 import {
   captureFactory,
@@ -246,7 +248,7 @@ describe("flz capture on the emulator", function () {
     ).to.deep.equal([instance.volumeIds[1]]);
   });
 
-  it("resumes: a second run finds everything by its tags and captures nothing twice", async () => {
+  it("resumes: a second run finds everything in the ledger and captures or records nothing twice", async () => {
     await openCase("IR-103");
     const first = await flz([...baseArgs("IR-103"), "--json"]);
     expect(first.code, first.stderr).to.equal(0);
@@ -319,43 +321,63 @@ describe("flz capture on the emulator", function () {
     expect(records.filter((r) => r.action === "capture.snapshot.shared")).to.have.length(instance.volumeIds.length);
   });
 
-  it("adopts a snapshot a killed run made but never recorded: found by its tags, recorded as recovered, not re-taken", async () => {
-    await openCase("IR-110");
-    // What a run killed between CreateSnapshot and its ledger append leaves behind: a tagged snapshot, no record.
+  it("adopts the snapshot a killed run made under its intent but never recorded: found by the intent tag, recorded once, not re-taken", async () => {
+    // What a run killed between CreateSnapshot and its outcome record leaves behind: the intent in the ledger, and a
+    // snapshot carrying the intent's tag. The dead run is on another host, past its deadline.
+    const caseId = "IR-110";
+    const volumeId = instance.volumeIds[1];
+    const factory = captureFactory(lz, caseId);
+    const ledger = await openLedger({ factory, landingZone: lz, caseId });
+    await openTestCase(ledger);
+    const intentId = "0f6d5b0e-1111-4222-8333-444455556666";
+    const intentRecord = await ledger.append(
+      intentEvent("capture.intent", [volumeId, instance.instanceId], {
+        id: intentId,
+        run: { id: "dead-run", host: "another-host", pid: 1 },
+        operation: "CreateSnapshot",
+        step: "source",
+        account: MEMBER,
+        region: REGION,
+        identifier: { kind: "tag", key: "flz:intent", value: intentId },
+        before: { snapshotOfVolume: null },
+        undo: "nothing to undo",
+        notAfter: new Date(Date.now() + 3600_000).toISOString(),
+        facts: { instance: instance.instanceId, memberAccount: MEMBER, volumeId, device: "/dev/sdf" },
+      }),
+    );
+    factory.destroy();
     const member = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(EC2Client, {
       account: MEMBER,
       region: REGION,
     });
-    const volumeId = instance.volumeIds[1];
+    const tags = {
+      ...captureTags({
+        caseId,
+        instanceId: instance.instanceId,
+        account: MEMBER,
+        volume: { volumeId, device: "/dev/sdf" },
+        stage: "source",
+        capturedAt: intentRecord.time,
+      }),
+      "flz:intent": intentId,
+    };
     const orphan = await member.send(
       new CreateSnapshotCommand({
         VolumeId: volumeId,
         TagSpecifications: [
-          {
-            ResourceType: "snapshot",
-            Tags: Object.entries(
-              captureTags({
-                caseId: "IR-110",
-                instanceId: instance.instanceId,
-                account: MEMBER,
-                volume: { volumeId, device: "/dev/sdf" },
-                stage: "source",
-                capturedAt: "2026-01-01T00:00:00.000Z",
-              }),
-            ).map(([Key, Value]) => ({ Key, Value })),
-          },
+          { ResourceType: "snapshot", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
         ],
       }),
     );
-    const run = await flz([...baseArgs("IR-110"), "--volume", volumeId, "--json"]);
+    const run = await flz([...baseArgs(caseId), "--volume", volumeId, "--json"]);
     expect(run.code, run.stderr).to.equal(0);
     expect(
       (JSON.parse(run.stdout) as { snapshots: { sourceSnapshotId: string }[] }).snapshots[0].sourceSnapshotId,
     ).to.equal(orphan.SnapshotId);
-    const created = (await ledgerRecords(lz, "IR-110")).filter((r) => r.action === "capture.snapshot.created");
+    const created = (await ledgerRecords(lz, caseId)).filter((r) => r.action === "capture.snapshot.created");
     expect(created).to.have.length(1);
     expect(created[0].subjects[0]).to.equal(orphan.SnapshotId);
-    expect(created[0].details?.recoveredFromTags).to.equal(true);
+    expect(created[0].details).to.include({ intentId, recoveredFromIntent: true });
     expect(
       (await ownSnapshots(MEMBER, REGION)).filter((s) =>
         s.Tags?.some((t) => t.Key === "flz:stage" && t.Value === "source"),

@@ -9,7 +9,6 @@ import {
   parseCaptureRequest,
   parseProgress,
   remainingSteps,
-  resumeState,
   selectVolumes,
   type SnapshotRef,
   type VolumeCapture,
@@ -132,24 +131,6 @@ describe("capture decisions", () => {
       "lock",
     ]);
     expect(remainingSteps(v({}))).to.deep.equal(["snapshot", "copy", "share", "forensic-copy", "lock"]);
-  });
-
-  it("resumes from tagged snapshots: matches by volume and stage, ignores failed ones, keeps the oldest of duplicates", () => {
-    const [state] = resumeState([volume], {
-      member: [
-        ref("s-new", "source", "vol-1", "completed", "2026-01-02T00:00:00.000Z"),
-        ref("s-old", "source", "vol-1", "completed", "2026-01-01T00:00:00.000Z"),
-        ref("s-other", "source", "vol-2"),
-        ref("c-bad", "evidence-copy", "vol-1", "error"),
-      ],
-      forensic: [],
-      sharedWithForensic: new Set(["c-bad"]),
-      locked: new Set(),
-    });
-    expect(state.source?.snapshotId).to.equal("s-old");
-    expect(state.evidenceCopy).to.equal(undefined);
-    expect(state.shared).to.equal(false);
-    expect(nextStep(state)).to.equal("copy");
   });
 
   it("reads a snapshot's Progress string as a percentage", () => {

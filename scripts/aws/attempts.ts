@@ -1,0 +1,440 @@
+/**
+ * What happens to one AWS call made through the client factory, attempt by attempt (issue 19 items 1 and 5):
+ *
+ * - every attempt runs under the time bounds of timeouts.ts, enforced by {@link TimedHttpHandler} (the SDK's own Node
+ *   handler, told each request's budget);
+ * - a small streamed answer (an EBS block, a custody record) is read to its end inside the attempt, so a truncated or
+ *   stalled body fails the attempt and is retried like a reset, instead of surfacing later in the caller's read;
+ * - {@link FlzRetryStrategy} retries throttling and transient faults (timeouts included) with capped exponential
+ *   backoff and jitter, the same number of times however long the process has been failing (the SDK's standard
+ *   strategy also spends a client-wide retry quota, so under sustained faults it gave up after fewer attempts than
+ *   configured), and never retries a non-idempotent creation: those callers look before they retry;
+ * - every attempt's outcome is reported to the factory's observers (throttling is counted where it happens, even when
+ *   a retry absorbed it);
+ * - when the last attempt fails on a fault, the error says, in one line, which operation on which resource gave up
+ *   after how many attempts.
+ */
+import type { IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import type { HttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken } from "@smithy/types";
+import { attemptBudgetMs, type TimeoutPolicy } from "./timeouts";
+
+/** Error names of throttling, as the SDK and the services spell them (EC2, S3, KMS, STS, the EBS direct APIs). */
+export const THROTTLING_NAMES = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottledException",
+  "RequestThrottled",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+  "SlowDown",
+  "ConcurrentLimitExceededException",
+  "EC2ThrottledException",
+  "BandwidthLimitExceeded",
+  "LimitExceededException",
+  "PriorRequestNotComplete",
+]);
+
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+/** Codes of a connection that broke (the handler names them TimeoutError too, but they are not timeouts). */
+const CONNECTION_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ERR_STREAM_PREMATURE_CLOSE"]);
+const TRANSIENT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "TruncatedBodyError"]);
+
+interface ErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+  $response?: unknown;
+  cause?: unknown;
+}
+
+/** Whether an error is throttling ("slow down"): retry later, the request was not carried out. */
+export function isThrottlingError(err: unknown): boolean {
+  const e = err as ErrorShape | undefined;
+  return THROTTLING_NAMES.has(e?.name ?? "") || e?.$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * Whether an error is a transient fault: a timeout, a reset or refused connection, a truncated answer, a 5xx. The
+ * request may or may not have been carried out.
+ */
+export function isTransientError(err: unknown, depth = 0): boolean {
+  const e = err as ErrorShape | undefined;
+  if (!e || typeof e !== "object" || e.name === "AbortError") return false;
+  if (TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_CODES.has(e.code ?? "")) return true;
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  if (status >= 500 && status <= 599) return true;
+  if (/^(aborted|socket hang up|premature close)$/i.test(e.message ?? "")) return true;
+  return e.cause !== undefined && depth < 5 && isTransientError(e.cause, depth + 1);
+}
+
+/** Whether an error is a fault worth retrying: throttling or transient. */
+export function isRetryableFault(err: unknown): boolean {
+  return isThrottlingError(err) || isTransientError(err);
+}
+
+/**
+ * Creations that are not idempotent: a retry after a lost answer would make a second resource. The factory never
+ * lets the SDK retry them; their callers look for the resource by the identifier it was created with, then retry
+ * (PLAN.md decision 5).
+ */
+export const NON_IDEMPOTENT_OPERATIONS: ReadonlySet<string> = new Set([
+  "CreateSnapshot",
+  "CopySnapshot",
+  "CreateMultipartUpload",
+]);
+
+/** Marks an error whose message names the call that gave up (errors.ts prints it as it is). */
+export const GAVE_UP = Symbol.for("flz.gaveUp");
+
+/** Marks an error the retry strategy must not retry. */
+const NO_SDK_RETRY = Symbol.for("flz.noSdkRetry");
+
+/** What one attempt of a call came to. */
+export interface AttemptEvent {
+  /** Client name without `Client`, e.g. `EC2`, `EBS`, `S3`. */
+  readonly service: string;
+  /** Operation name, e.g. `GetSnapshotBlock`. */
+  readonly operation: string;
+  /** Account the client acts in (undefined: the forensic account). */
+  readonly account?: string;
+  /** Region the client acts in. */
+  readonly region: string;
+  /** `ok`, `throttled`, `transient` (timeout, reset, truncated, 5xx) or `failed` (any other error). */
+  readonly outcome: "ok" | "throttled" | "transient" | "failed";
+  /** The error, when the attempt failed. */
+  readonly error?: unknown;
+  /** Milliseconds the attempt took. */
+  readonly ms: number;
+}
+
+/** Receives every attempt's outcome. */
+export type AttemptObserver = (event: AttemptEvent) => void;
+
+/** Thrown when a streamed answer ends before its announced length (a truncated body). */
+export class TruncatedBodyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TruncatedBodyError";
+  }
+}
+
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { name: "TimeoutError", code: "ETIMEDOUT" });
+}
+
+/** Per request: the attempt's deadline and, once the answer is in, a way to stop watching its body. */
+interface AttemptWatch {
+  readonly deadline: number;
+  readonly budgetMs: number;
+  release?: () => void;
+}
+
+const watches = new WeakMap<object, AttemptWatch>();
+
+/**
+ * The SDK's Node handler, with each request's attempt budget applied: until the answer's headers arrive through the
+ * handler's own `requestTimeout` (turned into an error, not only a warning), and after them by destroying the body
+ * if it has not ended by the deadline (the caller reading a large streamed download releases that watch).
+ */
+export class TimedHttpHandler extends NodeHttpHandler {
+  constructor(policy: TimeoutPolicy, options: NodeHttpHandlerOptions = {}) {
+    super({
+      connectionTimeout: policy.connectMs,
+      socketTimeout: policy.idleMs,
+      requestTimeout: policy.defaultMs,
+      throwOnRequestTimeout: true,
+      // The attempt budget starts when the request is handed over: waiting for a free socket counts. Callers bound
+      // their own concurrency (hash 64 by default, the ledger 32), well below this.
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+      ...options,
+    });
+  }
+
+  override async handle(
+    request: Parameters<NodeHttpHandler["handle"]>[0],
+    options: HttpHandlerOptions = {},
+  ): ReturnType<NodeHttpHandler["handle"]> {
+    const watch = watches.get(request);
+    if (!watch) return super.handle(request, options);
+    const remaining = Math.max(1, watch.deadline - Date.now());
+    const result = await super.handle(request, { ...options, requestTimeout: remaining });
+    const body = result.response.body as IncomingMessage | undefined;
+    if (body && typeof body.once === "function" && !body.readableEnded) {
+      const timer = setTimeout(
+        () => body.destroy(timeoutError(`the answer's body did not arrive within ${watch.budgetMs} ms`)),
+        Math.max(1, watch.deadline - Date.now()),
+      );
+      const release = () => clearTimeout(timer);
+      body.once("end", release);
+      body.once("close", release);
+      body.once("error", release);
+      watch.release = release;
+    }
+    return result;
+  }
+}
+
+/** Answers up to this size that arrive as a stream are read within the attempt (EBS blocks, custody records). */
+export const BUFFERED_BODY_LIMIT = 16 * 1024 * 1024;
+
+interface StreamLike {
+  transformToByteArray?: () => Promise<Uint8Array>;
+  destroy?: (err?: Error) => void;
+}
+
+/** A buffered body with the SDK's stream helpers (`transformToByteArray`, `transformToString`, piping). */
+function bufferedBody(bytes: Uint8Array): Readable {
+  const stream = Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
+  return Object.assign(stream, {
+    transformToByteArray: async () => bytes,
+    transformToString: async (encoding?: BufferEncoding) =>
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding ?? "utf8"),
+    transformToWebStream: () => Readable.toWeb(Readable.from([Buffer.from(bytes)])),
+  });
+}
+
+/**
+ * Reads every small streamed body of an output to its end, inside the attempt: a truncated or stalled body then fails
+ * the attempt (and is retried) rather than the caller's later read. Large bodies stay streams.
+ */
+async function bufferSmallBodies(output: Record<string, unknown>, contentLength: number | undefined): Promise<void> {
+  for (const [key, value] of Object.entries(output)) {
+    const stream = value as StreamLike | undefined;
+    if (!stream || typeof stream !== "object" || typeof stream.transformToByteArray !== "function") continue;
+    if (contentLength !== undefined && contentLength > BUFFERED_BODY_LIMIT) continue;
+    let bytes: Uint8Array;
+    try {
+      bytes = await stream.transformToByteArray();
+    } catch (err) {
+      const e = err as ErrorShape;
+      if (isTransientError(err)) throw err;
+      throw Object.assign(new TruncatedBodyError(`reading the answer failed: ${e.message ?? String(err)}`), {
+        cause: err,
+      });
+    }
+    if (contentLength !== undefined && bytes.byteLength !== contentLength) {
+      throw new TruncatedBodyError(`the answer ended after ${bytes.byteLength} of ${contentLength} bytes`);
+    }
+    output[key] = bufferedBody(bytes);
+  }
+}
+
+/** Outcome of an attempt's error, for observers. */
+function outcomeOf(err: unknown): AttemptEvent["outcome"] {
+  if (isThrottlingError(err)) return "throttled";
+  if (isTransientError(err)) return "transient";
+  return "failed";
+}
+
+function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const found = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return found ? headers[found] : undefined;
+}
+
+/** What the attempt middleware needs to know about its client. */
+export interface AttemptContext {
+  readonly policy: TimeoutPolicy;
+  readonly account?: string;
+  readonly region: string;
+  readonly observers: ReadonlySet<AttemptObserver>;
+}
+
+/** Minimal shapes of the middleware arguments this file touches (the SDK's are generic over every service). */
+interface MiddlewareArgs {
+  request?: { headers?: Record<string, string>; body?: unknown };
+  input?: Record<string, unknown>;
+}
+interface MiddlewareResult {
+  output: Record<string, unknown> & { $metadata?: object };
+  response: unknown;
+}
+interface HandlerContext {
+  commandName?: string;
+  clientName?: string;
+}
+type Next = (args: MiddlewareArgs) => Promise<MiddlewareResult>;
+
+function names(context: HandlerContext): { service: string; operation: string } {
+  return {
+    service: (context.clientName ?? "AWS").replace(/Client$/, ""),
+    operation: (context.commandName ?? "Request").replace(/Command$/, ""),
+  };
+}
+
+/**
+ * Per attempt (inside the retry loop, outside the deserializer): the deadline, the body read, the observers, and
+ * the mark that keeps the SDK from retrying a non-idempotent creation.
+ */
+export function attemptMiddleware(ctx: AttemptContext) {
+  return (next: Next, context: HandlerContext) =>
+    async (args: MiddlewareArgs): Promise<MiddlewareResult> => {
+      const { service, operation } = names(context);
+      const started = Date.now();
+      const request = args.request;
+      const length = Number(headerValue(request?.headers, "content-length") ?? 0);
+      const budgetMs = attemptBudgetMs(ctx.policy, operation, Number.isFinite(length) ? length : 0);
+      const watch: AttemptWatch = { deadline: started + budgetMs, budgetMs };
+      if (request && typeof request === "object") watches.set(request, watch);
+      const report = (outcome: AttemptEvent["outcome"], error?: unknown) => {
+        for (const observer of ctx.observers) {
+          observer({
+            service,
+            operation,
+            account: ctx.account,
+            region: ctx.region,
+            outcome,
+            error,
+            ms: Date.now() - started,
+          });
+        }
+      };
+      try {
+        const result = await next(args);
+        const response = result.response as { headers?: Record<string, string> } | undefined;
+        const announced = headerValue(response?.headers, "content-length");
+        await bufferSmallBodies(result.output, announced === undefined ? undefined : Number(announced));
+        watch.release?.();
+        report("ok");
+        return result;
+      } catch (err) {
+        watch.release?.();
+        report(outcomeOf(err), err);
+        // Throttling means the request was not carried out: only an unknown outcome needs a look before a retry.
+        if (NON_IDEMPOTENT_OPERATIONS.has(operation) && !isThrottlingError(err) && isTransientError(err)) {
+          Object.defineProperty(err, NO_SDK_RETRY, { value: true, configurable: true });
+        }
+        throw err;
+      }
+    };
+}
+
+/** The resource a call acts on, from its input, for error messages. */
+export function resourceOf(input: Record<string, unknown> | undefined): string {
+  if (!input) return "";
+  const s = (k: string) => (typeof input[k] === "string" ? (input[k] as string) : undefined);
+  if (s("Bucket")) return `s3://${s("Bucket")}${s("Key") ? `/${s("Key")}` : ""}`;
+  for (const key of ["SnapshotId", "SourceSnapshotId", "VolumeId", "KeyId", "RoleArn", "UserName", "GroupId"]) {
+    if (s(key)) return s(key) as string;
+  }
+  const ids = ["InstanceIds", "SnapshotIds", "VolumeIds"].find((k) => Array.isArray(input[k]));
+  if (ids) return (input[ids] as string[]).join(",");
+  return s("InstanceId") ?? s("AutoScalingGroupName") ?? "";
+}
+
+/**
+ * Outermost (before the retry loop): when a call fails on a fault after its last attempt, its error says in one line
+ * which operation on which resource gave up, after how many attempts. The error's name and metadata are kept, so
+ * callers still recognise throttling, timeouts and service errors by them.
+ */
+export function giveUpMiddleware(ctx: Pick<AttemptContext, "account" | "region" | "policy">) {
+  return (next: Next, context: HandlerContext) =>
+    async (args: MiddlewareArgs): Promise<MiddlewareResult> => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!err || typeof err !== "object" || !isRetryableFault(err)) throw err;
+        const e = err as ErrorShape;
+        const { service, operation } = names(context);
+        const resource = resourceOf(args.input);
+        const where = [ctx.account ? `account ${ctx.account}` : "forensic account", ctx.region].join(", ");
+        const attempts = e.$metadata?.attempts ?? 1;
+        const why = isThrottlingError(err)
+          ? `throttled (${e.name})`
+          : e.code && CONNECTION_CODES.has(e.code)
+            ? `connection ${e.code === "ECONNREFUSED" ? "refused" : "reset"} (${e.code})`
+            : e.name === "TimeoutError"
+              ? `no complete answer within ${attemptBudgetMs(ctx.policy, operation)} ms (timed out)`
+              : `${e.name ?? "fault"}${e.message ? ` (${e.message.split("\n")[0]})` : ""}`;
+        const retries = (err as { [NO_SDK_RETRY]?: boolean })[NO_SDK_RETRY]
+          ? "not retried by the SDK (a creation: the caller looks before it retries)"
+          : `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+        const message = `${service} ${operation}${resource ? ` ${resource}` : ""} (${where}): ${why}; ${retries}`;
+        try {
+          e.message = message;
+          Object.defineProperty(err, GAVE_UP, { value: true, configurable: true });
+        } catch {
+          // A frozen error keeps its own message.
+        }
+        throw err;
+      }
+    };
+}
+
+/** Retry token of {@link FlzRetryStrategy}. */
+class Token implements RetryToken {
+  constructor(
+    private readonly count: number,
+    private readonly delay: number,
+  ) {}
+  getRetryCount(): number {
+    return this.count;
+  }
+  getRetryDelay(): number {
+    return this.delay;
+  }
+}
+
+/** Options of {@link FlzRetryStrategy}. */
+export interface RetryStrategyOptions {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** First backoff after a transient fault, ms. Default 100. */
+  readonly baseDelayMs?: number;
+  /** First backoff after throttling, ms. Default 500. */
+  readonly throttlingBaseDelayMs?: number;
+  /** Longest single backoff, ms. Default 20 000 (the SDK's own cap). */
+  readonly maxDelayMs?: number;
+  /** Randomness in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/**
+ * Retries throttling and transient faults `maxAttempts - 1` times with capped exponential backoff and full jitter
+ * (as the SDK's standard mode does), but without a client-wide retry quota, and never a call marked non-idempotent.
+ * The bound on retries is per call (attempts) and per attempt (timeouts.ts); a CLI process has no fleet of callers to
+ * protect from a retry storm, and a hash of a million blocks must not stop retrying because earlier blocks did.
+ */
+export class FlzRetryStrategy implements RetryStrategyV2 {
+  readonly mode = "standard";
+  constructor(private readonly options: RetryStrategyOptions) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return new Token(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    const error = errorInfo.error as (object & { [NO_SDK_RETRY]?: boolean }) | undefined;
+    // The SDK's classification, widened by ours: a truncated body read inside the attempt is transient too.
+    const throttled = errorInfo.errorType === "THROTTLING" || isThrottlingError(error);
+    const retryable = throttled || errorInfo.errorType === "TRANSIENT" || isTransientError(error);
+    const attempts = token.getRetryCount() + 1;
+    if (!retryable || error?.[NO_SDK_RETRY] || attempts >= this.options.maxAttempts) {
+      throw new Error("no retry");
+    }
+    const base = throttled ? (this.options.throttlingBaseDelayMs ?? 500) : (this.options.baseDelayMs ?? 100);
+    const cap = this.options.maxDelayMs ?? 20_000;
+    let delay = Math.floor((this.options.random ?? Math.random)() * Math.min(cap, base * 2 ** token.getRetryCount()));
+    if (errorInfo.retryAfterHint) {
+      delay = Math.max(delay, Math.min(cap, errorInfo.retryAfterHint.getTime() - Date.now()));
+    }
+    return new Token(attempts, delay);
+  }
+
+  recordSuccess(): void {}
+}
