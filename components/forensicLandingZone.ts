@@ -16,6 +16,7 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
+import { automationActingRoleArns, automationPart } from "./ResponseAutomation";
 import { QuarantineDelegation } from "./QuarantineDelegation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
@@ -136,6 +137,17 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     const responderArn = forensicRole(names.forensicResponder);
     const investigatorArn = forensicRole(names.forensicInvestigator);
 
+    // Response automation (off by default): before the roles, whose responder trusts its acting functions.
+    const { automation, resolveContract } = automationPart(this, name, {
+      settings: args.automation,
+      detection: args.detection,
+      regions: args.regions,
+      homeRegion: args.homeRegion,
+      forensicAccount: account,
+      organizationId: organization.id,
+      forensicResponderRoleArn: responderArn,
+    });
+
     const roles = new MemberRoles(
       `${name}-roles`,
       {
@@ -154,6 +166,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
         enabledServicePrincipals: organization.awsServiceAccessPrincipals,
         memoryToolSha256: args.memoryToolSha256,
+        automationRoleArns: automation?.actingRoleArns,
       },
       inManagement,
     );
@@ -304,7 +317,12 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
           forensicAccountId: account.accountId,
           forensicRoleArns: pulumi
             .all([account.accountId, responderArn, investigatorArn, forensicRole(names.breakGlass)])
-            .apply(([id, ...own]) => [...own, ...trustedRolesIn(id, args)]),
+            .apply(([id, ...own]) => [
+              ...own,
+              ...trustedRolesIn(id, args),
+              // Whoever could change an acting automation role could become the responder: frozen like one.
+              ...(automation ? automationActingRoleArns(id) : []),
+            ]),
           forensicResources: protection,
           resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
             ? [...guardrailSettings.resourceControlTargetIds]
@@ -411,6 +429,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
     this.memberResponderRoleName = roles.memberResponderRoleName;
     this.memberInvestigatorRoleName = roles.memberInvestigatorRoleName;
     this.breakGlassRoleArn = roles.breakGlassRoleArn;
+    resolveContract(pulumi.jsonStringify(pulumi.output(this.contract())));
     this.registerOutputs({ ...this.contract(), breakGlassRoleArn: this.breakGlassRoleArn });
   }
 

@@ -8,6 +8,7 @@ import type { AdvancedEventSelector } from "./organizationTrail";
 import type { ForensicAccountSource } from "./forensicAccount";
 import type { RoleNames } from "./memberRoles";
 import type { AlarmSubscription } from "./IncidentAlarms";
+import type { AutomationGuardrailSettings } from "./documents/automation";
 
 /** Guardrail SCPs (see `GuardrailPolicies`). */
 export interface GuardrailSettings {
@@ -71,6 +72,15 @@ export interface AlarmSettings {
   readonly enabled?: boolean;
   /** Subscriptions to every region's alarm topic. Default none: subscribe the on-call channel before relying on it. */
   readonly subscriptions?: readonly AlarmSubscription[];
+}
+
+/** Response automation (see `ResponseAutomation`), in the forensic account's home region. */
+export interface AutomationSettings extends AutomationGuardrailSettings {
+  /**
+   * Deploy the response automation. Default false: automation changes production without a person at the keyboard,
+   * so an organisation turns it on once it has chosen its modes (and even then every finding type defaults to observe).
+   */
+  readonly enabled?: boolean;
 }
 
 /** Organisations service principals each detection service needs trusted access for. */
@@ -172,6 +182,8 @@ export interface ForensicLandingZoneArgs {
   readonly forensicVpc?: ForensicVpcSettings;
   /** Incident alarms in every governed region. Default on, no subscriptions. */
   readonly alarms?: AlarmSettings;
+  /** Response automation (issue 15). Default off. */
+  readonly automation?: AutomationSettings;
   /**
    * Publish the organisation's delegation policy that lets the forensic responder role manage quarantine SCPs (see
    * `QuarantineDelegation`). Default true: `flz contain sessions` and `access-key` revoke sessions through it. Turn it

@@ -66,6 +66,12 @@ export interface MemberRolesArgs {
    * every administrator of that account a possible signer (docs/threat-model.md).
    */
   readonly responderPrincipalArns: readonly string[];
+  /**
+   * Roles of the forensic account's response automation (`ResponseAutomation`) that act as the responder, as `flz`
+   * does. Given as the roles' outputs, so the responder's trust is written after they exist (IAM refuses unknown
+   * principals). Default none.
+   */
+  readonly automationRoleArns?: pulumi.Input<string[]>;
   /** Principals that may assume the forensic investigator role. Default: the forensic account's root (as above). */
   readonly investigatorPrincipalArns?: readonly string[];
   /** Principals that may assume the break-glass role, with MFA. Default: the forensic account's root (as above). */
@@ -193,13 +199,17 @@ export class MemberRoles extends pulumi.ComponentResource {
       given && given.length > 0
         ? pulumi.output([...given])
         : pulumi.output(args.forensicAccountId).apply((id) => [accountRootArn(id)]);
+    const responderPrincipals = (given: readonly string[]): pulumi.Output<string[]> =>
+      pulumi
+        .all([principals(given), args.automationRoleArns ?? []])
+        .apply(([named, automation]) => [...named, ...automation]);
 
     // The responder and the investigator differ only in name, purpose and who may assume them.
     const forensicRole = (
       suffix: string,
       roleName: string,
       description: string,
-      trusted: readonly string[] | undefined,
+      trusted: pulumi.Output<string[]>,
     ): aws.iam.Role =>
       new aws.iam.Role(
         `${name}-${suffix}`,
@@ -209,7 +219,7 @@ export class MemberRoles extends pulumi.ComponentResource {
           tags: purposeTags(PURPOSE.forensicRole),
           maxSessionDuration: maxSessionSeconds,
           assumeRolePolicy: pulumi
-            .all([principals(trusted), args.organizationId])
+            .all([trusted, args.organizationId])
             .apply(([trustedPrincipalArns, organizationId]) =>
               JSON.stringify(forensicRoleTrust({ trustedPrincipalArns, organizationId })),
             ),
@@ -220,13 +230,13 @@ export class MemberRoles extends pulumi.ComponentResource {
       "forensic-responder",
       names.forensicResponder,
       "flz: captures evidence and contains incidents through the member responder roles",
-      args.responderPrincipalArns,
+      responderPrincipals(args.responderPrincipalArns),
     );
     const investigator = forensicRole(
       "forensic-investigator",
       names.forensicInvestigator,
       "flz: reads trail logs and evidence, and the member accounts read-only",
-      args.investigatorPrincipalArns,
+      principals(args.investigatorPrincipalArns),
     );
     const breakGlass = new aws.iam.Role(
       `${name}-break-glass`,

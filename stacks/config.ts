@@ -9,6 +9,7 @@ import type { ForensicAccountSource } from "../components/forensicAccount";
 import { DEFAULT_ROLE_NAMES } from "../components/memberRoles";
 import { COMMERCIAL_REGIONS } from "../components/documents/regions";
 import { partTwoSettings } from "./config-part-two";
+import { automationSettings } from "./config-automation";
 
 /** The project's config namespace: keys are written `forensic-landing-zone:<key>` in the stack file. */
 export const CONFIG_NAMESPACE = "forensic-landing-zone";
@@ -82,6 +83,9 @@ export const CONFIG_KEYS = {
   alarms:
     "alarm rules (break-glass use, trail changes, GuardDuty high severity) in every governed region (default true)",
   alarmSubscriptions: "subscriptions to the alarm topics (list of {protocol, endpoint}; default none)",
+  automation: "response automation: findings contained and captured by Step Functions with guardrails (default false)",
+  automationSettings:
+    "guardrails of the response automation (map: modes, defaultMode, approvalTimeoutSeconds, excludedAccountIds, maxContainmentsPerHour, minimumSeverity, killSwitchParameterName, lockDays)",
 } as const;
 
 /** A configuration key of this project. */
@@ -435,6 +439,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>): Forensi
             "a SHA-256 in lower-case hex, 64 characters 0-9 and a-f (sha256sum of the staged tool)",
           ),
     ...partTwo,
+    automation: automationSettings(keys, optionalBool),
   };
 }
 

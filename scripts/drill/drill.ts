@@ -12,6 +12,7 @@ import { startEmulator, type Emulator } from "../emulator";
 import { plantIncident } from "./plant";
 import { countSteps, drillPassed, renderHtml, renderMarkdown, type DrillReport } from "./report";
 import { runRunbook, type Scenario, type StepResult } from "./runbook";
+import { runAutomatedRunbook } from "../automation/drill";
 import { seedOrganisation } from "./seed-org";
 import { emulatorWorld, installOracle, loadOracle } from "../oracle";
 import { summarize, summaryLine, unchecked } from "../oracle/summary";
@@ -104,7 +105,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       plantIncident(seeded.members[0], incidentRegion),
     );
     say(`running the runbook for case ${caseId} (${options.scenario})`);
-    const runbook = await runRunbook({
+    const runbookOptions = {
       landingZone,
       incident,
       scenario: options.scenario,
@@ -113,7 +114,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
       workDir: options.reportDir,
       onStep: (s: StepResult) =>
         say(`  ${s.status.toUpperCase()} ${s.id} (${s.durationMs} ms)${s.error ? `: ${s.error}` : ""}`),
-    });
+    };
+    // The automated scenario: a GuardDuty finding, and no operator command (the response automation, issue 15).
+    const runbook =
+      options.scenario === "automated"
+        ? await withCallLabel("drill: automated response", () => runAutomatedRunbook(runbookOptions))
+        : await runRunbook(runbookOptions);
     const authorization =
       "oracle" in loaded ? summarize(await loaded.oracle.evaluatePending()) : unchecked(loaded.unavailable);
     say(summaryLine(authorization));

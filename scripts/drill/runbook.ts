@@ -39,10 +39,10 @@ import type { PlantedIncident } from "./plant";
 import { prepareMemoryRehearsal } from "./memory-agent";
 
 /** Drill scenarios. */
-export type Scenario = "leaked-key" | "compromised-instance" | "all";
+export type Scenario = "leaked-key" | "compromised-instance" | "all" | "automated";
 
 /** Every scenario name, as `--scenario` accepts them. */
-export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all"];
+export const SCENARIOS: readonly Scenario[] = ["leaked-key", "compromised-instance", "all", "automated"];
 
 /**
  * Outcome of one step. `skipped` means a step it needs did not pass (so it could not run): never counted as passed.

@@ -1,0 +1,136 @@
+/**
+ * Benchmark: the response automation, from GuardDuty finding to contained and to evidence secured, for 1 instance and
+ * for 16 instances across 2 member accounts and 2 regions in one incident (one finding per instance, as GuardDuty
+ * reports them: 16 executions at once), against the emulator with 100 ms injected before every AWS request (the
+ * emulator answers in microseconds, AWS in tens of milliseconds). Each instance has two volumes. Target: 16 instances
+ * within 1.5x of 1 instance. Also prints what an incident is billed for: Lambda invocations and state transitions.
+ *
+ * The state machine's definition runs in the local ASL interpreter with the real handlers (scripts/automation/
+ * local-engine.ts); on AWS, Step Functions runs the executions in parallel the same way.
+ *
+ * Run: npx ts-node --transpile-only bench/automation.ts   (FLZ_BENCH_LATENCY_MS, FLZ_BENCH_REPEATS)
+ */
+import { AttachVolumeCommand, CreateVolumeCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { ClientFactory } from "../scripts/aws/clients";
+import { executionNameOf, incidentOf } from "../scripts/automation/incident";
+import { guardDutyInstanceFinding, localAutomation, type ExecutionOutcome } from "../scripts/automation/local-engine";
+import { benchEmulator } from "./support/emulator";
+import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
+
+const LATENCY_MS = Number(process.env.FLZ_BENCH_LATENCY_MS ?? 100);
+const REPEATS = Number(process.env.FLZ_BENCH_REPEATS ?? 1);
+const GUARDRAILS = { modes: { "UnauthorizedAccess:EC2/*": "contain" as const }, maxContainmentsPerHour: 100 };
+
+interface Target {
+  readonly account: string;
+  readonly region: string;
+}
+
+async function launch(target: Target): Promise<string> {
+  const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+  try {
+    const ec2 = factory.client(EC2Client, { account: target.account, region: target.region });
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: "t3.micro",
+        Placement: { AvailabilityZone: `${target.region}a` },
+      }),
+    );
+    const instanceId = run.Instances?.[0]?.InstanceId ?? "";
+    const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${target.region}a`, Size: 8 }));
+    await ec2.send(new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: vol.VolumeId, Device: "/dev/sdf" }));
+    return instanceId;
+  } finally {
+    factory.destroy();
+  }
+}
+
+/** Milliseconds from delivery to the end of the last visit of `state`. */
+function until(outcome: ExecutionOutcome, state: string, start: number): number {
+  const visits = outcome.timings.filter((t) => t.state === state && t.exitedAt !== undefined);
+  if (visits.length === 0) throw new Error(`the execution never left ${state}: ${outcome.states.join(" > ")}`);
+  return Math.max(...visits.map((v) => v.exitedAt ?? 0)) - start;
+}
+
+async function incident(reset: () => Promise<void>, targets: Target[]) {
+  await reset();
+  const lz = await seedLandingZone();
+  const instances = await Promise.all(targets.map(async (t) => ({ ...t, instanceId: await launch(t) })));
+  const automation = await localAutomation(lz, GUARDRAILS, { injectedLatencyMs: LATENCY_MS });
+  const findings = instances.map((i, n) =>
+    guardDutyInstanceFinding({
+      account: i.account,
+      region: i.region,
+      instanceId: i.instanceId,
+      adminAccount: lz.forensicAccountId,
+      findingId: n.toString(16).padStart(32, "0"),
+    }),
+  );
+  const start = Date.now();
+  const outcomes = await Promise.all(
+    findings.map((f) => automation.run(f, executionNameOf(incidentOf(f, lz.forensicAccountId)))),
+  );
+  for (const o of outcomes) {
+    if (!(o.output.verification as { ok?: boolean } | undefined)?.ok) throw new Error("an execution did not verify");
+    if (o.states.includes("ContainFailed"))
+      throw new Error(`a containment failed: ${JSON.stringify(o.output.containError)}`);
+  }
+  const failures = outcomes.flatMap((o) => o.timings.filter((t) => t.failed).map((t) => `${t.state}: ${t.failed}`));
+  if (failures.length > 0)
+    console.log(`  retried states: ${failures.length} (${[...new Set(failures)].slice(0, 3).join("; ")})`);
+  return {
+    contained: Math.max(...outcomes.map((o) => until(o, "Contain", start))),
+    secured: Math.max(...outcomes.map((o) => until(o, "Capture", start))),
+    invocations: outcomes.reduce((n, o) => n + o.invocations, 0),
+    transitions: outcomes.reduce((n, o) => n + o.states.length, 0),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const emulator = await benchEmulator();
+  const [a, b] = SEED_ACCOUNTS.members;
+  const one: Target[] = [{ account: a, region: "eu-west-1" }];
+  const many: Target[] = [a, b].flatMap((account) =>
+    ["us-east-1", "eu-west-1"].flatMap((region) => Array.from({ length: 4 }, () => ({ account, region }))),
+  );
+  try {
+    console.log(`response automation, ${LATENCY_MS} ms injected per request, median of ${REPEATS} run(s)`);
+    const results = {
+      one: [] as Awaited<ReturnType<typeof incident>>[],
+      many: [] as Awaited<ReturnType<typeof incident>>[],
+    };
+    for (let run = 0; run < REPEATS; run++) {
+      results.one.push(await incident(() => emulator.reset(), one));
+      results.many.push(await incident(() => emulator.reset(), many));
+    }
+    const row = (label: string, rs: Awaited<ReturnType<typeof incident>>[]) => {
+      const c = median(rs.map((r) => r.contained));
+      const s = median(rs.map((r) => r.secured));
+      console.log(
+        `${label.padEnd(34)} contained ${(c / 1000).toFixed(2)} s   evidence secured ${(s / 1000).toFixed(2)} s   ` +
+          `${rs[0].invocations} Lambda invocations, ${rs[0].transitions} state transitions`,
+      );
+      return { c, s };
+    };
+    const x = row("1 instance (2 volumes)", results.one);
+    const y = row("16 instances / 2 accounts / 2 regions", results.many);
+    console.log(
+      `ratio 16:1  contained ${(y.c / x.c).toFixed(2)}x   evidence secured ${(y.s / x.s).toFixed(2)}x   (target <= 1.5x)`,
+    );
+  } finally {
+    await emulator.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,334 @@
+/**
+ * Runs the response state machine's real definition offline with a local ASL interpreter (`aws-local-stepfunctions`),
+ * every Task bound to what AWS would run: the Lambda tasks to the real handlers (`handlers.ts`), the SDK integrations
+ * (kill switch, rate table, topic) to the same calls against the emulator, and the approval's task token to an answer
+ * the caller gives (or none). Nothing about the definition is changed; the interpreter validates it first. Used by the
+ * tests, `flz drill --scenario automated` and `bench/automation`: emulator only (it deploys the automation's own
+ * pieces into the emulator's forensic account through the administrator role the seed created).
+ */
+import { randomUUID } from "node:crypto";
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import { CreateTopicCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { resolveGuardrails, type AutomationGuardrailSettings } from "../../components/documents/automation";
+import { responseDefinition, type AslDefinition, type AslState } from "../../components/documents/automation-asl";
+import { ClientFactory } from "../aws/clients";
+import type { LandingZone } from "../contract";
+import { automationHandlers, type AutomationHandlers } from "./handlers";
+
+/**
+ * aws-local-stepfunctions 3 uses `Promise.withResolvers` (Node 22+); flz otherwise runs on Node 20.19+ (README):
+ * supply the standard function there, when the engine is first used, and nowhere else.
+ */
+function ensurePromiseWithResolvers(): void {
+  if (typeof (Promise as { withResolvers?: unknown }).withResolvers === "function") return;
+  Object.defineProperty(Promise, "withResolvers", {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** The forensic account's administrator (what the deployment created), for the state machine's own SDK calls. */
+const ADMIN = "OrganizationAccountAccessRole";
+export const RATE_TABLE = "flz-automation-rate";
+export const KILL_SWITCH = "/flz/automation/kill-switch";
+
+/** The automation's deployed pieces in the emulator, and what a run saw. */
+export interface LocalAutomation {
+  readonly definition: AslDefinition;
+  readonly handlers: AutomationHandlers;
+  readonly topicArn: string;
+  /** Messages published to the topic. */
+  readonly published: Array<{ subject?: string; message: string }>;
+  /** Runs one execution; `approve` answers an approval (undefined: nobody answers). */
+  run(event: unknown, executionName: string, approve?: { approved: boolean; by: string }): Promise<ExecutionOutcome>;
+  /** Sets the kill switch's value. */
+  setKillSwitch(value: string): Promise<void>;
+}
+
+/** What an execution did. */
+export interface ExecutionOutcome {
+  readonly output: Record<string, unknown>;
+  /** States entered, in order (state transitions are what Standard workflows bill). */
+  readonly states: string[];
+  /** Lambda invocations. */
+  readonly invocations: number;
+  /** When each state was entered and left (ms since the epoch), in order; Map iterations included. */
+  readonly timings: StateTiming[];
+}
+
+/** One state's visit. */
+export interface StateTiming {
+  readonly state: string;
+  readonly enteredAt: number;
+  exitedAt?: number;
+  failed?: string;
+}
+
+function fnArn(lz: LandingZone, name: string): string {
+  return `arn:aws:lambda:${lz.homeRegion}:${lz.forensicAccountId}:function:flz-automation-${name}`;
+}
+
+/** Every Task state of a definition (Map iterators included), by name. */
+function taskStates(states: Record<string, AslState>, into: Record<string, AslState> = {}): Record<string, AslState> {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === "Task") into[name] = state;
+    const iterator = (state.Iterator ?? state.ItemProcessor) as { States: Record<string, AslState> } | undefined;
+    if (iterator) taskStates(iterator.States, into);
+  }
+  return into;
+}
+
+/** Deploys the automation's pieces into the emulator's forensic account and returns a runner. */
+export async function localAutomation(
+  lz: LandingZone,
+  settings: AutomationGuardrailSettings,
+  options: { injectedLatencyMs?: number } = {},
+): Promise<LocalAutomation> {
+  ensurePromiseWithResolvers();
+  const admin = new ClientFactory({ memberRoleName: ADMIN, injectedLatencyMs: options.injectedLatencyMs });
+  const home = { account: lz.forensicAccountId, region: lz.homeRegion };
+  const ssm = admin.client(SSMClient, home);
+  const ddb = admin.client(DynamoDBClient, home);
+  const sns = admin.client(SNSClient, home);
+  await ssm.send(new PutParameterCommand({ Name: KILL_SWITCH, Value: "released", Type: "String", Overwrite: true }));
+  await ddb
+    .send(
+      new CreateTableCommand({
+        TableName: RATE_TABLE,
+        KeySchema: [{ AttributeName: "window", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "window", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    )
+    .catch((err: Error) => {
+      if (err.name !== "ResourceInUseException") throw err;
+    });
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: "flz-automation" }))).TopicArn ?? "";
+  const guardrails = resolveGuardrails({ killSwitchParameterName: KILL_SWITCH, ...settings });
+  const definition = responseDefinition({
+    guardrails,
+    functions: {
+      intake: fnArn(lz, "intake"),
+      record: fnArn(lz, "record"),
+      contain: fnArn(lz, "contain"),
+      capture: fnArn(lz, "capture"),
+      verify: fnArn(lz, "verify"),
+    },
+    rateTableName: RATE_TABLE,
+    topicArn,
+  });
+  const handlers = automationHandlers({
+    landingZone: lz,
+    pollIntervalMs: 50,
+    injectedLatencyMs: options.injectedLatencyMs,
+  });
+  const published: Array<{ subject?: string; message: string }> = [];
+  const publish = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
+    const out = await sns.send(
+      new PublishCommand({ TopicArn: String(input.TopicArn), Subject: input.Subject as string, Message: message }),
+    );
+    published.push({ subject: input.Subject as string | undefined, message });
+    return { MessageId: out.MessageId ?? "" };
+  };
+
+  const run = async (
+    event: unknown,
+    executionName: string,
+    approve?: { approved: boolean; by: string },
+  ): Promise<ExecutionOutcome> => {
+    let invocations = 0;
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of Object.entries(taskStates(definition.States))) {
+      const resource = String(state.Resource);
+      const fn = /^arn:aws:lambda:[^:]+:\d{12}:function:flz-automation-(\w+)$/.exec(resource)?.[1];
+      if (fn) {
+        overrides[name] = async (input) => {
+          invocations++;
+          const handler = (handlers as unknown as Record<string, (i: unknown) => Promise<unknown>>)[fn];
+          return handler(input);
+        };
+      } else if (resource === "arn:aws:states:::aws-sdk:ssm:getParameter") {
+        overrides[name] = async (input) => {
+          try {
+            return await ssm.send(new GetParameterCommand(input as { Name: string }));
+          } catch (err) {
+            // Step Functions names AWS SDK integration errors <Service>.<Exception>.
+            throw Object.assign(new Error((err as Error).message), { name: `Ssm.${(err as Error).name}` });
+          }
+        };
+      } else if (resource === "arn:aws:states:::dynamodb:updateItem") {
+        overrides[name] = async (input) => {
+          try {
+            return await ddb.send(new UpdateItemCommand(input as UpdateItemCommandInput));
+          } catch (err) {
+            throw Object.assign(new Error((err as Error).message), { name: `DynamoDB.${(err as Error).name}` });
+          }
+        };
+      } else if (resource === "arn:aws:states:::sns:publish") {
+        overrides[name] = (input) => publish(input as Record<string, unknown>);
+      } else if (resource === "arn:aws:states:::sns:publish.waitForTaskToken") {
+        overrides[name] = async (input) => {
+          await publish(input as Record<string, unknown>);
+          // The approver's SendTaskSuccess output, or no answer at all (the state's TimeoutSeconds ends the wait).
+          return approve ?? new Promise(() => undefined);
+        };
+      } else {
+        throw new Error(`no local binding for Task state ${name} (${resource})`);
+      }
+    }
+    const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    const execution = machine.run({ event } as never, {
+      overrides: { taskResourceLocalHandlers: overrides as never },
+      context: {
+        Execution: {
+          Name: executionName,
+          Id: `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:execution:flz-response:${executionName}`,
+        },
+        Task: { Token: `token-${randomUUID()}` },
+      },
+    });
+    const states: string[] = [];
+    const timings: StateTiming[] = [];
+    const logs = (async () => {
+      for await (const log of execution.eventLogs) {
+        const name = (log as { state?: { name: string } }).state?.name;
+        if (name === undefined) continue;
+        if (log.type === "StateEntered") {
+          states.push(name);
+          timings.push({ state: name, enteredAt: log.timestamp });
+        } else {
+          const open = [...timings].reverse().find((t) => t.state === name && t.exitedAt === undefined);
+          if (open && (log.type === "StateExited" || log.type === "StateFailed")) open.exitedAt = log.timestamp;
+          if (open && log.type === "StateFailed")
+            open.failed = `${String((log as { Error?: string }).Error)}: ${String((log as { Cause?: unknown }).Cause ?? "").slice(0, 200)}`;
+        }
+      }
+    })();
+    const output = (await execution.result) as Record<string, unknown>;
+    await logs.catch(() => undefined);
+    return { output, states, invocations, timings };
+  };
+
+  return {
+    definition,
+    handlers,
+    topicArn,
+    published,
+    run,
+    async setKillSwitch(value: string) {
+      await ssm.send(new PutParameterCommand({ Name: KILL_SWITCH, Value: value, Type: "String", Overwrite: true }));
+    },
+  };
+}
+
+/** A GuardDuty finding event for an instance, in AWS's published format (GuardDuty user guide, finding format). */
+export function guardDutyInstanceFinding(args: {
+  account: string;
+  region: string;
+  instanceId: string;
+  findingId?: string;
+  type?: string;
+  severity?: number;
+  adminAccount: string;
+}): Record<string, unknown> {
+  const findingId = args.findingId ?? "6cc7a3c0e1ed7b5e4c5e5bc7e1d7a3f2";
+  const type = args.type ?? "UnauthorizedAccess:EC2/SSHBruteForce";
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "GuardDuty Finding",
+    source: "aws.guardduty",
+    account: args.adminAccount,
+    time: new Date().toISOString(),
+    region: args.region,
+    resources: [],
+    detail: {
+      schemaVersion: "2.0",
+      accountId: args.account,
+      region: args.region,
+      partition: "aws",
+      id: findingId,
+      arn: `arn:aws:guardduty:${args.region}:${args.account}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${findingId}`,
+      type,
+      resource: {
+        resourceType: "Instance",
+        instanceDetails: {
+          instanceId: args.instanceId,
+          instanceType: "t3.micro",
+          instanceState: "running",
+          availabilityZone: `${args.region}a`,
+          imageId: "ami-12c6146b",
+          networkInterfaces: [],
+          tags: [],
+        },
+      },
+      service: {
+        serviceName: "guardduty",
+        detectorId: "12abc34d567e8fa901bc2d34e56789f0",
+        action: { actionType: "NETWORK_CONNECTION" },
+        resourceRole: "TARGET",
+        eventFirstSeen: new Date().toISOString(),
+        eventLastSeen: new Date().toISOString(),
+        archived: false,
+        count: 1,
+      },
+      severity: args.severity ?? 8,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      title: `${args.instanceId} is performing SSH brute force attacks.`,
+      description: `${args.instanceId} is performing SSH brute force attacks against a remote host.`,
+    },
+  };
+}
+
+/** A GuardDuty finding about a role's credentials (resource type AccessKey, user type AssumedRole). */
+export function guardDutyRoleFinding(args: {
+  account: string;
+  region: string;
+  roleName: string;
+  adminAccount: string;
+  findingId?: string;
+}): Record<string, unknown> {
+  const base = guardDutyInstanceFinding({
+    ...args,
+    instanceId: "i-0000000000000000a",
+    type: "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+  });
+  const detail = base.detail as Record<string, unknown>;
+  return {
+    ...base,
+    detail: {
+      ...detail,
+      id: args.findingId ?? "8ac7a3c0e1ed7b5e4c5e5bc7e1d7a3f9",
+      title: `Credentials of role ${args.roleName} used outside AWS.`,
+      resource: {
+        resourceType: "AccessKey",
+        accessKeyDetails: {
+          accessKeyId: "ASIAEXAMPLEEXAMPLE12",
+          principalId: "AROAEXAMPLEEXAMPLE:i-0abc",
+          userName: args.roleName,
+          userType: "AssumedRole",
+        },
+      },
+    },
+  };
+}
