@@ -12,7 +12,12 @@ import { EMULATOR_OPERATOR_ARN, emulatorWorldArgs } from "../../../scripts/oracl
 import { ATHENA_RESULTS_PREFIX_DEFAULT, DEPLOYMENT_ROLE_DEFAULT } from "../../../scripts/oracle/defaults";
 import { buildWorld, type OracleWorld } from "../../../scripts/oracle/world";
 import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
-import { MOCK_ORGANIZATION_ID, MOCK_ROOT_ID, runProgram, type RecordedResource } from "../../../scripts/plan/mock-engine";
+import {
+  MOCK_ORGANIZATION_ID,
+  MOCK_ROOT_ID,
+  runProgram,
+  type RecordedResource,
+} from "../../../scripts/plan/mock-engine";
 
 const STACK = path.resolve(__dirname, "../../../stacks/index.ts");
 const EXAMPLE = path.resolve(__dirname, "../../../stacks/Pulumi.example.yaml");
