@@ -13,6 +13,7 @@ import {
   protectForensicKeysScp,
   protectForensicResourcesScp,
   protectForensicRolesScp,
+  protectAutomationScp,
   protectTrailScp,
   requireImdsv2Scp,
   scpText,
@@ -83,6 +84,13 @@ export interface GuardrailPoliciesArgs {
    * them by editing a bucket or key policy. Default: none (a program without forensic buckets).
    */
   readonly forensicResources?: pulumi.Input<ForensicResourceProtection>;
+  /**
+   * The response automation's functions in the forensic account (`ResponseAutomation`): when given, with
+   * `forensicAccountId`, an SCP `flz-protect-automation` attached to the forensic account denies changing those
+   * functions, passing their roles and invoking them to all but the deployment role and the automation's state machine
+   * (`documents/scp.ts`, `protectAutomationScp`). Default none (automation off).
+   */
+  readonly automation?: { readonly namePrefix?: string };
   /** Root or OU IDs the RCP is attached to. Default `targetIds` (the root recommended: it covers the forensic account wherever it moves). */
   readonly resourceControlTargetIds?: ReadonlyArray<pulumi.Input<string>>;
 }
@@ -100,6 +108,7 @@ export const GUARDRAIL_POLICY_NAMES = {
   protection: "flz-protect-forensics",
   workload: "flz-workload-baseline",
   evidence: "flz-protect-evidence",
+  automation: "flz-protect-automation",
 } as const;
 
 /**
@@ -177,6 +186,29 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       );
       this.attach(`${name}-protect-forensics`, policy, args.targetIds, opt);
       protectionId = policy.id;
+    }
+
+    if (args.automation !== undefined) {
+      if (args.forensicAccountId === undefined)
+        throw new Error(`GuardrailPolicies "${name}": automation needs forensicAccountId (the functions' account)`);
+      const namePrefix = args.automation.namePrefix ?? "flz-automation";
+      const policy = new aws.organizations.Policy(
+        `${name}-protect-automation`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.automation,
+          description: "Forensic landing zone: the response automation's functions and roles act as the responder.",
+          type: "SERVICE_CONTROL_POLICY",
+          content: pulumi
+            .all([args.forensicAccountId, args.deploymentRoleArn])
+            .apply(([forensicAccountId, deploymentRoleArn]) =>
+              scpText(protectAutomationScp({ forensicAccountId, namePrefix, deploymentRoleArn })),
+            ),
+          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
+        },
+        opt,
+      );
+      // On the forensic account itself: it takes none of the root's five SCP slots.
+      this.attach(`${name}-protect-automation`, policy, [args.forensicAccountId], opt);
     }
 
     let workloadId: pulumi.Output<string> = pulumi.output("");

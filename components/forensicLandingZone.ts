@@ -324,6 +324,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
               ...(automation ? automationActingRoleArns(id) : []),
             ]),
           forensicResources: protection,
+          automation: automation ? {} : undefined,
           resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
             ? [...guardrailSettings.resourceControlTargetIds]
             : undefined,

@@ -89,6 +89,28 @@ describe("automation stack configuration", () => {
     throw new Error("expected a StackConfigError");
   };
 
+  it("when switched on, attaches flz-protect-automation to the forensic account, and only then", async () => {
+    const name = (r: { inputs: Record<string, unknown> }) => r.inputs.name;
+    const off = await runStack();
+    expect(off.resources.filter((r) => name(r) === "flz-protect-automation")).to.deep.equal([]);
+    const run = await runStack({ automation: "true" });
+    const policy = run.resources.find(
+      (r) => r.type === "aws:organizations/policy:Policy" && name(r) === "flz-protect-automation",
+    );
+    expect(policy?.inputs.type).to.equal("SERVICE_CONTROL_POLICY");
+    const content = JSON.parse(String(policy?.inputs.content)) as PolicyDocument;
+    expect(content.Statement.map((s) => s.Sid)).to.deep.equal([
+      "FlzProtectAutomationFunctions",
+      "FlzProtectAutomationRolePassing",
+      "FlzInvokeAutomationOnlyFromItsMachine",
+    ]);
+    expect(JSON.stringify(content)).to.contain("arn:aws:lambda:*:222222222222:function:flz-automation-*");
+    const attachments = run.resources.filter(
+      (r) => r.type === "aws:organizations/policyAttachment:PolicyAttachment" && r.name.includes("protect-automation"),
+    );
+    expect(attachments.map((a) => a.inputs.targetId)).to.deep.equal(["222222222222"]);
+  });
+
   it("is off unless switched on", () => {
     expect(parseStackConfig(base).automation).to.equal(undefined);
   });
