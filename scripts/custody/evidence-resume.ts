@@ -27,7 +27,7 @@ import {
   type EvidenceKind,
   type FileDigests,
 } from "./evidence-upload";
-import { intentEvent, newIntentId, newRun, openIntents, type RecordedIntent } from "./intent";
+import { intentEvent, intentOf, newIntentId, newRun, openIntents, type RecordedIntent } from "./intent";
 import { listUnrecordedObjects } from "./orphans";
 import type { CustodyLedger, CustodyRecord, EvidenceItem } from "./types";
 
@@ -73,6 +73,20 @@ export async function putWithIntent(o: PutOptions): Promise<PutResult> {
   const mine = openIntents(before, EVIDENCE_INTENT_ACTION).filter(
     (i) => i.facts?.sourcePath === source && i.facts?.kind === o.kind,
   );
+  const done = mine.length === 0 ? recordedPutOf(before, source, o.kind, info) : undefined;
+  if (done) {
+    // The last put of this very file (same path, size and modification time) was recorded: a rerun after a crash
+    // that struck once its record was claimed (the claim counts as the record). Recording the same bytes twice would
+    // give the case two exhibits of one artefact.
+    const location = done.evidence.location;
+    await o.ledger.append({
+      action: "evidence.put.already-recorded",
+      subjects: [location],
+      details: { recordedIn: done.record.sequence, kind: o.kind },
+    });
+    report(o, done.evidence, done.record, `${location} was already recorded as custody record ${done.record.sequence}`);
+    return { evidence: done.evidence, record: done.record };
+  }
   const { resume, digests: known } = await decide(o, mine, info, before);
   const location = `s3://${o.bucket}/${resume.key}`;
   const intentId = newIntentId();
@@ -243,4 +257,33 @@ async function decide(
     return { resume: { kind: "new", key: o.key }, digests };
   }
   return { resume: { kind: "new", key: o.key } };
+}
+
+/**
+ * The record of the last put of this file, when that put's intent was closed by an `evidence.put` that did not fail and
+ * the file is unchanged since (same size and modification time): what a rerun after a crash should report, not upload
+ * again. Undefined when the last put of the file failed, was for another kind, or the file changed.
+ * @param records the case's records, claimed ones included
+ * @param source the file's absolute path
+ * @param kind the evidence kind asked for
+ * @param info the file's size and modification time now
+ */
+function recordedPutOf(
+  records: readonly CustodyRecord[],
+  source: string,
+  kind: string,
+  info: { size: number; mtimeMs: number },
+): { record: CustodyRecord; evidence: EvidenceItem } | undefined {
+  const intents = records
+    .filter((r) => r.action === EVIDENCE_INTENT_ACTION)
+    .map(intentOf)
+    .filter((i): i is RecordedIntent => i !== undefined && i.facts?.sourcePath === source);
+  const last = intents[intents.length - 1];
+  if (last === undefined || last.facts?.kind !== kind) return undefined;
+  if (last.facts?.size !== info.size || last.facts?.mtimeMs !== info.mtimeMs) return undefined;
+  const record = records.find(
+    (r) => r.action === "evidence.put" && r.outcome !== "failed" && r.details?.intentId === last.id,
+  );
+  const evidence = record?.evidence?.[0];
+  return record && evidence ? { record, evidence } : undefined;
 }
