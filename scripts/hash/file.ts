@@ -56,6 +56,34 @@ export interface FileDigest {
 /** Bytes read and hashed between two yields to the event loop. */
 export const YIELD_EVERY_BYTES = 64 * 2 ** 20;
 const PROGRESS_EVERY_BYTES = 8 * 2 ** 20;
+
+/**
+ * Progress every {@link PROGRESS_EVERY_BYTES} and a yield to the event loop every {@link YIELD_EVERY_BYTES}, shared by
+ * both read loops: `advance` after each chunk, `finish` once at the end (a last report, or one for an empty file).
+ */
+function pacer(onProgress: ((bytes: number) => void) | undefined): {
+  advance(bytes: number, length: number): Promise<void> | undefined;
+  finish(bytes: number): void;
+} {
+  let sinceYield = 0;
+  let sinceProgress = 0;
+  return {
+    advance(bytes, length) {
+      sinceProgress += length;
+      if (sinceProgress >= PROGRESS_EVERY_BYTES) {
+        sinceProgress = 0;
+        onProgress?.(bytes);
+      }
+      sinceYield += length;
+      if (sinceYield < YIELD_EVERY_BYTES) return undefined;
+      sinceYield = 0;
+      return yieldToEventLoop();
+    },
+    finish(bytes) {
+      if (sinceProgress > 0 || bytes === 0) onProgress?.(bytes);
+    },
+  };
+}
 const READ_SIZE = 2 ** 20;
 
 // Shared control words: the slots filled by the reader, the slots hashed by the worker, a stop flag, a failure flag.
@@ -157,26 +185,16 @@ async function hashWhole(
   const whole = createHash("sha256");
   const buffer = Buffer.allocUnsafe(chunkSize);
   let bytes = 0;
-  let sinceYield = 0;
-  let sinceProgress = 0;
+  const pace = pacer(options.onProgress);
   for (;;) {
     const length = await fill(fd, buffer, seekable ? bytes : null);
     if (length === 0) break;
     whole.update(length === chunkSize ? buffer : buffer.subarray(0, length));
     bytes += length;
-    sinceProgress += length;
-    if (sinceProgress >= PROGRESS_EVERY_BYTES) {
-      sinceProgress = 0;
-      options.onProgress?.(bytes);
-    }
-    sinceYield += length;
-    if (sinceYield >= YIELD_EVERY_BYTES) {
-      sinceYield = 0;
-      await yieldToEventLoop();
-    }
+    await pace.advance(bytes, length);
     if (length < chunkSize) break;
   }
-  if (sinceProgress > 0 || bytes === 0) options.onProgress?.(bytes);
+  pace.finish(bytes);
   return { path, bytes, sha256: whole.digest("hex") };
 }
 
@@ -213,8 +231,7 @@ async function hashWithManifest(
   let produced = 0;
   let emitted = 0;
   let blockIndex = 0;
-  let sinceYield = 0;
-  let sinceProgress = 0;
+  const pace = pacer(options.onProgress);
 
   // Hands out the block digests of every slot the worker has finished, in order.
   const emit = (): void => {
@@ -256,16 +273,7 @@ async function hashWithManifest(
       Atomics.store(ctl, PRODUCED, produced);
       Atomics.notify(ctl, PRODUCED);
       bytes += length;
-      sinceProgress += length;
-      if (sinceProgress >= PROGRESS_EVERY_BYTES) {
-        sinceProgress = 0;
-        options.onProgress?.(bytes);
-      }
-      sinceYield += length;
-      if (sinceYield >= YIELD_EVERY_BYTES) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
+      await pace.advance(bytes, length);
       if (length < chunkSize) break;
     }
     await awaitConsumed(produced);
@@ -275,6 +283,6 @@ async function hashWithManifest(
     Atomics.notify(ctl, PRODUCED);
     await worker.terminate();
   }
-  if (sinceProgress > 0 || bytes === 0) options.onProgress?.(bytes);
+  pace.finish(bytes);
   return { path, bytes, sha256: whole.digest("hex"), blocks: blockIndex, blockSize };
 }
