@@ -346,6 +346,38 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Resource: `arn:${p}:kms:*:*:key/*`,
     },
     {
+      // `contain function`: reserved concurrency to 0 and back (Delete restores "no reservation"), public function URLs
+      // switched to AWS_IAM and back, read through GetFunctionConfiguration (never GetFunction: its answer links to the
+      // code). `function:*` also matches the alias ARNs a URL call with a Qualifier is authorized on. Never
+      // AddPermission / RemovePermission (a statement of a resource-based policy cannot always be put back, and
+      // AddPermission can make any function public), UpdateFunctionCode, UpdateFunctionConfiguration or Delete*.
+      Sid: "ContainFunctions",
+      Effect: "Allow",
+      Action: [
+        "lambda:GetFunctionConfiguration",
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:ListFunctionUrlConfigs",
+        "lambda:UpdateFunctionUrlConfig",
+      ],
+      Resource: `arn:${p}:lambda:*:*:function:*`,
+    },
+    {
+      // ... and their polling triggers paused and resumed. Listing has no resource type (`*` is the only value);
+      // UpdateEventSourceMapping has no condition key on `Enabled`, so the grant is on mappings as a whole.
+      Sid: "ListFunctionTriggers",
+      Effect: "Allow",
+      Action: "lambda:ListEventSourceMappings",
+      Resource: "*",
+    },
+    {
+      Sid: "PauseFunctionTriggers",
+      Effect: "Allow",
+      Action: "lambda:UpdateEventSourceMapping",
+      Resource: `arn:${p}:lambda:*:*:event-source-mapping:*`,
+    },
+    {
       Sid: "TagQuarantineNetworkAcls",
       Effect: "Allow",
       Action: "ec2:CreateTags",

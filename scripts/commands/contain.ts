@@ -26,6 +26,7 @@ import type { JsonValue } from "../custody/types";
 import { note, printJson, printLine, processIo, type Io } from "../output";
 import { registerContainAccount } from "./contain-account";
 import { registerContainBucket } from "./contain-bucket";
+import { registerContainFunction } from "./contain-function";
 import { registerContainKey } from "./contain-key";
 import { registerContainNetwork } from "./contain-network";
 import { registerContainPrincipal } from "./contain-principal";
@@ -316,6 +317,7 @@ export function register(program: Command): void {
   registerContainNetwork(contain);
   registerContainBucket(contain);
   registerContainKey(contain);
+  registerContainFunction(contain);
 
   common(
     contain

@@ -249,6 +249,11 @@ export async function resourcesOf(
       arns = arn ? [arn] : [];
     } else if (type.name === "role" && service === "sts" && str(input.RoleArn)) {
       arns = [str(input.RoleArn) as string];
+    } else if (type.name === "function" && service === "lambda" && str(input.Qualifier)) {
+      // A call with a Qualifier acts on that version or alias, and is authorized on its ARN: "Actions that operate on a
+      // function can be restricted to a specific function by function, version, or alias ARN" (Lambda developer guide,
+      // "Fine-tuning the Resources and Conditions sections of policies").
+      arns = bind(format, fixed, call, op).map((arn) => `${arn}:${str(input.Qualifier) as string}`);
     } else if (type.name === "autoScalingGroup") {
       const group = str(input.AutoScalingGroupName);
       arns = group
@@ -354,6 +359,9 @@ export function requestContext(call: ObservedCall): Record<string, string | stri
     if (groups.length > 0) context["ec2:Add/group"] = groups;
     put("ec2:Attribute", input.Attribute);
   }
+  // Service Authorization Reference, Lambda: UpdateFunctionUrlConfig supports lambda:FunctionUrlAuthType, the auth
+  // type the request sets.
+  if (op === "lambda:UpdateFunctionUrlConfig") put("lambda:FunctionUrlAuthType", input.AuthType);
   if (op === "ec2:CreateTags") Object.assign(context, requestTagContext(tagsOf(input.Tags)));
   if (op === "ec2:DeleteTags") {
     const keys = (Array.isArray(input.Tags) ? input.Tags : []).map((t) => String(rec(t).Key));
