@@ -29,7 +29,7 @@ export function registerContainFunction(contain: Command): void {
       )
       .option(
         "--function <name or ARN>",
-        "function name, or arn:aws:lambda:<region>:<account>:function:<name> (required; not a version or alias; an ARN also gives the region)",
+        "function name, or arn:aws:lambda:<region>:<account>:function:<name> (required; not a version or alias; an ARN also gives --account and --region)",
       ),
   )
     .addHelpText(
@@ -51,9 +51,8 @@ export function registerContainFunction(contain: Command): void {
           `--function ${options.function ?? ""} is in region ${fn.region}, not --region ${options.region}: drop --region or give ${fn.region}`,
         );
       }
-      // An ARN says where the function is; --account stays required so the operator names the account acted in.
-      await run({ ...options, region: options.region ?? fn.region }, true, (ctx) =>
-        containFunction(ctx, { name: fn.name }),
-      );
+      // An ARN says where the function is: it gives --account and --region when they are not given.
+      const where = { account: options.account ?? fn.account, region: options.region ?? fn.region };
+      await run({ ...options, ...where }, true, (ctx) => containFunction(ctx, { name: fn.name }));
     });
 }

@@ -83,6 +83,7 @@ export function generalize(text: string, world: OracleWorld): string {
       .replace(/\bp-[0-9a-z]{8,128}\b/g, "p-*")
       .replace(/key\/(mrk-)?[0-9a-f-]{32,36}/g, "key/*")
       .replace(/autoScalingGroup:[0-9a-f-]{36}:/g, "autoScalingGroup:*:")
+      .replace(/event-source-mapping:[0-9a-f-]{36}/g, "event-source-mapping:*")
       .replace(/AKIA[0-9A-Z]{16}/g, "<access key>")
       // A write-ahead intent's ID (the flz:intent tag a creation carries, docs/reliability.md) is a fresh UUID per run.
       .replace(/flz:intent=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "flz:intent=<intent>")

@@ -7,13 +7,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  CreateFunctionUrlConfigCommand,
+  LambdaClient,
+} from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from "@aws-sdk/client-s3";
 import { ClientFactory, responderFactory } from "../aws/clients";
 import { withCallLabel } from "../aws/observer";
 import { withCaseLedger } from "../cases/with-case";
 import { quarantineAccount } from "../contain/account";
 import { containBucket } from "../contain/bucket";
+import { containFunction } from "../contain/function";
 import { containKey } from "../contain/key";
 import { quarantinePrincipal } from "../contain/principal";
 import { undoAction } from "../contain/undo";
@@ -31,11 +40,54 @@ export const TOUR_CASE = "DRILL-20260101T000000Z";
 /** A bucket of the member account the tour contains. */
 const TOUR_BUCKET = "flz-tour-app-data";
 
+/** A Lambda function of the member account the tour contains. */
+const TOUR_FUNCTION = "flz-tour-app-export";
+
+/** The account's own function (as its administrator): a public URL, and a trigger on a DynamoDB stream. */
+async function tourFunction(admin: ClientFactory, account: string, region: string): Promise<void> {
+  const role = await admin.client(IAMClient, { account, region }).send(
+    new CreateRoleCommand({
+      RoleName: `${TOUR_FUNCTION}-role`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    }),
+  );
+  const lambda = admin.client(LambdaClient, { account, region });
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: TOUR_FUNCTION,
+      Role: role.Role?.Arn,
+      Runtime: "nodejs20.x",
+      Handler: "index.handler",
+      Code: { ZipFile: new TextEncoder().encode("exports.handler = async () => 1;") },
+    }),
+  );
+  await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: TOUR_FUNCTION, AuthType: "NONE" }));
+  const table = await admin.client(DynamoDBClient, { account, region }).send(
+    new CreateTableCommand({
+      TableName: `${TOUR_FUNCTION}-jobs`,
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+      StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_IMAGE" },
+    }),
+  );
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: TOUR_FUNCTION,
+      EventSourceArn: table.TableDescription?.LatestStreamArn,
+      StartingPosition: "LATEST",
+    }),
+  );
+}
+
 /** What the tour covers, for the document. */
 export const TOUR_COVERS =
   "`flz drill` (every runbook step, each labelled with the command it runs), then `flz contain principal --quarantine` " +
-  "of the leaked key's user, `flz contain account --quarantine` of its account, `flz contain bucket` and `flz contain key` " +
-  "on a bucket and a key of the account, and `flz case metrics`, followed by " +
+  "of the leaked key's user, `flz contain account --quarantine` of its account, `flz contain bucket`, `flz contain key` " +
+  "and `flz contain function` on a bucket, a key and a Lambda function of the account, and `flz case metrics`, followed by " +
   "`flz contain undo` of every containment record of its case";
 
 const ENV = [
@@ -97,6 +149,7 @@ export async function permissionTour(): Promise<{ world: OracleWorld; records: C
         );
         const kms = admin.client(KMSClient, { account: incident.account, region: incident.region });
         keyArn = (await kms.send(new CreateKeyCommand({ Description: "tour data key" }))).KeyMetadata?.Arn ?? "";
+        await tourFunction(admin, incident.account, incident.region);
       } finally {
         admin.destroy();
       }
@@ -111,6 +164,9 @@ export async function permissionTour(): Promise<{ world: OracleWorld; records: C
       );
       await withCallLabel("flz contain key", async () =>
         containKey(await context(), { keyArn, principals: [attacker] }),
+      );
+      await withCallLabel("flz contain function", async () =>
+        containFunction(await context(), { name: TOUR_FUNCTION }),
       );
       await withCallLabel("flz case metrics", async () =>
         withCaseLedger(lz, TOUR_CASE, (ledger) => ledger.records(), { access: "read" }),

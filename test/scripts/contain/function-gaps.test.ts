@@ -69,7 +69,11 @@ describe("flz contain function where the emulator cannot go (aws-sdk-client-mock
       FunctionUrlConfigs: [
         { ...OWN_URL, AuthType: "NONE", Cors: { AllowOrigins: ["*"] } } as never,
         { ...LIVE_URL, AuthType: "NONE" } as never,
-        { FunctionUrl: "https://beta.lambda-url.eu-west-1.on.aws/", FunctionArn: `${ARN}:beta`, AuthType: "AWS_IAM" },
+        {
+          FunctionUrl: "https://beta.lambda-url.eu-west-1.on.aws/",
+          FunctionArn: `${ARN}:beta`,
+          AuthType: "AWS_IAM",
+        } as never,
       ],
     });
     lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });

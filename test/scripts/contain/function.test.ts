@@ -160,6 +160,21 @@ describe("flz contain function (emulator)", function () {
     expect(doc).to.include({ action: FUNCTION_ACTION, recordedAs: 2 });
     expect(doc.changes).to.have.length(2); // no URL: concurrency and the enabled trigger
 
+    // The ARN alone says where: no --account, no --region; already contained, so nothing to change.
+    const again = await runCli([
+      "contain",
+      "function",
+      "--case",
+      world.caseId,
+      "--landing-zone",
+      world.lzFile,
+      "--function",
+      fn.arn,
+      "--dry-run",
+    ]);
+    expect(again.code, again.err).to.equal(0);
+    expect(again.out).to.match(/^nothing to change/);
+
     const refusals: [string[], RegExp][] = [
       [["--function", "nope"], /^function nope does not exist in account 333333333333, region us-east-1/],
       [["--function", "payroll export"], /^--function payroll export is not a Lambda function name or ARN/],
