@@ -23,11 +23,13 @@ import type { AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
 import {
+  BlockPool,
   inlineVerifier,
+  localImageDigest,
   nativeHash,
-  pooledVerifier,
   savableHash,
   type BlockVerifier,
+  type ImageDigest,
 } from "./snapshot-hashers";
 import { BlockListing, type ListedBlock } from "./snapshot-listing";
 import { retrying, type RetryCounts } from "./snapshot-retry";
@@ -155,8 +157,10 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       `the checkpoint of ${options.snapshotId} was made with ${resume.blockSize}-byte blocks, but the API now reports ${blockSize}: start over without --resume`,
     );
   }
-  // One pooled slot per listing position that can be in flight (the reorder window).
-  const verifier: BlockVerifier = blockSize >= 64 * 1024 ? pooledVerifier(window, blockSize) : inlineVerifier;
+  // AWS-sized blocks: one pooled slot per listing position that can be in flight (the reorder window), both SHA-256
+  // passes on workers. Small blocks (the emulator's 512 bytes) cost more to hand over than to hash here.
+  const pool = blockSize >= 64 * 1024 ? new BlockPool(window, blockSize) : undefined;
+  const verifier: BlockVerifier = pool?.verifier ?? inlineVerifier;
   try {
     return await hashBlocks();
   } finally {
@@ -168,37 +172,38 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
     options.onStart?.({ blockSize, volumeSizeGiB: listing.volumeSizeGiB });
 
     const savable = options.checkpoint !== undefined || resume !== undefined;
-    const image = savable ? await savableHash(resume?.imageState) : nativeHash();
     const linear = savable ? await savableHash(resume?.linearState) : nativeHash();
+    // Free pool slots wake fetchers waiting for the window.
+    const image: ImageDigest =
+      pool && !savable
+        ? pool.imageOnWorker(() => wakeWindow())
+        : localImageDigest(savable ? await savableHash(resume?.imageState) : nativeHash(), blockSize);
     const everyBlocks = options.checkpoint ? Math.max(1, Math.floor(options.checkpoint.everyBytes / blockSize)) : 0;
     let nextCheckpoint = (resume?.lastIndex ?? -1) + everyBlocks;
     const before = resume?.writtenBlocks ?? 0;
-    const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
     let lastHashedIndex = resume?.lastIndex ?? -1;
-    const feedZeros = (blocks: number): void => {
-      let remaining = blocks * blockSize;
-      while (remaining > 0) {
-        const n = Math.min(remaining, zeros.length);
-        image.update(zeros.subarray(0, n));
-        remaining -= n;
-      }
-    };
 
-    // Reorder window: listing position → fetched block; `consumed` positions have been hashed in order.
+    // Reorder window: listing position → fetched block; `consumed` positions have been handed to the image digest in
+    // order, and `image.freed` of them read by it (their slots free again).
     const done = new Map<number, FetchedBlock>();
     let listed = 0;
     let consumed = 0;
     let failure: unknown;
     const windowWaiters: (() => void)[] = [];
     const wakeWindow = (): void => {
-      while (windowWaiters.length > 0 && (listed < consumed + window || failure)) windowWaiters.shift()?.();
+      while (windowWaiters.length > 0 && (listed < image.freed + window || failure)) windowWaiters.shift()?.();
     };
+    if (pool)
+      pool.onFailure = (err) => {
+        failure ??= err;
+        wakeWindow();
+      };
 
     const drain = (): void => {
       for (let block = done.get(consumed); block; block = done.get(consumed)) {
         done.delete(consumed);
-        feedZeros(block.index - lastHashedIndex - 1);
-        image.update(block.data);
+        image.zeros((block.index - lastHashedIndex - 1) * blockSize);
+        image.block(consumed, block.data);
         linear.update(block.checksum);
         options.onBlock?.({ index: block.index, sha256: block.checksum.toString("hex") });
         lastHashedIndex = block.index;
@@ -223,7 +228,7 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
     let claim: Promise<unknown> = Promise.resolve();
     const nextBlock = (): Promise<{ position: number; block: ListedBlock } | undefined> => {
       const mine = claim.then(async () => {
-        while (listed >= consumed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
+        while (listed >= image.freed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
         if (failure) return undefined;
         const block = await listing.next();
         if (!block) return undefined;
@@ -292,14 +297,15 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
         `${options.snapshotId} lists block ${lastHashedIndex} beyond its ${listing.volumeSizeGiB} GiB volume`,
       );
     }
-    feedZeros(totalBlocks - lastHashedIndex - 1);
+    image.zeros((totalBlocks - lastHashedIndex - 1) * blockSize);
+    const imageSha256 = await image.digest();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return {
       snapshotId: options.snapshotId,
       volumeSizeGiB: listing.volumeSizeGiB,
       blockSize,
       writtenBlocks: before + consumed,
-      imageSha256: image.digest("hex"),
+      imageSha256,
       linearChecksum: linear.digest("base64"),
       checksumRetries: mismatchesRecovered,
       throttled: options.observeAttempts ? Math.max(observedThrottled, counts.throttled) : counts.throttled,
