@@ -74,6 +74,8 @@ describe("flz capture memory: SSM's 64 KB limit on a command (document + paramet
     expect(() => checkCommandSize(DOCUMENT_BYTES, parameters, plan, 40 * 1024))
       .to.throw(OperationError)
       .with.property("message")
-      .that.matches(/bytes of document and parameters \(900 parts of 64 MiB\), over SSM's limit of 64000: rerun with --part-size-mib \d+$/);
+      .that.matches(
+        /bytes of document and parameters \(900 parts of 64 MiB\), over SSM's limit of 64000: rerun with --part-size-mib \d+$/,
+      );
   });
 });
