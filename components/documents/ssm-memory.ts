@@ -31,7 +31,11 @@ export const MEMORY_CAPTURE_DOCUMENT_LOGICAL_ID = "FlzMemoryCaptureDocument";
 /** Key, in the evidence bucket, where the operator stages the acquisition tool (docs/memory.md). */
 export const MEMORY_TOOL_KEY = "tools/avml";
 
-/** Most parts one capture can use (S3 allows 10,000; the signature list must fit in one SSM parameter). */
+/**
+ * Most part signatures the document's pattern admits (S3 allows 10,000 parts). SSM's 64 KB limit on a command's
+ * document and parameters admits fewer beside this document: `flz capture memory` plans parts against that limit
+ * (`partsThatFit`, scripts/capture/memory-plan.ts), and checks the real command's size before sending it.
+ */
 export const MEMORY_MAX_PARTS = 2000;
 
 /**

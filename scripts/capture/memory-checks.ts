@@ -24,7 +24,7 @@ import type { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 import { describeError, OperationError } from "../errors";
 import { hashStream } from "../hash/stream";
-import { planParts, type MemoryCaptureRequest, type PartPlan } from "./memory-plan";
+import { partsThatFit, planParts, type MemoryCaptureRequest, type PartPlan } from "./memory-plan";
 
 /** What the checks found: everything the capture needs to go ahead. */
 export interface MemoryCaptureFacts {
@@ -38,6 +38,8 @@ export interface MemoryCaptureFacts {
   readonly documentVersion: string;
   /** SHA-256 of the document content as read. */
   readonly documentSha256: string;
+  /** Bytes of the document content as read (counted, with the parameters, against SSM's 64 KB command limit). */
+  readonly documentBytes: number;
   /** The tool hash the document pins. */
   readonly pinnedToolSha256: string;
   /** SHA-256 of the staged tool, computed here from the object, off the host. */
@@ -151,9 +153,11 @@ export async function checkMemoryCapture(
     ssm: { pingStatus: managed.PingStatus, platform: managed.PlatformType, agentVersion: managed.AgentVersion },
     documentVersion: document.DocumentVersion ?? "$DEFAULT",
     documentSha256: createHash("sha256").update(content).digest("hex"),
+    documentBytes: Buffer.byteLength(content),
     pinnedToolSha256: pinned,
     toolSha256: tool.sha256,
     toolBytes: tool.bytes,
-    plan: planParts(memoryMiB, request.partSizeMiB),
+    // As many parts as SSM's command size limit leaves room for beside this document (larger parts when needed).
+    plan: planParts(memoryMiB, request.partSizeMiB, partsThatFit(Buffer.byteLength(content))),
   };
 }

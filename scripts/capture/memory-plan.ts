@@ -9,7 +9,7 @@ import {
   PART_SIGNATURES_PATTERN,
   PRESIGNED_URL_PATTERN,
 } from "../../components/documents/ssm-memory";
-import { UsageError } from "../errors";
+import { OperationError, UsageError } from "../errors";
 
 /** What one `flz capture memory` run is asked to do, validated. */
 export interface MemoryCaptureRequest {
@@ -118,21 +118,107 @@ export interface PartPlan {
 }
 
 /**
- * Parts for an instance of `memoryMiB`: the image is about the memory size (a LiME image adds a header per range), so
- * a quarter more, plus two parts, are prepared; the part size grows (from 64 MiB) until they fit in
- * {@link MEMORY_MAX_PARTS}.
+ * SSM's limit on a command: the document's content together with the parameter values given at run time may not
+ * exceed 64 KB ("The content of the document must not exceed 64KB. This quota also includes the content specified for
+ * input parameters at runtime": AWS Systems Manager API reference, CreateDocument `Content`; user guide, "Creating SSM
+ * document content"). Read as 64,000 bytes, the smaller reading of "64 KB", so flz never sends a command SSM refuses.
  */
-export function planParts(memoryMiB: number, chosenMiB?: number): PartPlan {
+export const SSM_COMMAND_SIZE_LIMIT = 64_000;
+
+/** Bytes each part adds to the `PartSignatures` parameter: 64 hex digits and the separating space. */
+export const BYTES_PER_PART_SIGNATURE = 65;
+
+/**
+ * Bytes planned for each of the two pre-signed URLs (tool GET and UploadPart base) before they exist: a SigV4 query
+ * string with an assumed-role session token is about 1,500 to 2,500 characters. The exact size is checked again,
+ * with the real URLs, before SendCommand ({@link checkCommandSize}).
+ */
+export const PRESIGNED_URL_RESERVE = 4096;
+
+/** The parameters of one memory-capture command, as SendCommand takes them. */
+export type CommandParameters = Readonly<Record<string, readonly string[]>>;
+
+/** Bytes SSM counts against {@link SSM_COMMAND_SIZE_LIMIT}: the document's content, every parameter name and value. */
+export function commandSize(documentBytes: number, parameters: CommandParameters): number {
+  let bytes = documentBytes;
+  for (const [name, values] of Object.entries(parameters)) {
+    bytes += Buffer.byteLength(name);
+    for (const value of values) bytes += Buffer.byteLength(value);
+  }
+  return bytes;
+}
+
+/** Names of the document's parameters and the largest values of the two short ones (part size, timeout). */
+const FIXED_PARAMETER_BYTES = commandSize(0, {
+  ToolUrl: [],
+  UploadUrl: [],
+  PartSignatures: [],
+  PartSizeMiB: ["1024"],
+  ExecutionTimeout: ["999999"],
+});
+
+/**
+ * How many part signatures fit beside a document of `documentBytes` and parameters other than the signatures of
+ * `otherBytes` (default: the parameter names, the short values and {@link PRESIGNED_URL_RESERVE} for each URL), under
+ * {@link SSM_COMMAND_SIZE_LIMIT} and the document's own {@link MEMORY_MAX_PARTS}.
+ */
+export function partsThatFit(
+  documentBytes: number,
+  otherBytes = FIXED_PARAMETER_BYTES + 2 * PRESIGNED_URL_RESERVE,
+): number {
+  const room = SSM_COMMAND_SIZE_LIMIT - documentBytes - otherBytes;
+  // n signatures take 65n - 1 bytes (no space after the last).
+  return Math.max(0, Math.min(MEMORY_MAX_PARTS, Math.floor((room + 1) / BYTES_PER_PART_SIGNATURE)));
+}
+
+/**
+ * Parts for an instance of `memoryMiB`: the image is about the memory size (a LiME image adds a header per range), so
+ * a quarter more, plus two parts, are prepared. Without a chosen size, the part size grows (from 64 MiB) until the
+ * parts fit in `maxParts` (what SSM's size limit leaves room for: {@link partsThatFit}). A chosen size too small is bad
+ * usage (the line names the smallest that fits); memory too large even for 1 GiB parts cannot be captured by one
+ * command (the document's script holds one part at a time in the host's memory, so parts do not grow further).
+ */
+export function planParts(memoryMiB: number, chosenMiB?: number, maxParts: number = MEMORY_MAX_PARTS): PartPlan {
   const expectedMiB = Math.ceil(memoryMiB * 1.25) + 1;
-  const partSizeMiB =
-    chosenMiB ?? Math.min(MAX_PART_MIB, Math.max(DEFAULT_PART_MIB, Math.ceil(expectedMiB / (MEMORY_MAX_PARTS - 2))));
+  const limit = Math.min(MEMORY_MAX_PARTS, maxParts);
+  const smallestMiB = limit > 2 ? Math.max(MIN_PART_MIB, Math.ceil(expectedMiB / (limit - 2))) : Infinity;
+  if (smallestMiB > MAX_PART_MIB) {
+    throw new OperationError(
+      `${memoryMiB} MiB of memory would need more than ${limit} parts even of ${MAX_PART_MIB} MiB, and SSM's 64 KB limit on a command (document and parameters) leaves room for ${limit} part URLs: flz cannot capture this instance's memory in one command`,
+    );
+  }
+  const partSizeMiB = chosenMiB ?? Math.min(MAX_PART_MIB, Math.max(DEFAULT_PART_MIB, smallestMiB));
   const parts = Math.ceil(expectedMiB / partSizeMiB) + 2;
-  if (parts > MEMORY_MAX_PARTS) {
+  if (parts > limit) {
     throw new UsageError(
-      `--part-size-mib ${partSizeMiB} would need ${parts} parts for ${memoryMiB} MiB of memory; the most is ${MEMORY_MAX_PARTS}: choose at least ${Math.ceil(expectedMiB / (MEMORY_MAX_PARTS - 2))}`,
+      `--part-size-mib ${partSizeMiB} would need ${parts} parts for ${memoryMiB} MiB of memory; SSM's 64 KB limit on a command leaves room for ${limit}: choose at least ${smallestMiB}`,
     );
   }
   return { partSizeMiB, parts, expectedBytes: memoryMiB * 2 ** 20 };
+}
+
+/**
+ * The exact check before SendCommand, with the real URLs: throws {@link OperationError} (one line, naming the part
+ * size that would fit) when the document and the parameters exceed {@link SSM_COMMAND_SIZE_LIMIT}.
+ */
+export function checkCommandSize(
+  documentBytes: number,
+  parameters: CommandParameters,
+  plan: PartPlan,
+  memoryMiB: number,
+): void {
+  const size = commandSize(documentBytes, parameters);
+  if (size <= SSM_COMMAND_SIZE_LIMIT) return;
+  const signatures = (parameters.PartSignatures ?? []).reduce((n, v) => n + Buffer.byteLength(v), 0);
+  const fit = partsThatFit(documentBytes, size - signatures);
+  const expectedMiB = Math.ceil(memoryMiB * 1.25) + 1;
+  const advice =
+    fit > 2 && Math.ceil(expectedMiB / (fit - 2)) <= MAX_PART_MIB
+      ? `rerun with --part-size-mib ${Math.max(MIN_PART_MIB, Math.ceil(expectedMiB / (fit - 2)))}`
+      : "the instance's memory is too large for one command";
+  throw new OperationError(
+    `the command would carry ${size} bytes of document and parameters (${plan.parts} parts of ${plan.partSizeMiB} MiB), over SSM's limit of ${SSM_COMMAND_SIZE_LIMIT}: ${advice}`,
+  );
 }
 
 /**

@@ -10,17 +10,31 @@
  * positions ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
  * `window × blockSize`, whatever the snapshot size.
  *
+ * Where the work goes (scripts/hash/snapshot-hashers.ts): each block is copied once into a pooled slot in shared
+ * memory, verified there by a worker thread, and read from the same slot by the image digest on this thread; the
+ * listing (snapshot-listing.ts) and the retries (snapshot-retry.ts) are their own modules.
+ *
  * Outputs: the image digest (SHA-256 over every block index in order, zeros for unlisted blocks: the `sha256sum` of a
  * raw image of a volume restored from the snapshot), AWS's LINEAR aggregate (SHA-256 over the concatenated per-block
  * checksums, in index order), per-block digests for a manifest, and the rate.
  */
-import { createHash } from "node:crypto";
-import { Worker } from "node:worker_threads";
-import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
-import { createSHA256, type IHasher } from "hash-wasm";
-import { isTransientError, type AttemptEvent } from "../aws/attempts";
+import { GetSnapshotBlockCommand, type EBSClient } from "@aws-sdk/client-ebs";
+import type { AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
+import {
+  BlockPool,
+  inlineVerifier,
+  localImageDigest,
+  nativeHash,
+  savableHash,
+  type BlockVerifier,
+  type ImageDigest,
+} from "./snapshot-hashers";
+import { BlockListing, type ListedBlock } from "./snapshot-listing";
+import { retrying, type RetryCounts } from "./snapshot-retry";
+
+export { backoffMs, isThrottling, THROTTLING_ERRORS } from "./snapshot-retry";
 
 /** Options of {@link hashSnapshot}. */
 export interface HashSnapshotOptions {
@@ -99,170 +113,10 @@ export interface SnapshotDigest {
   readonly blocksPerSecond: number;
 }
 
-/** Names of the errors that mean "slow down" on the EBS direct APIs. */
-export const THROTTLING_ERRORS = new Set([
-  "RequestThrottledException",
-  "ConcurrentLimitExceededException",
-  "ThrottlingException",
-  "TooManyRequestsException",
-  "SlowDown",
-]);
-
-/** Whether an error is EBS throttling. */
-export function isThrottling(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return THROTTLING_ERRORS.has(e?.name ?? "") || e?.$metadata?.httpStatusCode === 429;
-}
-
-/** Capped exponential backoff with full jitter: a random wait in [0, min(cap, base × 2^attempt)). */
-export function backoffMs(attempt: number, baseMs: number, capMs = 5000, random = Math.random): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
-}
-
-/** A running SHA-256 whose state can be saved and restored (checkpointing), or not (OpenSSL, faster). */
-interface RunningHash {
-  update(data: Uint8Array): void;
-  digest(encoding: "hex" | "base64"): string;
-  save?(): string;
-}
-
-function nativeHash(): RunningHash {
-  const h = createHash("sha256");
-  return { update: (d) => void h.update(d), digest: (e) => h.digest(e) };
-}
-
-async function savableHash(state?: string): Promise<RunningHash> {
-  const h: IHasher = await createSHA256();
-  h.init();
-  if (state) h.load(Buffer.from(state, "base64"));
-  return {
-    update: (d) => void h.update(d),
-    digest: (e) => Buffer.from(h.digest("binary")).toString(e),
-    save: () => Buffer.from(h.save()).toString("base64"),
-  };
-}
-
-/** Computes block SHA-256s: on a worker thread for AWS-sized blocks, so this thread is left for the image digest. */
-interface BlockHasher {
-  digest(data: Uint8Array): Promise<{ data: Uint8Array; sha256: Buffer }>;
-  close(): Promise<void>;
-}
-
-const inlineHasher: BlockHasher = {
-  digest: async (data) => ({ data, sha256: createHash("sha256").update(data).digest() }),
-  close: async () => undefined,
-};
-
-// Plain JavaScript so the worker needs no TypeScript loader. The block travels there and back by transfer (no copy).
-const HASH_WORKER = `
-const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-parentPort.on("message", ({ id, data }) => {
-  const sha256 = createHash("sha256").update(data).digest();
-  parentPort.postMessage({ id, data, sha256 }, [data.buffer]);
-});
-`;
-
-function workerHasher(): BlockHasher {
-  const worker = new Worker(HASH_WORKER, { eval: true });
-  worker.unref();
-  const pending = new Map<number, (reply: { data: Uint8Array; sha256: Uint8Array }) => void>();
-  let nextId = 0;
-  let failure: Error | undefined;
-  worker.on("message", (reply: { id: number; data: Uint8Array; sha256: Uint8Array }) => {
-    pending.get(reply.id)?.(reply);
-    pending.delete(reply.id);
-  });
-  worker.on("error", (err) => (failure = err));
-  return {
-    digest(data) {
-      if (failure) return Promise.reject(failure);
-      // Only a block that owns its whole ArrayBuffer can be transferred; copy the rare one that does not.
-      const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
-      const id = nextId++;
-      return new Promise((resolve) => {
-        pending.set(id, (reply) => resolve({ data: reply.data, sha256: Buffer.from(reply.sha256) }));
-        worker.postMessage({ id, data: own }, [own.buffer as ArrayBuffer]);
-      });
-    },
-    close: async () => {
-      await worker.terminate();
-    },
-  };
-}
-
-interface ListedBlock {
-  readonly index: number;
-  readonly token: string;
-}
-
 interface FetchedBlock {
   readonly index: number;
   readonly data: Uint8Array;
   readonly checksum: Buffer;
-}
-
-/** Lazily pages `ListSnapshotBlocks` to the end; checks that indices ascend. */
-class BlockListing {
-  volumeSizeGiB = 0;
-  blockSize = 0;
-  private buffer: ListedBlock[] = [];
-  private token: string | undefined;
-  private started = false;
-  private lastIndex = -1;
-
-  constructor(
-    private readonly options: HashSnapshotOptions,
-    private readonly call: <T>(fn: () => Promise<T>) => Promise<T>,
-    /** Blocks up to this index were hashed before (a resumed hash): listed, then skipped. */
-    private readonly skipThrough = -1,
-  ) {}
-
-  /** The next written block, or undefined after the last page. */
-  async next(): Promise<ListedBlock | undefined> {
-    while (this.buffer.length === 0) {
-      if (this.started && !this.token) return undefined;
-      await this.page();
-    }
-    return this.buffer.shift();
-  }
-
-  /** Reads the first page (to learn the block size and volume size). */
-  async start(): Promise<void> {
-    if (!this.started) await this.page();
-  }
-
-  private async page(): Promise<void> {
-    const { ebs, snapshotId } = this.options;
-    const res = await this.call(() =>
-      ebs.send(
-        new ListSnapshotBlocksCommand({
-          SnapshotId: snapshotId,
-          NextToken: this.token,
-          MaxResults: this.options.pageSize ?? 10000,
-        }),
-      ),
-    );
-    this.started = true;
-    this.token = res.NextToken || undefined;
-    if (res.VolumeSize !== undefined) this.volumeSizeGiB = res.VolumeSize;
-    if (res.BlockSize !== undefined) this.blockSize = res.BlockSize;
-    if (!Number.isInteger(this.blockSize) || this.blockSize <= 0) {
-      throw new OperationError(`ListSnapshotBlocks for ${snapshotId} reported no usable block size (${res.BlockSize})`);
-    }
-    const blocks = (res.Blocks ?? [])
-      .map((b) => ({ index: Number(b.BlockIndex), token: b.BlockToken ?? "" }))
-      .sort((a, b) => a.index - b.index);
-    for (const block of blocks) {
-      if (!Number.isInteger(block.index) || block.index <= this.lastIndex) {
-        throw new OperationError(
-          `ListSnapshotBlocks for ${snapshotId} listed block ${block.index} after block ${this.lastIndex}: blocks must ascend`,
-        );
-      }
-      this.lastIndex = block.index;
-      if (block.index > this.skipThrough) this.buffer.push(block);
-    }
-  }
 }
 
 /** Hashes a snapshot; see the module comment. Throws {@link OperationError} naming the block on a checksum failure. */
@@ -272,31 +126,21 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
   const window = Math.max(concurrency, options.window ?? concurrency + Math.max(16, concurrency >> 1));
   const checksumRetries = options.checksumRetries ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let ownThrottled = 0;
+  const counts: RetryCounts = { throttled: 0, faultsRetried: 0 };
   let observedThrottled = 0;
-  let faultsRetried = 0;
   let mismatchesRecovered = 0;
   const stopObserving = options.observeAttempts?.((e) => {
     if (e.outcome === "throttled" && e.service === "EBS") observedThrottled++;
   });
-
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    let throttledAttempts = 0;
-    let faultAttempts = 0;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (isThrottling(err) && throttledAttempts < (options.throttleRetries ?? 10)) {
-          ownThrottled++;
-          await sleep(backoffMs(throttledAttempts++, options.backoffBaseMs ?? 100));
-        } else if (!isThrottling(err) && isTransientError(err) && faultAttempts < (options.faultRetries ?? 5)) {
-          faultsRetried++;
-          await sleep(backoffMs(faultAttempts++, options.backoffBaseMs ?? 100));
-        } else throw err;
-      }
-    }
-  };
+  const call = retrying(
+    {
+      throttleRetries: options.throttleRetries ?? 10,
+      faultRetries: options.faultRetries ?? 5,
+      backoffBaseMs: options.backoffBaseMs ?? 100,
+      sleep,
+    },
+    counts,
+  );
 
   const resume = options.resumeFrom;
   const listing = new BlockListing(options, call, resume?.lastIndex ?? -1);
@@ -313,49 +157,53 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       `the checkpoint of ${options.snapshotId} was made with ${resume.blockSize}-byte blocks, but the API now reports ${blockSize}: start over without --resume`,
     );
   }
-  const hasher = blockSize >= 64 * 1024 ? workerHasher() : inlineHasher;
+  // AWS-sized blocks: one pooled slot per listing position that can be in flight (the reorder window), both SHA-256
+  // passes on workers. Small blocks (the emulator's 512 bytes) cost more to hand over than to hash here.
+  const pool = blockSize >= 64 * 1024 ? new BlockPool(window, blockSize) : undefined;
+  const verifier: BlockVerifier = pool?.verifier ?? inlineVerifier;
   try {
     return await hashBlocks();
   } finally {
     stopObserving?.();
-    await hasher.close();
+    await verifier.close();
   }
 
   async function hashBlocks(): Promise<SnapshotDigest> {
     options.onStart?.({ blockSize, volumeSizeGiB: listing.volumeSizeGiB });
 
     const savable = options.checkpoint !== undefined || resume !== undefined;
-    const image = savable ? await savableHash(resume?.imageState) : nativeHash();
     const linear = savable ? await savableHash(resume?.linearState) : nativeHash();
+    // Free pool slots wake fetchers waiting for the window.
+    const image: ImageDigest =
+      pool && !savable
+        ? pool.imageOnWorker(() => wakeWindow())
+        : localImageDigest(savable ? await savableHash(resume?.imageState) : nativeHash(), blockSize);
     const everyBlocks = options.checkpoint ? Math.max(1, Math.floor(options.checkpoint.everyBytes / blockSize)) : 0;
     let nextCheckpoint = (resume?.lastIndex ?? -1) + everyBlocks;
     const before = resume?.writtenBlocks ?? 0;
-    const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
     let lastHashedIndex = resume?.lastIndex ?? -1;
-    const feedZeros = (blocks: number): void => {
-      let remaining = blocks * blockSize;
-      while (remaining > 0) {
-        const n = Math.min(remaining, zeros.length);
-        image.update(zeros.subarray(0, n));
-        remaining -= n;
-      }
-    };
 
-    // Reorder window: listing position → fetched block; `consumed` positions have been hashed in order.
+    // Reorder window: listing position → fetched block; `consumed` positions have been handed to the image digest in
+    // order, and `image.freed` of them read by it (their slots free again).
     const done = new Map<number, FetchedBlock>();
     let listed = 0;
     let consumed = 0;
     let failure: unknown;
     const windowWaiters: (() => void)[] = [];
     const wakeWindow = (): void => {
-      while (windowWaiters.length > 0 && (listed < consumed + window || failure)) windowWaiters.shift()?.();
+      while (windowWaiters.length > 0 && (listed < image.freed + window || failure)) windowWaiters.shift()?.();
     };
+    if (pool)
+      pool.onFailure = (err) => {
+        failure ??= err;
+        wakeWindow();
+      };
 
     const drain = (): void => {
       for (let block = done.get(consumed); block; block = done.get(consumed)) {
         done.delete(consumed);
-        feedZeros(block.index - lastHashedIndex - 1);
-        image.update(block.data);
+        image.zeros((block.index - lastHashedIndex - 1) * blockSize);
+        image.block(consumed, block.data);
         linear.update(block.checksum);
         options.onBlock?.({ index: block.index, sha256: block.checksum.toString("hex") });
         lastHashedIndex = block.index;
@@ -380,7 +228,7 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
     let claim: Promise<unknown> = Promise.resolve();
     const nextBlock = (): Promise<{ position: number; block: ListedBlock } | undefined> => {
       const mine = claim.then(async () => {
-        while (listed >= consumed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
+        while (listed >= image.freed + window && !failure) await new Promise<void>((r) => windowWaiters.push(r));
         if (failure) return undefined;
         const block = await listing.next();
         if (!block) return undefined;
@@ -390,7 +238,7 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       return mine;
     };
 
-    const fetchVerified = async (block: ListedBlock): Promise<FetchedBlock> => {
+    const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
       let last = "";
       for (let attempt = 0; attempt <= checksumRetries; attempt++) {
         const res = await call(() =>
@@ -402,23 +250,23 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
             }),
           ),
         );
-        const { data, sha256: computed } = await hasher.digest(
-          res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array(),
-        );
-        const returned = res.Checksum ?? "";
         if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
           throw new OperationError(
             `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
           );
         }
-        if (data.length === blockSize && computed.toString("base64") === returned) {
+        const fetched = res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array();
+        if (fetched.length !== blockSize) {
+          last = `${fetched.length} bytes instead of ${blockSize}`;
+          continue;
+        }
+        const { data, sha256: computed } = await verifier.verify(position, fetched);
+        const returned = res.Checksum ?? "";
+        if (computed.toString("base64") === returned) {
           if (attempt > 0) mismatchesRecovered++;
           return { index: block.index, data, checksum: computed };
         }
-        last =
-          data.length !== blockSize
-            ? `${data.length} bytes instead of ${blockSize}`
-            : `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
+        last = `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
       }
       throw new OperationError(
         `block ${block.index} of ${options.snapshotId} failed verification ${checksumRetries + 1} times: ${last}; the snapshot's data cannot be vouched for`,
@@ -430,7 +278,7 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
         const next = await nextBlock();
         if (!next) return;
         try {
-          done.set(next.position, await fetchVerified(next.block));
+          done.set(next.position, await fetchVerified(next.block, next.position));
         } catch (err) {
           failure ??= err;
           wakeWindow();
@@ -449,18 +297,19 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
         `${options.snapshotId} lists block ${lastHashedIndex} beyond its ${listing.volumeSizeGiB} GiB volume`,
       );
     }
-    feedZeros(totalBlocks - lastHashedIndex - 1);
+    image.zeros((totalBlocks - lastHashedIndex - 1) * blockSize);
+    const imageSha256 = await image.digest();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return {
       snapshotId: options.snapshotId,
       volumeSizeGiB: listing.volumeSizeGiB,
       blockSize,
       writtenBlocks: before + consumed,
-      imageSha256: image.digest("hex"),
+      imageSha256,
       linearChecksum: linear.digest("base64"),
       checksumRetries: mismatchesRecovered,
-      throttled: options.observeAttempts ? Math.max(observedThrottled, ownThrottled) : ownThrottled,
-      faultsRetried,
+      throttled: options.observeAttempts ? Math.max(observedThrottled, counts.throttled) : counts.throttled,
+      faultsRetried: counts.faultsRetried,
       seconds,
       blocksPerSecond: fetchSeconds > 0 ? consumed / fetchSeconds : 0,
       ...(resume ? { resumedAfterIndex: resume.lastIndex } : {}),

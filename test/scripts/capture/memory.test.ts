@@ -17,7 +17,12 @@ import {
   SSMClient,
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { MEMORY_CAPTURE_DOCUMENT_NAME, MEMORY_TOOL_KEY, memoryCaptureDocument } from "../../../components/documents";
+import {
+  MEMORY_CAPTURE_DOCUMENT_NAME,
+  MEMORY_MAX_PARTS,
+  MEMORY_TOOL_KEY,
+  memoryCaptureDocument,
+} from "../../../components/documents";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import {
   abortMemoryCapture,
@@ -27,6 +32,7 @@ import {
   MEMORY_INTENT_ACTION,
   MEMORY_SENT_ACTION,
 } from "../../../scripts/capture/memory";
+import { checkMemoryCapture } from "../../../scripts/capture/memory-checks";
 import { parseMemoryRequest } from "../../../scripts/capture/memory-plan";
 import { runCaptureMemory } from "../../../scripts/commands/capture-memory";
 import type { LandingZone } from "../../../scripts/contract";
@@ -287,6 +293,23 @@ describe("flz capture memory (emulator; the SSM agent is a stand-in that runs th
     await captureMemory(options).catch((err: Error) => (refused = err));
     expect(refused?.message).to.match(/the staged tool .* hashes to [0-9a-f]{64}, but the document pins/);
     expect((await ledger.records()).map((r) => r.action)).to.deep.equal(["case.opened"]);
+  });
+
+  it("refuses to send a command over SSM's 64 KB limit: nothing reaches the host, the upload is aborted and recorded", async () => {
+    const { factory, ledger, request, options } = await setUp("IR-SIZE");
+    await openTestCase(ledger);
+    const checked = await checkMemoryCapture(factory, lz, request);
+    // A plan SSM would refuse (2,000 signatures are 130 KB), as the capture planned before the limit was checked.
+    const facts = { ...checked, plan: { ...checked.plan, parts: MEMORY_MAX_PARTS } };
+    let refused: Error | undefined;
+    await captureMemory(options, facts).catch((err: Error) => (refused = err));
+    expect(refused?.message).to.match(/could not be sent: the command would carry \d+ bytes .* over SSM's limit/);
+    expect(refused?.message).not.to.contain("\n");
+    expect(agent.parameters.size).to.equal(0);
+    expect(await openUploads(factory)).to.deep.equal([]);
+    const last = (await ledger.records()).at(-1);
+    expect(last).to.include({ action: MEMORY_ACTION, outcome: "failed" });
+    expect(last?.details).to.include({ intentOutcome: "not-applied" });
   });
 
   it("--dry-run checks and prints the plan, records nothing; bad values are refused by name", async () => {

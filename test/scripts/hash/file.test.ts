@@ -58,6 +58,32 @@ describe("file hashing", () => {
     });
   }
 
+  // Byte-identical to independent references: openssl for the whole digest (what an examiner re-checks), node:crypto
+  // over each 512 KiB slice for the manifest, on sizes around the block and read-chunk boundaries; through the CLI's
+  // manifest file too.
+  for (const size of [0, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK - 1, 3 * BLOCK + 7]) {
+    it(`matches openssl dgst -sha256 and per-block node:crypto digests on ${size} bytes (whole only, with manifest, CLI)`, async () => {
+      const data = blockBytes(size + 3, size);
+      const file = path.join(dir, `ref-${size}.bin`);
+      writeFileSync(file, data);
+      const openssl = execFileSync("openssl", ["dgst", "-sha256", "-r", file]).toString().split(" ")[0];
+      const blocks: string[] = [];
+      expect((await hashFile(file)).sha256).to.equal(openssl);
+      expect((await hashFile(file, { manifest: true, onBlock: (b) => blocks.push(b.sha256) })).sha256).to.equal(
+        openssl,
+      );
+      expect(blocks).to.deep.equal(blockDigests(data));
+      const manifest = path.join(dir, `ref-${size}.jsonl`);
+      await runHash([file], { manifest }, captureIo());
+      const lines = readFileSync(manifest, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; sha256?: string });
+      expect(lines.filter((l) => l.type === "block").map((l) => l.sha256)).to.deep.equal(blockDigests(data));
+      expect(lines.find((l) => l.type === "summary")?.sha256).to.equal(openssl);
+    });
+  }
+
   it("keeps block order and alignment with a tiny pool of small chunks", async () => {
     const data = blockBytes(7, 100 * 4096 + 17);
     const file = path.join(dir, "small-chunks.bin");

@@ -1,0 +1,244 @@
+/**
+ * The SHA-256 work of snapshot hashing: running digests (the image digest and the LINEAR aggregate, savable for
+ * checkpoints), and the verification of each fetched block against the checksum the service returned.
+ *
+ * For AWS-sized blocks both SHA-256 passes run on worker threads, and this thread is left to the requests (the SDK's
+ * per-request work, signing, body collection, is what it spends its time on: profiled with `--cpu-prof`). Blocks are
+ * not sent to the workers: each is copied once into a slot of a pool in shared memory (slot = listing position
+ * modulo the pool size; the reorder window guarantees that no two blocks in flight share a slot, and a slot is reused
+ * only after the image digest has read it), the verifier hashes the slot in place and writes the digest beside it,
+ * and the image worker reads the same slot, in index order. The pool is allocated once: no block buffer is kept,
+ * transferred or collected per block (profiling showed garbage collection and ArrayBuffer transfers taking as much of
+ * this thread as the image digest itself). Messages are plain numbers.
+ */
+import { createHash } from "node:crypto";
+import { Worker } from "node:worker_threads";
+import { createSHA256, type IHasher } from "hash-wasm";
+
+/** A running SHA-256 whose state can be saved and restored (checkpointing), or not (OpenSSL, faster). */
+export interface RunningHash {
+  /** Adds bytes. */
+  update(data: Uint8Array): void;
+  /** The digest, in hex or base64. */
+  digest(encoding: "hex" | "base64"): string;
+  /** The state, base64 (savable hashes only). */
+  save?(): string;
+}
+
+/** A running SHA-256 of OpenSSL (node:crypto). */
+export function nativeHash(): RunningHash {
+  const h = createHash("sha256");
+  return { update: (d) => void h.update(d), digest: (e) => h.digest(e) };
+}
+
+/** A running SHA-256 of hash-wasm, whose state can be saved; restored from `state` when given. */
+export async function savableHash(state?: string): Promise<RunningHash> {
+  const h: IHasher = await createSHA256();
+  h.init();
+  if (state) h.load(Buffer.from(state, "base64"));
+  return {
+    update: (d) => void h.update(d),
+    digest: (e) => Buffer.from(h.digest("binary")).toString(e),
+    save: () => Buffer.from(h.save()).toString("base64"),
+  };
+}
+
+/** A block held for the image digest, with its SHA-256. */
+export interface HeldBlock {
+  /** The block's bytes (valid until the block at the same position plus the pool size is verified). */
+  readonly data: Uint8Array;
+  /** Its SHA-256. */
+  readonly sha256: Buffer;
+}
+
+/** Computes block SHA-256s and holds the bytes until the image digest has read them. */
+export interface BlockVerifier {
+  /** Holds `data`, the block at listing position `position`, and computes its SHA-256. */
+  verify(position: number, data: Uint8Array): Promise<HeldBlock>;
+  /** Stops the worker, if any. */
+  close(): Promise<void>;
+}
+
+/** For small blocks (the emulator's 512 bytes): hashed here, the fetched bytes held as they are. */
+export const inlineVerifier: BlockVerifier = {
+  verify: async (_position, data) => ({ data, sha256: createHash("sha256").update(data).digest() }),
+  close: async () => undefined,
+};
+
+/** The image digest: every block in index order, zeros for unwritten blocks. */
+export interface ImageDigest {
+  /** Adds the block held at listing position `position` (its bytes are `data`). */
+  block(position: number, data: Uint8Array): void;
+  /** Adds `bytes` zero bytes (unwritten blocks). */
+  zeros(bytes: number): void;
+  /** Blocks the digest has read so far: their pool slots may be used again. */
+  readonly freed: number;
+  /** The digest, hex. */
+  digest(): Promise<string>;
+  /** The state, base64 (when the digest runs here, on a savable hash: checkpoints). */
+  save?(): string;
+}
+
+/** An image digest on this thread, over `hash` (savable for checkpoints, or OpenSSL's). */
+export function localImageDigest(hash: RunningHash, blockSize: number): ImageDigest {
+  const zeros = Buffer.alloc(Math.max(blockSize, Math.floor((8 << 20) / blockSize) * blockSize));
+  let freed = 0;
+  return {
+    block(_position, data) {
+      hash.update(data);
+      freed++;
+    },
+    zeros(bytes) {
+      for (let remaining = bytes; remaining > 0; remaining -= zeros.length)
+        hash.update(remaining >= zeros.length ? zeros : zeros.subarray(0, remaining));
+    },
+    get freed() {
+      return freed;
+    },
+    digest: async () => hash.digest("hex"),
+    ...(hash.save ? { save: () => (hash.save as () => string)() } : {}),
+  };
+}
+
+// Plain JavaScript so the workers need no TypeScript loader. Messages are plain numbers (the cheapest to clone).
+// The verifier hashes a slot of the shared pool in place, writes the digest into the slot's 32 bytes of the shared
+// digest area, and answers with the slot number. The image worker takes, in index order, a slot number (hash that
+// block; answer with the slot) or a negative number (that many zero bytes), and "digest" (answer with the hex digest).
+const VERIFY_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { pool, digests, blockSize } = workerData;
+const data = Buffer.from(pool);
+const out = Buffer.from(digests);
+parentPort.on("message", (slot) => {
+  const start = slot * blockSize;
+  createHash("sha256").update(data.subarray(start, start + blockSize)).digest().copy(out, slot * 32);
+  parentPort.postMessage(slot);
+});
+`;
+
+const IMAGE_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { pool, blockSize } = workerData;
+const data = Buffer.from(pool);
+const zeros = Buffer.alloc(8 * 1024 * 1024);
+const image = createHash("sha256");
+parentPort.on("message", (m) => {
+  if (m === "digest") return parentPort.postMessage(image.digest("hex"));
+  if (m < 0) {
+    for (let remaining = -m; remaining > 0; remaining -= zeros.length)
+      image.update(remaining >= zeros.length ? zeros : zeros.subarray(0, remaining));
+    return;
+  }
+  image.update(data.subarray(m * blockSize, (m + 1) * blockSize));
+  parentPort.postMessage(m);
+});
+`;
+
+/**
+ * Blocks of `blockSize` bytes in a pool of `slots` slots in shared memory, a verifier worker and (on request) an image
+ * worker over it; see the module comment. `slots` must be at least the number of listing positions in flight (the
+ * reorder window). Only whole blocks are pooled (a block of another size is refused before it is verified).
+ */
+export class BlockPool {
+  private readonly pool: SharedArrayBuffer;
+  private readonly bytes: Uint8Array;
+  private readonly out: Buffer;
+  private readonly workers: Worker[] = [];
+  private failure: Error | undefined;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly verifierWorker: Worker;
+  /** Called once when a worker fails (a fetcher waiting for a slot must not wait for ever). */
+  onFailure?: (err: Error) => void;
+
+  constructor(
+    private readonly slots: number,
+    private readonly blockSize: number,
+  ) {
+    this.pool = new SharedArrayBuffer(slots * blockSize);
+    const digests = new SharedArrayBuffer(slots * 32);
+    this.bytes = new Uint8Array(this.pool);
+    this.out = Buffer.from(digests);
+    this.verifierWorker = this.start(VERIFY_WORKER, { pool: this.pool, digests, blockSize });
+    this.verifierWorker.on("message", (slot: number) => {
+      this.waiting.get(slot)?.resolve();
+      this.waiting.delete(slot);
+    });
+  }
+
+  /** The verifier over this pool: copies the block into its slot, hashes it there on the worker. */
+  readonly verifier: BlockVerifier = {
+    verify: async (position, data) => {
+      if (this.failure) throw this.failure;
+      if (data.length !== this.blockSize)
+        throw new RangeError(`a block of ${data.length} bytes does not fit a ${this.blockSize}-byte slot`);
+      const slot = position % this.slots;
+      const held = this.bytes.subarray(slot * this.blockSize, (slot + 1) * this.blockSize);
+      held.set(data);
+      // One verification per slot at a time (a refetch waits for its first check), so the slot names the request.
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.set(slot, { resolve, reject });
+        this.verifierWorker.postMessage(slot);
+      });
+      return { data: held, sha256: Buffer.from(this.out.subarray(slot * 32, slot * 32 + 32)) };
+    },
+    close: () => this.close(),
+  };
+
+  /**
+   * The image digest on a worker of its own, reading the slots in place; `onFreed` is called as blocks are read (their
+   * slots may then be reused). The OpenSSL digest cannot be saved: checkpoints keep the digest on this thread.
+   */
+  imageOnWorker(onFreed: () => void): ImageDigest {
+    const worker = this.start(IMAGE_WORKER, { pool: this.pool, blockSize: this.blockSize });
+    let freed = 0;
+    let digestWaiter: ((hex: string) => void) | undefined;
+    worker.on("message", (m: number | string) => {
+      if (typeof m === "string") {
+        this.waiting.delete(-1);
+        digestWaiter?.(m);
+      } else {
+        freed++;
+        onFreed();
+      }
+    });
+    return {
+      block: (position) => worker.postMessage(position % this.slots),
+      zeros: (bytes) => {
+        if (bytes > 0) worker.postMessage(-bytes);
+      },
+      get freed() {
+        return freed;
+      },
+      digest: () =>
+        new Promise<string>((resolve, reject) => {
+          if (this.failure) return reject(this.failure);
+          digestWaiter = resolve;
+          this.waiting.set(-1, { resolve: () => undefined, reject });
+          worker.postMessage("digest");
+        }),
+    };
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.removeAllListeners("exit");
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private start(code: string, workerData: object): Worker {
+    const worker = new Worker(code, { eval: true, workerData });
+    worker.unref();
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+      for (const waiter of this.waiting.values()) waiter.reject(this.failure);
+      this.waiting.clear();
+      this.onFailure?.(this.failure);
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`a block-hashing worker exited with code ${code}`)));
+    this.workers.push(worker);
+    return worker;
+  }
+}
