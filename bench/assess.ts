@@ -1,11 +1,27 @@
 /**
- * Benchmark of `flz assess`: accounts × regions assessed per minute against the emulator with 100 ms injected per
- * request (AWS answers in tens of milliseconds; the emulator in microseconds), for 1 account and for 20, in the same
- * run. The reference is the 1-account run: the figure is the ratio of the 20-account wall time to it (target ≤ 3,
- * i.e. reading 20 accounts costs at most three times reading one, because accounts and regions are read in parallel).
+ * Benchmark of `flz assess` (issue 18): accounts × regions assessed per minute against the emulator with 100 ms
+ * injected per request (AWS answers in tens of milliseconds; the emulator in microseconds), for 1 account and for 20,
+ * in the same run. The reference is the 1-account run: the figure is the ratio of the 20-account wall time to it
+ * (target ≤ 3: reading 20 accounts costs at most three times reading one, because accounts and regions are read in
+ * parallel and AWS's side scales with them).
  *
- * Run: npx ts-node --transpile-only bench/assess.ts [--concurrency N]
+ * What is timed: the whole `runAssessment` (organisation, forensic account, every account and region, the register),
+ * as the user waits for it, after a warm-up over every account (the emulator builds each account's and region's
+ * backends, default VPC and stock images, on first touch, which costs it far more than any request; AWS has them).
+ * Rounds alternate 1 and 20 accounts so a burst of load on the shared machine hits both; the median is reported.
+ *
+ * How the latency is injected: by the client factory, on every attempt of every request it sends, the STS AssumeRole
+ * calls of its credential providers included (`injectedLatencyMs`); the few calls the emulator lacks are answered by
+ * stubs after the same latency. The latency is a timer: it models the round trip, not work. What it cannot model is
+ * the emulator's own cost: moto is one Python process on the same (shared, 2-core) machine, so its CPU per request is
+ * measured (from /proc) and printed beside this process's, to say how much of the wall time is the emulator's.
+ *
+ * Run: npm run bench -- assess   (or npx ts-node --transpile-only bench/assess.ts [--concurrency N] [--rounds N]
+ *      [--profile <file.cpuprofile>]: a CPU profile of one more 20-account run, for Chrome DevTools)
  */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { DetectiveClient, ListGraphsCommand, ListInvitationsCommand } from "@aws-sdk/client-detective";
 import { EC2Client, GetEbsDefaultKmsKeyIdCommand } from "@aws-sdk/client-ec2";
@@ -23,10 +39,11 @@ import {
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { ClientFactory } from "../scripts/aws/clients";
+import { setCallObserver, type ObservedCall } from "../scripts/aws/observer";
 import { runAssessment } from "../scripts/assess/run";
 import { SCENARIOS } from "../scripts/assess/scenarios";
-import { startEmulator } from "../scripts/emulator";
 import { SEED_ACCOUNTS, seedLandingZone } from "../scripts/emulator/seed";
+import { benchEmulator } from "./support/emulator";
 
 /** Milliseconds added to every request. */
 const LATENCY_MS = 100;
@@ -63,14 +80,81 @@ function stubEmulatorGaps(): () => void {
   return () => [detective, ssm, quotas, ec2, organizations].forEach((m) => m.restore());
 }
 
+/** The operations {@link stubEmulatorGaps} answers: they never reach the emulator. */
+const STUBBED = new Set([
+  "Detective:ListGraphs",
+  "Detective:ListInvitations",
+  "SSM:DescribeInstanceInformation",
+  "Service Quotas:ListServiceQuotas",
+  "Service Quotas:ListAWSDefaultServiceQuotas",
+  "EC2:GetEbsDefaultKmsKeyId",
+  "Organizations:DescribeResourcePolicy",
+]);
+
+/** The emulator's process: the child of this one that runs moto (Linux /proc; undefined elsewhere). */
+function emulatorPid(): number | undefined {
+  try {
+    for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+      const children = readFileSync(`/proc/${process.pid}/task/${task}/children`, "utf8").split(/\s+/);
+      for (const child of children.filter((c) => c))
+        if (readFileSync(`/proc/${child}/cmdline`, "utf8").includes("moto_flz")) return Number(child);
+    }
+  } catch {
+    // not Linux, or the process is gone: the emulator's CPU is then not reported
+  }
+  return undefined;
+}
+
+/** CPU seconds (user + system, every thread) a process has used: fields 14 and 15 of /proc/<pid>/stat, in ticks. */
+function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Linux's USER_HZ is 100 on every architecture Node supports (sysconf(_SC_CLK_TCK)).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** What one timed run cost. */
+interface Sample {
+  readonly wallMs: number;
+  /** CPU seconds of this process (the assessment's client side). */
+  readonly clientCpu: number;
+  /** CPU seconds of the emulator. */
+  readonly emulatorCpu: number;
+}
+
+/** Calls per operation (`Service:Operation`) made for member accounts, and the rest (organisation, forensic). */
+interface CallCount {
+  readonly member: Map<string, number>;
+  readonly other: Map<string, number>;
+}
+
+/** Counts every call the assessment makes (the factory's call hook sees stubbed calls and credential calls too). */
+function countCalls(members: ReadonlySet<string>): { count: CallCount; stop: () => void } {
+  const count: CallCount = { member: new Map(), other: new Map() };
+  const previous = setCallObserver((call: ObservedCall) => {
+    // A member session's AssumeRole is made as the forensic identity: its account is the role's.
+    const roleArn = typeof call.input.RoleArn === "string" ? call.input.RoleArn : "";
+    const account = call.operation === "AssumeRole" ? roleArn.split(":")[4] : call.account;
+    const bucket = account !== undefined && members.has(account) ? count.member : count.other;
+    const name = `${call.serviceId || call.signingName}:${call.operation}`;
+    bucket.set(name, (bucket.get(name) ?? 0) + 1);
+  });
+  return { count, stop: () => void setCallObserver(previous) };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+const numberArg = (name: string): number | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : undefined;
+};
+
 async function main(): Promise<void> {
-  const concurrencyArg = process.argv.indexOf("--concurrency");
-  const concurrency = concurrencyArg > 0 ? Number(process.argv[concurrencyArg + 1]) : undefined;
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = "bench";
-  process.env.AWS_SECRET_ACCESS_KEY = "bench";
-  process.env.AWS_REGION = "us-east-1";
+  const concurrency = numberArg("--concurrency");
+  const rounds = numberArg("--rounds") ?? 3;
+  const emulator = await benchEmulator();
+  const motoPid = emulatorPid();
   try {
     const lz = await seedLandingZone();
     // An organisation of 20 members (the management account creates them; moto picks their IDs).
@@ -87,7 +171,8 @@ async function main(): Promise<void> {
     admin.destroy();
     const restore = stubEmulatorGaps();
 
-    const measure = async (members: string[], latencyMs = LATENCY_MS): Promise<number> => {
+    const measure = async (members: string[], latencyMs = LATENCY_MS): Promise<Sample> => {
+      // New factories per run, as a new `flz assess` process has: no client or session carried over.
       const investigator = new ClientFactory({
         forensicRoleArn: lz.forensicInvestigatorRoleArn,
         memberRoleName: lz.memberInvestigatorRoleName,
@@ -97,6 +182,8 @@ async function main(): Promise<void> {
         forensicRoleArn: `arn:aws:iam::${SEED_ACCOUNTS.management}:role/FlzAssessReadOnly`,
         injectedLatencyMs: latencyMs,
       });
+      const cpu0 = process.cpuUsage();
+      const moto0 = processCpuSeconds(motoPid);
       const t0 = performance.now();
       const outcome = await runAssessment({
         landingZone: lz,
@@ -109,32 +196,82 @@ async function main(): Promise<void> {
         breakGlassRoleName: "FlzBreakGlass",
         concurrency,
       });
-      const ms = performance.now() - t0;
+      const wallMs = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const emulatorCpu = processCpuSeconds(motoPid) - moto0;
       investigator.destroy();
       management.destroy();
       if (outcome.report.unreadable.length > 0)
         throw new Error(`bench run left scopes unread: ${JSON.stringify(outcome.report.unreadable)}`);
-      return ms;
+      return { wallMs, clientCpu: (cpu.user + cpu.system) / 1e6, emulatorCpu };
     };
-    // Warm-up over every account: the emulator builds each account's and region's backends (default VPC, stock
-    // images) on first touch, which costs it far more than any request; AWS has them already.
+
+    // Warm-up over every account, counting the calls (the counter is off for the timed runs: it costs CPU).
+    const counter = countCalls(new Set(accounts));
     await measure(accounts);
-    const one = await measure(accounts.slice(0, 1));
-    const twenty = await measure(accounts);
-    // The same runs without injected latency: what the emulator and this process cost in CPU alone (the machine is
-    // shared; AWS's side is parallel). The difference is the time the injected round trips add.
+    counter.stop();
+    const ones: Sample[] = [];
+    const twenties: Sample[] = [];
+    for (let i = 0; i < rounds; i++) {
+      ones.push(await measure(accounts.slice(0, 1)));
+      twenties.push(await measure(accounts));
+    }
+    // The same runs without injected latency: what the emulator and this process cost in CPU alone.
     const oneCpu = await measure(accounts.slice(0, 1), 0);
     const twentyCpu = await measure(accounts, 0);
-    const regions = lz.regions.length;
-    const perMinute = (n: number, ms: number) => ((n * regions) / ms) * 60000;
+    const profile = process.argv.indexOf("--profile");
+    if (profile > 0) {
+      // A CPU profile of one more 20-account run (not timed), for finding where this process spends its CPU.
+      const session = new Session();
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+      await measure(accounts);
+      const { profile: taken } = await session.post("Profiler.stop");
+      writeFileSync(process.argv[profile + 1], JSON.stringify(taken));
+      session.disconnect();
+    }
     restore();
+
+    const regions = lz.regions.length;
+    const one = median(ones.map((s) => s.wallMs));
+    const twenty = median(twenties.map((s) => s.wallMs));
+    const perMinute = (n: number, ms: number) => ((n * regions) / ms) * 60000;
+    const scopes = accounts.length * regions;
+    const memberCalls = sum(counter.count.member);
+    const allCalls = memberCalls + sum(counter.count.other);
+    const emulatorCalls = [...counter.count.member.entries(), ...counter.count.other.entries()]
+      .filter(([name]) => !STUBBED.has(name))
+      .reduce((a, [, n]) => a + n, 0);
+    const cpuLine = (label: string, samples: Sample[]) => {
+      const c = median(samples.map((s) => s.clientCpu));
+      const e = median(samples.map((s) => s.emulatorCpu));
+      return `  ${label}: client ${c.toFixed(2)} s CPU, emulator ${e.toFixed(2)} s CPU\n`;
+    };
+    const perApi = [...counter.count.member.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([name, n]) => `${name} ${(n / scopes).toFixed(2)}`)
+      .join(", ");
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
     process.stdout.write(
-      `flz assess, ${LATENCY_MS} ms injected per request, ${regions} regions, concurrency ${concurrency ?? "default"}\n` +
+      `flz assess, ${LATENCY_MS} ms injected per request, ${regions} regions, concurrency ${concurrency ?? "default"}, ` +
+        `median of ${rounds} rounds, load average ${load}\n` +
         `   1 account : ${(one / 1000).toFixed(2)} s  (${perMinute(1, one).toFixed(0)} account-regions/min)\n` +
         `  20 accounts: ${(twenty / 1000).toFixed(2)} s  (${perMinute(20, twenty).toFixed(0)} account-regions/min)\n` +
         `  ratio 20/1 : ${(twenty / one).toFixed(2)}x (target <= 3x)\n` +
-        `  without injected latency (emulator and client CPU only): 1 account ${(oneCpu / 1000).toFixed(2)} s, 20 accounts ${(twentyCpu / 1000).toFixed(2)} s\n` +
-        `  time the 100 ms round trips add: 1 account ${((one - oneCpu) / 1000).toFixed(2)} s, 20 accounts ${((twenty - twentyCpu) / 1000).toFixed(2)} s, ratio ${((twenty - twentyCpu) / (one - oneCpu)).toFixed(2)}x\n`,
+        `  requests per account-region: ${(memberCalls / scopes).toFixed(1)} (${perApi})\n` +
+        `  requests for the organisation and the forensic account, once per run: ${sum(counter.count.other)}\n` +
+        cpuLine(" 1 account CPU", ones) +
+        cpuLine("20 accounts CPU", twenties) +
+        `  CPU per request (20 accounts): client ${((median(twenties.map((s) => s.clientCpu)) / allCalls) * 1000).toFixed(1)} ms, ` +
+        `emulator ${((median(twenties.map((s) => s.emulatorCpu)) / emulatorCalls) * 1000).toFixed(1)} ms (${emulatorCalls} of the ${allCalls} requests reach it; the rest are stubbed)\n` +
+        `  without injected latency (emulator and client CPU only): 1 account ${(oneCpu.wallMs / 1000).toFixed(2)} s, ` +
+        `20 accounts ${(twentyCpu.wallMs / 1000).toFixed(2)} s\n` +
+        `  load average after: ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}\n`,
     );
   } finally {
     await emulator.stop();

@@ -22,6 +22,18 @@ import type { ScenarioDefinition } from "./scenarios";
 import type { StateFile } from "./state";
 import type { Read } from "./types";
 
+/**
+ * Units (an account, or a region of an account) read at once by default. AWS throttles per account and region (EC2:
+ * a token bucket per API for each account and region, https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html;
+ * Service Quotas: 10 ListServiceQuotas per second per account and region), so units of different accounts never share
+ * a bucket, and one unit makes about a dozen calls, each API once or twice: far below any bucket. What units do share
+ * is the forensic account's STS rate (one AssumeRole per account, the session being shared by its units) and the
+ * management account's Organizations rate (one unit, with its own bound). The bound is therefore the client's: 32
+ * units keep about 400 requests in flight (sockets; a default soft limit of 1,024 open files leaves room), and reach
+ * 20 accounts of 2 regions in two waves where 16 took four. Throttling that still happens is retried with backoff.
+ */
+export const DEFAULT_ASSESS_CONCURRENCY = 32;
+
 /** Inputs of {@link runAssessment}. */
 export interface AssessmentRun {
   /** The landing zone contract. */
@@ -44,7 +56,7 @@ export interface AssessmentRun {
   readonly detectionAdminAccountId?: string;
   /** Hours after which a trail's last delivery counts as stale. Default 24. */
   readonly deliveryMaxAgeHours?: number;
-  /** Units read at once. Default 16 (units of different accounts do not share API rate limits). */
+  /** Units read at once. Default {@link DEFAULT_ASSESS_CONCURRENCY}. */
   readonly concurrency?: number;
   /** Resume file; without it nothing is kept. */
   readonly state?: StateFile;
@@ -87,7 +99,7 @@ export async function runAssessment(run: AssessmentRun): Promise<AssessmentOutco
   const lz = run.landingZone;
   const now = run.now ?? (() => new Date());
   const progress = run.progress ?? silentAssessProgress;
-  const limit = pLimit(Math.max(1, run.concurrency ?? 16));
+  const limit = pLimit(Math.max(1, run.concurrency ?? DEFAULT_ASSESS_CONCURRENCY));
   const total = 2 + run.accounts.length * (1 + run.regions.length);
   let read = 0;
   let resumed = 0;
@@ -132,13 +144,14 @@ export async function runAssessment(run: AssessmentRun): Promise<AssessmentOutco
   const organization = unit<OrganizationFacts>("organization", `management account (${lz.homeRegion})`, () =>
     collectOrganization(run.management, lz.homeRegion, [...new Set([...run.accounts, lz.forensicAccountId])]),
   );
-  const forensic = organization.then((org) => {
-    const trailKey =
-      org.ok && org.value.trails.ok ? organizationTrail(org.value.trails.value, lz.trailArn)?.kmsKeyId : undefined;
-    return unit<ForensicFacts>("forensic", `forensic account ${lz.forensicAccountId}`, () =>
-      collectForensic(run.investigator, lz, trailKey, run.breakGlassRoleName),
-    );
-  });
+  // The forensic account is read at the same time; only its trail key waits for the management account's answer
+  // (which key the organisation trail uses), so the two scopes' round trips overlap instead of adding up.
+  const trailKey = organization.then((org) =>
+    org.ok && org.value.trails.ok ? organizationTrail(org.value.trails.value, lz.trailArn)?.kmsKeyId : undefined,
+  );
+  const forensic = unit<ForensicFacts>("forensic", `forensic account ${lz.forensicAccountId}`, () =>
+    collectForensic(run.investigator, lz, trailKey, run.breakGlassRoleName),
+  );
   const accountReads: Record<string, Read<AccountFacts>> = {};
   const regionReads: Record<string, Read<RegionFacts>> = {};
   await Promise.all([

@@ -11,12 +11,14 @@
  * line naming the operation and the resource when the attempts run out, and every attempt reported to observers.
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
 import type {
   AwsCredentialIdentityProvider,
   DeserializeMiddleware,
   InitializeMiddleware,
   MetadataBearer,
   MiddlewareStack,
+  Pluggable,
   RetryStrategyV2,
 } from "@smithy/types";
 import {
@@ -153,16 +155,7 @@ export class ClientFactory {
         name: "flzAttempt",
       },
     );
-    const latency = this.options.injectedLatencyMs ?? 0;
-    if (latency > 0) {
-      stack.add(
-        (next) => async (args) => {
-          await new Promise((r) => setTimeout(r, latency));
-          return next(args);
-        },
-        { step: "finalizeRequest", name: "flzInjectedLatency" },
-      );
-    }
+    this.latencyPlugin()?.applyToStack(stack);
     observeClient(client, this.identityFor(placement.account), placement.account);
     this.clients.set(key, client);
     return client;
@@ -198,19 +191,43 @@ export class ClientFactory {
     return `arn:aws:iam::${account}:role/${this.options.memberRoleName}`;
   }
 
+  /** The benchmarks' injected latency, as a plugin: for the factory's clients and its credential providers' STS. */
+  private latencyPlugin(): Pluggable<object, MetadataBearer> | undefined {
+    const latency = this.options.injectedLatencyMs ?? 0;
+    if (latency <= 0) return undefined;
+    return {
+      applyToStack(stack) {
+        // finalizeRequest runs once per attempt (inside the retry loop), like a round trip. `override`: a credential
+        // provider applies its plugins again to the same STS client at each refresh.
+        stack.add(
+          (next) => async (args) => {
+            await new Promise((r) => setTimeout(r, latency));
+            return next(args);
+          },
+          { step: "finalizeRequest", name: "flzInjectedLatency", override: true },
+        );
+      },
+    };
+  }
+
   private forensicCredentials(): AwsCredentialIdentityProvider | undefined {
     if (this.credentials.has("forensic")) return this.credentials.get("forensic");
+    // Memoized like the member sessions (below): the forensic session is also every member session's base.
     const creds = this.options.forensicRoleArn
-      ? fromTemporaryCredentials({
-          masterCredentials: this.options.credentials,
-          params: {
-            RoleArn: this.options.forensicRoleArn,
-            RoleSessionName: sessionNameFor(this.options.caseId),
-            DurationSeconds: 3600,
-          },
-          clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
-          clientPlugins: [observingPlugin({ kind: "base" }, undefined)],
-        })
+      ? memoizeIdentityProvider(
+          fromTemporaryCredentials({
+            masterCredentials: this.options.credentials,
+            params: {
+              RoleArn: this.options.forensicRoleArn,
+              RoleSessionName: sessionNameFor(this.options.caseId),
+              DurationSeconds: 3600,
+            },
+            clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+            clientPlugins: this.credentialPlugins({ kind: "base" }),
+          }),
+          isIdentityExpired,
+          doesIdentityRequireRefresh,
+        )
       : this.options.credentials;
     this.credentials.set("forensic", creds);
     return creds;
@@ -220,10 +237,25 @@ export class ClientFactory {
     if (account === undefined) return this.forensicCredentials();
     const cached = this.credentials.get(account);
     if (cached) return cached;
+    // One session per account, shared by every client placed there (any service, any region): without the memo each
+    // client would assume the role itself (an SDK client memoizes only its own credentials), one AssumeRole per
+    // service and region, all counted against the forensic account's STS rate (AWS's advice: cache and reuse
+    // assumed-role credentials, https://repost.aws/knowledge-center/iam-sts-throttling-error). Refreshed 5 minutes
+    // before expiry, like the SDK's own memo; a failed assumption is not kept, so the next call tries again.
+    const creds = memoizeIdentityProvider(
+      this.memberCredentials(account),
+      isIdentityExpired,
+      doesIdentityRequireRefresh,
+    );
+    this.credentials.set(account, creds);
+    return creds;
+  }
+
+  private memberCredentials(account: string): AwsCredentialIdentityProvider {
     const tags = this.options.caseId
       ? [{ Key: CASE_SESSION_TAG, Value: this.options.caseId.slice(0, 256) }]
       : undefined;
-    const creds = fromTemporaryCredentials({
+    return fromTemporaryCredentials({
       masterCredentials: this.forensicCredentials(),
       params: {
         RoleArn: this.memberRoleArn(account),
@@ -232,10 +264,14 @@ export class ClientFactory {
         Tags: tags,
       },
       clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
-      clientPlugins: [observingPlugin(this.identityFor(undefined), undefined)],
+      clientPlugins: this.credentialPlugins(this.identityFor(undefined)),
     });
-    this.credentials.set(account, creds);
-    return creds;
+  }
+
+  /** Plugins of a credential provider's own STS client: the call observer, and the benchmarks' latency. */
+  private credentialPlugins(identity: CallIdentity): Pluggable<object, object>[] {
+    const latency = this.latencyPlugin();
+    return [observingPlugin(identity, undefined), ...(latency ? [latency as Pluggable<object, object>] : [])];
   }
 
   /** Releases every client's sockets. */

@@ -17,7 +17,7 @@ import { compareWithBaseline, failsThreshold, type AssessmentReport } from "../a
 import { renderHtml } from "../assess/render-html";
 import { renderMarkdown, summaryLines } from "../assess/render-markdown";
 import { requiredRetention } from "../assess/retention";
-import { runAssessment } from "../assess/run";
+import { DEFAULT_ASSESS_CONCURRENCY, runAssessment } from "../assess/run";
 import { renderSarif } from "../assess/sarif";
 import { SCENARIOS, SCENARIO_NAMES } from "../assess/scenarios";
 import { StateFile } from "../assess/state";
@@ -157,7 +157,7 @@ export async function runAssess(
   const regions = parseRegions(options.regions, lz);
   const scenarios = parseScenario(options.scenario);
   const threshold = parseFailOn(options.failOn);
-  const concurrency = parsePositive("--concurrency", options.concurrency, 16, 64);
+  const concurrency = parsePositive("--concurrency", options.concurrency, DEFAULT_ASSESS_CONCURRENCY, 64);
   const retention = requiredRetention(
     parsePositive("--retention-days", options.retentionDays, 365, 36500),
     parseRegimes(options.regime ?? "all"),
@@ -276,7 +276,7 @@ export function register(program: Command): void {
       "365",
     )
     .option("--regime <list>", "reporting regimes whose windows count toward the retention (as flz clock)", "all")
-    .option("--concurrency <n>", "accounts and regions read at once", "16")
+    .option("--concurrency <n>", "accounts and regions read at once", String(DEFAULT_ASSESS_CONCURRENCY))
     .option("--state <file>", `resume file (default ./${DEFAULT_STATE_FILE}; removed when a run completes)`)
     .option("--fresh", "ignore an existing state file and start over")
     .addHelpText(

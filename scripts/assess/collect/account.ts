@@ -23,7 +23,11 @@ export async function collectAccount(
   region: string,
   responderRoleName: string,
 ): Promise<AccountFacts> {
-  const identity = await factory.client(STSClient, { account, region }).send(new GetCallerIdentityCommand({}));
-  const responderRole = await role(factory.client(IAMClient, { account, region }), responderRoleName);
+  // Both at once: they share the account's one session, and the role read never fails the unit (it is a Read), so
+  // waiting for the identity first would only add a round trip.
+  const [identity, responderRole] = await Promise.all([
+    factory.client(STSClient, { account, region }).send(new GetCallerIdentityCommand({})),
+    role(factory.client(IAMClient, { account, region }), responderRoleName),
+  ]);
   return { identity: { ok: true, value: identity.Arn ?? "" }, responderRole };
 }

@@ -155,28 +155,35 @@ async function alarms(factory: ClientFactory, region: string): Promise<AlarmFact
  *
  * @param factory clients acting in the forensic account as the forensic investigator (its own placement).
  * @param lz the landing zone contract (buckets, keys, home region).
- * @param trailKeyArn the trail's KMS key, as the management account's DescribeTrails reported it (when known).
+ * @param trailKeyArn the trail's KMS key, as the management account's DescribeTrails reports it (when known); a
+ *   promise while the management account is still being read, so everything else here is read meanwhile.
  * @param breakGlassRoleName the break-glass role's name.
  */
 export async function collectForensic(
   factory: ClientFactory,
   lz: LandingZone,
-  trailKeyArn: string | undefined,
+  trailKeyArn: string | undefined | Promise<string | undefined>,
   breakGlassRoleName: string,
 ): Promise<ForensicFacts> {
-  // The probe: without a session in the forensic account nothing below can be read; say so once.
-  await factory.client(STSClient, { region: lz.homeRegion }).send(new GetCallerIdentityCommand({}));
+  // The probe: without a session in the forensic account nothing below can be read; say so once. The reads start
+  // with it (they share its session) rather than after it: a failed probe fails the unit whatever they return.
+  const probe = factory.client(STSClient, { region: lz.homeRegion }).send(new GetCallerIdentityCommand({}));
   const s3 = factory.client(S3Client, { region: lz.homeRegion });
   const keyList: [string, KeyFacts["purpose"]][] = [
     ...lz.regions.map((r): [string, KeyFacts["purpose"]] => [lz.evidenceKeyArns[r], "evidence"]),
     [lz.custodySigningKeyArn, "signing"],
-    ...(trailKeyArn ? [[trailKeyArn, "trail"] as [string, KeyFacts["purpose"]]] : []),
   ];
-  const [buckets, keys, breakGlass, alarmFacts] = await Promise.all([
+  const trailKey = async (): Promise<KeyFacts[]> => {
+    const arn = await trailKeyArn;
+    return arn ? [await key(factory, arn, "trail", lz.homeRegion)] : [];
+  };
+  const [, buckets, keys, trailKeys, breakGlass, alarmFacts] = await Promise.all([
+    probe,
     Promise.all([bucket(s3, lz.trailBucket, "trail"), bucket(s3, lz.evidenceBucket, "evidence")]),
     Promise.all(keyList.map(([arn, purpose]) => key(factory, arn, purpose, lz.homeRegion))),
+    trailKey(),
     role(factory.client(IAMClient, { region: lz.homeRegion }), breakGlassRoleName),
     alarms(factory, lz.homeRegion),
   ]);
-  return { buckets, keys, breakGlass, alarms: alarmFacts };
+  return { buckets, keys: [...keys, ...trailKeys], breakGlass, alarms: alarmFacts };
 }

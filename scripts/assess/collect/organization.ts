@@ -206,11 +206,13 @@ export async function collectOrganization(
   // Organizations is a global service answered from us-east-1 (aws partition); the SDK resolves its endpoint.
   const org = factory.client(OrganizationsClient, { region });
   // The probe: if the management account cannot be read at all (no session, no permission), the whole scope is
-  // unreadable with this reason, rather than every fact failing with it.
-  const management = (await org.send(new DescribeOrganizationCommand({}))).Organization?.MasterAccountId ?? "";
-  const managementAccountId = { ok: true as const, value: management };
-  const [accountList, ancestryRead, policyRead, serviceAccess, delegated, resourcePolicy, trailRead] =
+  // unreadable with this reason, rather than every fact failing with it. The reads start with it, not after it (each
+  // is a Read that keeps its own failure): waiting would put one more round trip before the trail, whose key the
+  // forensic account's read waits for.
+  const probe = org.send(new DescribeOrganizationCommand({}));
+  const [described, accountList, ancestryRead, policyRead, serviceAccess, delegated, resourcePolicy, trailRead] =
     await Promise.all([
+      probe,
       attempt(() =>
         allPages(paginateListAccounts({ client: org }, {}), (p) =>
           (p.Accounts ?? []).map((a) => ({ id: a.Id ?? "", name: a.Name ?? "", status: a.Status ?? "" })),
@@ -241,6 +243,7 @@ export async function collectOrganization(
       ),
       attempt(() => trails(factory, region)),
     ]);
+  const managementAccountId = { ok: true as const, value: described.Organization?.MasterAccountId ?? "" };
   return {
     managementAccountId,
     accounts: accountList,

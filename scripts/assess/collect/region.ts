@@ -84,16 +84,18 @@ async function keys(
   at: Placement & { account: string },
   keyIds: string[],
 ): Promise<Read<Record<string, { manager: string; accountMayUse: boolean }>>> {
-  const kms = factory.client(KMSClient, at);
+  // The client only when there is a key to read: an SDK client costs CPU to set up even if it sends nothing.
+  const kms = () => factory.client(KMSClient, at);
   return attempt(async () =>
     Object.fromEntries(
       await Promise.all(
         [...new Set(keyIds)].map(async (id) => {
           // The AWS-managed EBS key by alias: its policy is AWS's, usable through EBS only, never shareable.
           if (id.startsWith("alias/aws/")) return [id, { manager: "AWS", accountMayUse: true }] as const;
-          const m = (await kms.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
+          const m = (await kms().send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
           if (m?.KeyManager === "AWS") return [id, { manager: "AWS", accountMayUse: true }] as const;
-          const policy = (await kms.send(new GetKeyPolicyCommand({ KeyId: id, PolicyName: "default" }))).Policy ?? "{}";
+          const policy =
+            (await kms().send(new GetKeyPolicyCommand({ KeyId: id, PolicyName: "default" }))).Policy ?? "{}";
           return [
             id,
             { manager: m?.KeyManager ?? "CUSTOMER", accountMayUse: accountMayUseKey(policy, at.account) },
@@ -115,11 +117,11 @@ async function keys(
 export async function collectRegion(factory: ClientFactory, account: string, region: string): Promise<RegionFacts> {
   const at = { account, region };
   const ec2 = factory.client(EC2Client, at);
-  const vpcList = await allPages(paginateDescribeVpcs({ client: ec2 }, {}), (p) =>
-    (p.Vpcs ?? []).map((v) => ({ id: v.VpcId ?? "", isDefault: v.IsDefault === true })),
-  );
   const resolver = factory.client(Route53ResolverClient, at);
+  // Every read at once, the VPC list included: it is the region's probe (if it fails, the region is unreadable for
+  // that reason), but waiting for it before the others would put one more round trip on every region's path.
   const [
+    vpcList,
     gd,
     securityHub,
     detective,
@@ -133,6 +135,9 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
     volumes,
     quota,
   ] = await Promise.all([
+    allPages(paginateDescribeVpcs({ client: ec2 }, {}), (p) =>
+      (p.Vpcs ?? []).map((v) => ({ id: v.VpcId ?? "", isDefault: v.IsDefault === true })),
+    ),
     guardDuty(factory, at),
     attempt<{ enabled: boolean; administrator?: string }>(
       async () => {
@@ -253,7 +258,6 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
           .map(logGroupName)
       : []),
   ];
-  const logs = factory.client(CloudWatchLogsClient, at);
   const [volumeKeys, logGroups] = await Promise.all([
     keys(factory, at, keyIds),
     attempt(async () =>
@@ -261,7 +265,10 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
         await Promise.all(
           [...new Set(groupNames)].map(async (name) => {
             const found = await allPages(
-              paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: name }),
+              paginateDescribeLogGroups(
+                { client: factory.client(CloudWatchLogsClient, at) },
+                { logGroupNamePrefix: name },
+              ),
               (p) => p.logGroups,
             );
             const g = found.find((x) => x.logGroupName === name);

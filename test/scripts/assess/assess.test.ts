@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { STSClient as CredentialProviderSts } from "@aws-sdk/nested-clients/sts";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { CHECKS } from "../../../scripts/assess/catalog";
 import { lineAssessProgress } from "../../../scripts/assess/progress";
@@ -269,6 +270,49 @@ describe("flz assess on the emulator", function () {
     expect(report.baseline?.improved).to.deep.equal([gone.key]);
     expect(report.baseline?.regressed).to.deep.equal([previous.gaps[0].key, previous.gaps[1].key].sort());
     expect(report.baseline?.scoreDelta.organization).to.equal(7);
+  });
+
+  it("assumes each account's role once, whatever the services and regions read there", async () => {
+    // Every AssumeRole counts against the forensic account's STS rate: a session per client (one per service and
+    // region) would make about twenty per account.
+    const w = await world(true);
+    const lzJson = JSON.parse(readFileSync(w.lzFile, "utf8"));
+    const sts = CredentialProviderSts.prototype as unknown as {
+      send: (c: unknown, ...r: unknown[]) => Promise<unknown>;
+    };
+    const original = sts.send;
+    const assumed: string[] = [];
+    sts.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
+      const input = (command as { input?: { RoleArn?: string } }).input;
+      if (command?.constructor.name === "AssumeRoleCommand") assumed.push(input?.RoleArn ?? "");
+      return original.call(this, command, ...rest);
+    };
+    restore.push(() => {
+      sts.send = original;
+    });
+    const investigator = new ClientFactory({
+      forensicRoleArn: lzJson.forensicInvestigatorRoleArn,
+      memberRoleName: lzJson.memberInvestigatorRoleName,
+    });
+    const management = new ClientFactory({ forensicRoleArn: MANAGEMENT_ROLE });
+    const outcome = await runAssessment({
+      landingZone: lzJson,
+      investigator,
+      management,
+      accounts: [w.gappy, w.clean],
+      regions: [US, EU],
+      scenarios: SCENARIOS,
+      requiredRetention: { days: 365, reason: "test" },
+      breakGlassRoleName: "FlzBreakGlass",
+    });
+    investigator.destroy();
+    management.destroy();
+    expect(outcome.report.unreadable).to.deep.equal([]);
+    const role = (account: string) => `arn:aws:iam::${account}:role/${lzJson.memberInvestigatorRoleName}`;
+    expect(assumed.filter((a) => a === role(w.gappy))).to.have.length(1);
+    expect(assumed.filter((a) => a === role(w.clean))).to.have.length(1);
+    expect(assumed.filter((a) => a === lzJson.forensicInvestigatorRoleArn)).to.have.length(1);
+    expect(assumed.filter((a) => a === MANAGEMENT_ROLE)).to.have.length(1);
   });
 
   it("refuses bad usage with one line and exit 2", async () => {
