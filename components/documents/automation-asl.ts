@@ -47,7 +47,7 @@ export interface ResponseDefinitionArgs {
 /** Error a capture function raises when snapshots are still copying: the state retries it, and it resumes. */
 export const CAPTURE_INCOMPLETE_ERROR = "CaptureIncomplete";
 
-/** Error a contain function raises when a containment step failed: the state retries it (containment is idempotent). */
+/** Error a contain function raises when a containment step failed: recorded (ContainFailed), capture goes on. */
 export const CONTAINMENT_INCOMPLETE_ERROR = "ContainmentIncomplete";
 
 /** Retries of transient Lambda service errors (AWS's recommended retrier for Lambda tasks). */
@@ -185,12 +185,9 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
     RateUnknown: recordStep(fns.record, "rate-unknown", "Capture", "$.rateError"),
     Contain: task(fns.contain, { "intake.$": "$.intake" }, "Capture", {
       ResultPath: "$.containment",
-      // Containment is idempotent (a rerun finds what was done); executions containing instances of one VPC at the
-      // same moment race on its shared containment groups, and a rerun settles it.
-      Retry: [
-        { ErrorEquals: [CONTAINMENT_INCOMPLETE_ERROR], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 },
-        LAMBDA_RETRY,
-      ],
+      // No retry of a failed containment step: every AWS call already had the SDK's retries (8 attempts, transient
+      // faults and throttling), and concurrent containments of one VPC settle their shared groups themselves
+      // (scripts/contain/instance-read.ts). What still fails is not transient: it is recorded and capture goes on.
       Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.containError", Next: "ContainFailed" }],
     }),
     ContainFailed: recordStep(fns.record, "contain-failed", "Capture", "$.containError"),
