@@ -146,6 +146,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       forensicAccount: account,
       organizationId: organization.id,
       forensicResponderRoleArn: responderArn,
+      evidenceBucket: evidenceBucketName,
     });
 
     const roles = new MemberRoles(

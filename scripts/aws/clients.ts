@@ -12,6 +12,7 @@
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type {
+  AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
   DeserializeMiddleware,
   InitializeMiddleware,
@@ -92,6 +93,30 @@ export interface Placement {
 export function sessionNameFor(caseId: string | undefined): string {
   const safe = (caseId ?? "no-case").replace(/[^\w+=,.@-]/g, "-");
   return `flz-${safe}`.slice(0, 64);
+}
+
+/** Minutes before a session's expiry at which the next caller assumes the role again. */
+const SESSION_REFRESH_MS = 5 * 60 * 1000;
+
+/**
+ * One role session shared by every client of the factory that acts as that role: `fromTemporaryCredentials` calls
+ * AssumeRole each time it is asked, and every SDK client asks once, so without this each client (S3, KMS, EC2, ...)
+ * opened its own session. Callers that ask while the session is being assumed wait for the same answer; a failure is
+ * not kept (the next caller tries again); a session near its expiry is replaced.
+ */
+function sharedSession(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let current: Promise<AwsCredentialIdentity> | undefined;
+  return async (properties) => {
+    const held = current ? await current.catch(() => undefined) : undefined;
+    if (held && (held.expiration === undefined || held.expiration.getTime() - Date.now() > SESSION_REFRESH_MS))
+      return held;
+    const next = provider(properties);
+    current = next;
+    next.catch(() => {
+      if (current === next) current = undefined;
+    });
+    return next;
+  };
 }
 
 /** Hands out cached, configured clients per account and region. */
@@ -201,16 +226,18 @@ export class ClientFactory {
   private forensicCredentials(): AwsCredentialIdentityProvider | undefined {
     if (this.credentials.has("forensic")) return this.credentials.get("forensic");
     const creds = this.options.forensicRoleArn
-      ? fromTemporaryCredentials({
-          masterCredentials: this.options.credentials,
-          params: {
-            RoleArn: this.options.forensicRoleArn,
-            RoleSessionName: sessionNameFor(this.options.caseId),
-            DurationSeconds: 3600,
-          },
-          clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
-          clientPlugins: [observingPlugin({ kind: "base" }, undefined)],
-        })
+      ? sharedSession(
+          fromTemporaryCredentials({
+            masterCredentials: this.options.credentials,
+            params: {
+              RoleArn: this.options.forensicRoleArn,
+              RoleSessionName: sessionNameFor(this.options.caseId),
+              DurationSeconds: 3600,
+            },
+            clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+            clientPlugins: [observingPlugin({ kind: "base" }, undefined)],
+          }),
+        )
       : this.options.credentials;
     this.credentials.set("forensic", creds);
     return creds;
@@ -223,17 +250,19 @@ export class ClientFactory {
     const tags = this.options.caseId
       ? [{ Key: CASE_SESSION_TAG, Value: this.options.caseId.slice(0, 256) }]
       : undefined;
-    const creds = fromTemporaryCredentials({
-      masterCredentials: this.forensicCredentials(),
-      params: {
-        RoleArn: this.memberRoleArn(account),
-        RoleSessionName: sessionNameFor(this.options.caseId),
-        DurationSeconds: 3600,
-        Tags: tags,
-      },
-      clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
-      clientPlugins: [observingPlugin(this.identityFor(undefined), undefined)],
-    });
+    const creds = sharedSession(
+      fromTemporaryCredentials({
+        masterCredentials: this.forensicCredentials(),
+        params: {
+          RoleArn: this.memberRoleArn(account),
+          RoleSessionName: sessionNameFor(this.options.caseId),
+          DurationSeconds: 3600,
+          Tags: tags,
+        },
+        clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+        clientPlugins: [observingPlugin(this.identityFor(undefined), undefined)],
+      }),
+    );
     this.credentials.set(account, creds);
     return creds;
   }
