@@ -24,7 +24,10 @@ const LATENCY_MS = Number(process.env.FLZ_BENCH_LATENCY_MS ?? 100);
 const REPEATS = Number(process.env.FLZ_BENCH_REPEATS ?? 1);
 /** Also measure the incident delivered as one request naming all 16 instances (FLZ_BENCH_REQUEST=0 skips it). */
 const WITH_REQUEST = process.env.FLZ_BENCH_REQUEST !== "0";
-const GUARDRAILS = { modes: { "UnauthorizedAccess:EC2/*": "contain" as const }, maxContainmentsPerHour: 100 };
+const GUARDRAILS = {
+  modes: { "UnauthorizedAccess:EC2/*": "contain" as const, Request: "contain" as const },
+  maxContainmentsPerHour: 100,
+};
 
 interface Target {
   readonly account: string;
@@ -177,11 +180,11 @@ async function main(): Promise<void> {
       many: [] as Awaited<ReturnType<typeof incident>>[],
       request: [] as Awaited<ReturnType<typeof incident>>[],
     };
-    for (let run = 0; run < REPEATS; run++) {
-      results.one.push(await incident(() => emulator.reset(), one));
-      results.many.push(await incident(() => emulator.reset(), many));
-      if (WITH_REQUEST) results.request.push(await incident(() => emulator.reset(), many, "request"));
-    }
+    // Each figure printed as soon as it is measured (a failure later keeps the earlier ones).
+    const measure = async (into: Awaited<ReturnType<typeof incident>>[], targets: Target[], delivery?: Delivery) => {
+      for (let run = 0; run < REPEATS; run++) into.push(await incident(() => emulator.reset(), targets, delivery));
+      return into;
+    };
     const row = (label: string, rs: Awaited<ReturnType<typeof incident>>[]) => {
       const c = median(rs.map((r) => r.contained));
       const s = median(rs.map((r) => r.secured));
@@ -198,13 +201,13 @@ async function main(): Promise<void> {
       );
       return { c, s };
     };
-    const x = row("1 instance (2 volumes)", results.one);
-    const y = row("16 instances / 2 accts / 2 regions, 16 findings", results.many);
+    const x = row("1 instance (2 volumes)", await measure(results.one, one));
+    const y = row("16 instances / 2 accts / 2 regions, 16 findings", await measure(results.many, many));
     console.log(
       `ratio 16:1  contained ${(y.c / x.c).toFixed(2)}x   evidence secured ${(y.s / x.s).toFixed(2)}x   (target <= 1.5x)`,
     );
     if (WITH_REQUEST) {
-      const z = row("16 instances, 1 request (1 case, 1 execution)", results.request);
+      const z = row("16 instances, 1 request (1 case, 1 execution)", await measure(results.request, many, "request"));
       console.log(
         `ratio 16:1  contained ${(z.c / x.c).toFixed(2)}x   evidence secured ${(z.s / x.s).toFixed(2)}x   (one case: its ledger takes every record)`,
       );

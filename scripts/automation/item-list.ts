@@ -40,6 +40,8 @@ export async function writeItemList(
           Body: body,
           ContentType: "application/json",
           IfNoneMatch: "*",
+          // The bucket's default retention (Object Lock) needs a checksum header on every upload.
+          ChecksumAlgorithm: "SHA256",
           ChecksumSHA256: Buffer.from(sha256, "hex").toString("base64"),
         }),
       )

@@ -98,7 +98,7 @@ describe("ResponseAutomation (mock engine)", function () {
       Action: ["sts:AssumeRole", "sts:TagSession"],
       Resource: RESPONDER,
     });
-    expect((await run.outputs.acting).length).to.equal(5);
+    expect((await run.outputs.acting).length).to.equal(6);
   });
 
   it("limits the response bus to the organisation and forwards findings from every governed region", async () => {
