@@ -28,13 +28,12 @@ import {
   securityHubActionPattern,
   serviceRoleTrust,
   stateMachinePermissions,
+  FUNCTION_TIMEOUT_SECONDS,
   type AutomationFunction,
   type AutomationGuardrailSettings,
 } from "./documents/automation";
 import { responseDefinition } from "./documents/automation-asl";
 import { roleArn } from "./arns";
-import type { ForensicAccount } from "./forensicAccount";
-import type { AutomationSettings, DetectionSettings } from "./landingZoneArgs";
 
 /** Arguments of {@link ResponseAutomation}. */
 export interface ResponseAutomationArgs {
@@ -54,6 +53,8 @@ export interface ResponseAutomationArgs {
   readonly organizationId: pulumi.Input<string>;
   /** The forensic responder role, which the acting functions assume (as `flz` does). Required. */
   readonly forensicResponderRoleArn: pulumi.Input<string>;
+  /** The evidence bucket: the intake writes the item lists of an incident too large for an inline Map there. Required. */
+  readonly evidenceBucket: pulumi.Input<string>;
   /** The landing-zone contract as JSON (what `pulumi stack output --json` prints), given to the functions. Required. */
   readonly landingZoneJson: pulumi.Input<string>;
   /** Guardrails. Default: every finding type in `observe` mode (capture only), severity 7+, 10 containments per hour. */
@@ -72,16 +73,6 @@ export interface ResponseAutomationArgs {
   /** Days the functions' logs are kept. Default 365. */
   readonly logRetentionDays?: number;
 }
-
-/** Seconds each function may run (Lambda's limit is 900): the capture waits for copies, then hands back to a retry. */
-const TIMEOUTS: Record<AutomationFunction, number> = {
-  dispatch: 30,
-  intake: 120,
-  record: 60,
-  contain: 300,
-  capture: 900,
-  verify: 300,
-};
 
 /**
  * Bundles the handlers (the CLI's modules under scripts/) into one file with esbuild: one implementation, two front
@@ -210,7 +201,7 @@ export class ResponseAutomation extends pulumi.ComponentResource {
           handler: `lambda.${fn}`,
           code,
           role: role.arn,
-          timeout: TIMEOUTS[fn],
+          timeout: FUNCTION_TIMEOUT_SECONDS[fn],
           memorySize: 512,
           environment: {
             variables: {
@@ -243,9 +234,20 @@ export class ResponseAutomation extends pulumi.ComponentResource {
             arnOf("ssm", `parameter${guardrails.killSwitchParameterName}`),
             arnOf("dynamodb", `table/${prefix}-rate`),
             arnOf("sns", `${prefix}-notify`),
+            stateMachineArn,
+            args.evidenceBucket,
           ])
-          .apply(([functionArns, killSwitchParameterArn, rateTableArn, topicArn]) =>
-            JSON.stringify(stateMachinePermissions({ functionArns, killSwitchParameterArn, rateTableArn, topicArn })),
+          .apply(([functionArns, killSwitchParameterArn, rateTableArn, topicArn, machineArn, evidenceBucket]) =>
+            JSON.stringify(
+              stateMachinePermissions({
+                functionArns,
+                killSwitchParameterArn,
+                rateTableArn,
+                topicArn,
+                stateMachineArn: machineArn,
+                evidenceBucket,
+              }),
+            ),
           ),
       },
       home,
@@ -257,12 +259,13 @@ export class ResponseAutomation extends pulumi.ComponentResource {
         type: "STANDARD",
         roleArn: machineRole.arn,
         definition: pulumi
-          .all([pulumi.all(acting.map(functionArn)), arnOf("sns", `${prefix}-notify`)])
-          .apply(([[intake, record, contain, capture, verify], topicArn]) =>
+          .all([pulumi.all(acting.map(functionArn)), arnOf("sns", `${prefix}-notify`), args.evidenceBucket])
+          .apply(([[intake, record, contain, capture, hash, verify], topicArn, evidenceBucket]) =>
             JSON.stringify(
               responseDefinition({
                 guardrails,
-                functions: { intake, record, contain, capture, verify },
+                functions: { intake, record, contain, capture, hash, verify },
+                evidenceBucket,
                 rateTableName: `${prefix}-rate`,
                 topicArn,
               }),
@@ -388,53 +391,4 @@ export function automationActingRoleArns(forensicAccountId: string, prefix = "fl
   return AUTOMATION_FUNCTIONS.filter((fn) => fn !== "dispatch").map((fn) =>
     roleArn(forensicAccountId, `${prefix}-${fn}`),
   );
-}
-
-/** What the landing zone gives its automation part. */
-export interface AutomationContext {
-  /** The automation settings (off unless `enabled`). */
-  readonly settings?: AutomationSettings;
-  /** The detection settings (the Security Hub custom action needs Security Hub). */
-  readonly detection?: DetectionSettings | false;
-  /** Governed regions (a forwarder in each). */
-  readonly regions: readonly string[];
-  /** Home region. */
-  readonly homeRegion: string;
-  /** The forensic account and its providers. */
-  readonly forensicAccount: ForensicAccount;
-  /** The organisation. */
-  readonly organizationId: pulumi.Input<string>;
-  /** The forensic responder role. */
-  readonly forensicResponderRoleArn: pulumi.Input<string>;
-}
-
-/**
- * The landing zone's response automation, when switched on. Its functions get the outputs contract, which exists only
- * once the landing zone is built: the caller resolves it with `resolveContract` at the end (a deferred output).
- */
-export function automationPart(
-  parent: pulumi.Resource,
-  name: string,
-  ctx: AutomationContext,
-): { automation?: ResponseAutomation; resolveContract: (contract: pulumi.Output<string>) => void } {
-  if (!ctx.settings?.enabled) return { resolveContract: () => undefined };
-  const [contract, resolveContract] = pulumi.deferredOutput<string>();
-  const automation = new ResponseAutomation(
-    `${name}-automation`,
-    {
-      provider: ctx.forensicAccount.providerFor(ctx.homeRegion),
-      homeRegion: ctx.homeRegion,
-      regionProviders: Object.fromEntries(
-        ctx.regions.filter((r) => r !== ctx.homeRegion).map((r) => [r, ctx.forensicAccount.providerFor(r)]),
-      ),
-      forensicAccountId: ctx.forensicAccount.accountId,
-      organizationId: ctx.organizationId,
-      forensicResponderRoleArn: ctx.forensicResponderRoleArn,
-      landingZoneJson: contract,
-      guardrails: ctx.settings,
-      securityHubAction: ctx.detection !== false && (ctx.detection?.securityHub ?? true),
-    },
-    { parent },
-  );
-  return { automation, resolveContract };
 }

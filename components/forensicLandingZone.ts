@@ -16,7 +16,8 @@ import { ForensicVpc } from "./ForensicVpc";
 import { GuardrailPolicies } from "./GuardrailPolicies";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
-import { automationActingRoleArns, automationPart } from "./ResponseAutomation";
+import { automationActingRoleArns } from "./ResponseAutomation";
+import { automationPart } from "./automationPart";
 import { QuarantineDelegation } from "./QuarantineDelegation";
 import type { ForensicResourceProtection } from "./documents/rcp";
 import {
@@ -146,6 +147,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
       forensicAccount: account,
       organizationId: organization.id,
       forensicResponderRoleArn: responderArn,
+      evidenceBucket: evidenceBucketName,
     });
 
     const roles = new MemberRoles(

@@ -9,7 +9,19 @@
  * and contain → capture every instance (Map; each capture resumes from its tags, so a retry takes no second
  * snapshot) → verify the custody chain → notify.
  */
-import type { AutomationGuardrails } from "./automation";
+import type { AutomationFunction, AutomationGuardrails } from "./automation";
+import {
+  captureProcessor,
+  containProcessor,
+  distributedMap,
+  DISTRIBUTED_CONTAIN_CONCURRENCY,
+  INLINE_MAX_CONCURRENCY,
+  LAMBDA_RETRY,
+  MAX_INLINE_ITEMS,
+  waits,
+  type AslState,
+  type ResponseFunctions,
+} from "./automation-asl-maps";
 import { DocumentInputError, requireArn } from "./validate";
 
 /** A state machine definition (JSON). */
@@ -19,71 +31,82 @@ export type AslDefinition = {
   readonly Comment?: string;
   readonly TimeoutSeconds?: number;
 };
-/** One state (JSON object). */
-export type AslState = Record<string, unknown>;
 
 /** Arguments of {@link responseDefinition}. */
 export interface ResponseDefinitionArgs {
   /** The guardrails (with defaults applied: `resolveGuardrails`). */
   readonly guardrails: AutomationGuardrails;
   /** ARNs of the functions the state machine invokes. */
-  readonly functions: {
-    readonly intake: string;
-    readonly record: string;
-    readonly contain: string;
-    readonly capture: string;
-    readonly verify: string;
-  };
+  readonly functions: ResponseFunctions;
+  /** The evidence bucket: where the intake writes the item lists of an incident too large for an inline Map. */
+  readonly evidenceBucket: string;
   /** The rate-limit table's name. */
   readonly rateTableName: string;
   /** The notification topic (approval requests and outcomes). */
   readonly topicArn: string;
-  /** Instances captured at once (Map concurrency). Default 4: each capture copies its volumes 20 at a time per region. */
+  /**
+   * Instances captured at once in one region (the inner Map's MaxConcurrency). Default 10: EBS allows 20 concurrent
+   * snapshot copies per destination region, and an instance typically has 2 volumes; an instance with more is kept
+   * within the quota by the capture's own queue and its `ResourceLimitExceeded` backoff.
+   */
   readonly captureConcurrency?: number;
   /** Seconds an execution may run in all. Default 86400: snapshot copies of large volumes take hours. */
   readonly timeoutSeconds?: number;
 }
 
-/** Error a capture function raises when snapshots are still copying: the state retries it, and it resumes. */
-export const CAPTURE_INCOMPLETE_ERROR = "CaptureIncomplete";
+export {
+  CAPTURE_INCOMPLETE_ERROR,
+  CONTAINMENT_INCOMPLETE_ERROR,
+  INLINE_MAX_CONCURRENCY,
+  inlineBytesPerInstance,
+  MAX_INLINE_ITEMS,
+  PAYLOAD_LIMIT_BYTES,
+  type AslState,
+} from "./automation-asl-maps";
 
-/** Error a contain function raises when a containment step failed: the state retries it (containment is idempotent). */
-export const CONTAINMENT_INCOMPLETE_ERROR = "ContainmentIncomplete";
-
-/** Retries of transient Lambda service errors (AWS's recommended retrier for Lambda tasks). */
-const LAMBDA_RETRY = {
-  ErrorEquals: [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-  ],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-};
-
-function task(resource: string, parameters: Record<string, unknown>, next: string, extra: AslState = {}): AslState {
-  return { Type: "Task", Resource: resource, Parameters: parameters, Retry: [LAMBDA_RETRY], Next: next, ...extra };
+function task(
+  resource: string,
+  fn: AutomationFunction,
+  parameters: Record<string, unknown>,
+  next: string,
+  extra: AslState = {},
+): AslState {
+  return {
+    Type: "Task",
+    Resource: resource,
+    Parameters: parameters,
+    ...waits(fn),
+    Retry: [LAMBDA_RETRY],
+    Next: next,
+    ...extra,
+  };
 }
 
 /** A record step: the record function appends one `automation.decision` record and returns the resulting decision. */
 function recordStep(recordArn: string, stage: string, next: string, detailPath?: string): AslState {
   const parameters: Record<string, unknown> = { "intake.$": "$.intake", stage };
   if (detailPath) parameters["detail.$"] = detailPath;
-  return task(recordArn, parameters, next, { ResultPath: `$.decisions.${stage.replace(/-/g, "_")}` });
+  return task(recordArn, "record", parameters, next, { ResultPath: `$.decisions.${stage.replace(/-/g, "_")}` });
 }
 
 /** The response state machine (Standard workflow). */
 export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition {
-  const fns = Object.fromEntries(
-    Object.entries(args.functions).map(([name, arn]) => [name, requireArn(`functions.${name}`, arn, "lambda")]),
-  ) as ResponseDefinitionArgs["functions"];
+  const arn = (name: keyof ResponseFunctions) => requireArn(`functions.${name}`, args.functions[name], "lambda");
+  const fns: ResponseFunctions = {
+    intake: arn("intake"),
+    record: arn("record"),
+    contain: arn("contain"),
+    capture: arn("capture"),
+    hash: arn("hash"),
+    verify: arn("verify"),
+  };
   const topicArn = requireArn("topicArn", args.topicArn, "sns");
   if (!/^[\w.-]{3,255}$/.test(args.rateTableName))
     throw new DocumentInputError(`rateTableName: ${JSON.stringify(args.rateTableName)} is not a DynamoDB table name`);
   const g = args.guardrails;
-  const concurrency = args.captureConcurrency ?? 4;
+  const concurrency = args.captureConcurrency ?? 10;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(args.evidenceBucket))
+    throw new DocumentInputError(`evidenceBucket: ${JSON.stringify(args.evidenceBucket)} is not an S3 bucket name`);
   const states: Record<string, AslState> = {
     ReadKillSwitch: {
       Type: "Task",
@@ -99,6 +122,7 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
     KillSwitchUnreadable: { Type: "Pass", Result: { value: "unreadable" }, ResultPath: "$.killSwitch", Next: "Intake" },
     Intake: task(
       fns.intake,
+      "intake",
       {
         "event.$": "$.event",
         "killSwitch.$": "$.killSwitch.value",
@@ -111,6 +135,8 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
           approvalTimeoutSeconds: g.approvalTimeoutSeconds,
           lockDays: g.lockDays,
         },
+        maxInlineItems: MAX_INLINE_ITEMS,
+        listBucket: args.evidenceBucket,
       },
       "Route",
       { ResultPath: "$.intake" },
@@ -122,7 +148,7 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
         { Variable: "$.intake.decision", StringEquals: "approval", Next: "AwaitApproval" },
         { Variable: "$.intake.decision", StringEquals: "contain", Next: "ClaimContainmentSlot" },
       ],
-      Default: "Capture",
+      Default: "CaptureRoute",
     },
     Skipped: { Type: "Succeed", Comment: "The intake recorded why in the case's ledger." },
     AwaitApproval: {
@@ -155,10 +181,10 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
     ApprovalRoute: {
       Type: "Choice",
       Choices: [{ Variable: "$.decisions.approval.decision", StringEquals: "contain", Next: "ClaimContainmentSlot" }],
-      Default: "Capture",
+      Default: "CaptureRoute",
     },
-    ApprovalTimedOut: recordStep(fns.record, "approval-timeout", "Capture"),
-    ApprovalFailed: recordStep(fns.record, "approval-failed", "Capture", "$.approvalError"),
+    ApprovalTimedOut: recordStep(fns.record, "approval-timeout", "CaptureRoute"),
+    ApprovalFailed: recordStep(fns.record, "approval-failed", "CaptureRoute", "$.approvalError"),
     ClaimContainmentSlot: {
       Type: "Task",
       Comment: `At most ${g.maxContainmentsPerHour} cases contained per clock hour; the same case claims its slot once.`,
@@ -179,37 +205,53 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
         { ErrorEquals: ["DynamoDB.ConditionalCheckFailedException"], ResultPath: "$.rateError", Next: "RateLimited" },
         { ErrorEquals: ["States.ALL"], ResultPath: "$.rateError", Next: "RateUnknown" },
       ],
-      Next: "Contain",
+      Next: "ContainRoute",
     },
-    RateLimited: recordStep(fns.record, "rate-limited", "Capture"),
-    RateUnknown: recordStep(fns.record, "rate-unknown", "Capture", "$.rateError"),
-    Contain: task(fns.contain, { "intake.$": "$.intake" }, "Capture", {
+    RateLimited: recordStep(fns.record, "rate-limited", "CaptureRoute"),
+    RateUnknown: recordStep(fns.record, "rate-unknown", "CaptureRoute", "$.rateError"),
+    ContainRoute: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.intake.distributed", BooleanEquals: true, Next: "ContainDistributed" }],
+      Default: "Contain",
+    },
+    Contain: {
+      Type: "Map",
+      Comment:
+        "Every target at once (inline Maps run up to 40 iterations at a time): all instances are contained before any capture starts.",
+      ItemsPath: "$.intake.containItems",
+      MaxConcurrency: INLINE_MAX_CONCURRENCY,
+      ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, ...containProcessor(fns) },
       ResultPath: "$.containment",
-      // Containment is idempotent (a rerun finds what was done); executions containing instances of one VPC at the
-      // same moment race on its shared containment groups, and a rerun settles it.
-      Retry: [
-        { ErrorEquals: [CONTAINMENT_INCOMPLETE_ERROR], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 },
-        LAMBDA_RETRY,
-      ],
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.containError", Next: "ContainFailed" }],
+      Next: "CaptureRoute",
+    },
+    ContainDistributed: distributedMap({
+      comment: "An incident too large for the state's payload: the targets are read from the list the intake wrote.",
+      bucket: args.evidenceBucket,
+      keyPath: "$.intake.lists.containKey",
+      maxConcurrency: DISTRIBUTED_CONTAIN_CONCURRENCY,
+      processor: containProcessor(fns, "Distributed"),
+      next: "CaptureRoute",
     }),
-    ContainFailed: recordStep(fns.record, "contain-failed", "Capture", "$.containError"),
+    CaptureRoute: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.intake.distributed", BooleanEquals: true, Next: "CaptureDistributed" }],
+      Default: "Capture",
+    },
     Capture: {
       Type: "Map",
       Comment:
-        "Every instance of the incident; each capture copies its volumes within the 20-copies-per-region quota and resumes from its tags.",
-      ItemsPath: "$.intake.instances",
-      MaxConcurrency: concurrency,
-      Iterator: {
-        StartAt: "CaptureInstance",
+        "Every region at once; in each, the instances captured within the 20-copies-per-region quota, each hashed once captured.",
+      ItemsPath: "$.intake.regions",
+      MaxConcurrency: 0,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: "INLINE" },
+        StartAt: "CaptureRegion",
         States: {
-          CaptureInstance: {
-            Type: "Task",
-            Resource: fns.capture,
-            Retry: [
-              { ErrorEquals: [CAPTURE_INCOMPLETE_ERROR], IntervalSeconds: 60, MaxAttempts: 60, BackoffRate: 1 },
-              LAMBDA_RETRY,
-            ],
+          CaptureRegion: {
+            Type: "Map",
+            ItemsPath: "$.instances",
+            MaxConcurrency: concurrency,
+            ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, ...captureProcessor(fns) },
             End: true,
           },
         },
@@ -217,7 +259,16 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
       ResultPath: "$.captures",
       Next: "Verify",
     },
-    Verify: task(fns.verify, { "intake.$": "$.intake" }, "Notify", { ResultPath: "$.verification" }),
+    CaptureDistributed: distributedMap({
+      comment:
+        "An incident too large for the state's payload: the instances are read from the list the intake wrote; at most as many at once as one region's copy quota allows, wherever they are.",
+      bucket: args.evidenceBucket,
+      keyPath: "$.intake.lists.captureKey",
+      maxConcurrency: concurrency,
+      processor: captureProcessor(fns, "Distributed"),
+      next: "Verify",
+    }),
+    Verify: task(fns.verify, "verify", { "intake.$": "$.intake" }, "Notify", { ResultPath: "$.verification" }),
     Notify: {
       Type: "Task",
       Resource: "arn:aws:states:::sns:publish",

@@ -234,7 +234,7 @@ export function eventForwarderPermissions(busArn: string): PolicyDocument {
 }
 
 /** The automation's Lambda functions, each with its own role. */
-export type AutomationFunction = "dispatch" | "intake" | "record" | "contain" | "capture" | "verify";
+export type AutomationFunction = "dispatch" | "intake" | "record" | "contain" | "capture" | "hash" | "verify";
 
 /** Every function, in the order of a response. */
 export const AUTOMATION_FUNCTIONS: readonly AutomationFunction[] = [
@@ -243,8 +243,23 @@ export const AUTOMATION_FUNCTIONS: readonly AutomationFunction[] = [
   "record",
   "contain",
   "capture",
+  "hash",
   "verify",
 ];
+
+/**
+ * Seconds each function may run (Lambda's limit is 900): the capture waits for copies, then hands back to a retry;
+ * the hash hands what it could not finish to `flz hash --case`. The state machine's tasks wait as long (and no longer).
+ */
+export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<AutomationFunction, number>> = {
+  dispatch: 30,
+  intake: 120,
+  record: 60,
+  contain: 300,
+  capture: 900,
+  hash: 900,
+  verify: 300,
+};
 
 /** Arguments of {@link automationFunctionPermissions}. */
 export interface AutomationFunctionPermissionsArgs {
@@ -303,6 +318,10 @@ export interface StateMachinePermissionsArgs {
   readonly rateTableArn: string;
   /** The notification topic's ARN. */
   readonly topicArn: string;
+  /** The state machine's own ARN: its Distributed Maps start child executions of it. */
+  readonly stateMachineArn: string;
+  /** The evidence bucket, where the intake writes the item lists the Distributed Maps read. */
+  readonly evidenceBucket: string;
 }
 
 /**
@@ -313,6 +332,10 @@ export interface StateMachinePermissionsArgs {
 export function stateMachinePermissions(args: StateMachinePermissionsArgs): PolicyDocument {
   const topicArn = requireArn("topicArn", args.topicArn, "sns");
   const region = topicArn.split(":")[3];
+  const machineArn = requireArn("stateMachineArn", args.stateMachineArn, "states");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(args.evidenceBucket))
+    throw new DocumentInputError(`evidenceBucket: ${JSON.stringify(args.evidenceBucket)} is not an S3 bucket name`);
+  const bucket = args.evidenceBucket;
   return {
     Version: "2012-10-17",
     Statement: [
@@ -341,6 +364,34 @@ export function stateMachinePermissions(args: StateMachinePermissionsArgs): Poli
         Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
         Resource: "*",
         Condition: { StringEquals: { "kms:ViaService": `sns.${region}.amazonaws.com` } },
+      },
+      // Distributed Maps ("IAM policies for using Distributed Map states", Step Functions developer guide): each
+      // iteration is a child execution of this state machine, which the parent starts, watches and stops; the
+      // ItemReader reads the list with s3:GetObject, decrypted with the evidence key through S3 only.
+      {
+        Sid: "RunDistributedMapChildren",
+        Effect: "Allow",
+        Action: "states:StartExecution",
+        Resource: machineArn,
+      },
+      {
+        Sid: "WatchDistributedMapChildren",
+        Effect: "Allow",
+        Action: ["states:DescribeExecution", "states:StopExecution"],
+        Resource: `${machineArn.replace(":stateMachine:", ":execution:")}/*`,
+      },
+      {
+        Sid: "ReadDistributedMapItems",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `arn:${machineArn.split(":")[1]}:s3:::${bucket}/cases/*/automation/*`,
+      },
+      {
+        Sid: "DecryptDistributedMapItems",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
       },
     ],
   };

@@ -12,6 +12,7 @@ import {
   type AutomationMode,
 } from "../../components/documents/automation";
 import type { Incident } from "./incident";
+import type { RecordInput } from "./types";
 
 /** What the state machine does next. */
 export type Decision = "skip" | AutomationMode;
@@ -95,4 +96,41 @@ export function decide(incident: Incident, guardrails: IntakeGuardrails, facts: 
     why = `${why}, lowered to ${requested} as the request asks`;
   }
   return { decision: mode, reason: mode === "observe" ? `${why}: capture only` : why };
+}
+
+/** The decision a later stage records (approval answered or timed out, rate limit, failed containment). */
+export function stageDecision(input: RecordInput): DecisionRecord {
+  const d = input.detail ?? {};
+  switch (input.stage) {
+    case "approval": {
+      const by = typeof d.by === "string" && d.by ? d.by : "an unnamed approver";
+      return d.approved === true
+        ? { decision: "contain", reason: `containment approved by ${by}` }
+        : { decision: "observe", reason: `containment refused by ${by}: capture only` };
+    }
+    case "approval-timeout":
+      return {
+        decision: "observe",
+        reason: `no approval within ${input.intake.approvalTimeoutSeconds ?? "the configured"} s: capture only (the default when nobody answers)`,
+      };
+    case "approval-failed":
+      return { decision: "observe", reason: `approval request failed (${String(d.Error ?? "error")}): capture only` };
+    case "rate-limited":
+      return {
+        decision: "observe",
+        reason: `containment rate limit reached for ${input.intake.rateWindow ?? "this hour"}h UTC: capture only`,
+      };
+    case "rate-unknown":
+      return {
+        decision: "observe",
+        reason: `rate limit could not be checked (${String(d.Error ?? "error")}): capture only (fail closed)`,
+      };
+    case "contain-failed":
+      return {
+        decision: "observe",
+        reason: `containment failed (${String(d.Error ?? "error")}: ${String(d.Cause ?? "").slice(0, 300)}); capture continues`,
+      };
+    default:
+      throw new Error(`unknown decision stage ${JSON.stringify(input.stage)}`);
+  }
 }

@@ -53,8 +53,15 @@ const STEPS: readonly StepMap[] = [
     id: "automation-capture",
     title: "Every volume captured into the forensic account and locked",
     phase: "evidence",
-    command: "state machine: Capture (Map; the code of flz capture)",
-    states: ["Capture"],
+    command: "state machine: Capture (Map by region, then by instance; the code of flz capture)",
+    states: ["CaptureInstance"],
+  },
+  {
+    id: "automation-hash",
+    title: "Every forensic snapshot hashed through the EBS direct APIs and the digest recorded",
+    phase: "custody",
+    command: "state machine: HashInstance (the code of flz hash --snapshot --case)",
+    states: ["HashInstance"],
   },
   {
     id: "automation-verify",
@@ -135,6 +142,12 @@ export async function runAutomatedRunbook(options: RunbookOptions): Promise<Runb
   if (verification && verification.ok !== true)
     failures["automation-verify"] = verification.verdict ?? "chain does not verify";
   if (error) failures["automation-intake"] = error;
+  // A snapshot left "hash pending" (or a hash that failed) is a failed hash step in the drill: its disks are small.
+  const hashes = (
+    (output.captures ?? []) as Array<Array<{ hash?: { pending?: string[] }; hashError?: unknown }>>
+  ).flat();
+  const unhashed = hashes.flatMap((c) => (c.hashError ? ["a hash invocation failed"] : (c.hash?.pending ?? [])));
+  if (unhashed.length > 0) failures["automation-hash"] = `not hashed: ${unhashed.join(", ")}`;
   const steps = stepsOf(outcome?.timings ?? [], failures);
   for (const s of steps) options.onStep?.(s);
 

@@ -36,7 +36,25 @@ export interface Incident {
   readonly title: string;
   /** For explicit requests: the most the requester asks for (the guardrails may lower it). */
   readonly requestedMode?: string;
+  /**
+   * Every instance of the incident, when an explicit request names several (`instances`): one case, one execution,
+   * contained and captured together. The first is also `target`, `account` and `region`. Absent otherwise.
+   */
+  readonly instances?: readonly InstanceRef[];
 }
+
+/** One instance of a multi-instance incident. */
+export interface InstanceRef {
+  /** Member account. */
+  readonly account: string;
+  /** Region. */
+  readonly region: string;
+  /** Instance ID. */
+  readonly instanceId: string;
+}
+
+/** Most instances one request may name (the intake reads their tags in one call per account and region). */
+export const MAX_REQUEST_INSTANCES = 1000;
 
 /** Thrown for an event the automation does not handle (the dispatcher ignores it, with the reason in its log). */
 export class UnsupportedEventError extends UsageError {}
@@ -133,30 +151,48 @@ function fromSecurityHub(detail: Json): Incident {
   };
 }
 
-/** An explicit request: `{ account, region, instanceId | roleName, requestId, reason, mode? }`. */
+/**
+ * An explicit request: `{ account, region, instanceId | roleName | instances, requestId, reason, mode? }`, where
+ * `instances` (`[{ account, region, instanceId }, ...]`) names every instance of one incident.
+ */
 function fromRequest(event: Json, detail: Json, forensicAccountId: string): Incident {
-  const account = need(str(detail.account), "account", ACCOUNT);
   const sender = str(event.account);
   // A member account may ask only about itself: the bus admits the whole organisation.
-  if (sender !== undefined && sender !== forensicAccountId && sender !== account)
+  const allowed = (account: string): string => {
+    if (sender !== undefined && sender !== forensicAccountId && sender !== account)
+      throw new UnsupportedEventError(
+        `request from account ${sender} about account ${account} refused: a member account may request a response for itself only (the forensic account for any)`,
+      );
+    return account;
+  };
+  const listed = Array.isArray(detail.instances) ? detail.instances.map(obj) : undefined;
+  if (listed !== undefined && (listed.length === 0 || listed.length > MAX_REQUEST_INSTANCES))
     throw new UnsupportedEventError(
-      `request from account ${sender} about account ${account} refused: a member account may request a response for itself only (the forensic account for any)`,
+      `request names ${listed.length} instances: give 1 to ${MAX_REQUEST_INSTANCES} ({account, region, instanceId})`,
     );
-  const instanceId = str(detail.instanceId);
+  const instances = listed?.map((i): InstanceRef => ({
+    account: allowed(need(str(i.account), "instances[].account", ACCOUNT)),
+    region: need(str(i.region), "instances[].region", REGION),
+    instanceId: need(str(i.instanceId), "instances[].instanceId", INSTANCE),
+  }));
+  const account = instances ? instances[0].account : allowed(need(str(detail.account), "account", ACCOUNT));
+  const region = instances ? instances[0].region : need(str(detail.region), "region", REGION);
+  const instanceId = instances ? instances[0].instanceId : str(detail.instanceId);
   const roleName = str(detail.roleName);
   const target: IncidentTarget = instanceId
     ? { kind: "instance", instanceId: need(instanceId, "instanceId", INSTANCE) }
-    : { kind: "role", roleName: need(roleName, "instanceId or roleName", ROLE_NAME) };
+    : { kind: "role", roleName: need(roleName, "instanceId, instances or roleName", ROLE_NAME) };
   return {
     source: "request",
     findingId: need(str(detail.requestId) ?? str(event.id), "requestId", /^[\w.:-]{1,128}$/),
     findingType: "Request",
     severity: 10,
     account,
-    region: need(str(detail.region), "region", REGION),
+    region,
     target,
     title: (str(detail.reason) ?? `response requested for ${account}`).slice(0, 200),
     requestedMode: str(detail.mode),
+    ...(instances ? { instances } : {}),
   };
 }
 
@@ -194,4 +230,13 @@ export function executionNameOf(incident: Incident): string {
 /** The case of an execution: `AUTO-<execution name>`, a valid case ID. */
 export function caseIdOf(executionName: string): string {
   return `AUTO-${executionName}`;
+}
+
+/** Every instance an incident names: the request's list, the finding's one instance, or none (a principal). */
+export function incidentInstances(incident: Incident): InstanceRef[] {
+  if (incident.instances) return [...incident.instances];
+  const t = incident.target;
+  return t.kind === "instance"
+    ? [{ account: incident.account, region: incident.region, instanceId: t.instanceId }]
+    : [];
 }

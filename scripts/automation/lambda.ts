@@ -32,6 +32,9 @@ export const contain = async (input: Parameters<Handlers["contain"]>[0]): Return
 /** Captures one instance. */
 export const capture = async (input: Parameters<Handlers["capture"]>[0]): ReturnType<Handlers["capture"]> =>
   handlers().capture(input);
+/** Hashes the forensic snapshots one capture made (or records them "hash pending"). */
+export const hash = async (input: Parameters<Handlers["hash"]>[0]): ReturnType<Handlers["hash"]> =>
+  handlers().hash(input);
 /** Verifies the case's chain. */
 export const verify = async (input: Parameters<Handlers["verify"]>[0]): ReturnType<Handlers["verify"]> =>
   handlers().verify(input);

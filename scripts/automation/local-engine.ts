@@ -20,7 +20,7 @@ import { resolveGuardrails, type AutomationGuardrailSettings } from "../../compo
 import { responseDefinition, type AslDefinition, type AslState } from "../../components/documents/automation-asl";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
-import { automationHandlers, type AutomationHandlers } from "./handlers";
+import { automationHandlers, type AutomationHandlers, type ContainerHandlers } from "./handlers";
 
 /**
  * aws-local-stepfunctions 3 uses `Promise.withResolvers` (Node 22+); flz otherwise runs on Node 20.19+ (README):
@@ -59,6 +59,10 @@ export interface LocalAutomation {
   run(event: unknown, executionName: string, approve?: { approved: boolean; by: string }): Promise<ExecutionOutcome>;
   /** Sets the kill switch's value. */
   setKillSwitch(value: string): Promise<void>;
+  /** Lambda containers started so far (cold starts). */
+  coldStarts(): number;
+  /** Releases every container's clients. */
+  close(): void;
 }
 
 /** What an execution did. */
@@ -98,7 +102,12 @@ function taskStates(states: Record<string, AslState>, into: Record<string, AslSt
 export async function localAutomation(
   lz: LandingZone,
   settings: AutomationGuardrailSettings,
-  options: { injectedLatencyMs?: number } = {},
+  options: {
+    /** Milliseconds added before every AWS request (benchmarks). */
+    injectedLatencyMs?: number;
+    /** Largest volume the hash function hashes (GiB); default the handlers' own. */
+    hashMaxGiB?: number;
+  } = {},
 ): Promise<LocalAutomation> {
   ensurePromiseWithResolvers();
   const admin = new ClientFactory({ memberRoleName: ADMIN, injectedLatencyMs: options.injectedLatencyMs });
@@ -128,16 +137,39 @@ export async function localAutomation(
       record: fnArn(lz, "record"),
       contain: fnArn(lz, "contain"),
       capture: fnArn(lz, "capture"),
+      hash: fnArn(lz, "hash"),
       verify: fnArn(lz, "verify"),
     },
     rateTableName: RATE_TABLE,
     topicArn,
+    evidenceBucket: lz.evidenceBucket,
   });
-  const handlers = automationHandlers({
+  const deps = {
     landingZone: lz,
     pollIntervalMs: 50,
     injectedLatencyMs: options.injectedLatencyMs,
-  });
+    hashMaxGiB: options.hashMaxGiB,
+  };
+  // Lambda's containers: one per function, serving one invocation at a time; a warm one is reused for the next
+  // invocation of its function, a new one starts cold when all are busy (what Lambda does under concurrency).
+  const idle = new Map<string, ContainerHandlers[]>();
+  const containers: ContainerHandlers[] = [];
+  let coldStarts = 0;
+  const invoke = async (fn: string, input: unknown): Promise<unknown> => {
+    let container = idle.get(fn)?.pop();
+    if (!container) {
+      coldStarts++;
+      container = automationHandlers(deps);
+      containers.push(container);
+    }
+    try {
+      return await (container as unknown as Record<string, (i: unknown) => Promise<unknown>>)[fn](input);
+    } finally {
+      idle.set(fn, [...(idle.get(fn) ?? []), container]);
+    }
+  };
+  const handlers = automationHandlers(deps);
+  containers.push(handlers);
   const published: Array<{ subject?: string; message: string }> = [];
   const publish = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
@@ -161,8 +193,7 @@ export async function localAutomation(
       if (fn) {
         overrides[name] = async (input) => {
           invocations++;
-          const handler = (handlers as unknown as Record<string, (i: unknown) => Promise<unknown>>)[fn];
-          return handler(input);
+          return invoke(fn, input);
         };
       } else if (resource === "arn:aws:states:::aws-sdk:ssm:getParameter") {
         overrides[name] = async (input) => {
@@ -223,7 +254,17 @@ export async function localAutomation(
         }
       }
     })();
-    const output = (await execution.result) as Record<string, unknown>;
+    let output: Record<string, unknown>;
+    try {
+      output = (await execution.result) as Record<string, unknown>;
+    } catch (err) {
+      // Say where it failed: the states still open (or failed) when the execution ended.
+      await logs.catch(() => undefined);
+      const open = timings.filter((t) => t.exitedAt === undefined || t.failed).map((t) => t.state);
+      throw Object.assign(new Error(`${(err as Error).message} (in ${[...new Set(open)].join(", ") || "no state"})`), {
+        name: (err as Error).name,
+      });
+    }
     await logs.catch(() => undefined);
     return { output, states, invocations, timings };
   };
@@ -236,6 +277,11 @@ export async function localAutomation(
     run,
     async setKillSwitch(value: string) {
       await ssm.send(new PutParameterCommand({ Name: KILL_SWITCH, Value: value, Type: "String", Overwrite: true }));
+    },
+    coldStarts: () => coldStarts,
+    close() {
+      for (const c of containers) c.destroy();
+      admin.destroy();
     },
   };
 }

@@ -170,7 +170,54 @@ export const tolerate = (names: string[]) => (err: unknown) => {
   if (!names.includes(awsErrorName(err) ?? "")) throw err;
 };
 
-/** Creates a containment group with its rules, or repairs an existing one; resolves with its ID once it is usable. */
+/** Attempts and first wait of the look-up of a group another run created (EC2's reads are eventually consistent). */
+const LOOKUP_ATTEMPTS = 5;
+const LOOKUP_FIRST_WAIT_MS = 200;
+
+/**
+ * The containment group of a role in a VPC, found by its name (unique per VPC), whether or not its tag is visible
+ * yet: what a run that lost the race to create it uses. EC2 reads are eventually consistent ("Eventual consistency in
+ * the Amazon EC2 API", EC2 API reference): a group whose creation was just refused as a duplicate may not be
+ * described yet, so the look-up waits and tries again a few times before giving up.
+ */
+export async function findContainmentGroup(
+  ec2: EC2Client,
+  vpcId: string,
+  role: ContainmentRole,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<GroupSnapshot | undefined> {
+  for (let attempt = 0; attempt < LOOKUP_ATTEMPTS; attempt++) {
+    if (attempt > 0) await sleep(LOOKUP_FIRST_WAIT_MS * 2 ** (attempt - 1));
+    const out = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [vpcId] },
+          { Name: "group-name", Values: [containmentGroupName(role)] },
+        ],
+      }),
+    );
+    const g = out.SecurityGroups?.[0];
+    if (g?.GroupId) {
+      return {
+        id: g.GroupId,
+        vpcId,
+        role,
+        ingress: (g.IpPermissions ?? []) as Permission[],
+        egress: (g.IpPermissionsEgress ?? []) as Permission[],
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Creates a containment group with its rules, or repairs an existing one; resolves with its ID once it is usable.
+ *
+ * Several runs may do this for the same VPC at the same moment (the response automation runs one execution per
+ * finding; two operators may contain two instances of one VPC): the loser of the creation reuses the winner's group,
+ * and every rule change is made rule set by rule set with "already there" (`InvalidPermission.Duplicate`) and "already
+ * gone" (`InvalidPermission.NotFound`) taken as done, so whichever run sets a rule first, the others succeed too.
+ */
 export async function readyGroup(ec2: EC2Client, vpcId: string, action: GroupAction): Promise<string> {
   if (action.kind === "create") {
     const role: ContainmentRole = action.role;
@@ -196,33 +243,16 @@ export async function readyGroup(ec2: EC2Client, vpcId: string, action: GroupAct
     } catch (err) {
       // Another run created it in the meantime (the name is unique per VPC): use that one, after checking its rules.
       if (awsErrorName(err) !== "InvalidGroup.Duplicate") throw err;
-      const found = (await describeContainmentGroups(ec2, vpcId)).find((g) => g.role === role);
+      const found = await findContainmentGroup(ec2, vpcId, role);
       if (!found) throw err;
       return readyGroup(ec2, vpcId, decideGroup(role, found));
     }
-    if (role === "allow-all") {
-      // A new group has the IPv4 allow-all egress rule already (and the IPv6 one in a dual-stack VPC).
-      await Promise.all([
-        ec2.send(
-          new AuthorizeSecurityGroupIngressCommand({
-            GroupId: id,
-            IpPermissions: [{ ...ALLOW_ALL_V4, ...ALLOW_ALL_V6 }],
-          }),
-        ),
-        ec2
-          .send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALLOW_ALL_V6] }))
-          .catch(tolerate(["InvalidPermission.Duplicate"])),
-      ]);
-    } else {
-      await Promise.all(
-        [ALLOW_ALL_V4, ALLOW_ALL_V6].map((p) =>
-          ec2
-            .send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [p] }))
-            .catch(tolerate(["InvalidPermission.NotFound"])),
-        ),
-      );
-    }
-    return id;
+    // A new VPC group has EC2's default egress rule (IPv4 allow-all; also IPv6 in a dual-stack VPC) and no ingress:
+    // repair it like any existing group, so a run that found it at the same moment repairs it alongside without
+    // either failing. The allow-all group assumes IPv4 only (IPv6 egress is added, "already there" is fine); the
+    // isolation group assumes both (each revoke tolerates "already gone").
+    const egress = role === "allow-all" ? [ALLOW_ALL_V4] : [ALLOW_ALL_V4, ALLOW_ALL_V6];
+    return readyGroup(ec2, vpcId, decideGroup(role, { id, vpcId, role, ingress: [], egress }));
   }
   // One call per rule set: a rule already there, or already gone, is the state wanted (an interrupted run may have
   // made the change), and EC2 refuses a whole call when one of its rules is a duplicate.

@@ -40,6 +40,7 @@ function program(guardrails: AutomationGuardrailSettings = {}) {
       forensicAccountId: FORENSIC,
       organizationId: ORG,
       forensicResponderRoleArn: RESPONDER,
+      evidenceBucket: "flz-evidence-222222222222-us-east-1",
       landingZoneJson: pulumi.output('{"organizationId":"o-exampleorg1"}'),
       guardrails,
       code: new pulumi.asset.AssetArchive({ "lambda.js": new pulumi.asset.StringAsset("exports.intake = () => 1;") }),
@@ -85,9 +86,9 @@ describe("ResponseAutomation (mock engine)", function () {
     const run = await runProgram(program());
     const functions = ofType(run.resources, "aws:lambda/function:Function");
     expect(functions.map((f) => f.inputs.name)).to.have.members(
-      ["dispatch", "intake", "record", "contain", "capture", "verify"].map((f) => `flz-automation-${f}`),
+      ["dispatch", "intake", "record", "contain", "capture", "hash", "verify"].map((f) => `flz-automation-${f}`),
     );
-    expect(new Set(functions.map((f) => f.inputs.role)).size).to.equal(6);
+    expect(new Set(functions.map((f) => f.inputs.role)).size).to.equal(7);
     for (const f of functions) expect(String(f.inputs.runtime)).to.match(/^nodejs2\d\.x$/);
     const policies = ofType(run.resources, "aws:iam/rolePolicy:RolePolicy");
     const policyOf = (name: string) =>
@@ -97,7 +98,7 @@ describe("ResponseAutomation (mock engine)", function () {
       Action: ["sts:AssumeRole", "sts:TagSession"],
       Resource: RESPONDER,
     });
-    expect((await run.outputs.acting).length).to.equal(5);
+    expect((await run.outputs.acting).length).to.equal(6);
   });
 
   it("limits the response bus to the organisation and forwards findings from every governed region", async () => {
@@ -178,13 +179,14 @@ describe("response automation documents", () => {
   });
 
   it("rejects a definition whose function ARN is not a Lambda ARN", () => {
-    const fns = { intake: "x", record: "x", contain: "x", capture: "x", verify: "x" };
+    const fns = { intake: "x", record: "x", contain: "x", capture: "x", hash: "x", verify: "x" };
     expect(() =>
       responseDefinition({
         guardrails: resolveGuardrails(),
         functions: fns,
         rateTableName: "t-1",
         topicArn: "arn:aws:sns:us-east-1:1:t",
+        evidenceBucket: "flz-evidence",
       }),
     ).to.throw(/functions.intake/);
   });
@@ -228,7 +230,7 @@ describe("the automation's Lambda bundle", function () {
     expect(existsSync(file)).to.equal(true);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundle = require(file) as Record<string, unknown>;
-    for (const fn of ["dispatch", "intake", "record", "contain", "capture", "verify"])
+    for (const fn of ["dispatch", "intake", "record", "contain", "capture", "hash", "verify"])
       expect(bundle[fn]).to.be.a("function");
     // The bundle reads its contract from the environment and refuses a bad one before any AWS call.
     delete process.env.FLZ_LANDING_ZONE_JSON;

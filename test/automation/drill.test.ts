@@ -35,6 +35,7 @@ describe("flz drill --scenario automated", function () {
       "automation-intake:passed",
       "automation-contain:passed",
       "automation-capture:passed",
+      "automation-hash:passed",
       "automation-verify:passed",
       "automation-notify:passed",
     ]);
@@ -43,7 +44,13 @@ describe("flz drill --scenario automated", function () {
     expect(report.runbook.timeToEvidenceSecuredMs ?? 0).to.be.at.least(report.runbook.timeToContainMs ?? Infinity);
     const actions = report.runbook.timeline.map((t) => t.action);
     expect(actions[0]).to.equal("case.opened");
-    expect(actions).to.include.members(["automation.decision", "contain.instance.isolated"]);
+    expect(actions).to.include.members([
+      "automation.decision",
+      "contain.instance.isolated",
+      "evidence.snapshot.hashed",
+    ]);
+    // Both planted disks hashed by the state machine, each digest recorded once.
+    expect(actions.filter((a) => a === "evidence.snapshot.hashed")).to.have.length(2);
     expect(report.runbook.custody?.ok).to.equal(true);
     expect(report.authorization?.problems).to.deep.equal([]);
   });

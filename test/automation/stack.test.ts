@@ -23,7 +23,7 @@ function runStack(overrides: Record<string, string> = {}) {
   }, config);
 }
 
-const ACTING = ["intake", "record", "contain", "capture", "verify"].map(
+const ACTING = ["intake", "record", "contain", "capture", "hash", "verify"].map(
   (fn) => `arn:aws:iam::222222222222:role/flz-automation-${fn}`,
 );
 
@@ -69,7 +69,9 @@ describe("the landing-zone stack with response automation", function () {
   });
 });
 
-describe("automation stack configuration", () => {
+describe("automation stack configuration", function () {
+  // Runs the whole stack program twice under the mock engine: tens of seconds each on a loaded machine.
+  this.timeout(240000);
   const base = {
     "aws:region": "us-east-1",
     [`${NS}:forensicAccountId`]: "222222222222",
