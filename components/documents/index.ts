@@ -9,6 +9,8 @@ export * from "./kms";
 export * from "./keys";
 export * from "./trust";
 export * from "./permissions";
+export * from "./permissions-keys";
+export * from "./permissions-member";
 export * from "./revoke";
 export * from "./quarantine";
 export * from "./quarantine-delegation";

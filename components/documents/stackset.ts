@@ -8,7 +8,7 @@ import {
   memberInvestigatorManagedPolicyArns,
   memberInvestigatorPermissions,
   memberResponderPermissions,
-} from "./permissions";
+} from "./permissions-member";
 import type { ForensicKeysByTag } from "./keys";
 import { memberRoleTrust } from "./trust";
 import {
