@@ -330,6 +330,7 @@ export function memberResponderPermissions(args: MemberResponderPermissionsArgs)
       Sid: "RestrictBuckets",
       Effect: "Allow",
       Action: [
+        "s3:GetBucketLocation",
         "s3:GetBucketPolicy",
         "s3:PutBucketPolicy",
         "s3:DeleteBucketPolicy",

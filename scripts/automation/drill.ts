@@ -15,8 +15,8 @@ import {
   type RunbookOptions,
   type RunbookResult,
   type StepResult,
-} from "../drill/runbook";
-import type { StepPhase } from "../drill/runbook";
+} from "../drill/runbook-model";
+import type { StepPhase } from "../drill/runbook-model";
 import { caseIdOf, executionNameOf, incidentOf } from "./incident";
 import { guardDutyInstanceFinding, localAutomation, type ExecutionOutcome, type StateTiming } from "./local-engine";
 

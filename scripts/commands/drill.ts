@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { runDrill } from "../drill/drill";
 import { summaryLines } from "../drill/report";
-import { SCENARIOS, type Scenario } from "../drill/runbook";
+import { SCENARIOS, type Scenario } from "../drill/runbook-model";
 import { OperationError, UsageError } from "../errors";
 import { note, prepareOutputFolder, printJson, printLine, processIo } from "../output";
 

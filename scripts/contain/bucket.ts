@@ -8,6 +8,7 @@
 import {
   DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
+  GetBucketLocationCommand,
   GetBucketPolicyCommand,
   GetPublicAccessBlockCommand,
   PutBucketPolicyCommand,
@@ -132,7 +133,10 @@ export interface ContainBucketArgs {
 }
 
 /** Restricts the bucket (see the module comment). */
-export async function containBucket(ctx: ContainContext, args: ContainBucketArgs): Promise<ContainResult> {
+export async function containBucket(given: ContainContext, args: ContainBucketArgs): Promise<ContainResult> {
+  // S3 answers a bucket's configuration calls only in the bucket's own region (elsewhere: 301 PermanentRedirect),
+  // and `--region` names the incident's region, not necessarily the bucket's: act, record and undo where it lives.
+  const ctx = { ...given, region: await bucketRegion(given, args.bucket) };
   const s3 = ctx.factory.client(S3Client, { account: ctx.account, region: ctx.region });
   const bucketArn = `arn:${partitionOf(ctx.region)}:s3:::${args.bucket}`;
   const before = await readPolicy(s3, args.bucket);
@@ -207,6 +211,30 @@ export async function containBucket(ctx: ContainContext, args: ContainBucketArgs
     undo: intent.undo,
   });
   return { action: BUCKET_ACTION, dryRun: false, changes, notes, details, record };
+}
+
+/**
+ * The region a bucket is in, from GetBucketLocation. In the `aws` partition it is asked in us-east-1, which answers it
+ * for a bucket of any region; elsewhere, in the region given. `null` is us-east-1 and the legacy `EU` is eu-west-1.
+ * @param ctx Where the containment acts (the account, and the region asked from outside the `aws` partition).
+ * @param bucket The bucket's name.
+ */
+export async function bucketRegion(ctx: ContainContext, bucket: string): Promise<string> {
+  const asked = partitionOf(ctx.region) === "aws" ? "us-east-1" : ctx.region;
+  const s3 = ctx.factory.client(S3Client, { account: ctx.account, region: asked });
+  let constraint: string | undefined;
+  try {
+    constraint = (await s3.send(new GetBucketLocationCommand({ Bucket: bucket }))).LocationConstraint;
+  } catch (err) {
+    const name = awsErrorName(err);
+    if (name === "NoSuchBucket")
+      throw new UsageError(
+        `--bucket ${bucket}: no such bucket in account ${ctx.account} (check the name and --account)`,
+      );
+    throw err;
+  }
+  if (!constraint) return "us-east-1";
+  return constraint === "EU" ? "eu-west-1" : constraint;
 }
 
 function denialLine(s: PolicyStatement): string {

@@ -22,7 +22,7 @@ import {
 import { metricsHtml, metricsMarkdown } from "../cases/metrics-report";
 import type { AttachedDocument } from "./seed-org";
 import type { PlantedIncident } from "./plant";
-import { phaseRan, type RunbookResult, type StepPhase, type StepStatus, type TimelineEntry } from "./runbook";
+import { phaseRan, type RunbookResult, type StepPhase, type StepStatus, type TimelineEntry } from "./runbook-model";
 
 /** Everything the report shows. */
 export interface DrillReport {

@@ -5,19 +5,14 @@
  * on them and the drill still runs (reporting that authorization was not checked).
  */
 import { callObserver, setCallObserver } from "../aws/observer";
-import { AuthorizationOracle, type Simulator } from "./oracle";
+import { AuthorizationOracle } from "./oracle";
+import type { Simulator } from "./decisions";
 import type { IamData } from "./requests";
 import type { OracleWorld } from "./world";
 
-export {
-  AuthorizationOracle,
-  DENIAL_ADVICE,
-  UNMODELED,
-  denialMessage,
-  problemsOf,
-  type CallRecord,
-  type Decision,
-} from "./oracle";
+export { AuthorizationOracle } from "./oracle";
+export { UNMODELED, type CallRecord, type Decision } from "./decisions";
+export { DENIAL_ADVICE, denialMessage, problemsOf } from "./messages";
 export { buildWorld, type OracleWorld } from "./world";
 export { emulatorWorld } from "./emulator-world";
 

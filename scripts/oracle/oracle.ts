@@ -25,115 +25,10 @@ import {
   type MappingContext,
 } from "./requests";
 import { organizationsImplicit, organizationsResources, type OrganizationIds } from "./organizations";
+import { UNMODELED, type CallRecord, type Decision, type Principal, type Simulator, type Verdict } from "./decisions";
+import { describeDenial, describeDocuments, grantOf } from "./messages";
 import { OracleState } from "./state";
 import type { NamedDocument, OracleWorld, WorldRole } from "./world";
-
-/** The iam-simulate functions the oracle uses. */
-export interface Simulator {
-  runSimulation(simulation: unknown, options: object): Promise<SimulationResult>;
-  runUnsafeSimulation(simulation: unknown, options: object): string;
-  getDenialReasons(analysis: unknown): DenialReason[];
-  getGrantReasons(analysis: unknown): GrantReason[];
-  /** iam-policy's validator, to name a resource policy for the unsafe entry point (see {@link evaluateOne}). */
-  namedResourcePolicy(policy: PolicyDocument): unknown;
-}
-
-/** The part of iam-simulate's result the oracle reads. */
-export type SimulationResult =
-  | { resultType: "error"; errors: unknown }
-  | { resultType: "single"; overallResult: string; result: { analysis: unknown; ignoredContextKeys?: string[] } }
-  | {
-      resultType: "wildcard";
-      overallResult: string;
-      results: { analysis: unknown; ignoredContextKeys?: string[] }[];
-    };
-
-/** iam-simulate's denial reason. */
-export interface DenialReason {
-  policyType: string;
-  denialType: "Implicit" | "Explicit";
-  identifier?: string;
-  policyIdentifier?: string;
-  statementId?: string;
-  statementIndex?: number;
-}
-
-/** iam-simulate's grant reason. */
-export interface GrantReason {
-  policyType: string;
-  policyIdentifier?: string;
-  orgIdentifier?: string;
-  statementId?: string;
-  statementIndex: number;
-}
-
-/** Who a call acts as, resolved against the world. */
-export interface Principal {
-  /** Role ARN (the operator's principal for base credentials). */
-  readonly arn: string;
-  /** Its account. */
-  readonly account: string;
-  /** Role name. */
-  readonly name: string;
-  /** Session tags. */
-  readonly sessionTags: Readonly<Record<string, string>>;
-  /** Session name. */
-  readonly sessionName?: string;
-  /** True for the operator's own credentials. */
-  readonly operator: boolean;
-}
-
-/** The verdict on one request. */
-export type Verdict = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
-
-/** One evaluated request. */
-export interface Decision {
-  /** The request. */
-  readonly request: AuthorizationRequest;
-  /** The verdict. */
-  readonly verdict: Verdict;
-  /** The statements or documents that decided it (the denying ones for a denial, the granting ones for an allow). */
-  readonly deciding: readonly string[];
-  /** For an allowed request, the statements that granted it. */
-  readonly grants: readonly Grant[];
-}
-
-/** A statement that granted a request. */
-export interface Grant {
-  /** Policy type (`identity`, `resource`, ...). */
-  readonly kind: string;
-  /** Policy name (the inline policy's name, `bucket policy`, `key policy`, `trust policy`). */
-  readonly policy: string;
-  /** Its builder in `components/documents/`. */
-  readonly builder: string;
-  /** The statement's Sid. */
-  readonly sid?: string;
-  /** How messages name the document. */
-  readonly document: string;
-}
-
-/** One recorded call and what the oracle made of it. */
-export interface CallRecord {
-  /** Sequence number, in the order calls ended. */
-  readonly sequence: number;
-  /** The call. */
-  readonly call: ObservedCall;
-  /** Who it acted as. */
-  readonly principal?: Principal;
-  /** Why it was not evaluated (a principal outside the landing zone), when it was not. */
-  readonly outside?: string;
-  /** Problems that kept the oracle from building or evaluating a request: a test must fail on them. */
-  readonly gaps: readonly string[];
-  /** Decisions, one per request. */
-  readonly decisions: readonly Decision[];
-}
-
-/**
- * Prefix of the reason for calls by roles the world does not hold (a test's own fixture landing zone, or a role of a
- * feature whose documents have not been added to the world yet): recorded, not evaluated, and listed at the end of
- * every test run so the gap stays visible.
- */
-export const UNMODELED = "unmodeled role";
 
 const FULL_AWS_ACCESS: PolicyDocument = {
   Version: "2012-10-17",
@@ -149,40 +44,6 @@ const RCP_FULL_AWS_ACCESS: PolicyDocument = {
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }],
 };
-
-/** `operation of service` for messages. */
-function callName(call: ObservedCall): string {
-  return `${call.serviceId || call.signingName} ${call.operation}`;
-}
-
-/** Describes a principal for a message. */
-export function describePrincipal(p: Principal): string {
-  const tags = Object.entries(p.sessionTags)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(", ");
-  return `${p.operator ? "the operator" : p.name} (${p.arn}${p.sessionName ? `, session ${p.sessionName}` : ""}${tags ? `, tags ${tags}` : ""})`;
-}
-
-/** The one-paragraph, actionable message for a denied request. */
-export function denialMessage(record: CallRecord, decision: Decision): string {
-  const r = decision.request;
-  const who = record.principal ? describePrincipal(record.principal) : "an unknown principal";
-  const label = record.call.label ? ` [${record.call.label}]` : "";
-  const why = r.onBehalf ? ` (${r.onBehalf}, for ${callName(record.call)})` : ` (${callName(record.call)})`;
-  const context = Object.entries(r.context)
-    .filter(([k]) => !k.startsWith("aws:Principal") && k !== "aws:CurrentTime" && k !== "aws:EpochTime")
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(",")}]` : v}`)
-    .join(" ");
-  return (
-    `${r.action} on ${r.resource}${why}${label} as ${who}: ${decision.verdict === "ExplicitlyDenied" ? "explicitly denied by" : "implicitly denied:"} ` +
-    `${decision.deciding.join("; ")}${context ? `. Request context: ${context}` : ""}`
-  );
-}
-
-/** What to do about a denial, said once above the list. */
-export const DENIAL_ADVICE =
-  "Grant each call in the policy document named (least privilege: the narrowest action, resource and condition that " +
-  "fits); never exempt the call.";
 
 /** The authorization oracle over one world. */
 export class AuthorizationOracle {
@@ -492,7 +353,7 @@ export class AuthorizationOracle {
     const safeVerdict = result.overallResult as Verdict;
     const grants =
       single && safeVerdict === "Allowed"
-        ? this.simulator.getGrantReasons(single.analysis).map((g) => this.grantOf(g, identity, resourcePolicy))
+        ? this.simulator.getGrantReasons(single.analysis).map((g) => grantOf(g, identity, resourcePolicy))
         : [];
     const deciding = !single
       ? []
@@ -500,7 +361,7 @@ export class AuthorizationOracle {
         ? grants.map((g) => `${g.sid ? `statement ${g.sid}` : "a statement"} of ${g.document}`)
         : this.simulator
             .getDenialReasons(single.analysis)
-            .map((d) => this.describeDenial(d, identity, resourcePolicy, principal, request));
+            .map((d) => describeDenial(d, identity, resourcePolicy, principal, request));
     // iam-simulate understands variable keys only as `prefix/name`, and KMS encryption-context keys are
     // `kms:EncryptionContext:<name>`: it drops them from the evaluation above. Such requests are decided by its unsafe
     // entry point (no context filtering), which names no statement; when both verdicts agree, the statements found
@@ -518,94 +379,8 @@ export class AuthorizationOracle {
         {},
       ) as Verdict;
       if (verdict !== safeVerdict)
-        return { request, verdict, deciding: [this.describeDocuments(identity, resourcePolicy, verdict)], grants: [] };
+        return { request, verdict, deciding: [describeDocuments(identity, resourcePolicy, verdict)], grants: [] };
     }
     return { request, verdict: safeVerdict, deciding, grants };
   }
-
-  private grantOf(g: GrantReason, identity: NamedDocument[], resource: NamedDocument | undefined): Grant {
-    if (g.policyType === "identity") {
-      const doc = identity.find((p) => p.name === g.policyIdentifier);
-      return {
-        kind: "identity",
-        policy: g.policyIdentifier ?? "?",
-        builder: doc?.builder ?? "?",
-        sid: g.statementId,
-        document: this.documentName("identity", g.policyIdentifier, identity, resource),
-      };
-    }
-    if (g.policyType === "resource")
-      return {
-        kind: "resource",
-        policy: resource?.name ?? "resource policy",
-        builder: resource?.builder ?? "?",
-        sid: g.statementId,
-        document: this.documentName("resource", undefined, identity, resource),
-      };
-    return {
-      kind: g.policyType,
-      policy: g.policyIdentifier ?? "?",
-      builder: "?",
-      sid: g.statementId,
-      document: this.documentName(g.policyType, g.policyIdentifier, identity, resource),
-    };
-  }
-
-  private documentName(
-    kind: string,
-    id: string | undefined,
-    identity: NamedDocument[],
-    resource: NamedDocument | undefined,
-  ): string {
-    if (kind === "identity") {
-      const doc = identity.find((p) => p.name === id);
-      return `identity policy ${id ?? "?"}${doc ? ` (${doc.builder})` : ""}`;
-    }
-    if (kind === "resource") return resource ? `${resource.name} (${resource.builder})` : "the resource's policy";
-    if (kind === "scp") return `service control policy ${id ?? "?"}`;
-    if (kind === "rcp") return `resource control policy ${id ?? "?"}`;
-    return `${kind} policy ${id ?? ""}`.trim();
-  }
-
-  private describeDenial(
-    d: DenialReason,
-    identity: NamedDocument[],
-    resource: NamedDocument | undefined,
-    principal: Principal,
-    request: AuthorizationRequest,
-  ): string {
-    if (d.denialType === "Explicit") {
-      const statement = d.statementId ? `statement ${d.statementId}` : `statement #${d.statementIndex ?? "?"}`;
-      return `${statement} of ${this.documentName(d.policyType, d.policyIdentifier, identity, resource)}`;
-    }
-    if (d.policyType === "identity")
-      return `no statement of ${identity.map((p) => this.documentName("identity", p.name, identity, resource)).join(" or ")} allows it`;
-    if (d.policyType === "resource")
-      return principal.account === request.resourceAccount
-        ? `no statement of ${this.documentName("resource", undefined, identity, resource)} allows it`
-        : `cross-account: ${this.documentName("resource", undefined, identity, resource)} of account ${request.resourceAccount} does not allow it`;
-    return `no ${d.policyType} statement allows it${d.identifier ? ` at ${d.identifier}` : ""}`;
-  }
-
-  private describeDocuments(identity: NamedDocument[], resource: NamedDocument | undefined, verdict: Verdict): string {
-    const docs = [
-      ...identity.map((p) => `identity policy ${p.name} (${p.builder})`),
-      ...(resource ? [`${resource.name} (${resource.builder})`] : []),
-    ];
-    return `${verdict === "Allowed" ? "allowed" : "denied"} by ${docs.join(" with ")} (encryption-context request: the evaluator names no statement)`;
-  }
-}
-
-/** Every denied decision and every gap of `records`, as messages. */
-export function problemsOf(records: readonly CallRecord[]): string[] {
-  const problems: string[] = [];
-  for (const record of records) {
-    for (const gap of record.gaps)
-      problems.push(
-        `cannot evaluate ${callName(record.call)}${record.call.label ? ` [${record.call.label}]` : ""}: ${gap}`,
-      );
-    for (const decision of record.decisions)
-      if (decision.verdict !== "Allowed") problems.push(denialMessage(record, decision));
-  }
-  return problems;
 }

@@ -5,7 +5,7 @@
  * records come from a run (`tour.ts`), the justifications from {@link UNUSED_GRANT_REASONS}.
  */
 import type { PolicyStatement } from "../../components/documents";
-import type { CallRecord } from "./oracle";
+import type { CallRecord } from "./decisions";
 import type { OracleWorld } from "./world";
 
 /** One grant of a role: a statement's action pattern. */

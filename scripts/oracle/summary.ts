@@ -1,7 +1,8 @@
 /**
  * What the authorization oracle says about a run (a drill, a test process), in figures and messages, for reports.
  */
-import { problemsOf, type CallRecord } from "./oracle";
+import type { CallRecord } from "./decisions";
+import { problemsOf } from "./messages";
 
 /** The oracle's verdict on a run. */
 export interface AuthorizationSummary {

@@ -22,7 +22,7 @@ import { openLedger } from "../custody/ledger";
 import { runDrill } from "../drill/drill";
 import { emulatorWorld } from "./emulator-world";
 import { installOracle, loadOracle } from "./index";
-import type { CallRecord } from "./oracle";
+import type { CallRecord } from "./decisions";
 import type { OracleWorld } from "./world";
 
 /** The case ID of the tour (any drill case ID reads the same in the document). */

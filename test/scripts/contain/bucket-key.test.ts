@@ -16,7 +16,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { PolicyDocument } from "../../../components/documents";
-import { BUCKET_ACTION, containBucket } from "../../../scripts/contain/bucket";
+import { BUCKET_ACTION, bucketRegion, containBucket } from "../../../scripts/contain/bucket";
 import { containKey, KEY_ACTION } from "../../../scripts/contain/key";
 import { containmentStatus } from "../../../scripts/contain/status";
 import { undoAction } from "../../../scripts/contain/undo";
@@ -125,6 +125,31 @@ describe("flz contain bucket and key (emulator)", function () {
       const mine = status.containments.find((c) => c.action === BUCKET_ACTION);
       expect(mine?.state).to.equal("drifted");
       expect(mine?.findings.join("\n")).to.match(/was removed from its policy or changed/);
+    });
+    it("acts in the bucket's own region, whatever --region says, and records that region for undo", async () => {
+      const far = "flz-far-exports";
+      const s3Far = world.adminOf(S3Client, MEMBER);
+      await s3Far.send(
+        new CreateBucketCommand({ Bucket: far, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+      );
+      expect(await bucketRegion(world.context(), far)).to.equal("eu-west-1");
+      expect(await bucketRegion(world.context(), BUCKET)).to.equal("us-east-1");
+      const done = await containBucket(world.context(), {
+        bucket: far,
+        denial: { principals: [ATTACKER], cidrs: [], everyone: false },
+        blockPublicAccess: false,
+        exempt: exempt(),
+      });
+      const recorded = (await world.ledger.records()).find((r) => r.sequence === done.record?.sequence);
+      expect(recorded?.undo).to.deep.include({ region: "eu-west-1", bucket: far });
+      await undoAction(world.context(), { sequence: done.record?.sequence ?? -1 });
+      const missingBucket = await containBucket(world.context(), {
+        bucket: "flz-no-such-bucket",
+        denial: { principals: [ATTACKER], cidrs: [], everyone: false },
+        blockPublicAccess: true,
+        exempt: exempt(),
+      }).catch((err: Error) => err);
+      expect(String(missingBucket)).to.match(/--bucket flz-no-such-bucket: no such bucket in account/);
     });
   });
 

@@ -8,7 +8,7 @@ import {
   renderMarkdown,
   type DrillReport,
 } from "../../../scripts/drill/report";
-import { phaseDuration, stepRunsIn, type RunbookResult, type StepResult } from "../../../scripts/drill/runbook";
+import { phaseDuration, stepRunsIn, type RunbookResult, type StepResult } from "../../../scripts/drill/runbook-model";
 import { UsageError } from "../../../scripts/errors";
 
 const step = (
