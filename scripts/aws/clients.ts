@@ -95,7 +95,7 @@ export function sessionNameFor(caseId: string | undefined): string {
   return `flz-${safe}`.slice(0, 64);
 }
 
-/** Minutes before a session's expiry at which the next caller assumes the role again. */
+/** How long before a session expires the next caller assumes the role again (5 minutes). */
 const SESSION_REFRESH_MS = 5 * 60 * 1000;
 
 /**
