@@ -207,10 +207,16 @@ async function main(): Promise<void> {
       `ratio 16:1  contained ${(y.c / x.c).toFixed(2)}x   evidence secured ${(y.s / x.s).toFixed(2)}x   (target <= 1.5x)`,
     );
     if (WITH_REQUEST) {
-      const z = row("16 instances, 1 request (1 case, 1 execution)", await measure(results.request, many, "request"));
-      console.log(
-        `ratio 16:1  contained ${(z.c / x.c).toFixed(2)}x   evidence secured ${(z.s / x.s).toFixed(2)}x   (one case: its ledger takes every record)`,
-      );
+      // One case for all 16: its ledger takes every instance's records from 16 concurrent writers. Reported, not
+      // fatal: the figure the target is about is the one above.
+      try {
+        const z = row("16 instances, 1 request (1 case, 1 execution)", await measure(results.request, many, "request"));
+        console.log(
+          `ratio 16:1  contained ${(z.c / x.c).toFixed(2)}x   evidence secured ${(z.s / x.s).toFixed(2)}x   (one case: its ledger takes every record)`,
+        );
+      } catch (err) {
+        console.log(`16 instances, 1 request (1 case): FAILED: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
   } finally {
     await emulator.stop();

@@ -23,7 +23,8 @@ function runFlz(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe("flz drill --scenario automated", function () {
-  this.timeout(180_000);
+  // A whole drill as a process (emulator start, planting, the run, the hash step) on a loaded machine.
+  this.timeout(360_000);
 
   it("contains and captures the planted instance from a GuardDuty finding alone, and the chain verifies", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "flz-drill-auto-"));
