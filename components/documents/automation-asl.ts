@@ -127,14 +127,7 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
         "event.$": "$.event",
         "killSwitch.$": "$.killSwitch.value",
         "executionName.$": "$$.Execution.Name",
-        guardrails: {
-          modes: g.modes,
-          defaultMode: g.defaultMode,
-          excludedAccountIds: [...g.excludedAccountIds],
-          minimumSeverity: g.minimumSeverity,
-          approvalTimeoutSeconds: g.approvalTimeoutSeconds,
-          lockDays: g.lockDays,
-        },
+        guardrails: intakeGuardrails(g),
         maxInlineItems: MAX_INLINE_ITEMS,
         listBucket: args.evidenceBucket,
       },
@@ -289,5 +282,28 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
     StartAt: "ReadKillSwitch",
     TimeoutSeconds: args.timeoutSeconds ?? 86400,
     States: states,
+  };
+}
+
+/**
+ * The guardrails the state machine hands the intake function (what it decides with; the kill switch, exclusions by
+ * tag and the rate limit are states of their own).
+ * @param g The guardrails, with defaults applied (`resolveGuardrails`).
+ */
+export function intakeGuardrails(g: AutomationGuardrails): {
+  modes: AutomationGuardrails["modes"];
+  defaultMode: AutomationGuardrails["defaultMode"];
+  excludedAccountIds: string[];
+  minimumSeverity: AutomationGuardrails["minimumSeverity"];
+  approvalTimeoutSeconds: AutomationGuardrails["approvalTimeoutSeconds"];
+  lockDays: AutomationGuardrails["lockDays"];
+} {
+  return {
+    modes: g.modes,
+    defaultMode: g.defaultMode,
+    excludedAccountIds: [...g.excludedAccountIds],
+    minimumSeverity: g.minimumSeverity,
+    approvalTimeoutSeconds: g.approvalTimeoutSeconds,
+    lockDays: g.lockDays,
   };
 }

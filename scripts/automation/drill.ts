@@ -6,16 +6,9 @@
  */
 import { responderFactory } from "../aws/clients";
 import { openLedger } from "../custody/ledger";
-import { verifyChain } from "../custody/chain";
-import type { CustodyRecord } from "../custody/types";
 import { describeError } from "../errors";
-import {
-  phaseDuration,
-  timelineEntry,
-  type RunbookOptions,
-  type RunbookResult,
-  type StepResult,
-} from "../drill/runbook-model";
+import { phaseDuration, type RunbookOptions, type RunbookResult, type StepResult } from "../drill/runbook-model";
+import { ledgerTimeline } from "../drill/runbook-checks";
 import type { StepPhase } from "../drill/runbook-model";
 import { caseIdOf, executionNameOf, incidentOf } from "./incident";
 import { guardDutyInstanceFinding, localAutomation, type ExecutionOutcome, type StateTiming } from "./local-engine";
@@ -154,21 +147,7 @@ export async function runAutomatedRunbook(options: RunbookOptions): Promise<Runb
   const factory = responderFactory(lz, caseId);
   try {
     const ledger = await openLedger({ factory, landingZone: lz, caseId });
-    const stored = await ledger.storedRecords().catch(() => []);
-    const custody =
-      stored.length > 0
-        ? await ledger
-            .kmsPublicKey()
-            .then((publicKeyPem) => verifyChain(stored, { caseId, publicKeyPem }))
-            .catch(() => undefined)
-        : undefined;
-    const records = stored.flatMap((e): CustodyRecord[] => {
-      try {
-        return [JSON.parse(Buffer.from(e.bytes).toString("utf8")) as CustodyRecord];
-      } catch {
-        return [];
-      }
-    });
+    const { custody, timeline } = await ledgerTimeline(ledger, caseId, true);
     return {
       caseId,
       scenario: options.scenario,
@@ -178,7 +157,7 @@ export async function runAutomatedRunbook(options: RunbookOptions): Promise<Runb
       timeToEvidenceSecuredMs: phaseDuration(steps, "evidence", startedAt),
       custody,
       custodyAtStep: custody,
-      timeline: records.map(timelineEntry),
+      timeline,
     };
   } finally {
     factory.destroy();

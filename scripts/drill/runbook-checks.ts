@@ -10,10 +10,13 @@ import { PassThrough } from "node:stream";
 import { runEvidencePut } from "../commands/evidence";
 import { runHash } from "../commands/hash";
 import type { LandingZone } from "../contract";
-import type { CustodyLedger } from "../custody/types";
+import { withCallLabel } from "../aws/observer";
+import { verifyChain, type ChainVerification } from "../custody/chain";
+import type { EvidenceBucketLedger } from "../custody/ledger";
+import type { CustodyLedger, CustodyRecord } from "../custody/types";
 import type { SnapshotDigest } from "../hash/snapshot";
 import type { Io } from "../output";
-import type { ArtefactCheck, SnapshotHashCheck } from "./runbook-model";
+import { timelineEntry, type ArtefactCheck, type SnapshotHashCheck, type TimelineEntry } from "./runbook-model";
 
 /** An output the drill reads instead of the terminal: the commands it runs print as they would for an operator. */
 export function bufferIo(): { io: Io; text: () => string } {
@@ -138,4 +141,35 @@ export async function putArtefact(
     bytes: bytes.length,
     recordSequence: recorded.sequence,
   };
+}
+
+/**
+ * The case's ledger read back after the last step, as the report shows it: every record as a timeline entry and, when
+ * asked, the verification of exactly those records (so "verified N of M" counts the timeline). Read as `flz custody
+ * verify` reads it (the label names the AWS calls for docs/permissions.md). A record that does not parse is left out
+ * of the timeline and makes the chain fail, never the report.
+ * @param ledger The case's ledger.
+ * @param caseId The case.
+ * @param verify Whether to verify the chain (the signatures against the custody key from KMS).
+ */
+export async function ledgerTimeline(
+  ledger: EvidenceBucketLedger,
+  caseId: string,
+  verify: boolean,
+): Promise<{ custody?: ChainVerification; timeline: TimelineEntry[] }> {
+  const stored = await withCallLabel("flz custody verify", () => ledger.storedRecords()).catch(() => []);
+  const custody =
+    verify && stored.length > 0
+      ? await withCallLabel("flz custody verify", () => ledger.kmsPublicKey())
+          .then((publicKeyPem) => verifyChain(stored, { caseId, publicKeyPem }))
+          .catch(() => undefined)
+      : undefined;
+  const records = stored.flatMap((e): CustodyRecord[] => {
+    try {
+      return [JSON.parse(Buffer.from(e.bytes).toString("utf8")) as CustodyRecord];
+    } catch {
+      return [];
+    }
+  });
+  return { custody, timeline: records.map(timelineEntry) };
 }

@@ -21,15 +21,15 @@ import { containInstance } from "../contain/instance";
 import { containNetwork, subnetOfInstance } from "../contain/network";
 import { containTechnique } from "../contain/technique";
 import { revokeSessions } from "../contain/sessions";
-import { verifyChain, type ChainVerification } from "../custody/chain";
+import type { ChainVerification } from "../custody/chain";
 import { custodyVerdict } from "../custody/verdict";
 import { gatherOnline } from "../custody/verify-case";
 import { openLedger, type EvidenceBucketLedger } from "../custody/ledger";
-import type { CustodyRecord } from "../custody/types";
 import { prepareMemoryRehearsal } from "./memory-agent";
 import {
   bufferIo,
   hashForensicSnapshot,
+  ledgerTimeline,
   memoryCapturePath,
   memoryImagePath,
   putArtefact,
@@ -37,7 +37,6 @@ import {
 } from "./runbook-checks";
 import {
   phaseDuration,
-  timelineEntry,
   type ArtefactCheck,
   type RunbookOptions,
   type RunbookResult,
@@ -335,21 +334,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
     }
     // The report's timeline and its verification cover the same records: everything in the ledger after the last step
     // (the clock step appends after the verify step), so "verified N of M" counts exactly the timeline's records.
-    // Read as `flz custody verify` reads the ledger (labels the AWS calls for docs/permissions.md).
-    const stored = await withCallLabel("flz custody verify", () => l.storedRecords()).catch(() => []);
-    const custody =
-      custodyAtStep && stored.length > 0
-        ? await withCallLabel("flz custody verify", () => l.kmsPublicKey())
-            .then((publicKeyPem) => verifyChain(stored, { caseId, publicKeyPem }))
-            .catch(() => undefined)
-        : undefined;
-    const records = stored.flatMap((e): CustodyRecord[] => {
-      try {
-        return [JSON.parse(Buffer.from(e.bytes).toString("utf8")) as CustodyRecord];
-      } catch {
-        return [];
-      }
-    });
+    const { custody, timeline } = await ledgerTimeline(l, caseId, custodyAtStep !== undefined);
     return {
       caseId,
       scenario,
@@ -363,7 +348,7 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       clock,
       snapshotHashes,
       artefact,
-      timeline: records.map(timelineEntry),
+      timeline,
     };
   } finally {
     factory.destroy();

@@ -19,6 +19,7 @@ import type { LandingZone } from "../../scripts/contract";
 import { openLedger } from "../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../scripts/custody/types";
 import { seedLandingZone, SEED_ACCOUNTS } from "../../scripts/emulator/seed";
+import { intakeGuardrails } from "../../components/documents/automation-asl";
 import { useEmulator } from "../support/emulator";
 import { launchInstance } from "../scripts/capture/fixtures";
 
@@ -163,14 +164,7 @@ describe("an incident of several instances (local ASL interpreter, real handlers
         event,
         killSwitch: "released",
         executionName: name,
-        guardrails: {
-          modes: g.modes,
-          defaultMode: g.defaultMode,
-          excludedAccountIds: [...g.excludedAccountIds],
-          minimumSeverity: g.minimumSeverity,
-          approvalTimeoutSeconds: g.approvalTimeoutSeconds,
-          lockDays: g.lockDays,
-        },
+        guardrails: intakeGuardrails(g),
         maxInlineItems: 1,
         listBucket: lz.evidenceBucket,
       });
