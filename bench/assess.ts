@@ -37,7 +37,6 @@ import {
   ServiceQuotasClient,
 } from "@aws-sdk/client-service-quotas";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { mockClient } from "aws-sdk-client-mock";
 import { ClientFactory } from "../scripts/aws/clients";
 import { setCallObserver, type ObservedCall } from "../scripts/aws/observer";
 import { runAssessment } from "../scripts/assess/run";
@@ -56,28 +55,57 @@ const answer =
     return value;
   };
 
+/** An SDK command class, as the stubs below key their answers. */
+type CommandClass = abstract new (...args: never[]) => object;
+
+/** What the stubs below patch: a client class's `send`. */
+interface SendingPrototype {
+  send(command: object, ...rest: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Answers the given commands of one client class after the injected latency and passes every other command on. A
+ * thin patch of the class's `send` (which the factory's call hook looks up at call time, so stubbed calls are still
+ * counted): `aws-sdk-client-mock` matched every call of a stubbed class, the ones it passes through included, through
+ * sinon's argument matching, which cost this process more CPU per EC2 call than the SDK's own middleware; that was
+ * the harness, not the assessment.
+ */
+function answerCommands(Client: { readonly prototype: object }, answers: [CommandClass, unknown][]): () => void {
+  const prototype = Client.prototype as SendingPrototype;
+  const own = Object.prototype.hasOwnProperty.call(prototype, "send");
+  const original = prototype.send;
+  const table = new Map<unknown, unknown>(answers);
+  prototype.send = function (this: unknown, command: object, ...rest: unknown[]): Promise<unknown> {
+    if (table.has(command.constructor)) return answer(table.get(command.constructor))();
+    return original.call(this, command, ...rest);
+  };
+  return () => {
+    if (own) prototype.send = original;
+    else delete (prototype as Partial<SendingPrototype>).send;
+  };
+}
+
 /**
  * The calls moto does not implement answer with an error page, which the SDK retries with backoff for seconds: that
  * would measure the emulator's gaps, not the assessment. They are answered here after the same injected latency
  * (the tests cover what they return; see test/scripts/assess/fixtures.ts).
  */
 function stubEmulatorGaps(): () => void {
-  const detective = mockClient(DetectiveClient);
-  detective.on(ListGraphsCommand).callsFake(answer({ GraphList: [] }));
-  detective.on(ListInvitationsCommand).callsFake(answer({ Invitations: [] }));
-  const ssm = mockClient(SSMClient);
-  ssm.on(DescribeInstanceInformationCommand).callsFake(answer({ InstanceInformationList: [] }));
-  const quotas = mockClient(ServiceQuotasClient);
   const quota = { Quotas: [{ QuotaName: "Concurrent snapshot copies per destination Region", Value: 20 }] };
-  quotas.on(ListServiceQuotasCommand).callsFake(answer(quota));
-  quotas.on(ListAWSDefaultServiceQuotasCommand).callsFake(answer(quota));
-  const ec2 = mockClient(EC2Client);
-  ec2.send.callThrough();
-  ec2.on(GetEbsDefaultKmsKeyIdCommand).callsFake(answer({ KmsKeyId: "alias/aws/ebs" }));
-  const organizations = mockClient(OrganizationsClient);
-  organizations.send.callThrough();
-  organizations.on(DescribeResourcePolicyCommand).callsFake(answer({ ResourcePolicy: { Content: "{}" } }));
-  return () => [detective, ssm, quotas, ec2, organizations].forEach((m) => m.restore());
+  const restores = [
+    answerCommands(DetectiveClient, [
+      [ListGraphsCommand, { GraphList: [] }],
+      [ListInvitationsCommand, { Invitations: [] }],
+    ]),
+    answerCommands(SSMClient, [[DescribeInstanceInformationCommand, { InstanceInformationList: [] }]]),
+    answerCommands(ServiceQuotasClient, [
+      [ListServiceQuotasCommand, quota],
+      [ListAWSDefaultServiceQuotasCommand, quota],
+    ]),
+    answerCommands(EC2Client, [[GetEbsDefaultKmsKeyIdCommand, { KmsKeyId: "alias/aws/ebs" }]]),
+    answerCommands(OrganizationsClient, [[DescribeResourcePolicyCommand, { ResourcePolicy: { Content: "{}" } }]]),
+  ];
+  return () => restores.forEach((restore) => restore());
 }
 
 /** The operations {@link stubEmulatorGaps} answers: they never reach the emulator. */

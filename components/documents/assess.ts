@@ -20,7 +20,6 @@ export const MEMBER_ASSESSMENT_READS: readonly string[] = [
   "ec2:DescribeVpcs",
   "ec2:DescribeFlowLogs",
   "ec2:DescribeInstances",
-  "ec2:DescribeLaunchTemplates",
   "ec2:DescribeLaunchTemplateVersions",
   "ec2:DescribeVolumes",
   "ec2:GetEbsEncryptionByDefault",

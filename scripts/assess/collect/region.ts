@@ -6,13 +6,12 @@
 import { CloudWatchLogsClient, paginateDescribeLogGroups } from "@aws-sdk/client-cloudwatch-logs";
 import { DetectiveClient, paginateListGraphs, paginateListInvitations } from "@aws-sdk/client-detective";
 import {
-  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   GetEbsDefaultKmsKeyIdCommand,
   GetEbsEncryptionByDefaultCommand,
   paginateDescribeFlowLogs,
   paginateDescribeInstances,
-  paginateDescribeLaunchTemplates,
+  paginateDescribeLaunchTemplateVersions,
   paginateDescribeVolumes,
   paginateDescribeVpcs,
 } from "@aws-sdk/client-ec2";
@@ -106,6 +105,31 @@ async function keys(
   );
 }
 
+/** The retention of each named log group (groups that do not exist are left out). */
+async function logGroupRetention(
+  factory: ClientFactory,
+  at: Placement,
+  names: string[],
+): Promise<Read<{ name: string; retentionDays?: number }[]>> {
+  return attempt(async () =>
+    (
+      await Promise.all(
+        [...new Set(names)].map(async (name) => {
+          const found = await allPages(
+            paginateDescribeLogGroups(
+              { client: factory.client(CloudWatchLogsClient, at) },
+              { logGroupNamePrefix: name },
+            ),
+            (p) => p.logGroups,
+          );
+          const g = found.find((x) => x.logGroupName === name);
+          return g ? [{ name, retentionDays: g.retentionInDays }] : [];
+        }),
+      )
+    ).flat(),
+  );
+}
+
 /**
  * Reads one region of one account. Throws when the region cannot be read at all (the first EC2 call fails): the
  * region is then reported unreadable for that reason.
@@ -118,6 +142,72 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
   const at = { account, region };
   const ec2 = factory.client(EC2Client, at);
   const resolver = factory.client(Route53ResolverClient, at);
+  // DNS query logging: the configurations first, the VPC associations only when there is a configuration to be
+  // associated with. The listing holds the account's own configurations and those shared with it (ShareStatus
+  // SHARED_WITH_ME; sharing grants the recipient route53resolver:ListResolverQueryLogConfigs on them: API reference,
+  // ResolverQueryLogConfig and PutResolverQueryLogConfigPolicy), and a VPC can only be associated with one of those,
+  // so an empty listing means no association: one request saved in every region without DNS query logging. Not on
+  // the critical path: the log groups wait for the configurations anyway, and the associations go alongside them.
+  const queryLogConfigs = attempt(async () =>
+    Object.fromEntries(
+      await allPages(paginateListResolverQueryLogConfigs({ client: resolver }, {}), (p) =>
+        (p.ResolverQueryLogConfigs ?? []).map((c) => [c.Id ?? "", c.DestinationArn ?? ""] as [string, string]),
+      ),
+    ),
+  );
+  const queryLogAssociations = queryLogConfigs.then((configs) =>
+    configs.ok && Object.keys(configs.value).length === 0
+      ? { ok: true as const, value: [] }
+      : attempt(() =>
+          allPages(paginateListResolverQueryLogConfigAssociations({ client: resolver }, {}), (p) =>
+            (p.ResolverQueryLogConfigAssociations ?? []).map((a) => ({
+              resourceId: a.ResourceId ?? "",
+              status: a.Status ?? "",
+              configId: a.ResolverQueryLogConfigId ?? "",
+            })),
+          ),
+        ),
+  );
+  const flowLogs = attempt(() =>
+    allPages(paginateDescribeFlowLogs({ client: ec2 }, {}), (p) =>
+      (p.FlowLogs ?? []).map((f): FlowLogFacts => ({
+        resourceId: f.ResourceId ?? "",
+        status: f.FlowLogStatus ?? "",
+        destinationType: f.LogDestinationType ?? "cloud-watch-logs",
+        logGroup:
+          f.LogGroupName || (f.LogDestination?.includes(":log-group:") ? logGroupName(f.LogDestination) : undefined),
+      })),
+    ),
+  );
+  const ebsDefault = attempt(async () => {
+    const [enabled, keyId] = await Promise.all([
+      ec2.send(new GetEbsEncryptionByDefaultCommand({})),
+      ec2.send(new GetEbsDefaultKmsKeyIdCommand({})),
+    ]);
+    return { enabled: enabled.EbsEncryptionByDefault === true, kmsKeyId: keyId.KmsKeyId };
+  });
+  const volumes = attempt(() =>
+    allPages(paginateDescribeVolumes({ client: ec2 }, {}), (p) =>
+      (p.Volumes ?? []).map((v) => ({ id: v.VolumeId ?? "", encrypted: v.Encrypted === true, kmsKeyId: v.KmsKeyId })),
+    ),
+  );
+  // The second reads start as soon as what they need is known, not when every first read has answered.
+  const volumeKeys = Promise.all([volumes, ebsDefault]).then(([v, d]) =>
+    keys(factory, at, [
+      ...(v.ok ? v.value.filter((x) => x.kmsKeyId).map((x) => x.kmsKeyId as string) : []),
+      ...(d.ok && d.value.enabled && d.value.kmsKeyId ? [d.value.kmsKeyId] : []),
+    ]),
+  );
+  const logGroups = Promise.all([flowLogs, queryLogConfigs]).then(([f, q]) =>
+    logGroupRetention(factory, at, [
+      ...(f.ok ? f.value.map((x) => x.logGroup).filter((g): g is string => g !== undefined) : []),
+      ...(q.ok
+        ? Object.values(q.value)
+            .filter((arn) => arn.includes(":log-group:"))
+            .map(logGroupName)
+        : []),
+    ]),
+  );
   // Every read at once, the VPC list included: it is the region's probe (if it fails, the region is unreadable for
   // that reason), but waiting for it before the others would put one more round trip on every region's path.
   const [
@@ -125,15 +215,17 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
     gd,
     securityHub,
     detective,
-    flowLogs,
+    flowLogRead,
     queryLogs,
     queryLogGroups,
     instances,
     launchTemplates,
     ssmOnline,
-    ebsDefault,
-    volumes,
+    ebsDefaultRead,
+    volumeRead,
     quota,
+    volumeKeyRead,
+    logGroupRead,
   ] = await Promise.all([
     allPages(paginateDescribeVpcs({ client: ec2 }, {}), (p) =>
       (p.Vpcs ?? []).map((v) => ({ id: v.VpcId ?? "", isDefault: v.IsDefault === true })),
@@ -159,33 +251,9 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
       ]);
       return { graphs, memberships: invitations.filter((i) => i.Status === "ENABLED").map((i) => i.GraphArn ?? "") };
     }),
-    attempt(() =>
-      allPages(paginateDescribeFlowLogs({ client: ec2 }, {}), (p) =>
-        (p.FlowLogs ?? []).map((f): FlowLogFacts => ({
-          resourceId: f.ResourceId ?? "",
-          status: f.FlowLogStatus ?? "",
-          destinationType: f.LogDestinationType ?? "cloud-watch-logs",
-          logGroup:
-            f.LogGroupName || (f.LogDestination?.includes(":log-group:") ? logGroupName(f.LogDestination) : undefined),
-        })),
-      ),
-    ),
-    attempt(() =>
-      allPages(paginateListResolverQueryLogConfigAssociations({ client: resolver }, {}), (p) =>
-        (p.ResolverQueryLogConfigAssociations ?? []).map((a) => ({
-          resourceId: a.ResourceId ?? "",
-          status: a.Status ?? "",
-          configId: a.ResolverQueryLogConfigId ?? "",
-        })),
-      ),
-    ),
-    attempt(async () =>
-      Object.fromEntries(
-        await allPages(paginateListResolverQueryLogConfigs({ client: resolver }, {}), (p) =>
-          (p.ResolverQueryLogConfigs ?? []).map((c) => [c.Id ?? "", c.DestinationArn ?? ""] as [string, string]),
-        ),
-      ),
-    ),
+    flowLogs,
+    queryLogAssociations,
+    queryLogConfigs,
     attempt(() =>
       allPages(paginateDescribeInstances({ client: ec2 }, {}), (p) =>
         (p.Reservations ?? [])
@@ -199,38 +267,26 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
           })),
       ),
     ),
-    attempt(async () => {
-      const templates = await allPages(paginateDescribeLaunchTemplates({ client: ec2 }, {}), (p) => p.LaunchTemplates);
-      return Promise.all(
-        templates.map(async (t) => {
-          const v = await ec2.send(
-            new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: t.LaunchTemplateId, Versions: ["$Default"] }),
-          );
-          return {
-            id: t.LaunchTemplateId ?? "",
-            name: t.LaunchTemplateName ?? "",
-            httpTokens: v.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.MetadataOptions?.HttpTokens,
-          };
-        }),
-      );
-    }),
+    // One call for every template's default version: EC2 describes "all the default versions of all the launch
+    // templates in your account" when the template ID and name are omitted and Versions is $Default (API reference,
+    // DescribeLaunchTemplateVersions: LaunchTemplateId, Versions). One request instead of a listing plus one per
+    // template, and one round trip instead of two.
+    attempt(() =>
+      allPages(paginateDescribeLaunchTemplateVersions({ client: ec2 }, { Versions: ["$Default"] }), (p) =>
+        (p.LaunchTemplateVersions ?? []).map((v) => ({
+          id: v.LaunchTemplateId ?? "",
+          name: v.LaunchTemplateName ?? "",
+          httpTokens: v.LaunchTemplateData?.MetadataOptions?.HttpTokens,
+        })),
+      ),
+    ),
     attempt(() =>
       allPages(paginateDescribeInstanceInformation({ client: factory.client(SSMClient, at) }, {}), (p) =>
         (p.InstanceInformationList ?? []).filter((i) => i.PingStatus === "Online").map((i) => i.InstanceId ?? ""),
       ),
     ),
-    attempt(async () => {
-      const [enabled, keyId] = await Promise.all([
-        ec2.send(new GetEbsEncryptionByDefaultCommand({})),
-        ec2.send(new GetEbsDefaultKmsKeyIdCommand({})),
-      ]);
-      return { enabled: enabled.EbsEncryptionByDefault === true, kmsKeyId: keyId.KmsKeyId };
-    }),
-    attempt(() =>
-      allPages(paginateDescribeVolumes({ client: ec2 }, {}), (p) =>
-        (p.Volumes ?? []).map((v) => ({ id: v.VolumeId ?? "", encrypted: v.Encrypted === true, kmsKeyId: v.KmsKeyId })),
-      ),
-    ),
+    ebsDefault,
+    volumes,
     attempt(async () => {
       const sq = factory.client(ServiceQuotasClient, at);
       const applied = await allPages(
@@ -245,54 +301,24 @@ export async function collectRegion(factory: ClientFactory, account: string, reg
       );
       return defaults.find((q) => SNAPSHOT_COPY_QUOTA.test(q.QuotaName ?? ""))?.Value ?? null;
     }),
-  ]);
-  const keyIds = [
-    ...(volumes.ok ? volumes.value.filter((v) => v.kmsKeyId).map((v) => v.kmsKeyId as string) : []),
-    ...(ebsDefault.ok && ebsDefault.value.enabled && ebsDefault.value.kmsKeyId ? [ebsDefault.value.kmsKeyId] : []),
-  ];
-  const groupNames = [
-    ...(flowLogs.ok ? flowLogs.value.map((f) => f.logGroup).filter((g): g is string => g !== undefined) : []),
-    ...(queryLogGroups.ok
-      ? Object.values(queryLogGroups.value)
-          .filter((arn) => arn.includes(":log-group:"))
-          .map(logGroupName)
-      : []),
-  ];
-  const [volumeKeys, logGroups] = await Promise.all([
-    keys(factory, at, keyIds),
-    attempt(async () =>
-      (
-        await Promise.all(
-          [...new Set(groupNames)].map(async (name) => {
-            const found = await allPages(
-              paginateDescribeLogGroups(
-                { client: factory.client(CloudWatchLogsClient, at) },
-                { logGroupNamePrefix: name },
-              ),
-              (p) => p.logGroups,
-            );
-            const g = found.find((x) => x.logGroupName === name);
-            return g ? [{ name, retentionDays: g.retentionInDays }] : [];
-          }),
-        )
-      ).flat(),
-    ),
+    volumeKeys,
+    logGroups,
   ]);
   return {
     guardDuty: gd,
     securityHub,
     detective,
     vpcs: { ok: true, value: vpcList },
-    flowLogs,
+    flowLogs: flowLogRead,
     queryLogs,
     queryLogGroups,
-    logGroups,
+    logGroups: logGroupRead,
     instances,
     launchTemplates,
     ssmOnline,
-    ebsDefault,
-    volumes,
-    volumeKeys,
+    ebsDefault: ebsDefaultRead,
+    volumes: volumeRead,
+    volumeKeys: volumeKeyRead,
     snapshotCopyQuota: quota,
   };
 }
