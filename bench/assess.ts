@@ -37,6 +37,7 @@ import {
   ServiceQuotasClient,
 } from "@aws-sdk/client-service-quotas";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
+import type { AttemptEvent } from "../scripts/aws/attempts";
 import { ClientFactory } from "../scripts/aws/clients";
 import { setCallObserver, type ObservedCall } from "../scripts/aws/observer";
 import { runAssessment } from "../scripts/assess/run";
@@ -199,7 +200,11 @@ async function main(): Promise<void> {
     admin.destroy();
     const restore = stubEmulatorGaps();
 
-    const measure = async (members: string[], latencyMs = LATENCY_MS): Promise<Sample> => {
+    const measure = async (
+      members: string[],
+      latencyMs = LATENCY_MS,
+      onAttempt?: (event: AttemptEvent) => void,
+    ): Promise<Sample> => {
       // New factories per run, as a new `flz assess` process has: no client or session carried over.
       const investigator = new ClientFactory({
         forensicRoleArn: lz.forensicInvestigatorRoleArn,
@@ -210,6 +215,7 @@ async function main(): Promise<void> {
         forensicRoleArn: `arn:aws:iam::${SEED_ACCOUNTS.management}:role/FlzAssessReadOnly`,
         injectedLatencyMs: latencyMs,
       });
+      const stops = onAttempt ? [investigator.onAttempt(onAttempt), management.onAttempt(onAttempt)] : [];
       const cpu0 = process.cpuUsage();
       const moto0 = processCpuSeconds(motoPid);
       const t0 = performance.now();
@@ -227,6 +233,7 @@ async function main(): Promise<void> {
       const wallMs = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const emulatorCpu = processCpuSeconds(motoPid) - moto0;
+      stops.forEach((stop) => stop());
       investigator.destroy();
       management.destroy();
       if (outcome.report.unreadable.length > 0)
@@ -235,8 +242,11 @@ async function main(): Promise<void> {
     };
 
     // Warm-up over every account, counting the calls (the counter is off for the timed runs: it costs CPU).
+    // Attempts are counted too: a retried call costs the emulator once per attempt (credential STS calls and stubbed
+    // calls never reach the attempt hook).
     const counter = countCalls(new Set(accounts));
-    await measure(accounts);
+    const outcomes = new Map<string, number>();
+    await measure(accounts, LATENCY_MS, (e) => outcomes.set(e.outcome, (outcomes.get(e.outcome) ?? 0) + 1));
     counter.stop();
     const ones: Sample[] = [];
     const twenties: Sample[] = [];
@@ -291,6 +301,7 @@ async function main(): Promise<void> {
         `  ratio 20/1 : ${(twenty / one).toFixed(2)}x (target <= 3x)\n` +
         `  requests per account-region: ${(memberCalls / scopes).toFixed(1)} (${perApi})\n` +
         `  requests for the organisation and the forensic account, once per run: ${sum(counter.count.other)}\n` +
+        `  attempts of the factory's clients by outcome (20 accounts): ${[...outcomes.entries()].map(([o, n]) => `${o} ${n}`).join(", ")}\n` +
         cpuLine(" 1 account CPU", ones) +
         cpuLine("20 accounts CPU", twenties) +
         `  CPU per request (20 accounts): client ${((median(twenties.map((s) => s.clientCpu)) / allCalls) * 1000).toFixed(1)} ms, ` +
