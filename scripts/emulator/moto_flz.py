@@ -3,7 +3,8 @@
 This is the place for the narrow, documented emulator extensions that the issues allow; the plain server is the
 default for everything they do not name. Installed here: flz_ebs (cross-account snapshot sharing as the recipient
 sees it, EBS Snapshot Lock), flz_organizations (Organizations' delegated policy management, and invited accounts
-with known IDs) and flz_lambda (Lambda's ListFunctionUrlConfigs); see each module for why. Usage: python3 moto_flz.py --port N
+with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs) and flz_dispatch (request routing without a file-system
+scan per request: speed only); see each module for why. Usage: python3 moto_flz.py --port N
 """
 import argparse
 import os
@@ -14,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+import flz_dispatch  # noqa: E402
 import flz_ebs  # noqa: E402
 import flz_lambda  # noqa: E402
 import flz_organizations  # noqa: E402
@@ -24,6 +26,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
+    flz_dispatch.apply()
     flz_ebs.apply()
     flz_lambda.apply()
     flz_organizations.apply()
