@@ -5,6 +5,9 @@
  *   handler, told each request's budget);
  * - a small streamed answer (an EBS block, a custody record) is read to its end inside the attempt, so a truncated or
  *   stalled body fails the attempt and is retried like a reset, instead of surfacing later in the caller's read;
+ *   a command marked with {@link passBodyThrough} opts out: its caller reads the stream itself, under the same
+ *   attempt deadline, and retries a truncated or stalled body (snapshot hashing reads each block straight into
+ *   shared memory, where buffering first cost a copy and its garbage per block);
  * - {@link FlzRetryStrategy} retries throttling and transient faults (timeouts included) with capped exponential
  *   backoff and jitter, the same number of times however long the process has been failing (the SDK's standard
  *   strategy also spends a client-wide retry quota, so under sustained faults it gave up after fewer attempts than
@@ -17,7 +20,14 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
-import type { HttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken } from "@smithy/types";
+import type {
+  HttpHandlerOptions,
+  MetadataBearer,
+  MiddlewareStack,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  RetryToken,
+} from "@smithy/types";
 import { attemptBudgetMs, type TimeoutPolicy } from "./timeouts";
 
 /** Error names of throttling, as the SDK and the services spell them (EC2, S3, KMS, STS, the EBS direct APIs). */
@@ -234,6 +244,27 @@ async function bufferSmallBodies(output: Record<string, unknown>, contentLength:
   }
 }
 
+/** Marks, in a command's handler context, that its caller reads the streamed answer itself. */
+const PASS_BODY = Symbol.for("flz.passBodyThrough");
+
+/**
+ * Lets the caller of `command` read its streamed answer itself instead of the attempt reading it first. The body's
+ * deadline stays: the attempt's budget destroys a body that has not ended by then (a `TimeoutError`), and the
+ * caller must treat a body that ends short, or fails, as a transient fault and retry the call (the SDK's own retries
+ * no longer see it). For callers that copy large answers somewhere of their own, once.
+ */
+export function passBodyThrough<I extends object, O extends MetadataBearer>(command: {
+  readonly middlewareStack: MiddlewareStack<I, O>;
+}): void {
+  command.middlewareStack.add(
+    (next, context) => (args) => {
+      (context as Record<symbol, unknown>)[PASS_BODY] = true;
+      return next(args);
+    },
+    { step: "initialize", name: "flzPassBodyThrough" },
+  );
+}
+
 /** Outcome of an attempt's error, for observers. */
 function outcomeOf(err: unknown): AttemptEvent["outcome"] {
   if (isThrottlingError(err)) return "throttled";
@@ -267,6 +298,7 @@ interface MiddlewareResult {
 interface HandlerContext {
   commandName?: string;
   clientName?: string;
+  [PASS_BODY]?: boolean;
 }
 type Next = (args: MiddlewareArgs) => Promise<MiddlewareResult>;
 
@@ -307,6 +339,11 @@ export function attemptMiddleware(ctx: AttemptContext) {
       try {
         const result = await next(args);
         const response = result.response as { headers?: Record<string, string> } | undefined;
+        if (context[PASS_BODY]) {
+          // The caller reads the body; the watch set by the handler ends with it (end, close or error).
+          report("ok");
+          return result;
+        }
         const announced = headerValue(response?.headers, "content-length");
         await bufferSmallBodies(result.output, announced === undefined ? undefined : Number(announced));
         watch.release?.();

@@ -43,27 +43,33 @@ export async function savableHash(state?: string): Promise<RunningHash> {
   };
 }
 
-/** A block held for the image digest, with its SHA-256. */
-export interface HeldBlock {
-  /** The block's bytes (valid until the block at the same position plus the pool size is verified). */
-  readonly data: Uint8Array;
-  /** Its SHA-256. */
-  readonly sha256: Buffer;
-}
-
-/** Computes block SHA-256s and holds the bytes until the image digest has read them. */
-export interface BlockVerifier {
-  /** Holds `data`, the block at listing position `position`, and computes its SHA-256. */
-  verify(position: number, data: Uint8Array): Promise<HeldBlock>;
-  /** Stops the worker, if any. */
+/**
+ * Where fetched blocks live until the image digest has read them, and how each one's SHA-256 is computed: one slot per
+ * listing position that can be in flight (slot = position modulo the slot count; the reorder window guarantees no
+ * two blocks in flight share one). A block's body is read straight into its slot (snapshot-body.ts).
+ */
+export interface BlockSlots {
+  /** The slot of the block at listing position `position` (valid until the position `slots` later is read in). */
+  slot(position: number): Uint8Array;
+  /** The SHA-256 of the whole slot of `position`, once its block is read in (a view: copy it to keep it). */
+  verify(position: number): Promise<Uint8Array>;
+  /** Stops the workers, if any. */
   close(): Promise<void>;
 }
 
-/** For small blocks (the emulator's 512 bytes): hashed here, the fetched bytes held as they are. */
-export const inlineVerifier: BlockVerifier = {
-  verify: async (_position, data) => ({ data, sha256: createHash("sha256").update(data).digest() }),
-  close: async () => undefined,
-};
+/** Slots in ordinary memory, hashed on this thread: for small blocks (the emulator's 512 bytes), cheaper than a hand-off. */
+export function localSlots(slots: number, blockSize: number): BlockSlots {
+  const bytes = new Uint8Array(slots * blockSize);
+  const slot = (position: number): Uint8Array => {
+    const at = (position % slots) * blockSize;
+    return bytes.subarray(at, at + blockSize);
+  };
+  return {
+    slot,
+    verify: async (position) => createHash("sha256").update(slot(position)).digest(),
+    close: async () => undefined,
+  };
+}
 
 /** The image digest: every block in index order, zeros for unwritten blocks. */
 export interface ImageDigest {
@@ -139,9 +145,9 @@ parentPort.on("message", (m) => {
 /**
  * Blocks of `blockSize` bytes in a pool of `slots` slots in shared memory, a verifier worker and (on request) an image
  * worker over it; see the module comment. `slots` must be at least the number of listing positions in flight (the
- * reorder window). Only whole blocks are pooled (a block of another size is refused before it is verified).
+ * reorder window).
  */
-export class BlockPool {
+export class BlockPool implements BlockSlots {
   private readonly pool: SharedArrayBuffer;
   private readonly bytes: Uint8Array;
   private readonly out: Buffer;
@@ -167,24 +173,23 @@ export class BlockPool {
     });
   }
 
-  /** The verifier over this pool: copies the block into its slot, hashes it there on the worker. */
-  readonly verifier: BlockVerifier = {
-    verify: async (position, data) => {
-      if (this.failure) throw this.failure;
-      if (data.length !== this.blockSize)
-        throw new RangeError(`a block of ${data.length} bytes does not fit a ${this.blockSize}-byte slot`);
-      const slot = position % this.slots;
-      const held = this.bytes.subarray(slot * this.blockSize, (slot + 1) * this.blockSize);
-      held.set(data);
-      // One verification per slot at a time (a refetch waits for its first check), so the slot names the request.
-      await new Promise<void>((resolve, reject) => {
-        this.waiting.set(slot, { resolve, reject });
-        this.verifierWorker.postMessage(slot);
-      });
-      return { data: held, sha256: Buffer.from(this.out.subarray(slot * 32, slot * 32 + 32)) };
-    },
-    close: () => this.close(),
-  };
+  /** The slot of listing position `position`, in shared memory. */
+  slot(position: number): Uint8Array {
+    const at = (position % this.slots) * this.blockSize;
+    return this.bytes.subarray(at, at + this.blockSize);
+  }
+
+  /** Hashes the slot of `position` in place, on the verifier worker; resolves with a view of its digest. */
+  async verify(position: number): Promise<Uint8Array> {
+    if (this.failure) throw this.failure;
+    const slot = position % this.slots;
+    // One verification per slot at a time (a refetch waits for its first check), so the slot names the request.
+    await new Promise<void>((resolve, reject) => {
+      this.waiting.set(slot, { resolve, reject });
+      this.verifierWorker.postMessage(slot);
+    });
+    return this.out.subarray(slot * 32, slot * 32 + 32);
+  }
 
   /**
    * The image digest on a worker of its own, reading the slots in place; `onFreed` is called as blocks are read (their

@@ -19,16 +19,17 @@
  * checksums, in index order), per-block digests for a manifest, and the rate.
  */
 import { GetSnapshotBlockCommand, type EBSClient } from "@aws-sdk/client-ebs";
-import type { AttemptEvent } from "../aws/attempts";
+import { passBodyThrough, type AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
+import { discardBody, readBlockInto } from "./snapshot-body";
 import {
   BlockPool,
-  inlineVerifier,
   localImageDigest,
+  localSlots,
   nativeHash,
   savableHash,
-  type BlockVerifier,
+  type BlockSlots,
   type ImageDigest,
 } from "./snapshot-hashers";
 import { BlockListing, type ListedBlock } from "./snapshot-listing";
@@ -160,12 +161,12 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
   // AWS-sized blocks: one pooled slot per listing position that can be in flight (the reorder window), both SHA-256
   // passes on workers. Small blocks (the emulator's 512 bytes) cost more to hand over than to hash here.
   const pool = blockSize >= 64 * 1024 ? new BlockPool(window, blockSize) : undefined;
-  const verifier: BlockVerifier = pool?.verifier ?? inlineVerifier;
+  const slots: BlockSlots = pool ?? localSlots(window, blockSize);
   try {
     return await hashBlocks();
   } finally {
     stopObserving?.();
-    await verifier.close();
+    await slots.close();
   }
 
   async function hashBlocks(): Promise<SnapshotDigest> {
@@ -238,35 +239,44 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       return mine;
     };
 
-    const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
-      let last = "";
-      for (let attempt = 0; attempt <= checksumRetries; attempt++) {
-        const res = await call(() =>
-          options.ebs.send(
-            new GetSnapshotBlockCommand({
-              SnapshotId: options.snapshotId,
-              BlockIndex: block.index,
-              BlockToken: block.token,
-            }),
-          ),
-        );
+    // One request, its body read straight into the block's slot, inside the retried call: a body that ends short,
+    // fails or stalls (destroyed at the attempt's deadline) is retried with its request, like a reset.
+    const fetchInto = (block: ListedBlock, slot: Uint8Array) =>
+      call(async () => {
+        const command = new GetSnapshotBlockCommand({
+          SnapshotId: options.snapshotId,
+          BlockIndex: block.index,
+          BlockToken: block.token,
+        });
+        passBodyThrough(command);
+        const res = await options.ebs.send(command);
         if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
+          discardBody(res.BlockData);
           throw new OperationError(
             `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
           );
         }
-        const fetched = res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array();
-        if (fetched.length !== blockSize) {
-          last = `${fetched.length} bytes instead of ${blockSize}`;
+        const length = await readBlockInto(res.BlockData, slot, res.DataLength);
+        return { length, checksum: res.Checksum ?? "" };
+      });
+
+    const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
+      const slot = slots.slot(position);
+      let last = "";
+      for (let attempt = 0; attempt <= checksumRetries; attempt++) {
+        const { length, checksum: returned } = await fetchInto(block, slot);
+        if (length !== blockSize) {
+          last = `${length > blockSize ? "more than " : ""}${Math.min(length, blockSize)} bytes instead of ${blockSize}`;
           continue;
         }
-        const { data, sha256: computed } = await verifier.verify(position, fetched);
-        const returned = res.Checksum ?? "";
-        if (computed.toString("base64") === returned) {
+        // Compared as bytes: the service's base64 decoded once (32 bytes), no string made of our digest.
+        const expected = Buffer.from(returned, "base64");
+        const computed = await slots.verify(position);
+        if (expected.length === 32 && Buffer.compare(computed, expected) === 0) {
           if (attempt > 0) mismatchesRecovered++;
-          return { index: block.index, data, checksum: computed };
+          return { index: block.index, data: slot, checksum: expected };
         }
-        last = `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
+        last = `data hashes to ${Buffer.from(computed).toString("base64")} but the service returned checksum ${returned || "(none)"}`;
       }
       throw new OperationError(
         `block ${block.index} of ${options.snapshotId} failed verification ${checksumRetries + 1} times: ${last}; the snapshot's data cannot be vouched for`,
