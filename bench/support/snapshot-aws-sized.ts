@@ -9,7 +9,12 @@
  * and its deserialiser): only the network is replaced, by an in-process HTTP handler that answers after the injected
  * latency with a 512 KiB body streamed in 64 KiB chunks (as a socket delivers it) and the block's SHA-256 in the
  * `x-amz-Checksum` header, as the EBS direct APIs do. So the client's whole per-request cost is measured, not only
- * the hashing.
+ * the hashing. What the stand-in replaces is the whole HTTP handler: the factory's TimedHttpHandler (its per-request
+ * deadline timer), Node's HTTP parsing, the agent's socket pool and TLS are not in the figure; a fresh 64 KiB buffer
+ * per chunk stands for the socket's reads (each of which allocates one, and their garbage is most of the GC work).
+ *
+ * It prints the CPU of the whole process and of its main thread (which makes the requests): the workers hash, and
+ * V8's helper threads collect garbage.
  *
  * Usage (bench/snapshot-hash.ts runs it): node dist/bench/support/snapshot-aws-sized.js <latency ms> [concurrencies, default 8,64]
  */

@@ -10,9 +10,11 @@
  * positions ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
  * `window × blockSize`, whatever the snapshot size.
  *
- * Where the work goes (scripts/hash/snapshot-hashers.ts): each block is copied once into a pooled slot in shared
- * memory, verified there by a worker thread, and read from the same slot by the image digest on this thread; the
- * listing (snapshot-listing.ts) and the retries (snapshot-retry.ts) are their own modules.
+ * Where the work goes (scripts/hash/snapshot-hashers.ts): each block's body is read straight into a pooled slot in
+ * shared memory (snapshot-body.ts: the request passes its body through the attempt middleware, so the body is copied
+ * once, and a body that ends short or stalls is retried here with its request), verified there by a worker thread,
+ * and read from the same slot by the image digest; the listing (snapshot-listing.ts) and the retries
+ * (snapshot-retry.ts) are their own modules.
  *
  * Outputs: the image digest (SHA-256 over every block index in order, zeros for unlisted blocks: the `sha256sum` of a
  * raw image of a volume restored from the snapshot), AWS's LINEAR aggregate (SHA-256 over the concatenated per-block
