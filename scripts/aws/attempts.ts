@@ -5,6 +5,9 @@
  *   handler, told each request's budget);
  * - a small streamed answer (an EBS block, a custody record) is read to its end inside the attempt, so a truncated or
  *   stalled body fails the attempt and is retried like a reset, instead of surfacing later in the caller's read;
+ *   a command marked with {@link passBodyThrough} opts out: its caller reads the stream itself, under the same
+ *   attempt deadline, and retries a truncated or stalled body (snapshot hashing reads each block straight into
+ *   shared memory, where buffering first cost a copy and its garbage per block);
  * - {@link FlzRetryStrategy} retries throttling and transient faults (timeouts included) with capped exponential
  *   backoff and jitter, the same number of times however long the process has been failing (the SDK's standard
  *   strategy also spends a client-wide retry quota, so under sustained faults it gave up after fewer attempts than
@@ -17,74 +20,20 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
-import type { HttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken } from "@smithy/types";
+import type { HttpHandlerOptions, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import {
+  CONNECTION_CODES,
+  isRetryableFault,
+  isThrottlingError,
+  isTransientError,
+  NO_SDK_RETRY,
+  TruncatedBodyError,
+  type ErrorShape,
+} from "./faults";
 import { attemptBudgetMs, type TimeoutPolicy } from "./timeouts";
 
-/** Error names of throttling, as the SDK and the services spell them (EC2, S3, KMS, STS, the EBS direct APIs). */
-export const THROTTLING_NAMES = new Set([
-  "Throttling",
-  "ThrottlingException",
-  "ThrottledException",
-  "RequestThrottledException",
-  "RequestThrottled",
-  "RequestLimitExceeded",
-  "TooManyRequestsException",
-  "SlowDown",
-  "ConcurrentLimitExceededException",
-  "EC2ThrottledException",
-  "BandwidthLimitExceeded",
-  "LimitExceededException",
-  "PriorRequestNotComplete",
-]);
-
-const TRANSIENT_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
-/** Codes of a connection that broke (the handler names them TimeoutError too, but they are not timeouts). */
-const CONNECTION_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ERR_STREAM_PREMATURE_CLOSE"]);
-const TRANSIENT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "TruncatedBodyError"]);
-
-interface ErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-  $response?: unknown;
-  cause?: unknown;
-}
-
-/** Whether an error is throttling ("slow down"): retry later, the request was not carried out. */
-export function isThrottlingError(err: unknown): boolean {
-  const e = err as ErrorShape | undefined;
-  return THROTTLING_NAMES.has(e?.name ?? "") || e?.$metadata?.httpStatusCode === 429;
-}
-
-/**
- * Whether an error is a transient fault: a timeout, a reset or refused connection, a truncated answer, a 5xx. The
- * request may or may not have been carried out.
- */
-export function isTransientError(err: unknown, depth = 0): boolean {
-  const e = err as ErrorShape | undefined;
-  if (!e || typeof e !== "object" || e.name === "AbortError") return false;
-  if (TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_CODES.has(e.code ?? "")) return true;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  if (status >= 500 && status <= 599) return true;
-  if (/^(aborted|socket hang up|premature close)$/i.test(e.message ?? "")) return true;
-  return e.cause !== undefined && depth < 5 && isTransientError(e.cause, depth + 1);
-}
-
-/** Whether an error is a fault worth retrying: throttling or transient. */
-export function isRetryableFault(err: unknown): boolean {
-  return isThrottlingError(err) || isTransientError(err);
-}
+export { isRetryableFault, isThrottlingError, isTransientError, THROTTLING_NAMES, TruncatedBodyError } from "./faults";
+export { FlzRetryStrategy, type RetryStrategyOptions } from "./retry-strategy";
 
 /**
  * Creations that are not idempotent: a retry after a lost answer would make a second resource. The factory never
@@ -99,9 +48,6 @@ export const NON_IDEMPOTENT_OPERATIONS: ReadonlySet<string> = new Set([
 
 /** Marks an error whose message names the call that gave up (errors.ts prints it as it is). */
 export const GAVE_UP = Symbol.for("flz.gaveUp");
-
-/** Marks an error the retry strategy must not retry. */
-const NO_SDK_RETRY = Symbol.for("flz.noSdkRetry");
 
 /** What one attempt of a call came to. */
 export interface AttemptEvent {
@@ -123,14 +69,6 @@ export interface AttemptEvent {
 
 /** Receives every attempt's outcome. */
 export type AttemptObserver = (event: AttemptEvent) => void;
-
-/** Thrown when a streamed answer ends before its announced length (a truncated body). */
-export class TruncatedBodyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TruncatedBodyError";
-  }
-}
 
 function timeoutError(message: string): Error {
   return Object.assign(new Error(message), { name: "TimeoutError", code: "ETIMEDOUT" });
@@ -234,6 +172,27 @@ async function bufferSmallBodies(output: Record<string, unknown>, contentLength:
   }
 }
 
+/** Marks, in a command's handler context, that its caller reads the streamed answer itself. */
+const PASS_BODY = Symbol.for("flz.passBodyThrough");
+
+/**
+ * Lets the caller of `command` read its streamed answer itself instead of the attempt reading it first. The body's
+ * deadline stays: the attempt's budget destroys a body that has not ended by then (a `TimeoutError`), and the
+ * caller must treat a body that ends short, or fails, as a transient fault and retry the call (the SDK's own retries
+ * no longer see it). For callers that copy large answers somewhere of their own, once.
+ */
+export function passBodyThrough<I extends object, O extends MetadataBearer>(command: {
+  readonly middlewareStack: MiddlewareStack<I, O>;
+}): void {
+  command.middlewareStack.add(
+    (next, context) => (args) => {
+      (context as Record<symbol, unknown>)[PASS_BODY] = true;
+      return next(args);
+    },
+    { step: "initialize", name: "flzPassBodyThrough" },
+  );
+}
+
 /** Outcome of an attempt's error, for observers. */
 function outcomeOf(err: unknown): AttemptEvent["outcome"] {
   if (isThrottlingError(err)) return "throttled";
@@ -267,6 +226,7 @@ interface MiddlewareResult {
 interface HandlerContext {
   commandName?: string;
   clientName?: string;
+  [PASS_BODY]?: boolean;
 }
 type Next = (args: MiddlewareArgs) => Promise<MiddlewareResult>;
 
@@ -307,6 +267,11 @@ export function attemptMiddleware(ctx: AttemptContext) {
       try {
         const result = await next(args);
         const response = result.response as { headers?: Record<string, string> } | undefined;
+        if (context[PASS_BODY]) {
+          // The caller reads the body; the watch set by the handler ends with it (end, close or error).
+          report("ok");
+          return result;
+        }
         const announced = headerValue(response?.headers, "content-length");
         await bufferSmallBodies(result.output, announced === undefined ? undefined : Number(announced));
         watch.release?.();
@@ -374,67 +339,4 @@ export function giveUpMiddleware(ctx: Pick<AttemptContext, "account" | "region" 
         throw err;
       }
     };
-}
-
-/** Retry token of {@link FlzRetryStrategy}. */
-class Token implements RetryToken {
-  constructor(
-    private readonly count: number,
-    private readonly delay: number,
-  ) {}
-  getRetryCount(): number {
-    return this.count;
-  }
-  getRetryDelay(): number {
-    return this.delay;
-  }
-}
-
-/** Options of {@link FlzRetryStrategy}. */
-export interface RetryStrategyOptions {
-  /** Attempts in all, the first included. */
-  readonly maxAttempts: number;
-  /** First backoff after a transient fault, ms. Default 100. */
-  readonly baseDelayMs?: number;
-  /** First backoff after throttling, ms. Default 500. */
-  readonly throttlingBaseDelayMs?: number;
-  /** Longest single backoff, ms. Default 20 000 (the SDK's own cap). */
-  readonly maxDelayMs?: number;
-  /** Randomness in [0, 1). Default `Math.random`. */
-  readonly random?: () => number;
-}
-
-/**
- * Retries throttling and transient faults `maxAttempts - 1` times with capped exponential backoff and full jitter
- * (as the SDK's standard mode does), but without a client-wide retry quota, and never a call marked non-idempotent.
- * The bound on retries is per call (attempts) and per attempt (timeouts.ts); a CLI process has no fleet of callers to
- * protect from a retry storm, and a hash of a million blocks must not stop retrying because earlier blocks did.
- */
-export class FlzRetryStrategy implements RetryStrategyV2 {
-  readonly mode = "standard";
-  constructor(private readonly options: RetryStrategyOptions) {}
-
-  async acquireInitialRetryToken(): Promise<RetryToken> {
-    return new Token(0, 0);
-  }
-
-  async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
-    const error = errorInfo.error as (object & { [NO_SDK_RETRY]?: boolean }) | undefined;
-    // The SDK's classification, widened by ours: a truncated body read inside the attempt is transient too.
-    const throttled = errorInfo.errorType === "THROTTLING" || isThrottlingError(error);
-    const retryable = throttled || errorInfo.errorType === "TRANSIENT" || isTransientError(error);
-    const attempts = token.getRetryCount() + 1;
-    if (!retryable || error?.[NO_SDK_RETRY] || attempts >= this.options.maxAttempts) {
-      throw new Error("no retry");
-    }
-    const base = throttled ? (this.options.throttlingBaseDelayMs ?? 500) : (this.options.baseDelayMs ?? 100);
-    const cap = this.options.maxDelayMs ?? 20_000;
-    let delay = Math.floor((this.options.random ?? Math.random)() * Math.min(cap, base * 2 ** token.getRetryCount()));
-    if (errorInfo.retryAfterHint) {
-      delay = Math.max(delay, Math.min(cap, errorInfo.retryAfterHint.getTime() - Date.now()));
-    }
-    return new Token(attempts, delay);
-  }
-
-  recordSuccess(): void {}
 }

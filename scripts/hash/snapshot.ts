@@ -10,25 +10,28 @@
  * positions ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
  * `window × blockSize`, whatever the snapshot size.
  *
- * Where the work goes (scripts/hash/snapshot-hashers.ts): each block is copied once into a pooled slot in shared
- * memory, verified there by a worker thread, and read from the same slot by the image digest on this thread; the
- * listing (snapshot-listing.ts) and the retries (snapshot-retry.ts) are their own modules.
+ * Where the work goes (scripts/hash/snapshot-hashers.ts): each block's body is read straight into a pooled slot in
+ * shared memory (snapshot-body.ts: the request passes its body through the attempt middleware, so the body is copied
+ * once, and a body that ends short or stalls is retried here with its request), verified there by a worker thread,
+ * and read from the same slot by the image digest; the listing (snapshot-listing.ts) and the retries
+ * (snapshot-retry.ts) are their own modules.
  *
  * Outputs: the image digest (SHA-256 over every block index in order, zeros for unlisted blocks: the `sha256sum` of a
  * raw image of a volume restored from the snapshot), AWS's LINEAR aggregate (SHA-256 over the concatenated per-block
  * checksums, in index order), per-block digests for a manifest, and the rate.
  */
 import { GetSnapshotBlockCommand, type EBSClient } from "@aws-sdk/client-ebs";
-import type { AttemptEvent } from "../aws/attempts";
+import { passBodyThrough, type AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
+import { discardBody, readBlockInto } from "./snapshot-body";
 import {
   BlockPool,
-  inlineVerifier,
   localImageDigest,
+  localSlots,
   nativeHash,
   savableHash,
-  type BlockVerifier,
+  type BlockSlots,
   type ImageDigest,
 } from "./snapshot-hashers";
 import { BlockListing, type ListedBlock } from "./snapshot-listing";
@@ -160,12 +163,12 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
   // AWS-sized blocks: one pooled slot per listing position that can be in flight (the reorder window), both SHA-256
   // passes on workers. Small blocks (the emulator's 512 bytes) cost more to hand over than to hash here.
   const pool = blockSize >= 64 * 1024 ? new BlockPool(window, blockSize) : undefined;
-  const verifier: BlockVerifier = pool?.verifier ?? inlineVerifier;
+  const slots: BlockSlots = pool ?? localSlots(window, blockSize);
   try {
     return await hashBlocks();
   } finally {
     stopObserving?.();
-    await verifier.close();
+    await slots.close();
   }
 
   async function hashBlocks(): Promise<SnapshotDigest> {
@@ -238,35 +241,44 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       return mine;
     };
 
-    const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
-      let last = "";
-      for (let attempt = 0; attempt <= checksumRetries; attempt++) {
-        const res = await call(() =>
-          options.ebs.send(
-            new GetSnapshotBlockCommand({
-              SnapshotId: options.snapshotId,
-              BlockIndex: block.index,
-              BlockToken: block.token,
-            }),
-          ),
-        );
+    // One request, its body read straight into the block's slot, inside the retried call: a body that ends short,
+    // fails or stalls (destroyed at the attempt's deadline) is retried with its request, like a reset.
+    const fetchInto = (block: ListedBlock, slot: Uint8Array) =>
+      call(async () => {
+        const command = new GetSnapshotBlockCommand({
+          SnapshotId: options.snapshotId,
+          BlockIndex: block.index,
+          BlockToken: block.token,
+        });
+        passBodyThrough(command);
+        const res = await options.ebs.send(command);
         if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
+          discardBody(res.BlockData);
           throw new OperationError(
             `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
           );
         }
-        const fetched = res.BlockData ? await res.BlockData.transformToByteArray() : new Uint8Array();
-        if (fetched.length !== blockSize) {
-          last = `${fetched.length} bytes instead of ${blockSize}`;
+        const length = await readBlockInto(res.BlockData, slot, res.DataLength);
+        return { length, checksum: res.Checksum ?? "" };
+      });
+
+    const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
+      const slot = slots.slot(position);
+      let last = "";
+      for (let attempt = 0; attempt <= checksumRetries; attempt++) {
+        const { length, checksum: returned } = await fetchInto(block, slot);
+        if (length !== blockSize) {
+          last = `${length > blockSize ? "more than " : ""}${Math.min(length, blockSize)} bytes instead of ${blockSize}`;
           continue;
         }
-        const { data, sha256: computed } = await verifier.verify(position, fetched);
-        const returned = res.Checksum ?? "";
-        if (computed.toString("base64") === returned) {
+        // Compared as bytes: the service's base64 decoded once (32 bytes), no string made of our digest.
+        const expected = Buffer.from(returned, "base64");
+        const computed = await slots.verify(position);
+        if (expected.length === 32 && Buffer.compare(computed, expected) === 0) {
           if (attempt > 0) mismatchesRecovered++;
-          return { index: block.index, data, checksum: computed };
+          return { index: block.index, data: slot, checksum: expected };
         }
-        last = `data hashes to ${computed.toString("base64")} but the service returned checksum ${returned || "(none)"}`;
+        last = `data hashes to ${Buffer.from(computed).toString("base64")} but the service returned checksum ${returned || "(none)"}`;
       }
       throw new OperationError(
         `block ${block.index} of ${options.snapshotId} failed verification ${checksumRetries + 1} times: ${last}; the snapshot's data cannot be vouched for`,

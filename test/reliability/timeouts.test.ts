@@ -5,11 +5,13 @@
  * operation and the resource in one line when the attempts run out. Driven through the fault proxy, in process.
  */
 import { expect } from "chai";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { CreateVolumeCommand, CreateSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientFactory } from "../../scripts/aws/clients";
-import type { AttemptEvent } from "../../scripts/aws/attempts";
+import { isTransientError, passBodyThrough, type AttemptEvent } from "../../scripts/aws/attempts";
 import { attemptBudgetMs, callBudgetMs, DEFAULT_TIMEOUTS, parseTimeouts } from "../../scripts/aws/timeouts";
 import { describeError, UsageError } from "../../scripts/errors";
 import { useEmulator } from "../support/emulator";
@@ -65,6 +67,50 @@ describe("time-bounded AWS calls through the client factory (fault proxy)", func
     const out = await s3().send(new GetObjectCommand({ Bucket: "stall-bucket", Key: "k" }));
     expect(await out.Body?.transformToString()).to.have.length(4096);
     expect(events.map((e) => e.outcome)).to.deep.equal(["transient", "transient", "ok"]);
+  });
+
+  describe("a command marked to pass its body through (its caller reads the stream)", () => {
+    const readVia = async (client: S3Client, bucket: string): Promise<string> => {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: "k" });
+      passBodyThrough(command);
+      const out = await client.send(command);
+      const chunks: Buffer[] = [];
+      for await (const chunk of out.Body as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks).toString();
+    };
+
+    it("gets the body as a stream; a body cut short fails the caller's read, not the attempt", async () => {
+      await s3().send(new CreateBucketCommand({ Bucket: "pass-bucket" }));
+      await s3().send(new PutObjectCommand({ Bucket: "pass-bucket", Key: "k", Body: "y".repeat(4096) }));
+      expect(await readVia(s3(), "pass-bucket")).to.equal("y".repeat(4096));
+      events = [];
+      proxy.add({ operation: "s3:GetObject", when: "after", fault: "truncate" });
+      const run = await timed(() => readVia(s3(), "pass-bucket"));
+      expect(events.filter((e) => e.operation === "GetObject").map((e) => e.outcome)).to.deep.equal(["ok"]);
+      expect(isTransientError(run.error), String(run.error)).to.equal(true);
+    });
+
+    it("still destroys a body that stalls after its headers at the attempt's deadline (a TimeoutError)", async () => {
+      // The fault proxy's stall sends no headers: a server of its own sends them and 100 bytes of 4096, then nothing.
+      const server = createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "4096" });
+        res.write("z".repeat(100));
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const saved = process.env.AWS_ENDPOINT_URL;
+      process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const stalling = new ClientFactory({ timeouts: parseTimeouts("all=1500,connect=500,idle=60000") });
+      try {
+        const run = await timed(() => readVia(stalling.client(S3Client, { region: "us-east-1" }), "stalled"));
+        expect((run.error as Error | undefined)?.name).to.equal("TimeoutError");
+        expect(isTransientError(run.error)).to.equal(true);
+      } finally {
+        stalling.destroy();
+        process.env.AWS_ENDPOINT_URL = saved;
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    });
   });
 
   it("stops after its attempts with one line naming the operation, the resource and why", async () => {

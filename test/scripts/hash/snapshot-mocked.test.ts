@@ -2,6 +2,7 @@
 // once and then good data): the real calls are exercised against aws-sdk-client-mock.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import {
   EBSClient,
@@ -31,6 +32,23 @@ function blockResponse(data: Buffer, checksumOf: Buffer = data) {
     Checksum: createHash("sha256").update(checksumOf).digest("base64"),
     ChecksumAlgorithm: "SHA256" as const,
   };
+}
+
+/** An answer whose body is a Node stream, as a real (passed-through) GetSnapshotBlock answer is. */
+function streamedResponse(body: Readable, checksumOf: Buffer, dataLength = BLOCK) {
+  return {
+    BlockData: body as never,
+    DataLength: dataLength,
+    Checksum: createHash("sha256").update(checksumOf).digest("base64"),
+    ChecksumAlgorithm: "SHA256" as const,
+  };
+}
+
+/** `data` in 64 KiB chunks, as a socket delivers it. */
+function chunked(data: Buffer): Readable {
+  return Readable.from(
+    Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536)),
+  );
 }
 
 describe("snapshot hashing: paging, throttling, refetching and the reorder window (mocked EBS)", () => {
@@ -182,6 +200,98 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
       error = err as Error;
     }
     expect(error?.message).to.contain("listed block 4 after block 9");
+  });
+
+  describe("a block's body streamed straight into its pool slot", () => {
+    const good = blockBytes(7, BLOCK);
+    const listOne = () =>
+      mock
+        .on(ListSnapshotBlocksCommand)
+        .resolves({ Blocks: [{ BlockIndex: 7, BlockToken: "t" }], BlockSize: BLOCK, VolumeSize: 1 });
+    const expected = () => imageDigest(new Map([[7, good]]));
+
+    it("retries a body that ends before its announced length, with its request", async () => {
+      listOne();
+      mock
+        .on(GetSnapshotBlockCommand)
+        .resolvesOnce(streamedResponse(chunked(good.subarray(0, 3 * 65536 + 100)), good))
+        .callsFake(() => streamedResponse(chunked(good), good));
+      const digest = await hashSnapshot({ ebs, snapshotId: "snap-short", sleep: async () => undefined });
+      expect(digest.faultsRetried).to.equal(1);
+      expect(digest.checksumRetries).to.equal(0);
+      expect(digest.imageSha256).to.equal(expected());
+      expect(mock.commandCalls(GetSnapshotBlockCommand)).to.have.length(2);
+    });
+
+    it("retries a body that stalled and was destroyed at the attempt's deadline", async () => {
+      listOne();
+      const stalled = new Readable({ read() {} });
+      stalled.push(good.subarray(0, 65536));
+      // What TimedHttpHandler does to a body that has not ended by the attempt's deadline.
+      setTimeout(
+        () => stalled.destroy(Object.assign(new Error("the answer's body did not arrive"), { name: "TimeoutError" })),
+        10,
+      );
+      mock
+        .on(GetSnapshotBlockCommand)
+        .resolvesOnce(streamedResponse(stalled, good))
+        .callsFake(() => streamedResponse(chunked(good), good));
+      const digest = await hashSnapshot({ ebs, snapshotId: "snap-stall", sleep: async () => undefined });
+      expect(digest.faultsRetried).to.equal(1);
+      expect(digest.imageSha256).to.equal(expected());
+    });
+
+    it("refetches a streamed block whose bytes do not match the checksum, and never hashes the bad bytes", async () => {
+      listOne();
+      const corrupt = Buffer.from(good);
+      corrupt[BLOCK - 1] ^= 0x01;
+      mock
+        .on(GetSnapshotBlockCommand)
+        .resolvesOnce(streamedResponse(chunked(corrupt), good))
+        .callsFake(() => streamedResponse(chunked(good), good));
+      const digest = await hashSnapshot({ ebs, snapshotId: "snap-bad", sleep: async () => undefined });
+      expect(digest.checksumRetries).to.equal(1);
+      expect(digest.imageSha256).to.equal(expected());
+    });
+
+    it("refuses a block whose streamed checksum never matches, naming the block", async () => {
+      listOne();
+      const corrupt = Buffer.from(good);
+      corrupt[0] ^= 0x80;
+      mock.on(GetSnapshotBlockCommand).callsFake(() => streamedResponse(chunked(corrupt), good));
+      let error: Error | undefined;
+      try {
+        await hashSnapshot({ ebs, snapshotId: "snap-never", sleep: async () => undefined, checksumRetries: 2 });
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error?.message).to.contain("block 7 of snap-never failed verification 3 times");
+      expect(mock.commandCalls(GetSnapshotBlockCommand)).to.have.length(3);
+    });
+
+    it("refuses a body longer than a block without writing past its slot", async () => {
+      const next = blockBytes(8, BLOCK);
+      mock.on(ListSnapshotBlocksCommand).resolves({
+        Blocks: [7, 8].map((BlockIndex) => ({ BlockIndex, BlockToken: "t" })),
+        BlockSize: BLOCK,
+        VolumeSize: 1,
+      });
+      mock
+        .on(GetSnapshotBlockCommand, { BlockIndex: 7 })
+        .resolvesOnce(streamedResponse(chunked(Buffer.concat([good, Buffer.alloc(1)])), good, BLOCK + 1))
+        .callsFake(() => streamedResponse(chunked(good), good));
+      mock.on(GetSnapshotBlockCommand, { BlockIndex: 8 }).callsFake(() => streamedResponse(chunked(next), next));
+      const digest = await hashSnapshot({ ebs, snapshotId: "snap-long", concurrency: 1, window: 2 });
+      expect(digest.checksumRetries).to.equal(1);
+      expect(digest.imageSha256).to.equal(
+        imageDigest(
+          new Map([
+            [7, good],
+            [8, next],
+          ]),
+        ),
+      );
+    });
   });
 
   it("spreads backoff with full jitter under a cap", () => {
