@@ -188,9 +188,12 @@ async function hashWithManifest(
   let workerError: Error | undefined;
   worker.on("error", (err) => (workerError = err));
   // The worker ends with 0 after the last chunk or when told to stop; anything else is a failure.
-  worker.on("exit", (code) => {
-    if (code !== 0) workerError ??= new Error(`the block-hashing worker exited with code ${code}`);
-  });
+  const exited = new Promise<void>((resolve) =>
+    worker.on("exit", (code) => {
+      if (code !== 0) workerError ??= new Error(`the block-hashing worker exited with code ${code}`);
+      resolve();
+    }),
+  );
 
   const whole = createHash("sha256");
   let bytes = 0;
@@ -241,7 +244,7 @@ async function hashWithManifest(
   // event loop runs once, so a worker that failed to start or died is noticed.
   const awaitWorker = async (pulse: number): Promise<void> => {
     if (Atomics.load(ctl, CONTROL.FAILED) === 1 || workerError) {
-      await yieldToEventLoop(); // let the worker's error event arrive, to report it
+      await exited; // a failed worker throws, so it ends; its error event comes first, to report it
       throw workerError ?? new Error("the block-hashing worker failed");
     }
     if (Atomics.wait(ctl, CONTROL.WORKER_PULSE, pulse, 50) === "timed-out") await yieldToEventLoop();
