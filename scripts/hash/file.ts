@@ -8,11 +8,11 @@
  * loop keeps pace with `openssl dgst -sha256`.
  *
  * A manifest doubles the SHA-256 work (every byte goes into the whole digest and into its block's digest), and one
- * core runs one SHA-256 stream at a time, so the block digests run on a worker thread, reading the very bytes this
- * thread read: the chunks live in a ring of slots in shared memory, the worker hashes a slot's blocks while this
- * thread reads and hashes the next slots, and the two meet through two counters (`Atomics.wait`/`notify`), never a
- * message. The ring is small (8 MiB by default), so memory stays bounded and the bytes are still in the shared cache
- * when the worker reaches them.
+ * core runs one SHA-256 stream at a time, so the block digests run on a worker thread over the very bytes read for
+ * the whole digest: the chunks live in a small ring of slots in shared memory (memory stays bounded and the bytes are
+ * still in cache when the other thread reaches them), and the threads meet through counters (`Atomics.wait`/`notify`),
+ * never a message or a copy. The two threads also share the reading of a seekable input, so each does half of it
+ * besides its own SHA-256 pass; see scripts/hash/file-worker.ts for the protocol and why.
  *
  * The loop blocks this thread's event loop in slices of at most {@link YIELD_EVERY_BYTES}, then yields once, so
  * signals, timers and progress output keep working during a long hash.
@@ -211,9 +211,9 @@ async function hashWithManifest(
   };
   // Hands out the block digests of every chunk the worker has finished, in order. A slot counts as done on this side
   // only once both its whole-digest update and its block digests are through: the worker may refill it right after.
+  let published = 0; // this side's done count as last published
   const emit = (): void => {
     const done = Atomics.load(ctl, CONTROL.WORKER_DONE);
-    if (emitted === done) return;
     for (; emitted < done; emitted++) {
       const slot = emitted % slots;
       const blocks = Math.ceil(slotLengths[slot] / blockSize);
@@ -222,7 +222,8 @@ async function hashWithManifest(
         options.onBlock?.({ index: blockIndex++, sha256: out.toString("hex", at, at + 32) });
       }
     }
-    publish(CONTROL.MAIN_DONE, Math.min(hashed, emitted));
+    // Also after a whole-digest update alone, when the worker was ahead: a stale count would leave it waiting forever.
+    if (Math.min(hashed, emitted) !== published) publish(CONTROL.MAIN_DONE, (published = Math.min(hashed, emitted)));
   };
   const isRead = (k: number): boolean =>
     Atomics.load(ctl, !seekable || k % 2 === 0 ? CONTROL.MAIN_READ : CONTROL.WORKER_READ) > k;

@@ -125,6 +125,24 @@ describe("file hashing", () => {
     });
   }
 
+  it("keeps going when the worker runs ahead of the main thread (a slow consumer of block digests)", async () => {
+    const data = blockBytes(13, 120 * 4096 + 100);
+    const file = path.join(dir, "worker-ahead.bin");
+    writeFileSync(file, data);
+    const blocks: string[] = [];
+    const digest = await hashFile(file, {
+      manifest: true,
+      ...{ blockSize: 4096, blocksPerChunk: 1, chunks: 3 },
+      onBlock: (b) => {
+        // a busy millisecond per block: the main thread falls behind, the worker reaches every chunk first
+        for (const until = Date.now() + 1; Date.now() < until;);
+        blocks.push(b.sha256);
+      },
+    });
+    expect(digest.sha256).to.equal(sha256sum(file));
+    expect(blocks).to.deep.equal(blockDigests(data, 4096));
+  });
+
   for (const chunk of [0, 1, 6]) {
     it(`fails in one line, with no digest, when the block-hashing worker fails (at chunk ${chunk})`, async () => {
       const data = blockBytes(11, 20 * 4096 + 9);
