@@ -41,6 +41,8 @@ export interface HashFileOptions {
   readonly onBlock?: (block: ManifestBlock) => void;
   /** Called with the running byte count, about every 8 MiB and at the end. */
   readonly onProgress?: (bytes: number) => void;
+  /** @internal Measurement hook: the worker reads 1 chunk in this many of a seekable input (0: none). Default 2. */
+  readonly workerReadsEvery?: number;
   /** @internal Test hook: the block-hashing worker fails when it reaches this chunk (0-based). */
   readonly failWorkerAtChunk?: number;
 }
@@ -96,6 +98,7 @@ const READ_SIZE = 2 ** 20;
 // 2 GiB, the bytes each thread reads still in its cache when it hashes them.
 const MANIFEST_READ_SIZE = 2 ** 19;
 const DEFAULT_SLOTS = 4;
+const WORKER_READS_EVERY = 2;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -188,7 +191,8 @@ async function hashWithManifest(
   const out = Buffer.from(digests);
   const workerData: BlockWorkerData = {
     ...{ ring, control, lengths, digests, slots, chunkSize, blockSize },
-    fd: seekable ? fd : -1,
+    fd,
+    readEvery: seekable ? (options.workerReadsEvery ?? WORKER_READS_EVERY) : 0,
     failAt: options.failWorkerAtChunk ?? -1,
   };
   const worker = new Worker(BLOCK_WORKER, { eval: true, workerData });
@@ -232,8 +236,10 @@ async function hashWithManifest(
     // Also after a whole-digest update alone, when the worker was ahead: a stale count would leave it waiting forever.
     if (Math.min(hashed, emitted) !== published) publish(CONTROL.MAIN_DONE, (published = Math.min(hashed, emitted)));
   };
+  const workerReads = (k: number): boolean =>
+    workerData.readEvery > 0 && k % workerData.readEvery === workerData.readEvery - 1;
   const isRead = (k: number): boolean =>
-    Atomics.load(ctl, !seekable || k % 2 === 0 ? CONTROL.MAIN_READ : CONTROL.WORKER_READ) > k;
+    Atomics.load(ctl, workerReads(k) ? CONTROL.WORKER_READ : CONTROL.MAIN_READ) > k;
   const slotFree = (j: number): boolean =>
     Math.min(Atomics.load(ctl, CONTROL.MAIN_DONE), Atomics.load(ctl, CONTROL.WORKER_DONE)) > j - slots;
   // Reads this thread's chunks from `next` up to `k + READ_AHEAD` whose slots are free.
@@ -245,7 +251,7 @@ async function hashWithManifest(
       slotLengths[slot] = length;
       if (length < chunkSize) ended = true;
       publish(CONTROL.MAIN_READ, next + 1);
-      next += seekable ? 2 : 1; // the worker reads the odd chunks of a seekable input
+      next += workerReads(next + 1) ? 2 : 1;
     }
   };
   // Sleeps until the worker moves (its pulse changes from `pulse`), in short synchronous slices; between slices the

@@ -103,20 +103,22 @@ describe("file hashing", () => {
   // The two threads share the reading of a seekable file (even chunks here, odd ones on the worker) through a ring that
   // wraps many times; an odd number of slots puts each thread's chunks in every slot in turn. Sizes end in a chunk of
   // either parity, on a chunk boundary (the last read returns nothing) and mid-block.
-  for (const [slots, size] of [
-    [3, 50 * 4096 + 1],
-    [3, 51 * 4096],
-    [2, 48 * 4096 - 5],
-    [5, 37 * 4096 + 4095],
+  for (const [slots, size, every] of [
+    [3, 50 * 4096 + 1, 2],
+    [3, 51 * 4096, 2],
+    [2, 48 * 4096 - 5, 2],
+    [5, 37 * 4096 + 4095, 2],
+    [4, 44 * 4096 + 3, 3],
+    [3, 30 * 4096 - 1, 0],
   ]) {
-    it(`shares the reading across a wrapping ring of ${slots} slots on ${size} bytes, digests equal to openssl and node:crypto`, async () => {
+    it(`shares the reading (worker: 1 chunk in ${every || "none"}) across a wrapping ring of ${slots} slots on ${size} bytes, digests equal to openssl and node:crypto`, async () => {
       const data = blockBytes(slots, size);
       const file = path.join(dir, `ring-${slots}-${size}.bin`);
       writeFileSync(file, data);
       const blocks: string[] = [];
       const digest = await hashFile(file, {
         manifest: true,
-        ...{ blockSize: 4096, blocksPerChunk: 3, chunks: slots },
+        ...{ blockSize: 4096, blocksPerChunk: 3, chunks: slots, workerReadsEvery: every },
         onBlock: (b) => blocks.push(b.sha256),
       });
       expect(digest.sha256).to.equal(execFileSync("openssl", ["dgst", "-sha256", "-r", file]).toString().split(" ")[0]);
