@@ -100,6 +100,77 @@ describe("file hashing", () => {
     expect(blocks).to.deep.equal(blockDigests(data, 4096));
   });
 
+  // The two threads share the reading of a seekable file (even chunks here, odd ones on the worker) through a ring that
+  // wraps many times; an odd number of slots puts each thread's chunks in every slot in turn. Sizes end in a chunk of
+  // either parity, on a chunk boundary (the last read returns nothing) and mid-block.
+  for (const [slots, size, every] of [
+    [3, 50 * 4096 + 1, 2],
+    [3, 51 * 4096, 2],
+    [2, 48 * 4096 - 5, 2],
+    [5, 37 * 4096 + 4095, 2],
+    [4, 44 * 4096 + 3, 3],
+    [3, 30 * 4096 - 1, 0],
+  ]) {
+    it(`shares the reading (worker: 1 chunk in ${every || "none"}) across a wrapping ring of ${slots} slots on ${size} bytes, digests equal to openssl and node:crypto`, async () => {
+      const data = blockBytes(slots, size);
+      const file = path.join(dir, `ring-${slots}-${size}.bin`);
+      writeFileSync(file, data);
+      const blocks: string[] = [];
+      const digest = await hashFile(file, {
+        manifest: true,
+        ...{ blockSize: 4096, blocksPerChunk: 3, chunks: slots, workerReadsEvery: every },
+        onBlock: (b) => blocks.push(b.sha256),
+      });
+      expect(digest.sha256).to.equal(execFileSync("openssl", ["dgst", "-sha256", "-r", file]).toString().split(" ")[0]);
+      expect(digest.bytes).to.equal(size);
+      expect(blocks).to.deep.equal(blockDigests(data, 4096));
+    });
+  }
+
+  it("keeps going when the worker runs ahead of the main thread (a slow consumer of block digests)", async () => {
+    const data = blockBytes(13, 120 * 4096 + 100);
+    const file = path.join(dir, "worker-ahead.bin");
+    writeFileSync(file, data);
+    const blocks: string[] = [];
+    const digest = await hashFile(file, {
+      manifest: true,
+      ...{ blockSize: 4096, blocksPerChunk: 1, chunks: 3 },
+      onBlock: (b) => {
+        // a busy millisecond per block: the main thread falls behind, the worker reaches every chunk first
+        for (const until = Date.now() + 1; Date.now() < until;);
+        blocks.push(b.sha256);
+      },
+    });
+    expect(digest.sha256).to.equal(sha256sum(file));
+    expect(blocks).to.deep.equal(blockDigests(data, 4096));
+  });
+
+  for (const chunk of [0, 1, 6]) {
+    it(`fails in one line, with no digest, when the block-hashing worker fails (at chunk ${chunk})`, async () => {
+      const data = blockBytes(11, 20 * 4096 + 9);
+      const file = path.join(dir, `fail-${chunk}.bin`);
+      writeFileSync(file, data);
+      const blocks: string[] = [];
+      let failure: unknown;
+      try {
+        await hashFile(file, {
+          manifest: true,
+          ...{ blockSize: 4096, blocksPerChunk: 2, chunks: 3, failWorkerAtChunk: chunk },
+          onBlock: (b) => blocks.push(b.sha256),
+        });
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure, "no digest may come out of a failed hash").to.be.instanceOf(Error);
+      const message = (failure as Error).message;
+      expect(message).to.equal(`block-hashing worker test failure at chunk ${chunk}`);
+      expect(message).not.to.contain("\n");
+      // what was handed out before the failure is correct and in order
+      expect(blocks).to.deep.equal(blockDigests(data, 4096).slice(0, blocks.length));
+      expect(blocks.length).to.be.at.most(2 * chunk);
+    });
+  }
+
   it("hashes a stream that is not seekable (a named pipe fed in small writes)", async function () {
     if (process.platform === "win32") this.skip();
     const fifo = path.join(dir, "pipe");
@@ -111,7 +182,13 @@ describe("file hashing", () => {
     const writer = spawn("dd", [`if=${source}`, `of=${fifo}`, "bs=4096"], { stdio: "ignore" });
     const written = new Promise((r) => writer.once("exit", r));
     const blocks: string[] = [];
-    const digest = await hashFile(fifo, { manifest: true, onBlock: (b) => blocks.push(b.sha256) });
+    // a ring of 2 slots of 2 blocks: the main thread reads every chunk of a pipe, wrapping the ring many times
+    const digest = await hashFile(fifo, {
+      manifest: true,
+      blocksPerChunk: 1,
+      chunks: 2,
+      onBlock: (b) => blocks.push(b.sha256),
+    });
     await written;
     expect(digest.sha256).to.equal(sha256sum(source));
     expect(blocks).to.deep.equal(blockDigests(data));
