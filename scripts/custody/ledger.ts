@@ -206,7 +206,7 @@ class BucketLedger implements EvidenceBucketLedger {
    */
   async records(): Promise<CustodyRecord[]> {
     const [inventory, publicKeyPem] = await Promise.all([
-      readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed" }),
+      readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed", remembered: true }),
       this.kmsPublicKey(),
     ]);
     const audit = auditInventory(inventory, { caseId: this.caseId, publicKeyPem });
