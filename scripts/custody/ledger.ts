@@ -45,7 +45,7 @@ import {
   publicKeyKey,
   publicKeyPemFromDer,
 } from "./record";
-import { RecordWriter, type WriterContext } from "./record-writer";
+import { RecordTakenError, RecordWriter, type WriterContext } from "./record-writer";
 import { custodyRetentionDays } from "./retention";
 import { CustodyStore, isConditionalConflict } from "./store";
 import type { CustodyEvent, CustodyLedger, CustodyRecord } from "./types";
@@ -314,8 +314,9 @@ class BucketLedger implements EvidenceBucketLedger {
       const first = signed[0].sequence;
       const key = journalKey(this.caseId, first);
       const body = serialiseJournal(this.caseId, signed);
+      let claimed: string | undefined;
       try {
-        await this.writer.claim(key, body, ctx);
+        claimed = await this.writer.claim(key, body, ctx);
       } catch (err) {
         if (!isConditionalConflict(err)) throw err;
         const followed = await this.claims.follow(head, ctx.publicKeyPem, { first, body });
@@ -335,8 +336,41 @@ class BucketLedger implements EvidenceBucketLedger {
         // The journal there is this very batch's (an SDK retry of a claim that had landed): it is ours.
       }
       this.contention = Math.floor(this.contention / 2);
-      return this.writeClaimed(signed, key, ctx);
+      const outcomes = await this.writeClaimed(signed, key, ctx);
+      const contest = await this.contestedClaim(outcomes, key, first, claimed);
+      if (contest === "lost") {
+        // Nothing of this batch was stored and the claim's first version is another writer's: a lost claim after
+        // all. Re-open the case from the listing (first versions decide; the journal's current version is ours).
+        const opened = await this.openHead(ctx, true);
+        head = opened.head;
+        this.head = head;
+        this.contention = Math.min(this.contention + 1, 10);
+        await this.backoff();
+        continue;
+      }
+      if (contest === "refused")
+        return outcomes.map((o) => ("error" in o ? { error: contestedError(o.error, this.store.url(key)) } : o));
+      return outcomes;
     }
+  }
+
+  /**
+   * After a record key of this batch was found holding another record: whether the batch's claim was contested, i.e.
+   * the journal key's first version (the claim) is not the version this writer created. S3's conditional creates are
+   * atomic, so on S3 this does not happen; a store that let two creates of one key succeed (the emulator under load)
+   * does. `lost` when nothing of the batch was stored (the writer re-chains after the real claim and goes on),
+   * `refused` when some of it was (the chain now mixes two claims' records: nothing more is written), `no` otherwise.
+   */
+  private async contestedClaim(
+    outcomes: BatchOutcome[],
+    key: string,
+    first: number,
+    claimed: string | undefined,
+  ): Promise<"no" | "lost" | "refused"> {
+    if (!claimed || !outcomes.some((o) => "error" in o && o.error instanceof RecordTakenError)) return "no";
+    const claim = indexListing(this.caseId, await this.store.listVersions(key)).journals.get(first);
+    if (!claim || claim.versionId === claimed) return "no";
+    return outcomes.every((o) => "error" in o && o.error instanceof RecordTakenError) ? "lost" : "refused";
   }
 
   /** Writes the records of a batch this writer has claimed, and checks the retention of everything written. */
@@ -428,6 +462,14 @@ class BucketLedger implements EvidenceBucketLedger {
       hasPublicKey: opened.hasPublicKey,
     };
   }
+}
+
+/** The refusal of a record whose batch's claim was accepted twice by the store. */
+function contestedError(error: unknown, journal: string): unknown {
+  if (!(error instanceof RecordTakenError)) return error;
+  return new OperationError(
+    `${error.message}: the claim ${journal} was accepted twice (S3 refuses the second of two conditional creates of one key; this store did not), and records of both claims were stored`,
+  );
 }
 
 /** One queued append. */
