@@ -260,8 +260,7 @@ export class CustodyStore {
     versionId?: string,
     options: ReadOptions = {},
   ): Promise<ReadVersion | "delete-marker" | undefined> {
-    const known =
-      versionId === undefined || options.fresh ? undefined : this.versions.get(versionKey(key, versionId));
+    const known = versionId === undefined || options.fresh ? undefined : this.versions.get(versionKey(key, versionId));
     if (known) return known;
     const read = await this.readUncached(key, versionId);
     if (read && read !== "delete-marker" && read.versionId) this.remember(key, read);
