@@ -238,6 +238,7 @@ class BucketLedger implements EvidenceBucketLedger {
     const time = this.now().toISOString();
     let signedAfter: { head: Head; records: CustodyRecord[] } | undefined;
     for (;;) {
+      const attemptStarted = performance.now();
       if (signedAfter?.head !== head) {
         const sealed = chainEvents(events, head, { caseId: this.caseId, actor: ctx.actor, time });
         signedAfter = { head, records: await this.writer.sealAll(sealed, ctx) };
@@ -259,10 +260,12 @@ class BucketLedger implements EvidenceBucketLedger {
             throw new OperationError(
               `could not append to case ${this.caseId}: ${stalled} attempts in a row found sequence ${first} claimed without a journal that could be read yet; retry`,
             );
+          // How busy the case is: records other writers claimed during this one attempt (sign, claim, follow).
+          const landed = followed.head.sequence - head.sequence;
           if (progressed) head = followed.head;
           this.head = head;
           this.contention = Math.min(this.contention + 1, 10);
-          await this.backoff();
+          await this.backoff(landed * (performance.now() - attemptStarted));
           continue;
         }
         // The journal there is this very batch's (an SDK retry of a claim that had landed): it is ours.
@@ -368,11 +371,15 @@ class BucketLedger implements EvidenceBucketLedger {
 
   /**
    * Waits after a lost claim: full jitter over a window that doubles with the writer's recent lost claims (and shrinks
-   * as it wins), so writers that keep colliding spread out instead of colliding in lockstep.
+   * as it wins), so writers that keep colliding spread out instead of colliding in lockstep. Unless a longest wait is
+   * configured, the window may grow past 400 ms to what the case's traffic says (`busyMs`: the records others claimed
+   * during the lost attempt times its duration, up to 5 s): with dozens of writers on one case (one Lambda container
+   * per concurrent task) and ~100 ms per request, a 400 ms window made each record cost about seven lost claims,
+   * each a Sign, a create and reads, for the same chain throughput (one claim at a time).
    */
-  private async backoff(): Promise<void> {
+  private async backoff(busyMs = 0): Promise<void> {
     const base = this.options.backoffBaseMs ?? 10;
-    const max = this.options.backoffMaxMs ?? 400;
+    const max = this.options.backoffMaxMs ?? Math.min(5000, Math.max(400, busyMs));
     const random = this.options.random ?? Math.random;
     await (this.options.sleep ?? realSleep)(Math.round(random() * Math.min(max, base * 2 ** this.contention)));
   }
