@@ -6,6 +6,7 @@
  */
 import { OperationError } from "../errors";
 import { journalKey, journalPrefix, journalProblem, missingSequences, type BatchJournal } from "./batch";
+import { listCustodyVersions } from "./inventory";
 import { indexListing, planOpen, uncoveredRecords, type ClaimListing, type Slot } from "./claims";
 import { custodyPrefix, GENESIS_HASH, recordKey } from "./record";
 import type { CustodyStore } from "./store";
@@ -146,8 +147,9 @@ export class ClaimReader {
   }
 
   /**
-   * Lists the record and journal prefixes and indexes them. In parallel, a claim can land between the two listings
-   * (its record seen, its journal not); `sequential` lists the records first, so every record listed has its journal,
+   * Lists the record and journal prefixes and indexes them, in one listing (inventory.ts). A listing is not a
+   * snapshot: a claim can land while it runs, its journal key passed already (journal keys sort first) and its record
+   * seen; `sequential` lists the records first and the journals after, so every record listed has its journal,
    * created before it, in the journal listing that follows.
    */
   private async listClaims(sequential: boolean): Promise<ClaimListing> {
@@ -157,8 +159,7 @@ export class ClaimReader {
       const r = await records();
       return indexListing(this.caseId, [...r, ...(await journals())]);
     }
-    const [r, j] = await Promise.all([records(), journals()]);
-    return indexListing(this.caseId, [...r, ...j]);
+    return indexListing(this.caseId, await listCustodyVersions(this.store, this.caseId));
   }
 
   /**

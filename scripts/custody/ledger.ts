@@ -26,9 +26,7 @@ import { KMSClient, GetPublicKeyCommand } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import type { ClientFactory } from "../aws/clients";
-import { realSleep, type Sleep } from "../aws/backoff";
-import type { LandingZone } from "../contract";
+import { realSleep } from "../aws/backoff";
 import { describeError, OperationError, UsageError } from "../errors";
 import { auditInventory } from "./audit";
 import { chainEvents, journalKey, serialiseJournal } from "./batch";
@@ -45,80 +43,14 @@ import {
   publicKeyKey,
   publicKeyPemFromDer,
 } from "./record";
-import { RecordWriter, type WriterContext } from "./record-writer";
+import { regionOfKeyArn, type Completion, type EvidenceBucketLedger, type OpenLedgerOptions } from "./ledger-api";
+import { RecordTakenError, RecordWriter, type WriterContext } from "./record-writer";
 import { custodyRetentionDays } from "./retention";
 import { CustodyStore, isConditionalConflict } from "./store";
-import type { CustodyEvent, CustodyLedger, CustodyRecord } from "./types";
+import type { CustodyEvent, CustodyRecord } from "./types";
 
 export { isConditionalConflict, isMissingObject, sha256Base64 } from "./store";
-
-/** Options of {@link openLedger}. */
-export interface OpenLedgerOptions {
-  /** Client factory acting in the forensic account (pass `forensicRoleArn: lz.forensicResponderRoleArn`). */
-  readonly factory: ClientFactory;
-  /** The landing-zone contract: evidence bucket, home region, custody signing key. */
-  readonly landingZone: LandingZone;
-  /** Case ID; see `CASE_ID_PATTERN` in record.ts. */
-  readonly caseId: string;
-  /** Clock, for tests. Default: the system clock. */
-  readonly now?: () => Date;
-  /**
-   * Claim attempts in a row that make no progress (no claim after the head could be followed) before an append gives
-   * up. Default 40. Conflicts in which other writers' batches are followed never count: an append keeps going for as
-   * long as the case's chain keeps growing.
-   */
-  readonly maxStalledAttempts?: number;
-  /** Most records written in one batch (group commit). Default 256 (a journal of a few hundred KiB). */
-  readonly maxBatch?: number;
-  /** Most KMS Sign requests, and most S3 writes, in flight at once. Default 32. */
-  readonly parallelRequests?: number;
-  /** Days of COMPLIANCE retention asked for. Default: the bucket's COMPLIANCE default, at least 365 (retention.ts). */
-  readonly retentionDays?: number;
-  /** First backoff after a lost claim, ms (doubling per conflict in a row, full jitter). Default 10. */
-  readonly backoffBaseMs?: number;
-  /** Longest backoff after a lost claim, ms. Default 400. */
-  readonly backoffMaxMs?: number;
-  /** Randomness for the jitter, for tests. */
-  readonly random?: () => number;
-  /** Sleep, for tests. */
-  readonly sleep?: Sleep;
-  /** Attempts per object read (truncated bodies, resets). Default 6. */
-  readonly readAttempts?: number;
-}
-
-/** What {@link EvidenceBucketLedger.complete} found and did. */
-export interface Completion {
-  /** Journals that held records not yet written under their own keys. */
-  readonly journals: string[];
-  /** Sequences copied from those journals (or that would be, in a dry run). */
-  readonly sequences: number[];
-  /** The last claimed record afterwards, if any. */
-  readonly head?: { readonly sequence: number; readonly hash: string };
-}
-
-/** The S3-backed ledger: the {@link CustodyLedger} contract plus what `flz custody` needs to verify and export. */
-export interface EvidenceBucketLedger extends CustodyLedger {
-  /** The evidence bucket holding the case. */
-  readonly bucket: string;
-  /** The case's stored copy of the custody public key (PEM), or undefined when none. Never a trust anchor. */
-  storedPublicKey(): Promise<string | undefined>;
-  /** The custody key's public key as KMS returns it now (PEM). */
-  kmsPublicKey(): Promise<string>;
-  /** The first stored version of every record key, in sequence order (what an export holds). */
-  storedRecords(): Promise<StoredRecord[]>;
-  /** Every version and delete marker under the case's prefix (or only its custody objects), read. */
-  inventory(scope?: "case" | "custody"): Promise<CaseInventory>;
-  /** Copies records claimed but never written (their writer stopped) from their verified journals; signs nothing. */
-  complete(options?: { readonly dryRun?: boolean }): Promise<Completion>;
-}
-
-/** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
-export function regionOfKeyArn(arn: string): string {
-  const region = arn.split(":")[3];
-  if (!region)
-    throw new UsageError(`custody signing key ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
-  return region;
-}
+export { regionOfKeyArn, type Completion, type EvidenceBucketLedger, type OpenLedgerOptions } from "./ledger-api";
 
 /** Opens a case's ledger in the evidence bucket. Nothing is written until the first append. */
 export async function openLedger(options: OpenLedgerOptions): Promise<EvidenceBucketLedger> {
@@ -206,7 +138,7 @@ class BucketLedger implements EvidenceBucketLedger {
    */
   async records(): Promise<CustodyRecord[]> {
     const [inventory, publicKeyPem] = await Promise.all([
-      readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed" }),
+      readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed", remembered: true }),
       this.kmsPublicKey(),
     ]);
     const audit = auditInventory(inventory, { caseId: this.caseId, publicKeyPem });
@@ -306,6 +238,7 @@ class BucketLedger implements EvidenceBucketLedger {
     const time = this.now().toISOString();
     let signedAfter: { head: Head; records: CustodyRecord[] } | undefined;
     for (;;) {
+      const attemptStarted = performance.now();
       if (signedAfter?.head !== head) {
         const sealed = chainEvents(events, head, { caseId: this.caseId, actor: ctx.actor, time });
         signedAfter = { head, records: await this.writer.sealAll(sealed, ctx) };
@@ -314,8 +247,9 @@ class BucketLedger implements EvidenceBucketLedger {
       const first = signed[0].sequence;
       const key = journalKey(this.caseId, first);
       const body = serialiseJournal(this.caseId, signed);
+      let claimed: string | undefined;
       try {
-        await this.writer.claim(key, body, ctx);
+        claimed = await this.writer.claim(key, body, ctx);
       } catch (err) {
         if (!isConditionalConflict(err)) throw err;
         const followed = await this.claims.follow(head, ctx.publicKeyPem, { first, body });
@@ -326,17 +260,52 @@ class BucketLedger implements EvidenceBucketLedger {
             throw new OperationError(
               `could not append to case ${this.caseId}: ${stalled} attempts in a row found sequence ${first} claimed without a journal that could be read yet; retry`,
             );
+          // How busy the case is: records other writers claimed during this one attempt (sign, claim, follow).
+          const landed = followed.head.sequence - head.sequence;
           if (progressed) head = followed.head;
           this.head = head;
           this.contention = Math.min(this.contention + 1, 10);
-          await this.backoff();
+          await this.backoff(landed * (performance.now() - attemptStarted));
           continue;
         }
         // The journal there is this very batch's (an SDK retry of a claim that had landed): it is ours.
       }
       this.contention = Math.floor(this.contention / 2);
-      return this.writeClaimed(signed, key, ctx);
+      const outcomes = await this.writeClaimed(signed, key, ctx);
+      const contest = await this.contestedClaim(outcomes, key, first, claimed);
+      if (contest === "lost") {
+        // Nothing of this batch was stored and the claim's first version is another writer's: a lost claim after
+        // all. Re-open the case from the listing (first versions decide; the journal's current version is ours).
+        const opened = await this.openHead(ctx, true);
+        head = opened.head;
+        this.head = head;
+        this.contention = Math.min(this.contention + 1, 10);
+        await this.backoff();
+        continue;
+      }
+      if (contest === "refused")
+        return outcomes.map((o) => ("error" in o ? { error: contestedError(o.error, this.store.url(key)) } : o));
+      return outcomes;
     }
+  }
+
+  /**
+   * After a record key of this batch was found holding another record: whether the batch's claim was contested, i.e.
+   * the journal key's first version (the claim) is not the version this writer created. S3's conditional creates are
+   * atomic, so on S3 this does not happen; a store that let two creates of one key succeed (the emulator under load)
+   * does. `lost` when nothing of the batch was stored (the writer re-chains after the real claim and goes on),
+   * `refused` when some of it was (the chain now mixes two claims' records: nothing more is written), `no` otherwise.
+   */
+  private async contestedClaim(
+    outcomes: BatchOutcome[],
+    key: string,
+    first: number,
+    claimed: string | undefined,
+  ): Promise<"no" | "lost" | "refused"> {
+    if (!claimed || !outcomes.some((o) => "error" in o && o.error instanceof RecordTakenError)) return "no";
+    const claim = indexListing(this.caseId, await this.store.listVersions(key)).journals.get(first);
+    if (!claim || claim.versionId === claimed) return "no";
+    return outcomes.every((o) => "error" in o && o.error instanceof RecordTakenError) ? "lost" : "refused";
   }
 
   /** Writes the records of a batch this writer has claimed, and checks the retention of everything written. */
@@ -402,11 +371,15 @@ class BucketLedger implements EvidenceBucketLedger {
 
   /**
    * Waits after a lost claim: full jitter over a window that doubles with the writer's recent lost claims (and shrinks
-   * as it wins), so writers that keep colliding spread out instead of colliding in lockstep.
+   * as it wins), so writers that keep colliding spread out instead of colliding in lockstep. Unless a longest wait is
+   * configured, the window may grow past 400 ms to what the case's traffic says (`busyMs`: the records others claimed
+   * during the lost attempt times its duration, up to 5 s): with dozens of writers on one case (one Lambda container
+   * per concurrent task) and ~100 ms per request, a 400 ms window made each record cost about seven lost claims,
+   * each a Sign, a create and reads, for the same chain throughput (one claim at a time).
    */
-  private async backoff(): Promise<void> {
+  private async backoff(busyMs = 0): Promise<void> {
     const base = this.options.backoffBaseMs ?? 10;
-    const max = this.options.backoffMaxMs ?? 400;
+    const max = this.options.backoffMaxMs ?? Math.min(5000, Math.max(400, busyMs));
     const random = this.options.random ?? Math.random;
     await (this.options.sleep ?? realSleep)(Math.round(random() * Math.min(max, base * 2 ** this.contention)));
   }
@@ -428,6 +401,14 @@ class BucketLedger implements EvidenceBucketLedger {
       hasPublicKey: opened.hasPublicKey,
     };
   }
+}
+
+/** The refusal of a record whose batch's claim was accepted twice by the store. */
+function contestedError(error: unknown, journal: string): unknown {
+  if (!(error instanceof RecordTakenError)) return error;
+  return new OperationError(
+    `${error.message}: the claim ${journal} was accepted twice (S3 refuses the second of two conditional creates of one key; this store did not), and records of both claims were stored`,
+  );
 }
 
 /** One queued append. */

@@ -46,6 +46,26 @@ export interface RecordWriterOptions {
   readonly parallelRequests: number;
 }
 
+/**
+ * A record key of a claimed batch already held another record. On S3 a batch's claim is exclusive (an atomic
+ * conditional create), so this means either that the claim was not this writer's after all (a store that let two
+ * conditional creates of one journal key succeed: the emulator under load did) or that something other than flz wrote
+ * there. The ledger tells the two apart (ledger.ts).
+ */
+export class RecordTakenError extends OperationError {
+  /**
+   * @param sequence the record's sequence
+   * @param message what was found, for the user
+   */
+  constructor(
+    readonly sequence: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RecordTakenError";
+  }
+}
+
 /** Signs and stores records for one ledger. */
 export class RecordWriter {
   private readonly signLimit: ReturnType<typeof pLimit>;
@@ -89,9 +109,12 @@ export class RecordWriter {
     );
   }
 
-  /** Creates a claim's journal (conditional create, explicit retention); throws the conflict when it lost. */
-  async claim(key: string, body: string, ctx: WriterContext): Promise<void> {
-    await this.options.store.createOnce(key, body, {
+  /**
+   * Creates a claim's journal (conditional create, explicit retention); throws the conflict when it lost. Returns the
+   * new version's ID (to tell, if the claim is ever contested, whether the claim's first version is this one).
+   */
+  async claim(key: string, body: string, ctx: WriterContext): Promise<string | undefined> {
+    return this.options.store.createOnce(key, body, {
       contentType: "application/json",
       retainUntil: this.retainUntil(ctx),
     });
@@ -171,7 +194,8 @@ export class RecordWriter {
       if (!isConditionalConflict(err)) throw err;
       const stored = await store.read(key);
       if (!stored || Buffer.from(stored.bytes).toString("utf8") !== bytes)
-        throw new OperationError(
+        throw new RecordTakenError(
+          record.sequence,
           `${store.url(key)} holds a record other than the one its batch claimed: refusing to go on; run flz custody verify --case ${caseId}`,
         );
       versionId = stored.versionId;

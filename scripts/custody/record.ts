@@ -149,6 +149,10 @@ export function publicKeyPemFromDer(der: Uint8Array): string {
 /** Parsed public keys by PEM: a chain of thousands of records is verified with one key, parsed once. */
 const parsedKeys = new Map<string, KeyObject>();
 
+/** Signatures found valid, by public key, signed statement and signature (see signatureIsValid). */
+const verifiedSignatures = new Set<string>();
+const MAX_VERIFIED_SIGNATURES = 20_000;
+
 function publicKeyOf(pem: string): KeyObject {
   let key = parsedKeys.get(pem);
   if (!key) {
@@ -162,12 +166,22 @@ function publicKeyOf(pem: string): KeyObject {
 /** Verifies a record's DER ECDSA signature over its statement, offline, with the custody public key (PEM). */
 export function signatureIsValid(record: CustodyRecord, publicKeyPem: string): boolean {
   try {
-    return verifySignature(
+    const statement = signingStatement(record, record.signature.keyArn);
+    // A reader checks the same records on every read of the chain: an ECDSA verification that succeeded is
+    // remembered by everything it covered (key, statement, signature), so it is not repeated; failures never are.
+    const memo = `${publicKeyPem}\u0000${statement.toString("utf8")}\u0000${record.signature.value}`;
+    if (verifiedSignatures.has(memo)) return true;
+    const valid = verifySignature(
       "sha256",
-      signingStatement(record, record.signature.keyArn),
+      statement,
       { key: publicKeyOf(publicKeyPem), dsaEncoding: "der" },
       Buffer.from(record.signature.value, "base64"),
     );
+    if (valid) {
+      if (verifiedSignatures.size >= MAX_VERIFIED_SIGNATURES) verifiedSignatures.clear();
+      verifiedSignatures.add(memo);
+    }
+    return valid;
   } catch {
     // A malformed signature (not DER) is simply not a valid one.
     return false;

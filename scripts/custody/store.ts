@@ -164,11 +164,33 @@ export function sha256Base64(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("base64");
 }
 
+/** Options of {@link CustodyStore.read}. */
+export interface ReadOptions {
+  /**
+   * Read from S3 even when this store already holds the version: an audit reads each version's Object Lock state as
+   * S3 reports it now (a version this store wrote is remembered with the retention it asked for, not the one read).
+   */
+  readonly fresh?: boolean;
+}
+
+/** Most object versions one store remembers (about 1 KiB each for records). */
+const MAX_REMEMBERED_VERSIONS = 50_000;
+
+function versionKey(key: string, versionId: string): string {
+  return `${key}\u0000${versionId}`;
+}
+
 /** Custody objects in the evidence bucket. */
 export class CustodyStore {
   private readonly readAttempts: number;
   private readonly readRetryBaseMs: number;
   private readonly sleep: Sleep;
+  /**
+   * Object versions already read or written by this store, by key and version ID. An S3 object version never changes
+   * (a write makes a new version), so reading one twice can only return the same bytes: a reader of the chain reads
+   * each version once per process instead of on every `records()` (which re-read the whole case each time).
+   */
+  private readonly versions = new Map<string, ReadVersion>();
 
   /**
    * @param s3 client acting in the forensic account, in the bucket's region
@@ -209,6 +231,13 @@ export class CustodyStore {
         ObjectLockRetainUntilDate: options.retainUntil,
       }),
     );
+    if (res.VersionId)
+      this.remember(key, {
+        bytes: Buffer.from(body, "utf8"),
+        metadata: options.metadata ?? {},
+        versionId: res.VersionId,
+        lock: { mode: "COMPLIANCE", retainUntil: options.retainUntil.toISOString() },
+      });
     return res.VersionId;
   }
 
@@ -217,8 +246,8 @@ export class CustodyStore {
    * returns its SHA-256 checksum, that it matches; a short, broken or corrupted body is read again (per object, with
    * backoff). Undefined when the object or version does not exist, or the version is a delete marker.
    */
-  async read(key: string, versionId?: string): Promise<ReadVersion | undefined> {
-    const read = await this.readCurrent(key, versionId);
+  async read(key: string, versionId?: string, options: ReadOptions = {}): Promise<ReadVersion | undefined> {
+    const read = await this.readCurrent(key, versionId, options);
     return read === "delete-marker" ? undefined : read;
   }
 
@@ -226,7 +255,30 @@ export class CustodyStore {
    * Like {@link read}, but tells a key whose current version is a delete marker (S3 answers 404 with
    * `x-amz-delete-marker: true`) from a key that holds nothing: the versions under a marker still count.
    */
-  async readCurrent(key: string, versionId?: string): Promise<ReadVersion | "delete-marker" | undefined> {
+  async readCurrent(
+    key: string,
+    versionId?: string,
+    options: ReadOptions = {},
+  ): Promise<ReadVersion | "delete-marker" | undefined> {
+    const known = versionId === undefined || options.fresh ? undefined : this.versions.get(versionKey(key, versionId));
+    if (known) return known;
+    const read = await this.readUncached(key, versionId);
+    if (read && read !== "delete-marker" && read.versionId) this.remember(key, read);
+    return read;
+  }
+
+  /** Forgets every version read or written (a long-lived reader that wants to see S3 again; tests). */
+  forgetVersions(): void {
+    this.versions.clear();
+  }
+
+  private remember(key: string, read: ReadVersion): void {
+    // Bounded: a process that reads very many cases keeps the most recent versions only.
+    if (this.versions.size >= MAX_REMEMBERED_VERSIONS) this.versions.clear();
+    this.versions.set(versionKey(key, read.versionId ?? "null"), read);
+  }
+
+  private async readUncached(key: string, versionId?: string): Promise<ReadVersion | "delete-marker" | undefined> {
     return this.retrying(`read ${this.url(key)}${versionId ? ` (version ${versionId})` : ""}`, async () => {
       let res;
       try {

@@ -3,8 +3,9 @@
 This is the place for the narrow, documented emulator extensions that the issues allow; the plain server is the
 default for everything they do not name. Installed here: flz_ebs (cross-account snapshot sharing as the recipient
 sees it, EBS Snapshot Lock), flz_organizations (Organizations' delegated policy management, and invited accounts
-with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs) and flz_dispatch (request routing without a file-system
-scan per request: speed only); see each module for why. Usage: python3 moto_flz.py --port N
+with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs), flz_s3 (atomic conditional creates, listings priced by
+prefix) and flz_dispatch (request routing without a file-system scan per request: speed only); see each module for
+why. Usage: python3 moto_flz.py --port N
 """
 import argparse
 import os
@@ -19,6 +20,7 @@ import flz_dispatch  # noqa: E402
 import flz_ebs  # noqa: E402
 import flz_lambda  # noqa: E402
 import flz_organizations  # noqa: E402
+import flz_s3  # noqa: E402
 
 
 def main() -> int:
@@ -30,6 +32,7 @@ def main() -> int:
     flz_ebs.apply()
     flz_lambda.apply()
     flz_organizations.apply()
+    flz_s3.apply()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     print(f"ready http://{args.host}:{args.port}", flush=True)

@@ -6,7 +6,7 @@ import { CreateKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { verifyChain, type StoredRecord } from "../../../scripts/custody/chain";
 import { buildUnsignedRecord, recordHash, serialiseRecord, signingStatement } from "../../../scripts/custody/record";
 import type { CustodyRecord } from "../../../scripts/custody/types";
-import { useEmulator } from "../../support/emulator";
+import { emulator, useEmulator } from "../../support/emulator";
 import { custodyWorld, sampleEvent } from "./fixtures";
 
 const CASE = "IR-TAMPER";
@@ -29,6 +29,9 @@ describe("custody tamper detection (a ledger of 21 records)", () => {
 
   before(async function () {
     this.timeout(120000);
+    // A before-all hook runs ahead of useEmulator's per-test reset: start from an empty emulator here too, or the
+    // evidence bucket the previous suite left (with objects) cannot be seeded again.
+    await (await emulator()).reset();
     const world = await custodyWorld();
     const ledger = await world.ledger(CASE);
     for (let i = 0; i < RECORDS; i++) await ledger.append(sampleEvent(i));
