@@ -16,7 +16,11 @@ import {
 import { CreateTopicCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { resolveGuardrails, type AutomationGuardrailSettings } from "../../components/documents/automation";
+import {
+  resolveGuardrails,
+  type AutomationFunction,
+  type AutomationGuardrailSettings,
+} from "../../components/documents/automation";
 import { responseDefinition, type AslDefinition, type AslState } from "../../components/documents/automation-asl";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
@@ -155,11 +159,16 @@ export async function localAutomation(
   const idle = new Map<string, ContainerHandlers[]>();
   const containers: ContainerHandlers[] = [];
   let coldStarts = 0;
-  const invoke = async (fn: string, input: unknown): Promise<unknown> => {
+  const invoke = async (fn: AutomationFunction, input: unknown): Promise<unknown> => {
     let container = idle.get(fn)?.pop();
     if (!container) {
       coldStarts++;
-      container = automationHandlers(deps);
+      // A container serves one function, as that function's role (its sessions take its session policies).
+      container = automationHandlers({
+        ...deps,
+        fn,
+        functionRoleArn: `arn:aws:iam::${lz.forensicAccountId}:role/flz-automation-${fn}`,
+      });
       containers.push(container);
     }
     try {
@@ -168,8 +177,20 @@ export async function localAutomation(
       idle.set(fn, [...(idle.get(fn) ?? []), container]);
     }
   };
-  const handlers = automationHandlers(deps);
-  containers.push(handlers);
+  // Direct calls of one handler (tests): each through a container of its own function, like the state machine's.
+  const via =
+    <F extends AutomationFunction>(fn: F) =>
+    (input: Parameters<AutomationHandlers[F]>[0]) =>
+      invoke(fn, input) as ReturnType<AutomationHandlers[F]>;
+  const handlers: AutomationHandlers = {
+    dispatch: via("dispatch"),
+    intake: via("intake"),
+    record: via("record"),
+    contain: via("contain"),
+    capture: via("capture"),
+    hash: via("hash"),
+    verify: via("verify"),
+  };
   const published: Array<{ subject?: string; message: string }> = [];
   const publish = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
@@ -189,7 +210,8 @@ export async function localAutomation(
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, state] of Object.entries(taskStates(definition.States))) {
       const resource = String(state.Resource);
-      const fn = /^arn:aws:lambda:[^:]+:\d{12}:function:flz-automation-(\w+)$/.exec(resource)?.[1];
+      const fn = /^arn:aws:lambda:[^:]+:\d{12}:function:flz-automation-(\w+)$/.exec(resource)?.[1] as
+        AutomationFunction | undefined;
       if (fn) {
         overrides[name] = async (input) => {
           invocations++;

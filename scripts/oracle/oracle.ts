@@ -112,6 +112,7 @@ export class AuthorizationOracle {
       name,
       sessionTags: identity.sessionTags,
       sessionName: identity.sessionName,
+      ...(identity.sessionPolicy !== undefined ? { sessionPolicy: identity.sessionPolicy } : {}),
       operator: false,
     };
   }
@@ -341,6 +342,11 @@ export class AuthorizationOracle {
       serviceControlPolicies: scps,
       resourceControlPolicies: rcps,
       ...(resourcePolicy ? { resourcePolicy: resourcePolicy.document } : {}),
+      // A session opened with a session policy may do only what both its role's policies (or a resource policy
+      // naming the role) and the session policy allow (IAM user guide, "Session policies"; "Policy evaluation logic").
+      ...(principal.sessionPolicy !== undefined
+        ? { sessionPolicy: JSON.parse(principal.sessionPolicy) as unknown }
+        : {}),
     };
     const result = await this.simulator.runSimulation(simulation, {});
     if (result.resultType === "error")
