@@ -144,14 +144,14 @@ describe("response automation, executed offline (local ASL interpreter, real han
     expect(problemsOf(calls)).to.deep.equal([]);
     const seen = new Map<string, Set<string>>();
     for (const r of calls) {
-      const chain: CallIdentity[] = [];
+      const chain: Extract<CallIdentity, { kind: "role" }>[] = [];
       for (let id: CallIdentity = r.call.identity; id.kind === "role"; id = id.assumedBy) chain.push(id);
-      const fn = /role\/flz-automation-(\w+)$/.exec(chain.at(-1)?.kind === "role" ? chain.at(-1)!.roleArn : "")?.[1];
+      const fn = /role\/flz-automation-(\w+)$/.exec(chain.at(-1)?.roleArn ?? "")?.[1];
       if (!fn) continue;
       expect(r.principal, `${r.call.operation} of ${fn} not evaluated: ${r.outside ?? ""}`).to.not.equal(undefined);
       // Every session the function opened (all but its own execution role) carries its session policy.
       for (const session of chain.slice(0, -1))
-        expect(session.kind === "role" && session.sessionPolicy, `${fn}: ${r.call.operation}`).to.be.a("string");
+        expect(session.sessionPolicy, `${fn}: ${r.call.operation}`).to.be.a("string");
       const where = r.call.account === undefined ? "forensic" : "member";
       seen.set(fn, new Set([...(seen.get(fn) ?? []), where]));
     }
