@@ -308,15 +308,24 @@ export class AuthorizationOracle {
     const resourcePolicy = this.resourcePolicy(request);
     if (typeof resourcePolicy === "string") return resourcePolicy;
     const bound = (account: string) => account !== this.world.managementAccountId && this.inOrganization(account);
+    // Root and OU levels bind every account below them; a policy attached to an account binds that account only
+    // (flz-protect-automation on the forensic account), as its own, last level.
     const orgLevels = (levels: OracleWorld["serviceControlPolicies"], account: string) =>
       levels.length === 0
         ? []
         : [
-            ...levels.map((l) => ({
-              orgIdentifier: l.target,
-              policies: l.policies.map((p) => ({ name: p.name, policy: p.document })),
-            })),
-            { orgIdentifier: account, policies: [] as { name: string; policy: PolicyDocument }[] },
+            ...levels
+              .filter((l) => !/^\d{12}$/.test(l.target))
+              .map((l) => ({
+                orgIdentifier: l.target,
+                policies: l.policies.map((p) => ({ name: p.name, policy: p.document })),
+              })),
+            {
+              orgIdentifier: account,
+              policies: levels
+                .filter((l) => l.target === account)
+                .flatMap((l) => l.policies.map((p) => ({ name: p.name, policy: p.document }))),
+            },
           ];
     // SCPs bind the caller's account, RCPs the resource's; neither binds the management account.
     const scps = bound(principal.account)

@@ -29,6 +29,7 @@ import {
   protectForensicKeysScp,
   protectForensicResourcesRcp,
   protectForensicResourcesScp,
+  protectAutomationScp,
   protectForensicRolesScp,
   protectTrailScp,
   quarantineDelegationPolicy,
@@ -156,6 +157,12 @@ export interface WorldArgs {
   readonly deploymentRoleName: string;
   /** Key prefix of Athena query results in the evidence bucket. */
   readonly athenaResultsPrefix: string;
+  /**
+   * The response automation switched on (stack config `automation: true`): its acting functions' roles, trusted by
+   * the forensic responder and frozen by the protection SCP, and the SCP `flz-protect-automation` on the forensic
+   * account. Default false.
+   */
+  readonly automation?: boolean;
 }
 
 const roleArn = (account: string, name: string): string => `arn:aws:iam::${account}:role/${name}`;
@@ -211,7 +218,7 @@ export function buildWorld(args: WorldArgs): OracleWorld {
   };
   // The response automation's acting functions (ResponseAutomation, automation switched on): each its own role,
   // trusted by the forensic responder as the stack's memberRoles wiring adds them (`automationRoleArns`).
-  const automation = automationWorldRoles(forensic, args.homeRegion, responderArn);
+  const automation = args.automation ? automationWorldRoles(forensic, args.homeRegion, responderArn) : [];
   const responderTrust = {
     name: "trust policy",
     builder: "forensicRoleTrust",
@@ -408,7 +415,12 @@ export function buildWorld(args: WorldArgs): OracleWorld {
                 deploymentRoleArn,
                 // The operator's role lives in the management account, so no trusted role of the forensic account
                 // joins the three the stack always freezes.
-                forensicRoleArns: [responderArn, investigatorArn, roleArn(forensic, names.breakGlass)],
+                forensicRoleArns: [
+                  responderArn,
+                  investigatorArn,
+                  roleArn(forensic, names.breakGlass),
+                  ...automation.map((r) => roleArn(forensic, r.name)),
+                ],
               }),
               denyLeaveOrganizationScp(),
               protectForensicKeysScp({ keysByTag, deploymentRoleArn }),
@@ -417,6 +429,24 @@ export function buildWorld(args: WorldArgs): OracleWorld {
           },
         ],
       },
+      ...(args.automation
+        ? [
+            {
+              target: forensic,
+              policies: [
+                {
+                  name: "flz-protect-automation",
+                  builder: "protectAutomationScp",
+                  document: protectAutomationScp({
+                    forensicAccountId: forensic,
+                    namePrefix: "flz-automation",
+                    deploymentRoleArn,
+                  }),
+                },
+              ],
+            },
+          ]
+        : []),
     ],
     resourceControlPolicies: [
       {
