@@ -10,7 +10,7 @@ import { configOf } from "./lib/config";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { attachedTo, linkOf, ofTypes, purposeOf, TYPES, validateTypes, type Link } from "./lib/resources";
 import { deferToUpdate, elements, read, readPath, UNKNOWN, type Maybe } from "./lib/unknowns";
-import { EVIDENCE_COMPONENT_SCHEMA, protectedBuckets } from "./storage";
+import { EVIDENCE_COMPONENT_SCHEMA, protectedBuckets } from "./lib/buckets";
 import { DEFAULT_ENFORCEMENT, type ResourceRule, type RuleConfigSchema, type StackRule } from "./lib/types";
 import { asBoolean, asNumber, asString, stringList, type Props } from "./lib/values";
 

@@ -15,15 +15,8 @@ import {
   type PolicyDocument,
 } from "../../components/documents";
 import type { CallIdentity, ObservedCall } from "../aws/observer";
-import {
-  actionsOf,
-  implicitRequests,
-  requestContext,
-  resourcesOf,
-  type AuthorizationRequest,
-  type IamData,
-  type MappingContext,
-} from "./requests";
+import { actionsOf, resourcesOf, type AuthorizationRequest, type IamData, type MappingContext } from "./requests";
+import { implicitRequests, requestContext } from "./request-context";
 import { organizationsImplicit, organizationsResources, type OrganizationIds } from "./organizations";
 import { UNMODELED, type CallRecord, type Decision, type Principal, type Simulator, type Verdict } from "./decisions";
 import { describeDenial, describeDocuments, grantOf } from "./messages";
