@@ -52,6 +52,12 @@ export interface ResponseDefinitionArgs {
   readonly captureConcurrency?: number;
   /** Seconds an execution may run in all. Default 86400: snapshot copies of large volumes take hours. */
   readonly timeoutSeconds?: number;
+  /**
+   * Instances above which an incident takes the Distributed Maps. Default and maximum {@link MAX_INLINE_ITEMS} (what
+   * the 256 KiB payload limit allows); a lower value sends smaller incidents through the Distributed Maps too (the
+   * offline runs use it to execute that path with a few instances).
+   */
+  readonly maxInlineItems?: number;
 }
 
 export {
@@ -105,6 +111,11 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
     throw new DocumentInputError(`rateTableName: ${JSON.stringify(args.rateTableName)} is not a DynamoDB table name`);
   const g = args.guardrails;
   const concurrency = args.captureConcurrency ?? 10;
+  const maxInlineItems = args.maxInlineItems ?? MAX_INLINE_ITEMS;
+  if (!Number.isInteger(maxInlineItems) || maxInlineItems < 1 || maxInlineItems > MAX_INLINE_ITEMS)
+    throw new DocumentInputError(
+      `maxInlineItems: ${String(maxInlineItems)} is not valid; valid: a whole number from 1 to ${MAX_INLINE_ITEMS} (above it an inline Map's payload may exceed 256 KiB)`,
+    );
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(args.evidenceBucket))
     throw new DocumentInputError(`evidenceBucket: ${JSON.stringify(args.evidenceBucket)} is not an S3 bucket name`);
   const states: Record<string, AslState> = {
@@ -128,7 +139,7 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
         "killSwitch.$": "$.killSwitch.value",
         "executionName.$": "$$.Execution.Name",
         guardrails: intakeGuardrails(g),
-        maxInlineItems: MAX_INLINE_ITEMS,
+        maxInlineItems,
         listBucket: args.evidenceBucket,
       },
       "Route",

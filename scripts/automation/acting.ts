@@ -146,6 +146,7 @@ export function actingHandlers(
             [],
             { snapshot: snapshotId, region, case: input.caseId, landingZone: landingZoneFile(), json: true },
             quietIo(),
+            factory,
           ) as Promise<SnapshotDigest>;
           running.catch(() => undefined); // observed below, or abandoned after the deadline
           try {
@@ -192,6 +193,7 @@ export function actingHandlers(
       const verdict = await runVerify(
         { case: input.intake.caseId, landingZone: landingZoneFile(), json: true },
         quietIo(),
+        container.factory(input.intake.caseId),
       );
       return {
         caseId: input.intake.caseId,

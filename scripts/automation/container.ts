@@ -10,6 +10,7 @@
  * changes, so a case found opened stays opened. The ledger object is made for concurrent writers (other containers
  * append to the same case): a stale head only costs it a lost claim and a re-read.
  */
+import type { AutomationSessionPolicies } from "../../components/documents/automation-sessions";
 import { ClientFactory } from "../aws/clients";
 import { checkCase } from "../cases/gate";
 import { caseStore } from "../cases/with-case";
@@ -32,6 +33,13 @@ export interface ContainerOptions {
   readonly landingZone: LandingZone;
   /** Milliseconds added before every AWS request (benchmarks against the emulator). Default 0. */
   readonly injectedLatencyMs?: number;
+  /**
+   * The function's session policies (components/documents/automation-sessions.ts): its forensic responder session,
+   * and its member sessions; no member policy means the function never enters a member account.
+   */
+  readonly sessions: AutomationSessionPolicies;
+  /** The function's own role (Lambda's execution role), which the base credentials are a session of. */
+  readonly functionRoleArn?: string;
 }
 
 /** The state of one warm container: case sessions, most recently used last. */
@@ -42,7 +50,8 @@ export class ContainerState {
 
   /**
    * The factory `flz` builds for a case (responderFactory): forensic calls as the forensic responder, members
-   * through the member responder role, the case in every member session.
+   * through the member responder role, the case in every member session; each session narrowed by the function's
+   * session policy.
    */
   factory(caseId: string): ClientFactory {
     return this.session(caseId).factory;
@@ -83,11 +92,17 @@ export class ContainerState {
       return s;
     }
     const lz = this.options.landingZone;
+    const { forensic, member } = this.options.sessions;
     s = {
+      // The factory `flz` builds, each session narrowed to this function's step by its session policy; without a
+      // member policy no member role name is given, so a member client is refused before any call.
       factory: new ClientFactory({
         caseId,
         forensicRoleArn: lz.forensicResponderRoleArn,
-        memberRoleName: lz.memberResponderRoleName,
+        memberRoleName: member ? lz.memberResponderRoleName : undefined,
+        forensicSessionPolicy: JSON.stringify(forensic),
+        ...(member ? { memberSessionPolicy: JSON.stringify(member) } : {}),
+        baseRoleArn: this.options.functionRoleArn,
         injectedLatencyMs: this.options.injectedLatencyMs,
       }),
       gatePassed: false,

@@ -6,6 +6,8 @@
  * container.ts. Here: the dispatcher, the decision records of later stages, and the assembly.
  */
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { AutomationFunction } from "../../components/documents/automation";
+import { automationSessionPolicies, type ActingFunction } from "../../components/documents/automation-sessions";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
 import { actingHandlers } from "./acting";
@@ -40,6 +42,13 @@ export interface AutomationDeps {
   readonly hashWaitMinutes?: number;
   /** Milliseconds added before every AWS request (benchmarks against the emulator). Default 0. */
   readonly injectedLatencyMs?: number;
+  /**
+   * The function this container serves: its sessions take that function's session policies (least privilege per
+   * function; components/documents/automation-sessions.ts). The dispatcher acts as its own role only.
+   */
+  readonly fn: AutomationFunction;
+  /** The function's own role (what the base credentials are a session of; the call observer is told so). */
+  readonly functionRoleArn?: string;
 }
 
 /** A container's handlers, and its release (tests and the local engine). */
@@ -52,8 +61,18 @@ export type ContainerHandlers = AutomationHandlers & {
 export function automationHandlers(deps: AutomationDeps): ContainerHandlers {
   const lz = deps.landingZone;
   const now = deps.now ?? (() => new Date());
-  const container = new ContainerState({ landingZone: lz, injectedLatencyMs: deps.injectedLatencyMs });
-  const acting = actingHandlers(container, lz, {
+  // The dispatcher never uses the container (it starts executions as its own role): any session policy is moot.
+  const acting: ActingFunction = deps.fn === "dispatch" ? "record" : deps.fn;
+  const container = new ContainerState({
+    landingZone: lz,
+    injectedLatencyMs: deps.injectedLatencyMs,
+    sessions: automationSessionPolicies(acting, {
+      evidenceBucket: lz.evidenceBucket,
+      memberResponderRoleName: lz.memberResponderRoleName,
+    }),
+    functionRoleArn: deps.functionRoleArn,
+  });
+  const actingSet = actingHandlers(container, lz, {
     captureWaitMinutes: deps.captureWaitMinutes ?? 12,
     pollIntervalMs: deps.pollIntervalMs,
     hashMaxGiB: deps.hashMaxGiB ?? 64,
@@ -99,7 +118,7 @@ export function automationHandlers(deps: AutomationDeps): ContainerHandlers {
     dispatch,
     intake: intakeHandler(container, lz, now),
     record,
-    ...acting,
+    ...actingSet,
     destroy: () => container.destroy(),
   };
 }

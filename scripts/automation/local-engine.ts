@@ -13,13 +13,19 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { resolveGuardrails, type AutomationGuardrailSettings } from "../../components/documents/automation";
+import {
+  resolveGuardrails,
+  type AutomationFunction,
+  type AutomationGuardrailSettings,
+} from "../../components/documents/automation";
 import { responseDefinition, type AslDefinition, type AslState } from "../../components/documents/automation-asl";
 import { ClientFactory } from "../aws/clients";
 import type { LandingZone } from "../contract";
+import { runDistributedMap, withDistributedMapsAsTasks } from "./local-distributed";
 import { automationHandlers, type AutomationHandlers, type ContainerHandlers } from "./handlers";
 
 /**
@@ -107,6 +113,8 @@ export async function localAutomation(
     injectedLatencyMs?: number;
     /** Largest volume the hash function hashes (GiB); default the handlers' own. */
     hashMaxGiB?: number;
+    /** Instances above which an incident takes the Distributed Maps (the definition's setting); default its own. */
+    maxInlineItems?: number;
   } = {},
 ): Promise<LocalAutomation> {
   ensurePromiseWithResolvers();
@@ -115,6 +123,8 @@ export async function localAutomation(
   const ssm = admin.client(SSMClient, home);
   const ddb = admin.client(DynamoDBClient, home);
   const sns = admin.client(SNSClient, home);
+  // The Distributed Maps' ItemReader (s3:GetObject of the intake's lists), as the state machine's own call.
+  const s3 = admin.client(S3Client, home);
   await ssm.send(new PutParameterCommand({ Name: KILL_SWITCH, Value: "released", Type: "String", Overwrite: true }));
   await ddb
     .send(
@@ -143,6 +153,7 @@ export async function localAutomation(
     rateTableName: RATE_TABLE,
     topicArn,
     evidenceBucket: lz.evidenceBucket,
+    maxInlineItems: options.maxInlineItems,
   });
   const deps = {
     landingZone: lz,
@@ -155,11 +166,16 @@ export async function localAutomation(
   const idle = new Map<string, ContainerHandlers[]>();
   const containers: ContainerHandlers[] = [];
   let coldStarts = 0;
-  const invoke = async (fn: string, input: unknown): Promise<unknown> => {
+  const invoke = async (fn: AutomationFunction, input: unknown): Promise<unknown> => {
     let container = idle.get(fn)?.pop();
     if (!container) {
       coldStarts++;
-      container = automationHandlers(deps);
+      // A container serves one function, as that function's role (its sessions take its session policies).
+      container = automationHandlers({
+        ...deps,
+        fn,
+        functionRoleArn: `arn:aws:iam::${lz.forensicAccountId}:role/flz-automation-${fn}`,
+      });
       containers.push(container);
     }
     try {
@@ -168,8 +184,20 @@ export async function localAutomation(
       idle.set(fn, [...(idle.get(fn) ?? []), container]);
     }
   };
-  const handlers = automationHandlers(deps);
-  containers.push(handlers);
+  // Direct calls of one handler (tests): each through a container of its own function, like the state machine's.
+  const via =
+    <F extends AutomationFunction>(fn: F) =>
+    (input: Parameters<AutomationHandlers[F]>[0]) =>
+      invoke(fn, input) as ReturnType<AutomationHandlers[F]>;
+  const handlers: AutomationHandlers = {
+    dispatch: via("dispatch"),
+    intake: via("intake"),
+    record: via("record"),
+    contain: via("contain"),
+    capture: via("capture"),
+    hash: via("hash"),
+    verify: via("verify"),
+  };
   const published: Array<{ subject?: string; message: string }> = [];
   const publish = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
@@ -189,7 +217,8 @@ export async function localAutomation(
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, state] of Object.entries(taskStates(definition.States))) {
       const resource = String(state.Resource);
-      const fn = /^arn:aws:lambda:[^:]+:\d{12}:function:flz-automation-(\w+)$/.exec(resource)?.[1];
+      const fn = /^arn:aws:lambda:[^:]+:\d{12}:function:flz-automation-(\w+)$/.exec(resource)?.[1] as
+        AutomationFunction | undefined;
       if (fn) {
         overrides[name] = async (input) => {
           invocations++;
@@ -224,48 +253,71 @@ export async function localAutomation(
         throw new Error(`no local binding for Task state ${name} (${resource})`);
       }
     }
-    const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
-    const execution = machine.run({ event } as never, {
-      overrides: { taskResourceLocalHandlers: overrides as never },
-      context: {
-        Execution: {
-          Name: executionName,
-          Id: `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:execution:flz-response:${executionName}`,
-        },
-        Task: { Token: `token-${randomUUID()}` },
-      },
-    });
     const states: string[] = [];
     const timings: StateTiming[] = [];
-    const logs = (async () => {
-      for await (const log of execution.eventLogs) {
-        const name = (log as { state?: { name: string } }).state?.name;
-        if (name === undefined) continue;
-        if (log.type === "StateEntered") {
-          states.push(name);
-          timings.push({ state: name, enteredAt: log.timestamp });
-        } else {
-          const open = [...timings].reverse().find((t) => t.state === name && t.exitedAt === undefined);
-          if (open && (log.type === "StateExited" || log.type === "StateFailed")) open.exitedAt = log.timestamp;
-          if (open && log.type === "StateFailed")
-            open.failed = `${String((log as { Error?: string }).Error)}: ${String((log as { Cause?: unknown }).Cause ?? "").slice(0, 200)}`;
+    const context = (name: string) => ({
+      Execution: {
+        Name: name,
+        Id: `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:execution:flz-response:${name}`,
+      },
+      Task: { Token: `token-${randomUUID()}` },
+    });
+    // One interpreter execution (the whole workflow, or one Distributed Map child), its states logged in order.
+    const execute = async (def: object, input: unknown, name: string): Promise<unknown> => {
+      const machine = new StateMachine(def as StateMachineDefinition, {
+        validationOptions: { checkArn: true, checkPaths: true },
+      });
+      const execution = machine.run(input as never, {
+        overrides: { taskResourceLocalHandlers: overrides as never },
+        context: context(name),
+      });
+      const logs = (async () => {
+        for await (const log of execution.eventLogs) {
+          const state = (log as { state?: { name: string } }).state?.name;
+          if (state === undefined) continue;
+          if (log.type === "StateEntered") {
+            states.push(state);
+            timings.push({ state, enteredAt: log.timestamp });
+          } else {
+            const open = [...timings].reverse().find((t) => t.state === state && t.exitedAt === undefined);
+            if (open && (log.type === "StateExited" || log.type === "StateFailed")) open.exitedAt = log.timestamp;
+            if (open && log.type === "StateFailed")
+              open.failed = `${String((log as { Error?: string }).Error)}: ${String((log as { Cause?: unknown }).Cause ?? "").slice(0, 200)}`;
+          }
         }
+      })();
+      try {
+        return await execution.result;
+      } finally {
+        await logs.catch(() => undefined);
       }
-    })();
+    };
+    // The Distributed Maps, which the interpreter cannot run: bound to the driver (local-distributed.ts), each item
+    // a child execution of the ItemProcessor's states through `execute`, with the same bindings.
+    const { definition: runnable, maps } = withDistributedMapsAsTasks(
+      definition,
+      (state) => `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:activity:flz-local-distributed-${state}`,
+    );
+    for (const [name, map] of Object.entries(maps)) {
+      overrides[name] = (input) =>
+        runDistributedMap(map, input, {
+          getObject: async (bucket, key) => {
+            const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            return (await out.Body?.transformToString("utf-8")) ?? "";
+          },
+          runChild: (processor, item, index) => execute(processor, item, `${executionName}-${name}-${index}`),
+        });
+    }
     let output: Record<string, unknown>;
     try {
-      output = (await execution.result) as Record<string, unknown>;
+      output = (await execute(runnable, { event }, executionName)) as Record<string, unknown>;
     } catch (err) {
       // Say where it failed: the states still open (or failed) when the execution ended.
-      await logs.catch(() => undefined);
       const open = timings.filter((t) => t.exitedAt === undefined || t.failed).map((t) => t.state);
       throw Object.assign(new Error(`${(err as Error).message} (in ${[...new Set(open)].join(", ") || "no state"})`), {
         name: (err as Error).name,
       });
     }
-    await logs.catch(() => undefined);
     return { output, states, invocations, timings };
   };
 
@@ -286,95 +338,4 @@ export async function localAutomation(
   };
 }
 
-/** A GuardDuty finding event for an instance, in AWS's published format (GuardDuty user guide, finding format). */
-export function guardDutyInstanceFinding(args: {
-  account: string;
-  region: string;
-  instanceId: string;
-  findingId?: string;
-  type?: string;
-  severity?: number;
-  adminAccount: string;
-}): Record<string, unknown> {
-  const findingId = args.findingId ?? "6cc7a3c0e1ed7b5e4c5e5bc7e1d7a3f2";
-  const type = args.type ?? "UnauthorizedAccess:EC2/SSHBruteForce";
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "GuardDuty Finding",
-    source: "aws.guardduty",
-    account: args.adminAccount,
-    time: new Date().toISOString(),
-    region: args.region,
-    resources: [],
-    detail: {
-      schemaVersion: "2.0",
-      accountId: args.account,
-      region: args.region,
-      partition: "aws",
-      id: findingId,
-      arn: `arn:aws:guardduty:${args.region}:${args.account}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${findingId}`,
-      type,
-      resource: {
-        resourceType: "Instance",
-        instanceDetails: {
-          instanceId: args.instanceId,
-          instanceType: "t3.micro",
-          instanceState: "running",
-          availabilityZone: `${args.region}a`,
-          imageId: "ami-12c6146b",
-          networkInterfaces: [],
-          tags: [],
-        },
-      },
-      service: {
-        serviceName: "guardduty",
-        detectorId: "12abc34d567e8fa901bc2d34e56789f0",
-        action: { actionType: "NETWORK_CONNECTION" },
-        resourceRole: "TARGET",
-        eventFirstSeen: new Date().toISOString(),
-        eventLastSeen: new Date().toISOString(),
-        archived: false,
-        count: 1,
-      },
-      severity: args.severity ?? 8,
-      createdAt: new Date().toISOString(),
-      updatedAt: new Date().toISOString(),
-      title: `${args.instanceId} is performing SSH brute force attacks.`,
-      description: `${args.instanceId} is performing SSH brute force attacks against a remote host.`,
-    },
-  };
-}
-
-/** A GuardDuty finding about a role's credentials (resource type AccessKey, user type AssumedRole). */
-export function guardDutyRoleFinding(args: {
-  account: string;
-  region: string;
-  roleName: string;
-  adminAccount: string;
-  findingId?: string;
-}): Record<string, unknown> {
-  const base = guardDutyInstanceFinding({
-    ...args,
-    instanceId: "i-0000000000000000a",
-    type: "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
-  });
-  const detail = base.detail as Record<string, unknown>;
-  return {
-    ...base,
-    detail: {
-      ...detail,
-      id: args.findingId ?? "8ac7a3c0e1ed7b5e4c5e5bc7e1d7a3f9",
-      title: `Credentials of role ${args.roleName} used outside AWS.`,
-      resource: {
-        resourceType: "AccessKey",
-        accessKeyDetails: {
-          accessKeyId: "ASIAEXAMPLEEXAMPLE12",
-          principalId: "AROAEXAMPLEEXAMPLE:i-0abc",
-          userName: args.roleName,
-          userType: "AssumedRole",
-        },
-      },
-    },
-  };
-}
+export { guardDutyInstanceFinding, guardDutyRoleFinding } from "./local-findings";

@@ -75,6 +75,18 @@ export interface ClientFactoryOptions {
   readonly maxAttempts?: number;
   /** Base credentials. Default: the SDK's standard provider chain. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /**
+   * The role the base credentials are a session of, when they are one (a Lambda function's execution role): what the
+   * call observer is told the base identity is. Default: none, the operator's own credentials.
+   */
+  readonly baseRoleArn?: string;
+  /**
+   * Session policy (JSON) passed when assuming `forensicRoleArn`: the forensic session may do only what both the role
+   * and this policy allow (IAM user guide, "Session policies"). Each automation function narrows the responder so.
+   */
+  readonly forensicSessionPolicy?: string;
+  /** Session policy (JSON) passed when assuming the member responder role in any member account. */
+  readonly memberSessionPolicy?: string;
   /** Time bounds of every request. Default: {@link DEFAULT_TIMEOUTS}, changed by `FLZ_AWS_TIMEOUTS`. */
   readonly timeouts?: TimeoutPolicy;
   /**
@@ -163,13 +175,17 @@ export class ClientFactory {
 
   /** Who a client placed in `account` acts as (what the call observer is told; see `observer.ts`). */
   identityFor(account: string | undefined): CallIdentity {
-    const base: CallIdentity = { kind: "base" };
-    const forensic: CallIdentity = this.options.forensicRoleArn
+    const o = this.options;
+    const base: CallIdentity = o.baseRoleArn
+      ? { kind: "role", roleArn: o.baseRoleArn, sessionName: "base", sessionTags: {}, assumedBy: { kind: "base" } }
+      : { kind: "base" };
+    const forensic: CallIdentity = o.forensicRoleArn
       ? {
           kind: "role",
-          roleArn: this.options.forensicRoleArn,
+          roleArn: o.forensicRoleArn,
           sessionName: sessionNameFor(this.caseId),
           sessionTags: {},
+          ...(o.forensicSessionPolicy !== undefined ? { sessionPolicy: o.forensicSessionPolicy } : {}),
           assumedBy: base,
         }
       : base;
@@ -178,9 +194,16 @@ export class ClientFactory {
       kind: "role",
       roleArn: this.memberRoleArn(account),
       sessionName: sessionNameFor(this.caseId),
-      sessionTags: this.options.caseId ? { [CASE_SESSION_TAG]: this.options.caseId.slice(0, 256) } : {},
+      sessionTags: o.caseId ? { [CASE_SESSION_TAG]: o.caseId.slice(0, 256) } : {},
+      ...(o.memberSessionPolicy !== undefined ? { sessionPolicy: o.memberSessionPolicy } : {}),
       assumedBy: forensic,
     };
+  }
+
+  /** The base identity (what assumes the forensic role): the operator's own, or the given role's session. */
+  private baseIdentity(): CallIdentity {
+    const id = this.identityFor(undefined);
+    return this.options.forensicRoleArn && id.kind === "role" ? id.assumedBy : id;
   }
 
   /** Role ARN of the member responder role in an account. */
@@ -221,9 +244,10 @@ export class ClientFactory {
               RoleArn: this.options.forensicRoleArn,
               RoleSessionName: sessionNameFor(this.options.caseId),
               DurationSeconds: 3600,
+              Policy: this.options.forensicSessionPolicy,
             },
             clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
-            clientPlugins: this.credentialPlugins({ kind: "base" }),
+            clientPlugins: this.credentialPlugins(this.baseIdentity()),
           }),
           isIdentityExpired,
           doesIdentityRequireRefresh,
@@ -262,6 +286,7 @@ export class ClientFactory {
         RoleSessionName: sessionNameFor(this.options.caseId),
         DurationSeconds: 3600,
         Tags: tags,
+        Policy: this.options.memberSessionPolicy,
       },
       clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
       clientPlugins: this.credentialPlugins(this.identityFor(undefined)),

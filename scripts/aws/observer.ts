@@ -23,6 +23,11 @@ export type CallIdentity =
       readonly sessionName: string;
       /** Session tags given to STS (key to value). */
       readonly sessionTags: Readonly<Record<string, string>>;
+      /**
+       * The session policy given to STS (`Policy`, JSON), if any: the session may do only what both the role's
+       * policies and this policy allow (IAM user guide, "Session policies").
+       */
+      readonly sessionPolicy?: string;
       /** Who assumed it. */
       readonly assumedBy: CallIdentity;
     };

@@ -17,6 +17,11 @@ import type { CaseStore } from "./registry";
 export interface CaseUse {
   /** What the command will do with the case. Default `act`: record 0 must be `case.opened` (fail closed). */
   readonly access?: CaseAccess;
+  /**
+   * A factory the caller owns, used instead of a new {@link responderFactory} and not destroyed here: the response
+   * automation's functions run the commands' code through their own, narrower sessions (session policies).
+   */
+  readonly factory?: ClientFactory;
 }
 
 /** The evidence bucket of a landing zone, read through a factory. */
@@ -55,12 +60,12 @@ export async function withResponderFactory<T>(
         `case ${caseId} needs the landing zone: pass --landing-zone <file> (the JSON of pulumi stack output --json) or set FLZ_LANDING_ZONE`,
       );
   }
-  const factory = responderFactory(lz, caseId);
+  const factory = use.factory ?? responderFactory(lz, caseId);
   try {
     if (caseId !== undefined && lz) await checkCase(caseStore(factory, lz), caseId, use.access ?? "act");
     return await fn(factory);
   } finally {
-    factory.destroy();
+    if (!use.factory) factory.destroy();
   }
 }
 

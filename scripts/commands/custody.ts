@@ -171,10 +171,11 @@ async function withLedger<T>(
   flags: CustodyFlags,
   caseId: string,
   fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
+  given?: ClientFactory,
 ): Promise<T> {
   const lz = loadLandingZone(flags.landingZone);
   // Reading a case is allowed whatever its record 0 says: an examiner must be told a damaged chain is BROKEN.
-  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read" });
+  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read", factory: given });
 }
 
 /**
@@ -272,16 +273,23 @@ function verifyInputs(flags: CustodyFlags, caseId: string): VerifyInputs {
   };
 }
 
-/** `flz custody verify`. Throws {@link OperationError} with the verdict unless it is VERIFIED. */
-export async function runVerify(flags: CustodyFlags, io: Io): Promise<CustodyVerdict> {
+/**
+ * `flz custody verify`. Throws {@link OperationError} with the verdict unless it is VERIFIED. `factory`: the caller's
+ * own (the response automation's verify function, through its read-only session); default the responder's.
+ */
+export async function runVerify(flags: CustodyFlags, io: Io, factory?: ClientFactory): Promise<CustodyVerdict> {
   const caseId = requireCase(flags);
   const inputs = verifyInputs(flags, caseId);
   let gathered: GatheredCase;
   if (flags.from) {
     gathered = gatherOffline(readCaseFolder(flags.from), path.resolve(flags.from), inputs);
   } else {
-    gathered = await withLedger(flags, caseId, (ledger, lz, factory) =>
-      gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, inputs),
+    gathered = await withLedger(
+      flags,
+      caseId,
+      (ledger, lz, factory) =>
+        gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, inputs),
+      factory,
     );
   }
   const verdict = verdictOf(caseId, gathered);

@@ -6,6 +6,7 @@
  * item 5).
  */
 import type { Command } from "commander";
+import type { ClientFactory } from "../aws/clients";
 import { hostname } from "node:os";
 import * as path from "node:path";
 import { withCaseLedger } from "./case";
@@ -191,8 +192,16 @@ export function register(program: Command): void {
     });
 }
 
-/** Runs the command; exported for tests that pass their own streams. */
-export async function runHash(files: string[], flags: HashFlags, io: Io): Promise<FileDigest[] | SnapshotDigest> {
+/**
+ * Runs the command; exported for tests that pass their own streams, and for the response automation's hash function,
+ * which passes its own `factory` (its narrower session) for a snapshot's reading and its record.
+ */
+export async function runHash(
+  files: string[],
+  flags: HashFlags,
+  io: Io,
+  factory?: ClientFactory,
+): Promise<FileDigest[] | SnapshotDigest> {
   const request = parseHashRequest(files, flags);
   if (flags.case !== undefined && !isValidCaseId(flags.case))
     throw new UsageError(
@@ -221,7 +230,7 @@ export async function runHash(files: string[], flags: HashFlags, io: Io): Promis
       if (flags.case !== undefined && lz) await recordFileDigests(lz, flags.case, digests, manifest?.path, io);
       return digests;
     }
-    return await hashOneSnapshot(request, flags, lz, manifest, resumed, io);
+    return await hashOneSnapshot(request, flags, lz, manifest, resumed, io, factory);
   } finally {
     manifest?.close();
   }

@@ -57,6 +57,8 @@ export interface Principal {
   readonly sessionTags: Readonly<Record<string, string>>;
   /** Session name. */
   readonly sessionName?: string;
+  /** The session policy passed when the session was opened (JSON as sent to STS), if any. */
+  readonly sessionPolicy?: string;
   /** True for the operator's own credentials. */
   readonly operator: boolean;
 }

@@ -34,5 +34,7 @@ export function emulatorWorldArgs(regions: readonly string[] = ["us-east-1", "eu
     operatorArn: EMULATOR_OPERATOR_ARN,
     deploymentRoleName: DEPLOYMENT_ROLE_DEFAULT,
     athenaResultsPrefix: ATHENA_RESULTS_PREFIX_DEFAULT,
+    // The offline runs of the response automation (tests, `flz drill --scenario automated`) act as its functions.
+    automation: true,
   };
 }

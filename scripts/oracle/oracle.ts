@@ -105,6 +105,7 @@ export class AuthorizationOracle {
       name,
       sessionTags: identity.sessionTags,
       sessionName: identity.sessionName,
+      ...(identity.sessionPolicy !== undefined ? { sessionPolicy: identity.sessionPolicy } : {}),
       operator: false,
     };
   }
@@ -300,15 +301,24 @@ export class AuthorizationOracle {
     const resourcePolicy = this.resourcePolicy(request);
     if (typeof resourcePolicy === "string") return resourcePolicy;
     const bound = (account: string) => account !== this.world.managementAccountId && this.inOrganization(account);
+    // Root and OU levels bind every account below them; a policy attached to an account binds that account only
+    // (flz-protect-automation on the forensic account), as its own, last level.
     const orgLevels = (levels: OracleWorld["serviceControlPolicies"], account: string) =>
       levels.length === 0
         ? []
         : [
-            ...levels.map((l) => ({
-              orgIdentifier: l.target,
-              policies: l.policies.map((p) => ({ name: p.name, policy: p.document })),
-            })),
-            { orgIdentifier: account, policies: [] as { name: string; policy: PolicyDocument }[] },
+            ...levels
+              .filter((l) => !/^\d{12}$/.test(l.target))
+              .map((l) => ({
+                orgIdentifier: l.target,
+                policies: l.policies.map((p) => ({ name: p.name, policy: p.document })),
+              })),
+            {
+              orgIdentifier: account,
+              policies: levels
+                .filter((l) => l.target === account)
+                .flatMap((l) => l.policies.map((p) => ({ name: p.name, policy: p.document }))),
+            },
           ];
     // SCPs bind the caller's account, RCPs the resource's; neither binds the management account.
     const scps = bound(principal.account)
@@ -334,6 +344,11 @@ export class AuthorizationOracle {
       serviceControlPolicies: scps,
       resourceControlPolicies: rcps,
       ...(resourcePolicy ? { resourcePolicy: resourcePolicy.document } : {}),
+      // A session opened with a session policy may do only what both its role's policies (or a resource policy
+      // naming the role) and the session policy allow (IAM user guide, "Session policies"; "Policy evaluation logic").
+      ...(principal.sessionPolicy !== undefined
+        ? { sessionPolicy: JSON.parse(principal.sessionPolicy) as unknown }
+        : {}),
     };
     const result = await this.simulator.runSimulation(simulation, {});
     if (result.resultType === "error")

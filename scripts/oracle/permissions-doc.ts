@@ -30,6 +30,15 @@ export const UNUSED_GRANT_REASONS: Readonly<Record<string, string>> = {
   "FlzForensicInvestigator|*|*":
     "a role for people (console, Athena hunts over the trail, reading evidence); no flz command acts as it",
   "FlzMemberInvestigator|*|*": "a role for people investigating a member account read-only; no flz command acts as it",
+  // The response automation's functions: Lambda's execution roles, used by the state machine's runs, not by a command
+  // (test/automation/response.test.ts evaluates every call of each under the oracle, with its session policies).
+  ...Object.fromEntries(
+    ["intake", "record", "contain", "capture", "hash", "verify"].map((fn) => [
+      `flz-automation-${fn}|*|*`,
+      `the ${fn} function's own role (response automation, docs/automation.md): no flz command acts as it; it assumes ` +
+        "the forensic responder with its session policy (components/documents/automation-sessions.ts)",
+    ]),
+  ),
   "FlzForensicResponder|ResumeEvidenceUploads|*":
     "flz evidence put, rerun after a crash, finds the interrupted multipart upload of its key (docs/reliability.md); " +
     "the drill's uploads are not interrupted (test/reliability/evidence-faults.test.ts covers it under the oracle)",
@@ -193,7 +202,7 @@ const HOW_MEASURED = [
   "  (6) Calls by `OrganizationAccountAccessRole` (the tests' and the drill's stand-in for the deployment, account",
   "  owners and the attacker), and calls made with the operator's own credentials other than assuming a forensic",
   "  role (a command run without a landing zone), are recorded, not evaluated. (7) `aws:ResourceTag` is known for tags the oracle saw set",
-  "  or read through the factory. (8) No session policies are passed by the factory, so none is evaluated. (9) VPC",
+  "  or read through the factory. (8) Session policies are evaluated with their role: only the automation's functions pass one. (9) VPC",
   "  endpoint policies and permission boundaries are not deployed by the stack.",
   "",
 ];

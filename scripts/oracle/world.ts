@@ -9,6 +9,11 @@
  * Pure: no AWS calls, no Pulumi.
  */
 import {
+  AUTOMATION_FUNCTIONS,
+  automationFunctionPermissions,
+  serviceRoleTrust,
+} from "../../components/documents/automation";
+import {
   combineScps,
   custodySigningKeyPolicy,
   denyLeaveOrganizationScp,
@@ -24,6 +29,7 @@ import {
   protectForensicKeysScp,
   protectForensicResourcesRcp,
   protectForensicResourcesScp,
+  protectAutomationScp,
   protectForensicRolesScp,
   protectTrailScp,
   quarantineDelegationPolicy,
@@ -151,10 +157,50 @@ export interface WorldArgs {
   readonly deploymentRoleName: string;
   /** Key prefix of Athena query results in the evidence bucket. */
   readonly athenaResultsPrefix: string;
+  /**
+   * The response automation switched on (stack config `automation: true`): its acting functions' roles, trusted by
+   * the forensic responder and frozen by the protection SCP, and the SCP `flz-protect-automation` on the forensic
+   * account. Default false.
+   */
+  readonly automation?: boolean;
 }
 
 const roleArn = (account: string, name: string): string => `arn:aws:iam::${account}:role/${name}`;
 const bucketArn = (name: string): string => `arn:aws:s3:::${name}`;
+
+/**
+ * The roles of the response automation's acting functions as ResponseAutomation deploys them (default name prefix
+ * `flz-automation`): Lambda's trust, and the function's own identity policy (assume the forensic responder, write
+ * its log group). What each may do through the responder is narrowed further by its session policies
+ * (automation-sessions.ts), which the oracle evaluates from the sessions themselves.
+ */
+function automationWorldRoles(forensic: string, region: string, responderArn: string): WorldRole[] {
+  return AUTOMATION_FUNCTIONS.filter((fn) => fn !== "dispatch").map((fn) => {
+    const name = `flz-automation-${fn}`;
+    return {
+      name,
+      accounts: [forensic],
+      trust: {
+        name: "trust policy",
+        builder: "serviceRoleTrust",
+        document: serviceRoleTrust("lambda.amazonaws.com", forensic),
+      },
+      policies: [
+        {
+          name,
+          builder: "automationFunctionPermissions",
+          document: automationFunctionPermissions({
+            fn,
+            logGroupArn: `arn:aws:logs:${region}:${forensic}:log-group:/aws/lambda/${name}`,
+            forensicResponderRoleArn: responderArn,
+            stateMachineArn: `arn:aws:states:${region}:${forensic}:stateMachine:flz-automation-response`,
+          }),
+        },
+      ],
+      managedPolicyArns: [],
+    };
+  });
+}
 
 /** Builds the world from the organisation's names, with the arguments the stack's components give the builders. */
 export function buildWorld(args: WorldArgs): OracleWorld {
@@ -169,6 +215,17 @@ export function buildWorld(args: WorldArgs): OracleWorld {
     name: "trust policy",
     builder: "forensicRoleTrust",
     document: forensicRoleTrust({ trustedPrincipalArns: [args.operatorArn], organizationId: args.organizationId }),
+  };
+  // The response automation's acting functions (ResponseAutomation, automation switched on): each its own role,
+  // trusted by the forensic responder as the stack's memberRoles wiring adds them (`automationRoleArns`).
+  const automation = args.automation ? automationWorldRoles(forensic, args.homeRegion, responderArn) : [];
+  const responderTrust = {
+    name: "trust policy",
+    builder: "forensicRoleTrust",
+    document: forensicRoleTrust({
+      trustedPrincipalArns: [args.operatorArn, ...automation.map((r) => roleArn(forensic, r.name))],
+      organizationId: args.organizationId,
+    }),
   };
   // MemberRoles: the StackSet template with the keys named by tag (no evidenceKeyArns), as the stack deploys it.
   const template = memberRolesTemplate({
@@ -239,7 +296,7 @@ export function buildWorld(args: WorldArgs): OracleWorld {
       {
         name: names.forensicResponder,
         accounts: [forensic],
-        trust,
+        trust: responderTrust,
         policies: [
           {
             name: "flz-forensic-responder",
@@ -277,6 +334,7 @@ export function buildWorld(args: WorldArgs): OracleWorld {
       },
       memberRole(MEMBER_RESPONDER_LOGICAL_ID, names.memberResponder),
       memberRole(MEMBER_INVESTIGATOR_LOGICAL_ID, names.memberInvestigator),
+      ...automation,
     ],
     buckets: [
       {
@@ -357,7 +415,12 @@ export function buildWorld(args: WorldArgs): OracleWorld {
                 deploymentRoleArn,
                 // The operator's role lives in the management account, so no trusted role of the forensic account
                 // joins the three the stack always freezes.
-                forensicRoleArns: [responderArn, investigatorArn, roleArn(forensic, names.breakGlass)],
+                forensicRoleArns: [
+                  responderArn,
+                  investigatorArn,
+                  roleArn(forensic, names.breakGlass),
+                  ...automation.map((r) => roleArn(forensic, r.name)),
+                ],
               }),
               denyLeaveOrganizationScp(),
               protectForensicKeysScp({ keysByTag, deploymentRoleArn }),
@@ -366,6 +429,24 @@ export function buildWorld(args: WorldArgs): OracleWorld {
           },
         ],
       },
+      ...(args.automation
+        ? [
+            {
+              target: forensic,
+              policies: [
+                {
+                  name: "flz-protect-automation",
+                  builder: "protectAutomationScp",
+                  document: protectAutomationScp({
+                    forensicAccountId: forensic,
+                    namePrefix: "flz-automation",
+                    deploymentRoleArn,
+                  }),
+                },
+              ],
+            },
+          ]
+        : []),
     ],
     resourceControlPolicies: [
       {

@@ -16,6 +16,9 @@ import { openLedger } from "../../scripts/custody/ledger";
 import type { CustodyRecord } from "../../scripts/custody/types";
 import { seedLandingZone, seedOrganization, SEED_ACCOUNTS } from "../../scripts/emulator/seed";
 import { useEmulator } from "../support/emulator";
+import { takeRecords } from "../support/oracle/hooks";
+import { problemsOf } from "../../scripts/oracle";
+import type { CallIdentity } from "../../scripts/aws/observer";
 import { launchInstance, type TestInstance } from "../scripts/capture/fixtures";
 import {
   guardDutyInstanceFinding,
@@ -134,6 +137,31 @@ describe("response automation, executed offline (local ASL interpreter, real han
     expect(records.map((r) => r.action)).to.include.members([DECISION_ACTION, "contain.instance.isolated"]);
     expect(decisions(records)[0]).to.include({ stage: "intake", decision: "contain" });
     expect(auto.published.some((p) => p.subject === "FLZ: automated response finished")).to.equal(true);
+
+    // Least privilege per function: every call a function made was evaluated as its own role's session chain, each
+    // session carrying that function's session policy (the oracle intersects it with the role), and none refused.
+    const calls = await takeRecords();
+    expect(problemsOf(calls)).to.deep.equal([]);
+    const seen = new Map<string, Set<string>>();
+    for (const r of calls) {
+      const chain: Extract<CallIdentity, { kind: "role" }>[] = [];
+      for (let id: CallIdentity = r.call.identity; id.kind === "role"; id = id.assumedBy) chain.push(id);
+      const fn = /role\/flz-automation-(\w+)$/.exec(chain.at(-1)?.roleArn ?? "")?.[1];
+      if (!fn) continue;
+      expect(r.principal, `${r.call.operation} of ${fn} not evaluated: ${r.outside ?? ""}`).to.not.equal(undefined);
+      // Every session the function opened (all but its own execution role) carries its session policy.
+      for (const session of chain.slice(0, -1))
+        expect(session.sessionPolicy, `${fn}: ${r.call.operation}`).to.be.a("string");
+      const where = r.call.account === undefined ? "forensic" : "member";
+      seen.set(fn, new Set([...(seen.get(fn) ?? []), where]));
+    }
+    expect(Object.fromEntries([...seen].map(([fn, w]) => [fn, [...w].sort()]))).to.deep.include({
+      intake: ["forensic", "member"],
+      contain: ["forensic", "member"],
+      capture: ["forensic", "member"],
+      hash: ["forensic"],
+      verify: ["forensic"],
+    });
   });
 
   it("a duplicate finding opens one case and takes no second snapshot", async () => {

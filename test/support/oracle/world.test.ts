@@ -33,6 +33,8 @@ async function stackForEmulator() {
     "forensic-landing-zone:targetOuIds": JSON.stringify([MOCK_ROOT_ID]),
     "forensic-landing-zone:responderPrincipals": JSON.stringify([EMULATOR_OPERATOR_ARN]),
     "forensic-landing-zone:investigatorPrincipals": JSON.stringify([EMULATOR_OPERATOR_ARN]),
+    // The emulator's world holds the response automation (its offline runs act as its functions).
+    "forensic-landing-zone:automation": "true",
   };
   return runProgram(() => {
     delete require.cache[require.resolve(STACK)];
