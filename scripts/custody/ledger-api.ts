@@ -68,6 +68,8 @@ export interface EvidenceBucketLedger extends CustodyLedger {
   inventory(scope?: "case" | "custody"): Promise<CaseInventory>;
   /** Copies records claimed but never written (their writer stopped) from their verified journals; signs nothing. */
   complete(options?: { readonly dryRun?: boolean }): Promise<Completion>;
+  /** Forgets the object versions read or written, so the next reads go to S3 as a new process's would. */
+  forgetReads(): void;
 }
 
 /** Region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */

@@ -150,6 +150,15 @@ class BucketLedger implements EvidenceBucketLedger {
     return chain.records;
   }
 
+  /**
+   * Forgets the object versions this ledger has read or written, so its next reads go to S3 as a new process's would.
+   * For a caller that runs several commands through one ledger and must see each command's own requests: the drill,
+   * whose recorded calls become the permission reference of each command run on its own.
+   */
+  forgetReads(): void {
+    this.store.forgetVersions();
+  }
+
   async storedRecords(): Promise<StoredRecord[]> {
     const listing = indexListing(this.caseId, await this.store.listVersions(custodyPrefix(this.caseId)));
     const limit = pLimit(32);

@@ -324,6 +324,9 @@ export async function runRunbook(options: RunbookOptions): Promise<RunbookResult
       },
     ];
     for (const spec of specs) {
+      // Each step reads the case as its command would in a process of its own (the permission reference is made of
+      // these calls, and the ledger would otherwise answer later steps from what earlier steps read).
+      l.forgetReads();
       const step = await runStep(
         spec,
         scenario,
