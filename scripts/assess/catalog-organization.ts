@@ -5,6 +5,14 @@
  */
 import type { CheckDefinition } from "./types";
 
+/** What a guardrail SCP check reads: the SCPs, their statements, where they are attached, and each account's parents. */
+const SCP_COVERAGE_READS: readonly string[] = [
+  "organizations:ListPolicies",
+  "organizations:DescribePolicy",
+  "organizations:ListTargetsForPolicy",
+  "organizations:ListParents",
+];
+
 /** The organisation-wide checks, in the order the register lists equal-ranked gaps. */
 export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
   // -- Organisation trail (management account) ------------------------------------------------------------------
@@ -240,12 +248,7 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     phase: "preparation",
     wellArchitected: "SEC03-BP05",
     scope: "account",
-    reads: [
-      "organizations:ListPolicies",
-      "organizations:DescribePolicy",
-      "organizations:ListTargetsForPolicy",
-      "organizations:ListParents",
-    ],
+    reads: SCP_COVERAGE_READS,
     why: "An administrator of a compromised member account (or a delegated trail administrator) could otherwise stop recording before acting.",
     fix: "Config keys `guardrails: true`, `guardrailTargetIds` (the root covers every account).",
   },
@@ -256,12 +259,7 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     phase: "preparation",
     wellArchitected: "SEC03-BP05",
     scope: "account",
-    reads: [
-      "organizations:ListPolicies",
-      "organizations:DescribePolicy",
-      "organizations:ListTargetsForPolicy",
-      "organizations:ListParents",
-    ],
+    reads: SCP_COVERAGE_READS,
     why: "An intruder with administrator rights deletes or re-trusts the responder role first, and the response is locked out.",
     fix: "Config keys `guardrails: true`, `guardrailTargetIds`.",
   },
