@@ -154,7 +154,21 @@ export function responseDefinition(args: ResponseDefinitionArgs): AslDefinition 
       ],
       Default: "CaptureRoute",
     },
-    Skipped: { Type: "Succeed", Comment: "The intake recorded why in the case's ledger." },
+    // A skip is announced, not only recorded: the opt-out tag is writable by an administrator of the member account,
+    // so an intruder who tags the instance `flz:automation=off` must not stop the response unnoticed.
+    Skipped: {
+      Type: "Task",
+      Comment: "The intake recorded why in the case's ledger; the on-call channel hears it too.",
+      Resource: "arn:aws:states:::sns:publish",
+      Parameters: {
+        TopicArn: topicArn,
+        Subject: "FLZ: automated response skipped",
+        "Message.$": "$.intake.summary",
+      },
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: "Done" }],
+      Next: "Done",
+    },
     AwaitApproval: {
       Type: "Task",
       Comment: "An approver answers with SendTaskSuccess {approved, by}; no answer in time means capture only.",

@@ -238,6 +238,9 @@ describe("response automation, executed offline (local ASL interpreter, real han
     const otherName = executionNameOf(incidentOf(other, FORENSIC));
     await auto.run(other, otherName);
     expect(decisions(await caseRecords(lz, caseIdOf(otherName)))[0].reason).to.match(/tagged flz:automation=off/);
+    // The tag is writable by the member account's administrator (an intruder too): the skip reaches the on-call topic.
+    expect(auto.published.at(-1)).to.deep.include({ subject: "FLZ: automated response skipped" });
+    expect(auto.published.at(-1)?.message).to.match(/tagged flz:automation=off/);
     expect(await forensicSnapshots(caseIdOf(otherName))).to.have.length(0);
     expect(await instanceGroups(instance.instanceId)).not.to.include(ISOLATION);
   });
