@@ -6,6 +6,10 @@ sees it, EBS Snapshot Lock), flz_organizations (Organizations' delegated policy 
 with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs), flz_s3 (atomic conditional creates, listings priced by
 prefix) and flz_dispatch (request routing without a file-system scan per request: speed only); see each module for
 why. Usage: python3 moto_flz.py --port N
+
+Profiling: with FLZ_EMULATOR_PROFILE=<file> in the environment (of a test, benchmark or drill: the emulator inherits it),
+every request is profiled on its thread and, when the server stops, <file> holds the CPU per request class and the top
+functions by cumulative and own time, <file>.prof the merged pstats data (flz_profile; `%p` in <file> becomes the PID).
 """
 import argparse
 import os
@@ -20,6 +24,7 @@ import flz_dispatch  # noqa: E402
 import flz_ebs  # noqa: E402
 import flz_lambda  # noqa: E402
 import flz_organizations  # noqa: E402
+import flz_profile  # noqa: E402
 import flz_s3  # noqa: E402
 
 
@@ -33,6 +38,7 @@ def main() -> int:
     flz_lambda.apply()
     flz_organizations.apply()
     flz_s3.apply()
+    flz_profile.apply()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     print(f"ready http://{args.host}:{args.port}", flush=True)
@@ -40,6 +46,7 @@ def main() -> int:
         sys.stdin.read()  # the parent closes stdin (or dies) when it is done with us
     finally:
         server.stop()
+        flz_profile.write()
     return 0
 
 
