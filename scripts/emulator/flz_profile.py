@@ -3,7 +3,9 @@
 Set `FLZ_EMULATOR_PROFILE=<file>` in the environment of whatever starts the emulator (a test, a benchmark, `flz drill`:
 scripts/emulator/index.ts passes the environment through) and, when the server stops, `<file>` holds a text report and
 `<file>.prof` the merged `pstats` data of every request (open it with `python3 -m pstats <file>.prof`). A `%p` in the
-name is replaced by the server's process ID, for runs that start several emulators.
+name is replaced by the server's process ID, for runs that start several emulators. `FLZ_EMULATOR_PROFILE_SKIP=<n>`
+leaves the first n requests out (a benchmark's warm-up, where moto builds each account's and region's backends and
+loads service models: costs paid once per server, not per request).
 
 What is measured: each HTTP request from the moment werkzeug starts reading it on its connection thread until the
 response is written (`WSGIRequestHandler.handle_one_request`: request parsing, moto's routing, the service's response
@@ -86,6 +88,7 @@ class _Profiles:
 _PROFILES = _Profiles()
 _CURRENT = threading.local()
 _TARGET: str | None = None
+_SKIP = [0]  # requests still to leave out (a list: changed from the request threads under _PROFILES.lock)
 
 
 def _classify(environ: dict[str, Any]) -> str:
@@ -107,8 +110,11 @@ def _classify(environ: dict[str, Any]) -> str:
                 return f"{service} {action[0]}"
     path = environ.get("PATH_INFO", "")
     query = sorted(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    if service != "s3":  # REST APIs: the first path segment names the resource (EBS /snapshots, Security Hub /accounts)
+        shape = "/" + path.strip("/").split("/")[0]
+        return f"{service} {environ.get('REQUEST_METHOD', '?')} {shape}{' ?' + '&'.join(query) if query else ''}"
     shape = "object" if path.strip("/").count("/") >= 1 else ("bucket" if path.strip("/") else "root")
-    if service == "s3" and environ.get("HTTP_HOST", "").count(".") >= 1 and not environ["HTTP_HOST"][0].isdigit():
+    if environ.get("HTTP_HOST", "").count(".") >= 1 and not environ["HTTP_HOST"][0].isdigit():
         shape = "object" if path.strip("/") else "bucket"  # virtual-hosted style: the bucket is in the host
     return f"{service} {environ.get('REQUEST_METHOD', '?')} {shape}{' ?' + '&'.join(query) if query else ''}"
 
@@ -120,6 +126,7 @@ def apply() -> None:
     if not target or _TARGET is not None:
         return
     _TARGET = target.replace("%p", str(os.getpid()))
+    _SKIP[0] = int(os.environ.get("FLZ_EMULATOR_PROFILE_SKIP") or 0)
 
     original_call = werkzeug_app.DomainDispatcherApplication.__call__
 
@@ -132,8 +139,16 @@ def apply() -> None:
     original_handle = WSGIRequestHandler.handle_one_request
 
     def handle_one_request(self: WSGIRequestHandler) -> None:
+        with _PROFILES.lock:
+            skip = _SKIP[0] > 0
+            if skip:
+                _SKIP[0] -= 1
+        if skip:
+            original_handle(self)
+            return
         _CURRENT.kind = None
-        profile = cProfile.Profile()
+        # Thread CPU as the clock: wall time would charge a function with the waits for moto's locks and the GIL.
+        profile = cProfile.Profile(time.thread_time)
         cpu0 = time.thread_time()
         profile.enable()
         try:
