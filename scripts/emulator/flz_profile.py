@@ -69,8 +69,9 @@ class _Profiles:
         for kind in sorted(self.cpu, key=lambda k: -self.cpu[k]):
             n = self.count[kind]
             out.write(f"{n:>8} {self.cpu[kind]:>8.3f} {self.cpu[kind] / n * 1000:>8.2f}  {kind}\n")
-        everything = [p for profiles in self.profiles.values() for p in profiles]
-        merged = pstats.Stats(*everything) if everything else None
+        merged = pstats.Stats() if self.stats else None
+        if merged is not None:
+            merged.add(*self.stats.values())
         if merged is not None:
             for order in ("cumulative", "tottime"):
                 out.write(f"\n==== all requests, top {_TOP} by {order} ====\n")
