@@ -17,6 +17,13 @@ parameters. The report gives, per class, the request count and thread CPU per re
 cProfile's own overhead inflates: compare classes with each other, not with a run without the switch), then the top
 functions by cumulative and by own time over all requests and per class.
 
+`FLZ_EMULATOR_PROFILE_MODE=sample` samples instead (every `FLZ_EMULATOR_PROFILE_INTERVAL` ms, default 1): a thread
+reads the stack of every thread that is inside moto's application (routing to response body; werkzeug's HTTP parsing
+and the write are outside) and counts, per request class, the function on top (own time) and every function on the
+stack (cumulative). cProfile charges a fixed cost to every function call, which inflates code made of many small
+calls (`inspect.getmembers`, the serializers) several times against code spending its time in C: sampling does
+not, so use it to decide what to fix and cProfile to see call counts. Only the text report is written in this mode.
+
 Nothing about a request's answer changes: the wrapper reads the form body only to class the request and puts it back
 (as moto's own dispatcher does, `DomainDispatcherApplication._get_body`).
 """
@@ -27,7 +34,9 @@ import io
 import os
 import pstats
 import re
+import sys
 import threading
+from collections import Counter
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -120,6 +129,85 @@ def _classify(environ: dict[str, Any]) -> str:
     return f"{service} {environ.get('REQUEST_METHOD', '?')} {shape}{' ?' + '&'.join(query) if query else ''}"
 
 
+class _Samples:
+    """Stack samples of the threads inside moto's application, per request class."""
+
+    def __init__(self) -> None:
+        self.active: dict[int, str] = {}  # thread ident -> request class, while inside the application
+        self.total: Counter[str] = Counter()
+        self.own: dict[str, Counter[str]] = {}
+        self.cumulative: dict[str, Counter[str]] = {}
+        self.stop = threading.Event()
+
+    def run(self, interval: float) -> None:
+        while not self.stop.wait(interval):
+            frames = sys._current_frames()
+            for ident, kind in list(self.active.items()):
+                frame = frames.get(ident)
+                if frame is None:
+                    continue
+                names: list[str] = []
+                while frame is not None:
+                    code = frame.f_code
+                    names.append(f"{code.co_filename.split('site-packages/')[-1]}:{code.co_firstlineno}({code.co_name})")
+                    frame = frame.f_back
+                self.total[kind] += 1
+                self.own.setdefault(kind, Counter())[names[0]] += 1
+                self.cumulative.setdefault(kind, Counter()).update(set(names))
+
+    def report(self) -> str:
+        out = io.StringIO()
+        n = sum(self.total.values())
+        out.write(f"emulator profile (sampled): {n} samples inside moto's application\n\n")
+        out.write(f"{'samples':>8} {'share':>6} {'requests':>8}  class\n")
+        for kind, count in self.total.most_common():
+            out.write(f"{count:>8} {count / n:>6.1%} {_PROFILES.count.get(kind, 0):>8}  {kind}\n")
+        own: Counter[str] = Counter()
+        cumulative: Counter[str] = Counter()
+        for kind in self.total:
+            own.update(self.own[kind])
+            cumulative.update(self.cumulative[kind])
+        for title, counter, top in (("cumulative", cumulative, _TOP * 2), ("own", own, _TOP)):
+            out.write(f"\n==== all requests, top {top} by {title} samples ====\n")
+            for name, count in counter.most_common(top):
+                out.write(f"{count:>8} {count / n:>6.1%}  {name}\n")
+        for kind, total in self.total.most_common():
+            for title, counter in (("cumulative", self.cumulative[kind]), ("own", self.own[kind])):
+                out.write(f"\n==== {kind} ({total} samples), top {_TOP} by {title} ====\n")
+                for name, count in counter.most_common(_TOP):
+                    out.write(f"{count:>8} {count / total:>6.1%}  {name}\n")
+        return out.getvalue()
+
+
+_SAMPLES = _Samples()
+_SAMPLING = [False]
+
+
+def _apply_sampling(interval: float) -> None:
+    _SAMPLING[0] = True
+    original_call = werkzeug_app.DomainDispatcherApplication.__call__
+
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        with _PROFILES.lock:
+            skip = _SKIP[0] > 0
+            if skip:
+                _SKIP[0] -= 1
+        if skip:
+            return original_call(self, environ, start_response)
+        kind = _classify(environ)
+        ident = threading.get_ident()
+        with _PROFILES.lock:
+            _PROFILES.count[kind] = _PROFILES.count.get(kind, 0) + 1
+        _SAMPLES.active[ident] = kind
+        try:
+            return original_call(self, environ, start_response)
+        finally:
+            _SAMPLES.active.pop(ident, None)
+
+    werkzeug_app.DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+    threading.Thread(target=_SAMPLES.run, args=(interval,), daemon=True, name="flz-profile-sampler").start()
+
+
 def apply() -> None:
     """Installs the per-request profiler when FLZ_EMULATOR_PROFILE is set; otherwise does nothing."""
     global _TARGET
@@ -128,6 +216,9 @@ def apply() -> None:
         return
     _TARGET = target.replace("%p", str(os.getpid()))
     _SKIP[0] = int(os.environ.get("FLZ_EMULATOR_PROFILE_SKIP") or 0)
+    if os.environ.get("FLZ_EMULATOR_PROFILE_MODE") == "sample":
+        _apply_sampling(float(os.environ.get("FLZ_EMULATOR_PROFILE_INTERVAL") or 1) / 1000)
+        return
 
     original_call = werkzeug_app.DomainDispatcherApplication.__call__
 
@@ -167,6 +258,11 @@ def apply() -> None:
 def write() -> None:
     """Writes the report and the merged profile, if the switch is on. Called by moto_flz.py when the server stops."""
     if _TARGET is None:
+        return
+    if _SAMPLING[0]:
+        _SAMPLES.stop.set()
+        with open(_TARGET, "w", encoding="utf-8") as f:
+            f.write(_SAMPLES.report())
         return
     text, merged = _PROFILES.report()
     with open(_TARGET, "w", encoding="utf-8") as f:

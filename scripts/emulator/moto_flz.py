@@ -4,8 +4,8 @@ This is the place for the narrow, documented emulator extensions that the issues
 default for everything they do not name. Installed here: flz_ebs (cross-account snapshot sharing as the recipient
 sees it, EBS Snapshot Lock), flz_organizations (Organizations' delegated policy management, and invited accounts
 with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs), flz_s3 (atomic conditional creates, listings priced by
-prefix), and four speed fixes with unchanged answers: flz_dispatch (request routing without a file-system scan per
-request), flz_actions (a response class's action names computed once, not per request), flz_accounts (a request's
+prefix), and five speed fixes with unchanged answers: flz_dispatch (request routing without a file-system scan per
+request), flz_backends (an account's backends found without queueing on moto's global lock), flz_actions (a response class's action names computed once, not per request), flz_accounts (a request's
 account found without walking every account's IAM store), flz_request_log (no access-log line per request); see each
 module for why. Usage: python3 moto_flz.py --port N
 
@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 import flz_accounts  # noqa: E402
 import flz_actions  # noqa: E402
+import flz_backends  # noqa: E402
 import flz_dispatch  # noqa: E402
 import flz_ebs  # noqa: E402
 import flz_lambda  # noqa: E402
@@ -44,6 +45,7 @@ def main() -> int:
     flz_organizations.apply()
     flz_s3.apply()
     flz_accounts.apply()
+    flz_backends.apply()
     flz_request_log.apply()
     flz_actions.apply()  # after every extension that patches a response class
     flz_profile.apply()
