@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { DescribeCapacityBlockOfferingsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSecurityGroupCommand,
+  DescribeCapacityBlockOfferingsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -12,7 +18,7 @@ import { ClientFactory } from "../../../scripts/aws/clients";
 import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
 
-// The emulator's speed extensions (scripts/emulator/flz_actions.py, flz_accounts.py) change no answer: these tests
+// The emulator's speed extensions (scripts/emulator/flz_actions.py, flz_accounts.py, flz_backends.py) change no answer: these tests
 // exercise the paths they replace through the ordinary SDK clients and check moto's own answers, including the cases
 // where a remembered answer would go stale (a deleted key, a reset emulator).
 describe("emulator speed extensions: same answers", () => {
@@ -99,5 +105,14 @@ describe("emulator speed extensions: same answers", () => {
         plain.destroy();
       }
     }
+  });
+
+  it("keeps every write of concurrent first requests to an account and region (flz_backends)", async () => {
+    // The first requests to an account race to create its backends: each must land in the one that stays.
+    const ec2 = factory.client(EC2Client, { account: memberB, region: "ap-southeast-2" });
+    const names = Array.from({ length: 12 }, (_, i) => `speed-${i}`);
+    await Promise.all(names.map((n) => ec2.send(new CreateSecurityGroupCommand({ GroupName: n, Description: n }))));
+    const groups = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [];
+    expect(groups.map((g) => g.GroupName).sort()).to.deep.equal(["default", ...names].sort());
   });
 });
