@@ -34,7 +34,7 @@ import { toJsonValue } from "./canonical";
 import { verifyChain, type StoredRecord } from "./chain";
 import { ClaimReader, type Head } from "./claim-reader";
 import { indexListing } from "./claims";
-import { readCaseInventory, type CaseInventory } from "./inventory";
+import { readCaseInventory, type CaseInventory, type InventoryEntry } from "./inventory";
 import {
   buildUnsignedRecord,
   custodyPrefix,
@@ -46,7 +46,7 @@ import {
 import { regionOfKeyArn, type Completion, type EvidenceBucketLedger, type OpenLedgerOptions } from "./ledger-api";
 import { RecordTakenError, RecordWriter, type WriterContext } from "./record-writer";
 import { custodyRetentionDays } from "./retention";
-import { CustodyStore, isConditionalConflict } from "./store";
+import { CustodyStore, isConditionalConflict, type ObjectVersion } from "./store";
 import type { CustodyEvent, CustodyRecord } from "./types";
 
 export { isConditionalConflict, isMissingObject, sha256Base64 } from "./store";
@@ -79,6 +79,8 @@ class BucketLedger implements EvidenceBucketLedger {
   private context?: Promise<WriterContext>;
   private head?: Head;
   private needsPublicKey = false;
+  /** The listing of the last `records()`, while no head is known: the writer's first look at the case. */
+  private readerListing?: ObjectVersion[];
   /** Recent lost claims, decaying on every won claim: sets the backoff window, so contention spreads writers out. */
   private contention = 0;
   // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
@@ -126,7 +128,9 @@ class BucketLedger implements EvidenceBucketLedger {
       this.pending.push({ event: frozen, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        void this.flushAll();
+        // From the next microtask: appends made in the same turn (the events of one step) go out as one batch,
+        // one journal claim for all of them.
+        queueMicrotask(() => void this.flushAll());
       }
     });
   }
@@ -147,6 +151,9 @@ class BucketLedger implements EvidenceBucketLedger {
       throw new OperationError(
         `the custody chain of case ${this.caseId} does not verify: ${chain.problem.reason} (${chain.problem.location}); nothing is acted on until it does: run flz custody verify --case ${this.caseId}`,
       );
+    // A writer that has not opened the case yet opens it from this listing (the commands read, then record): a
+    // listing made since is no better, as a claim made in between is found by the conditional create anyway.
+    if (!this.head) this.readerListing = inventory.entries.map(versionOf);
     return chain.records;
   }
 
@@ -237,7 +244,9 @@ class BucketLedger implements EvidenceBucketLedger {
   private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
     const ctx = await this.writerContext();
     if (!this.head) {
-      const opened = await this.openHead(ctx, true);
+      const listed = this.readerListing;
+      this.readerListing = undefined;
+      const opened = await this.openHead(ctx, true, listed);
       this.head = opened.head;
       this.needsPublicKey = !opened.hasPublicKey;
     }
@@ -400,8 +409,9 @@ class BucketLedger implements EvidenceBucketLedger {
   private async openHead(
     ctx: WriterContext,
     write: boolean,
+    listed?: readonly ObjectVersion[],
   ): Promise<{ head: Head; copied: number[]; journals: string[]; hasPublicKey: boolean }> {
-    const opened = await this.claims.open(ctx.publicKeyPem);
+    const opened = await this.claims.open(ctx.publicKeyPem, listed);
     if (write) for (const u of opened.unwritten) await this.writer.copyFromJournal(u.journal, u.missing, ctx);
     return {
       head: opened.head,
@@ -410,6 +420,18 @@ class BucketLedger implements EvidenceBucketLedger {
       hasPublicKey: opened.hasPublicKey,
     };
   }
+}
+
+/** The listed version an inventory entry was read from. */
+function versionOf(e: InventoryEntry): ObjectVersion {
+  return {
+    key: e.key,
+    versionId: e.versionId,
+    deleteMarker: e.deleteMarker,
+    isLatest: e.isLatest,
+    lastModified: e.lastModified,
+    size: e.size,
+  };
 }
 
 /** The refusal of a record whose batch's claim was accepted twice by the store. */
