@@ -27,14 +27,15 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { realSleep } from "../aws/backoff";
-import { describeError, OperationError, UsageError } from "../errors";
+import { OperationError, UsageError } from "../errors";
 import { auditInventory } from "./audit";
 import { chainEvents, journalKey, serialiseJournal } from "./batch";
 import { toJsonValue } from "./canonical";
 import { verifyChain, type StoredRecord } from "./chain";
 import { ClaimReader, type Head } from "./claim-reader";
 import { indexListing } from "./claims";
-import { readCaseInventory, type CaseInventory, type InventoryEntry } from "./inventory";
+import { batchFailures, contestedError, type BatchOutcome } from "./batch-outcome";
+import { listedVersion, readCaseInventory, type CaseInventory } from "./inventory";
 import {
   buildUnsignedRecord,
   custodyPrefix,
@@ -153,7 +154,7 @@ class BucketLedger implements EvidenceBucketLedger {
       );
     // A writer that has not opened the case yet opens it from this listing (the commands read, then record): a
     // listing made since is no better, as a claim made in between is found by the conditional create anyway.
-    if (!this.head) this.readerListing = inventory.entries.map(versionOf);
+    if (!this.head) this.readerListing = inventory.entries.map(listedVersion);
     return chain.records;
   }
 
@@ -342,27 +343,7 @@ class BucketLedger implements EvidenceBucketLedger {
     if (!outcomes.some((o) => "error" in o) && sideFailure === undefined) return outcomes;
     // The next append re-opens the case, which completes this batch from its journal if a record is missing.
     this.head = undefined;
-    return outcomes.map((o, i): BatchOutcome => {
-      const sequence = signed[i].sequence;
-      if (!("error" in o) && sideFailure === undefined) return o;
-      if ("error" in o)
-        return {
-          error:
-            o.error instanceof OperationError
-              ? o.error
-              : new OperationError(
-                  `record ${sequence} of case ${this.caseId} is claimed (signed, in ${where}) but was not stored (${describeError(o.error)}); the next append or flz custody complete --case ${this.caseId} copies it into place`,
-                ),
-        };
-      return {
-        error:
-          sideFailure instanceof OperationError
-            ? sideFailure
-            : new OperationError(
-                `record ${sequence} of case ${this.caseId} was stored, but ${describeError(sideFailure)}`,
-              ),
-      };
-    });
+    return batchFailures(outcomes, signed, sideFailure, { caseId: this.caseId, journal: where });
   }
 
   private writerContext(): Promise<WriterContext> {
@@ -422,35 +403,12 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 }
 
-/** The listed version an inventory entry was read from. */
-function versionOf(e: InventoryEntry): ObjectVersion {
-  return {
-    key: e.key,
-    versionId: e.versionId,
-    deleteMarker: e.deleteMarker,
-    isLatest: e.isLatest,
-    lastModified: e.lastModified,
-    size: e.size,
-  };
-}
-
-/** The refusal of a record whose batch's claim was accepted twice by the store. */
-function contestedError(error: unknown, journal: string): unknown {
-  if (!(error instanceof RecordTakenError)) return error;
-  return new OperationError(
-    `${error.message}: the claim ${journal} was accepted twice (S3 refuses the second of two conditional creates of one key; this store did not), and records of both claims were stored`,
-  );
-}
-
 /** One queued append. */
 interface PendingAppend {
   readonly event: CustodyEvent;
   readonly resolve: (record: CustodyRecord) => void;
   readonly reject: (err: unknown) => void;
 }
-
-/** What became of one event of a batch. */
-type BatchOutcome = { readonly record: CustodyRecord } | { readonly error: unknown };
 
 /** A placement used only to validate an event when it is queued. */
 const PROBE_PLACEMENT = {
