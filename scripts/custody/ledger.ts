@@ -81,7 +81,9 @@ class BucketLedger implements EvidenceBucketLedger {
   private head?: Head;
   private needsPublicKey = false;
   /** The listing of the last `records()`, while no head is known: the writer's first look at the case. */
-  private readerListing?: ObjectVersion[];
+  private readerListing?: { readonly versions: ObjectVersion[]; readonly commits: number };
+  /** Batches this ledger has set out to write (a listing read while one was under way may predate its claim). */
+  private commits = 0;
   /** Recent lost claims, decaying on every won claim: sets the backoff window, so contention spreads writers out. */
   private contention = 0;
   // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
@@ -142,6 +144,7 @@ class BucketLedger implements EvidenceBucketLedger {
    * KMS is refused, by name, rather than acted upon (an undo must never run a planted record's instructions).
    */
   async records(): Promise<CustodyRecord[]> {
+    const commits = this.commits;
     const [inventory, publicKeyPem] = await Promise.all([
       readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed", remembered: true }),
       this.kmsPublicKey(),
@@ -154,7 +157,9 @@ class BucketLedger implements EvidenceBucketLedger {
       );
     // A writer that has not opened the case yet opens it from this listing (the commands read, then record): a
     // listing made since is no better, as a claim made in between is found by the conditional create anyway.
-    if (!this.head) this.readerListing = inventory.entries.map(listedVersion);
+    // Only a listing no batch of this ledger's overlapped: it then shows every claim this ledger made.
+    if (!this.head && this.commits === commits)
+      this.readerListing = { versions: inventory.entries.map(listedVersion), commits };
     return chain.records;
   }
 
@@ -205,6 +210,7 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   async complete(options: { readonly dryRun?: boolean } = {}): Promise<Completion> {
+    this.commits++;
     const ctx = await this.writerContext();
     const opened = await this.openHead(ctx, !options.dryRun);
     if (!options.dryRun) this.head = opened.head;
@@ -243,10 +249,12 @@ class BucketLedger implements EvidenceBucketLedger {
    * the claim means other writers own those sequences: follow all of them, back off, and re-chain after them.
    */
   private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
+    this.commits++;
     const ctx = await this.writerContext();
+    // The reader's listing serves only the first batch after it (none of this ledger's writes since).
+    const listed = this.readerListing?.commits === this.commits - 1 ? this.readerListing.versions : undefined;
+    this.readerListing = undefined;
     if (!this.head) {
-      const listed = this.readerListing;
-      this.readerListing = undefined;
       const opened = await this.openHead(ctx, true, listed);
       this.head = opened.head;
       this.needsPublicKey = !opened.hasPublicKey;

@@ -227,6 +227,24 @@ describe("custody ledger group commit (emulator)", () => {
     ]);
   });
 
+  it("a writer that opens the case from its own read's listing still chains after a claim made since that read", async () => {
+    const caseId = "IR-READ-THEN-WRITE";
+    const a = await world.ledger(caseId);
+    const b = await world.ledger(caseId);
+    await b.append(sampleEvent(0));
+    expect(await a.records()).to.have.length(1);
+    await b.append(sampleEvent(1)); // after A's listing: A's first claim (sequence 1) meets it
+    const mine = await a.append({ action: "test.append", subjects: ["a"] });
+    expect(mine.sequence).to.equal(2);
+    const result = await verify(a, caseId);
+    expect(result.ok, result.problem?.reason).to.equal(true);
+    expect(result.records.map((r) => r.subjects[0])).to.deep.equal([
+      sampleEvent(0).subjects[0],
+      sampleEvent(1).subjects[0],
+      "a",
+    ]);
+  });
+
   it("rejects only the caller of a malformed event, not the batch it would have joined", async () => {
     const ledger = await world.ledger("IR-BAD-EVENT");
     const settled = await Promise.allSettled([
