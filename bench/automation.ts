@@ -16,7 +16,7 @@ import { executionNameOf, incidentOf } from "../scripts/automation/incident";
 import { REQUEST_DETAIL_TYPE, REQUEST_SOURCE } from "../components/documents/automation";
 import { guardDutyInstanceFinding, localAutomation, type ExecutionOutcome } from "../scripts/automation/local-engine";
 import { readdirSync, readFileSync } from "node:fs";
-import { setCallObserver } from "../scripts/aws/observer";
+import { setCallObserver, type CallIdentity } from "../scripts/aws/observer";
 import { benchEmulator } from "./support/emulator";
 import { seedLandingZone, SEED_ACCOUNTS } from "../scripts/emulator/seed";
 
@@ -104,17 +104,34 @@ async function incident(reset: () => Promise<void>, targets: Target[], delivery:
           }),
         );
   const calls = new Map<string, number>();
+  const log: Array<{ at: number; key: string; fn: string; k: string; end: number }> = [];
   setCallObserver((call) => {
     const key = `${call.serviceId}.${call.operation}`;
     calls.set(key, (calls.get(key) ?? 0) + 1);
+    const k = typeof call.input.Key === "string" ? call.input.Key.replace(/^cases\/[^/]+\//, "") : "";
+    log.push({
+      at: call.startedAt.getTime(),
+      key: custodyKind(call, key),
+      fn: functionOf(call.identity),
+      k,
+      end: Date.now(),
+    });
   });
   const cpu0 = process.cpuUsage();
   const moto0 = emulatorCpuMs();
   const start = Date.now();
+  // CPU sampled as the run goes, to give the CPU spent until the moment of containment.
+  const samples: Array<{ at: number; client: number; emulator: number }> = [];
+  const sample = () => {
+    const c = process.cpuUsage(cpu0);
+    samples.push({ at: Date.now(), client: (c.user + c.system) / 1000, emulator: emulatorCpuMs() - moto0 });
+  };
+  const sampler = setInterval(sample, 100);
   const outcomes = await Promise.all(
     findings.map((f) => automation.run(f, executionNameOf(incidentOf(f, lz.forensicAccountId)))),
   );
   const wall = Date.now() - start;
+  clearInterval(sampler);
   setCallObserver(undefined);
   const cpu = process.cpuUsage(cpu0);
   const profile = {
@@ -132,7 +149,28 @@ async function incident(reset: () => Promise<void>, targets: Target[], delivery:
   const failures = outcomes.flatMap((o) => o.timings.filter((t) => t.failed).map((t) => `${t.state}: ${t.failed}`));
   if (failures.length > 0)
     console.log(`  retried states: ${failures.length} (${[...new Set(failures)].slice(0, 3).join("; ")})`);
+  const containedAt = start + Math.max(...outcomes.map((o) => until(o, "Contain", start)));
+  const before = log.filter((c) => c.at < containedAt);
+  const tally = (keyOf: (c: (typeof log)[number]) => string) => {
+    const m = new Map<string, number>();
+    for (const c of before) m.set(keyOf(c), (m.get(keyOf(c)) ?? 0) + 1);
+    return [...m.entries()].sort((a, b) => b[1] - a[1]);
+  };
+  if (process.env.FLZ_BENCH_TRACE === "1" && targets.length === 1)
+    for (const c of before)
+      console.log(
+        `    ${String(c.at - start).padStart(6)} ${String(c.end - start).padStart(6)} ${c.fn.padEnd(10)} ${c.key} ${c.k}`,
+      );
+  const cpuAt = samples.find((x) => x.at >= containedAt) ?? samples[samples.length - 1];
+  const beforeContained = {
+    clientCpuMs: cpuAt?.client ?? 0,
+    emulatorCpuMs: cpuAt?.emulator ?? 0,
+    requests: before.length,
+    byCall: tally((c) => c.key),
+    byFunction: tally((c) => c.fn),
+  };
   return {
+    beforeContained,
     contained: Math.max(...outcomes.map((o) => until(o, "Contain", start))),
     secured: Math.max(...outcomes.map((o) => until(o, "CaptureInstance", start))),
     hashed: Math.max(...outcomes.map((o) => until(o, "HashInstance", start))),
@@ -144,15 +182,32 @@ async function incident(reset: () => Promise<void>, targets: Target[], delivery:
   };
 }
 
+/** The function whose role a call's chain starts from (`-` for the state machine's own calls). */
+function functionOf(identity: CallIdentity): string {
+  let i: CallIdentity = identity;
+  while (i.kind === "role" && i.assumedBy.kind === "role") i = i.assumedBy;
+  return i.kind === "role" ? (/flz-automation-(\w+)$/.exec(i.roleArn)?.[1] ?? i.roleArn) : "-";
+}
+
+/** S3 calls named by what they touch in the case (custody record, journal), others by service and operation. */
+function custodyKind(call: { input: Readonly<Record<string, unknown>> }, key: string): string {
+  const k = typeof call.input.Key === "string" ? call.input.Key : "";
+  const where = /\/custody-journal\//.test(k) ? " journal" : /\/custody\//.test(k) ? " record" : "";
+  return `${key}${where}`;
+}
+
 /** CPU time (user + system, ms) of the emulator: the moto process this benchmark started (a child of this process). */
+let emulatorPid: string | undefined;
 function emulatorCpuMs(): number {
   const tick = 10; // USER_HZ is 100 on Linux
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+  // The pid found once (a scan of /proc costs CPU this benchmark measures).
+  for (const pid of emulatorPid ? [emulatorPid] : readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[1]) !== process.pid) continue;
       if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("moto")) continue;
+      emulatorPid = pid;
       return (Number(fields[11]) + Number(fields[12])) * tick;
     } catch {
       // a process that ended meanwhile
@@ -198,6 +253,14 @@ async function main(): Promise<void> {
       console.log(
         `  wall ${(p.wallMs / 1000).toFixed(2)} s; CPU: client ${(p.clientCpuMs / 1000).toFixed(2)} s, emulator ${(p.emulatorCpuMs / 1000).toFixed(2)} s; ` +
           `${p.requests} AWS requests; most: ${p.top.map(([k, n]) => `${k} ${n}`).join(", ")}`,
+      );
+      const b = rs[0].beforeContained;
+      const per = (n: number) => (n / rs[0].executions).toFixed(1);
+      console.log(
+        `  before contained: CPU client ${(b.clientCpuMs / 1000).toFixed(2)} s, emulator ${(b.emulatorCpuMs / 1000).toFixed(2)} s; ` +
+          `${b.requests} requests (${per(b.requests)} per execution); by function: ` +
+          `${b.byFunction.map(([k, n]) => `${k} ${per(n)}`).join(", ")}; by call (per execution): ` +
+          `${b.byCall.map(([k, n]) => `${k} ${per(n)}`).join(", ")}`,
       );
       return { c, s };
     };

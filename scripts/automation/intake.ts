@@ -100,16 +100,17 @@ export function intakeHandler(
     const factory = container.factory(caseId);
     const ledger = await container.ledger(caseId);
     const records = await ledger.records();
-    if (records.length === 0) {
-      await ledger.append(
-        caseOpenedEvent({
-          caseId,
-          title: incident.title,
-          awarenessTime: now().toISOString(),
-          openedBy: `flz response automation (execution ${input.executionName})`,
-        }),
-      );
-    }
+    // Record 0 of a new case, appended with the decision below in one batch (one claim): reading the target's tags
+    // first changes nothing, so nothing needs recording before it.
+    const opening =
+      records.length === 0
+        ? caseOpenedEvent({
+            caseId,
+            title: incident.title,
+            awarenessTime: now().toISOString(),
+            openedBy: `flz response automation (execution ${input.executionName})`,
+          })
+        : undefined;
     const earlier = records.find(
       (r: CustodyRecord) =>
         r.action === DECISION_ACTION &&
@@ -167,13 +168,17 @@ export function intakeHandler(
     }));
     // Too many for the state's payload: the lists go to the evidence bucket, and Distributed Maps read them.
     const distributed = Math.max(captureItems.length, containItems.length) > input.maxInlineItems;
+    // The lists are objects of the case: record 0 goes first, so no case prefix ever holds objects but no record 0.
+    const openedFirst = distributed && opening ? await ledger.append(opening) : undefined;
     const written = distributed
       ? await writeItemList(factory, { bucket: input.listBucket, region: lz.homeRegion }, caseId, {
           contain: containItems,
           capture: captureItems,
         })
       : undefined;
-    const record = await ledger.append({
+    // Both appended in this turn: the ledger writes them as one batch, record 0 first.
+    const opened = opening && !openedFirst ? ledger.append(opening) : undefined;
+    const decided = ledger.append({
       ...decisionEvent(base, "intake", decision, {
         source: incident.source,
         findingType: incident.findingType,
@@ -184,6 +189,7 @@ export function intakeHandler(
       }),
       ...(written ? { evidence: written.evidence } : {}),
     });
+    const [record] = await Promise.all([decided, opened]);
     return {
       caseId,
       ...base,

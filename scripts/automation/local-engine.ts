@@ -104,6 +104,12 @@ function taskStates(states: Record<string, AslState>, into: Record<string, AslSt
   return into;
 }
 
+/** The states a Distributed Map runs for each item, as a definition of its own. */
+function processorOf(map: AslState): { StartAt: string; States: Record<string, AslState> } {
+  const p = map.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+  return { StartAt: p.StartAt, States: p.States };
+}
+
 /** Deploys the automation's pieces into the emulator's forensic account and returns a runner. */
 export async function localAutomation(
   lz: LandingZone,
@@ -155,6 +161,15 @@ export async function localAutomation(
     evidenceBucket: lz.evidenceBucket,
     maxInlineItems: options.maxInlineItems,
   });
+  // The Distributed Maps become Tasks bound to the driver (local-distributed.ts) in the copy the interpreter runs.
+  const { definition: runnable, maps } = withDistributedMapsAsTasks(
+    definition,
+    (state) => `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:activity:flz-local-distributed-${state}`,
+  );
+  // Validated once, as Step Functions validates a definition when the state machine is created (an invalid one throws
+  // here); each execution and each Distributed Map child then runs it unvalidated.
+  for (const def of [runnable, ...Object.values(maps).map(processorOf)] as object[])
+    new StateMachine(def as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
   const deps = {
     landingZone: lz,
     pollIntervalMs: 50,
@@ -262,11 +277,11 @@ export async function localAutomation(
       },
       Task: { Token: `token-${randomUUID()}` },
     });
-    // One interpreter execution (the whole workflow, or one Distributed Map child), its states logged in order.
+    // One interpreter execution (the whole workflow, or one Distributed Map child), its states logged in order. The
+    // definition was validated once, when deployed (below): Step Functions validates at CreateStateMachine, not per
+    // execution, and asl-validator costs 0.3-0.8 s of CPU per definition, which 16 executions at once would serialise.
     const execute = async (def: object, input: unknown, name: string): Promise<unknown> => {
-      const machine = new StateMachine(def as StateMachineDefinition, {
-        validationOptions: { checkArn: true, checkPaths: true },
-      });
+      const machine = new StateMachine(def as StateMachineDefinition, { validationOptions: { noValidate: true } });
       const execution = machine.run(input as never, {
         overrides: { taskResourceLocalHandlers: overrides as never },
         context: context(name),
@@ -294,10 +309,6 @@ export async function localAutomation(
     };
     // The Distributed Maps, which the interpreter cannot run: bound to the driver (local-distributed.ts), each item
     // a child execution of the ItemProcessor's states through `execute`, with the same bindings.
-    const { definition: runnable, maps } = withDistributedMapsAsTasks(
-      definition,
-      (state) => `arn:aws:states:${lz.homeRegion}:${lz.forensicAccountId}:activity:flz-local-distributed-${state}`,
-    );
     for (const [name, map] of Object.entries(maps)) {
       overrides[name] = (input) =>
         runDistributedMap(map, input, {

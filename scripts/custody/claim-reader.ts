@@ -9,7 +9,7 @@ import { journalKey, journalPrefix, journalProblem, missingSequences, type Batch
 import { listCustodyVersions } from "./inventory";
 import { indexListing, planOpen, uncoveredRecords, type ClaimListing, type Slot } from "./claims";
 import { custodyPrefix, GENESIS_HASH, recordKey } from "./record";
-import type { CustodyStore } from "./store";
+import type { CustodyStore, ObjectVersion } from "./store";
 
 /** The last claimed record: its sequence and hash, and the first sequence of its batch (whose journal exists). */
 export interface Head {
@@ -56,10 +56,13 @@ export class ClaimReader {
    * Finds the head and every claim with records not yet written, after checking each journal relied on against the
    * trusted public key. Refuses a case that holds a record beyond its last claim (no flz claim covers it).
    * @param publicKeyPem the custody public key from KMS
+   * @param listed a listing of the case's records and journals the caller has just made (one ListObjectVersions of
+   *   both prefixes), used for the first look instead of listing again; a later look lists afresh.
    */
-  async open(publicKeyPem: string): Promise<OpenedCase> {
+  async open(publicKeyPem: string, listed?: readonly ObjectVersion[]): Promise<OpenedCase> {
     for (let attempt = 0; ; attempt++) {
-      const listing = await this.listClaims(attempt > 0);
+      const listing =
+        attempt === 0 && listed ? indexListing(this.caseId, [...listed]) : await this.listClaims(attempt > 0);
       const plan = planOpen(listing);
       const read = await Promise.all(
         plan.toRead.map(async (first) => {

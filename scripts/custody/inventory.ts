@@ -29,6 +29,18 @@ export interface InventoryEntry extends ObjectVersion {
   readonly readError?: string;
 }
 
+/** The listed version an inventory entry was read from (its listing fields only). */
+export function listedVersion(e: InventoryEntry): ObjectVersion {
+  return {
+    key: e.key,
+    versionId: e.versionId,
+    deleteMarker: e.deleteMarker,
+    isLatest: e.isLatest,
+    lastModified: e.lastModified,
+    size: e.size,
+  };
+}
+
 /** A case's inventory. */
 export interface CaseInventory {
   /** Case ID. */

@@ -27,14 +27,15 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { realSleep } from "../aws/backoff";
-import { describeError, OperationError, UsageError } from "../errors";
+import { OperationError, UsageError } from "../errors";
 import { auditInventory } from "./audit";
 import { chainEvents, journalKey, serialiseJournal } from "./batch";
 import { toJsonValue } from "./canonical";
 import { verifyChain, type StoredRecord } from "./chain";
 import { ClaimReader, type Head } from "./claim-reader";
 import { indexListing } from "./claims";
-import { readCaseInventory, type CaseInventory } from "./inventory";
+import { batchFailures, contestedError, type BatchOutcome } from "./batch-outcome";
+import { listedVersion, readCaseInventory, type CaseInventory } from "./inventory";
 import {
   buildUnsignedRecord,
   custodyPrefix,
@@ -46,7 +47,7 @@ import {
 import { regionOfKeyArn, type Completion, type EvidenceBucketLedger, type OpenLedgerOptions } from "./ledger-api";
 import { RecordTakenError, RecordWriter, type WriterContext } from "./record-writer";
 import { custodyRetentionDays } from "./retention";
-import { CustodyStore, isConditionalConflict } from "./store";
+import { CustodyStore, isConditionalConflict, type ObjectVersion } from "./store";
 import type { CustodyEvent, CustodyRecord } from "./types";
 
 export { isConditionalConflict, isMissingObject, sha256Base64 } from "./store";
@@ -79,6 +80,10 @@ class BucketLedger implements EvidenceBucketLedger {
   private context?: Promise<WriterContext>;
   private head?: Head;
   private needsPublicKey = false;
+  /** The listing of the last `records()`, while no head is known: the writer's first look at the case. */
+  private readerListing?: { readonly versions: ObjectVersion[]; readonly commits: number };
+  /** Batches this ledger has set out to write (a listing read while one was under way may predate its claim). */
+  private commits = 0;
   /** Recent lost claims, decaying on every won claim: sets the backoff window, so contention spreads writers out. */
   private contention = 0;
   // Group commit: appends that arrive while a batch is being written wait here and go out together in the next one.
@@ -126,7 +131,9 @@ class BucketLedger implements EvidenceBucketLedger {
       this.pending.push({ event: frozen, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        void this.flushAll();
+        // From the next microtask: appends made in the same turn (the events of one step) go out as one batch,
+        // one journal claim for all of them.
+        queueMicrotask(() => void this.flushAll());
       }
     });
   }
@@ -137,6 +144,7 @@ class BucketLedger implements EvidenceBucketLedger {
    * KMS is refused, by name, rather than acted upon (an undo must never run a planted record's instructions).
    */
   async records(): Promise<CustodyRecord[]> {
+    const commits = this.commits;
     const [inventory, publicKeyPem] = await Promise.all([
       readCaseInventory(this.store, this.caseId, { scope: "custody", journals: "needed", remembered: true }),
       this.kmsPublicKey(),
@@ -147,6 +155,11 @@ class BucketLedger implements EvidenceBucketLedger {
       throw new OperationError(
         `the custody chain of case ${this.caseId} does not verify: ${chain.problem.reason} (${chain.problem.location}); nothing is acted on until it does: run flz custody verify --case ${this.caseId}`,
       );
+    // A writer that has not opened the case yet opens it from this listing (the commands read, then record): a
+    // listing made since is no better, as a claim made in between is found by the conditional create anyway.
+    // Only a listing no batch of this ledger's overlapped: it then shows every claim this ledger made.
+    if (!this.head && this.commits === commits)
+      this.readerListing = { versions: inventory.entries.map(listedVersion), commits };
     return chain.records;
   }
 
@@ -197,6 +210,7 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 
   async complete(options: { readonly dryRun?: boolean } = {}): Promise<Completion> {
+    this.commits++;
     const ctx = await this.writerContext();
     const opened = await this.openHead(ctx, !options.dryRun);
     if (!options.dryRun) this.head = opened.head;
@@ -235,9 +249,13 @@ class BucketLedger implements EvidenceBucketLedger {
    * the claim means other writers own those sequences: follow all of them, back off, and re-chain after them.
    */
   private async commit(events: CustodyEvent[]): Promise<BatchOutcome[]> {
+    this.commits++;
     const ctx = await this.writerContext();
+    // The reader's listing serves only the first batch after it (none of this ledger's writes since).
+    const listed = this.readerListing?.commits === this.commits - 1 ? this.readerListing.versions : undefined;
+    this.readerListing = undefined;
     if (!this.head) {
-      const opened = await this.openHead(ctx, true);
+      const opened = await this.openHead(ctx, true, listed);
       this.head = opened.head;
       this.needsPublicKey = !opened.hasPublicKey;
     }
@@ -333,27 +351,7 @@ class BucketLedger implements EvidenceBucketLedger {
     if (!outcomes.some((o) => "error" in o) && sideFailure === undefined) return outcomes;
     // The next append re-opens the case, which completes this batch from its journal if a record is missing.
     this.head = undefined;
-    return outcomes.map((o, i): BatchOutcome => {
-      const sequence = signed[i].sequence;
-      if (!("error" in o) && sideFailure === undefined) return o;
-      if ("error" in o)
-        return {
-          error:
-            o.error instanceof OperationError
-              ? o.error
-              : new OperationError(
-                  `record ${sequence} of case ${this.caseId} is claimed (signed, in ${where}) but was not stored (${describeError(o.error)}); the next append or flz custody complete --case ${this.caseId} copies it into place`,
-                ),
-        };
-      return {
-        error:
-          sideFailure instanceof OperationError
-            ? sideFailure
-            : new OperationError(
-                `record ${sequence} of case ${this.caseId} was stored, but ${describeError(sideFailure)}`,
-              ),
-      };
-    });
+    return batchFailures(outcomes, signed, sideFailure, { caseId: this.caseId, journal: where });
   }
 
   private writerContext(): Promise<WriterContext> {
@@ -400,8 +398,9 @@ class BucketLedger implements EvidenceBucketLedger {
   private async openHead(
     ctx: WriterContext,
     write: boolean,
+    listed?: readonly ObjectVersion[],
   ): Promise<{ head: Head; copied: number[]; journals: string[]; hasPublicKey: boolean }> {
-    const opened = await this.claims.open(ctx.publicKeyPem);
+    const opened = await this.claims.open(ctx.publicKeyPem, listed);
     if (write) for (const u of opened.unwritten) await this.writer.copyFromJournal(u.journal, u.missing, ctx);
     return {
       head: opened.head,
@@ -412,23 +411,12 @@ class BucketLedger implements EvidenceBucketLedger {
   }
 }
 
-/** The refusal of a record whose batch's claim was accepted twice by the store. */
-function contestedError(error: unknown, journal: string): unknown {
-  if (!(error instanceof RecordTakenError)) return error;
-  return new OperationError(
-    `${error.message}: the claim ${journal} was accepted twice (S3 refuses the second of two conditional creates of one key; this store did not), and records of both claims were stored`,
-  );
-}
-
 /** One queued append. */
 interface PendingAppend {
   readonly event: CustodyEvent;
   readonly resolve: (record: CustodyRecord) => void;
   readonly reject: (err: unknown) => void;
 }
-
-/** What became of one event of a batch. */
-type BatchOutcome = { readonly record: CustodyRecord } | { readonly error: unknown };
 
 /** A placement used only to validate an event when it is queued. */
 const PROBE_PLACEMENT = {

@@ -35,6 +35,9 @@ function beforePut(
   );
 }
 
+/** Lets a first append's batch set out (the ledger starts writing on the next microtask), so later ones queue behind it. */
+const inFlight = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe("custody ledger group commit (emulator)", () => {
   useEmulator();
   let world: CustodyWorld;
@@ -58,11 +61,30 @@ describe("custody ledger group commit (emulator)", () => {
   const verify = async (ledger: EvidenceBucketLedger, caseId: string) =>
     verifyChain(await ledger.storedRecords(), { caseId, publicKeyPem: (await ledger.storedPublicKey()) ?? "" });
 
+  it("writes the appends of one turn as one batch: one claim, a signature per record, in order", async () => {
+    const ledger = await world.ledger("IR-TURN");
+    const records = await Promise.all(
+      [0, 1, 2].map((i) => ledger.append({ action: "test.append", subjects: [`event-${i}`] })),
+    );
+    expect(records.map((r) => r.sequence)).to.deep.equal([0, 1, 2]);
+    expect(await tagOf("IR-TURN", 0)).to.deep.include({ first: 0, last: 2 });
+    expect(await journals("IR-TURN")).to.have.length(1);
+    expect(new Set(records.map((r) => r.signature.value)).size).to.equal(3);
+    const result = await verify(ledger, "IR-TURN");
+    expect(result.ok, result.problem?.reason).to.equal(true);
+    expect(result.verified).to.equal(3);
+  });
+
   it("writes appends that arrive during a write as one batch, each record individually signed, in arrival order", async () => {
     const ledger = await world.ledger("IR-BATCH");
-    const records = await Promise.all(
-      [...Array(12).keys()].map((i) => ledger.append({ action: "test.append", subjects: [`event-${i}`] })),
-    );
+    const first = ledger.append({ action: "test.append", subjects: ["event-0"] });
+    await inFlight();
+    const records = [
+      await first,
+      ...(await Promise.all(
+        [...Array(12).keys()].slice(1).map((i) => ledger.append({ action: "test.append", subjects: [`event-${i}`] })),
+      )),
+    ];
     expect(records.map((r) => r.sequence)).to.deep.equal([...Array(12).keys()]);
     expect(records.map((r) => r.subjects[0])).to.deep.equal([...Array(12).keys()].map((i) => `event-${i}`));
     // The first append went out alone; the eleven that queued behind it went out together.
@@ -112,7 +134,12 @@ describe("custody ledger group commit (emulator)", () => {
       if (!intruder && input.Key === journalKey(caseId, 2))
         intruder = await b.append({ action: "test.intruder", subjects: ["b"] });
     });
-    const batch = await Promise.all([1, 2, 3, 4].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })));
+    const alone = a.append({ action: "test.append", subjects: ["a-1"] });
+    await inFlight();
+    const batch = [
+      await alone,
+      ...(await Promise.all([2, 3, 4].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })))),
+    ];
     expect(intruder?.sequence).to.be.a("number");
     // a-1 went out alone before B; a-2..a-4 were chained for sequence 2, lost it to B, and follow B.
     expect(batch.map((r) => r.sequence)).to.deep.equal([1, 3, 4, 5]);
@@ -139,9 +166,12 @@ describe("custody ledger group commit (emulator)", () => {
       if (input.Key === recordKey(caseId, 3))
         throw Object.assign(new Error("connection reset"), { name: "NetworkingError" });
     });
-    const settled = await Promise.allSettled(
-      [0, 1, 2, 3, 4, 5].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })),
-    );
+    const alone = a.append({ action: "test.append", subjects: ["a-0"] });
+    await inFlight();
+    const settled = await Promise.allSettled([
+      alone,
+      ...[1, 2, 3, 4, 5].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })),
+    ]);
     const lost = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     expect(lost).to.have.length(1);
     expect((lost[0].reason as Error).message).to.match(
@@ -174,9 +204,12 @@ describe("custody ledger group commit (emulator)", () => {
       if ([2, 3, 4].some((n) => input.Key === recordKey(caseId, n)))
         throw Object.assign(new Error("connection reset"), { name: "NetworkingError" });
     });
-    const settled = await Promise.allSettled(
-      [1, 2, 3, 4].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })),
-    );
+    const alone = a.append({ action: "test.append", subjects: ["a-1"] });
+    await inFlight();
+    const settled = await Promise.allSettled([
+      alone,
+      ...[2, 3, 4].map((i) => a.append({ action: "test.append", subjects: [`a-${i}`] })),
+    ]);
     expect(settled.map((s) => s.status)).to.deep.equal(["fulfilled", "rejected", "rejected", "rejected"]);
     // B sees record 1 as the last one stored; its claim of 2 meets A's, so B completes A's batch and follows it.
     const b = await world.ledger(caseId);
@@ -191,6 +224,24 @@ describe("custody ledger group commit (emulator)", () => {
       "a-3",
       "a-4",
       "b",
+    ]);
+  });
+
+  it("a writer that opens the case from its own read's listing still chains after a claim made since that read", async () => {
+    const caseId = "IR-READ-THEN-WRITE";
+    const a = await world.ledger(caseId);
+    const b = await world.ledger(caseId);
+    await b.append(sampleEvent(0));
+    expect(await a.records()).to.have.length(1);
+    await b.append(sampleEvent(1)); // after A's listing: A's first claim (sequence 1) meets it
+    const mine = await a.append({ action: "test.append", subjects: ["a"] });
+    expect(mine.sequence).to.equal(2);
+    const result = await verify(a, caseId);
+    expect(result.ok, result.problem?.reason).to.equal(true);
+    expect(result.records.map((r) => r.subjects[0])).to.deep.equal([
+      sampleEvent(0).subjects[0],
+      sampleEvent(1).subjects[0],
+      "a",
     ]);
   });
 
