@@ -4,8 +4,14 @@ This is the place for the narrow, documented emulator extensions that the issues
 default for everything they do not name. Installed here: flz_ebs (cross-account snapshot sharing as the recipient
 sees it, EBS Snapshot Lock), flz_organizations (Organizations' delegated policy management, and invited accounts
 with known IDs), flz_lambda (Lambda's ListFunctionUrlConfigs), flz_s3 (atomic conditional creates, listings priced by
-prefix) and flz_dispatch (request routing without a file-system scan per request: speed only); see each module for
-why. Usage: python3 moto_flz.py --port N
+prefix), and five speed fixes with unchanged answers: flz_dispatch (request routing without a file-system scan per
+request), flz_backends (an account's backends found without queueing on moto's global lock), flz_actions (a response class's action names computed once, not per request), flz_accounts (a request's
+account found without walking every account's IAM store), flz_request_log (no access-log line per request); see each
+module for why. Usage: python3 moto_flz.py --port N
+
+Profiling: with FLZ_EMULATOR_PROFILE=<file> in the environment (of a test, benchmark or drill: the emulator inherits it),
+every request is profiled on its thread and, when the server stops, <file> holds the CPU per request class and the top
+functions by cumulative and own time, <file>.prof the merged pstats data (flz_profile; `%p` in <file> becomes the PID).
 """
 import argparse
 import os
@@ -16,10 +22,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+import flz_accounts  # noqa: E402
+import flz_actions  # noqa: E402
+import flz_backends  # noqa: E402
 import flz_dispatch  # noqa: E402
 import flz_ebs  # noqa: E402
 import flz_lambda  # noqa: E402
 import flz_organizations  # noqa: E402
+import flz_profile  # noqa: E402
+import flz_request_log  # noqa: E402
 import flz_s3  # noqa: E402
 
 
@@ -33,6 +44,11 @@ def main() -> int:
     flz_lambda.apply()
     flz_organizations.apply()
     flz_s3.apply()
+    flz_accounts.apply()
+    flz_backends.apply()
+    flz_request_log.apply()
+    flz_actions.apply()  # after every extension that patches a response class
+    flz_profile.apply()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     print(f"ready http://{args.host}:{args.port}", flush=True)
@@ -40,6 +56,7 @@ def main() -> int:
         sys.stdin.read()  # the parent closes stdin (or dies) when it is done with us
     finally:
         server.stop()
+        flz_profile.write()
     return 0
 
 
