@@ -103,4 +103,3 @@ export async function evaluate(req: Request): Promise<string> {
     throw new Error(`simulation did not run: ${JSON.stringify(result).slice(0, 300)}`);
   return result.overallResult;
 }
-
