@@ -1,7 +1,7 @@
 /**
  * The response automation's opt-out tag (`flz:automation=off`) under the IAM evaluator: with the automation on, the
- * SCP `flz-automation-opt-out` denies setting or removing it to a member account's administrator (an intruder holding that account
- * included), and leaves it to the deployment role and the named managers.
+ * SCP `flz-automation-opt-out` denies setting or removing it to a member account's administrator (an intruder
+ * holding that account included), and leaves it to the deployment role and the named managers.
  */
 import { expect } from "chai";
 import { OPT_OUT_TAG_KEY } from "../../../components/documents/automation";
