@@ -72,9 +72,9 @@ export function protectAutomationScp(args: ProtectAutomationScpArgs): PolicyDocu
 }
 
 /**
- * Every call that sets or removes a tag on what the automation reads the opt-out tag from: EC2 instances (`ec2:CreateTags`
- * also authorizes tags given at launch, `ec2:CreateAction`) and IAM roles and users (`iam:TagRole` also authorizes tags
- * given to `CreateRole`).
+ * Every call that sets or removes a tag on what the automation reads the opt-out tag from: EC2 instances
+ * (`ec2:CreateTags` also authorizes tags given at launch, `ec2:CreateAction`) and IAM roles and users (`iam:TagRole`
+ * also authorizes tags given to `CreateRole`).
  */
 export const OPT_OUT_TAGGING_ACTIONS: readonly string[] = [
   "ec2:CreateTags",

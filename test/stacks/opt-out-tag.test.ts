@@ -15,7 +15,7 @@ const EXAMPLE = path.resolve(__dirname, "../../stacks/Pulumi.example.yaml");
 const NS = "forensic-landing-zone";
 const OWNER = "arn:aws:iam::*:role/PlatformOwner";
 
-/** The opt-out SCP's statements (none when it is absent) after running the stack with these keys on top of the example. */
+/** The opt-out SCP's statements (none when absent) after running the stack with these keys over the example's. */
 async function optOutStatements(keys: Record<string, string>): Promise<PolicyDocument["Statement"]> {
   const config: Record<string, string> = { ...readStackConfig(EXAMPLE) };
   for (const [key, value] of Object.entries(keys)) config[`${NS}:${key}`] = value;
