@@ -13,11 +13,11 @@ import {
   protectForensicKeysScp,
   protectForensicResourcesScp,
   protectForensicRolesScp,
-  protectAutomationScp,
   protectTrailScp,
   requireImdsv2Scp,
   scpText,
 } from "./documents/scp";
+import { freezeOptOutTagScp, protectAutomationScp } from "./documents/scp-automation";
 import { PURPOSE_TAG_KEY } from "./documents/keys";
 import { GUARDRAIL_PURPOSE } from "./documents/quarantine";
 
@@ -88,9 +88,18 @@ export interface GuardrailPoliciesArgs {
    * The response automation's functions in the forensic account (`ResponseAutomation`): when given, with
    * `forensicAccountId`, an SCP `flz-protect-automation` attached to the forensic account denies changing those
    * functions, passing their roles and invoking them to all but the deployment role and the automation's state machine
-   * (`documents/scp.ts`, `protectAutomationScp`). Default none (automation off).
+   * (`documents/scp-automation.ts`, `protectAutomationScp`), and an SCP `flz-automation-opt-out` attached to the
+   * workload targets (`workloadTargetIds`, default `targetIds`) freezes the opt-out tag `flz:automation` on
+   * instances, roles and users to all but the deployment role and `optOutTagManagerRoleArns` (`freezeOptOutTagScp`).
+   * It is an SCP of its own because the protection bundle has no room left under the 5,120-character limit; it takes
+   * one more of the targets' five SCP slots. Default none (automation off).
    */
-  readonly automation?: { readonly namePrefix?: string };
+  readonly automation?: {
+    /** Name prefix of the automation's functions and roles. Default `flz-automation`. */
+    readonly namePrefix?: string;
+    /** Roles (patterns allowed) that may set or remove the opt-out tag besides the deployment role. Default none. */
+    readonly optOutTagManagerRoleArns?: readonly string[];
+  };
   /** Root or OU IDs the RCP is attached to. Default `targetIds` (the root recommended: it covers the forensic account wherever it moves). */
   readonly resourceControlTargetIds?: ReadonlyArray<pulumi.Input<string>>;
 }
@@ -109,6 +118,7 @@ export const GUARDRAIL_POLICY_NAMES = {
   workload: "flz-workload-baseline",
   evidence: "flz-protect-evidence",
   automation: "flz-protect-automation",
+  optOut: "flz-automation-opt-out",
 } as const;
 
 /**
@@ -209,6 +219,21 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       );
       // On the forensic account itself: it takes none of the root's five SCP slots.
       this.attach(`${name}-protect-automation`, policy, [args.forensicAccountId], opt);
+      const managerRoleArns = args.automation.optOutTagManagerRoleArns;
+      const optOut = new aws.organizations.Policy(
+        `${name}-automation-opt-out`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.optOut,
+          description: "Forensic landing zone: only the named owners may set or remove the automation's opt-out tag.",
+          type: "SERVICE_CONTROL_POLICY",
+          content: pulumi
+            .output(args.deploymentRoleArn)
+            .apply((deploymentRoleArn) => scpText(freezeOptOutTagScp({ deploymentRoleArn, managerRoleArns }))),
+          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
+        },
+        opt,
+      );
+      this.attach(`${name}-automation-opt-out`, optOut, args.workloadTargetIds ?? args.targetIds, opt);
     }
 
     let workloadId: pulumi.Output<string> = pulumi.output("");

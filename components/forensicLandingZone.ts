@@ -326,7 +326,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
               ...(automation ? automationActingRoleArns(id) : []),
             ]),
           forensicResources: protection,
-          automation: automation ? {} : undefined,
+          automation: automation ? { optOutTagManagerRoleArns: args.automation?.optOutTagManagerRoleArns } : undefined,
           resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
             ? [...guardrailSettings.resourceControlTargetIds]
             : undefined,

@@ -81,6 +81,12 @@ export interface AutomationSettings extends AutomationGuardrailSettings {
    * so an organisation turns it on once it has chosen its modes (and even then every finding type defaults to observe).
    */
   readonly enabled?: boolean;
+  /**
+   * Roles (patterns allowed, such as `arn:aws:iam::*:role/PlatformOwner`) that may set or remove the opt-out tag
+   * `flz:automation` besides the deployment role. The guardrail SCP denies it to everyone else, a member account's
+   * administrator included: whoever holds that tag switches the automation off for a resource. Default none.
+   */
+  readonly optOutTagManagerRoleArns?: readonly string[];
 }
 
 /** Organisations service principals each detection service needs trusted access for. */

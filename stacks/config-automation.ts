@@ -8,7 +8,7 @@ import { DocumentInputError } from "../components/documents/validate";
 import type { AutomationSettings } from "../components/landingZoneArgs";
 import { StackConfigError, shown, type ConfigKey } from "./config";
 
-const SETTINGS: ReadonlyArray<keyof AutomationGuardrailSettings> = [
+const SETTINGS: ReadonlyArray<keyof AutomationSettings> = [
   "modes",
   "defaultMode",
   "approvalTimeoutSeconds",
@@ -17,6 +17,7 @@ const SETTINGS: ReadonlyArray<keyof AutomationGuardrailSettings> = [
   "minimumSeverity",
   "killSwitchParameterName",
   "lockDays",
+  "optOutTagManagerRoleArns",
 ];
 
 /** The automation settings, or undefined when neither key is set. */
@@ -52,12 +53,27 @@ export function automationSettings(
       "automationSettings",
       `unknown setting ${unknown.join(", ")}; valid: ${SETTINGS.join(", ")}`,
     );
-  const settings = parsed as AutomationGuardrailSettings;
+  const { optOutTagManagerRoleArns: managers, ...settings } = parsed as AutomationGuardrailSettings & {
+    optOutTagManagerRoleArns?: unknown;
+  };
+  if (
+    managers !== undefined &&
+    (!Array.isArray(managers) ||
+      managers.some((m) => typeof m !== "string" || !/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/.test(m)))
+  )
+    throw new StackConfigError(
+      "automationSettings",
+      `optOutTagManagerRoleArns: ${shown(JSON.stringify(managers))} is not valid; valid: a list of role ARNs such as arn:aws:iam::*:role/PlatformOwner`,
+    );
   try {
     resolveGuardrails(settings);
   } catch (err) {
     if (err instanceof DocumentInputError) throw new StackConfigError("automationSettings", err.message);
     throw err;
   }
-  return { enabled, ...settings };
+  return {
+    enabled,
+    ...settings,
+    ...(managers === undefined ? {} : { optOutTagManagerRoleArns: managers as string[] }),
+  };
 }

@@ -85,7 +85,7 @@ export const CONFIG_KEYS = {
   alarmSubscriptions: "subscriptions to the alarm topics (list of {protocol, endpoint}; default none)",
   automation: "response automation: findings contained and captured by Step Functions with guardrails (default false)",
   automationSettings:
-    "guardrails of the response automation (map: modes, defaultMode, approvalTimeoutSeconds, excludedAccountIds, maxContainmentsPerHour, minimumSeverity, killSwitchParameterName, lockDays)",
+    "guardrails of the response automation (map: modes, defaultMode, approvalTimeoutSeconds, excludedAccountIds, maxContainmentsPerHour, minimumSeverity, killSwitchParameterName, lockDays, optOutTagManagerRoleArns)",
 } as const;
 
 /** A configuration key of this project. */

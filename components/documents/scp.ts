@@ -11,7 +11,8 @@
  */
 import { KEY_PURPOSE, PURPOSE_TAG_KEY, accountKeyPattern, type ForensicKeysByTag } from "./keys";
 import { forensicResourceScpStatements, type ForensicResourceProtection } from "./rcp";
-import type { PolicyDocument, PolicyStatement } from "./types";
+import { document, exceptPrincipals, requireRoleArn, requireValue } from "./scp-statements";
+import type { PolicyDocument } from "./types";
 
 /** The largest SCP AWS Organizations accepts, in characters of the policy text (whitespace counts). */
 export const SCP_MAX_CHARACTERS = 5120;
@@ -69,27 +70,6 @@ export const KEY_TAGGING_ACTIONS: readonly string[] = [
   "kms:CreateKey",
   "kms:ReplicateKey",
 ];
-
-function document(statements: PolicyStatement[]): PolicyDocument {
-  return { Version: "2012-10-17", Statement: statements };
-}
-
-function requireValue(value: string, what: string, example: string): string {
-  if (value.trim() === "") throw new Error(`${what} is empty: give ${example}`);
-  return value;
-}
-
-function requireRoleArn(arn: string, what: string): string {
-  if (!/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/.test(arn)) {
-    throw new Error(`${what} "${arn}" is not an IAM role ARN: expected arn:aws:iam::<account>:role/<name>`);
-  }
-  return arn;
-}
-
-/** `ArnNotLike aws:PrincipalARN` for the principals that stay able to act. */
-function exceptPrincipals(arns: string[]): PolicyStatement["Condition"] {
-  return { ArnNotLike: { "aws:PrincipalARN": arns.length === 1 ? arns[0] : arns } };
-}
 
 /** Arguments of {@link protectTrailScp}. */
 export interface ProtectTrailScpArgs {
@@ -350,68 +330,4 @@ export function combineScps(name: string, docs: PolicyDocument[]): PolicyDocumen
     );
   }
   return merged;
-}
-
-/** Arguments of {@link protectAutomationScp}. */
-export interface ProtectAutomationScpArgs {
-  /** The forensic account, where the response automation runs. */
-  readonly forensicAccountId: string;
-  /** Name prefix of the automation's functions and roles (`ResponseAutomation`'s `namePrefix`, default `flz-automation`). */
-  readonly namePrefix: string;
-  /** ARN of the role the deployment acts as: the only principal that may still change the functions or pass their roles. */
-  readonly deploymentRoleArn: string;
-}
-
-/**
- * The response automation's functions run as roles the forensic responder trusts, so whoever changes a function's
- * code or configuration, passes one of those roles to a function of their own, or invokes a function with an event of
- * their choosing acts as the responder. Denies all three to every principal of the forensic account but the deployment
- * role (and, for invoking, the automation's own state machine role). EventBridge's invocation of the
- * dispatcher is a service principal's, which SCPs do not bind. A separate SCP, not part of `flz-protect-forensics`,
- * so that one keeps its room under the 5,120-character limit and this one exists only when automation is on.
- */
-export function protectAutomationScp(args: ProtectAutomationScpArgs): PolicyDocument {
-  if (!/^\d{12}$/.test(args.forensicAccountId))
-    throw new Error(`forensicAccountId "${args.forensicAccountId}" is not a 12-digit account ID`);
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(args.namePrefix))
-    throw new Error(`namePrefix "${args.namePrefix}" is not a function name prefix (letters, digits, _ and -)`);
-  const deployment = requireRoleArn(args.deploymentRoleArn, "deploymentRoleArn");
-  const account = args.forensicAccountId;
-  const functions = [
-    `arn:aws:lambda:*:${account}:function:${args.namePrefix}-*`,
-    `arn:aws:lambda:*:${account}:function:${args.namePrefix}-*:*`,
-  ];
-  const role = (name: string) => `arn:aws:iam::${account}:role/${args.namePrefix}-${name}`;
-  return document([
-    {
-      Sid: "FlzProtectAutomationFunctions",
-      Effect: "Deny",
-      Action: [
-        "lambda:UpdateFunctionCode",
-        "lambda:UpdateFunctionConfiguration",
-        "lambda:DeleteFunction",
-        "lambda:AddPermission",
-        "lambda:CreateFunctionUrlConfig",
-        "lambda:UpdateFunctionUrlConfig",
-        "lambda:PutFunctionCodeSigningConfig",
-        "lambda:DeleteFunctionCodeSigningConfig",
-      ],
-      Resource: functions,
-      Condition: exceptPrincipals([deployment]),
-    },
-    {
-      Sid: "FlzProtectAutomationRolePassing",
-      Effect: "Deny",
-      Action: "iam:PassRole",
-      Resource: role("*"),
-      Condition: exceptPrincipals([deployment]),
-    },
-    {
-      Sid: "FlzInvokeAutomationOnlyFromItsMachine",
-      Effect: "Deny",
-      Action: "lambda:InvokeFunction",
-      Resource: functions,
-      Condition: exceptPrincipals([deployment, role("state-machine")]),
-    },
-  ]);
 }

@@ -3,24 +3,14 @@
  * (DESIGN.md §6, docs/custody.md). `verify --from <dir>` works fully offline on an exported folder; everything else
  * reads the evidence bucket, every object version and delete marker under the case.
  */
-import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { ClientFactory } from "../aws/clients";
-import { loadLandingZone, type LandingZone } from "../contract";
 import { auditInventory, combine } from "../custody/audit";
-import {
-  readCaseFolder,
-  readPublicKeyFile,
-  readWitnessFiles,
-  writeCaseFolder,
-  type ExportManifest,
-} from "../custody/case-files";
+import { readCaseFolder, readPublicKeyFile, readWitnessFiles } from "../custody/case-files";
 import { formatRanges, parseRecordBytes, shapeProblem, type StoredRecord } from "../custody/chain";
-import type { EvidenceBucketLedger } from "../custody/ledger";
-import { custodyPrefix, isValidCaseId } from "../custody/record";
-import { parsedRecords, renderHtml, renderMarkdown, unreadableRecords } from "../custody/report";
+import { custodyPrefix } from "../custody/record";
 import type { CustodyRecord } from "../custody/types";
 import type { CustodyFinding } from "../custody/verdict";
 import {
@@ -32,32 +22,13 @@ import {
   type VerifyInputs,
 } from "../custody/verify-case";
 import { OperationError, UsageError } from "../errors";
-import { note, prepareOutputFolder, printJson, printLine, processIo, type Io } from "../output";
-import { withCaseLedger } from "./case";
+import { note, printJson, printLine, processIo, type Io } from "../output";
+import { requireCase, withLedger, type CustodyFlags } from "./custody-common";
+import { runExport } from "./custody-export";
 
 export type { CustodyVerdict } from "../custody/verify-case";
-
-/** Flags shared by the custody subcommands. */
-export interface CustodyFlags {
-  /** Case ID. */
-  case?: string;
-  /** Landing-zone contract file. */
-  landingZone?: string;
-  /** Print JSON. */
-  json?: boolean;
-  /** verify: PEM public key to verify with (obtained from KMS by the examiner). */
-  publicKey?: string;
-  /** verify: exported folder to verify offline. */
-  from?: string;
-  /** verify: CloudTrail events (files or folders) witnessing the bucket's writes. */
-  witness?: string[];
-  /** verify: head hashes pinned earlier. */
-  expectHead?: string[];
-  /** export: output folder. */
-  out?: string;
-  /** complete: say what would be copied, copy nothing. */
-  dryRun?: boolean;
-}
+export type { CustodyFlags } from "./custody-common";
+export { runExport, type ExportResult } from "./custody-export";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -116,15 +87,6 @@ Examples:
   $ flz custody complete --case IR-2026-042 --dry-run
   $ flz custody complete --case IR-2026-042`;
 
-function requireCase(flags: CustodyFlags): string {
-  if (!flags.case) throw new UsageError("--case <id> is required, e.g. --case IR-2026-042");
-  if (!isValidCaseId(flags.case))
-    throw new UsageError(
-      `--case ${JSON.stringify(flags.case)} is not a case ID: letters, digits and . _ + = @ -, up to 128`,
-    );
-  return flags.case;
-}
-
 /** Adds `flz custody` and its subcommands to the program. */
 export function register(program: Command): void {
   const custody = program
@@ -165,17 +127,6 @@ export function register(program: Command): void {
     .action(async (flags: CustodyFlags) => {
       await runComplete(flags, processIo());
     });
-}
-
-async function withLedger<T>(
-  flags: CustodyFlags,
-  caseId: string,
-  fn: (ledger: EvidenceBucketLedger, lz: LandingZone, factory: ClientFactory) => Promise<T>,
-  given?: ClientFactory,
-): Promise<T> {
-  const lz = loadLandingZone(flags.landingZone);
-  // Reading a case is allowed whatever its record 0 says: an examiner must be told a damaged chain is BROKEN.
-  return withCaseLedger(lz, caseId, (ledger, factory) => fn(ledger, lz, factory), { access: "read", factory: given });
 }
 
 /**
@@ -312,86 +263,6 @@ export async function runVerify(flags: CustodyFlags, io: Io, factory?: ClientFac
 function findingPlace(f: CustodyFinding): string {
   if (!f.key) return "";
   return f.versionId ? ` [${f.key}, version ${f.versionId}]` : ` [${f.key}]`;
-}
-
-/** What `export` wrote. */
-export interface ExportResult {
-  /** The folder. */
-  readonly out: string;
-  /** Records written. */
-  readonly records: number;
-  /** The verdict included in the report. */
-  readonly verdict: CustodyVerdict;
-  /** The files written. */
-  readonly files: string[];
-}
-
-/** `flz custody export`. Writes everything, then throws {@link OperationError} unless the verdict is VERIFIED. */
-export async function runExport(flags: CustodyFlags, io: Io): Promise<ExportResult> {
-  const caseId = requireCase(flags);
-  if (!flags.out)
-    throw new UsageError("--out <dir> is required: the folder to write the records, public key and report to");
-  // Checked (and created) before anything is read: a typo in --out must not cost a whole export.
-  prepareOutputFolder(flags.out, "--out");
-  const out = flags.out;
-  const result = await withLedger(flags, caseId, async (ledger, lz, factory) => {
-    const g = await gatherOnline(ledger, factory.client(S3Client, { region: lz.homeRegion }), lz.custodySigningKeyArn, {
-      caseId,
-    });
-    if (g.entries.length === 0)
-      throw new OperationError(
-        `case ${caseId} has no custody records in s3://${ledger.bucket}/${custodyPrefix(caseId)}: nothing to export`,
-      );
-    const verdict = verdictOf(caseId, g);
-    const exportedAt = new Date().toISOString();
-    const stored = g.entries.filter((e) => !e.heldInJournal);
-    const manifest: ExportManifest = {
-      case: caseId,
-      source: g.source,
-      keyArn: g.keyArn,
-      publicKeySha256: verdict.publicKeySha256,
-      records: stored.length,
-      headHash: verdict.headHash,
-      exportedAt,
-      status: verdict.status,
-      findings: verdict.findings,
-    };
-    writeCaseFolder(out, g.entries, g.keySource === "kms" ? g.publicKeyPem : undefined, manifest, g.pendingJournals);
-    const reportInput = {
-      caseId,
-      source: g.source,
-      keyArn: g.keyArn,
-      publicKeySha256: verdict.publicKeySha256 ?? "none: no trusted public key was available",
-      generatedAt: exportedAt,
-      verification: g.verification,
-      records: parsedRecords(g.entries),
-      evidenceChecks: g.evidence,
-      unreadable: unreadableRecords(g.entries),
-    };
-    writeFileSync(path.join(out, "report.html"), renderHtml(reportInput));
-    writeFileSync(path.join(out, "report.md"), renderMarkdown(reportInput));
-    const files = [
-      "records/",
-      ...(g.pendingJournals.length ? ["journals/"] : []),
-      ...(g.keySource === "kms" ? ["public-key.pem"] : []),
-      "case.json",
-      "report.html",
-      "report.md",
-    ].map((f) => path.join(out, f));
-    return { out, records: stored.length, verdict, files };
-  });
-  if (flags.json) printJson(io, result);
-  else {
-    printLine(io, `exported ${result.records} records of case ${caseId} to ${out}`);
-    printLine(io, result.verdict.verdict);
-    note(
-      io,
-      `report: ${path.join(out, "report.html")} and report.md; verify offline with flz custody verify --case ${caseId} --from ${out} --public-key <pem from KMS>`,
-    );
-  }
-  if (!result.verdict.ok)
-    throw new OperationError(`exported, but custody of case ${caseId} does not verify: ${result.verdict.verdict}`);
-  return result;
 }
 
 /** What `complete` found and did. */

@@ -30,6 +30,7 @@ import {
   protectForensicResourcesRcp,
   protectForensicResourcesScp,
   protectAutomationScp,
+  freezeOptOutTagScp,
   protectForensicRolesScp,
   protectTrailScp,
   quarantineDelegationPolicy,
@@ -304,6 +305,16 @@ export function buildWorld(args: WorldArgs): OracleWorld {
               protectForensicResourcesScp(protection),
             ]),
           },
+          // The stack's default: no opt-out tag managers besides the deployment role.
+          ...(args.automation
+            ? [
+                {
+                  name: "flz-automation-opt-out",
+                  builder: "freezeOptOutTagScp",
+                  document: freezeOptOutTagScp({ deploymentRoleArn }),
+                },
+              ]
+            : []),
         ],
       },
       ...(args.automation

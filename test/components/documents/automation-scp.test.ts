@@ -5,7 +5,7 @@
  * IAM evaluator: the administrator holds `*:*` and the SCP's denies are evaluated with it.
  */
 import { expect } from "chai";
-import { protectAutomationScp } from "../../../components/documents/scp";
+import { protectAutomationScp } from "../../../components/documents/scp-automation";
 import { ADMIN, FORENSIC, ORG, decide, role } from "./simulate";
 
 const DEPLOYMENT = `arn:aws:iam::${FORENSIC}:role/OrganizationAccountAccessRole`;
