@@ -12,21 +12,17 @@
  * the whole digest: the chunks live in a small ring of slots in shared memory (memory stays bounded and the bytes are
  * still in cache when the other thread reaches them), and the threads meet through counters (`Atomics.wait`/`notify`),
  * never a message or a copy. The two threads also share the reading of a seekable input, so each does half of it
- * besides its own SHA-256 pass; see scripts/hash/file-worker.ts for the protocol and why. A regular file is instead
- * read by each thread itself (scripts/hash/file-twin.ts): neither waits for the other's chunks.
+ * besides its own SHA-256 pass; see scripts/hash/file-worker.ts for the protocol and why.
  *
  * The loop blocks this thread's event loop in slices of at most {@link YIELD_EVERY_BYTES}, then yields once, so
  * signals, timers and progress output keep working during a long hash.
  */
 import { createHash } from "node:crypto";
+import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { Worker } from "node:worker_threads";
 import { MANIFEST_BLOCK_SIZE, type ManifestBlock } from "./blocks";
-import { OperationError } from "../errors";
-import { awaitPulse, fill, pacer, pulse, startWorker } from "./file-threads";
 import { BLOCK_WORKER, CONTROL, READ_AHEAD, type BlockWorkerData } from "./file-worker";
-
-export { YIELD_EVERY_BYTES } from "./file-threads";
-import { TWIN, TWIN_WINDOW_CHUNKS, TWIN_WORKER } from "./file-twin";
 
 /** Options of {@link hashFile}. */
 export interface HashFileOptions {
@@ -47,14 +43,6 @@ export interface HashFileOptions {
   readonly onProgress?: (bytes: number) => void;
   /** @internal Measurement hook: the worker reads 1 chunk in this many of a seekable input (0: none). Default 2. */
   readonly workerReadsEvery?: number;
-  /**
-   * @internal Measurement hook: how a regular file's manifest is read. "twin": each thread reads the file itself
-   * (scripts/hash/file-twin.ts); "shared": one ring of chunks both threads hash (scripts/hash/file-worker.ts, always
-   * used for block devices and pipes). Default "twin".
-   */
-  readonly readers?: "twin" | "shared";
-  /** @internal Test hook: how many chunks apart the twin readers may be. Default {@link TWIN_WINDOW_CHUNKS}. */
-  readonly twinWindowChunks?: number;
   /** @internal Test hook: the block-hashing worker fails when it reaches this chunk (0-based). */
   readonly failWorkerAtChunk?: number;
 }
@@ -73,6 +61,37 @@ export interface FileDigest {
   readonly blockSize?: number;
 }
 
+/** Bytes read and hashed between two yields to the event loop. */
+export const YIELD_EVERY_BYTES = 64 * 2 ** 20;
+const PROGRESS_EVERY_BYTES = 8 * 2 ** 20;
+
+/**
+ * Progress every {@link PROGRESS_EVERY_BYTES} and a yield to the event loop every {@link YIELD_EVERY_BYTES}, shared by
+ * both read loops: `advance` after each chunk, `finish` once at the end (a last report, or one for an empty file).
+ */
+function pacer(onProgress: ((bytes: number) => void) | undefined): {
+  advance(bytes: number, length: number): Promise<void> | undefined;
+  finish(bytes: number): void;
+} {
+  let sinceYield = 0;
+  let sinceProgress = 0;
+  return {
+    advance(bytes, length) {
+      sinceProgress += length;
+      if (sinceProgress >= PROGRESS_EVERY_BYTES) {
+        sinceProgress = 0;
+        onProgress?.(bytes);
+      }
+      sinceYield += length;
+      if (sinceYield < YIELD_EVERY_BYTES) return undefined;
+      sinceYield = 0;
+      return yieldToEventLoop();
+    },
+    finish(bytes) {
+      if (sinceProgress > 0 || bytes === 0) onProgress?.(bytes);
+    },
+  };
+}
 const READ_SIZE = 2 ** 20;
 // With a manifest: 512 KiB reads into a ring of 4 (2 MiB, one core's L2 cache here). Measured by bench/hash against
 // 1 MiB × 8, 1 MiB × 4, 1 MiB × 3 and 1 MiB × 16 (all threads' CPU, interleaved runs): 0.1 to 0.25 s less CPU per
@@ -80,6 +99,29 @@ const READ_SIZE = 2 ** 20;
 const MANIFEST_READ_SIZE = 2 ** 19;
 const DEFAULT_SLOTS = 4;
 const WORKER_READS_EVERY = 2;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Reads into `view` until it is full or the input ends (a read may return less: pipes, devices), so chunks stay
+ * block-aligned for the manifest. A non-blocking descriptor that has nothing yet (EAGAIN) is waited for.
+ */
+async function fill(fd: number, view: Uint8Array, position: number | null): Promise<number> {
+  let length = 0;
+  while (length < view.length) {
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, view, length, view.length - length, position === null ? null : position + length);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return length;
+}
 
 /** Hashes one file or block device; see the module comment for how. */
 export async function hashFile(path: string, options: HashFileOptions = {}): Promise<FileDigest> {
@@ -98,10 +140,9 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
     // Regular files and block devices are read by offset; pipes and character devices only in order.
     const info = await handle.stat();
     const seekable = info.isFile() || info.isBlockDevice();
-    if (!options.manifest) return await hashWhole(fd, seekable, path, chunkSize, options);
-    return info.isFile() && (options.readers ?? "twin") === "twin"
-      ? await hashWithTwinReaders(fd, path, blockSize, blocksPerChunk, options)
-      : await hashWithManifest(fd, seekable, path, blockSize, blocksPerChunk, options);
+    return options.manifest
+      ? await hashWithManifest(fd, seekable, path, blockSize, blocksPerChunk, options)
+      : await hashWhole(fd, seekable, path, chunkSize, options);
   } finally {
     await handle.close();
   }
@@ -130,91 +171,6 @@ async function hashWhole(
   return { path, bytes, sha256: whole.digest("hex") };
 }
 
-/** The manifest of a regular file, each thread reading the file itself: see scripts/hash/file-twin.ts. */
-async function hashWithTwinReaders(
-  fd: number,
-  path: string,
-  blockSize: number,
-  blocksPerChunk: number,
-  options: HashFileOptions,
-): Promise<FileDigest> {
-  const chunkSize = blockSize * blocksPerChunk;
-  const window = Math.max(1, options.twinWindowChunks ?? TWIN_WINDOW_CHUNKS);
-  const control = new SharedArrayBuffer(TWIN.WORDS * Int32Array.BYTES_PER_ELEMENT);
-  const lengths = new SharedArrayBuffer(window * Int32Array.BYTES_PER_ELEMENT);
-  const digests = new SharedArrayBuffer(window * blocksPerChunk * 32);
-  const ctl = new Int32Array(control);
-  const slotLengths = new Int32Array(lengths);
-  const out = Buffer.from(digests);
-  const worker = startWorker(TWIN_WORKER, {
-    ...{ control, lengths, digests, chunkSize, blockSize, path, window },
-    failAt: options.failWorkerAtChunk ?? -1,
-  });
-  const words = { pulse: TWIN.WORKER_PULSE, failed: TWIN.FAILED };
-
-  // This thread's loop is the whole-only loop's: reads of whole chunks, about 1 MiB, into one reused buffer.
-  const buffer = Buffer.allocUnsafe(chunkSize * Math.max(1, Math.floor(READ_SIZE / chunkSize)));
-  const whole = createHash("sha256");
-  let bytes = 0;
-  let emitted = 0; // chunks whose block digests were handed out
-  let workerBytes = 0; // the bytes of those chunks, as the worker read them
-  let workerEnded = false;
-  let blockIndex = 0;
-  const pace = pacer(options.onProgress);
-  const emit = (): void => {
-    const done = Atomics.load(ctl, TWIN.WORKER_DONE);
-    if (done === emitted) return;
-    for (; emitted < done; emitted++) {
-      const slot = emitted % window;
-      const length = slotLengths[slot];
-      workerBytes += length;
-      if (length < chunkSize) workerEnded = true;
-      for (let b = 0; b * blockSize < length; b++) {
-        const at = (slot * blocksPerChunk + b) * 32;
-        options.onBlock?.({ index: blockIndex++, sha256: out.toString("hex", at, at + 32) });
-      }
-    }
-    Atomics.store(ctl, TWIN.MAIN_EMITTED, emitted);
-    pulse(ctl, TWIN.MAIN_PULSE);
-  };
-
-  try {
-    for (;;) {
-      // A window ahead of the worker, wait: its reads should find these bytes still in the page cache.
-      for (;;) {
-        const seen = Atomics.load(ctl, TWIN.WORKER_PULSE);
-        emit();
-        if (Math.floor(bytes / chunkSize) - Atomics.load(ctl, TWIN.WORKER_DONE) < window) break;
-        await awaitPulse(ctl, words, seen, worker);
-      }
-      const length = await fill(fd, buffer, bytes);
-      if (length > 0) whole.update(length === buffer.length ? buffer : buffer.subarray(0, length));
-      bytes += length;
-      Atomics.store(ctl, TWIN.MAIN_READ, Math.floor(bytes / chunkSize));
-      pulse(ctl, TWIN.MAIN_PULSE);
-      emit();
-      await pace.advance(bytes, length);
-      if (length < buffer.length) break;
-    }
-    for (;;) {
-      const seen = Atomics.load(ctl, TWIN.WORKER_PULSE);
-      emit();
-      if (workerEnded) break;
-      await awaitPulse(ctl, words, seen, worker);
-    }
-  } finally {
-    Atomics.store(ctl, TWIN.STOP, 1);
-    pulse(ctl, TWIN.MAIN_PULSE);
-    await worker.worker.terminate();
-  }
-  if (workerBytes !== bytes)
-    throw new OperationError(
-      `${path} changed while it was hashed (${bytes} bytes read for the whole digest, ${workerBytes} for the block digests): hash it again once nothing writes to it`,
-    );
-  pace.finish(bytes);
-  return { path, bytes, sha256: whole.digest("hex"), blocks: blockIndex, blockSize };
-}
-
 async function hashWithManifest(
   fd: number,
   seekable: boolean,
@@ -239,8 +195,16 @@ async function hashWithManifest(
     readEvery: seekable ? (options.workerReadsEvery ?? WORKER_READS_EVERY) : 0,
     failAt: options.failWorkerAtChunk ?? -1,
   };
-  const worker = startWorker(BLOCK_WORKER, workerData);
-  const words = { pulse: CONTROL.WORKER_PULSE, failed: CONTROL.FAILED };
+  const worker = new Worker(BLOCK_WORKER, { eval: true, workerData });
+  let workerError: Error | undefined;
+  worker.on("error", (err) => (workerError = err));
+  // The worker ends with 0 after the last chunk or when told to stop; anything else is a failure.
+  const exited = new Promise<void>((resolve) =>
+    worker.on("exit", (code) => {
+      if (code !== 0) workerError ??= new Error(`the block-hashing worker exited with code ${code}`);
+      resolve();
+    }),
+  );
 
   const whole = createHash("sha256");
   let bytes = 0;
@@ -253,7 +217,8 @@ async function hashWithManifest(
 
   const publish = (word: number, value: number): void => {
     Atomics.store(ctl, word, value);
-    pulse(ctl, CONTROL.MAIN_PULSE);
+    Atomics.add(ctl, CONTROL.MAIN_PULSE, 1);
+    Atomics.notify(ctl, CONTROL.MAIN_PULSE);
   };
   // Hands out the block digests of every chunk the worker has finished, in order. A slot counts as done on this side
   // only once both its whole-digest update and its block digests are through: the worker may refill it right after.
@@ -289,14 +254,24 @@ async function hashWithManifest(
       next += workerReads(next + 1) ? 2 : 1;
     }
   };
+  // Sleeps until the worker moves (its pulse changes from `pulse`), in short synchronous slices; between slices the
+  // event loop runs once, so a worker that failed to start or died is noticed.
+  const awaitWorker = async (pulse: number): Promise<void> => {
+    if (Atomics.load(ctl, CONTROL.FAILED) === 1 || workerError) {
+      await exited; // a failed worker throws, so it ends; its error event comes first, to report it
+      throw workerError ?? new Error("the block-hashing worker failed");
+    }
+    if (Atomics.wait(ctl, CONTROL.WORKER_PULSE, pulse, 50) === "timed-out") await yieldToEventLoop();
+  };
+
   try {
     for (let k = 0; ; k++) {
       for (;;) {
-        const seen = Atomics.load(ctl, CONTROL.WORKER_PULSE);
+        const pulse = Atomics.load(ctl, CONTROL.WORKER_PULSE);
         emit();
         await readAhead(k);
         if (isRead(k)) break;
-        await awaitPulse(ctl, words, seen, worker);
+        await awaitWorker(pulse);
       }
       const slot = k % slots;
       const length = slotLengths[slot];
@@ -309,15 +284,16 @@ async function hashWithManifest(
       if (length < chunkSize) break;
     }
     for (;;) {
-      const seen = Atomics.load(ctl, CONTROL.WORKER_PULSE);
+      const pulse = Atomics.load(ctl, CONTROL.WORKER_PULSE);
       emit();
       if (emitted >= hashed) break;
-      await awaitPulse(ctl, words, seen, worker);
+      await awaitWorker(pulse);
     }
   } finally {
     Atomics.store(ctl, CONTROL.STOP, 1);
-    pulse(ctl, CONTROL.MAIN_PULSE);
-    await worker.worker.terminate();
+    Atomics.add(ctl, CONTROL.MAIN_PULSE, 1);
+    Atomics.notify(ctl, CONTROL.MAIN_PULSE);
+    await worker.terminate();
   }
   pace.finish(bytes);
   return { path, bytes, sha256: whole.digest("hex"), blocks: blockIndex, blockSize };

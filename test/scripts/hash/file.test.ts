@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseHashRequest, runHash } from "../../../scripts/commands/hash";
-import { OperationError, UsageError } from "../../../scripts/errors";
+import { UsageError } from "../../../scripts/errors";
 import { hashFile } from "../../../scripts/hash/file";
 import { blockBytes } from "./ebs-fixtures";
 import { captureIo } from "./io";
@@ -94,7 +94,6 @@ describe("file hashing", () => {
       blockSize: 4096,
       blocksPerChunk: 3,
       chunks: 2,
-      readers: "shared",
       onBlock: (b) => blocks.push(b.sha256),
     });
     expect(digest.sha256).to.equal(sha256sum(file));
@@ -119,7 +118,7 @@ describe("file hashing", () => {
       const blocks: string[] = [];
       const digest = await hashFile(file, {
         manifest: true,
-        ...{ blockSize: 4096, blocksPerChunk: 3, chunks: slots, workerReadsEvery: every, readers: "shared" },
+        ...{ blockSize: 4096, blocksPerChunk: 3, chunks: slots, workerReadsEvery: every },
         onBlock: (b) => blocks.push(b.sha256),
       });
       expect(digest.sha256).to.equal(execFileSync("openssl", ["dgst", "-sha256", "-r", file]).toString().split(" ")[0]);
@@ -128,89 +127,35 @@ describe("file hashing", () => {
     });
   }
 
-  // Each thread reads a regular file itself (the default): the worker's digest slots wrap many times with a small
-  // window, and the sizes end on a chunk boundary (the last read returns nothing), mid-block and one byte past a chunk.
-  for (const [window, size, perChunk] of [
-    [3, 50 * 4096 + 1, 3],
-    [2, 51 * 4096, 3],
-    [5, 37 * 4096 + 4095, 1],
-    [1, 300 * 4096 + 7, 2],
-  ]) {
-    it(`reads a regular file twice, once per thread, within ${window} chunks of each other, on ${size} bytes: digests equal to openssl and node:crypto`, async () => {
-      const data = blockBytes(window + 20, size);
-      const file = path.join(dir, `twin-${window}-${size}.bin`);
-      writeFileSync(file, data);
-      const blocks: string[] = [];
-      const digest = await hashFile(file, {
-        manifest: true,
-        ...{ blockSize: 4096, blocksPerChunk: perChunk, twinWindowChunks: window },
-        onBlock: (b) => blocks.push(b.sha256),
-      });
-      expect(digest.sha256).to.equal(execFileSync("openssl", ["dgst", "-sha256", "-r", file]).toString().split(" ")[0]);
-      expect(digest.bytes).to.equal(size);
-      expect(blocks).to.deep.equal(blockDigests(data, 4096));
+  it("keeps going when the worker runs ahead of the main thread (a slow consumer of block digests)", async () => {
+    const data = blockBytes(13, 120 * 4096 + 100);
+    const file = path.join(dir, "worker-ahead.bin");
+    writeFileSync(file, data);
+    const blocks: string[] = [];
+    const digest = await hashFile(file, {
+      manifest: true,
+      ...{ blockSize: 4096, blocksPerChunk: 1, chunks: 3 },
+      onBlock: (b) => {
+        // a busy millisecond per block: the main thread falls behind, the worker reaches every chunk first
+        for (const until = Date.now() + 1; Date.now() < until;);
+        blocks.push(b.sha256);
+      },
     });
-  }
-
-  it("refuses, naming both sizes, a file that changed size between the two threads' reads", async () => {
-    // The main thread reads all 8 KiB at once before the worker has started; with a window of one chunk the worker
-    // then waits for the first digest to be handed out before it reads the second chunk, and by then it is gone.
-    const file = path.join(dir, "changing.bin");
-    writeFileSync(file, blockBytes(3, 2 * 4096));
-    let failure: unknown;
-    try {
-      await hashFile(file, {
-        manifest: true,
-        ...{ blockSize: 4096, blocksPerChunk: 1, twinWindowChunks: 1 },
-        onBlock: (b) => {
-          if (b.index === 0) truncateSync(file, 4096);
-        },
-      });
-    } catch (err) {
-      failure = err;
-    }
-    expect(failure).to.be.instanceOf(OperationError);
-    expect((failure as Error).message).to.equal(
-      `${file} changed while it was hashed (8192 bytes read for the whole digest, 4096 for the block digests): hash it again once nothing writes to it`,
-    );
+    expect(digest.sha256).to.equal(sha256sum(file));
+    expect(blocks).to.deep.equal(blockDigests(data, 4096));
   });
 
-  for (const readers of ["shared", "twin"] as const)
-    it(`keeps going when the worker runs ahead of the main thread (a slow consumer of block digests; ${readers} readers)`, async () => {
-      const data = blockBytes(13, 120 * 4096 + 100);
-      const file = path.join(dir, `worker-ahead-${readers}.bin`);
-      writeFileSync(file, data);
-      const blocks: string[] = [];
-      const digest = await hashFile(file, {
-        manifest: true,
-        ...{ blockSize: 4096, blocksPerChunk: 1, chunks: 3, readers, twinWindowChunks: 4 },
-        onBlock: (b) => {
-          // a busy millisecond per block: the main thread falls behind, the worker reaches every chunk first
-          for (const until = Date.now() + 1; Date.now() < until;);
-          blocks.push(b.sha256);
-        },
-      });
-      expect(digest.sha256).to.equal(sha256sum(file));
-      expect(blocks).to.deep.equal(blockDigests(data, 4096));
-    });
-
-  for (const [chunk, readers] of [
-    [0, "shared"],
-    [1, "shared"],
-    [6, "shared"],
-    [0, "twin"],
-    [6, "twin"],
-  ] as const) {
-    it(`fails in one line, with no digest, when the block-hashing worker fails (at chunk ${chunk}; ${readers} readers)`, async () => {
+  for (const chunk of [0, 1, 6]) {
+    it(`fails in one line, with no digest, when the block-hashing worker fails (at chunk ${chunk})`, async () => {
       const data = blockBytes(11, 20 * 4096 + 9);
-      const file = path.join(dir, `fail-${chunk}-${readers}.bin`);
+      const file = path.join(dir, `fail-${chunk}.bin`);
       writeFileSync(file, data);
       const blocks: string[] = [];
       let failure: unknown;
       try {
         await hashFile(file, {
           manifest: true,
-          ...{ blockSize: 4096, blocksPerChunk: 2, chunks: 3, failWorkerAtChunk: chunk, readers, twinWindowChunks: 3 },
+          ...{ blockSize: 4096, blocksPerChunk: 2, chunks: 3, failWorkerAtChunk: chunk },
           onBlock: (b) => blocks.push(b.sha256),
         });
       } catch (err) {
