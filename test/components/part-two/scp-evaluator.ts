@@ -103,3 +103,17 @@ export async function evaluate(req: Request): Promise<string> {
     throw new Error(`simulation did not run: ${JSON.stringify(result).slice(0, 300)}`);
   return result.overallResult;
 }
+
+/**
+ * The default key policy statement that lets IAM policies of the key's account grant use of the key.
+ *
+ * @param account the key's account.
+ */
+export function keyPolicyOf(account: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+    ],
+  };
+}
