@@ -12,6 +12,7 @@ import {
   protectForensicRolesScp,
   protectTrailScp,
   requireImdsv2Scp,
+  type ProtectForensicKeysScpArgs,
 } from "../../../components/documents/scp";
 import type { PolicyDocument } from "../../../components/documents/types";
 
@@ -34,8 +35,14 @@ export const ALLOW_ALL: PolicyDocument = {
   Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
 };
 
-/** The guardrails as GuardrailPolicies bundles them by default. */
-export function protection(): PolicyDocument {
+/**
+ * The guardrails as GuardrailPolicies bundles them: by default with the forensic keys named by ARN.
+ *
+ * @param keys how the key protection names the keys (ARNs, or the forensic account's purpose-tagged keys).
+ */
+export function protection(
+  keys: Pick<ProtectForensicKeysScpArgs, "keyArns" | "keysByTag"> = { keyArns: [EVIDENCE_KEY, SIGNING_KEY] },
+): PolicyDocument {
   return combineScps("flz-protect-forensics", [
     protectTrailScp({ trailArn: TRAIL, deploymentRoleArn: DEPLOY }),
     protectForensicRolesScp({
@@ -44,7 +51,7 @@ export function protection(): PolicyDocument {
       deploymentRoleArn: DEPLOY,
     }),
     denyLeaveOrganizationScp(),
-    protectForensicKeysScp({ keyArns: [EVIDENCE_KEY, SIGNING_KEY], deploymentRoleArn: DEPLOY }),
+    protectForensicKeysScp({ ...keys, deploymentRoleArn: DEPLOY }),
   ]);
 }
 export function workload(): PolicyDocument {

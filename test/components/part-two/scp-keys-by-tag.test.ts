@@ -4,15 +4,7 @@
  * tag itself frozen.
  */
 import { expect } from "chai";
-import {
-  SCP_MAX_CHARACTERS,
-  combineScps,
-  denyLeaveOrganizationScp,
-  protectForensicKeysScp,
-  protectForensicRolesScp,
-  protectTrailScp,
-  scpText,
-} from "../../../components/documents/scp";
+import { SCP_MAX_CHARACTERS, protectForensicKeysScp, scpText } from "../../../components/documents/scp";
 import type { PolicyDocument } from "../../../components/documents/types";
 import {
   DEPLOY,
@@ -21,10 +13,10 @@ import {
   MEMBER,
   MEMBER_ADMIN,
   SIGNING_KEY,
-  TRAIL,
   TRAIL_KEY,
   evaluate,
   keyPolicyOf,
+  protection,
   type Request,
 } from "./scp-evaluator";
 
@@ -32,18 +24,7 @@ import {
  * The key protection as the landing zone builds it since keys are named by purpose tag (known at a first preview):
  * every key of the forensic account whose `flz:purpose` names a forensic key, and the tag itself frozen.
  */
-function protectionByTag(): PolicyDocument {
-  return combineScps("flz-protect-forensics", [
-    protectTrailScp({ trailArn: TRAIL, deploymentRoleArn: DEPLOY }),
-    protectForensicRolesScp({
-      roleNames: ["FlzMemberResponder", "FlzMemberInvestigator"],
-      stackSetExecutionRoleName: "stacksets-exec-*",
-      deploymentRoleArn: DEPLOY,
-    }),
-    denyLeaveOrganizationScp(),
-    protectForensicKeysScp({ keysByTag: { accountId: FORENSIC }, deploymentRoleArn: DEPLOY }),
-  ]);
-}
+const protectionByTag = (): PolicyDocument => protection({ keysByTag: { accountId: FORENSIC } });
 
 describe("guardrail SCPs with the forensic keys named by purpose tag (IAM evaluator)", () => {
   const FORENSIC_ADMIN = `arn:aws:iam::${FORENSIC}:role/Administrator`;
