@@ -17,7 +17,8 @@
  * - when the last attempt fails on a fault, the error says, in one line, which operation on which resource gave up
  *   after how many attempts.
  */
-import type { IncomingMessage } from "node:http";
+import { Agent as HttpAgent, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { Readable } from "node:stream";
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import type { HttpHandlerOptions, MetadataBearer, MiddlewareStack } from "@smithy/types";
@@ -84,12 +85,39 @@ interface AttemptWatch {
 const watches = new WeakMap<object, AttemptWatch>();
 
 /**
+ * Connection pools one factory's clients share. Every client of a factory reaches the same few endpoints (a service's
+ * regional host), and its calls are signed one by one with the client's own credentials, so a kept-alive connection
+ * can carry any client's request: sharing the pools spares each client of each account its own TCP and TLS handshake
+ * to a host that another client has a connection to (the SDK's advice: reuse connections). Idle sockets are closed by
+ * the client after {@link IDLE_SOCKET_MS}, before any endpoint's idle timeout, so a request is never sent on a
+ * connection the server is closing.
+ */
+export interface SharedAgents {
+  readonly httpAgent: HttpAgent;
+  readonly httpsAgent: HttpsAgent;
+}
+
+/** Milliseconds an idle kept-alive socket stays open (AWS's load balancers keep idle connections 60 s and more). */
+export const IDLE_SOCKET_MS = 5000;
+
+/** New connection pools for one factory: keep-alive, 256 sockets per host (callers bound their own concurrency). */
+export function sharedAgents(): SharedAgents {
+  const options = { keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS };
+  return { httpAgent: new HttpAgent(options), httpsAgent: new HttpsAgent(options) };
+}
+
+/**
  * The SDK's Node handler, with each request's attempt budget applied: until the answer's headers arrive through the
  * handler's own `requestTimeout` (turned into an error, not only a warning), and after them by destroying the body
  * if it has not ended by the deadline (the caller reading a large streamed download releases that watch).
+ *
+ * Given {@link SharedAgents}, it sends through them and leaves them open when its client is destroyed: they are the
+ * factory's, which closes them once all its clients are done.
  */
 export class TimedHttpHandler extends NodeHttpHandler {
-  constructor(policy: TimeoutPolicy, options: NodeHttpHandlerOptions = {}) {
+  private readonly ownsAgents: boolean;
+
+  constructor(policy: TimeoutPolicy, options: NodeHttpHandlerOptions = {}, shared?: SharedAgents) {
     super({
       connectionTimeout: policy.connectMs,
       socketTimeout: policy.idleMs,
@@ -97,10 +125,15 @@ export class TimedHttpHandler extends NodeHttpHandler {
       throwOnRequestTimeout: true,
       // The attempt budget starts when the request is handed over: waiting for a free socket counts. Callers bound
       // their own concurrency (hash 64 by default, the ledger 32), well below this.
-      httpAgent: { keepAlive: true, maxSockets: 256 },
-      httpsAgent: { keepAlive: true, maxSockets: 256 },
+      httpAgent: shared?.httpAgent ?? { keepAlive: true, maxSockets: 256 },
+      httpsAgent: shared?.httpsAgent ?? { keepAlive: true, maxSockets: 256 },
       ...options,
     });
+    this.ownsAgents = shared === undefined;
+  }
+
+  override destroy(): void {
+    if (this.ownsAgents) super.destroy();
   }
 
   override async handle(

@@ -25,6 +25,7 @@ import {
   attemptMiddleware,
   FlzRetryStrategy,
   giveUpMiddleware,
+  sharedAgents,
   TimedHttpHandler,
   type AttemptEvent,
   type AttemptObserver,
@@ -113,6 +114,8 @@ export class ClientFactory {
   private readonly clients = new Map<string, ConfigurableClient>();
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider | undefined>();
   private readonly observers = new Set<AttemptObserver>();
+  /** Connection pools shared by every client of this factory (attempts.ts, {@link sharedAgents}). */
+  private readonly agents = sharedAgents();
   /** The time bounds every client of this factory applies. */
   readonly timeouts: TimeoutPolicy;
   /** Attempts per call (the first included). */
@@ -144,7 +147,7 @@ export class ClientFactory {
       credentials: this.credentialsFor(placement.account),
       maxAttempts: this.maxAttempts,
       retryStrategy: new FlzRetryStrategy({ maxAttempts: this.maxAttempts }),
-      requestHandler: new TimedHttpHandler(this.timeouts),
+      requestHandler: new TimedHttpHandler(this.timeouts, {}, this.agents),
       customUserAgent: [FLZ_USER_AGENT],
     });
     const stack = client.middlewareStack as MiddlewareStack<object, MetadataBearer>;
@@ -246,7 +249,7 @@ export class ClientFactory {
               DurationSeconds: 3600,
               Policy: this.options.forensicSessionPolicy,
             },
-            clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+            clientConfig: this.credentialClientConfig(),
             clientPlugins: this.credentialPlugins(this.baseIdentity()),
           }),
           isIdentityExpired,
@@ -288,9 +291,17 @@ export class ClientFactory {
         Tags: tags,
         Policy: this.options.memberSessionPolicy,
       },
-      clientConfig: { customUserAgent: [FLZ_USER_AGENT] },
+      clientConfig: this.credentialClientConfig(),
       clientPlugins: this.credentialPlugins(this.identityFor(undefined)),
     });
+  }
+
+  /**
+   * Configuration of a credential provider's own STS client: the same time bounds and connection pools as the
+   * factory's clients (an AssumeRole that stalls fails like any call; its connection is reused by the next one).
+   */
+  private credentialClientConfig(): { customUserAgent: [string, string][]; requestHandler: TimedHttpHandler } {
+    return { customUserAgent: [FLZ_USER_AGENT], requestHandler: new TimedHttpHandler(this.timeouts, {}, this.agents) };
   }
 
   /** Plugins of a credential provider's own STS client: the call observer, and the benchmarks' latency. */
@@ -299,10 +310,12 @@ export class ClientFactory {
     return [observingPlugin(identity, undefined), ...(latency ? [latency as Pluggable<object, object>] : [])];
   }
 
-  /** Releases every client's sockets. */
+  /** Releases every client and the sockets they shared. */
   destroy(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
+    this.agents.httpAgent.destroy();
+    this.agents.httpsAgent.destroy();
   }
 }
 

@@ -112,6 +112,8 @@ export interface FaultProxy {
   clear(): void;
   /** Requests logged under a `service:Operation` name (all of them, or only those hit by a fault). */
   hits(name: string, faulted?: boolean): number;
+  /** Connections accepted so far, and those still open (a client's pooled sockets show here). */
+  connections(): { accepted: number; open: number };
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
 }
@@ -446,7 +448,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (!socket.destroyed) send(res, answer, req.method ?? "GET");
     })().catch(() => req.socket.destroy());
   });
+  let accepted = 0;
   server.on("connection", (socket: Socket) => {
+    accepted += 1;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -465,6 +469,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     clear() {
       rules.length = 0;
+    },
+    connections() {
+      return { accepted, open: sockets.size };
     },
     hits(name, faulted = false) {
       return log.filter((r) => r.name === name && (!faulted || r.fault !== undefined)).length;
