@@ -203,7 +203,7 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     phase: "preparation",
     wellArchitected: "SEC10-BP05",
     scope: "account",
-    reads: ["sts:AssumeRole", "sts:GetCallerIdentity"],
+    reads: ["sts:AssumeRole"],
     why: "Without pre-provisioned access the first hours of an incident go to finding someone who can create a role, in the account the intruder controls.",
     fix: "Config key `targetOuIds` (the StackSet deploys the member roles to every account of those OUs, now and future); the management account needs the roles by hand (StackSets never deploy there).",
   },

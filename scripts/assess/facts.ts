@@ -203,7 +203,7 @@ export interface ForensicFacts {
 
 /** What the member investigator read in one account, region-independent. */
 export interface AccountFacts {
-  /** The assumed identity's ARN (GetCallerIdentity through the member investigator role). */
+  /** The assumed identity's ARN (as STS named the member investigator session in its AssumeRole answer). */
   readonly identity: Read<string>;
   /** The member responder role; null when it does not exist. */
   readonly responderRole: Read<RoleFacts | null>;

@@ -113,6 +113,8 @@ export function sessionNameFor(caseId: string | undefined): string {
 export class ClientFactory {
   private readonly clients = new Map<string, ConfigurableClient>();
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider | undefined>();
+  /** Per member account, the ARN STS gave its session (AssumeRole's `AssumedRoleUser.Arn`). */
+  private readonly sessionArns = new Map<string, string>();
   private readonly observers = new Set<AttemptObserver>();
   /** Connection pools shared by every client of this factory (attempts.ts, {@link sharedAgents}). */
   private readonly agents = sharedAgents();
@@ -209,6 +211,18 @@ export class ClientFactory {
     return this.options.forensicRoleArn && id.kind === "role" ? id.assumedBy : id;
   }
 
+  /**
+   * Opens the member session in `account` if it is not open yet, and returns the ARN STS named it with in its AssumeRole
+   * answer (`arn:aws:sts::<account>:assumed-role/<role>/<session>`): what GetCallerIdentity would answer, without the
+   * call. Throws what the AssumeRole threw.
+   */
+  async memberSessionArn(account: string): Promise<string> {
+    await this.credentialsFor(account)?.();
+    const arn = this.sessionArns.get(account);
+    if (arn === undefined) throw new Error(`STS named no session when ${this.memberRoleArn(account)} was assumed`);
+    return arn;
+  }
+
   /** Role ARN of the member responder role in an account. */
   memberRoleArn(account: string): string {
     if (!this.options.memberRoleName) {
@@ -292,8 +306,26 @@ export class ClientFactory {
         Policy: this.options.memberSessionPolicy,
       },
       clientConfig: this.credentialClientConfig(),
-      clientPlugins: this.credentialPlugins(this.identityFor(undefined)),
+      clientPlugins: [...this.credentialPlugins(this.identityFor(undefined)), this.sessionArnRecorder(account)],
     });
+  }
+
+  /** Keeps the session ARN of each AssumeRole answer for `account` (see {@link memberSessionArn}). */
+  private sessionArnRecorder(account: string): Pluggable<object, object> {
+    return {
+      applyToStack: (stack) => {
+        // `override`: the provider applies its plugins again to the same STS client at each refresh.
+        stack.add(
+          (next) => async (args) => {
+            const result = await next(args);
+            const arn = (result.output as { AssumedRoleUser?: { Arn?: string } }).AssumedRoleUser?.Arn;
+            if (arn !== undefined) this.sessionArns.set(account, arn);
+            return result;
+          },
+          { step: "initialize", name: "flzSessionArn", override: true },
+        );
+      },
+    };
   }
 
   /**

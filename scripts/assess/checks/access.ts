@@ -37,7 +37,7 @@ export function accountAccessChecks(
   const out: Finding[] = [];
   out.push(
     ...withRead(facts.value.identity, ["FLZ-ROLE-01"], where, (arn) => {
-      const ev = [`GetCallerIdentity: ${arn}`];
+      const ev = [`AssumeRole: ${arn}`];
       const expected = `:assumed-role/${lz.memberInvestigatorRoleName}/`;
       return [
         arn.split(":")[4] === account && arn.includes(expected)

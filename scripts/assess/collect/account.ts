@@ -1,9 +1,9 @@
 /**
  * Reads in one member account, as the member investigator (read-only): who the session is (proof the role was
- * actually assumed) and the member responder role.
+ * actually assumed: the ARN STS gave the session when it was assumed, what GetCallerIdentity would answer) and the
+ * member responder role.
  */
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ClientFactory } from "../../aws/clients";
 import type { AccountFacts } from "../facts";
 import { role } from "./forensic";
@@ -24,10 +24,11 @@ export async function collectAccount(
   responderRoleName: string,
 ): Promise<AccountFacts> {
   // Both at once: they share the account's one session, and the role read never fails the unit (it is a Read), so
-  // waiting for the identity first would only add a round trip.
+  // waiting for the session first would only add a round trip. The session's ARN comes from the AssumeRole answer the
+  // session was opened with: a GetCallerIdentity per account would ask STS again what it has just said.
   const [identity, responderRole] = await Promise.all([
-    factory.client(STSClient, { account, region }).send(new GetCallerIdentityCommand({})),
+    factory.memberSessionArn(account),
     role(factory.client(IAMClient, { account, region }), responderRoleName),
   ]);
-  return { identity: { ok: true, value: identity.Arn ?? "" }, responderRole };
+  return { identity: { ok: true, value: identity }, responderRole };
 }

@@ -256,7 +256,7 @@ describe("flz assess permissions", function () {
         ...FORENSIC_ASSESSMENT_READS.buckets,
         ...FORENSIC_ASSESSMENT_READS.keys,
         ...FORENSIC_ASSESSMENT_READS.account,
-        "sts:GetCallerIdentity",
+        "sts:GetCallerIdentity", // the forensic account's probe (collect/forensic.ts); member accounts make none
       ]);
       expect([...investigator.actions].filter((a) => !memberAndForensic.has(a))).to.deep.equal([]);
       expect([...management.actions].filter((a) => !MANAGEMENT_ASSESSMENT_READS.includes(a))).to.deep.equal([]);

@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { ClientFactory } from "../../../scripts/aws/clients";
+import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
+import { useEmulator } from "../../support/emulator";
+import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
+
+// ClientFactory.memberSessionArn: the ARN STS gave a member session in its AssumeRole answer, which `flz assess`
+// records as the proof that the member investigator role was actually assumed (instead of a GetCallerIdentity per
+// account). Through a loopback proxy in front of the emulator, which logs and can refuse every request.
+describe("client factory: the member session's ARN from its AssumeRole answer", () => {
+  const emulator = useEmulator();
+  const [memberA, memberB] = SEED_ACCOUNTS.members;
+  const region = "eu-west-1";
+  let proxy: FaultProxy;
+  let endpoint: string | undefined;
+  let factory: ClientFactory;
+
+  beforeEach(async () => {
+    proxy = await startFaultProxy(emulator.endpoint());
+    endpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole", caseId: "CASE-7", maxAttempts: 1 });
+  });
+  afterEach(async () => {
+    factory.destroy();
+    process.env.AWS_ENDPOINT_URL = endpoint;
+    await proxy.close();
+  });
+
+  it("is what GetCallerIdentity answers for the session, per account, from one AssumeRole each", async () => {
+    const arns = [await factory.memberSessionArn(memberA), await factory.memberSessionArn(memberB)];
+    expect(arns[0]).to.equal(`arn:aws:sts::${memberA}:assumed-role/OrganizationAccountAccessRole/flz-CASE-7`);
+    const identities = await Promise.all(
+      [memberA, memberB].map(
+        async (account) =>
+          (await factory.client(STSClient, { account, region }).send(new GetCallerIdentityCommand({}))).Arn,
+      ),
+    );
+    expect(arns).to.deep.equal(identities);
+    // Asked twice more: the sessions are open, so no further AssumeRole.
+    await factory.memberSessionArn(memberA);
+    expect(proxy.hits("sts:AssumeRole")).to.equal(2);
+  });
+
+  it("throws what the AssumeRole threw when the role cannot be assumed", async () => {
+    proxy.add({ operation: "sts:AssumeRole", fault: "throttle", times: Infinity });
+    let error: unknown;
+    await factory.memberSessionArn(memberA).catch((e: unknown) => (error = e));
+    expect((error as Error | undefined)?.name).to.match(/Throttl/);
+  });
+});
