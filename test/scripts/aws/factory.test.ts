@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
@@ -48,5 +49,54 @@ describe("client factory: the member session's ARN from its AssumeRole answer", 
     let error: unknown;
     await factory.memberSessionArn(memberA).catch((e: unknown) => (error = e));
     expect((error as Error | undefined)?.name).to.match(/Throttl/);
+  });
+});
+
+// The factory reads the FIPS and dual-stack endpoint settings once for all its clients (clients.ts): a user's setting
+// must still reach every client, of every service, account and region.
+describe("client factory: endpoint settings read once for all clients", () => {
+  const saved = { fips: process.env.AWS_USE_FIPS_ENDPOINT, dual: process.env.AWS_USE_DUALSTACK_ENDPOINT };
+  afterEach(() => {
+    for (const [name, value] of [
+      ["AWS_USE_FIPS_ENDPOINT", saved.fips],
+      ["AWS_USE_DUALSTACK_ENDPOINT", saved.dual],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  /** The two settings as each client of a new factory resolves them. */
+  async function settings(): Promise<boolean[][]> {
+    const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
+    try {
+      const clients = [
+        factory.client(STSClient, { region: "eu-west-1" }),
+        factory.client(STSClient, { account: SEED_ACCOUNTS.members[0], region: "us-east-1" }),
+        factory.client(EC2Client, { account: SEED_ACCOUNTS.members[1], region: "us-east-1" }),
+      ];
+      return Promise.all(
+        clients.map(async (c) => [await c.config.useFipsEndpoint(), await c.config.useDualstackEndpoint()]),
+      );
+    } finally {
+      factory.destroy();
+    }
+  }
+
+  it("gives every client the user's AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, and false without them", async () => {
+    delete process.env.AWS_USE_FIPS_ENDPOINT;
+    delete process.env.AWS_USE_DUALSTACK_ENDPOINT;
+    expect(await settings()).to.deep.equal([
+      [false, false],
+      [false, false],
+      [false, false],
+    ]);
+    process.env.AWS_USE_FIPS_ENDPOINT = "true";
+    process.env.AWS_USE_DUALSTACK_ENDPOINT = "true";
+    expect(await settings()).to.deep.equal([
+      [true, true],
+      [true, true],
+      [true, true],
+    ]);
   });
 });
