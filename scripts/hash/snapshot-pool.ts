@@ -216,13 +216,21 @@ export class BlockPool implements BlockSlots {
     this.verifyRequests = ring.subarray(0, slots);
     const completions = ring.subarray(slots);
     const worker = this.start(VERIFY_WORKER, { ring, results: digests });
-    this.verifier = new Channel(this.control, VERIFY_SUBMITTED, VERIFY_SLEEPING, VERIFY_DONE, slots, worker, (from, to) => {
-      for (let n = from; n !== to; n++) {
-        const slot = completions[n % slots];
-        this.waiting.get(slot)?.resolve();
-        this.waiting.delete(slot);
-      }
-    });
+    this.verifier = new Channel(
+      this.control,
+      VERIFY_SUBMITTED,
+      VERIFY_SLEEPING,
+      VERIFY_DONE,
+      slots,
+      worker,
+      (from, to) => {
+        for (let n = from; n !== to; n++) {
+          const slot = completions[n % slots];
+          this.waiting.get(slot)?.resolve();
+          this.waiting.delete(slot);
+        }
+      },
+    );
   }
 
   /** The slot of listing position `position`, in shared memory. */
@@ -248,25 +256,35 @@ export class BlockPool implements BlockSlots {
    * slots may then be reused). The OpenSSL digest cannot be saved: checkpoints keep the digest on this thread.
    */
   imageOnWorker(onFreed: () => void): ImageDigest {
-    // Entries per block in flight: at most one run of zeros and the block; plus the last zeros and the digest request.
-    const ring = new Float64Array(new SharedArrayBuffer((2 * this.slots + 4) * 8));
+    // Entries not yet seen done: at most two per block (a run of zeros, the block) for the blocks of the window, plus
+    // the blocks the worker read between this thread's two loads (progress, then the freed count: at most a window
+    // more), the last zeros and the digest request. Bounded at 4 × slots + 2; more is a bug, refused by submit().
+    const ring = new Float64Array(new SharedArrayBuffer((4 * this.slots + 8) * 8));
     const result = new SharedArrayBuffer(32);
     const worker = this.start(IMAGE_WORKER, { ring, results: result });
     let digestAt = -1;
     let digestWaiter: ((hex: string) => void) | undefined;
     let freed = 0;
-    const channel = new Channel(this.control, IMAGE_SUBMITTED, IMAGE_SLEEPING, IMAGE_DONE, ring.length, worker, (_from, to) => {
-      const nowFreed = Atomics.load(this.control, IMAGE_FREED);
-      if (nowFreed !== freed) {
-        freed = nowFreed;
-        onFreed();
-      }
-      if (digestWaiter && to > digestAt) {
-        this.waiting.delete(-1);
-        digestWaiter(Buffer.from(result).toString("hex"));
-        digestWaiter = undefined;
-      }
-    });
+    const channel = new Channel(
+      this.control,
+      IMAGE_SUBMITTED,
+      IMAGE_SLEEPING,
+      IMAGE_DONE,
+      ring.length,
+      worker,
+      (_from, to) => {
+        const nowFreed = Atomics.load(this.control, IMAGE_FREED);
+        if (nowFreed !== freed) {
+          freed = nowFreed;
+          onFreed();
+        }
+        if (digestWaiter && to > digestAt) {
+          this.waiting.delete(-1);
+          digestWaiter(Buffer.from(result).toString("hex"));
+          digestWaiter = undefined;
+        }
+      },
+    );
     const submit = (entry: number): void => channel.submit((at) => (ring[at] = entry));
     return {
       block: (position) => submit(position % this.slots),
