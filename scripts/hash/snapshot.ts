@@ -10,7 +10,7 @@
  * positions ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
  * `window × blockSize`, whatever the snapshot size.
  *
- * Where the work goes (scripts/hash/snapshot-hashers.ts): each block's body is read straight into a pooled slot in
+ * Where the work goes (scripts/hash/snapshot-hashers.ts, snapshot-pool.ts): each block's body is read straight into a pooled slot in
  * shared memory (snapshot-body.ts: the request passes its body through the attempt middleware, so the body is copied
  * once, and a body that ends short or stalls is retried here with its request), verified there by a worker thread,
  * and read from the same slot by the image digest; the listing (snapshot-listing.ts) and the retries
@@ -26,7 +26,6 @@ import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
 import { discardBody, readBlockInto } from "./snapshot-body";
 import {
-  BlockPool,
   localImageDigest,
   localSlots,
   nativeHash,
@@ -34,6 +33,7 @@ import {
   type BlockSlots,
   type ImageDigest,
 } from "./snapshot-hashers";
+import { BlockPool } from "./snapshot-pool";
 import { BlockListing, type ListedBlock } from "./snapshot-listing";
 import { retrying, type RetryCounts } from "./snapshot-retry";
 
