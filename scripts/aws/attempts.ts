@@ -20,7 +20,7 @@
 import { Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { Readable } from "node:stream";
-import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { HttpHandlerOptions, MetadataBearer, MiddlewareStack } from "@smithy/types";
 import {
   CONNECTION_CODES,
@@ -111,30 +111,25 @@ export function sharedAgents(): SharedAgents {
  * handler's own `requestTimeout` (turned into an error, not only a warning), and after them by destroying the body
  * if it has not ended by the deadline (the caller reading a large streamed download releases that watch).
  *
- * Given {@link SharedAgents}, it sends through them and leaves them open when its client is destroyed: they are the
- * factory's, which closes them once all its clients are done.
+ * It sends through the {@link SharedAgents} it is given and leaves them open when its client is destroyed: they are
+ * the factory's, which closes them once all its clients are done.
  */
 export class TimedHttpHandler extends NodeHttpHandler {
-  private readonly ownsAgents: boolean;
-
-  constructor(policy: TimeoutPolicy, options: NodeHttpHandlerOptions = {}, shared?: SharedAgents) {
+  constructor(policy: TimeoutPolicy, shared: SharedAgents) {
     super({
       connectionTimeout: policy.connectMs,
       socketTimeout: policy.idleMs,
       requestTimeout: policy.defaultMs,
       throwOnRequestTimeout: true,
       // The attempt budget starts when the request is handed over: waiting for a free socket counts. Callers bound
-      // their own concurrency (hash 64 by default, the ledger 32), well below this.
-      httpAgent: shared?.httpAgent ?? { keepAlive: true, maxSockets: 256 },
-      httpsAgent: shared?.httpsAgent ?? { keepAlive: true, maxSockets: 256 },
-      ...options,
+      // their own concurrency (hash 64 by default, the ledger 32), well below the pools' 256 sockets per host.
+      httpAgent: shared.httpAgent,
+      httpsAgent: shared.httpsAgent,
     });
-    this.ownsAgents = shared === undefined;
   }
 
-  override destroy(): void {
-    if (this.ownsAgents) super.destroy();
-  }
+  /** Nothing to release: the only resources are the shared pools, which their factory closes. */
+  override destroy(): void {}
 
   override async handle(
     request: Parameters<NodeHttpHandler["handle"]>[0],

@@ -168,7 +168,7 @@ export class ClientFactory {
       credentials: this.credentialsFor(placement.account),
       maxAttempts: this.maxAttempts,
       retryStrategy: new FlzRetryStrategy({ maxAttempts: this.maxAttempts }),
-      requestHandler: new TimedHttpHandler(this.timeouts, {}, this.agents),
+      requestHandler: new TimedHttpHandler(this.timeouts, this.agents),
       customUserAgent: [FLZ_USER_AGENT],
       ...this.endpointSettings,
     });
@@ -353,7 +353,7 @@ export class ClientFactory {
    * factory's clients (an AssumeRole that stalls fails like any call; its connection is reused by the next one).
    */
   private credentialClientConfig(): { customUserAgent: [string, string][]; requestHandler: TimedHttpHandler } {
-    return { customUserAgent: [FLZ_USER_AGENT], requestHandler: new TimedHttpHandler(this.timeouts, {}, this.agents) };
+    return { customUserAgent: [FLZ_USER_AGENT], requestHandler: new TimedHttpHandler(this.timeouts, this.agents) };
   }
 
   /** Plugins of a credential provider's own STS client: the call observer, and the benchmarks' latency. */

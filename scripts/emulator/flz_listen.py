@@ -20,13 +20,7 @@ import os
 
 from werkzeug.serving import BaseWSGIServer
 
-_APPLIED = False
-
 
 def apply() -> None:
-    """Raises the listen backlog of every werkzeug server created afterwards."""
-    global _APPLIED
-    if _APPLIED:
-        return
-    _APPLIED = True
+    """Raises the listen backlog of every werkzeug server created afterwards (setting it again changes nothing)."""
     BaseWSGIServer.request_queue_size = int(os.environ.get("FLZ_EMULATOR_LISTEN_QUEUE") or 4096)

@@ -482,3 +482,27 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
   };
 }
+
+/**
+ * Mocha hooks for a suite whose SDK calls go through a fault proxy in front of the emulator: before each test a new
+ * proxy and `AWS_ENDPOINT_URL` pointed at it, after it both undone. Returns the running test's proxy.
+ *
+ * @param emulatorEndpoint the emulator's endpoint (read when each test starts).
+ */
+export function useFaultProxy(emulatorEndpoint: () => string): () => FaultProxy {
+  let proxy: FaultProxy | undefined;
+  let endpoint: string | undefined;
+  beforeEach(async () => {
+    proxy = await startFaultProxy(emulatorEndpoint());
+    endpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+  });
+  afterEach(async () => {
+    process.env.AWS_ENDPOINT_URL = endpoint;
+    await proxy?.close();
+  });
+  return () => {
+    if (!proxy) throw new Error("no fault proxy outside a test");
+    return proxy;
+  };
+}

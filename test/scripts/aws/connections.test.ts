@@ -4,7 +4,7 @@ import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
-import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
+import { useFaultProxy } from "../../support/fault-proxy";
 
 // The factory's clients share its connection pools (scripts/aws/attempts.ts, sharedAgents): a kept-alive connection
 // carries the next request of any client of the factory, whatever its account, service or credentials, and only the
@@ -13,19 +13,11 @@ describe("client factory: connections shared by its clients", () => {
   const emulator = useEmulator();
   const [memberA, memberB] = SEED_ACCOUNTS.members;
   const region = "eu-west-1";
-  let proxy: FaultProxy;
-  let endpoint: string | undefined;
+  const proxy = useFaultProxy(() => emulator.endpoint());
   const factories: ClientFactory[] = [];
 
-  beforeEach(async () => {
-    proxy = await startFaultProxy(emulator.endpoint());
-    endpoint = process.env.AWS_ENDPOINT_URL;
-    process.env.AWS_ENDPOINT_URL = proxy.url;
-  });
-  afterEach(async () => {
+  afterEach(() => {
     for (const f of factories.splice(0)) f.destroy();
-    process.env.AWS_ENDPOINT_URL = endpoint;
-    await proxy.close();
   });
 
   const factory = (): ClientFactory => {
@@ -48,14 +40,14 @@ describe("client factory: connections shared by its clients", () => {
     const accounts = await oneCallEach(factory());
     expect(accounts.slice(1)).to.deep.equal([memberA, memberB]);
     // 6 calls and 2 AssumeRole calls, one after another: with a pool per client they took 8 connections.
-    expect(proxy.log.length).to.equal(8);
-    expect(proxy.connections().accepted).to.equal(1);
+    expect(proxy().log.length).to.equal(8);
+    expect(proxy().connections().accepted).to.equal(1);
   });
 
   it("keeps the pools of two factories apart", async () => {
     await oneCallEach(factory());
     await oneCallEach(factory());
-    expect(proxy.connections().accepted).to.equal(2);
+    expect(proxy().connections().accepted).to.equal(2);
   });
 
   it("leaves the shared connections open when one client is destroyed, and closes them with the factory", async () => {
@@ -66,9 +58,9 @@ describe("client factory: connections shared by its clients", () => {
     sts.destroy();
     const vpcs = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? [];
     expect(vpcs.length).to.be.greaterThan(0);
-    expect(proxy.connections()).to.deep.equal({ accepted: 1, open: 1 });
+    expect(proxy().connections()).to.deep.equal({ accepted: 1, open: 1 });
     f.destroy();
-    for (let i = 0; i < 50 && proxy.connections().open > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(proxy.connections().open).to.equal(0);
+    for (let i = 0; i < 50 && proxy().connections().open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(proxy().connections().open).to.equal(0);
   });
 });

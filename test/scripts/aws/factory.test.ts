@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { SEED_ACCOUNTS } from "../../../scripts/emulator/seed";
 import { useEmulator } from "../../support/emulator";
-import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
+import { useFaultProxy } from "../../support/fault-proxy";
 
 // ClientFactory.memberSessionArn: the ARN STS gave a member session in its AssumeRole answer, which `flz assess`
 // records as the proof that the member investigator role was actually assumed (instead of a GetCallerIdentity per
@@ -13,21 +13,13 @@ describe("client factory: the member session's ARN from its AssumeRole answer", 
   const emulator = useEmulator();
   const [memberA, memberB] = SEED_ACCOUNTS.members;
   const region = "eu-west-1";
-  let proxy: FaultProxy;
-  let endpoint: string | undefined;
+  const proxy = useFaultProxy(() => emulator.endpoint());
   let factory: ClientFactory;
 
-  beforeEach(async () => {
-    proxy = await startFaultProxy(emulator.endpoint());
-    endpoint = process.env.AWS_ENDPOINT_URL;
-    process.env.AWS_ENDPOINT_URL = proxy.url;
+  beforeEach(() => {
     factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole", caseId: "CASE-7", maxAttempts: 1 });
   });
-  afterEach(async () => {
-    factory.destroy();
-    process.env.AWS_ENDPOINT_URL = endpoint;
-    await proxy.close();
-  });
+  afterEach(() => factory.destroy());
 
   it("is what GetCallerIdentity answers for the session, per account, from one AssumeRole each", async () => {
     const arns = [await factory.memberSessionArn(memberA), await factory.memberSessionArn(memberB)];
@@ -41,11 +33,11 @@ describe("client factory: the member session's ARN from its AssumeRole answer", 
     expect(arns).to.deep.equal(identities);
     // Asked twice more: the sessions are open, so no further AssumeRole.
     await factory.memberSessionArn(memberA);
-    expect(proxy.hits("sts:AssumeRole")).to.equal(2);
+    expect(proxy().hits("sts:AssumeRole")).to.equal(2);
   });
 
   it("throws what the AssumeRole threw when the role cannot be assumed", async () => {
-    proxy.add({ operation: "sts:AssumeRole", fault: "throttle", times: Infinity });
+    proxy().add({ operation: "sts:AssumeRole", fault: "throttle", times: Infinity });
     let error: unknown;
     await factory.memberSessionArn(memberA).catch((e: unknown) => (error = e));
     expect((error as Error | undefined)?.name).to.match(/Throttl/);
