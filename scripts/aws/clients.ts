@@ -12,11 +12,6 @@
  */
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
-import {
-  loadConfig,
-  NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS,
-  NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS,
-} from "@smithy/core/config";
 import type {
   AwsCredentialIdentityProvider,
   DeserializeMiddleware,
@@ -24,7 +19,6 @@ import type {
   MetadataBearer,
   MiddlewareStack,
   Pluggable,
-  Provider,
   RetryStrategyV2,
 } from "@smithy/types";
 import {
@@ -36,6 +30,7 @@ import {
   type AttemptEvent,
   type AttemptObserver,
 } from "./attempts";
+import { sharedClientSettings, type SharedClientSettings } from "./settings";
 import { timeoutsFromEnvironment, type TimeoutPolicy } from "./timeouts";
 import { observeClient, observingPlugin, type CallIdentity } from "./observer";
 
@@ -55,15 +50,13 @@ export interface ConfigurableClient {
 }
 
 /** The constructor options the factory passes to every client. */
-export interface FactoryClientConfig {
+export interface FactoryClientConfig extends SharedClientSettings {
   region: string;
   credentials?: AwsCredentialIdentityProvider;
   maxAttempts: number;
   retryStrategy: RetryStrategyV2;
   requestHandler: TimedHttpHandler;
   customUserAgent: [string, string][];
-  useFipsEndpoint: Provider<boolean>;
-  useDualstackEndpoint: Provider<boolean>;
 }
 
 /** An SDK v3 client class (`EC2Client`, `KMSClient`, ...). */
@@ -126,17 +119,8 @@ export class ClientFactory {
   private readonly observers = new Set<AttemptObserver>();
   /** Connection pools shared by every client of this factory (attempts.ts, {@link sharedAgents}). */
   private readonly agents = sharedAgents();
-  /**
-   * The FIPS and dual-stack endpoint settings (`AWS_USE_FIPS_ENDPOINT`, `use_fips_endpoint` in the shared config file,
-   * and the dual-stack pair), read once for all the factory's clients with the SDK's own loader, as each client would
-   * read them. Left to each client, every one walked the environment and the config files for both, building an error
-   * object per source that lacks them: building 280 clients (seven services in 40 account-regions, as `flz assess` does
-   * for 20 accounts) and reading both settings took 143 ms of CPU, 82 ms with the settings read once.
-   */
-  private readonly endpointSettings = {
-    useFipsEndpoint: loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS),
-    useDualstackEndpoint: loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS),
-  };
+  /** The settings each client would read from the environment and config files itself (settings.ts). */
+  private readonly settings = sharedClientSettings();
   /** The time bounds every client of this factory applies. */
   readonly timeouts: TimeoutPolicy;
   /** Attempts per call (the first included). */
@@ -170,7 +154,7 @@ export class ClientFactory {
       retryStrategy: new FlzRetryStrategy({ maxAttempts: this.maxAttempts }),
       requestHandler: new TimedHttpHandler(this.timeouts, this.agents),
       customUserAgent: [FLZ_USER_AGENT],
-      ...this.endpointSettings,
+      ...this.settings,
     });
     const stack = client.middlewareStack as MiddlewareStack<object, MetadataBearer>;
     const attempt = { policy: this.timeouts, account: placement.account, region: placement.region };
@@ -352,8 +336,13 @@ export class ClientFactory {
    * Configuration of a credential provider's own STS client: the same time bounds and connection pools as the
    * factory's clients (an AssumeRole that stalls fails like any call; its connection is reused by the next one).
    */
-  private credentialClientConfig(): { customUserAgent: [string, string][]; requestHandler: TimedHttpHandler } {
-    return { customUserAgent: [FLZ_USER_AGENT], requestHandler: new TimedHttpHandler(this.timeouts, this.agents) };
+  private credentialClientConfig(): Pick<FactoryClientConfig, "customUserAgent" | "requestHandler"> &
+    SharedClientSettings {
+    return {
+      customUserAgent: [FLZ_USER_AGENT],
+      requestHandler: new TimedHttpHandler(this.timeouts, this.agents),
+      ...this.settings,
+    };
   }
 
   /** Plugins of a credential provider's own STS client: the call observer, and the benchmarks' latency. */

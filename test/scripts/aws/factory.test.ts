@@ -44,22 +44,25 @@ describe("client factory: the member session's ARN from its AssumeRole answer", 
   });
 });
 
-// The factory reads the FIPS and dual-stack endpoint settings once for all its clients (clients.ts): a user's setting
-// must still reach every client, of every service, account and region.
-describe("client factory: endpoint settings read once for all clients", () => {
-  const saved = { fips: process.env.AWS_USE_FIPS_ENDPOINT, dual: process.env.AWS_USE_DUALSTACK_ENDPOINT };
+// The factory reads the endpoint, user-agent and auth-scheme settings once for all its clients (settings.ts): a user's
+// setting must still reach every client, of every service, account and region.
+describe("client factory: settings read once for all clients", () => {
+  const names = [
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_SDK_UA_APP_ID",
+    "AWS_AUTH_SCHEME_PREFERENCE",
+  ] as const;
+  const saved = names.map((name) => [name, process.env[name]] as const);
   afterEach(() => {
-    for (const [name, value] of [
-      ["AWS_USE_FIPS_ENDPOINT", saved.fips],
-      ["AWS_USE_DUALSTACK_ENDPOINT", saved.dual],
-    ] as const) {
+    for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
   });
 
-  /** The two settings as each client of a new factory resolves them. */
-  async function settings(): Promise<boolean[][]> {
+  /** The four settings as each client of a new factory resolves them. */
+  async function settings(): Promise<unknown[][]> {
     const factory = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" });
     try {
       const clients = [
@@ -68,27 +71,27 @@ describe("client factory: endpoint settings read once for all clients", () => {
         factory.client(EC2Client, { account: SEED_ACCOUNTS.members[1], region: "us-east-1" }),
       ];
       return Promise.all(
-        clients.map(async (c) => [await c.config.useFipsEndpoint(), await c.config.useDualstackEndpoint()]),
+        clients.map(async (c) => [
+          await c.config.useFipsEndpoint(),
+          await c.config.useDualstackEndpoint(),
+          await c.config.userAgentAppId(),
+          await c.config.authSchemePreference?.(),
+        ]),
       );
     } finally {
       factory.destroy();
     }
   }
 
-  it("gives every client the user's AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, and false without them", async () => {
-    delete process.env.AWS_USE_FIPS_ENDPOINT;
-    delete process.env.AWS_USE_DUALSTACK_ENDPOINT;
-    expect(await settings()).to.deep.equal([
-      [false, false],
-      [false, false],
-      [false, false],
-    ]);
+  it("gives every client the user's FIPS, dual-stack, app ID and auth-scheme settings, and the SDK's defaults without them", async () => {
+    for (const name of names) delete process.env[name];
+    const defaults = [false, false, undefined, []];
+    expect(await settings()).to.deep.equal([defaults, defaults, defaults]);
     process.env.AWS_USE_FIPS_ENDPOINT = "true";
     process.env.AWS_USE_DUALSTACK_ENDPOINT = "true";
-    expect(await settings()).to.deep.equal([
-      [true, true],
-      [true, true],
-      [true, true],
-    ]);
+    process.env.AWS_SDK_UA_APP_ID = "ir-team-7";
+    process.env.AWS_AUTH_SCHEME_PREFERENCE = "sigv4a, sigv4";
+    const set = [true, true, "ir-team-7", ["sigv4a", "sigv4"]];
+    expect(await settings()).to.deep.equal([set, set, set]);
   });
 });
