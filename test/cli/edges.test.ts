@@ -141,6 +141,15 @@ describe("CLI edges (emulator, processes)", function () {
   });
 });
 
+describe("flz --version", () => {
+  it("prints the version and exits 0 without loading any command", () => {
+    expect(buildProgram(["node", "flz", "--version"]).commands).to.have.length(0);
+    expect(buildProgram(["node", "flz", "-V"]).commands).to.have.length(0);
+    const run = spawnSync("node", [BIN, "--version"], { encoding: "utf8", timeout: 120_000 });
+    expect({ code: run.status, out: run.stdout, err: run.stderr }).to.deep.equal({ code: 0, out: "0.1.0\n", err: "" });
+  });
+});
+
 describe("help, the same in every command", () => {
   const program = buildProgram();
   const leaves = leafCommands(program);
