@@ -20,7 +20,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { cpus, getPriority, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -102,6 +102,9 @@ async function main(): Promise<void> {
     const fd = openSync(file, "w");
     for (let written = 0; written < bytes; written += pattern.length)
       writeSync(fd, pattern, 0, Math.min(pattern.length, bytes - written));
+    // Written back before the first round: until then the kernel's flusher threads write the file's dirty pages out
+    // during the rounds, on the same two cores.
+    fsyncSync(fd);
     closeSync(fd);
     execFileSync("cat", [file], { stdio: ["ignore", "ignore", "inherit"] }); // warm the page cache
 
@@ -116,12 +119,15 @@ async function main(): Promise<void> {
     };
     let capacity = 0;
     let split = { main: Infinity, worker: Infinity }; // CPU by thread of the best whole + manifest run (by CPU)
+    const paired: number[] = []; // per round: openssl's wall time over the engine's (whole + manifest), same minute
     for (let round = 0; round < rounds; round++) {
       // How many cores' worth of SHA-256 this machine gives us right now (2.0 on two idle cores).
       capacity = Math.max(capacity, (2 * (await shaJobs(1))) / (await shaJobs(2)));
-      keep("openssl dgst -sha256", timedChild("openssl", ["dgst", "-sha256", "-r", file]));
+      const reference = timedChild("openssl", ["dgst", "-sha256", "-r", file]);
+      keep("openssl dgst -sha256", reference);
       const engine = await timedHere(() => hashFile(file, { manifest: true, onBlock: () => undefined }));
       keep(WITH_MANIFEST, { ...engine, value: engine.value.sha256 });
+      paired.push(reference.seconds / engine.seconds);
       if (engine.cpu <= split.main + split.worker)
         split = { main: engine.mainCpu, worker: engine.cpu - engine.mainCpu };
       keep("flz hash --manifest (CLI, incl. start-up)", timedChild(flzBin, ["hash", "--manifest", manifest, file]));
@@ -144,12 +150,19 @@ async function main(): Promise<void> {
     }
     console.log(`flz CLI start-up (flz --version): ${startup.seconds.toFixed(2)} s`);
     console.log(
-      `whole + manifest CPU by thread: main ${split.main.toFixed(2)} s (whole digest, even chunks read), worker ${split.worker.toFixed(2)} s (block digests, odd chunks read); balanced, the wall time is about the larger one`,
+      `whole + manifest CPU by thread: main ${split.main.toFixed(2)} s (whole digest, even chunks read), others ${split.worker.toFixed(2)} s (the worker: block digests, odd chunks read; and V8's helper threads, about 0.1 s); balanced, the wall time is about the larger one`,
     );
     console.log(
       `parallel SHA-256 capacity during the run: ${capacity.toFixed(2)} cores (two concurrent hashes vs one; 2.00 when both cores are ours)`,
     );
     const ratio = (name: string) => reference / best[name];
+    // Best-of-N per tool takes each tool's luckiest minute: for one thread that is a quiet core, for the engine's two
+    // threads both cores quiet at once, which a shared machine gives more rarely. The ratio within each round (the two
+    // runs back to back) is printed beside it, to tell the engine's speed from that luck; the verdict stays best-of.
+    const sorted = [...paired].sort((a, b) => a - b);
+    console.log(
+      `whole + manifest, openssl's time over the engine's within each round: ${paired.map((r) => r.toFixed(2)).join(", ")} (median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x)`,
+    );
     // Two SHA-256 streams at the whole-only speed, on the capacity measured: what this machine allowed this run.
     const bound = ratio(WHOLE_ONLY) * Math.min(1, capacity / 2);
     console.log(
