@@ -17,6 +17,7 @@ import {
   requireImdsv2Scp,
   scpText,
 } from "./documents/scp";
+import { protectAlarmsScp } from "./documents/scp-alarms";
 import { freezeOptOutTagScp, protectAutomationScp } from "./documents/scp-automation";
 import { PURPOSE_TAG_KEY } from "./documents/keys";
 import { GUARDRAIL_PURPOSE } from "./documents/quarantine";
@@ -100,6 +101,13 @@ export interface GuardrailPoliciesArgs {
     /** Roles (patterns allowed) that may set or remove the opt-out tag besides the deployment role. Default none. */
     readonly optOutTagManagerRoleArns?: readonly string[];
   };
+  /**
+   * The prefix of the incident alarms' rule and topic names in the forensic account (`<landing zone>-alarms-`, as
+   * `IncidentAlarms` names them): when given, with `forensicAccountId`, an SCP `flz-protect-alarms` attached to the
+   * forensic account denies silencing them (rules, targets, topics, subscriptions, the topics' keys) to all but the
+   * deployment role (`documents/scp-alarms.ts`). Default none (no alarms).
+   */
+  readonly alarmNamePrefix?: string;
   /** Root or OU IDs the RCP is attached to. Default `targetIds` (the root recommended: it covers the forensic account wherever it moves). */
   readonly resourceControlTargetIds?: ReadonlyArray<pulumi.Input<string>>;
 }
@@ -119,6 +127,7 @@ export const GUARDRAIL_POLICY_NAMES = {
   evidence: "flz-protect-evidence",
   automation: "flz-protect-automation",
   optOut: "flz-automation-opt-out",
+  alarms: "flz-protect-alarms",
 } as const;
 
 /**
@@ -132,6 +141,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   public readonly workloadPolicyId: pulumi.Output<string>;
   /** ID of the evidence-protection RCP (empty without `forensicResources`). */
   public readonly resourceControlPolicyId: pulumi.Output<string>;
+  /** ID of the alarm-protection SCP (empty without `alarmNamePrefix`). */
+  public readonly alarmsPolicyId: pulumi.Output<string>;
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
@@ -236,6 +247,29 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       this.attach(`${name}-automation-opt-out`, optOut, args.workloadTargetIds ?? args.targetIds, opt);
     }
 
+    let alarmsId: pulumi.Output<string> = pulumi.output("");
+    if (args.alarmNamePrefix !== undefined) {
+      if (args.forensicAccountId === undefined)
+        throw new Error(`GuardrailPolicies "${name}": alarmNamePrefix needs forensicAccountId (the alarms' account)`);
+      const namePrefix = args.alarmNamePrefix;
+      const policy = new aws.organizations.Policy(
+        `${name}-protect-alarms`,
+        {
+          name: GUARDRAIL_POLICY_NAMES.alarms,
+          description: "Forensic landing zone: only the deployment may change or silence the incident alarms.",
+          type: "SERVICE_CONTROL_POLICY",
+          content: pulumi
+            .output(args.deploymentRoleArn)
+            .apply((deploymentRoleArn) => scpText(protectAlarmsScp({ namePrefix, deploymentRoleArn }))),
+          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
+        },
+        opt,
+      );
+      // On the forensic account itself, where the alarms are: it takes none of the root's five SCP slots.
+      this.attach(`${name}-protect-alarms`, policy, [args.forensicAccountId], opt);
+      alarmsId = policy.id;
+    }
+
     let workloadId: pulumi.Output<string> = pulumi.output("");
     if (args.workloadBaseline ?? true) {
       const policy = new aws.organizations.Policy(
@@ -277,10 +311,12 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
     this.protectionPolicyId = protectionId;
     this.workloadPolicyId = workloadId;
     this.resourceControlPolicyId = rcpId;
+    this.alarmsPolicyId = alarmsId;
     this.registerOutputs({
       protectionPolicyId: this.protectionPolicyId,
       workloadPolicyId: this.workloadPolicyId,
       resourceControlPolicyId: this.resourceControlPolicyId,
+      alarmsPolicyId: this.alarmsPolicyId,
     });
   }
 

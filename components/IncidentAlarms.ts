@@ -21,6 +21,7 @@ import {
   trailChangePattern,
   type EventPattern,
 } from "./documents/alarms";
+import { ALARM_KEY_PURPOSE, PURPOSE_TAG_KEY } from "./documents/keys";
 
 /** One alarm subscription. */
 export interface AlarmSubscription {
@@ -126,6 +127,8 @@ export class IncidentAlarms extends pulumi.ComponentResource {
         description: "Forensic landing zone alarm topic",
         enableKeyRotation: true,
         deletionWindowInDays: 30,
+        // The landing zone's protection SCP freezes keys carrying this tag (documents/scp-alarms.ts).
+        tags: { [PURPOSE_TAG_KEY]: ALARM_KEY_PURPOSE },
         policy: pulumi
           .all([identity.accountId, topicArn])
           .apply(([account, arn]) => JSON.stringify(alarmKeyPolicy(account, arn))),
@@ -197,9 +200,16 @@ export class IncidentAlarms extends pulumi.ComponentResource {
 
     const rules: Record<string, pulumi.Output<string>> = {};
     for (const [purpose, eventPattern, description] of patterns) {
+      // Named, not auto-named: the landing zone's protection SCP names the rules by this prefix (scp-alarms.ts), and
+      // a project's auto-naming pattern could otherwise name them so that it misses them.
+      const ruleName = `${name}-${purpose}`;
+      if (ruleName.length > 64)
+        throw new Error(
+          `IncidentAlarms "${name}": the rule name ${ruleName} is ${ruleName.length} characters, EventBridge allows 64: choose a shorter name`,
+        );
       const rule = new aws.cloudwatch.EventRule(
         `${name}-${purpose}`,
-        { description, eventPattern, state: "ENABLED" },
+        { name: ruleName, description, eventPattern, state: "ENABLED" },
         opt,
       );
       new aws.cloudwatch.EventTarget(`${name}-${purpose}`, { rule: rule.name, arn: topic.arn }, opt);

@@ -28,7 +28,7 @@ import {
   trustedRolesIn,
 } from "./landingZoneSettings";
 import type { DetectionDelegation } from "./DetectionDelegation";
-import { alarmsPart, detectionPart } from "./landingZoneParts";
+import { alarmNamePrefix, alarmsPart, detectionPart } from "./landingZoneParts";
 import { ATHENA_RESULTS_PREFIX, type ForensicLandingZoneArgs, type LandingZoneOutputs } from "./landingZoneArgs";
 
 export * from "./landingZoneArgs";
@@ -326,6 +326,7 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
               ...(automation ? automationActingRoleArns(id) : []),
             ]),
           forensicResources: protection,
+          alarmNamePrefix: alarmsOn ? alarmNamePrefix(name) : undefined,
           automation: automation ? { optOutTagManagerRoleArns: args.automation?.optOutTagManagerRoleArns } : undefined,
           resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
             ? [...guardrailSettings.resourceControlTargetIds]

@@ -112,6 +112,14 @@ export interface AlarmsContext {
 }
 
 /**
+ * The prefix of every alarm component's name, and so of its rules' and topic's names (`IncidentAlarms`): the
+ * alarm-protection SCP names them by it (`GuardrailPolicies`' `alarmNamePrefix`).
+ */
+export function alarmNamePrefix(name: string): string {
+  return `${name}-alarms-`;
+}
+
+/**
  * The incident alarms: what AWS cannot prevent (the management account, which no SCP or RCP binds), they detect:
  * every change to the forensic buckets, keys and roles, every use of the deployment role, and every Organizations
  * change of the guardrails or the forensic account (docs/threat-model.md, "Detective controls").
@@ -120,7 +128,12 @@ export function alarmsPart(parent: pulumi.Resource, name: string, ctx: AlarmsCon
   const guardrails = ctx.guardrails;
   const policyIds = guardrails
     ? pulumi
-        .all([guardrails.protectionPolicyId, guardrails.workloadPolicyId, guardrails.resourceControlPolicyId])
+        .all([
+          guardrails.protectionPolicyId,
+          guardrails.workloadPolicyId,
+          guardrails.resourceControlPolicyId,
+          guardrails.alarmsPolicyId,
+        ])
         .apply((ids) => ids.filter((id) => id !== ""))
     : pulumi.output([] as string[]);
   const alarms: Record<string, IncidentAlarms> = {};
@@ -128,7 +141,7 @@ export function alarmsPart(parent: pulumi.Resource, name: string, ctx: AlarmsCon
     const atHome = region === ctx.homeRegion;
     const global = region === GLOBAL_EVENTS_REGION;
     alarms[region] = new IncidentAlarms(
-      `${name}-alarms-${region}`,
+      `${alarmNamePrefix(name)}${region}`,
       {
         provider: ctx.forensicAccount.providerFor(region),
         // Built from the name: the rule's event pattern is known at a first preview, and needs no role to exist.

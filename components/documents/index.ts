@@ -16,6 +16,7 @@ export * from "./quarantine";
 export * from "./quarantine-delegation";
 export * from "./stackset";
 export * from "./scp";
+export * from "./scp-alarms";
 export * from "./scp-automation";
 export * from "./regions";
 export * from "./network";

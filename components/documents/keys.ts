@@ -32,6 +32,13 @@ export const KEY_PURPOSE = {
   signing: "custody-signing",
 } as const;
 
+/**
+ * Purpose tag value of each incident-alarm topic's key (`IncidentAlarms`). Not one of the forensic keys of
+ * {@link KEY_PURPOSE} (no evidence depends on it), but frozen like them against the forensic account's administrators
+ * (`scp-alarms.ts`): a disabled topic key silences every alarm.
+ */
+export const ALARM_KEY_PURPOSE = "alarm-topic";
+
 /** One of {@link KEY_PURPOSE}'s values. */
 export type KeyPurpose = (typeof KEY_PURPOSE)[keyof typeof KEY_PURPOSE];
 

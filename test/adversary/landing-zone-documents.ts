@@ -47,6 +47,8 @@ export interface DeployedDocuments {
   readonly trailBucketPolicy: PolicyDocument;
   readonly keyPolicies: Record<keyof typeof KEYS, PolicyDocument>;
   readonly protectionScp: PolicyDocument;
+  /** The alarm-protection SCP, attached to the forensic account itself. */
+  readonly alarmsScp: PolicyDocument;
   readonly workloadScps: PolicyDocument[];
   readonly rcp: PolicyDocument;
   readonly responderPolicy: PolicyDocument;
@@ -96,6 +98,7 @@ export function deployedDocuments(): Promise<DeployedDocuments> {
         signing: key("flz-keys-custody-signing"),
       },
       protectionScp: doc(policy("flz-guardrails-protect-forensics"), "content"),
+      alarmsScp: doc(policy("flz-guardrails-protect-alarms"), "content"),
       workloadScps: [],
       rcp: doc(policy("flz-guardrails-protect-evidence"), "content"),
       responderPolicy: doc(
@@ -144,10 +147,14 @@ export interface Attempt {
   readonly resourcePolicy?: PolicyDocument;
   /** Request-specific context (`s3:if-none-match`, `aws:ResourceTag/...`, `kms:GrantIsForAWSResource`...). */
   readonly context?: Record<string, string | string[]>;
-  /** The organisation policies in force; default: the deployed SCP and RCP. */
+  /**
+   * The organisation policies in force; default: the deployed SCP and RCP at the root, and the alarm-protection SCP on
+   * the forensic account. `accountScps` are attached to the principal's own account.
+   */
   readonly organizationPolicies?: {
     readonly scps: readonly PolicyDocument[];
     readonly rcps: readonly PolicyDocument[];
+    readonly accountScps?: readonly PolicyDocument[];
   };
 }
 
@@ -166,7 +173,11 @@ const FULL_ACCESS: PolicyDocument = ADMIN;
  */
 export async function decide(attempt: Attempt): Promise<Decision> {
   const deployed = await deployedDocuments();
-  const policies = attempt.organizationPolicies ?? { scps: [deployed.protectionScp], rcps: [deployed.rcp] };
+  const policies = attempt.organizationPolicies ?? {
+    scps: [deployed.protectionScp],
+    rcps: [deployed.rcp],
+    accountScps: attempt.principal.account === FORENSIC ? [deployed.alarmsScp] : [],
+  };
   const principalInMember = attempt.principal.account !== MANAGEMENT;
   const resourceInMember = attempt.resourceAccount !== MANAGEMENT;
   const result = await runSimulation(
@@ -194,7 +205,13 @@ export async function decide(attempt: Attempt): Promise<Decision> {
                 ...policies.scps.map((policy, i) => ({ name: `scp-${i}`, policy })),
               ],
             },
-            { orgIdentifier: attempt.principal.account, policies: [{ name: "FullAWSAccess", policy: FULL_ACCESS }] },
+            {
+              orgIdentifier: attempt.principal.account,
+              policies: [
+                { name: "FullAWSAccess", policy: FULL_ACCESS },
+                ...(policies.accountScps ?? []).map((policy, i) => ({ name: `account-scp-${i}`, policy })),
+              ],
+            },
           ]
         : [],
       resourceControlPolicies: resourceInMember

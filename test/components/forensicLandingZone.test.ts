@@ -112,9 +112,12 @@ describe("ForensicLandingZone", () => {
       "aws:iam/role:Role forensic-role",
       "aws:iam/role:Role break-glass",
       "aws:ec2/vpc:Vpc forensic-network",
+      // Not read by the pack either: the alarm topics' keys, which the alarm-protection SCP freezes by this tag.
+      ...ARGS.regions.map(() => "aws:kms/key:Key alarm-topic"),
       // Not read by the pack: what keeps the forensic responder from re-tagging or detaching the guardrails, and the
       // delegation that lets it manage quarantine SCPs (documents/quarantine.ts).
       "aws:organizations/policy:Policy guardrail",
+      "aws:organizations/policy:Policy guardrail", // flz-protect-alarms
       "aws:organizations/resourcePolicy:ResourcePolicy quarantine-delegation",
     ]);
   });
@@ -139,7 +142,47 @@ describe("ForensicLandingZone", () => {
       ).to.have.deep.members([
         ["flz-protect-forensics", "SERVICE_CONTROL_POLICY"],
         ["flz-protect-evidence", "RESOURCE_CONTROL_POLICY"],
+        ["flz-protect-alarms", "SERVICE_CONTROL_POLICY"],
       ]);
+    });
+
+    it("freezes every alarm rule, topic and topic key it declares, on the forensic account, for all but the deployment role", async () => {
+      const run = await landingZone();
+      const scp = one(run, "aws:organizations/policy:Policy", "-protect-alarms");
+      const attachments = allOf(run, "aws:organizations/policyAttachment:PolicyAttachment")
+        .filter((a) => a.name.includes("protect-alarms"))
+        .map((a) => a.inputs.targetId);
+      expect(attachments).to.deep.equal(["222222222222"]);
+      const statements = JSON.parse(String(scp.inputs.content)).Statement as Array<{
+        Sid: string;
+        Resource: string | string[];
+        Condition: Record<string, Record<string, unknown>>;
+      }>;
+      const [rulesAndTopics, keys] = statements;
+      expect(rulesAndTopics.Condition).to.deep.equal({
+        ArnNotLike: { "aws:PrincipalARN": ARGS.deploymentRoleArn },
+      });
+      // Every rule and topic the alarms declare (by the name AWS will give it) matches one of the statement's patterns.
+      const patterns = ([] as string[])
+        .concat(rulesAndTopics.Resource)
+        .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`));
+      const named = [
+        ...allOf(run, "aws:cloudwatch/eventRule:EventRule")
+          .filter((r) => placementOf(run, r).account === "222222222222")
+          .map((r) => `arn:aws:events:${placementOf(run, r).region}:222222222222:rule/${String(r.inputs.name)}`),
+        ...allOf(run, "aws:sns/topic:Topic").map(
+          (t) => `arn:aws:sns:${placementOf(run, t).region}:222222222222:${String(t.inputs.name)}`,
+        ),
+      ];
+      expect(named.length).to.be.greaterThan(ARGS.regions.length * 2);
+      for (const arn of named)
+        expect(
+          patterns.some((p) => p.test(arn)),
+          arn,
+        ).to.equal(true);
+      // A subscription's ARN is its topic's with an ID after it: covered by the same pattern.
+      expect(patterns.some((p) => p.test(`${named.at(-1)}:0b1c2d3e-aaaa-bbbb-cccc-0123456789ab`))).to.equal(true);
+      expect(keys.Condition.StringEquals).to.deep.equal({ "aws:ResourceTag/flz:purpose": "alarm-topic" });
     });
 
     it("leaves each part out when switched off", async () => {
@@ -198,6 +241,7 @@ describe("ForensicLandingZone", () => {
         ["lz-guardrails-protect-forensics-ou-exam-workloads1", "ou-exam-workloads1"],
         ["lz-guardrails-protect-evidence-ou-exam-workloads1", "ou-exam-workloads1"],
         ["lz-guardrails-workload-baseline-ou-exam-workloads1", "ou-exam-workloads1"],
+        ["lz-guardrails-protect-alarms-target-0", "222222222222"],
       ]);
     });
 

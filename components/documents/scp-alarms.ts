@@ -1,0 +1,83 @@
+/**
+ * The guardrail statements of the incident alarms (`IncidentAlarms`, in the forensic account): who may silence them.
+ *
+ * Adversary A2 of docs/threat-model.md (an administrator or the root user of the forensic account) would silence the
+ * alarms before acting on anything else: disable or delete a rule, re-point its targets or narrow its pattern, delete
+ * the topic or change its policy or key, unsubscribe the on-call channel or give its subscription a filter that matches
+ * nothing, or disable the topic's key (SNS then cannot encrypt a single alarm). EventBridge rules have no resource
+ * policy, the topic policy lets the account manage the topic, and the key policy lets the account administer the key,
+ * so only an SCP can refuse these calls. They are denied to every principal of the forensic account but the deployment
+ * role, which creates and changes the alarms.
+ *
+ * The resources are named by prefix: every alarm rule and topic of the stack is named `<prefix><region>-…`
+ * (`IncidentAlarms` names them from its own name, `<landing zone>-alarms-<region>`), and the topic's key carries the
+ * purpose tag {@link ALARM_KEY_PURPOSE}, which `flz-protect-forensics` already freezes (`FlzProtectForensicKeyTag`).
+ */
+import { KEY_DESTRUCTION_ACTIONS } from "./scp";
+import { ALARM_KEY_PURPOSE, PURPOSE_TAG_KEY } from "./keys";
+import { document, exceptPrincipals, requireRoleArn } from "./scp-statements";
+import type { PolicyDocument } from "./types";
+
+/** Calls that silence an alarm rule or topic (see the module comment). */
+export const ALARM_SILENCING_ACTIONS: readonly string[] = [
+  "events:DeleteRule",
+  "events:DisableRule",
+  "events:PutRule",
+  "events:PutTargets",
+  "events:RemoveTargets",
+  "sns:DeleteTopic",
+  "sns:SetTopicAttributes",
+  "sns:AddPermission",
+  "sns:RemovePermission",
+  "sns:PutDataProtectionPolicy",
+  "sns:Unsubscribe",
+  "sns:SetSubscriptionAttributes",
+];
+
+/** Arguments of {@link protectAlarmsScp}. */
+export interface ProtectAlarmsScpArgs {
+  /** The prefix of every alarm rule's and topic's name (`<landing zone>-alarms-`). */
+  readonly namePrefix: string;
+  /** ARN of the role the deployment acts as: the only principal that may still change the alarms. */
+  readonly deploymentRoleArn: string;
+}
+
+/**
+ * The ARN patterns of the alarm rules and topics (subscriptions included: `<topic ARN>:<id>`) of one prefix, in any
+ * account: the SCP is attached to the forensic account alone, and naming no account keeps its text known at a first
+ * `pulumi preview` that creates the forensic account (the policy pack can then read it).
+ */
+export function alarmResourcePatterns(namePrefix: string): string[] {
+  return [`arn:aws:events:*:*:rule/${namePrefix}*`, `arn:aws:sns:*:*:${namePrefix}*`];
+}
+
+/**
+ * Denies silencing the alarms (rules, topics, subscriptions) and disabling, deleting or re-policing the topics' keys
+ * to everyone but the deployment role. `GuardrailPolicies` attaches it to the forensic account (`flz-protect-alarms`),
+ * where it binds every principal, the root user included.
+ */
+export function protectAlarmsScp(args: ProtectAlarmsScpArgs): PolicyDocument {
+  // EventBridge rule names: letters, digits, `.`, `-` and `_` (IncidentAlarms checks each whole name's length).
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(args.namePrefix))
+    throw new Error(`alarm name prefix "${args.namePrefix}" is not 1 to 63 letters, digits, ".", "-" or "_"`);
+  const deployment = requireRoleArn(args.deploymentRoleArn, "deploymentRoleArn");
+  return document([
+    {
+      Sid: "FlzProtectAlarms",
+      Effect: "Deny",
+      Action: [...ALARM_SILENCING_ACTIONS],
+      Resource: alarmResourcePatterns(args.namePrefix),
+      Condition: exceptPrincipals([deployment]),
+    },
+    {
+      Sid: "FlzProtectAlarmKeys",
+      Effect: "Deny",
+      Action: [...KEY_DESTRUCTION_ACTIONS],
+      Resource: "arn:aws:kms:*:*:key/*",
+      Condition: {
+        StringEquals: { [`aws:ResourceTag/${PURPOSE_TAG_KEY}`]: ALARM_KEY_PURPOSE },
+        ...exceptPrincipals([deployment]),
+      },
+    },
+  ]);
+}
