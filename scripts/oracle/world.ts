@@ -31,6 +31,7 @@ import {
   protectForensicResourcesScp,
   protectAutomationScp,
   freezeOptOutTagScp,
+  protectAlarmsScp,
   protectForensicRolesScp,
   protectTrailScp,
   quarantineDelegationPolicy,
@@ -317,11 +318,17 @@ export function buildWorld(args: WorldArgs): OracleWorld {
             : []),
         ],
       },
-      ...(args.automation
-        ? [
-            {
-              target: forensic,
-              policies: [
+      {
+        target: forensic,
+        policies: [
+          // The stack's default: alarms on, under the landing zone's name `flz`.
+          {
+            name: "flz-protect-alarms",
+            builder: "protectAlarmsScp",
+            document: protectAlarmsScp({ namePrefix: "flz-alarms-", deploymentRoleArn }),
+          },
+          ...(args.automation
+            ? [
                 {
                   name: "flz-protect-automation",
                   builder: "protectAutomationScp",
@@ -331,10 +338,10 @@ export function buildWorld(args: WorldArgs): OracleWorld {
                     deploymentRoleArn,
                   }),
                 },
-              ],
-            },
-          ]
-        : []),
+              ]
+            : []),
+        ],
+      },
     ],
     resourceControlPolicies: [
       {
