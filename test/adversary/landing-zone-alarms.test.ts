@@ -72,16 +72,22 @@ describe("adversary: the alarms catch what the management account can do", funct
     return received.Messages?.length ?? 0;
   }
 
-  it("detaching the RCP or the SCP, or removing the forensic account, alarms (forwarded from the management account)", async () => {
+  it("detaching the RCP or an SCP, or removing the forensic account, alarms (forwarded from the management account)", async () => {
     const forward = await install("flz-alarms-us-east-1-forward-organization-guardrail-change");
-    const policyIds = [docs.policyIds["flz-protect-evidence"], docs.policyIds["flz-protect-forensics"]];
+    const detached: Array<[string, string]> = [
+      [docs.policyIds["flz-protect-evidence"], "r-exam"],
+      [docs.policyIds["flz-protect-forensics"], "r-exam"],
+      // The alarm-protection SCP, on the forensic account: detached, the alarms could then be silenced there.
+      [docs.policyIds["flz-protect-alarms"], FORENSIC],
+    ];
+    expect(detached.every(([policyId]) => typeof policyId === "string" && policyId !== "")).to.equal(true);
     const attacks = [
-      ...policyIds.map((policyId) =>
+      ...detached.map(([policyId, targetId]) =>
         cloudTrailEvent("aws.organizations", {
           eventSource: "organizations.amazonaws.com",
           eventName: "DetachPolicy",
           recipientAccountId: MANAGEMENT,
-          requestParameters: { policyId, targetId: "r-exam" },
+          requestParameters: { policyId, targetId },
         }),
       ),
       cloudTrailEvent("aws.organizations", {
