@@ -143,6 +143,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   public readonly resourceControlPolicyId: pulumi.Output<string>;
   /** ID of the alarm-protection SCP (empty without `alarmNamePrefix`). */
   public readonly alarmsPolicyId: pulumi.Output<string>;
+  /** IDs of the automation's two SCPs, `flz-protect-automation` and `flz-automation-opt-out` (none without `automation`). */
+  public readonly automationPolicyIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
@@ -209,6 +211,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       protectionId = policy.id;
     }
 
+    let automationIds: pulumi.Output<string[]> = pulumi.output([]);
     if (args.automation !== undefined) {
       if (args.forensicAccountId === undefined)
         throw new Error(`GuardrailPolicies "${name}": automation needs forensicAccountId (the functions' account)`);
@@ -245,6 +248,7 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
         opt,
       );
       this.attach(`${name}-automation-opt-out`, optOut, args.workloadTargetIds ?? args.targetIds, opt);
+      automationIds = pulumi.all([policy.id, optOut.id]);
     }
 
     let alarmsId: pulumi.Output<string> = pulumi.output("");
@@ -312,11 +316,13 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
     this.workloadPolicyId = workloadId;
     this.resourceControlPolicyId = rcpId;
     this.alarmsPolicyId = alarmsId;
+    this.automationPolicyIds = automationIds;
     this.registerOutputs({
       protectionPolicyId: this.protectionPolicyId,
       workloadPolicyId: this.workloadPolicyId,
       resourceControlPolicyId: this.resourceControlPolicyId,
       alarmsPolicyId: this.alarmsPolicyId,
+      automationPolicyIds: this.automationPolicyIds,
     });
   }
 

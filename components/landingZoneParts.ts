@@ -133,8 +133,11 @@ export function alarmsPart(parent: pulumi.Resource, name: string, ctx: AlarmsCon
           guardrails.workloadPolicyId,
           guardrails.resourceControlPolicyId,
           guardrails.alarmsPolicyId,
+          guardrails.automationPolicyIds,
         ])
-        .apply((ids) => ids.filter((id) => id !== ""))
+        .apply(([protection, workload, rcp, alarms, automation]) =>
+          [protection, workload, rcp, alarms, ...automation].filter((id) => id !== ""),
+        )
     : pulumi.output([] as string[]);
   const alarms: Record<string, IncidentAlarms> = {};
   for (const region of ctx.regions) {

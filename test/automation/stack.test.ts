@@ -113,6 +113,24 @@ describe("automation stack configuration", function () {
     expect(attachments.map((a) => a.inputs.targetId)).to.deep.equal(["222222222222"]);
   });
 
+  it("alarms when the automation's SCPs are detached, changed or deleted (the guardrail-change rule names their IDs)", async () => {
+    const run = await runStack({ automation: "true" });
+    const idOf = (policyName: string) =>
+      run.resources.find((r) => r.type === "aws:organizations/policy:Policy" && r.inputs.name === policyName)?.id;
+    const rule = run.resources.find(
+      (r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.name.endsWith("-organization-guardrail-change"),
+    );
+    const pattern = JSON.parse(String(rule?.inputs.eventPattern)) as {
+      detail: { $or: Array<{ requestParameters?: { policyId?: string[] } }> };
+    };
+    const watched = pattern.detail.$or.flatMap((branch) => branch.requestParameters?.policyId ?? []);
+    for (const policyName of ["flz-protect-automation", "flz-automation-opt-out", "flz-protect-alarms"]) {
+      const id = idOf(policyName);
+      expect(id, policyName).to.be.a("string").and.not.equal("");
+      expect(watched, policyName).to.include(id);
+    }
+  });
+
   it("is off unless switched on", () => {
     expect(parseStackConfig(base).automation).to.equal(undefined);
   });
