@@ -7,16 +7,19 @@
  *    a 4 GiB snapshot, every block written, 512 KiB blocks, through a real EBS client of the flz client factory whose
  *    network is an in-process handler answering after the injected latency. Ideal = concurrency ÷ latency: with no
  *    transfer time and no service time in the fake, that is exactly what a client that costs nothing would reach.
- *    At c=64 and 50 ms that is 1,280 blocks/s = 640 MiB/s, two SHA-256 passes (each block's checksum verified, and
- *    the image digest) = 1.3 GB/s of SHA-256: on this 2-core machine the target needs both cores (about 0.35 s/GiB
- *    per pass), so the run prints the CPU it used and the load average, to tell a slow client from a busy machine.
- *    (AWS itself allows about 1,000 GetSnapshotBlock requests/s per account: a real c=64 at 50 ms is capped there.)
+ *    - **100 ms per request, c=64: the verdict.** 100 ms is what a GetSnapshotBlock request takes on AWS:
+ *      AWS's own example reaches 1,000 requests/s with 100 connections at 100 ms (REFERENCE.md). Ideal at c=64: 640
+ *      blocks/s = 320 MiB/s, two SHA-256 passes (each block's checksum verified, and the image digest).
+ *    - **50 ms, c=64: a stress line, printed beside it.** Ideal 1,280 blocks/s = 640 MiB/s, which is more than AWS
+ *      serves one account (about 1,000 GetSnapshotBlock requests/s), and 1.3 GB/s of SHA-256: on this 2-core machine
+ *      (SHA-256 at 0.8-1.0 s/GiB per pass) the two passes alone need about one core, so this line is bound by CPU.
+ *    The part prints the CPU it used, per thread, and the load average, to tell a slow client from a busy machine.
  * 2. **Emulator** (512-byte blocks, the emulator's own size): the real client against moto with injected latency, for
  *    c = 1, 8, 64. Here the ideal was wrong before: concurrency ÷ latency ignores that the emulator itself serves a
  *    bounded number of requests per second (its ceiling, measured first with no injected latency). No client can
  *    beat min(concurrency ÷ latency, ceiling), so that is the ideal these lines are measured against now.
  *
- * Usage: npx ts-node --transpile-only bench/snapshot-hash.ts [latency ms, default 50] [--aws-only]
+ * Usage: npx ts-node --transpile-only bench/snapshot-hash.ts [--aws-only] (the emulator part at 50 ms per request)
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -113,26 +116,39 @@ function compiledAwsSizedPart(): string {
   return out;
 }
 
-async function main(): Promise<void> {
-  const latencyMs = Number(process.argv[2] ?? 50);
-  console.log(
-    `injected latency ${latencyMs} ms per request; target: >= 90 % of ideal at c=64 with 512 KiB blocks, peak RSS <= 256 MiB (each part's own process)`,
-  );
-  console.log(`load average (1, 5, 15 min) at the start: ${loadLine()}`);
-  const aws = spawnSync(process.execPath, [compiledAwsSizedPart(), String(latencyMs)], {
+/** One run of the AWS-sized part in its own process (its own peak RSS); its output, and whether it succeeded. */
+function awsSizedRun(part: string, latencyMs: number, concurrencies: string): { out: string; ok: boolean } {
+  const run = spawnSync(process.execPath, [part, String(latencyMs), concurrencies], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const awsOut = aws.stdout.toString();
-  process.stdout.write(awsOut);
-  if (!process.argv.includes("--aws-only")) await emulatorRuns(latencyMs);
+  const out = run.stdout.toString();
+  process.stdout.write(out);
+  return { out, ok: run.status === 0 };
+}
+
+async function main(): Promise<void> {
+  const emulatorLatencyMs = 50;
+  console.log(
+    "target: >= 90 % of ideal at c=64 with 512 KiB blocks at AWS's 100 ms per request, peak RSS <= 256 MiB (each run's own process)",
+  );
+  console.log(`load average (1, 5, 15 min) at the start: ${loadLine()}`);
+  const part = compiledAwsSizedPart();
+  console.log("AWS-sized, 100 ms per request (AWS's own example: 1,000 requests/s with 100 connections at 100 ms):");
+  const verdict = awsSizedRun(part, 100, "64");
+  console.log("AWS-sized, 50 ms per request (stress: more than AWS serves one account, bound by this machine's CPU):");
+  const stress = awsSizedRun(part, 50, "64");
+  if (!process.argv.includes("--aws-only")) await emulatorRuns(emulatorLatencyMs);
   console.log(`load average (1, 5, 15 min) at the end: ${loadLine()}`);
-  const c64 = /c=64 .*? (\d+) % of ideal {2}peak RSS (\d+) MiB/.exec(awsOut);
-  if (c64) {
+  const c64 = /c=64 .*? (\d+) % of ideal {2}peak RSS (\d+) MiB/;
+  const at100 = c64.exec(verdict.out);
+  const at50 = c64.exec(stress.out);
+  if (at100) {
     console.log(
-      `AWS-sized, c=64: ${c64[1]} % of ideal (target >= 90), peak RSS ${c64[2]} MiB (target <= 256); the lead's figure is this line on a quiet machine`,
+      `AWS-sized, c=64 at 100 ms: ${at100[1]} % of ideal (target >= 90), peak RSS ${at100[2]} MiB (target <= 256)` +
+        (at50 ? `; at 50 ms: ${at50[1]} % of ideal, peak RSS ${at50[2]} MiB` : ""),
     );
   }
-  if (aws.status !== 0) process.exitCode = 1;
+  if (!verdict.ok || !stress.ok) process.exitCode = 1;
 }
 
 function loadLine(): string {

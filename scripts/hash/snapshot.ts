@@ -3,11 +3,12 @@
  * snapshots through the EBS direct APIs").
  *
  * `ListSnapshotBlocks` is paged lazily (a page may be empty while a token remains) and lists written blocks only, in
- * index order. Blocks are fetched with `GetSnapshotBlock` by a fixed number of concurrent fetchers; each block's
+ * index order. Blocks are fetched with `GetSnapshotBlock`, at most `concurrency` requests in flight; each block's
  * SHA-256 is recomputed and compared with the checksum the service returned (a mismatch is refetched a few times,
- * then the hash fails). Blocks arrive out of order, but the image digest needs them in order: a reorder window holds
- * finished blocks until every earlier one is in, and a fetcher may not start a block more than `window` listing
- * positions ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
+ * then the hash fails). A block being verified keeps its window position but not its request: the next request starts
+ * as soon as a body is in. Blocks arrive out of order, but the image digest needs them in order: a reorder window
+ * holds finished blocks until every earlier one is in, and no block is started more than `window` listing positions
+ * ahead of the oldest unfinished one. That window is the backpressure that bounds memory to about
  * `window × blockSize`, whatever the snapshot size.
  *
  * Where the work goes (scripts/hash/snapshot-hashers.ts, snapshot-pool.ts): each block's body is read straight into a pooled slot in
@@ -21,6 +22,7 @@
  * checksums, in index order), per-block digests for a manifest, and the rate.
  */
 import { GetSnapshotBlockCommand, type EBSClient } from "@aws-sdk/client-ebs";
+import pLimit from "p-limit";
 import { passBodyThrough, type AttemptEvent } from "../aws/attempts";
 import { OperationError } from "../errors";
 import type { HashCheckpoint, ManifestBlock } from "./blocks";
@@ -243,23 +245,35 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
 
     // One request, its body read straight into the block's slot, inside the retried call: a body that ends short,
     // fails or stalls (destroyed at the attempt's deadline) is retried with its request, like a reset.
+    // The request limit: blocks waiting for a request (window − concurrency of them at most) start in listing order.
+    const requests = pLimit(concurrency);
     const fetchInto = (block: ListedBlock, slot: Uint8Array) =>
-      call(async () => {
-        const command = new GetSnapshotBlockCommand({
-          SnapshotId: options.snapshotId,
-          BlockIndex: block.index,
-          BlockToken: block.token,
-        });
-        passBodyThrough(command);
-        const res = await options.ebs.send(command);
-        if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
-          discardBody(res.BlockData);
-          throw new OperationError(
-            `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
-          );
+      requests(async () => {
+        // A block still queued for a request when another block failed is not fetched: the hash has failed already.
+        // Every error that leaves the retried call fails the hash, so it is recorded before the next request starts.
+        if (failure) throw failure;
+        try {
+          return await call(async () => {
+            const command = new GetSnapshotBlockCommand({
+              SnapshotId: options.snapshotId,
+              BlockIndex: block.index,
+              BlockToken: block.token,
+            });
+            passBodyThrough(command);
+            const res = await options.ebs.send(command);
+            if (res.ChecksumAlgorithm && res.ChecksumAlgorithm !== "SHA256") {
+              discardBody(res.BlockData);
+              throw new OperationError(
+                `block ${block.index} of ${options.snapshotId} came with a ${res.ChecksumAlgorithm} checksum; only SHA256 can be verified`,
+              );
+            }
+            const length = await readBlockInto(res.BlockData, slot, res.DataLength);
+            return { length, checksum: res.Checksum ?? "" };
+          });
+        } catch (err) {
+          failure ??= err;
+          throw err;
         }
-        const length = await readBlockInto(res.BlockData, slot, res.DataLength);
-        return { length, checksum: res.Checksum ?? "" };
       });
 
     const fetchVerified = async (block: ListedBlock, position: number): Promise<FetchedBlock> => {
@@ -300,7 +314,8 @@ export async function hashSnapshot(options: HashSnapshotOptions): Promise<Snapsh
       }
     };
 
-    await Promise.all(Array.from({ length: concurrency }, fetcher));
+    // One fetcher per window position: `concurrency` of them hold a request, the others verify or wait for one.
+    await Promise.all(Array.from({ length: window }, fetcher));
     if (failure) throw failure;
     const fetchSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const totalBlocks = Math.ceil((listing.volumeSizeGiB * 2 ** 30) / blockSize);

@@ -183,6 +183,30 @@ describe("snapshot hashing: paging, throttling, refetching and the reorder windo
     expect(maxAhead).to.be.at.least(4);
   });
 
+  it("sends no request for the blocks still queued when a block fails", async () => {
+    // One request at a time, a window of 6: five blocks queue for the request the first one holds. Its answer names an
+    // algorithm that cannot be verified, which fails the hash at once; the queued five must not be fetched after it.
+    mock.on(ListSnapshotBlocksCommand).resolves({
+      Blocks: Array.from({ length: 6 }, (_, BlockIndex) => ({ BlockIndex, BlockToken: "t" })),
+      BlockSize: BLOCK,
+      VolumeSize: 1,
+    });
+    const fetched: number[] = [];
+    mock.on(GetSnapshotBlockCommand).callsFake(async (input: { BlockIndex: number }) => {
+      fetched.push(input.BlockIndex);
+      await new Promise((r) => setTimeout(r, 5));
+      return { ...blockResponse(blockBytes(input.BlockIndex, BLOCK)), ChecksumAlgorithm: "SHA1" };
+    });
+    let error: Error | undefined;
+    try {
+      await hashSnapshot({ ebs, snapshotId: "snap-queued", concurrency: 1, window: 6 });
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).to.match(/^block 0 of snap-queued came with a SHA1 checksum/);
+    expect(fetched).to.deep.equal([0]);
+  });
+
   it("refuses a listing whose indices do not ascend across pages", async () => {
     mock
       .on(ListSnapshotBlocksCommand)
