@@ -193,21 +193,17 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
             ]),
           ),
         );
-      const policy = new aws.organizations.Policy(
+      const policy = this.guardrailScp(
         `${name}-protect-forensics`,
         {
           name: GUARDRAIL_POLICY_NAMES.protection,
           description:
             "Forensic landing zone: protect the organisation trail, forensic roles and keys; deny leaving the organisation.",
-          type: "SERVICE_CONTROL_POLICY",
           content,
-          // The purpose tag is what keeps the forensic responder, which manages quarantine SCPs, from re-tagging,
-          // changing or detaching this policy (documents/quarantine.ts).
-          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
+        args.targetIds,
         opt,
       );
-      this.attach(`${name}-protect-forensics`, policy, args.targetIds, opt);
       protectionId = policy.id;
     }
 
@@ -216,38 +212,34 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       if (args.forensicAccountId === undefined)
         throw new Error(`GuardrailPolicies "${name}": automation needs forensicAccountId (the functions' account)`);
       const namePrefix = args.automation.namePrefix ?? "flz-automation";
-      const policy = new aws.organizations.Policy(
+      // On the forensic account itself: it takes none of the root's five SCP slots.
+      const policy = this.guardrailScp(
         `${name}-protect-automation`,
         {
           name: GUARDRAIL_POLICY_NAMES.automation,
           description: "Forensic landing zone: the response automation's functions and roles act as the responder.",
-          type: "SERVICE_CONTROL_POLICY",
           content: pulumi
             .all([args.forensicAccountId, args.deploymentRoleArn])
             .apply(([forensicAccountId, deploymentRoleArn]) =>
               scpText(protectAutomationScp({ forensicAccountId, namePrefix, deploymentRoleArn })),
             ),
-          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
+        [args.forensicAccountId],
         opt,
       );
-      // On the forensic account itself: it takes none of the root's five SCP slots.
-      this.attach(`${name}-protect-automation`, policy, [args.forensicAccountId], opt);
       const managerRoleArns = args.automation.optOutTagManagerRoleArns;
-      const optOut = new aws.organizations.Policy(
+      const optOut = this.guardrailScp(
         `${name}-automation-opt-out`,
         {
           name: GUARDRAIL_POLICY_NAMES.optOut,
           description: "Forensic landing zone: only the named owners may set or remove the automation's opt-out tag.",
-          type: "SERVICE_CONTROL_POLICY",
           content: pulumi
             .output(args.deploymentRoleArn)
             .apply((deploymentRoleArn) => scpText(freezeOptOutTagScp({ deploymentRoleArn, managerRoleArns }))),
-          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
+        args.workloadTargetIds ?? args.targetIds,
         opt,
       );
-      this.attach(`${name}-automation-opt-out`, optOut, args.workloadTargetIds ?? args.targetIds, opt);
       automationIds = pulumi.all([policy.id, optOut.id]);
     }
 
@@ -256,40 +248,36 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       if (args.forensicAccountId === undefined)
         throw new Error(`GuardrailPolicies "${name}": alarmNamePrefix needs forensicAccountId (the alarms' account)`);
       const namePrefix = args.alarmNamePrefix;
-      const policy = new aws.organizations.Policy(
+      // On the forensic account itself, where the alarms are: it takes none of the root's five SCP slots.
+      const policy = this.guardrailScp(
         `${name}-protect-alarms`,
         {
           name: GUARDRAIL_POLICY_NAMES.alarms,
           description: "Forensic landing zone: only the deployment may change or silence the incident alarms.",
-          type: "SERVICE_CONTROL_POLICY",
           content: pulumi
             .output(args.deploymentRoleArn)
             .apply((deploymentRoleArn) => scpText(protectAlarmsScp({ namePrefix, deploymentRoleArn }))),
-          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
+        [args.forensicAccountId],
         opt,
       );
-      // On the forensic account itself, where the alarms are: it takes none of the root's five SCP slots.
-      this.attach(`${name}-protect-alarms`, policy, [args.forensicAccountId], opt);
       alarmsId = policy.id;
     }
 
     let workloadId: pulumi.Output<string> = pulumi.output("");
     if (args.workloadBaseline ?? true) {
-      const policy = new aws.organizations.Policy(
+      const policy = this.guardrailScp(
         `${name}-workload-baseline`,
         {
           name: GUARDRAIL_POLICY_NAMES.workload,
           description: "Forensic landing zone: require IMDSv2, deny IMDSv1 credentials and unencrypted EBS volumes.",
-          type: "SERVICE_CONTROL_POLICY",
           content: scpText(
             combineScps(GUARDRAIL_POLICY_NAMES.workload, [requireImdsv2Scp(), denyUnencryptedVolumesScp()]),
           ),
-          tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
         },
+        args.workloadTargetIds ?? args.targetIds,
         opt,
       );
-      this.attach(`${name}-workload-baseline`, policy, args.workloadTargetIds ?? args.targetIds, opt);
       workloadId = policy.id;
     }
 
@@ -324,6 +312,26 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       alarmsPolicyId: this.alarmsPolicyId,
       automationPolicyIds: this.automationPolicyIds,
     });
+  }
+
+  /**
+   * A guardrail SCP named `resource` in the program, attached to `targetIds`. Tagged as a guardrail: the purpose tag is
+   * what keeps the forensic responder, which manages quarantine SCPs, from re-tagging, changing or detaching it
+   * (documents/quarantine.ts).
+   */
+  private guardrailScp(
+    resource: string,
+    policy: { name: string; description: string; content: pulumi.Input<string> },
+    targetIds: ReadonlyArray<pulumi.Input<string>>,
+    opts: pulumi.CustomResourceOptions,
+  ): aws.organizations.Policy {
+    const scp = new aws.organizations.Policy(
+      resource,
+      { ...policy, type: "SERVICE_CONTROL_POLICY", tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE } },
+      opts,
+    );
+    this.attach(resource, scp, targetIds, opts);
+    return scp;
   }
 
   private attach(
