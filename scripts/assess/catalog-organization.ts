@@ -240,6 +240,17 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     why: "A break-glass use nobody hears about is indistinguishable from an intruder using it.",
     fix: "Config keys `alarms: true` and `alarmSubscriptions` (subscribe the on-call channel).",
   },
+  {
+    id: "FLZ-ROLE-05",
+    title: "Administrators of the forensic account cannot silence the break-glass alarm",
+    severity: "high",
+    phase: "detection-and-analysis",
+    wellArchitected: "SEC10-BP05",
+    scope: "forensic",
+    reads: ["events:ListRules", "events:ListTargetsByRule", ...SCP_COVERAGE_READS],
+    why: "The alarm's rule and topic live in the forensic account: its administrator, or its root user, could disable the rule, remove its target or delete the topic first, then use break-glass or touch the evidence unheard.",
+    fix: "Config keys `alarms: true` and `guardrails: true` (flz-protect-alarms, attached to the forensic account, denies changing, disabling or deleting the alarm rules, topics, subscriptions and topic keys to everyone but the deployment role).",
+  },
   // -- Organisation guardrails ----------------------------------------------------------------------------------
   {
     id: "FLZ-ORG-01",

@@ -1,11 +1,30 @@
 /**
- * Access on the day (FLZ-ROLE-01..04): the member investigator role actually assumed in every account, the member
- * responder role present and trusting only the forensic responder, the break-glass role with MFA, and its alarm.
+ * Access on the day (FLZ-ROLE-01..05): the member investigator role actually assumed in every account, the member
+ * responder role present and trusting only the forensic responder, the break-glass role with MFA, its alarm, and the
+ * SCP that keeps the forensic account's own administrators from silencing that alarm.
  */
-import type { AccountFacts, AlarmFacts, ForensicFacts, RuleFacts } from "../facts";
-import { publicAllows, requiresMfa, trusts } from "../policy";
+import type { AccountFacts, AlarmFacts, ForensicFacts, OrganizationFacts, RuleFacts } from "../facts";
+import { deniesAll, publicAllows, requiresMfa, trusts } from "../policy";
 import type { Finding, Read } from "../types";
 import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
+import { effectivePolicies } from "./organization";
+
+/**
+ * The least an SCP over the forensic account must deny on the break-glass rule (turn it off, re-point or re-pattern it)
+ * and on each topic it publishes to (delete or re-policy the topic, unsubscribe the on-call channel): the core of the
+ * landing zone's `flz-protect-alarms` (components/documents/scp-alarms.ts).
+ */
+export const ALARM_RULE_PROTECTION_MINIMUM = [
+  "events:DisableRule",
+  "events:DeleteRule",
+  "events:PutRule",
+  "events:PutTargets",
+  "events:RemoveTargets",
+];
+/** See {@link ALARM_RULE_PROTECTION_MINIMUM}: the topic's share. */
+export const ALARM_TOPIC_PROTECTION_MINIMUM = ["sns:DeleteTopic", "sns:SetTopicAttributes"];
+/** See {@link ALARM_RULE_PROTECTION_MINIMUM}: the subscriptions' share (`Unsubscribe` names `<topic ARN>:<id>`). */
+export const ALARM_SUBSCRIPTION_PROTECTION_MINIMUM = ["sns:Unsubscribe"];
 
 /** Errors that mean "refused" (a gap), as opposed to "could not ask" (unknown). */
 const REFUSAL = /AccessDenied|not authorized|NoSuchEntity|InvalidClientTokenId|ExpiredToken|RegionDisabled/i;
@@ -120,8 +139,63 @@ function alarm(alarms: AlarmFacts, roleArn: string, where: { account: string; re
   });
 }
 
-/** FLZ-ROLE-03 and -04 (forensic account). */
-export function breakGlassChecks(forensic: ForensicFacts, settings: AssessmentSettings): Finding[] {
+/**
+ * FLZ-ROLE-05: every rule that alarms on the break-glass role, and every topic it publishes to, protected by an SCP in
+ * force over the forensic account. Nothing to protect (no such rule: FLZ-ROLE-04 fails) gives no finding.
+ */
+function alarmProtection(
+  alarms: AlarmFacts,
+  org: Read<OrganizationFacts>,
+  roleArn: string,
+  settings: AssessmentSettings,
+): Finding[] {
+  const lz = settings.landingZone;
+  const where = { account: lz.forensicAccountId, region: lz.homeRegion };
+  return withRead(alarms.rules, ["FLZ-ROLE-05"], where, (rules) => {
+    const watching = rules.filter((r) => ruleWatchesAssumeRole(r, roleArn) && r.targets.length > 0);
+    if (watching.length === 0) return [];
+    const scps = effectivePolicies(org, lz.forensicAccountId, "SERVICE_CONTROL_POLICY");
+    if (!scps.ok) return [unknown("FLZ-ROLE-05", where, scps.error)];
+    const open: string[] = [];
+    for (const rule of watching) {
+      const ruleArn = `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${rule.name}`;
+      if (!deniesAll(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn)) open.push(`rule ${rule.name}`);
+      for (const topic of rule.targets.filter((t) => t.startsWith("arn:aws:sns:"))) {
+        const subscription = `${topic}:00000000-0000-0000-0000-000000000000`;
+        const protectedTopic =
+          deniesAll(scps.value, ALARM_TOPIC_PROTECTION_MINIMUM, topic) &&
+          deniesAll(scps.value, ALARM_SUBSCRIPTION_PROTECTION_MINIMUM, subscription);
+        if (!protectedTopic) open.push(`topic ${topic}`);
+      }
+    }
+    const ev = [
+      `SCPs in force over ${lz.forensicAccountId}: ${scps.value.length}`,
+      `break-glass rules: ${watching.map((r) => r.name).join(", ")}`,
+    ];
+    return [
+      open.length === 0
+        ? pass(
+            "FLZ-ROLE-05",
+            where,
+            "an SCP in force denies changing, disabling or deleting the alarm's rule and topic",
+            ev,
+          )
+        : fail(
+            "FLZ-ROLE-05",
+            where,
+            `no SCP in force over the forensic account keeps its administrators from silencing ${open.join(" and ")}`,
+            ev,
+          ),
+    ];
+  });
+}
+
+/** FLZ-ROLE-03, -04 and -05 (forensic account). */
+export function breakGlassChecks(
+  forensic: ForensicFacts,
+  org: Read<OrganizationFacts>,
+  settings: AssessmentSettings,
+): Finding[] {
   const lz = settings.landingZone;
   const roleArn = `arn:aws:iam::${lz.forensicAccountId}:role/${settings.breakGlassRoleName}`;
   const where = { account: lz.forensicAccountId, resource: roleArn };
@@ -140,5 +214,6 @@ export function breakGlassChecks(forensic: ForensicFacts, settings: AssessmentSe
     ];
   });
   out.push(...alarm(forensic.alarms, roleArn, { account: lz.forensicAccountId, region: lz.homeRegion }));
+  out.push(...alarmProtection(forensic.alarms, org, roleArn, settings));
   return out;
 }

@@ -42,11 +42,11 @@ export function runChecks(settings: AssessmentSettings, facts: AssessmentFacts):
   if (facts.forensic.ok) {
     out.push(...storageChecks(facts.forensic.value, settings));
     out.push(...keyChecks(facts.forensic.value, facts.organization, settings));
-    out.push(...breakGlassChecks(facts.forensic.value, settings));
+    out.push(...breakGlassChecks(facts.forensic.value, facts.organization, settings));
   } else {
     const reason = facts.forensic.error;
     out.push(
-      ...[...STORAGE_CHECKS, ...KEY_CHECKS, "FLZ-ROLE-03", "FLZ-ROLE-04"].map((c) =>
+      ...[...STORAGE_CHECKS, ...KEY_CHECKS, "FLZ-ROLE-03", "FLZ-ROLE-04", "FLZ-ROLE-05"].map((c) =>
         unknown(c, { account: lz.forensicAccountId }, reason, "the forensic account could not be read"),
       ),
     );

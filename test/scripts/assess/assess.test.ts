@@ -4,6 +4,13 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import {
+  AttachPolicyCommand,
+  CreatePolicyCommand,
+  DetachPolicyCommand,
+  ListPoliciesCommand,
+  OrganizationsClient,
+} from "@aws-sdk/client-organizations";
 import { STSClient as CredentialProviderSts } from "@aws-sdk/nested-clients/sts";
 import { ClientFactory } from "../../../scripts/aws/clients";
 import { CHECKS } from "../../../scripts/assess/catalog";
@@ -14,7 +21,7 @@ import { SCENARIOS } from "../../../scripts/assess/scenarios";
 import { StateFile } from "../../../scripts/assess/state";
 import { runFlz } from "../../support/cli";
 import { useEmulator } from "../../support/emulator";
-import { MANAGEMENT_ROLE, mockGaps, recordSessions, seedAssessWorld, type AssessWorld } from "./fixtures";
+import { MANAGEMENT, MANAGEMENT_ROLE, mockGaps, recordSessions, seedAssessWorld, type AssessWorld } from "./fixtures";
 
 const US = "us-east-1";
 const EU = "eu-west-1";
@@ -100,6 +107,7 @@ describe("flz assess on the emulator", function () {
     );
     expect(orgWide.length).to.be.greaterThan(20);
     expect(orgWide.filter((f) => f.status !== "pass")).to.deep.equal([]);
+    expect(orgWide.find((f) => f.check === "FLZ-ROLE-05")?.message).to.match(/^an SCP in force denies changing/);
     // the account whose role cannot be assumed is named, with AWS's reason, never skipped
     expect(report.complete).to.equal(false);
     expect(report.unreadable).to.deep.equal([
@@ -178,6 +186,47 @@ describe("flz assess on the emulator", function () {
     // the trail stopped breaks every capture of the trail's record in every account: it ranks above member gaps
     expect(report.gaps[0].breaks.length).to.be.greaterThan(3);
     expect(report.scores.organization).to.be.lessThan(50);
+  });
+
+  it("reports the break-glass alarm open to silencing once flz-protect-alarms is detached or weakened", async () => {
+    // A management-account principal detaches the alarm guardrail from the forensic account and attaches one that only
+    // denies disabling and deleting the rule: re-pointing its target, deleting the topic or unsubscribing stay open.
+    const w = await world(true);
+    const org = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(OrganizationsClient, {
+      account: MANAGEMENT,
+      region: US,
+    });
+    const policies = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
+    const alarms = policies.find((p) => p.Name === "flz-protect-alarms")?.Id;
+    await org.send(new DetachPolicyCommand({ PolicyId: alarms, TargetId: w.forensic }));
+    const weak = await org.send(
+      new CreatePolicyCommand({
+        Name: "weak-alarms",
+        Type: "SERVICE_CONTROL_POLICY",
+        Description: "test",
+        Content: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Deny",
+              Action: ["events:DisableRule", "events:DeleteRule"],
+              Resource: "arn:aws:events:*:*:rule/*",
+            },
+          ],
+        }),
+      }),
+    );
+    await org.send(new AttachPolicyCommand({ PolicyId: weak.Policy?.PolicySummary?.Id, TargetId: w.forensic }));
+    const run = await runFlz([...baseArgs(w), "--json", "--fail-on", "none"]);
+    const report = JSON.parse(run.out) as AssessmentReport;
+    const silencing = report.findings.filter((f) => f.check === "FLZ-ROLE-05");
+    expect(silencing.map((f) => [f.status, f.account])).to.deep.equal([["fail", w.forensic]]);
+    expect(silencing[0].message).to.equal(
+      `no SCP in force over the forensic account keeps its administrators from silencing rule flz-break-glass and topic arn:aws:sns:${US}:${w.forensic}:flz-alarms`,
+    );
+    expect(report.gaps.map((g) => g.check)).to.include("FLZ-ROLE-05");
+    // the alarm itself still works: the gap is that it can be switched off, not that it is off
+    expect(report.findings.find((f) => f.check === "FLZ-ROLE-04")?.status).to.equal("pass");
   });
 
   it("resumes an interrupted run from its state file, reading only what was not read, to the same register", async () => {

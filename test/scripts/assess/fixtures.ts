@@ -88,6 +88,7 @@ import {
   type ForensicResourceProtection,
   evidenceKeyPolicy,
   memberRoleTrust,
+  protectAlarmsScp,
   protectForensicKeysScp,
   protectForensicRolesScp,
   protectTrailScp,
@@ -470,17 +471,20 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
         ),
       }),
     );
-    if (ready) {
+    {
+      // The break-glass alarm in both worlds; only the ready one has someone subscribed (FLZ-ROLE-04) and the SCP that
+      // keeps the forensic account's administrators from silencing it (FLZ-ROLE-05).
       const sns = admin.client(SNSClient, f());
       const topic = (await sns.send(new CreateTopicCommand({ Name: "flz-alarms" }))).TopicArn ?? "";
       // The on-call pager as a Lambda subscriber (moto confirms Lambda subscriptions at once).
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topic,
-          Protocol: "lambda",
-          Endpoint: `arn:aws:lambda:${home}:${forensic}:function:oncall-pager`,
-        }),
-      );
+      if (ready)
+        await sns.send(
+          new SubscribeCommand({
+            TopicArn: topic,
+            Protocol: "lambda",
+            Endpoint: `arn:aws:lambda:${home}:${forensic}:function:oncall-pager`,
+          }),
+        );
       const events = admin.client(EventBridgeClient, f());
       await events.send(
         new PutRuleCommand({
@@ -551,6 +555,17 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
         )
       ).Policy?.PolicySummary?.Id;
       await org.send(new AttachPolicyCommand({ PolicyId: scpId, TargetId: root }));
+      const alarmsScpId = (
+        await org.send(
+          new CreatePolicyCommand({
+            Name: "flz-protect-alarms",
+            Type: "SERVICE_CONTROL_POLICY",
+            Description: "flz",
+            Content: json(protectAlarmsScp({ namePrefix: "flz-", deploymentRoleArn: deployment })),
+          }),
+        )
+      ).Policy?.PolicySummary?.Id;
+      await org.send(new AttachPolicyCommand({ PolicyId: alarmsScpId, TargetId: forensic }));
       await org.send(new EnablePolicyTypeCommand({ RootId: root, PolicyType: "RESOURCE_CONTROL_POLICY" }));
       const rcp = {
         Version: "2012-10-17",
