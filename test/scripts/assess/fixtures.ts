@@ -527,6 +527,17 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
 
     // Organisation guardrails, trusted access, delegated administrators.
     const org = admin.client(OrganizationsClient, { account: MANAGEMENT, region: "us-east-1" });
+    const attachNew = async (
+      name: string,
+      type: "SERVICE_CONTROL_POLICY" | "RESOURCE_CONTROL_POLICY",
+      doc: unknown,
+      target: string,
+    ) => {
+      const created = await org.send(
+        new CreatePolicyCommand({ Name: name, Type: type, Description: "flz", Content: json(doc) }),
+      );
+      await org.send(new AttachPolicyCommand({ PolicyId: created.Policy?.PolicySummary?.Id, TargetId: target }));
+    };
     if (ready) {
       const deployment = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
       const scp = {
@@ -544,28 +555,13 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
           }).Statement,
         ],
       };
-      const scpId = (
-        await org.send(
-          new CreatePolicyCommand({
-            Name: "flz-protect-forensics",
-            Type: "SERVICE_CONTROL_POLICY",
-            Description: "flz",
-            Content: json(scp),
-          }),
-        )
-      ).Policy?.PolicySummary?.Id;
-      await org.send(new AttachPolicyCommand({ PolicyId: scpId, TargetId: root }));
-      const alarmsScpId = (
-        await org.send(
-          new CreatePolicyCommand({
-            Name: "flz-protect-alarms",
-            Type: "SERVICE_CONTROL_POLICY",
-            Description: "flz",
-            Content: json(protectAlarmsScp({ namePrefix: "flz-", deploymentRoleArn: deployment })),
-          }),
-        )
-      ).Policy?.PolicySummary?.Id;
-      await org.send(new AttachPolicyCommand({ PolicyId: alarmsScpId, TargetId: forensic }));
+      await attachNew("flz-protect-forensics", "SERVICE_CONTROL_POLICY", scp, root);
+      await attachNew(
+        "flz-protect-alarms",
+        "SERVICE_CONTROL_POLICY",
+        protectAlarmsScp({ namePrefix: "flz-", deploymentRoleArn: deployment }),
+        forensic,
+      );
       await org.send(new EnablePolicyTypeCommand({ RootId: root, PolicyType: "RESOURCE_CONTROL_POLICY" }));
       const rcp = {
         Version: "2012-10-17",
@@ -583,17 +579,7 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
           },
         ],
       };
-      const rcpId = (
-        await org.send(
-          new CreatePolicyCommand({
-            Name: "flz-protect-evidence",
-            Type: "RESOURCE_CONTROL_POLICY",
-            Description: "flz",
-            Content: json(rcp),
-          }),
-        )
-      ).Policy?.PolicySummary?.Id;
-      await org.send(new AttachPolicyCommand({ PolicyId: rcpId, TargetId: forensic }));
+      await attachNew("flz-protect-evidence", "RESOURCE_CONTROL_POLICY", rcp, forensic);
       for (const principal of [
         "cloudtrail.amazonaws.com",
         "member.org.stacksets.cloudformation.amazonaws.com",
