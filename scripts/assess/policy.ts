@@ -31,11 +31,54 @@ export function coversResource(statement: Statement, resource: string): boolean 
 }
 
 /**
- * Whether some document denies every one of `actions` on `resource` (each action may be denied by a different
- * statement). Conditions are allowed: an SCP exempts the deployment role with `ArnNotLike aws:PrincipalArn`.
+ * The principals that stand for an account's administrators when a deny's exemptions are read: the root user, a role
+ * named Administrator, and an IAM Identity Center administrator role. A guardrail may exempt the role that deploys it;
+ * an exemption that also covers one of these (`*`, `arn:aws:iam::*:root`, `arn:aws:iam::*:role/*`) leaves the
+ * account's administrators free to do what it denies.
  */
-export function deniesAll(documents: readonly string[], actions: readonly string[], resource: string): boolean {
-  const denies = documents.flatMap((d) => (statementsOf(d) ?? []).filter((s) => s.effect === "Deny"));
+export function administratorProbes(account: string): string[] {
+  return [
+    `arn:aws:iam::${account}:root`,
+    `arn:aws:iam::${account}:role/Administrator`,
+    `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef`,
+  ];
+}
+
+/**
+ * Whether a deny's conditions on `aws:PrincipalArn` let it apply to `principal`: a negated test (`ArnNotLike`,
+ * `StringNotEquals`, ...) must not match it, a positive one must. Conditions on other keys are not evaluated here (a
+ * deny narrowed by resource tag, as the landing zone's key guardrail is, still counts).
+ */
+function bindsPrincipal(statement: Statement, principal: string): boolean {
+  for (const [operator, block] of Object.entries(statement.condition)) {
+    const op = operator.toLowerCase().replace(/ifexists$/, "");
+    const like = op.startsWith("arn") || op.endsWith("like");
+    const negated = op.includes("not");
+    if (!/^(arn|string)(not)?(like|equals)$/.test(op)) continue;
+    for (const [key, values] of Object.entries(block)) {
+      if (key.toLowerCase() !== "aws:principalarn") continue;
+      const matches = values.some((v) => (like ? wildcardMatches(v, principal) : v === principal));
+      if (matches === negated) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether some document denies every one of `actions` on `resource` (each action may be denied by a different
+ * statement) to the administrators of `account` ({@link administratorProbes}): a deny may exempt the deployment role
+ * (`ArnNotLike aws:PrincipalArn`), not them.
+ */
+export function deniesAll(
+  documents: readonly string[],
+  actions: readonly string[],
+  resource: string,
+  account: string,
+): boolean {
+  const probes = administratorProbes(account);
+  const denies = documents
+    .flatMap((d) => (statementsOf(d) ?? []).filter((s) => s.effect === "Deny"))
+    .filter((s) => probes.every((p) => bindsPrincipal(s, p)));
   return actions.every((action) => denies.some((s) => coversAction(s, action) && coversResource(s, resource)));
 }
 

@@ -159,12 +159,13 @@ function alarmProtection(
     const open: string[] = [];
     for (const rule of watching) {
       const ruleArn = `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${rule.name}`;
-      if (!deniesAll(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn)) open.push(`rule ${rule.name}`);
+      if (!deniesAll(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn, lz.forensicAccountId))
+        open.push(`rule ${rule.name}`);
       for (const topic of rule.targets.filter((t) => t.startsWith("arn:aws:sns:"))) {
         const subscription = `${topic}:00000000-0000-0000-0000-000000000000`;
         const protectedTopic =
-          deniesAll(scps.value, ALARM_TOPIC_PROTECTION_MINIMUM, topic) &&
-          deniesAll(scps.value, ALARM_SUBSCRIPTION_PROTECTION_MINIMUM, subscription);
+          deniesAll(scps.value, ALARM_TOPIC_PROTECTION_MINIMUM, topic, lz.forensicAccountId) &&
+          deniesAll(scps.value, ALARM_SUBSCRIPTION_PROTECTION_MINIMUM, subscription, lz.forensicAccountId);
         if (!protectedTopic) open.push(`topic ${topic}`);
       }
     }

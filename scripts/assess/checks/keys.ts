@@ -54,7 +54,7 @@ function protectedFromDeletion(key: KeyFacts, scps: Read<string[]>, settings: As
     return fail("FLZ-KEY-03", where, "the key is scheduled for deletion", [`DescribeKey: KeyState=PendingDeletion`]);
   if (!scps.ok) return unknown("FLZ-KEY-03", where, scps.error, "the service control policies could not be read");
   const ev = [`SCPs over the forensic account: ${scps.value.length}`];
-  return deniesAll(scps.value, KEY_DESTRUCTION_MINIMUM, key.arn)
+  return deniesAll(scps.value, KEY_DESTRUCTION_MINIMUM, key.arn, settings.landingZone.forensicAccountId)
     ? pass("FLZ-KEY-03", where, "an SCP denies ScheduleKeyDeletion and DisableKey on it", ev)
     : fail("FLZ-KEY-03", where, "no SCP over the forensic account denies ScheduleKeyDeletion and DisableKey on it", ev);
 }

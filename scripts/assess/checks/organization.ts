@@ -71,7 +71,7 @@ export function accountGuardrailChecks(
   const ev = [`SCPs in force over ${account}: ${scps.value.length}`];
   const role = `arn:aws:iam::${account}:role/${lz.memberResponderRoleName}`;
   return [
-    deniesAll(scps.value, TRAIL_PROTECTION_MINIMUM, lz.trailArn)
+    deniesAll(scps.value, TRAIL_PROTECTION_MINIMUM, lz.trailArn, account)
       ? pass("FLZ-ORG-01", where, "an SCP in force denies stopping or changing the organisation trail", ev)
       : fail(
           "FLZ-ORG-01",
@@ -79,7 +79,7 @@ export function accountGuardrailChecks(
           "no SCP in force denies StopLogging, DeleteTrail, UpdateTrail and PutEventSelectors on the organisation trail",
           ev,
         ),
-    deniesAll(scps.value, ROLE_PROTECTION_MINIMUM, role)
+    deniesAll(scps.value, ROLE_PROTECTION_MINIMUM, role, account)
       ? pass("FLZ-ORG-02", where, "an SCP in force denies changing or deleting the member responder role", ev)
       : fail(
           "FLZ-ORG-02",

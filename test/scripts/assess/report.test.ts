@@ -149,10 +149,36 @@ describe("flz assess register", () => {
         },
       ],
     });
-    expect(
-      deniesAll([scp], ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"], "arn:aws:cloudtrail:us-east-1:1:trail/t"),
-    ).to.equal(true);
-    expect(deniesAll([scp], ["cloudtrail:UpdateTrail"], "arn:aws:cloudtrail:us-east-1:1:trail/t")).to.equal(false);
+    const trail = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t";
+    expect(deniesAll([scp], ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"], trail, A)).to.equal(true);
+    expect(deniesAll([scp], ["cloudtrail:UpdateTrail"], trail, A)).to.equal(false);
+    // A deny may exempt the role that deploys it, not the account's administrators: a rewritten exemption that also
+    // covers the root user, every role, or the Identity Center administrators leaves the trail unprotected.
+    const exempting = (operator: string, principals: string[]) =>
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: "Deny",
+            Action: "cloudtrail:StopLogging",
+            Resource: "*",
+            Condition: { [operator]: { "aws:PrincipalArn": principals } },
+          },
+        ],
+      });
+    const stop = ["cloudtrail:StopLogging"];
+    expect(deniesAll([exempting("ArnNotLike", ["arn:aws:iam::*:role/FlzDeployment"])], stop, trail, A)).to.equal(true);
+    expect(deniesAll([exempting("StringNotEquals", [`arn:aws:iam::${A}:role/Deployer`])], stop, trail, A)).to.equal(
+      true,
+    );
+    for (const wide of ["*", "arn:aws:iam::*:root", `arn:aws:iam::${A}:role/*`, "arn:aws:iam::*:role/aws-reserved/*"])
+      expect(
+        deniesAll([exempting("ArnNotLike", ["arn:aws:iam::*:role/FlzDeployment", wide])], stop, trail, A),
+        wide,
+      ).to.equal(false);
+    expect(deniesAll([exempting("ArnNotLikeIfExists", ["*"])], stop, trail, A)).to.equal(false);
+    // a deny that binds only one named principal binds no administrator
+    expect(deniesAll([exempting("ArnLike", ["arn:aws:iam::*:role/Intern"])], stop, trail, A)).to.equal(false);
+    expect(deniesAll([exempting("ArnLike", ["arn:aws:iam::*:*"])], stop, trail, A)).to.equal(true);
     const keyPolicy = (principal: unknown) =>
       JSON.stringify({ Statement: [{ Effect: "Allow", Principal: principal, Action: "kms:*", Resource: "*" }] });
     expect(accountMayUseKey(keyPolicy({ AWS: `arn:aws:iam::${A}:root` }), A)).to.equal(true);
