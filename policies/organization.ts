@@ -6,7 +6,7 @@
 import { resourceRule, stackRule } from "./lib/rule";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { configOf } from "./lib/config";
-import { coversAction, statementsOf, type Statement } from "./lib/documents";
+import { coversAction, namesPrincipal, statementsOf, type Statement } from "./lib/documents";
 import { PURPOSE, PURPOSE_TAG_SCHEMA } from "./lib/purpose";
 import { linkOf, ofTypes, purposeOf, TYPES, validateTypes } from "./lib/resources";
 import { containsUnknown, deferToUpdate, read, readPath, UNKNOWN } from "./lib/unknowns";
@@ -80,13 +80,6 @@ export function broadExemption(statement: Statement): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Whether an ARN pattern names principals (a literal role or user name, or a literal prefix such as `ci-*`). */
-function namesPrincipal(pattern: string): boolean {
-  const match = /^arn:aws[a-z-]*:(?:iam|sts)::[^:]*:(?:role|user|assumed-role)\/(.+)$/i.exec(pattern);
-  const name = match?.[1]?.split("/").pop();
-  return !!name && !/^[*?]/.test(name);
 }
 
 /** The actions in `required` that no attached SCP denies (optionally only on resources matching `resourceTest`). */

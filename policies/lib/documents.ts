@@ -184,6 +184,17 @@ export function hasRestrictingCondition(
   return false;
 }
 
+/**
+ * Whether an ARN pattern names principals (a literal role or user name, or a literal prefix such as `ci-*`), as a
+ * deny's exemption must: `arn:aws:iam::*:role/FlzDeployment` does, `arn:aws:iam::*:role/*`, `arn:aws:iam::*:root`
+ * and `*` do not.
+ */
+export function namesPrincipal(pattern: string): boolean {
+  const match = /^arn:aws[a-z-]*:(?:iam|sts)::[^:]*:(?:role|user|assumed-role)\/(.+)$/i.exec(pattern);
+  const name = match?.[1]?.split("/").pop();
+  return !!name && !/^[*?]/.test(name);
+}
+
 /** The values a condition sets for a key under an operator (case-insensitive key and operator). */
 export function conditionValues(statement: Statement, operator: string, key: string): string[] | undefined {
   for (const [op, block] of Object.entries(statement.condition)) {

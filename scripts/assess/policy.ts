@@ -8,6 +8,7 @@ import {
   conditionValues,
   coversAction,
   hasRestrictingCondition,
+  namesPrincipal,
   statementsOf,
   wildcardMatches,
   type Statement,
@@ -46,8 +47,9 @@ export function administratorProbes(account: string): string[] {
 
 /**
  * Whether a deny's conditions on `aws:PrincipalArn` let it apply to `principal`: a negated test (`ArnNotLike`,
- * `StringNotEquals`, ...) must not match it, a positive one must. Conditions on other keys are not evaluated here (a
- * deny narrowed by resource tag, as the landing zone's key guardrail is, still counts).
+ * `StringNotEquals`, ...) must not match it and must name principals, as the policy pack requires of an exemption
+ * ({@link namesPrincipal}); a positive test must match it. Conditions on other keys are not evaluated here (a deny
+ * narrowed by resource tag, as the landing zone's key guardrail is, still counts).
  */
 function bindsPrincipal(statement: Statement, principal: string): boolean {
   for (const [operator, block] of Object.entries(statement.condition)) {
@@ -57,6 +59,7 @@ function bindsPrincipal(statement: Statement, principal: string): boolean {
     if (!/^(arn|string)(not)?(like|equals)$/.test(op)) continue;
     for (const [key, values] of Object.entries(block)) {
       if (key.toLowerCase() !== "aws:principalarn") continue;
+      if (negated && !values.every(namesPrincipal)) return false;
       const matches = values.some((v) => (like ? wildcardMatches(v, principal) : v === principal));
       if (matches === negated) return false;
     }

@@ -170,7 +170,13 @@ describe("flz assess register", () => {
     expect(deniesAll([exempting("StringNotEquals", [`arn:aws:iam::${A}:role/Deployer`])], stop, trail, A)).to.equal(
       true,
     );
-    for (const wide of ["*", "arn:aws:iam::*:root", `arn:aws:iam::${A}:role/*`, "arn:aws:iam::*:role/aws-reserved/*"])
+    for (const wide of [
+      "*",
+      "arn:aws:iam::*:root",
+      `arn:aws:iam::${A}:role/*`,
+      "arn:aws:iam::*:role/aws-reserved/*",
+      "arn:aws:iam::*:role/Admin*",
+    ])
       expect(
         deniesAll([exempting("ArnNotLike", ["arn:aws:iam::*:role/FlzDeployment", wide])], stop, trail, A),
         wide,
