@@ -46,20 +46,23 @@ export function administratorProbes(account: string): string[] {
 }
 
 /**
- * Whether a deny's conditions on `aws:PrincipalArn` let it apply to `principal`: a negated test (`ArnNotLike`,
+ * Whether a deny's conditions let it apply to `principal`. On `aws:PrincipalArn`, a negated test (`ArnNotLike`,
  * `StringNotEquals`, ...) must not match it and must name principals, as the policy pack requires of an exemption
- * ({@link namesPrincipal}); a positive test must match it. Conditions on other keys are not evaluated here (a deny
- * narrowed by resource tag, as the landing zone's key guardrail is, still counts).
+ * ({@link namesPrincipal}); a positive test must match it. A positive test on a resource tag (`StringEquals
+ * aws:ResourceTag/...`, as the landing zone's key and alarm-key guardrails use) narrows what is protected, not who is
+ * bound: it counts, the resource's tags unread. Any other condition (a region, a principal tag, MFA, `...IfExists`)
+ * limits when the deny applies, so an intruder could step outside it: the deny does not count.
  */
 function bindsPrincipal(statement: Statement, principal: string): boolean {
   for (const [operator, block] of Object.entries(statement.condition)) {
-    const op = operator.toLowerCase().replace(/ifexists$/, "");
-    const like = op.startsWith("arn") || op.endsWith("like");
-    const negated = op.includes("not");
-    if (!/^(arn|string)(not)?(like|equals)$/.test(op)) continue;
+    const op = operator.toLowerCase();
     for (const [key, values] of Object.entries(block)) {
-      if (key.toLowerCase() !== "aws:principalarn") continue;
+      const k = key.toLowerCase();
+      if (k.startsWith("aws:resourcetag/") && (op === "stringequals" || op === "stringlike")) continue;
+      if (k !== "aws:principalarn" || !/^(arn|string)(not)?(like|equals)$/.test(op)) return false;
+      const negated = op.includes("not");
       if (negated && !values.every(namesPrincipal)) return false;
+      const like = op.startsWith("arn") || op.endsWith("like");
       const matches = values.some((v) => (like ? wildcardMatches(v, principal) : v === principal));
       if (matches === negated) return false;
     }

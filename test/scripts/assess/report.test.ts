@@ -181,7 +181,20 @@ describe("flz assess register", () => {
         deniesAll([exempting("ArnNotLike", ["arn:aws:iam::*:role/FlzDeployment", wide])], stop, trail, A),
         wide,
       ).to.equal(false);
-    expect(deniesAll([exempting("ArnNotLikeIfExists", ["*"])], stop, trail, A)).to.equal(false);
+    expect(
+      deniesAll([exempting("ArnNotLikeIfExists", ["arn:aws:iam::*:role/FlzDeployment"])], stop, trail, A),
+    ).to.equal(false);
+    // a condition on anything else limits when the deny applies; a resource tag narrows what it protects
+    const conditioned = (condition: Record<string, Record<string, string>>) =>
+      JSON.stringify({
+        Statement: [{ Effect: "Deny", Action: "cloudtrail:StopLogging", Resource: "*", Condition: condition }],
+      });
+    expect(
+      deniesAll([conditioned({ StringEquals: { "aws:RequestedRegion": "ap-south-2" } })], stop, trail, A),
+    ).to.equal(false);
+    expect(
+      deniesAll([conditioned({ StringEquals: { "aws:ResourceTag/flz:purpose": "trail" } })], stop, trail, A),
+    ).to.equal(true);
     // a deny that binds only one named principal binds no administrator
     expect(deniesAll([exempting("ArnLike", ["arn:aws:iam::*:role/Intern"])], stop, trail, A)).to.equal(false);
     expect(deniesAll([exempting("ArnLike", ["arn:aws:iam::*:*"])], stop, trail, A)).to.equal(true);
