@@ -88,6 +88,30 @@ export function deniesAll(
   return actions.every((action) => denies.some((s) => coversAction(s, action) && coversResource(s, resource)));
 }
 
+/**
+ * The principals exempted (`aws:PrincipalArn` under a negated operator) by the denies that cover any of `actions` on
+ * `resource`: what a reader of the register needs to judge who is still free to act.
+ */
+export function exemptedPrincipals(
+  documents: readonly string[],
+  actions: readonly string[],
+  resource: string,
+): string[] {
+  const exempted = documents
+    .flatMap((d) => statementsOf(d) ?? [])
+    .filter((s) => s.effect === "Deny" && coversResource(s, resource) && actions.some((a) => coversAction(s, a)))
+    .flatMap((s) =>
+      Object.entries(s.condition)
+        .filter(([operator]) => /^(arn|string)not(like|equals)(ifexists)?$/i.test(operator))
+        .flatMap(([, block]) =>
+          Object.entries(block)
+            .filter(([key]) => key.toLowerCase() === "aws:principalarn")
+            .flatMap(([, values]) => values),
+        ),
+    );
+  return [...new Set(exempted)].sort();
+}
+
 /** Statements that allow something to everyone without a condition that narrows who. */
 export function publicAllows(document: string): Statement[] {
   return (statementsOf(document) ?? []).filter(

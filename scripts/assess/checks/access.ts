@@ -4,7 +4,7 @@
  * SCP that keeps the forensic account's own administrators from silencing that alarm.
  */
 import type { AccountFacts, AlarmFacts, ForensicFacts, OrganizationFacts, RuleFacts } from "../facts";
-import { deniesAll, publicAllows, requiresMfa, trusts } from "../policy";
+import { deniesAll, exemptedPrincipals, publicAllows, requiresMfa, trusts } from "../policy";
 import type { Finding, Read } from "../types";
 import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
 import { effectivePolicies } from "./organization";
@@ -169,9 +169,17 @@ function alarmProtection(
         if (!protectedTopic) open.push(`topic ${topic}`);
       }
     }
+    const exempted = watching.flatMap((rule) =>
+      exemptedPrincipals(
+        scps.value,
+        ALARM_RULE_PROTECTION_MINIMUM,
+        `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${rule.name}`,
+      ),
+    );
     const ev = [
       `SCPs in force over ${lz.forensicAccountId}: ${scps.value.length}`,
       `break-glass rules: ${watching.map((r) => r.name).join(", ")}`,
+      `exempted from the rule's protection: ${[...new Set(exempted)].join(", ") || "nobody"}`,
     ];
     return [
       open.length === 0

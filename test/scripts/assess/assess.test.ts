@@ -107,7 +107,12 @@ describe("flz assess on the emulator", function () {
     );
     expect(orgWide.length).to.be.greaterThan(20);
     expect(orgWide.filter((f) => f.status !== "pass")).to.deep.equal([]);
-    expect(orgWide.find((f) => f.check === "FLZ-ROLE-05")?.message).to.match(/^an SCP in force denies changing/);
+    const alarmGuard = orgWide.find((f) => f.check === "FLZ-ROLE-05");
+    expect(alarmGuard?.message).to.match(/^an SCP in force denies changing/);
+    // who stays free to change the alarm is in the evidence: the deploying role, nobody else
+    expect(alarmGuard?.evidence).to.include(
+      "exempted from the rule's protection: arn:aws:iam::*:role/OrganizationAccountAccessRole",
+    );
     // the account whose role cannot be assumed is named, with AWS's reason, never skipped
     expect(report.complete).to.equal(false);
     expect(report.unreadable).to.deep.equal([
@@ -224,6 +229,7 @@ describe("flz assess on the emulator", function () {
     expect(silencing[0].message).to.equal(
       `no SCP in force over the forensic account keeps its administrators from silencing rule flz-break-glass and topic arn:aws:sns:${US}:${w.forensic}:flz-alarms`,
     );
+    expect(silencing[0].evidence).to.include("exempted from the rule's protection: nobody");
     expect(report.gaps.map((g) => g.check)).to.include("FLZ-ROLE-05");
     // the alarm itself still works: the gap is that it can be switched off, not that it is off
     expect(report.findings.find((f) => f.check === "FLZ-ROLE-04")?.status).to.equal("pass");
