@@ -156,10 +156,10 @@ function alarmProtection(
     if (watching.length === 0) return [];
     const scps = effectivePolicies(org, lz.forensicAccountId, "SERVICE_CONTROL_POLICY");
     if (!scps.ok) return [unknown("FLZ-ROLE-05", where, scps.error)];
+    const ruleArn = (name: string) => `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${name}`;
     const open: string[] = [];
     for (const rule of watching) {
-      const ruleArn = `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${rule.name}`;
-      if (!deniesAll(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn, lz.forensicAccountId))
+      if (!deniesAll(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn(rule.name), lz.forensicAccountId))
         open.push(`rule ${rule.name}`);
       for (const topic of rule.targets.filter((t) => t.startsWith("arn:aws:sns:"))) {
         const subscription = `${topic}:00000000-0000-0000-0000-000000000000`;
@@ -170,11 +170,7 @@ function alarmProtection(
       }
     }
     const exempted = watching.flatMap((rule) =>
-      exemptedPrincipals(
-        scps.value,
-        ALARM_RULE_PROTECTION_MINIMUM,
-        `arn:aws:events:${lz.homeRegion}:${lz.forensicAccountId}:rule/${rule.name}`,
-      ),
+      exemptedPrincipals(scps.value, ALARM_RULE_PROTECTION_MINIMUM, ruleArn(rule.name)),
     );
     const ev = [
       `SCPs in force over ${lz.forensicAccountId}: ${scps.value.length}`,
