@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { commercialPartition } from "./arns";
 import { protectForensicResourcesRcp, RCP_MAX_CHARACTERS, type ForensicResourceProtection } from "./documents/rcp";
 import {
   combineScps,
@@ -145,6 +146,8 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   public readonly alarmsPolicyId: pulumi.Output<string>;
   /** IDs of the automation's two SCPs, `flz-protect-automation` and `flz-automation-opt-out` (none without `automation`). */
   public readonly automationPolicyIds: pulumi.Output<string[]>;
+  /** The management provider's partition, checked to be the one the documents are written for. */
+  private readonly partition: pulumi.Output<string>;
 
   constructor(name: string, args: GuardrailPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flz:guardrails:GuardrailPolicies", name, {}, opts);
@@ -158,6 +161,10 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       if (typeof id === "string") checkTarget(name, id);
     }
     const opt = { parent: this, provider: args.managementProvider };
+    // Every document below names ARNs in the commercial partition: in another one it must not be created at all.
+    this.partition = aws
+      .getPartitionOutput({}, opt)
+      .partition.apply((partition) => commercialPartition(`GuardrailPolicies "${name}"`, partition));
 
     let protectionId: pulumi.Output<string> = pulumi.output("");
     if (args.protectForensics ?? true) {
@@ -290,9 +297,11 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
           name: GUARDRAIL_POLICY_NAMES.evidence,
           description: `Forensic landing zone: evidence and trail buckets, forensic keys (at most ${RCP_MAX_CHARACTERS} characters).`,
           type: "RESOURCE_CONTROL_POLICY",
-          content: pulumi
-            .output(args.forensicResources)
-            .apply((resources) => scpText(protectForensicResourcesRcp(resources as ForensicResourceProtection))),
+          content: this.inPartition(
+            pulumi
+              .output(args.forensicResources)
+              .apply((resources) => scpText(protectForensicResourcesRcp(resources as ForensicResourceProtection))),
+          ),
         },
         opt,
       );
@@ -327,11 +336,21 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
   ): aws.organizations.Policy {
     const scp = new aws.organizations.Policy(
       resource,
-      { ...policy, type: "SERVICE_CONTROL_POLICY", tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE } },
+      {
+        ...policy,
+        content: this.inPartition(policy.content),
+        type: "SERVICE_CONTROL_POLICY",
+        tags: { [PURPOSE_TAG_KEY]: GUARDRAIL_PURPOSE },
+      },
       opts,
     );
     this.attach(resource, scp, targetIds, opts);
     return scp;
+  }
+
+  /** A policy's content, available only once the partition is known to be the one it is written for. */
+  private inPartition(content: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.all([this.partition, content]).apply(([, text]) => text);
   }
 
   private attach(

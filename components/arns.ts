@@ -14,6 +14,23 @@
  */
 export const PARTITION = "aws";
 
+/**
+ * Returns `partition` when it is {@link PARTITION}, and throws otherwise. Guardrail policies are where a wrong
+ * partition is silent: Organizations accepts an SCP whose `arn:aws:` resources match nothing in GovCloud or China, so
+ * the deny would be in force and protect nothing. The guardrails fail closed through this check instead.
+ *
+ * @param what - who needs the partition, for the error (e.g. `GuardrailPolicies "guardrails"`).
+ * @param partition - the partition the deploying provider is in (`aws.getPartition`).
+ */
+export function commercialPartition(what: string, partition: string): string {
+  if (partition !== PARTITION)
+    throw new Error(
+      `${what}: the provider is in partition "${partition}", but the landing zone's policies name ARNs in "${PARTITION}" ` +
+        `(the commercial partition), which would match nothing there; valid: a provider in a commercial region`,
+    );
+  return partition;
+}
+
 /** ARN of an IAM role with the default path `/`. */
 export function roleArn(accountId: string, roleName: string): string {
   return `arn:${PARTITION}:iam::${accountId}:role/${roleName}`;

@@ -184,10 +184,25 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
   }
 }
 
+/** The provider resource a provider reference (`<urn>::<id>`) names. */
+function referencedProvider(reference: string): RecordedResource | undefined {
+  const urn = reference.split("::").slice(0, -1).join("::");
+  return recorded.find((r) => r.urn === urn) ?? recorded.find((r) => reference.startsWith(`${r.urn}::`));
+}
+
+/**
+ * The partition of a region, as the provider derives it for `getPartition` (GovCloud and China regions have their
+ * own; every other region is in the commercial partition).
+ */
+function partitionOfRegion(region: string | undefined): { partition: string; dnsSuffix: string } {
+  if (region?.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" };
+  if (region?.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
+  return { partition: "aws", dnsSuffix: "amazonaws.com" };
+}
+
 /** The account a provider reference (`<urn>::<id>`) is pinned to: its `allowedAccountIds`, else its assumed role's. */
 function providerAccount(reference: string): string | undefined {
-  const urn = reference.split("::").slice(0, -1).join("::");
-  const provider = recorded.find((r) => r.urn === urn) ?? recorded.find((r) => reference.startsWith(`${r.urn}::`));
+  const provider = referencedProvider(reference);
   if (!provider) return undefined;
   const allowed = providerInput<string[]>(provider, "allowedAccountIds");
   const roles = providerInput<Array<{ roleArn?: string }>>(provider, "assumeRoles");
@@ -219,6 +234,12 @@ const mocks: pulumi.runtime.Mocks = {
     const account = args.provider ? providerAccount(args.provider) : undefined;
     if (account && args.token === "aws:index/getCallerIdentity:getCallerIdentity")
       return { ...result, accountId: account, arn: `arn:aws:iam::${account}:root`, id: account };
+    if (args.provider && args.token === "aws:index/getPartition:getPartition") {
+      const provider = referencedProvider(args.provider);
+      const region = provider ? providerInput<string>(provider, "region") : undefined;
+      const { partition, dnsSuffix } = partitionOfRegion(region);
+      return { ...result, partition, dnsSuffix, id: partition };
+    }
     return result;
   },
 };

@@ -77,6 +77,29 @@ describe("GuardrailPolicies", () => {
     ).to.deep.equal(["ou-exam-workload1"]);
   });
 
+  for (const region of ["us-gov-west-1", "cn-north-1"])
+    it(`creates no guardrail at all through a management provider in ${region}, whose partition the ARNs do not name`, async () => {
+      // Organizations would accept the documents, and their arn:aws: resources would match nothing there.
+      const error = await runProgram(
+        program({
+          managementProvider: providerIn("management", MANAGEMENT, region),
+          alarmNamePrefix: "flz-",
+          forensicAccountId: FORENSIC,
+        }),
+      ).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(/GuardrailPolicies "guardrails": the provider is in partition "aws-(us-gov|cn)"/);
+    });
+
+  it("checks the management provider's partition before creating any guardrail", async () => {
+    const run = await runProgram(program());
+    const partitionCalls = run.calls.filter((c) => c.token === "aws:index/getPartition:getPartition");
+    expect(partitionCalls).to.have.length(1);
+    expect(ofType(run.resources, "aws:organizations/policy:Policy")).to.have.length(2);
+  });
+
   it("refuses a target that is not a root, OU or account ID", async () => {
     const error = await runProgram(program({ targetIds: ["Root"] })).then(
       () => undefined,
