@@ -4,6 +4,7 @@
  */
 import type { LandingZone } from "../../contract";
 import type { AccountFacts, ForensicFacts, OrganizationFacts, RegionFacts } from "../facts";
+import { exemptedPrincipals } from "../policy";
 import type { Finding, FindingLocation, Read } from "../types";
 
 /** The inputs that decide what "ready" means for this organisation. */
@@ -51,6 +52,18 @@ export function pass(check: string, where: FindingLocation, message: string, evi
 /** A failing finding. */
 export function fail(check: string, where: FindingLocation, message: string, evidence: string[]): Finding {
   return { check, ...where, status: "fail", message, evidence };
+}
+
+/**
+ * Evidence line naming the principals the denies of `documents` that cover `actions` on `resource` leave free to act
+ * (their `aws:PrincipalArn` exemptions), or "nobody".
+ *
+ * @param documents - the policy documents in force (JSON text).
+ * @param actions - the actions the guardrail must deny.
+ * @param resource - the protected resource's ARN.
+ */
+export function exemptedEvidence(documents: readonly string[], actions: readonly string[], resource: string): string {
+  return `exempted from the deny: ${exemptedPrincipals(documents, actions, resource).join(", ") || "nobody"}`;
 }
 
 /** A finding for something that could not be read. */

@@ -5,7 +5,7 @@
 import type { ForensicFacts, KeyFacts, OrganizationFacts } from "../facts";
 import { deniesAll, principalsAllowed, publicAllows } from "../policy";
 import type { Finding, Read } from "../types";
-import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
+import { exemptedEvidence, fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
 import { effectivePolicies } from "./organization";
 
 /** The key checks. */
@@ -53,7 +53,10 @@ function protectedFromDeletion(key: KeyFacts, scps: Read<string[]>, settings: As
   if (key.metadata.value.state === "PendingDeletion")
     return fail("FLZ-KEY-03", where, "the key is scheduled for deletion", [`DescribeKey: KeyState=PendingDeletion`]);
   if (!scps.ok) return unknown("FLZ-KEY-03", where, scps.error, "the service control policies could not be read");
-  const ev = [`SCPs over the forensic account: ${scps.value.length}`];
+  const ev = [
+    `SCPs over the forensic account: ${scps.value.length}`,
+    exemptedEvidence(scps.value, KEY_DESTRUCTION_MINIMUM, key.arn),
+  ];
   return deniesAll(scps.value, KEY_DESTRUCTION_MINIMUM, key.arn, settings.landingZone.forensicAccountId)
     ? pass("FLZ-KEY-03", where, "an SCP denies ScheduleKeyDeletion and DisableKey on it", ev)
     : fail("FLZ-KEY-03", where, "no SCP over the forensic account denies ScheduleKeyDeletion and DisableKey on it", ev);

@@ -6,7 +6,7 @@ import type { OrganizationFacts } from "../facts";
 import { awsPrincipals, deniesAll, statementsOf } from "../policy";
 import { coversAction } from "../../../policies/lib/documents";
 import type { Finding, Read } from "../types";
-import { fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
+import { exemptedEvidence, fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
 
 /** The least a trail guardrail must deny (the policy pack's `scp-protects-organization-trail` default). */
 export const TRAIL_PROTECTION_MINIMUM = [
@@ -68,24 +68,27 @@ export function accountGuardrailChecks(
   }
   const scps = effectivePolicies(org, account, "SERVICE_CONTROL_POLICY");
   if (!scps.ok) return ["FLZ-ORG-01", "FLZ-ORG-02"].map((c) => unknown(c, where, scps.error));
-  const ev = [`SCPs in force over ${account}: ${scps.value.length}`];
+  const count = `SCPs in force over ${account}: ${scps.value.length}`;
   const role = `arn:aws:iam::${account}:role/${lz.memberResponderRoleName}`;
+  // Who the denies leave free to act is what a reader weighs next (the deployment role, by design; anyone else is a gap).
+  const trailEv = [count, exemptedEvidence(scps.value, TRAIL_PROTECTION_MINIMUM, lz.trailArn)];
+  const roleEv = [count, exemptedEvidence(scps.value, ROLE_PROTECTION_MINIMUM, role)];
   return [
     deniesAll(scps.value, TRAIL_PROTECTION_MINIMUM, lz.trailArn, account)
-      ? pass("FLZ-ORG-01", where, "an SCP in force denies stopping or changing the organisation trail", ev)
+      ? pass("FLZ-ORG-01", where, "an SCP in force denies stopping or changing the organisation trail", trailEv)
       : fail(
           "FLZ-ORG-01",
           where,
           "no SCP in force denies StopLogging, DeleteTrail, UpdateTrail and PutEventSelectors on the organisation trail",
-          ev,
+          trailEv,
         ),
     deniesAll(scps.value, ROLE_PROTECTION_MINIMUM, role, account)
-      ? pass("FLZ-ORG-02", where, "an SCP in force denies changing or deleting the member responder role", ev)
+      ? pass("FLZ-ORG-02", where, "an SCP in force denies changing or deleting the member responder role", roleEv)
       : fail(
           "FLZ-ORG-02",
           where,
           `no SCP in force denies ${ROLE_PROTECTION_MINIMUM.join(", ")} on ${lz.memberResponderRoleName}`,
-          ev,
+          roleEv,
         ),
   ];
 }

@@ -113,6 +113,19 @@ describe("flz assess on the emulator", function () {
     expect(alarmGuard?.evidence).to.include(
       "exempted from the rule's protection: arn:aws:iam::*:role/OrganizationAccountAccessRole",
     );
+    // the same for the trail, the member responder role and the forensic keys
+    const exempted = (check: string, account?: string) =>
+      report.findings
+        .filter((f) => f.check === check && (account === undefined || f.account === account))
+        .map((f) => f.evidence.find((e) => e.startsWith("exempted from the deny: ")));
+    const deployment = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
+    expect(exempted("FLZ-ORG-01", w.clean)).to.deep.equal([`exempted from the deny: ${deployment}`]);
+    expect(exempted("FLZ-ORG-02", w.clean)).to.deep.equal([
+      `exempted from the deny: ${deployment}, arn:aws:iam::*:role/stacksets-exec-*`,
+    ]);
+    const keys = exempted("FLZ-KEY-03");
+    expect(keys).to.have.length.greaterThan(0);
+    expect(new Set(keys)).to.deep.equal(new Set([`exempted from the deny: ${deployment}`]));
     // the account whose role cannot be assumed is named, with AWS's reason, never skipped
     expect(report.complete).to.equal(false);
     expect(report.unreadable).to.deep.equal([
