@@ -9,6 +9,14 @@
  * so only an SCP can refuse these calls. They are denied to every principal of the forensic account but the deployment
  * role, which creates and changes the alarms.
  *
+ * The GuardDuty alarm has one more way to be silenced: at its source. The forensic account is GuardDuty's delegated
+ * administrator, so A2 can suppress findings (a filter with the `ARCHIVE` action: suppressed findings never reach
+ * EventBridge), trust an address or entity (no finding is generated for it), or turn detection off (delete or disable
+ * the detector or its features, take members out of it, stop auto-enabling new accounts). Several of these calls have
+ * no resource type, so the statement names `*`: it binds the forensic account alone, where GuardDuty's settings are
+ * the deployment's to change. Archiving findings and reading them stay open: responders need both, and the alarm for a
+ * finding has fired by the time anyone can archive it.
+ *
  * The resources are named by prefix: every alarm rule and topic of the stack is named `<prefix><region>-…`
  * (`IncidentAlarms` names them from its own name, `<landing zone>-alarms-<region>`), and the topic's key carries the
  * purpose tag {@link ALARM_KEY_PURPOSE}, which `flz-protect-forensics` already freezes (`FlzProtectForensicKeyTag`).
@@ -34,6 +42,23 @@ export const ALARM_SILENCING_ACTIONS: readonly string[] = [
   "sns:SetSubscriptionAttributes",
 ];
 
+/** Calls of GuardDuty's administrator account that keep findings from being generated or from reaching the alarm. */
+export const GUARDDUTY_SILENCING_ACTIONS: readonly string[] = [
+  "guardduty:CreateFilter",
+  "guardduty:UpdateFilter",
+  "guardduty:CreateIPSet",
+  "guardduty:UpdateIPSet",
+  "guardduty:CreateTrustedEntitySet",
+  "guardduty:UpdateTrustedEntitySet",
+  "guardduty:DeleteDetector",
+  "guardduty:UpdateDetector",
+  "guardduty:UpdateMemberDetectors",
+  "guardduty:DisassociateMembers",
+  "guardduty:DeleteMembers",
+  "guardduty:StopMonitoringMembers",
+  "guardduty:UpdateOrganizationConfiguration",
+];
+
 /** Arguments of {@link protectAlarmsScp}. */
 export interface ProtectAlarmsScpArgs {
   /** The prefix of every alarm rule's and topic's name (`<landing zone>-alarms-`). */
@@ -52,8 +77,8 @@ export function alarmResourcePatterns(namePrefix: string): string[] {
 }
 
 /**
- * Denies silencing the alarms (rules, topics, subscriptions) and disabling, deleting or re-policing the topics' keys
- * to everyone but the deployment role. `GuardrailPolicies` attaches it to the forensic account (`flz-protect-alarms`),
+ * Denies silencing the alarms (rules, topics, subscriptions), disabling, deleting or re-policing the topics' keys, and
+ * silencing GuardDuty at its source, to everyone but the deployment role. `GuardrailPolicies` attaches it to the forensic account (`flz-protect-alarms`),
  * where it binds every principal, the root user included.
  */
 export function protectAlarmsScp(args: ProtectAlarmsScpArgs): PolicyDocument {
@@ -78,6 +103,13 @@ export function protectAlarmsScp(args: ProtectAlarmsScpArgs): PolicyDocument {
         StringEquals: { [`aws:ResourceTag/${PURPOSE_TAG_KEY}`]: ALARM_KEY_PURPOSE },
         ...exceptPrincipals([deployment]),
       },
+    },
+    {
+      Sid: "FlzProtectGuardDutyFindings",
+      Effect: "Deny",
+      Action: [...GUARDDUTY_SILENCING_ACTIONS],
+      Resource: "*",
+      Condition: exceptPrincipals([deployment]),
     },
   ]);
 }

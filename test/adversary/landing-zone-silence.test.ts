@@ -7,7 +7,11 @@
  */
 import { expect } from "chai";
 import type { PolicyDocument } from "../../components/documents";
-import { ALARM_SILENCING_ACTIONS, KEY_DESTRUCTION_ACTIONS } from "../../components/documents";
+import {
+  ALARM_SILENCING_ACTIONS,
+  GUARDDUTY_SILENCING_ACTIONS,
+  KEY_DESTRUCTION_ACTIONS,
+} from "../../components/documents";
 import {
   ADMIN,
   DEPLOYMENT,
@@ -77,6 +81,78 @@ function silencing(principal: Principal): Attempt[] {
   }));
   return [...onRule, ...onTopic, ...onKey];
 }
+
+const DETECTOR = `arn:aws:guardduty:${REGION}:${FORENSIC}:detector/12abc34d567e8fa901bc2d34e56789f0`;
+
+/**
+ * The resource each GuardDuty call is authorized on, as the service authorization reference gives it: a filter, an
+ * IP set, a trusted entity set, the detector, or `*` for the calls that have no resource type.
+ */
+function guardDutyResource(action: string): string {
+  if (/Filter$/.test(action)) return `${DETECTOR}/filter/suppress-all`;
+  if (action === "guardduty:UpdateIPSet") return `${DETECTOR}/ipset/0cb0141ab9fbde177613ab9436212e90`;
+  if (action === "guardduty:UpdateTrustedEntitySet") return `${DETECTOR}/trustedentityset/0cb0141ab9fbde177613ab94`;
+  if (/Detector$/.test(action)) return DETECTOR;
+  return "*";
+}
+
+/** The attempts that would keep GuardDuty's findings from being generated or from reaching the alarm. */
+function silencingGuardDuty(principal: Principal): Attempt[] {
+  return GUARDDUTY_SILENCING_ACTIONS.map((action) => ({
+    principal,
+    action,
+    resource: guardDutyResource(action),
+    resourceAccount: FORENSIC,
+  }));
+}
+
+describe("adversary: forensic-account administrator and root user silencing GuardDuty, the source of an alarm", () => {
+  for (const [who, principal] of [
+    ["an administrator (*:*)", administrator(FORENSIC)],
+    ["the root user", rootUser(FORENSIC)],
+  ] as const) {
+    it(`${who} cannot suppress findings, trust an address, or disable the detector, its members or auto-enable`, async () => {
+      const attempts = silencingGuardDuty(principal);
+      expect(attempts.map((a) => a.action)).to.include.members([
+        "guardduty:CreateFilter",
+        "guardduty:CreateIPSet",
+        "guardduty:UpdateDetector",
+        "guardduty:UpdateOrganizationConfiguration",
+      ]);
+      for (const attempt of attempts) {
+        const decision = await decide(attempt);
+        expect(decision.result, `${attempt.action} on ${attempt.resource}`).to.equal("ExplicitlyDenied");
+      }
+    });
+  }
+
+  it("could before: without the organisation policies every one of those calls is allowed (control)", async () => {
+    for (const attempt of silencingGuardDuty(administrator(FORENSIC))) {
+      const decision = await decide({ ...attempt, organizationPolicies: none });
+      expect(decision.result, `${attempt.action} on ${attempt.resource}`).to.equal("Allowed");
+    }
+  });
+
+  it("still lets the account read and archive findings, which responders need", async () => {
+    // None of the three has a resource type: they are authorized on `*`, which the deny also names.
+    for (const action of ["guardduty:GetFindings", "guardduty:ListFindings", "guardduty:ArchiveFindings"]) {
+      const decision = await decide({
+        principal: administrator(FORENSIC),
+        action,
+        resource: "*",
+        resourceAccount: FORENSIC,
+      });
+      expect(decision.result, action).to.equal("Allowed");
+    }
+  });
+
+  it("lets the deployment role manage GuardDuty (DetectionDelegation's next pulumi up)", async () => {
+    for (const attempt of silencingGuardDuty(deployment)) {
+      const decision = await decide(attempt);
+      expect(decision.result, `${attempt.action} on ${attempt.resource}`).to.equal("Allowed");
+    }
+  });
+});
 
 describe("adversary: forensic-account administrator and root user silencing the alarms", () => {
   for (const [who, principal] of [
