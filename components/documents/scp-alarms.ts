@@ -59,6 +59,25 @@ export const GUARDDUTY_SILENCING_ACTIONS: readonly string[] = [
   "guardduty:UpdateOrganizationConfiguration",
 ];
 
+/**
+ * The resource a GuardDuty silencing call is authorized on, by the service authorization reference: a filter, an IP
+ * set, a trusted entity set or the detector, or `*` for the calls that have no resource type. What a reader of an SCP
+ * must evaluate each action against (`flz assess` and the adversary tests do).
+ *
+ * @param action - one of {@link GUARDDUTY_SILENCING_ACTIONS}.
+ * @param account - the GuardDuty administrator account.
+ * @param region - the detector's region.
+ * @param detectorId - the detector's ID (any 32 hex digits will do for evaluating an SCP).
+ */
+export function guardDutyResourceOf(action: string, account: string, region: string, detectorId: string): string {
+  const detector = `arn:aws:guardduty:${region}:${account}:detector/${detectorId}`;
+  if (action === "guardduty:CreateFilter" || action === "guardduty:UpdateFilter") return `${detector}/filter/probe`;
+  if (action === "guardduty:UpdateIPSet") return `${detector}/ipset/probe`;
+  if (action === "guardduty:UpdateTrustedEntitySet") return `${detector}/trustedentityset/probe`;
+  if (action === "guardduty:DeleteDetector" || action === "guardduty:UpdateDetector") return detector;
+  return "*";
+}
+
 /** Arguments of {@link protectAlarmsScp}. */
 export interface ProtectAlarmsScpArgs {
   /** The prefix of every alarm rule's and topic's name (`<landing zone>-alarms-`). */

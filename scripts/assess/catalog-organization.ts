@@ -307,4 +307,15 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     why: "Without trusted access the organisation trail, the auto-deployed member roles and organisation-wide detection cannot reach new accounts.",
     fix: "aws organizations enable-aws-service-access --service-principal <principal> for each one named (docs/configuration.md, prerequisites).",
   },
+  {
+    id: "FLZ-ORG-06",
+    title: "Administrators of the detection account cannot silence GuardDuty",
+    severity: "high",
+    phase: "detection-and-analysis",
+    wellArchitected: "SEC04-BP01",
+    scope: "forensic",
+    reads: [...SCP_COVERAGE_READS],
+    why: "GuardDuty's delegated administrator decides what it reports for every account: its administrator could add a suppression rule or a trusted IP list, or turn off the detector or its members, and then no finding is raised and no alarm fires.",
+    fix: "Config keys `alarms: true` and `guardrails: true` (flz-protect-alarms, attached to the forensic account, denies GuardDuty's suppression rules, trusted lists and detector, member and auto-enable changes to everyone but the deployment role).",
+  },
 ];

@@ -11,6 +11,7 @@ import {
   ALARM_SILENCING_ACTIONS,
   GUARDDUTY_SILENCING_ACTIONS,
   KEY_DESTRUCTION_ACTIONS,
+  guardDutyResourceOf,
 } from "../../components/documents";
 import {
   ADMIN,
@@ -82,26 +83,14 @@ function silencing(principal: Principal): Attempt[] {
   return [...onRule, ...onTopic, ...onKey];
 }
 
-const DETECTOR = `arn:aws:guardduty:${REGION}:${FORENSIC}:detector/12abc34d567e8fa901bc2d34e56789f0`;
-
-/**
- * The resource each GuardDuty call is authorized on, as the service authorization reference gives it: a filter, an
- * IP set, a trusted entity set, the detector, or `*` for the calls that have no resource type.
- */
-function guardDutyResource(action: string): string {
-  if (/Filter$/.test(action)) return `${DETECTOR}/filter/suppress-all`;
-  if (action === "guardduty:UpdateIPSet") return `${DETECTOR}/ipset/0cb0141ab9fbde177613ab9436212e90`;
-  if (action === "guardduty:UpdateTrustedEntitySet") return `${DETECTOR}/trustedentityset/0cb0141ab9fbde177613ab94`;
-  if (/Detector$/.test(action)) return DETECTOR;
-  return "*";
-}
+const DETECTOR_ID = "12abc34d567e8fa901bc2d34e56789f0";
 
 /** The attempts that would keep GuardDuty's findings from being generated or from reaching the alarm. */
 function silencingGuardDuty(principal: Principal): Attempt[] {
   return GUARDDUTY_SILENCING_ACTIONS.map((action) => ({
     principal,
     action,
-    resource: guardDutyResource(action),
+    resource: guardDutyResourceOf(action, FORENSIC, REGION, DETECTOR_ID),
     resourceAccount: FORENSIC,
   }));
 }

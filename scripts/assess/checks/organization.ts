@@ -1,9 +1,11 @@
 /**
- * Organisation guardrails (FLZ-ORG-01..05): SCPs over every account that protect the trail and the forensic roles,
- * an RCP over the forensic account, the quarantine delegation that session revocation needs, and trusted access.
+ * Organisation guardrails (FLZ-ORG-01..06): SCPs over every account that protect the trail and the forensic roles,
+ * an RCP over the forensic account, the quarantine delegation that session revocation needs, trusted access, and an
+ * SCP that keeps the detection administrator's own administrators from silencing GuardDuty.
  */
+import { GUARDDUTY_SILENCING_ACTIONS, guardDutyResourceOf } from "../../../components/documents/scp-alarms";
 import type { OrganizationFacts } from "../facts";
-import { awsPrincipals, deniesAll, statementsOf } from "../policy";
+import { awsPrincipals, deniesAll, exemptedPrincipals, statementsOf } from "../policy";
 import { coversAction } from "../../../policies/lib/documents";
 import type { Finding, Read } from "../types";
 import { exemptedEvidence, fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
@@ -105,10 +107,45 @@ export function delegatesQuarantine(policy: string, account: string): boolean {
   return QUARANTINE_DELEGATION_ACTIONS.every((a) => allows.some((s) => coversAction(s, a)));
 }
 
-/** FLZ-ORG-03..05. */
+/** Any detector ID: an SCP names detectors by pattern, and the check evaluates the SCP, not the detector. */
+const PROBE_DETECTOR_ID = "00000000000000000000000000000000";
+
+/**
+ * FLZ-ORG-06: every GuardDuty call that keeps findings from being generated or from reaching an alarm is denied, by the
+ * SCPs in force over the detection administrator, to that account's administrators, each call on the resource AWS
+ * authorizes it on.
+ */
+function guardDutySilencingCheck(org: OrganizationFacts, settings: AssessmentSettings): Finding {
+  const admin = settings.detectionAdminAccountId;
+  const where = { account: admin };
+  if (org.managementAccountId.ok && org.managementAccountId.value === admin)
+    return fail(
+      "FLZ-ORG-06",
+      where,
+      "the detection administrator is the management account, which no SCP binds: delegate GuardDuty to the forensic account",
+      [`detection administrator: ${admin} (the management account)`],
+    );
+  const scps = effectivePolicies({ ok: true, value: org }, admin, "SERVICE_CONTROL_POLICY");
+  if (!scps.ok) return unknown("FLZ-ORG-06", where, scps.error, "the service control policies could not be read");
+  const region = settings.landingZone.homeRegion;
+  const probe = (action: string) => guardDutyResourceOf(action, admin, region, PROBE_DETECTOR_ID);
+  const open = GUARDDUTY_SILENCING_ACTIONS.filter((action) => !deniesAll(scps.value, [action], probe(action), admin));
+  const exempted = new Set(
+    GUARDDUTY_SILENCING_ACTIONS.flatMap((action) => exemptedPrincipals(scps.value, [action], probe(action))),
+  );
+  const ev = [
+    `SCPs in force over ${admin}: ${scps.value.length}`,
+    `exempted from the deny: ${[...exempted].sort().join(", ") || "nobody"}`,
+  ];
+  return open.length === 0
+    ? pass("FLZ-ORG-06", where, "an SCP in force denies suppressing GuardDuty's findings and turning it off", ev)
+    : fail("FLZ-ORG-06", where, `no SCP in force denies ${open.join(", ")} to the account's administrators`, ev);
+}
+
+/** FLZ-ORG-03..06. */
 export function organizationChecks(org: Read<OrganizationFacts>, settings: AssessmentSettings): Finding[] {
   const lz = settings.landingZone;
-  if (!org.ok) return ["FLZ-ORG-03", "FLZ-ORG-04", "FLZ-ORG-05"].map((c) => unknown(c, {}, org.error));
+  if (!org.ok) return ["FLZ-ORG-03", "FLZ-ORG-04", "FLZ-ORG-05", "FLZ-ORG-06"].map((c) => unknown(c, {}, org.error));
   const out: Finding[] = [];
   const rcps = effectivePolicies(org, lz.forensicAccountId, "RESOURCE_CONTROL_POLICY");
   if (!rcps.ok) out.push(unknown("FLZ-ORG-03", { account: lz.forensicAccountId }, rcps.error));
@@ -168,5 +205,6 @@ export function organizationChecks(org: Read<OrganizationFacts>, settings: Asses
       ];
     }),
   );
+  out.push(guardDutySilencingCheck(org.value, settings));
   return out;
 }

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { STSClient as CredentialProviderSts } from "@aws-sdk/nested-clients/sts";
 import { ClientFactory } from "../../../scripts/aws/clients";
+import { GUARDDUTY_SILENCING_ACTIONS, protectAlarmsScp } from "../../../components/documents/scp-alarms";
 import { CHECKS } from "../../../scripts/assess/catalog";
 import { lineAssessProgress } from "../../../scripts/assess/progress";
 import type { AssessmentReport } from "../../../scripts/assess/register";
@@ -21,7 +22,15 @@ import { SCENARIOS } from "../../../scripts/assess/scenarios";
 import { StateFile } from "../../../scripts/assess/state";
 import { runFlz } from "../../support/cli";
 import { useEmulator } from "../../support/emulator";
-import { MANAGEMENT, MANAGEMENT_ROLE, mockGaps, recordSessions, seedAssessWorld, type AssessWorld } from "./fixtures";
+import {
+  DEPLOYMENT_ROLE,
+  MANAGEMENT,
+  MANAGEMENT_ROLE,
+  mockGaps,
+  recordSessions,
+  seedAssessWorld,
+  type AssessWorld,
+} from "./fixtures";
 
 const US = "us-east-1";
 const EU = "eu-west-1";
@@ -110,15 +119,13 @@ describe("flz assess on the emulator", function () {
     const alarmGuard = orgWide.find((f) => f.check === "FLZ-ROLE-05");
     expect(alarmGuard?.message).to.match(/^an SCP in force denies changing/);
     // who stays free to change the alarm is in the evidence: the deploying role, nobody else
-    expect(alarmGuard?.evidence).to.include(
-      "exempted from the rule's protection: arn:aws:iam::*:role/OrganizationAccountAccessRole",
-    );
+    expect(alarmGuard?.evidence).to.include(`exempted from the rule's protection: ${DEPLOYMENT_ROLE}`);
     // the same for the trail, the member responder role and the forensic keys
     const exempted = (check: string, account?: string) =>
       report.findings
         .filter((f) => f.check === check && (account === undefined || f.account === account))
         .map((f) => f.evidence.find((e) => e.startsWith("exempted from the deny: ")));
-    const deployment = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
+    const deployment = DEPLOYMENT_ROLE;
     expect(exempted("FLZ-ORG-01", w.clean)).to.deep.equal([`exempted from the deny: ${deployment}`]);
     expect(exempted("FLZ-ORG-02", w.clean)).to.deep.equal([
       `exempted from the deny: ${deployment}, arn:aws:iam::*:role/stacksets-exec-*`,
@@ -246,6 +253,45 @@ describe("flz assess on the emulator", function () {
     expect(report.gaps.map((g) => g.check)).to.include("FLZ-ROLE-05");
     // the alarm itself still works: the gap is that it can be switched off, not that it is off
     expect(report.findings.find((f) => f.check === "FLZ-ROLE-04")?.status).to.equal("pass");
+  });
+
+  it("reports GuardDuty open to silencing, naming each call left open, when a guardrail covers only part of it", async () => {
+    // A management-account principal replaces flz-protect-alarms with a copy whose GuardDuty statement denies only the
+    // suppression filters: trusted lists and turning the detector or its members off stay open.
+    const w = await world(true);
+    const org = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(OrganizationsClient, {
+      account: MANAGEMENT,
+      region: US,
+    });
+    const policies = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
+    const alarms = policies.find((p) => p.Name === "flz-protect-alarms")?.Id;
+    const full = protectAlarmsScp({ namePrefix: "flz-", deploymentRoleArn: DEPLOYMENT_ROLE });
+    const partial = {
+      ...full,
+      Statement: full.Statement.map((s) =>
+        s.Sid === "FlzProtectGuardDutyFindings"
+          ? { ...s, Action: ["guardduty:CreateFilter", "guardduty:UpdateFilter"] }
+          : s,
+      ),
+    };
+    await org.send(new DetachPolicyCommand({ PolicyId: alarms, TargetId: w.forensic }));
+    const weak = await org.send(
+      new CreatePolicyCommand({
+        Name: "partial-alarms",
+        Type: "SERVICE_CONTROL_POLICY",
+        Description: "test",
+        Content: JSON.stringify(partial),
+      }),
+    );
+    await org.send(new AttachPolicyCommand({ PolicyId: weak.Policy?.PolicySummary?.Id, TargetId: w.forensic }));
+    const report = JSON.parse((await runFlz([...baseArgs(w), "--json", "--fail-on", "none"])).out) as AssessmentReport;
+    const silencing = report.findings.filter((f) => f.check === "FLZ-ORG-06");
+    expect(silencing.map((f) => [f.status, f.account])).to.deep.equal([["fail", w.forensic]]);
+    const open = GUARDDUTY_SILENCING_ACTIONS.filter((a) => !/Filter$/.test(a));
+    expect(silencing[0].message).to.equal(`no SCP in force denies ${open.join(", ")} to the account's administrators`);
+    expect(silencing[0].evidence).to.include(`exempted from the deny: ${DEPLOYMENT_ROLE}`);
+    // the rest of the copy still protects the break-glass alarm
+    expect(report.findings.find((f) => f.check === "FLZ-ROLE-05")?.status).to.equal("pass");
   });
 
   it("resumes an interrupted run from its state file, reading only what was not read, to the same register", async () => {

@@ -11,6 +11,8 @@ export const MANAGEMENT = "111111111111";
 export const REGIONS = ["us-east-1", "eu-west-1"];
 /** The read-only role the assessment uses in the management account. */
 export const MANAGEMENT_ROLE = `arn:aws:iam::${MANAGEMENT}:role/FlzAssessReadOnly`;
+/** The role the guardrails of the ready world exempt: the deployment's, in every account. */
+export const DEPLOYMENT_ROLE = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
 /** Role names, as the stack's defaults (the emulator seed's). */
 export const ROLES = SEED_ROLE_NAMES;
 /** The stock image the emulator offers for instances. */

@@ -52,10 +52,10 @@ import {
 } from "../../../components/documents";
 import { ClientFactory, type Placement } from "../../../scripts/aws/clients";
 import type { LandingZone } from "../../../scripts/contract";
-import { json, MANAGEMENT, REGIONS, ROLES, type AssessWorld } from "./fixtures-world";
+import { DEPLOYMENT_ROLE, json, MANAGEMENT, REGIONS, ROLES, type AssessWorld } from "./fixtures-world";
 import { key, member, organisation } from "./fixtures-members";
 
-export { MANAGEMENT, MANAGEMENT_ROLE, REGIONS, ROLES, type AssessWorld } from "./fixtures-world";
+export { DEPLOYMENT_ROLE, MANAGEMENT, MANAGEMENT_ROLE, REGIONS, ROLES, type AssessWorld } from "./fixtures-world";
 export { mockGaps, recordSessions, type Restore } from "./fixtures-mocks";
 
 /** Seeds the organisation; `ready` decides the organisation-wide and forensic part (members are the same). */
@@ -261,7 +261,7 @@ export async function seedAssessWorld(dir: string, ready: boolean): Promise<Asse
       await org.send(new AttachPolicyCommand({ PolicyId: created.Policy?.PolicySummary?.Id, TargetId: target }));
     };
     if (ready) {
-      const deployment = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
+      const deployment = DEPLOYMENT_ROLE;
       const scp = {
         Version: "2012-10-17",
         Statement: [
