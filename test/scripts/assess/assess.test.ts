@@ -213,10 +213,11 @@ describe("flz assess on the emulator", function () {
     expect(report.scores.organization).to.be.lessThan(50);
   });
 
-  it("reports the break-glass alarm open to silencing once flz-protect-alarms is detached or weakened", async () => {
-    // A management-account principal detaches the alarm guardrail from the forensic account and attaches one that only
-    // denies disabling and deleting the rule: re-pointing its target, deleting the topic or unsubscribing stay open.
-    const w = await world(true);
+  /**
+   * What a management-account principal can do to the alarm guardrail: detach flz-protect-alarms from the forensic
+   * account and attach `replacement` in its place.
+   */
+  async function replaceAlarmGuardrail(w: AssessWorld, replacement: object): Promise<void> {
     const org = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(OrganizationsClient, {
       account: MANAGEMENT,
       region: US,
@@ -224,24 +225,28 @@ describe("flz assess on the emulator", function () {
     const policies = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
     const alarms = policies.find((p) => p.Name === "flz-protect-alarms")?.Id;
     await org.send(new DetachPolicyCommand({ PolicyId: alarms, TargetId: w.forensic }));
-    const weak = await org.send(
+    const created = await org.send(
       new CreatePolicyCommand({
-        Name: "weak-alarms",
+        Name: "replacement-alarms",
         Type: "SERVICE_CONTROL_POLICY",
         Description: "test",
-        Content: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Deny",
-              Action: ["events:DisableRule", "events:DeleteRule"],
-              Resource: "arn:aws:events:*:*:rule/*",
-            },
-          ],
-        }),
+        Content: JSON.stringify(replacement),
       }),
     );
-    await org.send(new AttachPolicyCommand({ PolicyId: weak.Policy?.PolicySummary?.Id, TargetId: w.forensic }));
+    await org.send(new AttachPolicyCommand({ PolicyId: created.Policy?.PolicySummary?.Id, TargetId: w.forensic }));
+    org.destroy();
+  }
+
+  it("reports the break-glass alarm open to silencing once flz-protect-alarms is detached or weakened", async () => {
+    // A management-account principal detaches the alarm guardrail from the forensic account and attaches one that only
+    // denies disabling and deleting the rule: re-pointing its target, deleting the topic or unsubscribing stay open.
+    const w = await world(true);
+    await replaceAlarmGuardrail(w, {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Deny", Action: ["events:DisableRule", "events:DeleteRule"], Resource: "arn:aws:events:*:*:rule/*" },
+      ],
+    });
     const run = await runFlz([...baseArgs(w), "--json", "--fail-on", "none"]);
     const report = JSON.parse(run.out) as AssessmentReport;
     const silencing = report.findings.filter((f) => f.check === "FLZ-ROLE-05");
@@ -259,12 +264,6 @@ describe("flz assess on the emulator", function () {
     // A management-account principal replaces flz-protect-alarms with a copy whose GuardDuty statement denies only the
     // suppression filters: trusted lists and turning the detector or its members off stay open.
     const w = await world(true);
-    const org = new ClientFactory({ memberRoleName: "OrganizationAccountAccessRole" }).client(OrganizationsClient, {
-      account: MANAGEMENT,
-      region: US,
-    });
-    const policies = (await org.send(new ListPoliciesCommand({ Filter: "SERVICE_CONTROL_POLICY" }))).Policies ?? [];
-    const alarms = policies.find((p) => p.Name === "flz-protect-alarms")?.Id;
     const full = protectAlarmsScp({ namePrefix: "flz-", deploymentRoleArn: DEPLOYMENT_ROLE });
     const partial = {
       ...full,
@@ -274,16 +273,7 @@ describe("flz assess on the emulator", function () {
           : s,
       ),
     };
-    await org.send(new DetachPolicyCommand({ PolicyId: alarms, TargetId: w.forensic }));
-    const weak = await org.send(
-      new CreatePolicyCommand({
-        Name: "partial-alarms",
-        Type: "SERVICE_CONTROL_POLICY",
-        Description: "test",
-        Content: JSON.stringify(partial),
-      }),
-    );
-    await org.send(new AttachPolicyCommand({ PolicyId: weak.Policy?.PolicySummary?.Id, TargetId: w.forensic }));
+    await replaceAlarmGuardrail(w, partial);
     const report = JSON.parse((await runFlz([...baseArgs(w), "--json", "--fail-on", "none"])).out) as AssessmentReport;
     const silencing = report.findings.filter((f) => f.check === "FLZ-ORG-06");
     expect(silencing.map((f) => [f.status, f.account])).to.deep.equal([["fail", w.forensic]]);
