@@ -97,8 +97,8 @@ export function alarmResourcePatterns(namePrefix: string): string[] {
 
 /**
  * Denies silencing the alarms (rules, topics, subscriptions), disabling, deleting or re-policing the topics' keys, and
- * silencing GuardDuty at its source, to everyone but the deployment role. `GuardrailPolicies` attaches it to the forensic account (`flz-protect-alarms`),
- * where it binds every principal, the root user included.
+ * silencing GuardDuty at its source, to everyone but the deployment role. `GuardrailPolicies` attaches it to the
+ * forensic account (`flz-protect-alarms`), where it binds every principal, the root user included.
  */
 export function protectAlarmsScp(args: ProtectAlarmsScpArgs): PolicyDocument {
   // EventBridge rule names: letters, digits, `.`, `-` and `_` (IncidentAlarms checks each whole name's length).
