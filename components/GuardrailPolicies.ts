@@ -109,6 +109,13 @@ export interface GuardrailPoliciesArgs {
    * deployment role (`documents/scp-alarms.ts`). Default none (no alarms).
    */
   readonly alarmNamePrefix?: string;
+  /**
+   * GuardDuty's delegated administrator, when it is another account than the forensic account (a 12-digit ID known
+   * at preview). `flz-protect-alarms` is then attached there too: its GuardDuty statement keeps that account's
+   * administrators from suppressing findings or turning detection off, and its alarm statements name nothing there.
+   * Needs `alarmNamePrefix`. Default none (GuardDuty administered from the forensic account).
+   */
+  readonly detectionAdminAccountId?: string;
   /** Root or OU IDs the RCP is attached to. Default `targetIds` (the root recommended: it covers the forensic account wherever it moves). */
   readonly resourceControlTargetIds?: ReadonlyArray<pulumi.Input<string>>;
 }
@@ -250,6 +257,16 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
       automationIds = pulumi.all([policy.id, optOut.id]);
     }
 
+    if (args.detectionAdminAccountId !== undefined) {
+      if (args.alarmNamePrefix === undefined)
+        throw new Error(
+          `GuardrailPolicies "${name}": detectionAdminAccountId needs alarmNamePrefix (the alarm guardrail is what protects GuardDuty)`,
+        );
+      if (!/^\d{12}$/.test(args.detectionAdminAccountId))
+        throw new Error(
+          `GuardrailPolicies "${name}": detectionAdminAccountId "${args.detectionAdminAccountId}" is not a 12-digit account ID`,
+        );
+    }
     let alarmsId: pulumi.Output<string> = pulumi.output("");
     if (args.alarmNamePrefix !== undefined) {
       if (args.forensicAccountId === undefined)
@@ -265,7 +282,9 @@ export class GuardrailPolicies extends pulumi.ComponentResource {
             .output(args.deploymentRoleArn)
             .apply((deploymentRoleArn) => scpText(protectAlarmsScp({ namePrefix, deploymentRoleArn }))),
         },
-        [args.forensicAccountId],
+        // The detection administrator, when it is another account, by its literal ID: the forensic account's attachment
+        // keeps its name (`target-0`), so adding this one replaces nothing.
+        [args.forensicAccountId, ...(args.detectionAdminAccountId === undefined ? [] : [args.detectionAdminAccountId])],
         opt,
       );
       alarmsId = policy.id;

@@ -13,20 +13,14 @@ import { ForensicKeys } from "./forensicKeys";
 import { DEFAULT_ROLE_NAMES, MemberRoles, RoleNames } from "./memberRoles";
 import { OrganizationTrail } from "./organizationTrail";
 import { ForensicVpc } from "./ForensicVpc";
-import { GuardrailPolicies } from "./GuardrailPolicies";
+import type { GuardrailPolicies } from "./GuardrailPolicies";
+import { guardrailsPart } from "./guardrailsPart";
 import type { IncidentAlarms } from "./IncidentAlarms";
 import { InvestigationWorkspace } from "./InvestigationWorkspace";
-import { automationActingRoleArns } from "./ResponseAutomation";
 import { automationPart } from "./automationPart";
 import { QuarantineDelegation } from "./QuarantineDelegation";
 import type { ForensicResourceProtection } from "./documents/rcp";
-import {
-  deploymentPrincipalIn,
-  GLOBAL_EVENTS_REGION,
-  missingPolicyTypes,
-  trustedRoleNames,
-  trustedRolesIn,
-} from "./landingZoneSettings";
+import { deploymentPrincipalIn, GLOBAL_EVENTS_REGION, trustedRoleNames } from "./landingZoneSettings";
 import type { DetectionDelegation } from "./DetectionDelegation";
 import { alarmNamePrefix, alarmsPart, detectionPart } from "./landingZoneParts";
 import { ATHENA_RESULTS_PREFIX, type ForensicLandingZoneArgs, type LandingZoneOutputs } from "./landingZoneArgs";
@@ -284,57 +278,18 @@ export class ForensicLandingZone extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    let guardrails: GuardrailPolicies | undefined;
-    const guardrailSettings = args.guardrails ?? {};
-    if (guardrailSettings.enabled ?? true) {
-      organization.roots.apply((roots) => {
-        const missing = missingPolicyTypes(roots[0], ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]);
-        if (missing.length > 0)
-          void pulumi.log.warn(
-            `policy types not enabled on the organisation root: ${missing.join(", ")}; the guardrails cannot be attached until they are: \`aws organizations enable-policy-type --root-id ${roots[0]?.id ?? "r-..."} --policy-type <type>\` for each, from the management account`,
-            this,
-          );
-        return missing;
-      });
-      const root = organization.roots.apply((roots) => {
-        const id = roots[0]?.id;
-        if (!id) throw new Error("ForensicLandingZone: Organizations returned no root; set guardrailTargetIds");
-        return id;
-      });
-      const targetIds: Array<pulumi.Input<string>> = guardrailSettings.targetIds
-        ? [...guardrailSettings.targetIds]
-        : [root];
-      guardrails = new GuardrailPolicies(
-        `${name}-guardrails`,
-        {
-          managementProvider: management,
-          targetIds,
-          workloadTargetIds: guardrailSettings.workloadTargetIds ? [...guardrailSettings.workloadTargetIds] : undefined,
-          protectForensics: true,
-          workloadBaseline: guardrailSettings.workloadBaseline ?? false,
-          trailArn: organizationTrailArn,
-          deploymentRoleArn: args.deploymentRoleArn,
-          memberRoleNames: [names.memberResponder, names.memberInvestigator],
-          // By purpose tag (the tag ForensicKeys sets), so the SCP is known at a first preview.
-          forensicAccountId: account.accountId,
-          forensicRoleArns: pulumi
-            .all([account.accountId, responderArn, investigatorArn, forensicRole(names.breakGlass)])
-            .apply(([id, ...own]) => [
-              ...own,
-              ...trustedRolesIn(id, args),
-              // Whoever could change an acting automation role could become the responder: frozen like one.
-              ...(automation ? automationActingRoleArns(id) : []),
-            ]),
-          forensicResources: protection,
-          alarmNamePrefix: alarmsOn ? alarmNamePrefix(name) : undefined,
-          automation: automation ? { optOutTagManagerRoleArns: args.automation?.optOutTagManagerRoleArns } : undefined,
-          resourceControlTargetIds: guardrailSettings.resourceControlTargetIds
-            ? [...guardrailSettings.resourceControlTargetIds]
-            : undefined,
-        },
-        { parent: this },
-      );
-    }
+    const guardrails = guardrailsPart(this, name, {
+      args,
+      management,
+      organization,
+      forensicAccount: account,
+      trailArn: organizationTrailArn,
+      memberRoleNames: [names.memberResponder, names.memberInvestigator],
+      forensicRoleArns: [responderArn, investigatorArn, forensicRole(names.breakGlass)],
+      protection,
+      automation: automation !== undefined,
+      alarmNamePrefix: alarmsOn ? alarmNamePrefix(name) : undefined,
+    });
 
     const detection =
       args.detection === false

@@ -316,6 +316,6 @@ export const ORGANIZATION_CHECKS: readonly CheckDefinition[] = [
     scope: "forensic",
     reads: [...SCP_COVERAGE_READS],
     why: "GuardDuty's delegated administrator decides what it reports for every account: its administrator could add a suppression rule or a trusted IP list, or turn off the detector or its members, and then no finding is raised and no alarm fires.",
-    fix: "Config keys `alarms: true` and `guardrails: true` (flz-protect-alarms, attached to the forensic account, denies GuardDuty's suppression rules, trusted lists and detector, member and auto-enable changes to everyone but the deployment role).",
+    fix: "Config keys `alarms: true` and `guardrails: true` (flz-protect-alarms, attached to the forensic account and to a separate detection administrator, denies GuardDuty's suppression rules, trusted lists and detector, member and auto-enable changes to everyone but the deployment role).",
   },
 ];

@@ -266,6 +266,16 @@ describe("ForensicLandingZone", () => {
       expect(namedDetectors.map((d) => placementOf(named, d))).to.have.deep.members(
         ARGS.regions.map((region) => ({ account: "333333333333", region })),
       );
+      // GuardDuty's administrator gets the alarm guardrail too: its GuardDuty statement binds that account
+      const alarmTargets = (r: typeof run) =>
+        allOf(r, "aws:organizations/policyAttachment:PolicyAttachment")
+          .filter((a) => a.name.includes("protect-alarms"))
+          .map((a) => a.inputs.targetId);
+      expect(alarmTargets(named)).to.deep.equal(["222222222222", "333333333333"]);
+      expect(alarmTargets(run)).to.deep.equal(["222222222222"]);
+      // naming the (adopted) forensic account itself attaches nothing twice
+      const same = await landingZone({ ...ARGS, detection: { adminAccountId: "222222222222" } });
+      expect(alarmTargets(same)).to.deep.equal(["222222222222"]);
     });
 
     it("names the trusted-access principals the enabled detection services still lack", () => {

@@ -93,6 +93,33 @@ describe("GuardrailPolicies", () => {
       expect(error?.message).to.match(/GuardrailPolicies "guardrails": the provider is in partition "aws-(us-gov|cn)"/);
     });
 
+  it("attaches the alarm guardrail to a separate GuardDuty administrator too, and refuses one it cannot protect", async () => {
+    const run = await runProgram(
+      program({ alarmNamePrefix: "flz-alarms-", forensicAccountId: FORENSIC, detectionAdminAccountId: "444444444444" }),
+    );
+    const alarms = ofType(run.resources, "aws:organizations/policy:Policy").find(
+      (p) => p.inputs.name === "flz-protect-alarms",
+    )!;
+    expect(
+      ofType(run.resources, "aws:organizations/policyAttachment:PolicyAttachment")
+        .filter((a) => a.inputs.policyId === alarms.id)
+        .map((a) => a.inputs.targetId),
+    ).to.deep.equal([FORENSIC, "444444444444"]);
+    for (const [overrides, message] of [
+      [{ detectionAdminAccountId: "444444444444" }, /detectionAdminAccountId needs alarmNamePrefix/],
+      [
+        { alarmNamePrefix: "flz-alarms-", forensicAccountId: FORENSIC, detectionAdminAccountId: "ou-exam-x" },
+        /detectionAdminAccountId "ou-exam-x" is not a 12-digit account ID/,
+      ],
+    ] as const) {
+      const error = await runProgram(program(overrides)).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(message);
+    }
+  });
+
   it("checks the management provider's partition before creating any guardrail", async () => {
     const run = await runProgram(program());
     const partitionCalls = run.calls.filter((c) => c.token === "aws:index/getPartition:getPartition");
