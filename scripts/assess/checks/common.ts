@@ -60,10 +60,19 @@ export function fail(check: string, where: FindingLocation, message: string, evi
  *
  * @param documents - the policy documents in force (JSON text).
  * @param actions - the actions the guardrail must deny.
- * @param resource - the protected resource's ARN.
+ * @param resource - the protected resource's ARN, or, when the actions are authorized on different resources, the
+ *   resource of each action.
  */
-export function exemptedEvidence(documents: readonly string[], actions: readonly string[], resource: string): string {
-  return `exempted from the deny: ${exemptedPrincipals(documents, actions, resource).join(", ") || "nobody"}`;
+export function exemptedEvidence(
+  documents: readonly string[],
+  actions: readonly string[],
+  resource: string | ((action: string) => string),
+): string {
+  const exempted =
+    typeof resource === "string"
+      ? exemptedPrincipals(documents, actions, resource)
+      : [...new Set(actions.flatMap((action) => exemptedPrincipals(documents, [action], resource(action))))].sort();
+  return `exempted from the deny: ${exempted.join(", ") || "nobody"}`;
 }
 
 /** A finding for something that could not be read. */

@@ -5,7 +5,7 @@
  */
 import { GUARDDUTY_SILENCING_ACTIONS, guardDutyResourceOf } from "../../../components/documents/scp-alarms";
 import type { OrganizationFacts } from "../facts";
-import { awsPrincipals, deniesAll, exemptedPrincipals, statementsOf } from "../policy";
+import { awsPrincipals, deniesAll, statementsOf } from "../policy";
 import { coversAction } from "../../../policies/lib/documents";
 import type { Finding, Read } from "../types";
 import { exemptedEvidence, fail, pass, unknown, withRead, type AssessmentSettings } from "./common";
@@ -130,12 +130,9 @@ function guardDutySilencingCheck(org: OrganizationFacts, settings: AssessmentSet
   const region = settings.landingZone.homeRegion;
   const probe = (action: string) => guardDutyResourceOf(action, admin, region, PROBE_DETECTOR_ID);
   const open = GUARDDUTY_SILENCING_ACTIONS.filter((action) => !deniesAll(scps.value, [action], probe(action), admin));
-  const exempted = new Set(
-    GUARDDUTY_SILENCING_ACTIONS.flatMap((action) => exemptedPrincipals(scps.value, [action], probe(action))),
-  );
   const ev = [
     `SCPs in force over ${admin}: ${scps.value.length}`,
-    `exempted from the deny: ${[...exempted].sort().join(", ") || "nobody"}`,
+    exemptedEvidence(scps.value, GUARDDUTY_SILENCING_ACTIONS, probe),
   ];
   return open.length === 0
     ? pass("FLZ-ORG-06", where, "an SCP in force denies suppressing GuardDuty's findings and turning it off", ev)
